@@ -1,0 +1,1 @@
+"""Access analysis and governance reports."""

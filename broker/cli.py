@@ -1,0 +1,171 @@
+"""The command line: every front end starts here.
+
+Each command group lives in ``broker/commands/<group>.py`` and exposes
+``register(subparsers) -> None``; its handlers take the parsed arguments, build a frozen input
+dataclass, and call a ``run_…`` function that does the work (STYLE.md rule 7). Command modules
+import heavy libraries inside their handlers, never at module level, so building the parser
+stays cheap.
+
+Commands whose issue has not landed are registered as placeholders that fail with a clear
+"not yet available" error (exit 3) instead of pretending.
+
+Errors: a ``BrokerError`` becomes one line on stderr and its branch's exit code
+(``broker.errors``); any other exception is a bug: its traceback goes to the log file under the
+data directory, and stderr gets one line naming that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from broker import __version__
+from broker.errors import BrokerError, NotYetAvailableError, UsageError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Command group modules, in the order their help is listed.
+COMMAND_MODULES: tuple[str, ...] = (
+    "broker.commands.policy",
+    "broker.commands.auth",
+    "broker.commands.directory",
+    "broker.commands.sts",
+    "broker.commands.client",
+    "broker.commands.reports",
+)
+
+# Commands that belong to issues not yet landed: name -> (what it does, issue number).
+# A command module that registers one of these names replaces its placeholder.
+PLANNED: dict[str, tuple[str, int]] = {
+    "login": ("sign in through an identity provider", 3),
+    "logout": ("sign out and forget the stored session", 3),
+    "whoami": ("show the claims of the current session", 3),
+    "providers": ("list installed and configured identity providers", 3),
+    "saml": ("SAML service-provider tools (metadata)", 3),
+    "directory": ("users, groups, accounts, permission sets", 4),
+    "assignments": ("what a person may use, and why", 4),
+    "serve": ("run the STS-compatible HTTP service", 5),
+    "sts": ("session revocation", 5),
+    "keys": ("session-token signing keys", 5),
+    "access-keys": ("long-term keys for service users", 5),
+    "audit": ("the audit log: verify, tail, query", 5),
+    "credential-process": ("AWS credential_process helper", 6),
+    "exec": ("run a command with credentials", 6),
+    "env": ("print credentials as environment exports", 6),
+    "refresh": ("refresh stored sessions headlessly", 6),
+    "configure": ("write AWS CLI profiles", 6),
+    "serve-credentials": ("container / IMDS credentials endpoint", 6),
+    "console": ("AWS console sign-in URL", 8),
+    "db": ("database migrations", 8),
+    "report": ("credential report, last accessed", 9),
+    "analyze": ("external access analysis", 9),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises ``UsageError`` instead of printing usage and exiting 2 itself."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _not_yet(name: str, issue: int) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        raise NotYetAvailableError(
+            f"`broker {name}` is not yet available (issue #{issue} brings it)"
+        )
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: registered groups plus placeholders for planned commands."""
+    parser = _Parser(
+        prog="broker",
+        description="Federated access broker. With no command, opens the terminal app.",
+    )
+    parser.add_argument("--version", action="version", version=f"broker {__version__}")
+    parser.add_argument(
+        "--config", metavar="DIR", help="configuration directory (default: $BROKER_CONFIG)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    for name, (summary, issue) in PLANNED.items():
+        if name not in sub.choices:
+            placeholder = sub.add_parser(name, help=f"{summary} (not yet available)")
+            placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            placeholder.set_defaults(handler=_not_yet(name, issue))
+    return parser
+
+
+def _report_bug(exc: BaseException) -> int:
+    """Log an unexpected exception's traceback to a file and say where, on one line."""
+    import logging
+    import traceback
+
+    from broker.logs import log_file
+
+    path = log_file()
+    logging.getLogger("broker").error(
+        "unexpected error\n%s", "".join(traceback.format_exception(exc))
+    )
+    print(
+        f"broker: internal error ({type(exc).__name__}); details in {path}. Please report it.",
+        file=sys.stderr,
+    )
+    return 70
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if args.config:
+            import os
+
+            os.environ["BROKER_CONFIG"] = args.config
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None:
+            if args.command is None:
+                return _open_tui()
+            parser.parse_args([args.command, "--help"])
+            return 2
+        return handler(args)
+    except BrokerError as exc:
+        print(f"broker: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("broker: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as exc:
+        return _report_bug(exc)
+
+
+def _open_tui() -> int:
+    """Open the terminal app (imported by name so the headless core never depends on it)."""
+    try:
+        tui = importlib.import_module("broker.tui.app")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("broker.tui"):
+            raise NotYetAvailableError(
+                "the terminal app is not yet available (issue #7 brings it); run `broker --help`"
+            ) from None
+        raise
+    result: int = tui.run()
+    return result

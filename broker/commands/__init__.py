@@ -1,0 +1,1 @@
+"""Command groups of the ``broker`` command line, one module each (see ``broker.cli``)."""

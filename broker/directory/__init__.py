@@ -1,0 +1,1 @@
+"""The identity store and the identity → account-assignment mapping (IAM Identity Center)."""

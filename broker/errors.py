@@ -1,0 +1,139 @@
+"""The broker's one error tree, and the exit code each branch maps to.
+
+Every error the broker raises on purpose is a ``BrokerError``. Front ends (CLI, TUI, HTTP)
+catch ``BrokerError`` and show ``str(error)``: one line that names what is wrong and what to
+do. Nothing secret is ever put into a message. Anything else escaping is a bug.
+
+    BrokerError                      exit 1   (generic; never raised bare)
+    ├── UsageError                   exit 2   bad command-line arguments or malformed input file
+    ├── ConfigError                  exit 3   broker.toml / directory config invalid or missing
+    │   └── NotYetAvailableError     exit 3   a feature whose issue has not landed yet
+    ├── PolicyError                  exit 4   a policy document is malformed
+    ├── DirectoryError               exit 5   unknown user/group/account, invalid directory state
+    ├── ProviderError                exit 6   identity provider failed or refused
+    │   ├── ProviderUnavailableError         IdP down or unreachable (transient)
+    │   ├── AuthenticationError              sign-in refused, token or assertion invalid
+    │   └── ReauthenticationRequired         refresh token refused (invalid_grant)
+    ├── StsError                     exit 7   an STS operation refused; carries STS's own code
+    ├── StoreError                   exit 8   keyring absent/locked/refused, index corrupt, lock
+    │   └── KeyringUnavailableError
+    ├── AuditError                   exit 9   the audit log cannot be written or does not verify
+    └── ServerError                  exit 10  the HTTP service cannot start or serve
+
+Protocol errors carry their spec's code in ``code`` (OAuth 2.0 ``error``, STS ``Code``), so a
+front end can show it and tests can assert it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditError",
+    "AuthenticationError",
+    "BrokerError",
+    "ConfigError",
+    "DirectoryError",
+    "KeyringUnavailableError",
+    "NotYetAvailableError",
+    "PolicyError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "ReauthenticationRequired",
+    "ServerError",
+    "StoreError",
+    "StsError",
+    "UsageError",
+]
+
+
+class BrokerError(Exception):
+    """Root of every error the broker raises on purpose.
+
+    Args:
+        message: one line, no secrets: what is wrong and what to do.
+        code: the protocol's own error code where one applies (``invalid_grant``,
+            ``AccessDenied``), else ``None``.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(BrokerError):
+    """Arguments or an input file the user gave are malformed."""
+
+    exit_code = 2
+
+
+class ConfigError(BrokerError):
+    """Configuration is invalid, missing, or names something not installed."""
+
+    exit_code = 3
+
+
+class NotYetAvailableError(ConfigError):
+    """A command whose feature has not landed; says which issue brings it."""
+
+
+class PolicyError(BrokerError):
+    """A policy document is malformed (not: a request was denied — that is a decision)."""
+
+    exit_code = 4
+
+
+class DirectoryError(BrokerError):
+    """The directory has no such user/group/account, or its state is invalid."""
+
+    exit_code = 5
+
+
+class ProviderError(BrokerError):
+    """An identity provider failed or refused."""
+
+    exit_code = 6
+
+
+class ProviderUnavailableError(ProviderError):
+    """The IdP cannot be reached or answered 5xx: transient, keep stored sessions."""
+
+
+class AuthenticationError(ProviderError):
+    """A sign-in, token or assertion failed verification. Never retried automatically."""
+
+
+class ReauthenticationRequired(ProviderError):
+    """The refresh token was rejected (``invalid_grant``): the user must sign in again."""
+
+
+class StsError(BrokerError):
+    """An STS operation was refused; ``code`` is STS's own (``AccessDenied``, ...)."""
+
+    exit_code = 7
+
+
+class StoreError(BrokerError):
+    """The credential store cannot be used: keyring, index file or lock."""
+
+    exit_code = 8
+
+
+class KeyringUnavailableError(StoreError):
+    """No allowed keyring backend, or it is locked. Never fall back to plaintext."""
+
+
+class AuditError(BrokerError):
+    """The audit log cannot be written or fails verification. Callers fail closed."""
+
+    exit_code = 9
+
+
+class ServerError(BrokerError):
+    """The HTTP service cannot start or serve."""
+
+    exit_code = 10

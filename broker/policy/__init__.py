@@ -1,0 +1,1 @@
+"""The IAM policy language: parse and validate, match, conditions, evaluate, explain."""

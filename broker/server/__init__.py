@@ -1,0 +1,1 @@
+"""HTTP: the STS-compatible Query API with SigV4 verification, authorize API, endpoints."""

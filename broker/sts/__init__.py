@@ -1,0 +1,1 @@
+"""Minting session credentials as AWS STS does: formats, session tokens, durations, trust."""

@@ -1,0 +1,78 @@
+"""Fixtures every tier shares: an isolated data directory and the real ``broker`` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / "config"
+
+RunBroker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def broker_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private BROKER_HOME (0700) for one test; BROKER_CONFIG points at the shipped config."""
+    home = tmp_path / "broker-home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("BROKER_HOME", str(home))
+    monkeypatch.setenv("BROKER_CONFIG", str(CONFIG))
+    yield home
+
+
+@pytest.fixture
+def run_broker(broker_home: Path) -> RunBroker:
+    """Run ``python -m broker ARGS`` as a real process, with this checkout first on the path."""
+
+    def run(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        check_stderr_clean: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ)
+        full_env["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), *filter(None, [full_env.get("PYTHONPATH")])]
+        )
+        full_env.update(env or {})
+        result = subprocess.run(
+            [sys.executable, "-m", "broker", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+        if check_stderr_clean:
+            assert result.stderr == "", result.stderr
+        return result
+
+    return run
+
+
+def one_line(text: str) -> str:
+    """Assert ``text`` is exactly one non-empty line and return it (error-message rule)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got {len(lines)}: {text!r}"
+    return lines[0]
+
+
+def json_arg(data: object) -> str:
+    import json
+
+    return json.dumps(data)
+
+
+def argv(*parts: str | Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        out.extend([part] if isinstance(part, str) else part)
+    return out
