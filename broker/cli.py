@@ -33,8 +33,10 @@ Handler = Callable[[argparse.Namespace], int]
 COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.policy",
     "broker.commands.auth",
+    "broker.commands.saml",
     "broker.commands.directory",
     "broker.commands.sts",
+    "broker.commands.audit",
     "broker.commands.client",
     "broker.commands.reports",
 )
