@@ -21,6 +21,7 @@ __all__ = [
     "IdentityProvider",
     "ProviderContext",
     "ReplayCache",
+    "SecretStore",
     "SignInOptions",
     "SignInResult",
     "SignInUI",
@@ -168,12 +169,37 @@ class ReplayCache(Protocol):
         ...
 
 
+class SecretStore(Protocol):
+    """Where a provider may keep a secret of its own (the embedded IdP's signing key).
+
+    The broker backs it with the OS keyring; there is no file fallback.
+    """
+
+    def get_secret(self, key: str) -> str | None:
+        """The secret stored under ``key``, or None."""
+        ...
+
+    def set_secret(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any previous one."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProviderContext:
-    """What the broker hands every provider it builds."""
+    """What the broker hands every provider it builds.
 
+    Args:
+        config_dir: the configuration directory (providers resolve relative paths against it).
+        data_dir: the per-user data directory.
+        replay_cache: one-time values shared across processes (SAML assertion ids).
+        secrets: the OS-keyring-backed secret store.
+        http_timeout: seconds for each request to the IdP.
+    """
+
+    config_dir: Path
     data_dir: Path
     replay_cache: ReplayCache
+    secrets: SecretStore
     http_timeout: float = 10.0
 
 
