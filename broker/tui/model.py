@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["PortalRole", "SessionRow", "format_account_id"]
+from broker.minters.base import Credentials
+
+__all__ = [
+    "MintChoice",
+    "MintOutcome",
+    "PortalRole",
+    "SessionRow",
+    "format_account_id",
+]
 
 
 def format_account_id(account_id: str) -> str:
@@ -63,3 +71,20 @@ class SessionRow:
     role_name: str
     expiration: datetime
     refreshable: bool = False
+
+
+@dataclass(frozen=True)
+class MintChoice:
+    """What the mint dialog returns: duration, reason (audited), optional session policy."""
+
+    seconds: int
+    reason: str | None = None
+    session_policy: str | None = None
+
+
+@dataclass(frozen=True)
+class MintOutcome:
+    """Minted credentials and the profile name the store keeps them under."""
+
+    profile: str
+    credentials: Credentials

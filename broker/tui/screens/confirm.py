@@ -1,0 +1,45 @@
+"""Confirm a destructive act with its exact scope (TUI.md §7): focus starts on Cancel, ``y``
+confirms, a bare ``enter`` never does (it presses the focused Cancel)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+__all__ = ["ConfirmModal"]
+
+
+class ConfirmModal(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "yes"),
+        Binding("escape,n,q", "cancel", "no"),
+    ]
+
+    def __init__(self, question: str, confirm_label: str = "Revoke") -> None:
+        super().__init__()
+        self.question = question
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box", classes="dialog"):
+            yield Label(self.question, id="confirm-question")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="no")
+                yield Button(f"{self.confirm_label} (y)", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,66 @@
+"""The ``y`` copy menu: pick what to copy (lazygit ``y``); typing filters at once."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+
+__all__ = ["CopyMenu"]
+
+
+class CopyMenu(ModalScreen[tuple[str, str] | None]):
+    """Returns ``(what, text)`` to copy, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="copy-box", classes="dialog"):
+            yield Label("Copy", classes="dialog-title")
+            yield Input(placeholder="type to filter", id="copy-filter")
+            yield OptionList(*(what for what, _ in self.items), id="copy-options")
+
+    def on_mount(self) -> None:
+        self.query_one("#copy-filter", Input).focus()
+
+    @on(Input.Changed, "#copy-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        term = event.value.lower()
+        options.add_options([what for what, _ in self.items if term in what.lower()])
+        options.highlighted = 0 if options.option_count else None
+
+    @on(Input.Submitted, "#copy-filter")
+    def _submit(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self._pick(str(options.get_option_at_index(options.highlighted).prompt))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._pick(str(event.option.prompt))
+
+    def _pick(self, what: str) -> None:
+        for label, text in self.items:
+            if label == what:
+                self.dismiss((label, text))
+                return
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key in ("down", "up"):
+            options = self.query_one(OptionList)
+            options.action_cursor_down() if key == "down" else options.action_cursor_up()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

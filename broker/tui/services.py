@@ -1,0 +1,143 @@
+"""The thin adapter between the screens and the headless core.
+
+Screens never import the core directly: they call these functions from workers (they block on
+I/O) and get the project's own values back (``broker.tui.model``) or a ``BrokerError``. Where
+the core piece a feature needs has not landed yet, the call raises ``NotYetAvailableError``
+naming the issue that brings it, and the screen shows that plainly instead of pretending.
+
+No Textual here, so the adapter can be exercised without an app.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.errors import ConfigError, NotYetAvailableError
+from broker.tui.model import MintChoice, MintOutcome, PortalRole
+from providers.base import SignInResult, SignInUI
+
+__all__ = [
+    "ProviderChoice",
+    "Services",
+    "feature_available",
+]
+
+# Feature -> (module, attribute it needs, issue that brings it).
+_FEATURES: dict[str, tuple[str, str, int]] = {
+    "sign-in": ("broker.signin", "sign_in", 3),
+    "portal": ("broker.directory", "load_directory", 4),
+    "directory": ("broker.directory", "load_directory", 4),
+    "mint": ("broker.minters.local", "LocalMinter", 5),
+    "audit": ("broker.audit", "read_events", 5),
+    "sessions": ("broker.store", "CredentialStore", 6),
+    "simulator": ("broker.policy", "evaluate", 2),
+    "reports": ("broker.analyzer", "credential_report", 9),
+}
+
+_WHAT = {
+    "sign-in": "signing in",
+    "portal": "the portal's account list",
+    "directory": "the directory view",
+    "mint": "minting credentials",
+    "audit": "the audit log view",
+    "sessions": "the sessions view",
+    "simulator": "the policy simulator",
+    "reports": "reports",
+}
+
+
+def _load(feature: str) -> Any:
+    """The core object ``feature`` needs, or ``NotYetAvailableError`` naming its issue."""
+    module_name, attribute, issue = _FEATURES[feature]
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attribute)
+    except (ImportError, AttributeError):
+        raise NotYetAvailableError(
+            f"{_WHAT[feature]} is not yet available (issue #{issue} brings it)"
+        ) from None
+
+
+def feature_available(feature: str) -> bool:
+    """Whether the core piece behind ``feature`` is installed (cheap; used to label screens)."""
+    try:
+        _load(feature)
+    except NotYetAvailableError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    """A configured identity provider, as the sign-in screen lists it."""
+
+    name: str
+    kind: str
+    default: bool
+
+
+class Services:
+    """Everything the app asks of the core, for one configuration and data directory."""
+
+    def __init__(self, config_dir: Path | None = None, data_dir: Path | None = None) -> None:
+        from broker.config import config_dir as find_config
+        from broker.config import data_dir as find_data
+
+        self.config_dir = find_config(config_dir)
+        self.data_dir = data_dir or find_data()
+
+    def _sections(self) -> Mapping[str, Any]:
+        from broker.config import load_config
+
+        return load_config(self.config_dir).sections
+
+    def providers(self) -> list[ProviderChoice]:
+        """The providers configured in ``broker.toml``, the default first.
+
+        Raises:
+            ConfigError: ``broker.toml`` cannot be read or a provider table is malformed.
+        """
+        sections = self._sections()
+        table = sections.get("providers", {})
+        broker = sections.get("broker", {})
+        default = broker.get("default_provider") if isinstance(broker, dict) else None
+        if not isinstance(table, dict):
+            raise ConfigError("broker.toml: providers: expected a table of providers")
+        choices = []
+        for name, settings in table.items():
+            if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
+                raise ConfigError(f"broker.toml: providers.{name}.type: required key is missing")
+            choices.append(ProviderChoice(name, settings["type"], name == default))
+        return sorted(choices, key=lambda c: (not c.default, c.name))
+
+    def sign_in(
+        self, provider: str, ui: SignInUI, *, device: bool = False, user_hint: str | None = None
+    ) -> SignInResult:
+        """Sign in through ``provider`` (blocks until the person finishes or it times out)."""
+        sign_in = _load("sign-in")
+        result: SignInResult = sign_in(provider, ui=ui, device=device, user_hint=user_hint)
+        return result
+
+    def require(self, feature: str) -> None:
+        """Raise ``NotYetAvailableError`` unless ``feature``'s core piece is installed."""
+        _load(feature)
+
+    def portal_roles(self, identity: SignInResult) -> list[PortalRole]:
+        """The roles ``identity`` may use, from the directory's assignments."""
+        _load("portal")
+        raise NotYetAvailableError("the portal's account list is not yet wired (issue #4)")
+
+    def mint(self, identity: SignInResult, role: PortalRole, choice: MintChoice) -> MintOutcome:
+        """Mint credentials for ``role`` and keep them in the store under a profile."""
+        _load("mint")
+        _load("sessions")
+        raise NotYetAvailableError("minting from the TUI is not yet wired (issues #5, #6)")
+
+    def demo_users(self) -> list[tuple[str, str]]:
+        """The embedded IdP's demo users with what each can do, for the first-run welcome."""
+        _load("directory")
+        raise NotYetAvailableError("the demo user list is not yet wired (issue #4)")
