@@ -15,7 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from broker.errors import BrokerError, NotYetAvailableError
+from broker.errors import BrokerError, NotYetAvailableError, UsageError
 from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
 from broker.tui.services import Services
 from broker.tui.state import TuiState, load_state, save_state
@@ -155,7 +155,16 @@ class BrokerApp(App[int]):
         self.copy_to_clipboard(text)
         copy_local(text, local_command(os.environ))
         self.last_copied = text
-        self.notify(copied_message(what, text), timeout=3)
+        self.flash(copied_message(what, text))
+
+    def flash(self, text: str) -> None:
+        """An info flash on the current screen's status line (a toast where there is none)."""
+        from broker.tui.screens.base import BrokerScreen
+
+        if isinstance(self.screen, BrokerScreen):
+            self.screen.flash(text)
+        else:
+            self.notify(text, timeout=3)
 
     # -- navigation ---------------------------------------------------------------------------
     def go(self, view: str, argument: str | None = None) -> None:
@@ -209,7 +218,15 @@ class BrokerApp(App[int]):
 
 
 def run(*, no_color: bool = False, ascii_only: bool = False, readonly: bool = False) -> int:
-    """Run the app on the configured directories; the process exit code."""
+    """Run the app on the configured directories; the process exit code.
+
+    Raises:
+        UsageError: stdin or stdout is not a terminal (use the commands instead).
+    """
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the terminal app needs a terminal; run `broker --help` for commands")
     services = Services()
     options = TuiOptions.from_env(no_color=no_color, ascii_only=ascii_only, readonly=readonly)
     result = BrokerApp(services, options).run()

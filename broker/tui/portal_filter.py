@@ -101,7 +101,11 @@ def _pattern(term: str) -> re.Pattern[str]:
 
 
 class _Index:
-    """Each role's searchable text, lower-cased once, fields joined by NUL."""
+    """Each role's searchable text, lower-cased once, fields joined by NUL.
+
+    A permission set's generated role name (``AWSReservedSSO_<set>_<hash>``) is left out: it
+    only adds noise to fuzzy matches; the set's name is indexed, and an ARN finds the role.
+    """
 
     __slots__ = ("haystack", "role", "tags")
 
@@ -112,7 +116,6 @@ class _Index:
             role.account_id,
             role.email,
             role.label,
-            role.role_name,
             *role.tags.values(),
         ]
         self.haystack = _SEP.join(fields).lower()

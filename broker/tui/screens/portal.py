@@ -158,8 +158,8 @@ class PortalScreen(BrokerScreen):
             return
         via = f" · via {role.via}" if role.via else ""
         detail.update(
-            f"{role.label} @ {role.account_name} ({format_account_id(role.account_id)})"
-            f" · {role.role_arn or role.role_name}{via}"
+            f"{role.label} @ {role.account_name} ({format_account_id(role.account_id)}){via}"
+            f" · {role.role_arn or role.role_name}"
         )
 
     def action_filter(self) -> None:
