@@ -56,7 +56,7 @@ class BrokerApp(App[int]):
         self.tui_state: TuiState = load_state(services.data_dir)
         self.identity: SignInResult | None = None
         self.provider_name: str | None = None
-        self._too_small = False
+        self._started = False
         self.last_copied: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -72,22 +72,22 @@ class BrokerApp(App[int]):
             from broker.tui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen())
+        self._started = True
         self._check_size(self.size.width, self.size.height)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._check_size(event.size.width, event.size.height)
+        if self._started:
+            self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
+        """Below 80×24 a screen saying so covers the app; it lifts when the terminal grows."""
         from broker.tui.screens.too_small import TooSmallScreen
 
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if small and not self._too_small:
-            self._too_small = True
+        if small and not isinstance(self.screen, TooSmallScreen):
             self.push_screen(TooSmallScreen())
-        elif not small and self._too_small:
-            self._too_small = False
-            if isinstance(self.screen, TooSmallScreen):
-                self.pop_screen()
+        elif not small and isinstance(self.screen, TooSmallScreen):
+            self.pop_screen()
 
     def watch_theme(self, theme: str) -> None:
         if theme in THEME_NAMES and theme != self.tui_state.theme:

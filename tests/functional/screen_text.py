@@ -13,3 +13,11 @@ def screen_lines(app: App[object]) -> list[str]:
 
 def screen_text(app: App[object]) -> str:
     return "\n".join(screen_lines(app))
+
+
+def flat_text(app: App[object]) -> str:
+    """The screen's words as one line: borders dropped, wrapped lines joined by one space."""
+    words: list[str] = []
+    for line in screen_lines(app):
+        words.extend(line.strip(" │█▌▐▊▎▕▏╭╮╰╯─").split())
+    return " ".join(words)

@@ -156,10 +156,11 @@ class PortalScreen(BrokerScreen):
         if role is None:
             detail.update("")
             return
-        via = f" · via {role.via}" if role.via else ""
+        dot = self.broker.options.glyph(" · ", " - ")
+        via = f"{dot}via {role.via}" if role.via else ""
         detail.update(
             f"{role.label} @ {role.account_name} ({format_account_id(role.account_id)}){via}"
-            f" · {role.role_arn or role.role_name}"
+            f"{dot}{role.role_arn or role.role_name}"
         )
 
     def action_filter(self) -> None:

@@ -9,6 +9,7 @@ import time
 import webbrowser
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -99,7 +100,8 @@ class SignInScreen(BrokerScreen):
             return
         for choice in self.choices:
             default = " (default)" if choice.default else ""
-            options.add_option(Option(f"{choice.name}  [{choice.kind}]{default}", id=choice.name))
+            label = Text(f"{choice.name}  [{choice.kind}]{default}")
+            options.add_option(Option(label, id=choice.name))
         if self.choices:
             options.highlighted = 0
         options.focus()
@@ -151,6 +153,8 @@ class SignInScreen(BrokerScreen):
         self.query_one("#signin-status", Static).update(message)
 
     def show_url(self, url: str) -> None:
+        if self.user_code is not None:
+            return  # the device panel already shows the address with its code
         self.device_uri = url
         self.query_one("#device-uri", Static).update(f"Open: {url}")
 
