@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from broker.policy.explain import Trace
 from broker.policy.grammar import Policy, Statement
 from broker.policy.principals import Caller, GrantKind, caller_of
 from broker.policy.request import ContextInput, Decision, PolicySet, Request
@@ -39,6 +40,8 @@ __all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate", "normalise_con
 _DIRECT: frozenset[GrantKind] = frozenset({"user", "session", "federated_user", "wildcard"})
 _IAM_CALLERS = frozenset({"root", "user", "role", "role_session", "federated_user"})
 _CACHE_LIMIT = 4096
+_BOUNDED = frozenset({"user", "role", "role_session", "federated_user"})
+_SESSIONS = frozenset({"role", "role_session", "federated_user"})
 
 Entry = tuple[int, Statement]  # (policy index within its layer, statement)
 
@@ -58,6 +61,16 @@ def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
         else:
             out[key.lower()] = tuple(_scalar(v) for v in value)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Per action: SCP denies (all levels), SCP allows per level, and (deny, allow) statements
+    of the resource, identity, boundary and session layers."""
+
+    scp_deny: tuple[Statement, ...]
+    scp_allow: tuple[tuple[Statement, ...], ...]
+    layers: tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...]
 
 
 @dataclass(slots=True)
@@ -163,25 +176,104 @@ class CompiledPolicySet:
         ]
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
-    def evaluate(self, request: Request, *, explain: bool = False) -> Decision:
-        from broker.policy.explain import Trace
+        self._plans: dict[str, _Plan] = {}
+        self._callers: dict[tuple[str, str, str | None], Caller] = {}
 
-        context = normalise_context(request.context)
+    def _plan(self, action: str) -> _Plan:
+        """The statements about ``action`` in every layer (cached per action)."""
+        plan = self._plans.get(action)
+        if plan is None:
+            if len(self._plans) >= _CACHE_LIMIT:
+                self._plans.clear()
+            scp = [layer.candidates(action) for layer in self._scps]
+
+            def statements(entries: tuple[Entry, ...]) -> tuple[Statement, ...]:
+                return tuple(statement for _, statement in entries)
+
+            plan = _Plan(
+                scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
+                scp_allow=tuple(statements(allow) for _, allow in scp),
+                layers=tuple(
+                    (statements(deny), statements(allow))
+                    for deny, allow in (
+                        layer.candidates(action)
+                        for layer in (self._resource, self._identity, self._boundary, self._session)
+                    )
+                ),
+            )
+            self._plans[action] = plan
+        return plan
+
+    def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
         role_arn = context.get("aws:principalarn")
-        caller = caller_of(
+        key = (
             request.principal_arn,
             request.principal_account,
             role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
         )
+        caller = self._callers.get(key)
+        if caller is None:
+            if len(self._callers) >= _CACHE_LIMIT:
+                self._callers.clear()
+            caller = self._callers[key] = caller_of(*key)
+        return caller
+
+    def evaluate(self, request: Request, *, explain: bool = False) -> Decision:
+        """The decision for ``request``; with ``explain``, why, layer by layer."""
+        if not explain:
+            return self._fast(request)
+        return self._explained(request)
+
+    def _fast(self, request: Request) -> Decision:
+        """The same flow as ``_explained``, recording nothing and stopping early."""
+        context = normalise_context(request.context)
+        caller = self._caller(request, context)
+        kind = caller.kind
+        iam = kind in _IAM_CALLERS
+        p = self.policies
+        bounded_caller = p.boundary is not None and kind in _BOUNDED
+        session_caller = p.session is not None and kind in _SESSIONS
+        action = request.action.lower()
+        plan = self._plan(action)
+        r = _Req(action, request.resource, context, caller, bounded_caller)
+        scps = iam and not p.management_account and bool(self._scps)
+        (res_deny, res_allow), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = (
+            plan.layers
+        )
+        denies = [res_deny]
+        if scps:
+            denies.append(plan.scp_deny)
+        if iam:
+            denies.append(id_deny)
+        if bounded_caller:
+            denies.append(b_deny)
+        if session_caller:
+            denies.append(s_deny)
+        for group in denies:
+            for statement in group:
+                if _why_not(statement, r, False) is None:
+                    return Decision("ExplicitDeny", False, [])
+        if scps:
+            for level in plan.scp_allow:
+                if not any(_why_not(s, r, False) is None for s in level):
+                    return Decision("ImplicitDeny", False, [])
+        grants = {_grant(s, caller) for s in res_allow if _why_not(s, r, False) is None}
+        identity = kind == "root" or (iam and any(_why_not(s, r, False) is None for s in id_allow))
+        bounded = not bounded_caller or any(_why_not(s, r, False) is None for s in b_allow)
+        if session_caller:
+            in_session = any(_why_not(s, r, False) is None for s in s_allow)
+        else:
+            in_session = kind != "federated_user"
+        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
+        return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
+
+    def _explained(self, request: Request) -> Decision:
+        context = normalise_context(request.context)
+        caller = self._caller(request, context)
         iam = caller.kind in _IAM_CALLERS
         p = self.policies
-        boundary_applies = p.boundary is not None and caller.kind in (
-            "user",
-            "role",
-            "role_session",
-            "federated_user",
-        )
-        session_applies = caller.kind in ("role", "role_session", "federated_user")
+        boundary_applies = p.boundary is not None and caller.kind in _BOUNDED
+        session_applies = caller.kind in _SESSIONS
         r = _Req(request.action.lower(), request.resource, context, caller, boundary_applies)
         layers: list[tuple[_Layer, str | None]] = []
         scps_apply = iam and not p.management_account
@@ -198,29 +290,25 @@ class CompiledPolicySet:
         layers.append(
             (self._session, None if session_applies or p.session is None else "not for this caller")
         )
-        trace = Trace(explain, caller)
+        trace = Trace(True, caller)
         trace.begin([(layer.name, len(layer.policies)) for layer, _ in layers])
 
         # 1. explicit deny anywhere that applies
         for layer, skipped in layers:
             if skipped is None:
                 for number, statement in layer.candidates(r.action)[0]:
-                    why = _why_not(statement, r, explain)
+                    why = _why_not(statement, r, True)
                     trace.saw(layer.name, layer.policies[number].name, number, statement, why)
-                    if why is None and not explain:
-                        return trace.finish("ExplicitDeny", "")
         if trace.denied:
             return trace.finish("ExplicitDeny", "an explicit Deny applies")
 
         def allows(layer: _Layer) -> set[GrantKind]:
             grants: set[GrantKind] = set()
             for number, statement in layer.candidates(r.action)[1]:
-                why = _why_not(statement, r, explain)
+                why = _why_not(statement, r, True)
                 trace.saw(layer.name, layer.policies[number].name, number, statement, why)
                 if why is None:
                     grants.add(_grant(statement, caller))
-                    if not explain and layer is not self._resource:
-                        break
             return grants
 
         # 2. every SCP level must allow

@@ -107,10 +107,18 @@ class MatcherSet:
             for template in self.templates:
                 resolved = template.resolve(context)
                 if resolved is not None:
-                    source = _glob_source(resolved, arn=self.arn)
-                    if glob_regex(source, self.ignore_case).fullmatch(value):
+                    if _template_regex(resolved, self.arn, self.ignore_case).fullmatch(value):
                         return True
         return False
+
+
+@lru_cache(maxsize=4096)
+def _template_regex(
+    resolved: tuple[str | Literal_, ...], arn: bool, ignore_case: bool
+) -> re.Pattern[str]:
+    """The regex of a template once its variables are resolved (cached: the same user's
+    requests resolve to the same pieces)."""
+    return glob_regex(_glob_source(resolved, arn=arn), ignore_case)
 
 
 def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> MatcherSet:
