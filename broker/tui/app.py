@@ -48,9 +48,14 @@ class BrokerApp(App[int]):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.options = options or TuiOptions()
-        if self.options.no_color:
-            os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is built
-        super().__init__()
+        forced = self.options.no_color and "NO_COLOR" not in os.environ
+        if forced:
+            os.environ["NO_COLOR"] = "1"  # Textual reads it only while the app is built
+        try:
+            super().__init__()
+        finally:
+            if forced:
+                del os.environ["NO_COLOR"]
         self.services = services
         self.clock = clock or (lambda: datetime.now(UTC))
         self.tui_state: TuiState = load_state(services.data_dir)

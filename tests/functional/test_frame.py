@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from textual.widgets import Button
@@ -146,3 +147,4 @@ async def test_no_color_turns_colour_off(make_app, monkeypatch) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.no_color is True
+    assert "NO_COLOR" not in os.environ  # not leaked into the rest of the process
