@@ -18,7 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Request
-from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Payload
+from authlib.oauth2.rfc6749 import (
+    AuthorizationServer,
+    ClientMixin,
+    InvalidRequestError,
+    OAuth2Payload,
+)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -225,6 +230,18 @@ class _IdTokens:
         return info
 
 
+class _S256Only(CodeChallenge):  # type: ignore[misc]
+    """PKCE required on every authorization request, S256 only (RFC 9700 §2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ("S256",)
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE with code_challenge_method=S256 is required")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
 class _OpenIDCode(_IdTokens, OpenIDCode):  # type: ignore[misc]
     def __init__(self, state: _State) -> None:
         super().__init__(require_nonce=True)
@@ -349,7 +366,7 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.state = _State(key=key, users=users, refresh=refresh, base_url=base_url)
         self._client = _BrokerClient()
         code, refresh_grant, device, endpoint = _grants(self.state)
-        self.register_grant(code, [CodeChallenge(required=True), _OpenIDCode(self.state)])
+        self.register_grant(code, [_S256Only(required=True), _OpenIDCode(self.state)])
         self.register_grant(refresh_grant, [_OpenIDToken(self.state)])
         self.register_grant(device, [_OpenIDToken(self.state)])
         self.register_endpoint(endpoint)
