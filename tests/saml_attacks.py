@@ -94,31 +94,30 @@ def xsw4(root: etree._Element) -> etree._Element:
     return doc
 
 
-def xsw5(root: etree._Element) -> etree._Element:
-    """The signature moved onto an evil copy (same ID); the original, unsigned, appended last."""
-    doc = copy.deepcopy(root)
+def _signature_moved_to_evil(
+    doc: etree._Element, place_original: Callable[[etree._Element, etree._Element], None]
+) -> etree._Element:
+    """Move the assertion's signature onto an evil copy with the same ID; then put the
+    original (signature stripped) where ``place_original(signature, original)`` says."""
     assertion = _assertion(doc)
     evil = _evil(assertion, new_id=False)
     signature = assertion.find(_q(DS, "Signature"))
     assert signature is not None
     evil.insert(1, signature)
     doc.replace(assertion, evil)
-    doc.append(assertion)
+    place_original(signature, _strip_signature(assertion))
     return doc
+
+
+def xsw5(root: etree._Element) -> etree._Element:
+    """The signature moved onto an evil copy; the original, unsigned, appended last."""
+    doc = copy.deepcopy(root)
+    return _signature_moved_to_evil(doc, lambda _signature, original: doc.append(original))
 
 
 def xsw6(root: etree._Element) -> etree._Element:
-    """Evil assertion carries the signature; the original sits inside it in a ds:Object."""
-    doc = copy.deepcopy(root)
-    assertion = _assertion(doc)
-    evil = _evil(assertion, new_id=False)
-    signature = assertion.find(_q(DS, "Signature"))
-    assert signature is not None
-    obj = etree.SubElement(signature, _q(DS, "Object"))
-    obj.append(_strip_signature(copy.deepcopy(assertion)))
-    evil.insert(1, signature)
-    doc.replace(assertion, evil)
-    return doc
+    """Evil copy carries the signature; the original sits directly inside that Signature."""
+    return _signature_moved_to_evil(copy.deepcopy(root), lambda sig, orig: sig.append(orig))
 
 
 def xsw7(root: etree._Element) -> etree._Element:
@@ -133,18 +132,12 @@ def xsw7(root: etree._Element) -> etree._Element:
 
 
 def xsw8(root: etree._Element) -> etree._Element:
-    """Evil assertion whose signature's ds:Object holds the original (signature stripped)."""
-    doc = copy.deepcopy(root)
-    assertion = _assertion(doc)
-    evil = _evil(assertion, new_id=False)
-    signature = assertion.find(_q(DS, "Signature"))
-    assert signature is not None
-    original = _strip_signature(copy.deepcopy(assertion))
-    obj = etree.SubElement(signature, _q(DS, "Object"))
-    obj.append(original)
-    evil.insert(1, signature)
-    doc.replace(assertion, evil)
-    return doc
+    """Evil copy carries the signature; the original sits in a ds:Object inside it."""
+
+    def into_object(signature: etree._Element, original: etree._Element) -> None:
+        etree.SubElement(signature, _q(DS, "Object")).append(original)
+
+    return _signature_moved_to_evil(copy.deepcopy(root), into_object)
 
 
 WRAPPINGS: dict[str, Callable[[etree._Element], etree._Element]] = {

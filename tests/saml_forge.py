@@ -11,6 +11,7 @@ import copy
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +20,9 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod
+
+from providers.base import ProviderContext
+from providers.saml.provider import SAMLProvider
 
 A = "urn:oasis:names:tc:SAML:2.0:assertion"
 P = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -237,3 +241,24 @@ class MemoryReplayCache:
             return False
         self.seen[key] = expires_at
         return True
+
+
+def saml_provider(
+    config_dir: Path, *, idp: str, sp: str, cert: str, sso_url: str, **extra: object
+) -> SAMLProvider:
+    """A ``SAMLProvider`` named ``corp`` built through ``from_config`` like the broker does."""
+    table = {
+        "type": "saml",
+        "idp_entity_id": idp,
+        "sso_url": sso_url,
+        "idp_certificate": cert,
+        "sp_entity_id": sp,
+        **extra,
+    }
+    context = ProviderContext(
+        config_dir=config_dir,
+        data_dir=config_dir,
+        replay_cache=MemoryReplayCache(),
+        secrets=None,  # type: ignore[arg-type]  # SAML keeps no secrets of its own
+    )
+    return SAMLProvider.from_config("corp", table, context)

@@ -37,7 +37,8 @@ def claims_from_assertion(provider: str, facts: AssertionFacts, settings: SAMLSe
         email=email or _first(facts, settings.email_attribute),
         name=_first(facts, settings.name_attribute),
         groups=groups,
-        amr=(facts.authn_context,) if facts.authn_context else (),
+        # SAML has no ``amr``: the AuthnContextClassRef is the ``acr``, and ``mfa`` says
+        # whether it is one of the configured multi-factor contexts.
         acr=facts.authn_context,
         mfa=facts.authn_context in settings.mfa_contexts,
         auth_time=facts.authn_instant,

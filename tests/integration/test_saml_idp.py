@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from broker.errors import AuthenticationError
-from providers.base import ProviderContext, SignInOptions
-from providers.saml.provider import SAMLProvider
+from providers.base import SignInOptions
 from providers.saml.redirect_binding import PendingRequests, build_authn_request, redirect_url
 from providers.saml.response import ResponsePolicy, validate_response
 from providers.saml.safe_xml import MAX_ENCODED_BYTES
@@ -38,7 +37,15 @@ from tests.saml_attacks import (
     strip_all_signatures,
     with_prolog,
 )
-from tests.saml_forge import AWS_ROLE, KeyPair, MemoryReplayCache, decode, encode, make_keypair
+from tests.saml_forge import (
+    AWS_ROLE,
+    KeyPair,
+    MemoryReplayCache,
+    decode,
+    encode,
+    make_keypair,
+    saml_provider,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -71,21 +78,14 @@ def idp_sha1(tmp_path_factory: pytest.TempPathFactory, idp_keys: KeyPair) -> Ite
 
 
 def provider_for(idp: RunningIdP, tmp_path: Path, sso_url: str | None = None, **extra: object):
-    table = {
-        "type": "saml",
-        "idp_entity_id": IDP_ENTITY,
-        "sso_url": sso_url or idp.sso_url,
-        "idp_certificate": str(idp.cert_path),
-        "sp_entity_id": SP_ENTITY,
+    return saml_provider(
+        tmp_path,
+        idp=IDP_ENTITY,
+        sp=SP_ENTITY,
+        cert=str(idp.cert_path),
+        sso_url=sso_url or idp.sso_url,
         **extra,
-    }
-    context = ProviderContext(
-        config_dir=tmp_path,
-        data_dir=tmp_path,
-        replay_cache=MemoryReplayCache(),
-        secrets=None,  # type: ignore[arg-type]
     )
-    return SAMLProvider.from_config("corp", table, context)
 
 
 class BrowserPerson(SilentUI):

@@ -26,10 +26,10 @@ from broker.errors import (
     ReauthenticationRequired,
     UsageError,
 )
-from providers.base import ProviderContext, SignInOptions
+from providers.base import SignInOptions
 from providers.saml.provider import SAMLProvider
 from providers.testing import SilentUI
-from tests.saml_forge import KeyPair, MemoryReplayCache, Spec, build_response, encode
+from tests.saml_forge import KeyPair, Spec, build_response, encode, saml_provider
 
 IDP = "https://idp.example.com/metadata"
 SP = "urn:example:broker"
@@ -46,21 +46,8 @@ def idp_port() -> Iterator[int]:
 
 def make_provider(tmp_path: Path, keys: KeyPair, port: int, **extra: object) -> SAMLProvider:
     (tmp_path / "idp.pem").write_bytes(keys.cert_pem)
-    table = {
-        "type": "saml",
-        "idp_entity_id": IDP,
-        "sso_url": f"http://127.0.0.1:{port}/sso",
-        "idp_certificate": "idp.pem",
-        "sp_entity_id": SP,
-        **extra,
-    }
-    context = ProviderContext(
-        config_dir=tmp_path,
-        data_dir=tmp_path,
-        replay_cache=MemoryReplayCache(),
-        secrets=None,  # type: ignore[arg-type]
-    )
-    return SAMLProvider.from_config("corp", table, context)
+    sso_url = f"http://127.0.0.1:{port}/sso"
+    return saml_provider(tmp_path, idp=IDP, sp=SP, cert="idp.pem", sso_url=sso_url, **extra)
 
 
 class ForgedIdPPerson(SilentUI):
