@@ -44,19 +44,32 @@ def sp_metadata(sp_entity_id: str, acs_url: str) -> str:
 
 
 def signing_certificates_from_idp_metadata(
-    data: bytes, *, source: str
+    data: bytes, *, source: str, entity_id: str
 ) -> tuple[x509.Certificate, ...]:
-    """The certificates an IdP's metadata lists for signing (``use="signing"`` or no ``use``).
+    """The certificates the metadata of IdP ``entity_id`` lists for signing (``use="signing"``
+    or no ``use``); the file may be one ``EntityDescriptor`` or an ``EntitiesDescriptor``.
 
     Raises:
-        ConfigError: the metadata is not safe, well-formed XML or a certificate is invalid.
+        ConfigError: the metadata is not safe, well-formed XML, does not describe
+            ``entity_id``, or a certificate is invalid.
     """
     try:
         root = parse_document(data)
     except AuthenticationError as exc:
         raise ConfigError(f"{source}: IdP metadata unusable ({exc}); fix idp_certificate") from None
+    entities = [
+        node
+        for node in [root, *root.iter(q(METADATA, "EntityDescriptor"))]
+        if node.tag == q(METADATA, "EntityDescriptor") and node.get("entityID") == entity_id
+    ]
+    if not entities:
+        raise ConfigError(
+            f"{source}: the IdP metadata does not describe {entity_id!r}; "
+            "fix idp_entity_id or idp_certificate"
+        )
+    root = entities[0]
     path = (
-        ".//md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or @use='signing']"
+        "./md:IDPSSODescriptor/md:KeyDescriptor[not(@use) or @use='signing']"
         "/ds:KeyInfo/ds:X509Data/ds:X509Certificate"
     )
     certs: list[x509.Certificate] = []

@@ -56,7 +56,9 @@ class SAMLProvider:
             ConfigError: unknown keys, wrong types, or an unreadable IdP certificate.
         """
         parsed = load_settings(name, settings, file=str(context.config_dir / "broker.toml"))
-        certificates = load_certificates(context.config_dir / parsed.idp_certificate)
+        certificates = load_certificates(
+            context.config_dir / parsed.idp_certificate, parsed.idp_entity_id
+        )
         return cls(name, parsed, certificates, context)
 
     def capabilities(self) -> Capabilities:

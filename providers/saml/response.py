@@ -87,7 +87,8 @@ def _check_status(root: etree._Element) -> None:
     codes = root.findall("samlp:Status/samlp:StatusCode", NS)
     value = codes[0].get("Value") if len(codes) == 1 else None
     if value != STATUS_SUCCESS:
-        shown = (value or "missing").rsplit(":", 1)[-1][:40]
+        last = (value or "missing").rsplit(":", 1)[-1]
+        shown = "".join(c for c in last if c.isascii() and c.isalnum())[:40] or "unknown"
         raise refuse(f"the IdP answered status {shown}, not Success")
 
 

@@ -117,8 +117,8 @@ def load_settings(name: str, table: Mapping[str, Any], *, file: str) -> SAMLSett
     return settings
 
 
-def load_certificates(path: Path) -> tuple[x509.Certificate, ...]:
-    """The IdP signing certificate(s) pinned in a PEM file or the IdP's metadata XML.
+def load_certificates(path: Path, entity_id: str) -> tuple[x509.Certificate, ...]:
+    """The signing certificate(s) of IdP ``entity_id`` pinned in a PEM file or its metadata XML.
 
     Raises:
         ConfigError: the file is missing or holds no usable certificate.
@@ -137,7 +137,7 @@ def load_certificates(path: Path) -> tuple[x509.Certificate, ...]:
     else:
         from providers.saml.metadata import signing_certificates_from_idp_metadata
 
-        certs = signing_certificates_from_idp_metadata(data, source=str(path))
+        certs = signing_certificates_from_idp_metadata(data, source=str(path), entity_id=entity_id)
     if not certs:
         raise ConfigError(f"{path}: holds no signing certificate; fix idp_certificate")
     return certs

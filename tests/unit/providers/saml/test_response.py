@@ -256,3 +256,11 @@ def test_in_response_to_must_agree_between_response_and_assertion(check, spec, k
     doc = build_response(spec, keys)
     doc.set("InResponseTo", "_something-else")  # the Response itself is unsigned here
     refused(check, encode(doc), "InResponseTo differs")
+
+
+def test_status_shown_from_the_message_cannot_break_the_line(check, spec, keys) -> None:
+    denied = spec.but(status="urn:x:Requester-PLACEHOLDER")
+    xml = etree.tostring(build_response(denied, keys))
+    xml = xml.replace(b"-PLACEHOLDER", "&#10;\u202eForged".encode())
+    message = refused(check, encode(xml), "status RequesterForged")
+    assert "\u202e" not in message

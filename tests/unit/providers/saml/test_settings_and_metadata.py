@@ -13,6 +13,7 @@ from broker.errors import ConfigError
 from providers.saml.metadata import sp_metadata
 from providers.saml.settings import load_certificates, load_settings
 
+IDP = "https://idp.example.com/metadata"
 BASE = {
     "type": "saml",
     "idp_entity_id": "https://idp.example.com/metadata",
@@ -50,7 +51,7 @@ def test_every_problem_reported_with_file_and_key() -> None:
 def test_certificate_from_pem_and_from_idp_metadata(tmp_path, keys) -> None:
     pem = tmp_path / "idp.pem"
     pem.write_bytes(keys.cert_pem)
-    assert load_certificates(pem) == (keys.cert,)
+    assert load_certificates(pem, IDP) == (keys.cert,)
     der = base64.b64encode(keys.cert.public_bytes(Encoding.DER)).decode()
     metadata = f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
         xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/metadata">
@@ -64,20 +65,22 @@ def test_certificate_from_pem_and_from_idp_metadata(tmp_path, keys) -> None:
       </md:IDPSSODescriptor></md:EntityDescriptor>"""
     path = tmp_path / "idp-metadata.xml"
     path.write_text(metadata)
-    assert load_certificates(path) == (keys.cert,)
+    assert load_certificates(path, IDP) == (keys.cert,)
 
 
 def test_unusable_certificate_files_are_config_errors(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
-        load_certificates(tmp_path / "missing.pem")
+        load_certificates(tmp_path / "missing.pem", IDP)
     evil = tmp_path / "evil.xml"
     evil.write_text('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
     with pytest.raises(ConfigError, match="DOCTYPE"):
-        load_certificates(evil)
+        load_certificates(evil, IDP)
     empty = tmp_path / "empty.xml"
-    empty.write_text('<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"/>')
+    empty.write_text(
+        f'<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{IDP}"/>'
+    )
     with pytest.raises(ConfigError, match="no signing certificate"):
-        load_certificates(empty)
+        load_certificates(empty, IDP)
 
 
 def test_sp_metadata_describes_us() -> None:
@@ -90,3 +93,13 @@ def test_sp_metadata_describes_us() -> None:
     acs = sp.find(f"{md}AssertionConsumerService")
     assert acs.get("Location") == "http://127.0.0.1:8123/saml/acs"
     assert acs.get("Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+
+def test_metadata_of_another_idp_is_refused(tmp_path, keys) -> None:
+    other = tmp_path / "other.xml"
+    other.write_text(
+        '<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">'
+        '<md:EntityDescriptor entityID="https://idp.other.test/"/></md:EntitiesDescriptor>'
+    )
+    with pytest.raises(ConfigError, match="does not describe"):
+        load_certificates(other, IDP)
