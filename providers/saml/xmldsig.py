@@ -71,9 +71,13 @@ def verify_enveloped(
                 parser=hardened_parser(),
                 expect_config=config,
             )
+        except etree.LxmlError:
+            raise AuthenticationError(
+                f"SAML response refused: {what}: the Signature element is not valid XML-DSig"
+            ) from None
         except InvalidInput as exc:
-            # Structural problems (missing signature, refused algorithm) do not depend on
-            # which pinned certificate we try.
+            # Structural problems (missing signature, refused algorithm, a Signature element
+            # against the XML-DSig schema) do not depend on which pinned certificate we try.
             raise AuthenticationError(f"SAML response refused: {what}: {_reason(exc)}") from None
         except (SignXMLException, ValueError) as exc:
             last = _reason(exc)
@@ -88,6 +92,6 @@ def verify_enveloped(
 
 
 def _reason(exc: Exception) -> str:
-    """signxml's message on one line (it never contains key material)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:160]
+    """signxml's message on one line of printable ASCII (it may quote IDs from the message)."""
+    printable = "".join(c if c.isascii() and c.isprintable() else " " for c in str(exc))
+    return " ".join(printable.split())[:160] or type(exc).__name__
