@@ -19,6 +19,8 @@ from providers.saml.names import NS
 __all__ = ["AssertionFacts", "read_assertion", "refuse", "text_of", "xs_datetime"]
 
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def refuse(reason: str) -> AuthenticationError:
@@ -37,9 +39,12 @@ def xs_datetime(value: str | None, what: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise refuse(f"{what} is not a valid time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if not _EARLIEST <= parsed <= _LATEST:  # leave room for skew and cache arithmetic
+        raise refuse(f"{what} is not a valid time")
+    return parsed
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ def verify_enveloped(
             # Structural problems (missing signature, refused algorithm, a Signature element
             # against the XML-DSig schema) do not depend on which pinned certificate we try.
             raise AuthenticationError(f"SAML response refused: {what}: {_reason(exc)}") from None
-        except (SignXMLException, ValueError) as exc:
+        except (SignXMLException, ValueError, TypeError) as exc:
+            # TypeError: signxml assumes elements have text (an empty SignatureValue).
             last = _reason(exc)
             continue
         if isinstance(result, list):  # cannot happen with expect_references=1

@@ -19,7 +19,7 @@ SPEC = Spec(in_response_to=None)
 EDITS = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=200),
-        st.sampled_from(["remove", "duplicate", "text", "attribute", "tail"]),
+        st.sampled_from(["remove", "duplicate", "text", "clear", "attribute", "tail"]),
         st.sampled_from(["", "x", "#", "==", "é", "evil@example.com"]),
     ),
     min_size=1,
@@ -38,6 +38,8 @@ def _mutate(doc: etree._Element, edits: list[tuple[int, str, str]]) -> None:
             node.addnext(copy.deepcopy(node))
         elif op == "text":
             node.text = (node.text or "") + payload
+        elif op == "clear":
+            node.text = None
         elif op == "attribute" and node.attrib:
             name = sorted(node.attrib)[index % len(node.attrib)]
             node.set(name, payload)
@@ -77,3 +79,24 @@ def test_mutations_are_refused_or_harmless(keys, edits, sign_response) -> None:
         assert "\n" not in str(exc)
         return
     assert facts == expected
+
+
+def test_empty_signature_parts_are_refused_not_a_crash(keys) -> None:
+    import pytest
+
+    for part in ("SignatureValue", "DigestValue"):
+        doc = build_response(SPEC, keys)
+        node = doc.find(f".//{{http://www.w3.org/2000/09/xmldsig#}}{part}")
+        node.text = None
+        with pytest.raises(AuthenticationError, match="Assertion signature"):
+            _check(keys, doc)
+
+
+def test_times_at_the_end_of_the_calendar_are_refused_not_a_crash() -> None:
+    import pytest
+
+    from providers.saml.assertion import xs_datetime
+
+    for value in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+        with pytest.raises(AuthenticationError, match="not a valid time"):
+            xs_datetime(value, "NotOnOrAfter")
