@@ -138,6 +138,18 @@ class Services:
         raise NotYetAvailableError("minting from the TUI is not yet wired (issues #5, #6)")
 
     def demo_users(self) -> list[tuple[str, str]]:
-        """The embedded IdP's demo users with what each can do, for the first-run welcome."""
-        _load("directory")
-        raise NotYetAvailableError("the demo user list is not yet wired (issue #4)")
+        """The embedded IdP's demo users, for the first-run welcome: ``(user, description)``.
+
+        Empty when no embedded provider is configured. What each may use comes from the
+        directory's assignments; until that lands, their IdP groups are what is known.
+        """
+        if not any(choice.kind == "embedded" for choice in self.providers()):
+            return []
+        from providers.embedded.users import load_users
+
+        out = []
+        for name, user in sorted(load_users(self.config_dir).items()):
+            groups = ", ".join(user.groups) or "no groups"
+            mfa = "MFA" if user.mfa else "no MFA"
+            out.append((name, f"{user.email} · groups: {groups} · {mfa}"))
+        return out

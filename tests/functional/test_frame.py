@@ -28,6 +28,8 @@ async def test_first_run_welcome_names_the_demo_idp_once(make_app, broker_home) 
         assert "Welcome to Access Broker" in text
         assert "built-in demo identity provider signs in demo users" in flat_text(app)
         assert "Demo users:" in text
+        assert "alice      alice@example.com · groups: platform-admins" in text
+        assert "dave       dave@example.com · groups: finance · no MFA" in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PortalScreen)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
@@ -30,7 +30,8 @@ class WelcomeScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome-box", classes="dialog"):
             yield Label("Welcome to Access Broker", classes="dialog-title")
-            yield Static(self._text(), id="welcome-text", markup=False)
+            with VerticalScroll(id="welcome-scroll"):
+                yield Static(self._text(), id="welcome-text", markup=False)
             yield Checkbox("Don't show this again", value=True, id="welcome-off")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close")
@@ -49,6 +50,8 @@ class WelcomeScreen(ModalScreen[None]):
         else:
             lines.append("Demo users:")
             lines.extend(f"  {name:<10} {what}" for name, what in users)
+            lines.append("")
+            lines.append("Pick one on the sign-in screen (demo users need no password).")
         lines += ["", "Press s (or :signin) to sign in; ? lists every key."]
         return "\n".join(lines)
 
