@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from broker.tui.model import PortalRole
 
@@ -97,7 +98,7 @@ def _pattern(term: str) -> re.Pattern[str]:
     """
     if term.isdigit():
         return re.compile(re.escape(term))
-    return re.compile(f"[^{_SEP}]*?".join(re.escape(ch) for ch in term))
+    return re.compile("[^\\x00\\n]*?".join(re.escape(ch) for ch in term))
 
 
 class _Index:
@@ -122,72 +123,116 @@ class _Index:
         self.tags = {k.lower(): v.lower() for k, v in role.tags.items()}
 
 
-@dataclass(frozen=True)
-class Shown:
-    """One visible row: its role, its section, and its favourite number (1–9) if any."""
+class Shown(NamedTuple):
+    """One visible row: its role, its section, and its favourite number (1–9) if any.
+
+    A named tuple, not a dataclass: a filter may build ten thousand of them per keystroke.
+    """
 
     role: PortalRole
     section: Section
     favourite: int | None = None
 
 
-def _matcher(query: Query) -> tuple[list[re.Pattern[str]], list[re.Pattern[str]]]:
-    return [_pattern(t) for t in query.terms], [_pattern(t) for t in query.excludes]
-
-
-def _keeps(
-    entry: _Index,
-    query: Query,
-    terms: Sequence[re.Pattern[str]],
-    excludes: Sequence[re.Pattern[str]],
-) -> bool:
-    if query.arn and (entry.role.account_id, entry.role.role_name) != query.arn:
-        return False
-    if any(p.search(entry.haystack) is None for p in terms):
-        return False
-    if any(p.search(entry.haystack) is not None for p in excludes):
-        return False
-    for key, value in query.tags:
-        have = entry.tags.get(key)
-        if have is None or (value and _pattern(value).search(have) is None):
-            return False
-    return True
-
-
 class RoleFilter:
-    """Holds the index of every role so each keystroke only filters (no re-indexing)."""
+    """Holds the index of every role so each keystroke only filters (no re-indexing).
+
+    The rows each term matches are cached; as a term grows by typing (``pa`` → ``pay``) only
+    the rows its prefix matched are searched again, since a longer term can only match fewer.
+    """
+
+    _CACHE_LIMIT = 256
 
     def __init__(self, roles: Iterable[PortalRole]) -> None:
         ordered = sorted(
             roles, key=lambda r: (r.account_name.lower(), r.account_id, r.label.lower())
         )
         self._entries = [_Index(role) for role in ordered]
-        self._by_key = {entry.role.key: entry for entry in self._entries}
+        self._hays = [entry.haystack for entry in self._entries]
+        self._by_key = {entry.role.key: index for index, entry in enumerate(self._entries)}
+        self._cache: dict[str, tuple[int, ...]] = {}
 
     @property
     def total(self) -> int:
         return len(self._entries)
 
+    def _rows(self, term: str) -> tuple[int, ...]:
+        """Indices (ascending) of the rows ``term`` matches within one field."""
+        cached = self._cache.get(term)
+        if cached is not None:
+            return cached
+        search = _pattern(term).search
+        hays = self._hays
+        base: tuple[int, ...] | None = None
+        for cut in range(len(term) - 1, 0, -1):
+            base = self._cache.get(term[:cut])
+            if base is not None:
+                break
+        if base is None:
+            rows = tuple(i for i, hay in enumerate(hays) if search(hay))
+        else:
+            rows = tuple(i for i in base if search(hays[i]))
+        if len(self._cache) >= self._CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[term] = rows
+        return rows
+
+    def _candidates(self, query: Query) -> tuple[tuple[int, ...] | None, Callable[[int], bool]]:
+        """The rows every term matches, ascending (None: no terms), and the full test for one
+        row index: among those rows, no exclusion matches, tags and ARN hold."""
+        wanted: tuple[int, ...] | None = None
+        for term in query.terms:
+            rows = self._rows(term)
+            if wanted is None:
+                wanted = rows
+            else:
+                keep = set(rows)
+                wanted = tuple(i for i in wanted if i in keep)
+        excluded: frozenset[int] = frozenset().union(*(self._rows(t) for t in query.excludes))
+        chosen = frozenset(wanted) if wanted is not None else None
+        tag_patterns = [(key, _pattern(value) if value else None) for key, value in query.tags]
+
+        def keeps(index: int) -> bool:
+            if chosen is not None and index not in chosen:
+                return False
+            if index in excluded:
+                return False
+            entry = self._entries[index]
+            if query.arn and (entry.role.account_id, entry.role.role_name) != query.arn:
+                return False
+            for key, pattern in tag_patterns:
+                have = entry.tags.get(key)
+                if have is None or (pattern is not None and pattern.search(have) is None):
+                    return False
+            return True
+
+        return wanted, keeps
+
     def apply(
         self, query: Query, favourites: Sequence[str] = (), recent: Sequence[str] = ()
     ) -> list[Shown]:
         """The rows ``query`` keeps, in favourites → recent → all order."""
-        terms, excludes = _matcher(query)
-        placed: set[str] = set()
+        wanted, keeps = self._candidates(query)
+        placed: set[int] = set()
         out: list[Shown] = []
         for number, key in enumerate(favourites[:9], start=1):
-            entry = self._by_key.get(key)
-            if entry and key not in placed and _keeps(entry, query, terms, excludes):
-                out.append(Shown(entry.role, Section.FAVOURITE, number))
-            placed.add(key)
+            index = self._by_key.get(key)
+            if index is not None and index not in placed and keeps(index):
+                out.append(Shown(self._entries[index].role, Section.FAVOURITE, number))
+            if index is not None:
+                placed.add(index)
         for key in recent[:MAX_RECENT]:
-            entry = self._by_key.get(key)
-            if entry and key not in placed and _keeps(entry, query, terms, excludes):
-                out.append(Shown(entry.role, Section.RECENT))
-            placed.add(key)
-        for entry in self._entries:
-            if entry.role.key not in placed and _keeps(entry, query, terms, excludes):
-                out.append(Shown(entry.role, Section.ALL))
+            index = self._by_key.get(key)
+            if index is not None and index not in placed and keeps(index):
+                out.append(Shown(self._entries[index].role, Section.RECENT))
+            if index is not None:
+                placed.add(index)
+        rows = wanted if wanted is not None else range(len(self._entries))
+        entries = self._entries
+        simple = not (query.excludes or query.tags or query.arn)
+        for index in rows:
+            if index not in placed and (simple or keeps(index)):
+                out.append(Shown(entries[index].role, Section.ALL))
         return out
 
 

@@ -51,6 +51,7 @@ class PortalScreen(BrokerScreen):
         self._filter = RoleFilter([])
         self._roles: list[PortalRole] = []
         self._query: Query = Query()
+        self._accounts_total = 0
         self._loaded = False
         self._unavailable: str | None = None
 
@@ -73,6 +74,7 @@ class PortalScreen(BrokerScreen):
         """Show ``roles`` (attributes down: the app or a worker hands them in)."""
         self._roles = list(roles)
         self._filter = RoleFilter(self._roles)
+        self._accounts_total = len({r.account_id for r in self._roles})
         self._loaded = True
         self._unavailable = None
         last = self.broker.tui_state.last_role
@@ -122,7 +124,7 @@ class PortalScreen(BrokerScreen):
         shown = self._filter.apply(self._query, state.favourites, state.recent)
         roles = self.query_one(RoleList)
         roles.show(shown, self._query, keep)
-        accounts_total = len({r.account_id for r in self._roles})
+        accounts_total = self._accounts_total
         accounts_shown = len({s.role.account_id for s in shown})
         text = self.query_one("#filter", Input).value.strip()
         title = f"Accounts({accounts_shown:,}/{accounts_total:,})"

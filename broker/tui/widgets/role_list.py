@@ -7,7 +7,6 @@ Columns drop in a fixed order when narrow (tags, email), and names end in ``…`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -25,14 +24,6 @@ from broker.tui.model import PortalRole, format_account_id
 from broker.tui.portal_filter import Query, Section, Shown, highlights
 
 __all__ = ["RoleList"]
-
-
-@dataclass(frozen=True)
-class _Line:
-    """A painted line: a section heading, or a role row (``index`` into ``shown``)."""
-
-    heading: Section | None = None
-    index: int = -1
 
 
 class RoleList(ScrollView, can_focus=True):
@@ -86,7 +77,9 @@ class RoleList(ScrollView, can_focus=True):
         self.expiry = expiry or (lambda _role: None)
         self.shown: list[Shown] = []
         self.query_: Query = Query()
-        self._lines: list[_Line] = []
+        # Each painted line: a Section (a heading) or an int (an index into ``shown``); plain
+        # values, not objects, since a keystroke may rebuild ten thousand of them.
+        self._lines: list[Section | int] = []
         self._row_line: list[int] = []
 
     # -- data ---------------------------------------------------------------------------------
@@ -98,19 +91,17 @@ class RoleList(ScrollView, can_focus=True):
         self._lines = []
         self._row_line = []
         section: Section | None = None
+        lines, row_line = self._lines, self._row_line
         for index, item in enumerate(self.shown):
             if item.section is not section:
                 section = item.section
-                self._lines.append(_Line(heading=section))
-            self._row_line.append(len(self._lines))
-            self._lines.append(_Line(index=index))
+                lines.append(section)
+            row_line.append(len(lines))
+            lines.append(index)
         self.virtual_size = Size(self.size.width, len(self._lines))
         target = 0
         if previous is not None:
-            for index, item in enumerate(self.shown):
-                if item.role.key == previous:
-                    target = index
-                    break
+            target = next((i for i, item in enumerate(self.shown) if item.role.key == previous), 0)
         self.cursor = target
         self._scroll_to_cursor()
         self.refresh()
@@ -137,7 +128,7 @@ class RoleList(ScrollView, can_focus=True):
         if not self._row_line:
             return
         line = self._row_line[self.cursor]
-        top = line - 1 if line and self._lines[line - 1].heading else line
+        top = line - 1 if line and isinstance(self._lines[line - 1], Section) else line
         self.scroll_to_region(Region(0, top, 1, line - top + 1), animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
@@ -175,8 +166,10 @@ class RoleList(ScrollView, can_focus=True):
         if y is None:
             return
         line = self.scroll_offset.y + int(y)
-        if 0 <= line < len(self._lines) and self._lines[line].heading is None:
-            self._move(self._lines[line].index)
+        if 0 <= line < len(self._lines):
+            target = self._lines[line]
+            if not isinstance(target, Section):
+                self._move(target)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._lines))
@@ -194,11 +187,11 @@ class RoleList(ScrollView, can_focus=True):
         if line_no >= len(self._lines):
             return Strip.blank(width, base)
         line = self._lines[line_no]
-        if line.heading is not None:
-            text = Text(f" {self._heading(line.heading)}", no_wrap=True)
+        if isinstance(line, Section):
+            text = Text(f" {self._heading(line)}", no_wrap=True)
             text.stylize(self.get_component_rich_style("role-list--heading"))
         else:
-            text = self._row(line.index, width)
+            text = self._row(line, width)
         text.truncate(width, overflow="ellipsis", pad=True)
         segments = list(text.render(self.app.console))
         strip = Strip([Segment(s.text, base + s.style if s.style else base) for s in segments])
