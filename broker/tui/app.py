@@ -38,6 +38,7 @@ class BrokerApp(App[int]):
         Binding("question_mark", "help", "help"),
         Binding("f1", "help", "help", show=False),
         Binding("colon", "command_line", "cmd"),
+        Binding("p", "show_copied", "show copied", show=False),
     ]
 
     def __init__(
@@ -63,6 +64,7 @@ class BrokerApp(App[int]):
         self.provider_name: str | None = None
         self._started = False
         self.last_copied: str | None = None
+        self.print_on_exit: str | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -188,6 +190,16 @@ class BrokerApp(App[int]):
     def action_view(self, view: str) -> None:
         self.go(view)
 
+    def action_show_copied(self) -> None:
+        """Show the last copied text; it will be printed to stdout on exit."""
+        if self.last_copied is None:
+            self.flash("Nothing copied yet — y opens the copy menu.")
+            return
+        from broker.tui.screens.copied import CopiedScreen
+
+        self.print_on_exit = self.last_copied
+        self.push_screen(CopiedScreen(self.last_copied))
+
     def action_help(self) -> None:
         from broker.tui.screens.help import HelpScreen
 
@@ -234,5 +246,8 @@ def run(*, no_color: bool = False, ascii_only: bool = False, readonly: bool = Fa
         raise UsageError("the terminal app needs a terminal; run `broker --help` for commands")
     services = Services()
     options = TuiOptions.from_env(no_color=no_color, ascii_only=ascii_only, readonly=readonly)
-    result = BrokerApp(services, options).run()
+    app = BrokerApp(services, options)
+    result = app.run()
+    if app.print_on_exit:
+        print(app.print_on_exit)  # asked for with `p`: the answer goes to stdout
     return result if isinstance(result, int) else 0

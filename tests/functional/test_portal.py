@@ -165,3 +165,16 @@ async def test_ten_thousand_roles_scroll_to_the_end(make_app) -> None:
         await pilot.pause()
         assert "Accounts(1/1,000)" in screen_text(app)
         assert app.screen.query_one(RoleList).current == many[5003]
+
+
+async def test_p_shows_the_last_copied_text_and_queues_it_for_stdout(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        sign_in_with_roles(app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert "Nothing copied yet" in screen_text(app)
+        await pilot.press("y", *"arn", "enter", "p")
+        await pilot.pause()
+        assert ROLES[3].role_arn in screen_text(app)
+        assert app.print_on_exit == ROLES[3].role_arn
