@@ -210,6 +210,12 @@ class RoleList(ScrollView, can_focus=True):
         for offset in highlights(value, self.query_):
             text.stylize(match, start + offset, start + offset + 1)
 
+    def _fit(self, value: str, width: int) -> str:
+        """``value`` padded to ``width``, or cut with ``…`` (``~`` in ASCII mode)."""
+        if len(value) > width:
+            return value[: width - 1] + ("~" if self.ascii_only else "…")
+        return value.ljust(width)
+
     def _row(self, index: int, width: int) -> Text:
         item = self.shown[index]
         role = item.role
@@ -221,22 +227,14 @@ class RoleList(ScrollView, can_focus=True):
                 style=self.get_component_rich_style("role-list--favourite"),
             )
         else:
-            text.append("     ")
-        name_width = 22 if width >= 100 else 18
-        name = role.account_name
-        if len(name) > name_width:
-            name = name[: name_width - 1] + ("~" if self.ascii_only else "…")
-        self._styled(name.ljust(name_width), text)
+            text.append("    ")
+        self._styled(self._fit(role.account_name, 22 if width >= 100 else 18), text)
         text.append(" ")
         self._styled(
             format_account_id(role.account_id), text, self.get_component_rich_style("role-list--id")
         )
         text.append("  ")
-        label_width = 20 if width >= 100 else 18
-        label = role.label
-        if len(label) > label_width:
-            label = label[: label_width - 1] + ("~" if self.ascii_only else "…")
-        self._styled(label.ljust(label_width), text)
+        self._styled(self._fit(role.label, 20 if width >= 100 else 18), text)
         seconds = self.expiry(role)
         if seconds is not None:
             level = level_for(seconds)
