@@ -56,7 +56,6 @@ class PortalScreen(BrokerScreen):
         self._unavailable: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="portal-title", classes="view-title")
         yield Input(placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter")
         yield RoleList(ascii_only=self.broker.options.ascii_only, id="roles")
         yield Static("", id="empty", classes="empty")
@@ -130,7 +129,8 @@ class PortalScreen(BrokerScreen):
         title = f"Accounts({accounts_shown:,}/{accounts_total:,})"
         if text:
             title += f" </{text}>"
-        self.query_one("#portal-title", Static).update(title)
+        roles.border_title = title  # k9s: the view title sits in the frame
+        self.query_one("#empty", Static).border_title = title
         self._show_empty(text, bool(shown))
 
     def _show_empty(self, text: str, anything: bool) -> None:
