@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import ConfigError, NotYetAvailableError
-from broker.tui.model import MintChoice, MintOutcome, PortalRole
+from broker.tui.model import MintChoice, MintOutcome, PortalRole, SessionRow
 from providers.base import SignInResult, SignInUI
 
 __all__ = [
@@ -153,3 +153,18 @@ class Services:
             mfa = "MFA" if user.mfa else "no MFA"
             out.append((name, f"{user.email} · groups: {groups} · {mfa}"))
         return out
+
+    def sessions(self) -> list[SessionRow]:
+        """Every cached profile, from the store's index (no secrets)."""
+        _load("sessions")
+        raise NotYetAvailableError("the sessions view is not yet wired (issue #6)")
+
+    def refresh(self, profiles: list[str]) -> None:
+        """Refresh ``profiles`` now (through the store's chain)."""
+        _load("sessions")
+        raise NotYetAvailableError("refreshing from the TUI is not yet wired (issue #6)")
+
+    def revoke(self, profile: str) -> None:
+        """Revoke the session behind ``profile`` and forget it."""
+        _load("mint")
+        raise NotYetAvailableError("revoking from the TUI is not yet wired (issues #5, #6)")

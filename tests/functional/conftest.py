@@ -79,7 +79,9 @@ def make_app(broker_home: Path) -> MakeApp:
     ``welcome=False`` marks the first-run welcome as seen so tests start on the portal.
     """
 
-    def make(*, welcome: bool = False, **options: bool) -> BrokerApp:
+    def make(
+        *, welcome: bool = False, clock: Callable[[], datetime] | None = None, **options: bool
+    ) -> BrokerApp:
         if not welcome:
             import dataclasses
 
@@ -87,7 +89,7 @@ def make_app(broker_home: Path) -> MakeApp:
 
             state = load_state(broker_home)
             save_state(broker_home, dataclasses.replace(state, welcome_seen=True))
-        return BrokerApp(Services(), TuiOptions(**options), clock=lambda: NOW)
+        return BrokerApp(Services(), TuiOptions(**options), clock=clock or (lambda: NOW))
 
     return make
 
@@ -106,3 +108,16 @@ def sign_in_with_roles(app: BrokerApp, roles: list[PortalRole] = ROLES) -> None:
 def anyio_backend() -> str:
     """Async tests here run on asyncio (Textual's loop) through anyio's pytest plugin."""
     return "asyncio"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
