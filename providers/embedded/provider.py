@@ -109,7 +109,6 @@ class EmbeddedProvider:
     def _client(self) -> tuple[EmbeddedIssuer, OIDCProvider]:
         if self._issuer is None or self._oidc is None:
             issuer = EmbeddedIssuer(self._context, host=self.settings.host, port=self.settings.port)
-            issuer.start()
             settings = OIDCSettings(
                 type="embedded",
                 issuer=ISSUER,
@@ -129,6 +128,7 @@ class EmbeddedProvider:
                 f"provider {self.name!r} needs you to sign in; run `broker login {self.name}`"
             )
         issuer, oidc = self._client()
+        issuer.start()  # the browser (or the device page) needs the pages
         if options.user_hint:
             user = self._demo_user(options.user_hint)
             options = replace(options, ui=_DemoPerson(issuer, user, options.ui))

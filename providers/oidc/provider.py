@@ -131,7 +131,7 @@ class OIDCProvider:
                 )
             return self._finish(self._device_flow(options, meta), nonce=None)
         state, nonce, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.create()
-        with LoopbackRedirect(state, self.settings.redirect_path) as listener:
+        with LoopbackRedirect(state, meta.issuer, self.settings.redirect_path) as listener:
             params = {
                 "response_type": "code",
                 "client_id": self.settings.client_id,
