@@ -23,6 +23,8 @@ HEADLESS = [
     "providers.registry",
     "providers.oidc",
     "providers.embedded",
+    "providers.saml.provider",
+    "broker.commands.saml",
 ]
 
 
