@@ -23,8 +23,8 @@ from providers.base import (
     SignInResult,
     SignInUI,
 )
-from providers.embedded.authorization_server import CLIENT_ID, SCOPES
 from providers.embedded.issuer import EmbeddedIssuer, check_bind_address
+from providers.embedded.models import CLIENT_ID, SCOPES
 from providers.embedded.users import ISSUER, DemoUser, load_users
 from providers.oidc.provider import OIDCProvider
 from providers.oidc.settings import OIDCSettings
