@@ -221,6 +221,30 @@ def _grants(state: _State) -> tuple[type, type, type, type]:
     return CodeGrant, RefreshGrant, DeviceGrant, DeviceEndpoint
 
 
+class _Tokens(BearerTokenGenerator):  # type: ignore[misc]
+    """Bearer tokens; with a refresh token, when the session ends (``refresh_expires_in``), so
+    the broker never mints credentials outliving it. The session lasts ``REFRESH_SECONDS``
+    from sign-in however often it is refreshed, as an IdP's absolute session lifetime does."""
+
+    def generate(
+        self,
+        grant_type: str,
+        client: Any,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate(
+            grant_type, client, user, scope, expires_in, include_refresh_token
+        )
+        if "refresh_token" in token and isinstance(user, DemoSession):
+            token["refresh_expires_in"] = max(
+                0, user.auth_time + REFRESH_SECONDS - int(time.time())
+            )
+        return token
+
+
 class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     """authlib's ``AuthorizationServer`` with in-memory codes and on-disk refresh hashes.
 
@@ -240,7 +264,7 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoint)
         self.register_token_generator(
             "default",
-            BearerTokenGenerator(
+            _Tokens(
                 access_token_generator=lambda **_: secrets.token_urlsafe(32),
                 refresh_token_generator=lambda **_: secrets.token_urlsafe(48),
                 expires_generator=lambda client, grant_type: ID_TOKEN_SECONDS,
@@ -262,7 +286,7 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 client_id=request.client.get_client_id(),
                 scope=token.get("scope", ""),
                 auth_time=session.auth_time,
-                expires_at=time.time() + REFRESH_SECONDS,
+                expires_at=session.auth_time + REFRESH_SECONDS,
             ),
         )
 

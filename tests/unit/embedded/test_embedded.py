@@ -54,6 +54,9 @@ def test_user_hint_signs_in_without_a_page(embedded: EmbeddedProvider, user: str
     assert claims.subject == subject_for(user)
     assert (claims.groups, claims.mfa, claims.email) == (groups, mfa, f"{user}@example.com")
     assert claims.attributes["development_only"] == ("true",)
+    assert claims.session_not_on_or_after is not None
+    hours = (claims.session_not_on_or_after - result.expires_at).total_seconds() / 3600
+    assert 10.9 < hours < 11.1  # the 12 h refresh lifetime, 1 h past the ID token's
     assert embedded.capabilities().development_only
 
 
@@ -97,6 +100,12 @@ def test_refresh_rotates_and_works_from_another_process(context, embedded) -> No
         renewed = other.refresh(first.refresh_token)
         assert renewed.claims.subject == subject_for("bob")
         assert renewed.claims.auth_time == first.claims.auth_time
+        # The session ends 12 h after sign-in, however often it is refreshed.
+        end, renewed_end = (
+            first.claims.session_not_on_or_after,
+            renewed.claims.session_not_on_or_after,
+        )
+        assert abs((renewed_end - end).total_seconds()) <= 2
         assert renewed.refresh_token != first.refresh_token
         with pytest.raises(ReauthenticationRequired):
             embedded.refresh(first.refresh_token)  # rotated out, in every process
