@@ -77,6 +77,14 @@ def idp_sha1(tmp_path_factory: pytest.TempPathFactory, idp_keys: KeyPair) -> Ite
         yield running
 
 
+@pytest.fixture(scope="session")
+def impostor_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningIdP]:
+    """Same entity id, same software, its own key: what an attacker running an IdP can do."""
+    keys = make_keypair("idp.example.test")
+    with start_idp(tmp_path_factory.mktemp("impostor"), keys) as running:
+        yield running
+
+
 def provider_for(idp: RunningIdP, tmp_path: Path, sso_url: str | None = None, **extra: object):
     return saml_provider(
         tmp_path,
@@ -317,3 +325,12 @@ def test_oversized_response(idp) -> None:
     body = fresh.xml.rstrip()
     padded = body[:-1] + b" " * MAX_ENCODED_BYTES + b">"  # spaces inside the final end tag
     fresh.refused("larger than", encode(padded))
+
+
+def test_response_from_an_impostor_idp_is_refused_end_to_end(idp, impostor_idp, tmp_path) -> None:
+    """The provider pins the real IdP's certificate; the impostor's KeyInfo carries its own."""
+    provider = provider_for(idp, tmp_path, sso_url=impostor_idp.sso_url)
+    person = BrowserPerson(impostor_idp)
+    with pytest.raises(AuthenticationError, match="Assertion signature"):
+        provider.sign_in(SignInOptions(ui=person, timeout=60))
+    assert person.pages[0].status_code == 400 and "Sign-in failed" in person.pages[0].text
