@@ -281,3 +281,10 @@ def test_relay_state_must_be_the_one_sent_with_our_request(
             replay_cache=replay_cache,
             relay_state="not-" + request_.relay_state,
         )
+
+
+def test_any_of_several_pinned_certificates_verifies(check, spec, keys, other_keys) -> None:
+    """Key rollover: metadata may pin the old and the new certificate side by side."""
+    encoded = encode(build_response(spec, keys))
+    assert check(encoded, certificates=(other_keys.cert, keys.cert)).name_id
+    refused(check, encoded, "Assertion signature", certificates=(other_keys.cert,))
