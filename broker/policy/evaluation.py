@@ -26,7 +26,7 @@ The flow, as one pure function of (policies, request):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from broker.policy.explain import Trace
@@ -56,7 +56,9 @@ def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
     """Lower-case keys; booleans and numbers as IAM's strings; sequences as tuples."""
     out: dict[str, ContextValue] = {}
     for key, value in context.items():
-        if isinstance(value, str | bool | int | float):
+        if type(value) is str:
+            out[key.lower()] = value
+        elif isinstance(value, str | bool | int | float):
             out[key.lower()] = _scalar(value)
         else:
             out[key.lower()] = tuple(_scalar(v) for v in value)
@@ -68,9 +70,10 @@ class _Plan:
     """Per action: SCP denies (all levels), SCP allows per level, and (deny, allow) statements
     of the resource, identity, boundary and session layers."""
 
-    scp_deny: tuple[Statement, ...]
-    scp_allow: tuple[tuple[Statement, ...], ...]
-    layers: tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...]
+    scp_deny: tuple[Check, ...]
+    scp_allow: tuple[tuple[Check, ...], ...]
+    layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
+    resource_allow: tuple[tuple[Check, Statement], ...]
 
 
 @dataclass(slots=True)
@@ -153,6 +156,30 @@ def _why_not(statement: Statement, r: _Req, explain: bool) -> str | None:
     return None
 
 
+Check = Callable[[_Req], bool]
+
+
+def _checker(statement: Statement) -> Check:
+    """``_why_not(statement, r, False) is None`` as a closure holding only the tests this
+    statement needs (most have no variables, no principal, few conditions)."""
+    required = statement.required_keys
+    resources = statement.resources
+    matches = resources.tester() if resources is not None else None
+    not_resource = statement.not_resource
+    conditions = statement.conditions
+    if not required and statement.principal is None:
+        if matches is None:
+            return lambda r: all(c.holds(r.context) for c in conditions)
+        if not conditions:
+            return lambda r: matches(r.resource, r.context) != not_resource
+        if len(conditions) == 1:
+            (only,) = conditions
+            return lambda r: (
+                matches(r.resource, r.context) != not_resource and only.holds(r.context)
+            )
+    return lambda r: _why_not(statement, r, False) is None
+
+
 def _grant(statement: Statement, caller: Caller) -> GrantKind:
     spec = statement.principal
     if spec is None or statement.not_principal:
@@ -178,6 +205,7 @@ class CompiledPolicySet:
 
         self._plans: dict[str, _Plan] = {}
         self._callers: dict[tuple[str, str, str | None], Caller] = {}
+        self._checks: dict[int, Check] = {}  # by id() of statements this set holds
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -187,8 +215,8 @@ class CompiledPolicySet:
                 self._plans.clear()
             scp = [layer.candidates(action) for layer in self._scps]
 
-            def statements(entries: tuple[Entry, ...]) -> tuple[Statement, ...]:
-                return tuple(statement for _, statement in entries)
+            def statements(entries: tuple[Entry, ...]) -> tuple[Check, ...]:
+                return tuple(self._check(statement) for _, statement in entries)
 
             plan = _Plan(
                 scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
@@ -200,9 +228,19 @@ class CompiledPolicySet:
                         for layer in (self._resource, self._identity, self._boundary, self._session)
                     )
                 ),
+                resource_allow=tuple(
+                    (self._check(statement), statement)
+                    for _, statement in self._resource.candidates(action)[1]
+                ),
             )
             self._plans[action] = plan
         return plan
+
+    def _check(self, statement: Statement) -> Check:
+        check = self._checks.get(id(statement))
+        if check is None:
+            check = self._checks[id(statement)] = _checker(statement)
+        return check
 
     def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
         role_arn = context.get("aws:principalarn")
@@ -234,34 +272,32 @@ class CompiledPolicySet:
         bounded_caller = p.boundary is not None and kind in _BOUNDED
         session_caller = p.session is not None and kind in _SESSIONS
         action = request.action.lower()
-        plan = self._plan(action)
+        plan = self._plans.get(action) or self._plan(action)
         r = _Req(action, request.resource, context, caller, bounded_caller)
         scps = iam and not p.management_account and bool(self._scps)
-        (res_deny, res_allow), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = (
-            plan.layers
-        )
-        denies = [res_deny]
-        if scps:
-            denies.append(plan.scp_deny)
-        if iam:
-            denies.append(id_deny)
-        if bounded_caller:
-            denies.append(b_deny)
-        if session_caller:
-            denies.append(s_deny)
-        for group in denies:
-            for statement in group:
-                if _why_not(statement, r, False) is None:
-                    return Decision("ExplicitDeny", False, [])
+        (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
+        for check in res_deny:
+            if check(r):
+                return Decision("ExplicitDeny", False, [])
+        for group, applies in (
+            (plan.scp_deny, scps),
+            (id_deny, iam),
+            (b_deny, bounded_caller),
+            (s_deny, session_caller),
+        ):
+            if applies:
+                for check in group:
+                    if check(r):
+                        return Decision("ExplicitDeny", False, [])
         if scps:
             for level in plan.scp_allow:
-                if not any(_why_not(s, r, False) is None for s in level):
+                if not any(check(r) for check in level):
                     return Decision("ImplicitDeny", False, [])
-        grants = {_grant(s, caller) for s in res_allow if _why_not(s, r, False) is None}
-        identity = kind == "root" or (iam and any(_why_not(s, r, False) is None for s in id_allow))
-        bounded = not bounded_caller or any(_why_not(s, r, False) is None for s in b_allow)
+        grants = {_grant(s, caller) for check, s in plan.resource_allow if check(r)}
+        identity = kind == "root" or (iam and any(check(r) for check in id_allow))
+        bounded = not bounded_caller or any(check(r) for check in b_allow)
         if session_caller:
-            in_session = any(_why_not(s, r, False) is None for s in s_allow)
+            in_session = any(check(r) for check in s_allow)
         else:
             in_session = kind != "federated_user"
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)

@@ -111,6 +111,24 @@ class MatcherSet:
                         return True
         return False
 
+    def tester(self) -> Callable[[str, Mapping[str, ContextValue]], bool]:
+        """``match`` specialised to the few tests this set really needs (the hot path)."""
+        if self.any:
+            return lambda _value, _context: True
+        if self.ignore_case or self.templates or (self.regexes and (self.exact or self.prefixes)):
+            return self.match
+        exact, prefixes, regexes = self.exact, self.prefixes, self.regexes
+        if regexes:
+            if len(regexes) == 1:
+                only = regexes[0]
+                return lambda value, _context: only(value) is not None
+            return lambda value, _context: any(regex(value) for regex in regexes)
+        if not prefixes:
+            return lambda value, _context: value in exact
+        if not exact:
+            return lambda value, _context: value.startswith(prefixes)
+        return lambda value, _context: value in exact or value.startswith(prefixes)
+
 
 @lru_cache(maxsize=4096)
 def _template_regex(
