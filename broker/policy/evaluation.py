@@ -274,7 +274,7 @@ class CompiledPolicySet:
         action = request.action.lower()
         plan = self._plans.get(action) or self._plan(action)
         r = _Req(action, request.resource, context, caller, bounded_caller)
-        scps = iam and not p.management_account and bool(self._scps)
+        scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
         (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
         for check in res_deny:
             if check(r):
@@ -304,86 +304,70 @@ class CompiledPolicySet:
         return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
 
     def _explained(self, request: Request) -> Decision:
+        """Every applicable statement about the action, each with why it applies or not; then
+        the same decision as ``_fast``."""
         context = normalise_context(request.context)
         caller = self._caller(request, context)
-        iam = caller.kind in _IAM_CALLERS
+        kind = caller.kind
+        iam = kind in _IAM_CALLERS
         p = self.policies
-        boundary_applies = p.boundary is not None and caller.kind in _BOUNDED
-        session_applies = caller.kind in _SESSIONS
+        boundary_applies = p.boundary is not None and kind in _BOUNDED
+        session_applies = p.session is not None and kind in _SESSIONS
         r = _Req(request.action.lower(), request.resource, context, caller, boundary_applies)
-        layers: list[tuple[_Layer, str | None]] = []
-        scps_apply = iam and not p.management_account
-        for scp in self._scps:
-            layers.append((scp, None if scps_apply else _scp_skip(caller, p.management_account)))
-        layers.append((self._resource, None))
-        layers.append((self._identity, None if iam else "the caller has no identity policies"))
-        layers.append(
-            (
-                self._boundary,
-                None if boundary_applies or p.boundary is None else "not for this caller",
-            )
-        )
-        layers.append(
-            (self._session, None if session_applies or p.session is None else "not for this caller")
-        )
+        scp_skip = _scp_skip(caller, p.management_account)
+        not_for = "not for this caller"
+        layers: list[tuple[_Layer, str | None]] = [(scp, scp_skip) for scp in self._scps]
+        layers += [
+            (self._resource, None),
+            (self._identity, None if iam else "the caller has no identity policies"),
+            (self._boundary, None if boundary_applies or p.boundary is None else not_for),
+            (self._session, None if session_applies or p.session is None else not_for),
+        ]
         trace = Trace(True, caller)
         trace.begin([(layer.name, len(layer.policies)) for layer, _ in layers])
-
-        # 1. explicit deny anywhere that applies
+        grants: dict[str, set[GrantKind]] = {layer.name: set() for layer, _ in layers}
         for layer, skipped in layers:
-            if skipped is None:
-                for number, statement in layer.candidates(r.action)[0]:
-                    why = _why_not(statement, r, True)
-                    trace.saw(layer.name, layer.policies[number].name, number, statement, why)
-        if trace.denied:
-            return trace.finish("ExplicitDeny", "an explicit Deny applies")
-
-        def allows(layer: _Layer) -> set[GrantKind]:
-            grants: set[GrantKind] = set()
-            for number, statement in layer.candidates(r.action)[1]:
-                why = _why_not(statement, r, True)
-                trace.saw(layer.name, layer.policies[number].name, number, statement, why)
-                if why is None:
-                    grants.add(_grant(statement, caller))
-            return grants
-
-        # 2. every SCP level must allow
-        for layer, skipped in layers[: len(self._scps)]:
             if skipped is not None:
                 trace.skip(layer.name, skipped)
-            elif not allows(layer):
-                return trace.finish(
-                    "ImplicitDeny", f"{layer.name}: no SCP at this level allows the action"
-                )
-        # 3.–6.
-        grants = allows(self._resource)
-        identity = caller.kind == "root" or (iam and bool(allows(self._identity)))
-        if not iam:
-            trace.skip("identity", "the caller has no identity policies")
-        if boundary_applies:
-            bounded = bool(allows(self._boundary))
+                continue
+            deny, allow = layer.candidates(r.action)
+            for number, statement in sorted(deny + allow, key=lambda e: (e[0], e[1].index)):
+                why = _why_not(statement, r, True)
+                trace.saw(layer.name, layer.policies[number].name, number, statement, why)
+                if why is None and statement.effect == "Allow":
+                    grants[layer.name].add(_grant(statement, caller))
+        if trace.denied:
+            return trace.finish("ExplicitDeny", "an explicit Deny applies")
+        if scp_skip is None:
+            for scp in self._scps:
+                if not grants[scp.name]:
+                    return trace.finish(
+                        "ImplicitDeny", f"{scp.name}: no SCP at this level allows the action"
+                    )
+        identity = kind == "root" or (iam and bool(grants["identity"]))
+        bounded = not boundary_applies or bool(grants["boundary"])
+        if session_applies:
+            in_session = bool(grants["session"])
         else:
-            bounded = True
-            if p.boundary is not None:
-                trace.skip("boundary", "not for this caller")
-        if session_applies and p.session is not None:
-            in_session = bool(allows(self._session))
-        else:
-            in_session = caller.kind != "federated_user"
+            in_session = kind != "federated_user"
             if not in_session:
                 trace.skip("session", "a federated user without a session policy has none")
-            elif p.session is not None:
-                trace.skip("session", "not for this caller")
         verdict, reason = _combine(
-            caller, request, grants, identity, bounded, in_session, self._strict
+            caller, request, grants["resource"], identity, bounded, in_session, self._strict
         )
         return trace.finish("Allow" if verdict else "ImplicitDeny", reason)
 
 
-def _scp_skip(caller: Caller, management: bool) -> str:
+def _scp_skip(caller: Caller, management: bool) -> str | None:
+    """Why SCPs do not apply to this caller, or None when they do ([SCP]: not to the
+    management account, not to service-linked roles, only to IAM principals)."""
+    if caller.kind not in _IAM_CALLERS:
+        return "SCPs apply only to IAM principals of member accounts"
     if management:
         return "SCPs do not apply to the management account"
-    return "SCPs apply only to IAM principals of member accounts"
+    if caller.role_arn is not None and ":role/aws-service-role/" in caller.role_arn:
+        return "SCPs do not apply to service-linked roles"
+    return None
 
 
 def _combine(

@@ -121,6 +121,18 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
     ),
     ("[DA] the root user has full access in its own account", {}, request(principal=ROOT), "Allow"),
     (
+        "[SCP] SCPs do not apply to service-linked roles",
+        {"identity": [IDENTITY], "scp_hierarchy": [[SCP_EC2]]},
+        request(
+            principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForExample/s",
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                "example.amazonaws.com/AWSServiceRoleForExample"
+            },
+        ),
+        "Allow",
+    ),
+    (
         "[SCP] SCPs do not apply to the management account",
         {
             "identity": [IDENTITY],
@@ -603,3 +615,26 @@ def test_explicit_deny_explanation_points_at_the_statement() -> None:
     assert {"policy": 1, "sid": "NoReports", "applies": True}.items() <= next(
         s for s in identity["statements"] if s["effect"] == "Deny"
     ).items()
+
+
+def test_explanation_after_an_scp_implicit_deny_still_shows_the_other_layers() -> None:
+    from broker.policy import evaluate
+
+    decision = evaluate(PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_EC2]]), request())
+    assert decision.decision == "ImplicitDeny"
+    by_layer = {e["layer"]: e for e in decision.explanation}
+    assert by_layer["scp[0]"]["result"] == "NoMatch"
+    assert by_layer["identity"]["result"] == "Allow"
+    assert "scp[0]: no SCP at this level allows" in by_layer["decision"]["reason"]
+
+
+def test_explanation_says_why_a_layer_does_not_apply() -> None:
+    from broker.policy import evaluate
+
+    sets = PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_DENY]], management_account=True)
+    by_layer = {e["layer"]: e for e in evaluate(sets, request()).explanation}
+    assert by_layer["scp[0]"]["applies"] is False
+    assert "management account" in by_layer["scp[0]"]["note"]
+    federated = evaluate(PolicySet(identity=[IDENTITY]), request(principal=FED_USER))
+    fed = {e["layer"]: e for e in federated.explanation}
+    assert "federated user without a session policy" in fed["session"]["note"]
