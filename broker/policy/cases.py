@@ -118,7 +118,7 @@ def _request(data: object, path: str) -> Request:
     if not isinstance(data, Mapping):
         raise UsageError(f"{path}: a request must be an object")
     for key in data:
-        if key not in (*_REQUEST_KEYS, "context"):
+        if key not in (*_REQUEST_KEYS, "context", "federated_by"):
             raise UsageError(f"{path}.{key}: unknown request field")
     values: dict[str, str] = {}
     for key in _REQUEST_KEYS:
@@ -137,7 +137,10 @@ def _request(data: object, path: str) -> Request:
             raise UsageError(
                 f"{path}.context.{key}: must be a string, boolean, number or a list of them"
             )
-    return Request(context=dict(context), **values)
+    federated_by = data.get("federated_by")
+    if federated_by is not None and not isinstance(federated_by, str):
+        raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
+    return Request(context=dict(context), federated_by=federated_by, **values)
 
 
 def _case(data: object, path: str) -> Case:

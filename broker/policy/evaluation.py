@@ -204,7 +204,7 @@ class CompiledPolicySet:
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
         self._plans: dict[str, _Plan] = {}
-        self._callers: dict[tuple[str, str, str | None], Caller] = {}
+        self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
 
     def _plan(self, action: str) -> _Plan:
@@ -248,6 +248,7 @@ class CompiledPolicySet:
             request.principal_arn,
             request.principal_account,
             role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+            request.federated_by,
         )
         caller = self._callers.get(key)
         if caller is None:
@@ -365,7 +366,7 @@ def _scp_skip(caller: Caller, management: bool) -> str | None:
         return "SCPs apply only to IAM principals of member accounts"
     if management:
         return "SCPs do not apply to the management account"
-    if caller.role_arn is not None and ":role/aws-service-role/" in caller.role_arn:
+    if caller.parent_arn is not None and ":role/aws-service-role/" in caller.parent_arn:
         return "SCPs do not apply to service-linked roles"
     return None
 
@@ -393,9 +394,12 @@ def _combine(
         return True, "cross-account: both the caller's policies and the resource policy allow"
     if grants & _DIRECT:
         return True, "a resource policy names the caller itself, which is final in-account"
-    if "role" in grants:
+    if "role" in grants or "federating_user" in grants:
         if bounded and in_session:
-            return True, "a resource policy names the caller's role; boundary and session allow"
+            return True, (
+                "a resource policy names the caller's role (or federating user); the boundary "
+                "and session policy allow"
+            )
         return False, "a grant to the role ARN is still bounded: " + _caller_side_reason(
             True, bounded, in_session
         )

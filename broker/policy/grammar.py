@@ -230,6 +230,16 @@ def _statement(
                 "prohibited_element",
             )
         )
+    elif principal_key == "NotPrincipal" and kind == "trust":
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.NotPrincipal",
+                "NotPrincipal is not allowed in a role trust policy; name who may assume the role "
+                "in Principal",
+                "prohibited_element",
+            )
+        )
     elif principal_key:
         principal = parse_principal(
             raw[principal_key], path=f"{path}.{principal_key}", findings=findings

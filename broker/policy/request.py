@@ -40,7 +40,9 @@ class Request:
     (``action`` on ``resource`` in ``resource_account``), with which request context.
 
     ``context`` is the whole request context; keys are case-insensitive, multi-valued keys are
-    sequences. Nothing is added to it implicitly.
+    sequences. Nothing is added to it implicitly. ``federated_by``: for a federated-user
+    session, the ARN of the IAM user that called GetFederationToken (a resource policy naming
+    that user grants to the session, bounded by the boundary and session policy).
     """
 
     action: str
@@ -49,6 +51,7 @@ class Request:
     principal_account: str
     resource_account: str
     context: ContextInput = field(default_factory=dict)
+    federated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -315,6 +315,35 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
         "Allow",
     ),
     (
+        "[RB] a grant to the IAM user who federated is bounded by the session policy",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "identity": [IDENTITY],
+            "session": policy(allow(action="ec2:*"), kind="session"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "ImplicitDeny",
+    ),
+    (
+        "[RB] a grant to the IAM user who federated, within the session policy",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "session": policy(allow(), kind="session"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "Allow",
+    ),
+    (
+        "[RB] a grant to the IAM user who federated is bounded by the boundary",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "session": policy(allow(), kind="session"),
+            "boundary": policy(allow(action="ec2:*"), kind="boundary"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "ImplicitDeny",
+    ),
+    (
         "[XA] cross-account: identity allows but no resource policy",
         {"identity": [IDENTITY]},
         request(resource_account=OTHER),

@@ -95,6 +95,14 @@ ERRORS = [
         ("error", "Statement[0].Resource", "prohibited_element"),
     ),
     (
+        "NotPrincipal > not allowed in a role trust policy",
+        doc(
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+        ),
+        "trust",
+        ("error", "Statement[0].NotPrincipal", "prohibited_element"),
+    ),
+    (
         "Principal > not in identity policies",
         doc(allow(Principal="*")),
         "identity",
