@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broker.policy import PolicySet
+from broker.policy.globs import compile_glob
 from broker.policy.matching import action_matcher_set, resource_matcher_set
 from broker.policy.variables import parse_template
 from tests.unit.policy.helpers import allow, decide, policy, request
@@ -256,3 +257,28 @@ def test_action_matcher_agrees_with_reference(pattern: str, action: str) -> None
     compiled = action_matcher_set([pattern.lower()])
     expected = _ref_glob(pattern.lower(), action.lower(), colon_stops=False)
     assert compiled.match(action) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.sampled_from(list("ab*?:")), max_size=10),
+    st.text(st.sampled_from(list("ab:")), max_size=12),
+)
+def test_string_like_glob_agrees_with_reference(pattern: str, value: str) -> None:
+    # Patterns with several stars take the chunk matcher, others a regex: both must agree.
+    compiled = compile_glob((pattern,), False)
+    assert bool(compiled(value)) == _ref_glob(pattern, value, colon_stops=False)
+
+
+@pytest.mark.timeout(20)
+def test_many_wildcards_cannot_backtrack_catastrophically() -> None:
+    # A regex for this pattern needs ~n^12 steps on a near-miss; the chunk matcher is linear.
+    pattern = "arn:aws:s3:::" + "a*" * 12 + "b"
+    resource = "arn:aws:s3:::" + "a" * 5000
+    p = policy(allow(resource=pattern), allow(action="s3:*", resource=f"{pattern}*c"))
+    assert decide(PolicySet(identity=[p]), request(resource=resource)) == "ImplicitDeny"
+    assert decide(PolicySet(identity=[p]), request(resource=resource + "b")) == "Allow"
+    like = {"StringLike": {"s3:prefix": "x*" * 12 + "y"}}
+    hostile = {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": like}
+    ctx = {"s3:prefix": "x" * 5000}
+    assert decide(PolicySet(identity=[policy(hostile)]), request(context=ctx)) == "ImplicitDeny"
