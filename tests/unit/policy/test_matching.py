@@ -43,6 +43,12 @@ def test_action_matching(section, pattern, action, expected) -> None:
 
 
 RESOURCES = [
+    (
+        "Resource > a wildcard in the region part cannot shift the account part",
+        "arn:aws:sns:*:111122223333:topic",
+        "arn:aws:sns:eu-west-1:999999999999:111122223333:topic",
+        False,
+    ),
     ("Resource > exact ARN", "arn:aws:s3:::b/k", "arn:aws:s3:::b/k", True),
     ("Resource > ARNs are case-sensitive", "arn:aws:s3:::B/k", "arn:aws:s3:::b/k", False),
     ("Resource > * in the resource part spans /", "arn:aws:s3:::b/*", "arn:aws:s3:::b/x/y/z", True),
