@@ -22,6 +22,8 @@ HEADLESS = [
     "broker.cli",
     "providers",
     "providers.registry",
+    "providers.saml.provider",
+    "broker.commands.saml",
 ]
 
 
