@@ -6,6 +6,8 @@ control policies").
 The flow, as one pure function of (policies, request):
 
 1. An explicit Deny that applies, in any policy that applies, wins.
+2a. RCPs of the resource's account (unless it is the management account, or the caller a
+   service-linked role): every level must allow, for every caller, external ones included.
 2. SCPs (unless the caller is in the management account, or is not an IAM principal): every
    level of the organization path must have an Allow, else implicit deny. They bind a member
    account's root user and never grant.
@@ -67,11 +69,13 @@ def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """Per action: SCP denies (all levels), SCP allows per level, and (deny, allow) statements
-    of the resource, identity, boundary and session layers."""
+    """Per action: SCP and RCP denies (all levels), their allows per level, and (deny, allow)
+    statements of the resource, identity, boundary and session layers."""
 
     scp_deny: tuple[Check, ...]
     scp_allow: tuple[tuple[Check, ...], ...]
+    rcp_deny: tuple[Check, ...]
+    rcp_allow: tuple[tuple[Check, ...], ...]
     layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
     resource_allow: tuple[tuple[Check, Statement], ...]
 
@@ -201,6 +205,10 @@ class CompiledPolicySet:
             _Layer(f"scp[{level}]", level_policies)
             for level, level_policies in enumerate(policies.scp_hierarchy)
         ]
+        self._rcps = [
+            _Layer(f"rcp[{level}]", level_policies)
+            for level, level_policies in enumerate(policies.rcp_hierarchy)
+        ]
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
         self._plans: dict[str, _Plan] = {}
@@ -214,6 +222,7 @@ class CompiledPolicySet:
             if len(self._plans) >= _CACHE_LIMIT:
                 self._plans.clear()
             scp = [layer.candidates(action) for layer in self._scps]
+            rcp = [layer.candidates(action) for layer in self._rcps]
 
             def statements(entries: tuple[Entry, ...]) -> tuple[Check, ...]:
                 return tuple(self._check(statement) for _, statement in entries)
@@ -221,6 +230,8 @@ class CompiledPolicySet:
             plan = _Plan(
                 scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
                 scp_allow=tuple(statements(allow) for _, allow in scp),
+                rcp_deny=tuple(s for deny, _ in rcp for s in statements(deny)),
+                rcp_allow=tuple(statements(allow) for _, allow in rcp),
                 layers=tuple(
                     (statements(deny), statements(allow))
                     for deny, allow in (
@@ -276,11 +287,13 @@ class CompiledPolicySet:
         plan = self._plans.get(action) or self._plan(action)
         r = _Req(action, request.resource, context, caller, bounded_caller)
         scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
+        rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
         (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
         for check in res_deny:
             if check(r):
                 return Decision("ExplicitDeny", False, [])
         for group, applies in (
+            (plan.rcp_deny, rcps),
             (plan.scp_deny, scps),
             (id_deny, iam),
             (b_deny, bounded_caller),
@@ -290,10 +303,11 @@ class CompiledPolicySet:
                 for check in group:
                     if check(r):
                         return Decision("ExplicitDeny", False, [])
-        if scps:
-            for level in plan.scp_allow:
-                if not any(check(r) for check in level):
-                    return Decision("ImplicitDeny", False, [])
+        for levels, applies in ((plan.rcp_allow, rcps), (plan.scp_allow, scps)):
+            if applies:
+                for level in levels:
+                    if not any(check(r) for check in level):
+                        return Decision("ImplicitDeny", False, [])
         grants = {_grant(s, caller) for check, s in plan.resource_allow if check(r)}
         identity = kind == "root" or (iam and any(check(r) for check in id_allow))
         bounded = not bounded_caller or any(check(r) for check in b_allow)
@@ -316,8 +330,10 @@ class CompiledPolicySet:
         session_applies = p.session is not None and kind in _SESSIONS
         r = _Req(request.action.lower(), request.resource, context, caller, boundary_applies)
         scp_skip = _scp_skip(caller, p.management_account)
+        rcp_skip = _rcp_skip(caller, p.resource_management_account)
         not_for = "not for this caller"
-        layers: list[tuple[_Layer, str | None]] = [(scp, scp_skip) for scp in self._scps]
+        layers: list[tuple[_Layer, str | None]] = [(rcp, rcp_skip) for rcp in self._rcps]
+        layers += [(scp, scp_skip) for scp in self._scps]
         layers += [
             (self._resource, None),
             (self._identity, None if iam else "the caller has no identity policies"),
@@ -339,12 +355,13 @@ class CompiledPolicySet:
                     grants[layer.name].add(_grant(statement, caller))
         if trace.denied:
             return trace.finish("ExplicitDeny", "an explicit Deny applies")
-        if scp_skip is None:
-            for scp in self._scps:
-                if not grants[scp.name]:
-                    return trace.finish(
-                        "ImplicitDeny", f"{scp.name}: no SCP at this level allows the action"
-                    )
+        for guards, skipped, what in ((self._rcps, rcp_skip, "RCP"), (self._scps, scp_skip, "SCP")):
+            if skipped is None:
+                for level in guards:
+                    if not grants[level.name]:
+                        return trace.finish(
+                            "ImplicitDeny", f"{level.name}: no {what} at this level allows it"
+                        )
         identity = kind == "root" or (iam and bool(grants["identity"]))
         bounded = not boundary_applies or bool(grants["boundary"])
         if session_applies:
@@ -359,6 +376,20 @@ class CompiledPolicySet:
         return trace.finish("Allow" if verdict else "ImplicitDeny", reason)
 
 
+def _service_linked(caller: Caller) -> bool:
+    return caller.parent_arn is not None and ":role/aws-service-role/" in caller.parent_arn
+
+
+def _rcp_skip(caller: Caller, resource_in_management: bool) -> str | None:
+    """Why RCPs do not apply to this request, or None when they do ([RCP]: not to resources of
+    the management account, not to calls by service-linked roles; to every other caller)."""
+    if resource_in_management:
+        return "RCPs do not apply to resources in the management account"
+    if _service_linked(caller):
+        return "RCPs do not apply to service-linked roles"
+    return None
+
+
 def _scp_skip(caller: Caller, management: bool) -> str | None:
     """Why SCPs do not apply to this caller, or None when they do ([SCP]: not to the
     management account, not to service-linked roles, only to IAM principals)."""
@@ -366,7 +397,7 @@ def _scp_skip(caller: Caller, management: bool) -> str | None:
         return "SCPs apply only to IAM principals of member accounts"
     if management:
         return "SCPs do not apply to the management account"
-    if caller.parent_arn is not None and ":role/aws-service-role/" in caller.parent_arn:
+    if _service_linked(caller):
         return "SCPs do not apply to service-linked roles"
     return None
 

@@ -43,7 +43,7 @@ _STATEMENT_KEYS = (
 )
 _ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_-]+$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-_PRINCIPAL_KINDS = frozenset({"resource", "trust", "key"})
+_PRINCIPAL_KINDS = frozenset({"resource", "trust", "key", "rcp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,19 +225,30 @@ def _statement(
             Finding(
                 "error",
                 f"{path}.{principal_key}",
-                f"{principal_key} is not allowed in a {kind} policy (only in resource, trust and "
-                "key policies)",
+                f"{principal_key} is not allowed in a {kind} policy (only in resource, trust, key "
+                "policies and RCPs)",
                 "prohibited_element",
             )
         )
-    elif principal_key == "NotPrincipal" and kind == "trust":
+    elif principal_key == "NotPrincipal" and kind in ("trust", "rcp"):
+        what = "a role trust policy" if kind == "trust" else "an RCP"
         findings.append(
             Finding(
                 "error",
                 f"{path}.NotPrincipal",
-                "NotPrincipal is not allowed in a role trust policy; name who may assume the role "
-                "in Principal",
+                f"NotPrincipal is not allowed in {what}; use Principal (and conditions on "
+                "aws:PrincipalArn)",
                 "prohibited_element",
+            )
+        )
+    elif kind == "rcp" and raw.get("Principal") != "*":
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.Principal",
+                'an RCP applies to every principal: Principal must be "*" (narrow it with '
+                "conditions)",
+                "invalid_principal",
             )
         )
     elif principal_key:

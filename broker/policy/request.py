@@ -65,6 +65,11 @@ class PolicySet:
     common document). ``scp_hierarchy``: the SCPs of the caller's account per level, root
     first, then each OU, then the account; each level must allow.
     ``management_account``: the caller's account is the organization's management account.
+    ``rcp_hierarchy``: the resource control policies of the *resource's* account per level (root,
+    OUs, account); each level must allow. Give them only for resources of services RCPs cover
+    (S3, STS, KMS customer managed keys, SQS, Secrets Manager, ... per the Organizations guide);
+    they bind every caller, external and anonymous ones included, except service-linked roles.
+    ``resource_management_account``: the resource is in the management account (no RCPs apply).
     """
 
     identity: Sequence[Policy] = ()
@@ -73,6 +78,8 @@ class PolicySet:
     scp_hierarchy: Sequence[Sequence[Policy]] = ()
     session: Policy | None = None
     management_account: bool = False
+    rcp_hierarchy: Sequence[Sequence[Policy]] = ()
+    resource_management_account: bool = False
 
 
 @dataclass(frozen=True, slots=True)

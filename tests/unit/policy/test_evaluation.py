@@ -11,6 +11,7 @@ Sources (IAM User Guide), cited per row:
 [KMS] AWS KMS Developer Guide, "Key policies: allows access to the AWS account and enables IAM
       policies"
 [NP] "AWS JSON policy elements: NotPrincipal"
+[RCP] AWS Organizations User Guide, "Resource control policies (RCPs)" and "RCP evaluation"
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ DENY_ALL = policy(deny())
 SCP_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind="scp")
 SCP_EC2 = policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}, kind="scp")
 SCP_DENY = policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, kind="scp")
+RCP_ALL = policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}, kind="rcp")
+RCP_SQS = policy(
+    {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}, kind="rcp"
+)
+RCP_DENY_OUTSIDE = policy(
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-example"}},
+    },
+    kind="rcp",
+)
 
 
 def resource_policy(principal: Any, effect: str = "Allow", kind: str = "resource", **extra: Any):
@@ -120,6 +135,58 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
         "ImplicitDeny",
     ),
     ("[DA] the root user has full access in its own account", {}, request(principal=ROOT), "Allow"),
+    (
+        "[RCP] an RCP Deny binds callers from outside the organization",
+        {"resource": [resource_policy("*")], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(principal=f"arn:aws:iam::{OTHER}:user/mallory", account=OTHER),
+        "ExplicitDeny",
+    ),
+    (
+        "[RCP] an RCP Deny binds anonymous callers",
+        {"resource": [resource_policy("*")], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(principal="", account=""),
+        "ExplicitDeny",
+    ),
+    (
+        "[RCP] the condition exempts principals of the organization",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(context={"aws:PrincipalOrgID": "o-example"}),
+        "Allow",
+    ),
+    (
+        "[RCP] every level must allow (an OU allowing only sqs blocks s3)",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_ALL], [RCP_SQS]]},
+        request(),
+        "ImplicitDeny",
+    ),
+    (
+        "[RCP] RCPs never grant",
+        {"rcp_hierarchy": [[RCP_ALL]]},
+        request(),
+        "ImplicitDeny",
+    ),
+    (
+        "[RCP] RCPs do not affect resources in the management account",
+        {
+            "identity": [IDENTITY],
+            "rcp_hierarchy": [[RCP_ALL], [RCP_SQS]],
+            "resource_management_account": True,
+        },
+        request(),
+        "Allow",
+    ),
+    (
+        "[RCP] RCPs do not apply to service-linked roles",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_SQS]]},
+        request(
+            principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForExample/s",
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                "example.amazonaws.com/AWSServiceRoleForExample"
+            },
+        ),
+        "Allow",
+    ),
     (
         "[SCP] SCPs do not apply to service-linked roles",
         {"identity": [IDENTITY], "scp_hierarchy": [[SCP_EC2]]},

@@ -95,6 +95,32 @@ ERRORS = [
         ("error", "Statement[0].Resource", "prohibited_element"),
     ),
     (
+        "RCP syntax > Principal must be *",
+        doc(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "111122223333"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        "rcp",
+        ("error", "Statement[0].Principal", "invalid_principal"),
+    ),
+    (
+        "RCP syntax > NotPrincipal is not supported",
+        doc(
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": "111122223333"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        "rcp",
+        ("error", "Statement[0].NotPrincipal", "prohibited_element"),
+    ),
+    (
         "NotPrincipal > not allowed in a role trust policy",
         doc(
             {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
