@@ -6,9 +6,11 @@ A case::
     {"policies": {"identity": [doc, ...], "resource": [doc, ...], "trust": [doc, ...],
                   "key": [doc, ...], "boundary": doc, "session": doc,
                   "scp": [doc, ...] | "scp_hierarchy": [[doc, ...], ...],
-                  "management_account": false},
+                  "rcp": [doc, ...] | "rcp_hierarchy": [[doc, ...], ...],
+                  "management_account": false, "resource_management_account": false},
      "request": {...} | "requests": [{...}, ...]}
 
+A request may also carry ``federated_by`` (see ``Request``).
 ``trust`` and ``key`` documents are resource policies of those kinds (see
 ``broker.policy.request``). Absent keys mean no policies of that kind.
 """

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from broker.policy.variables import Literal_
 
-__all__ = ["ARN_PARTS", "Glob", "compile_glob"]
+__all__ = ["ARN_PARTS", "Glob", "compile_glob", "compile_glob_set"]
 
 ARN_PARTS = 6
 _STAR = 0
@@ -79,6 +79,22 @@ def _chunked(tokens: list[Token]) -> Glob:
         return only.regex.fullmatch
     head, middle, tail = chunks[0], chunks[1:-1], chunks[-1]
     minimum = sum(c.size for c in chunks)
+    if all(c.text is not None for c in chunks):  # no '?': plain string operations only
+        first, last = head.text or "", tail.text or ""
+        inner = [c.text or "" for c in middle]
+
+        def plain(text: str) -> bool:
+            if len(text) < minimum or not text.startswith(first) or not text.endswith(last):
+                return False
+            position, end = len(first), len(text) - len(last)
+            for piece in inner:
+                found = text.find(piece, position, end)
+                if found < 0:
+                    return False
+                position = found + len(piece)
+            return True
+
+        return plain
 
     def at(chunk: _Chunk, text: str, position: int) -> bool:
         if chunk.text is not None:
@@ -135,9 +151,39 @@ def compile_glob(pieces: tuple[str | Literal_, ...], arn: bool) -> Glob:
     tests = [_chunked(tokens) for tokens in segments]
     if not arn:
         return tests[0]
+    if all(isinstance(t, str) for tokens in segments[:-1] for t in tokens):
+        # The first five parts are literal (the usual case): a prefix, then the resource part.
+        prefix = ":".join("".join(str(t) for t in tokens) for tokens in segments[:-1]) + ":"
+        rest = tests[-1]
+        return lambda text: text.startswith(prefix) and bool(rest(text[len(prefix) :]))
 
     def test(text: str) -> bool:
         parts = text.split(":", ARN_PARTS - 1)
         return len(parts) == ARN_PARTS and all(t(p) for t, p in zip(tests, parts, strict=True))
 
     return test
+
+
+@lru_cache(maxsize=4096)
+def compile_glob_set(patterns: tuple[str, ...], arn: bool) -> Glob:
+    """One test for several pattern texts: the regex-safe ones folded into one alternation
+    (each alternative is linear, so the whole is too), the others chunk-matched."""
+    sources: list[str] = []
+    others: list[Glob] = []
+    for pattern in patterns:
+        segments = _segments((pattern,), arn)
+        if arn and len(segments) < ARN_PARTS:
+            continue
+        if all(tokens.count(_STAR) <= 1 for tokens in segments):
+            sources.append(_regex_source(segments, arn))
+        else:
+            others.append(compile_glob((pattern,), arn))
+    tests: list[Glob] = []
+    if sources:
+        tests.append(re.compile("|".join(f"(?:{s})" for s in sources), re.DOTALL).fullmatch)
+    tests += others
+    if not tests:
+        return lambda _text: False
+    if len(tests) == 1:
+        return tests[0]
+    return lambda text: any(test(text) for test in tests)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from broker.policy.globs import ARN_PARTS, compile_glob
+from broker.policy.globs import ARN_PARTS, Glob, compile_glob, compile_glob_set
 from broker.policy.variables import ContextValue, Template
 
 __all__ = [
@@ -57,7 +57,7 @@ class MatcherSet:
     any: bool = False
     exact: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
-    regexes: tuple[Callable[[str], object], ...] = ()  # compiled globs
+    glob: Glob | None = None  # the patterns with a wildcard mid-way, as one test
     templates: tuple[Template, ...] = ()
     arn: bool = False
     ignore_case: bool = False
@@ -70,9 +70,8 @@ class MatcherSet:
             value = value.lower()
         if value in self.exact or (self.prefixes and value.startswith(self.prefixes)):
             return True
-        for regex in self.regexes:
-            if regex(value):
-                return True
+        if self.glob is not None and self.glob(value):
+            return True
         if self.templates and context is not None:
             for template in self.templates:
                 resolved = template.resolve(context)
@@ -84,14 +83,17 @@ class MatcherSet:
         """``match`` specialised to the few tests this set really needs (the hot path)."""
         if self.any:
             return lambda _value, _context: True
-        if self.ignore_case or self.templates or (self.regexes and (self.exact or self.prefixes)):
+        if self.ignore_case or self.templates:
             return self.match
-        exact, prefixes, regexes = self.exact, self.prefixes, self.regexes
-        if regexes:
-            if len(regexes) == 1:
-                only = regexes[0]
-                return lambda value, _context: bool(only(value))
-            return lambda value, _context: any(regex(value) for regex in regexes)
+        exact, prefixes, glob = self.exact, self.prefixes, self.glob
+        if glob is not None:
+            if not exact and not prefixes:
+                return lambda value, _context: bool(glob(value))
+            return lambda value, _context: (
+                value in exact
+                or (bool(prefixes) and value.startswith(prefixes))
+                or bool(glob(value))
+            )
         if not prefixes:
             return lambda value, _context: value in exact
         if not exact:
@@ -102,7 +104,7 @@ class MatcherSet:
 def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> MatcherSet:
     exact: set[str] = set()
     prefixes: list[str] = []
-    regexes: list[Callable[[str], object]] = []
+    wild: list[str] = []
     with_vars: list[Template] = []
     count = 0
     for template in templates:
@@ -126,11 +128,11 @@ def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> Ma
         ):
             prefixes.append(text[:-1])
         else:
-            regexes.append(compile_glob((text,), arn))
+            wild.append(text)
     return MatcherSet(
         exact=frozenset(exact),
         prefixes=tuple(prefixes),
-        regexes=tuple(regexes),
+        glob=compile_glob_set(tuple(wild), arn) if wild else None,
         templates=tuple(with_vars),
         arn=arn,
         ignore_case=ignore_case,

@@ -288,3 +288,11 @@ def test_many_wildcards_cannot_backtrack_catastrophically() -> None:
     hostile = {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": like}
     ctx = {"s3:prefix": "x" * 5000}
     assert decide(PolicySet(identity=[policy(hostile)]), request(context=ctx)) == "ImplicitDeny"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ARN_PATTERN, min_size=1, max_size=4), _ARN)
+def test_a_list_of_resources_matches_if_any_does(patterns: list[str], arn: str) -> None:
+    # One element's values are folded into set lookups, prefixes and one alternation.
+    compiled = resource_matcher_set([parse_template(p, substitute=False) for p in patterns])
+    assert compiled.tester()(arn, {}) == any(reference_arn_match(p, arn) for p in patterns)
