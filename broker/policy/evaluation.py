@@ -200,8 +200,12 @@ def _grant(statement: Statement, caller: Caller) -> GrantKind:
 
 
 class CompiledPolicySet:
-    """A ``PolicySet`` compiled once for many requests (``evaluate`` is pure and cached
-    per action; it never changes a decision)."""
+    """A ``PolicySet`` compiled once for many requests.
+
+    ``evaluate`` is pure; what it caches (per action, per caller, per statement) never changes a
+    decision. Safe to share between threads: the caches are plain dicts, and a race at worst
+    computes an entry twice.
+    """
 
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies

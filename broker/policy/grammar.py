@@ -159,7 +159,11 @@ def _statement(
                 )
             )
     sid = raw.get("Sid")
-    if sid is not None and (not isinstance(sid, str) or not _SID.match(sid)):
+    if sid is not None and not isinstance(sid, str):
+        findings.append(Finding("error", f"{path}.Sid", "Sid must be a string", "invalid_sid"))
+    elif isinstance(sid, str) and kind not in ("resource", "key") and not _SID.match(sid):
+        # IAM's own documents take letters and digits only; services' resource policies
+        # (S3, KMS, SQS...) accept any string.
         findings.append(
             Finding("error", f"{path}.Sid", "Sid must be letters and digits only", "invalid_sid")
         )

@@ -348,5 +348,16 @@ def test_single_values_or_lists_everywhere() -> None:
     assert len(parse_policy(listed).statements[0].action_values) == 2
 
 
+def test_resource_policies_take_any_sid() -> None:
+    statement = {
+        "Sid": "Allow reads from the build role",
+        "Effect": "Allow",
+        "Principal": {"AWS": "111122223333"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+    }
+    assert validate_policy(doc(statement), kind="resource") == []
+
+
 def test_valid_policy_has_no_findings() -> None:
     assert validate_policy(doc(allow(Sid="ReadReports"))) == []
