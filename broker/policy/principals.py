@@ -47,6 +47,7 @@ CallerKind = Literal[
 ]
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+_UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")  # AIDA..., AROA...: a deleted principal
 _IAM_ARN = re.compile(r"^arn:([\w-]+):(iam|sts)::(\d{12}):(.+)$")
 PRINCIPAL_TYPES = ("AWS", "Federated", "Service", "CanonicalUser")
 
@@ -192,6 +193,16 @@ def parse_principal(element: object, *, path: str, findings: list[Finding]) -> P
                 external.add(value)
             elif _ACCOUNT.match(value):
                 accounts.add(value)
+            elif _UNIQUE_ID.match(value):
+                findings.append(
+                    Finding(
+                        "warning",
+                        kind_path,
+                        f'"{value}" is a unique ID: IAM shows one when the principal it named was '
+                        "deleted; it matches nobody (a new principal with that name differs)",
+                        "deleted_principal",
+                    )
+                )
             elif (m := _IAM_ARN.match(value)) is not None:
                 if m.group(2) == "iam" and m.group(4) == "root":
                     accounts.add(m.group(3))

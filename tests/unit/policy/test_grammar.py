@@ -307,6 +307,12 @@ WARNINGS = [
         ("warning", "Statement[0].Action", "not_a_trust_action"),
     ),
     (
+        "Principal > a unique ID left by a deleted principal",
+        doc(allow(Principal={"AWS": "AIDAEXAMPLEEXAMPLE123"})),
+        "resource",
+        ("warning", "Statement[0].Principal.AWS", "deleted_principal"),
+    ),
+    (
         "Suggestion > duplicate values",
         doc(allow(action=["s3:GetObject", "S3:getobject"])),
         "identity",
