@@ -313,6 +313,22 @@ WARNINGS = [
         ("warning", "Statement[0].Principal.AWS", "deleted_principal"),
     ),
     (
+        "Global keys > aws:SourceIp is an IP address",
+        doc(allow(Condition={"StringLike": {"aws:SourceIp": "10.*"}})),
+        "identity",
+        ("warning", "Statement[0].Condition.StringLike.aws:SourceIp", "mismatched_type"),
+    ),
+    (
+        "Global keys > aws:MultiFactorAuthPresent is a boolean",
+        doc(allow(Condition={"StringEquals": {"aws:MultiFactorAuthPresent": "true"}})),
+        "identity",
+        (
+            "warning",
+            "Statement[0].Condition.StringEquals.aws:MultiFactorAuthPresent",
+            "mismatched_type",
+        ),
+    ),
+    (
         "Suggestion > duplicate values",
         doc(allow(action=["s3:GetObject", "S3:getobject"])),
         "identity",
@@ -367,3 +383,11 @@ def test_resource_policies_take_any_sid() -> None:
 
 def test_valid_policy_has_no_findings() -> None:
     assert validate_policy(doc(allow(Sid="ReadReports"))) == []
+    typed = {
+        "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+        "DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"},
+        "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"},
+        "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"},
+        "Null": {"aws:TokenIssueTime": "false"},
+    }
+    assert validate_policy(doc(allow(Condition=typed))) == []
