@@ -18,6 +18,7 @@ HEADLESS = [
     "broker",
     "broker.errors",
     "broker.config",
+    "broker.policy",
     "broker.cli",
     "providers",
     "providers.registry",
