@@ -25,8 +25,9 @@ Errors: ``InvalidDirectoryError`` (a ``ConfigError``) for a bad configuration,
 ``DirectoryError`` for an unknown user / account / role or a refused identity.
 """
 
-from broker.directory.directory import Directory, load_directory
+from broker.directory.directory import Directory
 from broker.directory.identity import IdentityMapping
+from broker.directory.load import load_directory
 from broker.directory.rules import Finding
 from broker.directory.source import Source
 from broker.directory.validate import InvalidDirectoryError, Report, validate

@@ -86,7 +86,7 @@ CREATE TABLE identity_mappings (provider TEXT PRIMARY KEY, mapping TEXT NOT NULL
 -- access keys are stored as a hash of the secret (issue 5 owns them).
 CREATE TABLE mfa_devices (
     user_name TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL,
-    PRIMARY KEY (user_name, device)
+    last_step INTEGER, PRIMARY KEY (user_name, device)
 );
 CREATE TABLE access_keys (
     access_key_id TEXT PRIMARY KEY, user_name TEXT NOT NULL, secret_hash TEXT NOT NULL,

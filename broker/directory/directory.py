@@ -1,4 +1,4 @@
-"""The loaded directory: queries over its SQLite database, and ``load_directory``."""
+"""The loaded directory: queries over its SQLite database (``load_directory`` opens one)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from broker.directory.database import (
-    build_database,
-    database_path,
-    exclusive_lock,
-    open_database,
-    stored_fingerprint,
-)
 from broker.directory.identity import IdentityMapping, claim_value
 from broker.directory.naming import (
     FULL_AWS_ACCESS,
@@ -25,13 +17,12 @@ from broker.directory.naming import (
     sso_role_name,
     sso_trust_policy,
 )
-from broker.directory.source import Source, fingerprint
-from broker.directory.validate import InvalidDirectoryError, validate
+from broker.directory.source import Source
 from broker.directory.values import Account, Assignment, Group, PermissionSet, Role, User
 from broker.errors import DirectoryError
 from providers.base import Claims
 
-__all__ = ["Directory", "load_directory"]
+__all__ = ["Directory"]
 
 
 def _tags(text: str) -> dict[str, str]:
@@ -54,9 +45,9 @@ class Directory:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
-    def _write(self, sql: str, params: Iterable[Any] = ()) -> None:
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
         with self._lock:
-            self._conn.execute(sql, tuple(params))
+            return self._conn.execute(sql, tuple(params)).rowcount
 
     # -- users and groups -----------------------------------------------------------------
 
@@ -336,9 +327,24 @@ class Directory:
     def add_mfa_device(self, user: str, device: str) -> None:
         self.user(user)
         self._write(
-            "INSERT OR REPLACE INTO mfa_devices VALUES (?, ?, 'totp', ?)",
+            "INSERT OR REPLACE INTO mfa_devices VALUES (?, ?, 'totp', ?, NULL)",
             (user, device, datetime.now(UTC).isoformat()),
         )
+
+    def mfa_last_step(self, user: str, device: str) -> int | None:
+        rows = self._rows(
+            "SELECT last_step FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device)
+        )
+        return rows[0][0] if rows else None
+
+    def set_mfa_last_step(self, user: str, device: str, step: int) -> bool:
+        """Record ``step`` as used; False if it (or a later one) already was (atomic)."""
+        changed = self._write(
+            "UPDATE mfa_devices SET last_step = ? WHERE user_name = ? AND device = ? "
+            "AND (last_step IS NULL OR last_step < ?)",
+            (step, user, device, step),
+        )
+        return changed == 1
 
     def remove_mfa_device(self, user: str, device: str) -> None:
         self._write("DELETE FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device))
@@ -347,34 +353,3 @@ class Directory:
         """How many of each thing the directory holds (``broker directory show``)."""
         tables = ("accounts", "ous", "scps", "users", "groups", "permission_sets", "assignments")
         return {t: self._rows(f"SELECT COUNT(*) FROM {t}")[0][0] for t in tables}  # noqa: S608
-
-
-def load_directory(config_dir: Path | None = None, *, data_dir: Path | None = None) -> Directory:
-    """Validate the directory config and open its database, rebuilding it if the config changed.
-
-    Raises:
-        InvalidDirectoryError: the configuration has errors (the old database is kept).
-        ConfigError: no configuration directory.
-    """
-    from broker import config
-
-    source = Source(config_dir if config_dir is not None else config.config_dir())
-    home = data_dir if data_dir is not None else config.data_dir()
-    path = database_path(home)
-    fp = fingerprint(source)
-    if stored_fingerprint(path) != fp:
-        with exclusive_lock(home):
-            for _attempt in range(3):
-                if stored_fingerprint(path) == fp:
-                    break
-                report = validate(source)
-                if not report.ok or report.spec is None:
-                    raise InvalidDirectoryError(report, source)
-                after = fingerprint(source)
-                if after == fp:  # the files did not change while we read them
-                    build_database(report.spec, source, fp, home)
-                    break
-                fp = after
-            else:
-                raise DirectoryError("the directory config keeps changing; retry when it settles")
-    return Directory(open_database(path), source)

@@ -1,0 +1,385 @@
+"""``broker directory ...`` and ``broker assignments``: the identity store from the command line.
+
+stdout carries the answer (tables, or JSON with ``--json``); messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+if TYPE_CHECKING:
+    from broker.directory import Directory
+    from broker.directory.mfa import MfaSecrets
+
+__all__ = [
+    "AssignmentsInput",
+    "ListInput",
+    "MfaInput",
+    "ValidateInput",
+    "register",
+    "run_assignments",
+    "run_list",
+    "run_mfa",
+    "run_schema",
+    "run_show",
+    "run_validate",
+]
+
+ListKind = Literal["users", "groups", "accounts", "permission-sets"]
+
+
+@dataclass(frozen=True)
+class ValidateInput:
+    path: Path | None
+    json: bool
+
+
+@dataclass(frozen=True)
+class ListInput:
+    kind: ListKind
+    json: bool
+
+
+@dataclass(frozen=True)
+class AssignmentsInput:
+    user: str | None
+    claims_file: Path | None
+    json: bool
+
+
+@dataclass(frozen=True)
+class MfaInput:
+    action: Literal["enable", "verify", "disable", "list"]
+    user: str
+    device: str
+    code: str | None = None
+    replace: bool = False
+    json: bool = False
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """Left-aligned columns; the last column is not padded."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _dump(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _config_dir_of(path: Path) -> Path:
+    """Accept the config directory or its ``directory/`` subdirectory."""
+    return path.parent if (path / "organization.toml").is_file() else path
+
+
+# -- validate, schema, show, lists ----------------------------------------------------------
+
+
+def run_validate(args: ValidateInput, out: TextIO, err: TextIO) -> int:
+    """Print every finding; exit 1 if any is an error."""
+    from broker.config import config_dir
+    from broker.directory import Source, validate
+
+    source = Source(_config_dir_of(args.path) if args.path else config_dir())
+    report = validate(source)
+    if args.json:
+        _dump(
+            [
+                {"file": f.file, "key": f.key, "severity": f.severity, "message": f.message}
+                for f in report.findings
+            ],
+            out,
+        )
+    else:
+        for finding in report.findings:
+            out.write(f"{finding}\n")
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    verdict = "valid" if report.ok else "INVALID"
+    err.write(f"{source.directory}: {verdict}: {errors} error(s), {warnings} warning(s)\n")
+    return 0 if report.ok else 1
+
+
+def run_schema(out: TextIO) -> int:
+    from broker.directory.jsonschema import directory_schema
+
+    _dump(directory_schema(), out)
+    return 0
+
+
+def _tree(directory: Directory) -> list[str]:
+    ous = directory.ous()
+    accounts = directory.accounts()
+    children: dict[str, list[str]] = {}
+    for name, parent in ous:
+        children.setdefault(parent, []).append(name)
+    lines: list[str] = []
+
+    def walk(node: str, depth: int) -> None:
+        pad = "  " * depth
+        for account in accounts:
+            parent = account.ou_path[-1] if account.ou_path else "root"
+            if parent == node:
+                flag = " (management)" if account.management else ""
+                lines.append(f"{pad}  {account.id}  {account.name}{flag}")
+        for child in sorted(children.get(node, [])):
+            lines.append(f"{pad}  OU {child}")
+            walk(child, depth + 1)
+
+    lines.append("root")
+    walk("root", 0)
+    return lines
+
+
+def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
+    counts = directory.counts()
+    if as_json:
+        _dump(
+            {
+                "counts": counts,
+                "ous": [{"name": n, "parent": p} for n, p in directory.ous()],
+                "accounts": [a.to_json() for a in directory.accounts()],
+            },
+            out,
+        )
+        return 0
+    out.write(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + "\n")
+    out.write("\n".join(_tree(directory)) + "\n")
+    return 0
+
+
+def run_list(args: ListInput, out: TextIO, directory: Directory) -> int:
+    rows: list[list[str]]
+    if args.kind == "users":
+        users = directory.users()
+        if args.json:
+            _dump([u.to_json() for u in users], out)
+            return 0
+        headers = ["NAME", "EMAIL", "GROUPS", "DISPLAY NAME"]
+        rows = [[u.name, u.email, ",".join(u.groups) or "-", u.display_name] for u in users]
+    elif args.kind == "groups":
+        groups = directory.groups()
+        if args.json:
+            _dump([g.to_json() for g in groups], out)
+            return 0
+        headers = ["NAME", "MEMBERS", "DESCRIPTION"]
+        rows = [[g.name, ",".join(g.members) or "-", g.description] for g in groups]
+    elif args.kind == "accounts":
+        accounts = directory.accounts()
+        if args.json:
+            _dump([a.to_json() for a in accounts], out)
+            return 0
+        headers = ["ID", "NAME", "OU PATH", "EMAIL"]
+        rows = [[a.id, a.name, "/".join(("root", *a.ou_path)), a.email] for a in accounts]
+    else:
+        sets = directory.permission_sets()
+        if args.json:
+            _dump([p.to_json() for p in sets], out)
+            return 0
+        headers = ["NAME", "SESSION", "POLICIES", "BOUNDARY"]
+        rows = [
+            [
+                p.name,
+                f"{p.session_duration // 3600}h",
+                ",".join((*p.managed_policies, *p.customer_policies))
+                + (" +inline" if p.has_inline_policy else ""),
+                p.permissions_boundary or "-",
+            ]
+            for p in sets
+        ]
+    out.write(_table(rows, headers))
+    return 0
+
+
+# -- assignments ----------------------------------------------------------------------------
+
+
+def _read_claims(path: Path) -> Any:
+    from broker.errors import UsageError
+    from providers.base import Claims
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Claims.from_json(data)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(
+            f"{path}: not a claims JSON object ({type(exc).__name__}); "
+            "use the output of `broker whoami --json`"
+        ) from None
+
+
+def run_assignments(args: AssignmentsInput, out: TextIO, err: TextIO, directory: Directory) -> int:
+    if args.claims_file is not None:
+        user = directory.resolve_user(_read_claims(args.claims_file))
+    else:
+        assert args.user is not None
+        user = directory.user(args.user)
+    found = directory.assignments_of(user)
+    if args.json:
+        _dump({"user": user.to_json(), "assignments": [a.to_json() for a in found]}, out)
+        return 0
+    if not found:
+        err.write(f"{user.name} has no account assignments\n")
+        return 0
+    rows = [
+        [
+            a.account_id,
+            a.account_name,
+            a.permission_set,
+            f"{a.max_session_duration // 3600}h",
+            a.via,
+            a.role_arn,
+        ]
+        for a in found
+    ]
+    out.write(_table(rows, ["ACCOUNT", "NAME", "PERMISSION SET", "MAX", "VIA", "ROLE ARN"]))
+    return 0
+
+
+# -- mfa ------------------------------------------------------------------------------------
+
+
+def run_mfa(
+    args: MfaInput, out: TextIO, err: TextIO, directory: Directory, secrets: MfaSecrets
+) -> int:
+    from broker.directory import mfa
+
+    if args.action == "enable":
+        enrolled = mfa.enable_mfa(directory, secrets, args.user, args.device, replace=args.replace)
+        if args.json:
+            _dump({"user": enrolled.user, "device": enrolled.device, "uri": enrolled.uri}, out)
+        else:
+            out.write(mfa.qr_text(enrolled.uri))
+            out.write(f"{enrolled.uri}\n")
+        err.write(
+            f"MFA device {enrolled.device!r} enrolled for {enrolled.user}: scan the code now, it "
+            "is not shown again; confirm with `broker directory mfa verify "
+            f"{enrolled.user} CODE`\n"
+        )
+        return 0
+    if args.action == "verify":
+        assert args.code is not None
+        if mfa.verify_code(directory, secrets, args.user, args.code, args.device):
+            err.write(f"code accepted for {args.user}\n")
+            return 0
+        err.write(f"code refused for {args.user} (wrong, expired or already used)\n")
+        return 1
+    if args.action == "disable":
+        mfa.disable_mfa(directory, secrets, args.user, args.device)
+        err.write(f"MFA device {args.device!r} removed from {args.user}\n")
+        return 0
+    directory.user(args.user)
+    devices = directory.mfa_devices(args.user)
+    if args.json:
+        _dump(devices, out)
+    else:
+        out.write("".join(f"{d}\n" for d in devices))
+    return 0
+
+
+# -- argparse -------------------------------------------------------------------------------
+
+
+def _load() -> Directory:
+    from broker.directory import load_directory
+
+    return load_directory()
+
+
+def _handle_validate(ns: argparse.Namespace) -> int:
+    return run_validate(ValidateInput(ns.path, ns.json), sys.stdout, sys.stderr)
+
+
+def _handle_schema(_ns: argparse.Namespace) -> int:
+    return run_schema(sys.stdout)
+
+
+def _handle_show(ns: argparse.Namespace) -> int:
+    return run_show(ns.json, sys.stdout, _load())
+
+
+def _handle_list(ns: argparse.Namespace) -> int:
+    return run_list(ListInput(ns.kind, ns.json), sys.stdout, _load())
+
+
+def _handle_assignments(ns: argparse.Namespace) -> int:
+    args = AssignmentsInput(ns.user, ns.claims, ns.json)
+    return run_assignments(args, sys.stdout, sys.stderr, _load())
+
+
+def _handle_mfa(ns: argparse.Namespace) -> int:
+    from broker.directory.keyring_store import KeyringSecrets
+
+    args = MfaInput(
+        ns.mfa_action,
+        ns.user,
+        ns.device,
+        getattr(ns, "code", None),
+        getattr(ns, "replace", False),
+        getattr(ns, "json", False),
+    )
+    return run_mfa(args, sys.stdout, sys.stderr, _load(), KeyringSecrets())
+
+
+def register(subparsers: Any) -> None:
+    """Add ``directory`` (with its subcommands) and ``assignments``."""
+    group = subparsers.add_parser("directory", help="users, groups, accounts, permission sets")
+    sub = group.add_subparsers(dest="directory_command", metavar="SUBCOMMAND")
+
+    def with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        return parser
+
+    validate = with_json(sub.add_parser("validate", help="report every problem in the config"))
+    validate.add_argument("path", nargs="?", type=Path, metavar="DIR", help="config directory")
+    validate.set_defaults(handler=_handle_validate)
+    sub.add_parser("schema", help="print the config's JSON Schema").set_defaults(
+        handler=_handle_schema
+    )
+    with_json(sub.add_parser("show", help="the organization tree and counts")).set_defaults(
+        handler=_handle_show
+    )
+    for kind in ("users", "groups", "accounts", "permission-sets"):
+        listing = with_json(sub.add_parser(kind, help=f"list {kind.replace('-', ' ')}"))
+        listing.set_defaults(handler=_handle_list, kind=kind)
+
+    mfa = sub.add_parser("mfa", help="TOTP MFA devices (RFC 6238)")
+    mfa_sub = mfa.add_subparsers(dest="mfa_action", metavar="ACTION", required=True)
+    for action, text in (
+        ("enable", "enrol a device: shows its QR code once"),
+        ("verify", "check a code from the device"),
+        ("disable", "remove a device and its keyring seed"),
+        ("list", "list a user's devices"),
+    ):
+        parser = mfa_sub.add_parser(action, help=text)
+        parser.add_argument("user", metavar="USER")
+        if action == "verify":
+            parser.add_argument("code", metavar="CODE")
+        parser.add_argument("--device", default="totp", help="device name (default: totp)")
+        if action == "enable":
+            parser.add_argument("--replace", action="store_true", help="re-enrol the device")
+        if action in ("enable", "list"):
+            with_json(parser)
+        parser.set_defaults(handler=_handle_mfa)
+
+    assignments = with_json(
+        subparsers.add_parser("assignments", help="what a person may use, and why")
+    )
+    who = assignments.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="NAME", help="a directory user")
+    who.add_argument(
+        "--claims", type=Path, metavar="FILE", help="claims JSON an IdP returned (whoami --json)"
+    )
+    assignments.set_defaults(handler=_handle_assignments)
