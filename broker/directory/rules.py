@@ -60,9 +60,15 @@ def from_config_issue(issue: ConfigIssue) -> Finding:
 
 
 class _Checker:
-    def __init__(self, spec: DirectorySpec, source: Source) -> None:
+    def __init__(self, spec: DirectorySpec, source: Source, broken: Mapping[str, set[str]]) -> None:
         self.spec = spec
         self.source = source
+        # Names that exist, including entries whose own table failed to parse (already
+        # reported), so references to them do not produce a second, misleading error.
+        self.names: dict[str, set[str]] = {
+            section: set(getattr(spec, section)) | set(broken.get(section, ()))
+            for section in ("users", "groups", "ous", "scps", "permission_sets", "accounts")
+        }
         self.findings: list[Finding] = []
         self._policy_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.account_ids = {a.id: name for name, a in spec.accounts.items()}
@@ -74,7 +80,7 @@ class _Checker:
         self.findings.append(Finding(self.source.file(section), key, message, "warning"))
 
     def account_ref(self, ref: str) -> bool:
-        return ref in self.spec.accounts or ref in self.account_ids
+        return ref in self.names["accounts"] or ref in self.account_ids
 
     def policy(self, section: str, key: str, name: str, kind: PolicyKind) -> None:
         """Report a missing or invalid policy file ``name`` used at ``key``."""
@@ -104,7 +110,7 @@ class _Checker:
 
     def organization(self) -> None:
         org = self.spec.organization
-        if org.management_account not in self.spec.accounts:
+        if org.management_account not in self.names["accounts"]:
             self.error(
                 "organization",
                 "organization.management_account",
@@ -117,7 +123,7 @@ class _Checker:
     def scp_refs(self, section: str, key: str, names: Iterable[str]) -> None:
         names = list(names)
         for name in names:
-            if name not in self.spec.scps:
+            if name not in self.names["scps"]:
                 self.error(section, key, f"unknown SCP {name!r}; define it under [scps.{name}]")
         known = [self.spec.scps[n].policy for n in names if n in self.spec.scps]
         if known and not any(_allows(read_policy(self.source.policies, p)[0]) for p in known):
@@ -132,7 +138,7 @@ class _Checker:
             key = f"ous.{name}"
             if name == "root":
                 self.error("ous", key, "'root' is the organization root; rename this OU")
-            if ou.parent != "root" and ou.parent not in self.spec.ous:
+            if ou.parent != "root" and ou.parent not in self.names["ous"]:
                 self.error(
                     "ous", f"{key}.parent", f"unknown OU {ou.parent!r}; use 'root' or an OU name"
                 )
@@ -162,7 +168,7 @@ class _Checker:
             by_id.setdefault(account.id, name)
             if "@" not in account.email:
                 self.error("accounts", f"{key}.email", f"{account.email!r} is not an email address")
-            if account.ou != "root" and account.ou not in self.spec.ous:
+            if account.ou != "root" and account.ou not in self.names["ous"]:
                 self.error(
                     "accounts",
                     f"{key}.ou",
@@ -213,14 +219,14 @@ class _Checker:
             key = f"groups.{name}.members"
             seen: set[str] = set()
             for member in group.members:
-                if member in self.spec.groups:
+                if member in self.names["groups"]:
                     self.error(
                         "groups",
                         key,
                         f"group {name!r} contains group {member!r}: groups cannot contain "
                         f"groups; list {member!r}'s users instead",
                     )
-                elif member not in self.spec.users:
+                elif member not in self.names["users"]:
                     self.error("groups", key, f"unknown user {member!r}; add it to users.toml")
                 if member in seen:
                     self.warn("groups", key, f"{member!r} is listed twice; remove one")
@@ -278,13 +284,13 @@ class _Checker:
             if (a.user is None) == (a.group is None):
                 self.error("assignments", key, "set exactly one of user or group")
                 continue
-            if a.user is not None and a.user not in self.spec.users:
-                hint = " (it is a group: use group =)" if a.user in self.spec.groups else ""
+            if a.user is not None and a.user not in self.names["users"]:
+                hint = " (it is a group: use group =)" if a.user in self.names["groups"] else ""
                 self.error("assignments", f"{key}.user", f"unknown user {a.user!r}{hint}")
-            if a.group is not None and a.group not in self.spec.groups:
-                hint = " (it is a user: use user =)" if a.group in self.spec.users else ""
+            if a.group is not None and a.group not in self.names["groups"]:
+                hint = " (it is a user: use user =)" if a.group in self.names["users"] else ""
                 self.error("assignments", f"{key}.group", f"unknown group {a.group!r}{hint}")
-            if a.permission_set not in self.spec.permission_sets:
+            if a.permission_set not in self.names["permission_sets"]:
                 self.error(
                     "assignments",
                     f"{key}.permission_set",
@@ -362,7 +368,7 @@ class _Checker:
                     f"{mapping.user_claim!r}: use sub, email, name_id or attr:NAME",
                 )
             for idp_group, group in mapping.group_map.items():
-                if group not in self.spec.groups:
+                if group not in self.names["groups"]:
                     self.error(
                         "identity",
                         f"{key}.group_map.{idp_group}",
@@ -371,9 +377,15 @@ class _Checker:
             self.tags("identity", f"{key}.principal_tags", mapping.principal_tags)
 
 
-def check_rules(spec: DirectorySpec, source: Source) -> list[Finding]:
-    """Every cross-reference problem in ``spec``, sorted by file and key."""
-    checker = _Checker(spec, source)
+def check_rules(
+    spec: DirectorySpec, source: Source, broken: Mapping[str, set[str]] | None = None
+) -> list[Finding]:
+    """Every cross-reference problem in ``spec``, sorted by file and key.
+
+    ``broken``: per section, names whose tables failed to parse (their problems are reported
+    already); references to them count as resolved.
+    """
+    checker = _Checker(spec, source, broken or {})
     checker.organization()
     checker.ous()
     checker.accounts()

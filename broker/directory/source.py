@@ -113,7 +113,11 @@ def _one(cls: type[T], value: Any, file: str, prefix: str, issues: list[ConfigIs
 
 
 def _named(
-    cls: type[T], sections: Mapping[str, Any], section: str, issues: list[ConfigIssue]
+    cls: type[T],
+    sections: Mapping[str, Any],
+    section: str,
+    issues: list[ConfigIssue],
+    broken: dict[str, set[str]],
 ) -> dict[str, T]:
     file = f"directory/{SECTION_FILE[section]}"
     table = sections.get(section, {})
@@ -125,6 +129,8 @@ def _named(
         made = _one(cls, value, file, f"{section}.{name}", issues)
         if made is not None:
             out[name] = made
+        else:
+            broken.setdefault(section, set()).add(name)
     return out
 
 
@@ -140,9 +146,16 @@ def _listed(
     return tuple(m for m in made if m is not None)
 
 
-def read_source(source: Source) -> tuple[DirectorySpec | None, list[ConfigIssue]]:
-    """Every section parsed strictly; None when the organization itself is unusable."""
+def read_source(
+    source: Source,
+) -> tuple[DirectorySpec | None, list[ConfigIssue], dict[str, set[str]]]:
+    """Every section parsed strictly; None when the organization itself is unusable.
+
+    Returns the spec, every shape problem, and per section the names whose tables were
+    invalid (left out of the spec).
+    """
     issues: list[ConfigIssue] = []
+    broken: dict[str, set[str]] = {}
     sections = _load_tables(source, issues)
     organization = None
     if "organization" in sections:
@@ -159,14 +172,14 @@ def read_source(source: Source) -> tuple[DirectorySpec | None, list[ConfigIssue]
         )
     spec = DirectorySpec(
         organization=organization or OrganizationSpec(management_account=""),
-        scps=_named(ScpSpec, sections, "scps", issues),
-        ous=_named(OUSpec, sections, "ous", issues),
-        accounts=_named(AccountSpec, sections, "accounts", issues),
-        users=_named(UserSpec, sections, "users", issues),
-        groups=_named(GroupSpec, sections, "groups", issues),
-        permission_sets=_named(PermissionSetSpec, sections, "permission_sets", issues),
+        scps=_named(ScpSpec, sections, "scps", issues, broken),
+        ous=_named(OUSpec, sections, "ous", issues, broken),
+        accounts=_named(AccountSpec, sections, "accounts", issues, broken),
+        users=_named(UserSpec, sections, "users", issues, broken),
+        groups=_named(GroupSpec, sections, "groups", issues, broken),
+        permission_sets=_named(PermissionSetSpec, sections, "permission_sets", issues, broken),
         assignments=_listed(AssignmentSpec, sections, "assignments", issues),
         roles=_listed(RoleSpec, sections, "roles", issues),
-        identity=_named(IdentityMappingSpec, sections, "identity", issues),
+        identity=_named(IdentityMappingSpec, sections, "identity", issues, broken),
     )
-    return (spec if organization is not None else None), issues
+    return (spec if organization is not None else None), issues, broken

@@ -43,8 +43,8 @@ class InvalidDirectoryError(ConfigError):
 
 def validate(source: Source) -> Report:
     """Read and check the directory under ``source``, reporting every problem at once."""
-    spec, issues = read_source(source)
+    spec, issues, broken = read_source(source)
     findings = [from_config_issue(issue) for issue in issues]
     if spec is not None:
-        findings += check_rules(spec, source)
+        findings += check_rules(spec, source, broken)
     return Report(spec, tuple(findings))
