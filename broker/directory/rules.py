@@ -149,7 +149,7 @@ class _Checker:
             while parent in self.spec.ous and parent not in seen:
                 seen.append(parent)
                 parent = self.spec.ous[parent].parent
-            if parent in seen and parent == name:
+            if parent == name and name == min(seen):  # report each cycle once
                 cycle = " -> ".join([*seen, name])
                 self.error("ous", f"ous.{name}.parent", f"OUs form a cycle ({cycle}); break it")
 
