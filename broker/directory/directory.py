@@ -243,13 +243,15 @@ class Directory:
             "a.principal_type, a.principal FROM assignments a "
             "JOIN accounts acc ON acc.id = a.account_id "
             "JOIN permission_sets ps ON ps.name = a.permission_set "
-            "WHERE (a.principal_type = 'user' AND a.principal = ?)"
+            # A JIT user is not a directory user: it never gets a directory user's direct
+            # assignments, even if a user of that name exists.
+            "WHERE (a.principal_type = 'user' AND a.principal = ? AND NOT ?)"
         )
         if groups:
             sql += f" OR (a.principal_type = 'group' AND a.principal IN ({marks}))"
         out = []
         for account_id, account_name, ps, duration, kind, principal in self._rows(
-            sql, [user.name, *groups]
+            sql, [user.name, user.jit, *groups]
         ):
             name = sso_role_name(ps, account_id)
             out.append(
