@@ -314,7 +314,20 @@ def _handle_list(ns: argparse.Namespace) -> int:
     return run_list(ListInput(ns.kind, ns.json), sys.stdout, _load())
 
 
+def _handle_no_subcommand(_ns: argparse.Namespace) -> int:
+    from broker.errors import UsageError
+
+    raise UsageError(
+        "choose a subcommand: validate, schema, show, users, groups, accounts, "
+        "permission-sets, mfa (see `broker directory --help`)"
+    )
+
+
 def _handle_assignments(ns: argparse.Namespace) -> int:
+    if ns.user is None and ns.claims is None:
+        from broker.errors import UsageError
+
+        raise UsageError("name the person: --user NAME or --claims FILE")
     args = AssignmentsInput(ns.user, ns.claims, ns.json)
     return run_assignments(args, sys.stdout, sys.stderr, _load())
 
@@ -336,6 +349,7 @@ def _handle_mfa(ns: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``directory`` (with its subcommands) and ``assignments``."""
     group = subparsers.add_parser("directory", help="users, groups, accounts, permission sets")
+    group.set_defaults(handler=_handle_no_subcommand)
     sub = group.add_subparsers(dest="directory_command", metavar="SUBCOMMAND")
 
     def with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -377,7 +391,7 @@ def register(subparsers: Any) -> None:
     assignments = with_json(
         subparsers.add_parser("assignments", help="what a person may use, and why")
     )
-    who = assignments.add_mutually_exclusive_group(required=True)
+    who = assignments.add_mutually_exclusive_group()
     who.add_argument("--user", metavar="NAME", help="a directory user")
     who.add_argument(
         "--claims", type=Path, metavar="FILE", help="claims JSON an IdP returned (whoami --json)"
