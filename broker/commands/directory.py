@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
+
 if TYPE_CHECKING:
     from broker.directory import Directory
-    from broker.directory.mfa import MfaSecrets
 
 __all__ = [
     "AssignmentsInput",
@@ -51,16 +52,6 @@ class AssignmentsInput:
     user: str | None
     claims_file: Path | None
     json: bool
-
-
-@dataclass(frozen=True)
-class MfaInput:
-    action: Literal["enable", "verify", "disable", "list"]
-    user: str
-    device: str
-    code: str | None = None
-    replace: bool = False
-    json: bool = False
 
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -248,47 +239,6 @@ def run_assignments(args: AssignmentsInput, out: TextIO, err: TextIO, directory:
     return 0
 
 
-# -- mfa ------------------------------------------------------------------------------------
-
-
-def run_mfa(
-    args: MfaInput, out: TextIO, err: TextIO, directory: Directory, secrets: MfaSecrets
-) -> int:
-    from broker.directory import mfa
-
-    if args.action == "enable":
-        enrolled = mfa.enable_mfa(directory, secrets, args.user, args.device, replace=args.replace)
-        if args.json:
-            _dump({"user": enrolled.user, "device": enrolled.device, "uri": enrolled.uri}, out)
-        else:
-            out.write(mfa.qr_text(enrolled.uri))
-            out.write(f"{enrolled.uri}\n")
-        err.write(
-            f"MFA device {enrolled.device!r} enrolled for {enrolled.user}: scan the code now, it "
-            "is not shown again; confirm with `broker directory mfa verify "
-            f"{enrolled.user} CODE`\n"
-        )
-        return 0
-    if args.action == "verify":
-        assert args.code is not None
-        if mfa.verify_code(directory, secrets, args.user, args.code, args.device):
-            err.write(f"code accepted for {args.user}\n")
-            return 0
-        err.write(f"code refused for {args.user} (wrong, expired or already used)\n")
-        return 1
-    if args.action == "disable":
-        mfa.disable_mfa(directory, secrets, args.user, args.device)
-        err.write(f"MFA device {args.device!r} removed from {args.user}\n")
-        return 0
-    directory.user(args.user)
-    devices = directory.mfa_devices(args.user)
-    if args.json:
-        _dump(devices, out)
-    else:
-        out.write("".join(f"{d}\n" for d in devices))
-    return 0
-
-
 # -- argparse -------------------------------------------------------------------------------
 
 
@@ -332,20 +282,6 @@ def _handle_assignments(ns: argparse.Namespace) -> int:
     return run_assignments(args, sys.stdout, sys.stderr, _load())
 
 
-def _handle_mfa(ns: argparse.Namespace) -> int:
-    from broker.directory.keyring_store import KeyringSecrets
-
-    args = MfaInput(
-        ns.mfa_action,
-        ns.user,
-        ns.device,
-        getattr(ns, "code", None),
-        getattr(ns, "replace", False),
-        getattr(ns, "json", False),
-    )
-    return run_mfa(args, sys.stdout, sys.stderr, _load(), KeyringSecrets())
-
-
 def register(subparsers: Any) -> None:
     """Add ``directory`` (with its subcommands) and ``assignments``."""
     group = subparsers.add_parser("directory", help="users, groups, accounts, permission sets")
@@ -369,24 +305,7 @@ def register(subparsers: Any) -> None:
         listing = with_json(sub.add_parser(kind, help=f"list {kind.replace('-', ' ')}"))
         listing.set_defaults(handler=_handle_list, kind=kind)
 
-    mfa = sub.add_parser("mfa", help="TOTP MFA devices (RFC 6238)")
-    mfa_sub = mfa.add_subparsers(dest="mfa_action", metavar="ACTION", required=True)
-    for action, text in (
-        ("enable", "enrol a device: shows its QR code once"),
-        ("verify", "check a code from the device"),
-        ("disable", "remove a device and its keyring seed"),
-        ("list", "list a user's devices"),
-    ):
-        parser = mfa_sub.add_parser(action, help=text)
-        parser.add_argument("user", metavar="USER")
-        if action == "verify":
-            parser.add_argument("code", metavar="CODE")
-        parser.add_argument("--device", default="totp", help="device name (default: totp)")
-        if action == "enable":
-            parser.add_argument("--replace", action="store_true", help="re-enrol the device")
-        if action in ("enable", "list"):
-            with_json(parser)
-        parser.set_defaults(handler=_handle_mfa)
+    register_mfa(sub)
 
     assignments = with_json(
         subparsers.add_parser("assignments", help="what a person may use, and why")
