@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
 
 if TYPE_CHECKING:
-    from broker.directory import Directory
+    from broker.directory import Directory, PermissionSet
 
 __all__ = [
     "AssignmentsInput",
@@ -149,46 +149,46 @@ def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
     return 0
 
 
+def _permission_set_row(p: PermissionSet) -> list[str]:
+    policies = ",".join((*p.managed_policies, *p.customer_policies))
+    inline = " +inline" if p.has_inline_policy else ""
+    hours = f"{p.session_duration // 3600}h"
+    return [p.name, hours, policies + inline, p.permissions_boundary or "-"]
+
+
+# Each listing: what to fetch, the table's headers, and one row per item.
+_Listing = tuple[Callable[["Directory"], Sequence[Any]], list[str], Callable[[Any], list[str]]]
+_LISTINGS: dict[str, _Listing] = {
+    "users": (
+        lambda d: d.users(),
+        ["NAME", "EMAIL", "GROUPS", "DISPLAY NAME"],
+        lambda u: [u.name, u.email, ",".join(u.groups) or "-", u.display_name],
+    ),
+    "groups": (
+        lambda d: d.groups(),
+        ["NAME", "MEMBERS", "DESCRIPTION"],
+        lambda g: [g.name, ",".join(g.members) or "-", g.description],
+    ),
+    "accounts": (
+        lambda d: d.accounts(),
+        ["ID", "NAME", "OU PATH", "EMAIL"],
+        lambda a: [a.id, a.name, "/".join(("root", *a.ou_path)), a.email],
+    ),
+    "permission-sets": (
+        lambda d: d.permission_sets(),
+        ["NAME", "SESSION", "POLICIES", "BOUNDARY"],
+        _permission_set_row,
+    ),
+}
+
+
 def run_list(args: ListInput, out: TextIO, directory: Directory) -> int:
-    rows: list[list[str]]
-    if args.kind == "users":
-        users = directory.users()
-        if args.json:
-            _dump([u.to_json() for u in users], out)
-            return 0
-        headers = ["NAME", "EMAIL", "GROUPS", "DISPLAY NAME"]
-        rows = [[u.name, u.email, ",".join(u.groups) or "-", u.display_name] for u in users]
-    elif args.kind == "groups":
-        groups = directory.groups()
-        if args.json:
-            _dump([g.to_json() for g in groups], out)
-            return 0
-        headers = ["NAME", "MEMBERS", "DESCRIPTION"]
-        rows = [[g.name, ",".join(g.members) or "-", g.description] for g in groups]
-    elif args.kind == "accounts":
-        accounts = directory.accounts()
-        if args.json:
-            _dump([a.to_json() for a in accounts], out)
-            return 0
-        headers = ["ID", "NAME", "OU PATH", "EMAIL"]
-        rows = [[a.id, a.name, "/".join(("root", *a.ou_path)), a.email] for a in accounts]
+    fetch, headers, row = _LISTINGS[args.kind]
+    items = fetch(directory)
+    if args.json:
+        _dump([item.to_json() for item in items], out)
     else:
-        sets = directory.permission_sets()
-        if args.json:
-            _dump([p.to_json() for p in sets], out)
-            return 0
-        headers = ["NAME", "SESSION", "POLICIES", "BOUNDARY"]
-        rows = [
-            [
-                p.name,
-                f"{p.session_duration // 3600}h",
-                ",".join((*p.managed_policies, *p.customer_policies))
-                + (" +inline" if p.has_inline_policy else ""),
-                p.permissions_boundary or "-",
-            ]
-            for p in sets
-        ]
-    out.write(_table(rows, headers))
+        out.write(_table([row(item) for item in items], headers))
     return 0
 
 
