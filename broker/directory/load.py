@@ -47,4 +47,17 @@ def load_directory(config_dir: Path | None = None, *, data_dir: Path | None = No
                 fp = after
             else:
                 raise DirectoryError("the directory config keeps changing; retry when it settles")
+    _refuse_shared(path)
     return Directory(open_database(path), source)
+
+
+def _refuse_shared(path: Path) -> None:
+    """The database names who may use which role: others must not read or replace it.
+
+    The file must be private; its directory must not be writable by others (a directory
+    created 0755 by something else is tolerated, as the file itself is private)."""
+    for item, mask in ((path.parent, 0o022), (path, 0o077)):
+        if item.stat().st_mode & mask:
+            raise DirectoryError(
+                f"{item} is accessible to other users; run `chmod go-rwx {item}` and retry"
+            )

@@ -14,6 +14,7 @@ import pytest
 from broker.directory import InvalidDirectoryError, load_directory
 from broker.directory.database import database_path, stored_fingerprint
 from broker.directory.source import Source, fingerprint
+from broker.errors import DirectoryError
 from tests.conftest import REPO
 
 
@@ -130,3 +131,12 @@ def test_a_build_killed_midway_never_replaces_the_good_database(tmp_path, data_d
     assert stored_fingerprint(path) == new
     assert len(directory.users()) == 20000
     directory.close()
+
+
+@pytest.mark.parametrize("target", ["file", "dir"])
+def test_a_database_others_can_read_is_refused(config, data_dir, target) -> None:
+    load_directory(config.root, data_dir=data_dir).close()
+    path = database_path(data_dir) if target == "file" else data_dir
+    path.chmod(0o644 if target == "file" else 0o777)
+    with pytest.raises(DirectoryError, match="accessible to other users; run `chmod go-rwx"):
+        load_directory(config.root, data_dir=data_dir)
