@@ -15,6 +15,7 @@ Interface for STS, the TUI and the commands (all results are frozen dataclasses)
     Directory.scp_hierarchy(account_id) -> list[list[dict]]   # root, OUs..., account
     Directory.is_management_account(account_id) -> bool
     Directory.principal_tags(user) -> Mapping[str, str]
+    Directory.identity_policies(user) -> list[dict]    # a service user's own + its groups'
 
 ``Assignment``: account id + name, permission set, role name + ARN
 (``arn:aws:iam::<id>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<PS>_<16 hex>``),

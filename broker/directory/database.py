@@ -38,7 +38,7 @@ __all__ = [
     "stored_fingerprint",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +60,11 @@ CREATE TABLE users (
     tags TEXT NOT NULL, service INTEGER NOT NULL
 );
 CREATE TABLE groups (name TEXT PRIMARY KEY, description TEXT NOT NULL);
+-- Identity policies attached to a user or group (principal_type: user | group), in order.
+CREATE TABLE principal_policies (
+    principal_type TEXT NOT NULL, principal TEXT NOT NULL, policy TEXT NOT NULL,
+    position INTEGER NOT NULL, PRIMARY KEY (principal_type, principal, position)
+) WITHOUT ROWID;
 CREATE TABLE memberships (
     user_name TEXT NOT NULL, group_name TEXT NOT NULL, PRIMARY KEY (user_name, group_name)
 ) WITHOUT ROWID;
@@ -147,6 +152,10 @@ def _j(value: Any) -> str:
 
 def _policy_rows(spec: DirectorySpec, source: Source) -> list[tuple[str, str]]:
     names: set[str] = {scp.policy for scp in spec.scps.values()}
+    for user in spec.users.values():
+        names.update(user.policies)
+    for group in spec.groups.values():
+        names.update(group.policies)
     for ps in spec.permission_sets.values():
         names.update(ps.managed_policies, ps.customer_policies)
         if ps.permissions_boundary:
@@ -214,6 +223,19 @@ def _fill(conn: sqlite3.Connection, spec: DirectorySpec, source: Source, fp: str
     )
     conn.executemany(
         "INSERT INTO groups VALUES (?, ?)", [(n, g.description) for n, g in spec.groups.items()]
+    )
+    conn.executemany(
+        "INSERT INTO principal_policies VALUES (?, ?, ?, ?)",
+        [
+            *((("user", n, p, i) for n, u in spec.users.items() for i, p in enumerate(u.policies))),
+            *(
+                (
+                    ("group", n, p, i)
+                    for n, g in spec.groups.items()
+                    for i, p in enumerate(g.policies)
+                )
+            ),
+        ],
     )
     conn.executemany(
         "INSERT OR IGNORE INTO memberships VALUES (?, ?)",

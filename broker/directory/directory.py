@@ -135,6 +135,23 @@ class Directory:
         )
         return User(value, claims.email or "", claims.name or "", claim_tags, idp_groups, jit=True)
 
+    def identity_policies(self, user: User) -> list[dict[str, Any]]:
+        """Identity policies ``user`` holds as an IAM user: its own, then each group's.
+
+        Used for requests signed with a service user's long-term keys (issue 5); people use
+        roles from their assignments instead.
+        """
+        groups = list(user.groups)
+        marks = ",".join("?" * len(groups))
+        sql = (
+            "SELECT p.document FROM principal_policies pp JOIN policies p ON p.name = pp.policy "
+            "WHERE (pp.principal_type = 'user' AND pp.principal = ? AND NOT ?)"
+        )
+        if groups:
+            sql += f" OR (pp.principal_type = 'group' AND pp.principal IN ({marks}))"
+        sql += " ORDER BY pp.principal_type DESC, pp.principal, pp.position"
+        return [json.loads(r[0]) for r in self._rows(sql, [user.name, user.jit, *groups])]
+
     def principal_tags(self, user: User) -> Mapping[str, str]:
         """The tags a session of ``user`` carries as ``aws:PrincipalTag/...``."""
         return dict(user.tags)

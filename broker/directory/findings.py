@@ -94,9 +94,12 @@ class RuleContext:
     ) -> list[tuple[str, str]]:
         out = []
         for problem in check_policy(doc, kind):
-            if problem.severity in ("error", "security_warning"):
-                severity = "error" if problem.severity == "error" else "warning"
-                out.append((severity, f"{label} {problem.path}: {problem.message}"))
+            # The engine's errors block; its security warnings and warnings are reported;
+            # suggestions are left to `broker policy validate`.
+            if problem.severity == "error":
+                out.append(("error", f"{label} {problem.path}: {problem.message}"))
+            elif problem.severity in ("security_warning", "warning"):
+                out.append(("warning", f"{label} {problem.path}: {problem.message}"))
         return out
 
     def scp_refs(self, section: str, key: str, names: Iterable[str]) -> None:

@@ -73,12 +73,14 @@ class UserSpec:
     display_name: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     service: bool = False
+    policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class GroupSpec:
     description: str = ""
     members: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ FIELD_DOCS: Mapping[str, str] = {
     "UserSpec.email": "primary email; identity mappings may match on it",
     "UserSpec.service": "a service user: may hold long-term access keys (issue 5)",
     "GroupSpec.members": "user names; groups cannot contain groups",
+    "UserSpec.policies": "identity policies of the user itself (policies/), for its own keys",
+    "GroupSpec.policies": "identity policies every member gets (policies/)",
     "PermissionSetSpec.managed_policies": "AWS-managed-style policy files under policies/",
     "PermissionSetSpec.customer_policies": "customer-managed policy files under policies/",
     "PermissionSetSpec.inline_policy": "an inline policy as a JSON string",

@@ -40,7 +40,11 @@ class AccessRules(RuleContext):
             if name in self.spec.groups:
                 self.error("users", key, f"{name!r} is both a user and a group; rename one of them")
             self.tags("users", f"{key}.tags", user.tags)
+            for policy in user.policies:
+                self.policy("users", f"{key}.policies", policy, "identity")
         for name, group in self.spec.groups.items():
+            for policy in group.policies:
+                self.policy("groups", f"groups.{name}.policies", policy, "identity")
             key = f"groups.{name}.members"
             seen: set[str] = set()
             for member in group.members:

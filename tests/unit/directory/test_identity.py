@@ -86,3 +86,28 @@ def test_claim_tags_become_principal_tags_and_win(config, open_directory) -> Non
     directory = open_directory()
     tags = directory.principal_tags(directory.resolve_user(claims))
     assert tags == {"team": "red", "project": "atlas"}
+
+
+def test_group_policies_apply_to_members_only(config, open_directory) -> None:
+    config.replace(
+        "groups.toml", 'members = ["dave"]', 'members = ["dave"]\npolicies = ["Billing"]'
+    )
+    directory = open_directory()
+    (billing,) = directory.identity_policies(directory.user("dave"))
+    assert billing["Statement"][0]["Sid"] == "BillingAndCost"
+    assert directory.identity_policies(directory.user("erin")) == []
+
+
+def test_jit_user_never_gets_a_same_named_users_policies(config, open_directory) -> None:
+    config.replace(
+        "identity.toml",
+        'user_claim = "email"\nmatch_on = "email"\n',
+        'user_claim = "attr:login"\nmatch_on = "email"\n',
+    )
+    config.replace("identity.toml", 'unknown_users = "refuse"', 'unknown_users = "jit"')
+    directory = open_directory()
+    claims = demo_claims("x", attributes={"login": ("ci-deployer",)})
+    user = directory.resolve_user(claims)
+    assert (user.name, user.jit) == ("ci-deployer", True)
+    assert directory.identity_policies(user) == []
+    assert directory.assignments_of(user) == []

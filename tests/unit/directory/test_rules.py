@@ -198,6 +198,11 @@ CASES = {
             "use sub, email, name_id or attr:NAME",
         ),
     ),
+    "unknown group policy": (
+        "groups.toml",
+        ('members = ["ivan"]', 'members = ["ivan"]\npolicies = ["Nope"]'),
+        ("directory/groups.toml", "groups.support.policies", "no policy file Nope.json"),
+    ),
     "wrong type": (
         "users.toml",
         ("service = true", 'service = "yes"'),
