@@ -31,14 +31,15 @@ def test_validate_prints_every_finding_and_exits_1(config) -> None:
     )
     out, err = io.StringIO(), io.StringIO()
     assert run_validate(ValidateInput(config.root, json=False), out, err) == 1
-    lines = out.getvalue().splitlines()
+    # Lines about policy contents come from the policy engine (when installed); the rest:
+    lines = [line for line in out.getvalue().splitlines() if " policies/" not in line]
     assert lines == [
         "directory/groups.toml: groups.finance.members: error: group 'finance' contains group "
         "'support': groups cannot contain groups; list 'support''s users instead",
         "directory/organization.toml: accounts.sandbox.root_user.mfa: warning: the root user "
         "has no MFA device; enable MFA on the root user",
     ]
-    assert "INVALID: 1 error(s), 1 warning(s)" in one_line(err.getvalue())
+    assert "INVALID: 1 error(s)" in one_line(err.getvalue())
 
 
 def test_validate_accepts_the_directory_subfolder_and_json(config) -> None:
@@ -47,7 +48,7 @@ def test_validate_accepts_the_directory_subfolder_and_json(config) -> None:
     )
     out, err = io.StringIO(), io.StringIO()
     assert run_validate(ValidateInput(config.root / "directory", json=True), out, err) == 1
-    (finding,) = json.loads(out.getvalue())
+    (finding,) = [f for f in json.loads(out.getvalue()) if f["severity"] == "error"]
     assert finding["severity"] == "error"
     assert finding["key"] == "permission_sets.SecurityAudit.session_duration"
 
@@ -55,7 +56,8 @@ def test_validate_accepts_the_directory_subfolder_and_json(config) -> None:
 def test_valid_config_exits_0_with_nothing_on_stdout(config) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert run_validate(ValidateInput(config.root, json=False), out, err) == 0
-    assert out.getvalue() == "" and "valid: 0 error(s)" in err.getvalue()
+    assert all(" policies/" in line for line in out.getvalue().splitlines())
+    assert "valid: 0 error(s)" in err.getvalue()
 
 
 def test_assignments_for_a_user_table_says_why(open_directory) -> None:
