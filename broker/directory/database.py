@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,12 +112,27 @@ def database_path(data_dir: Path) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time across processes; the kernel releases it if we die."""
+def exclusive_lock(data_dir: Path, timeout: float = 60.0) -> Iterator[None]:
+    """One writer at a time across processes; the kernel releases it if the holder dies.
+
+    Raises:
+        DirectoryError: another process held the lock for ``timeout`` seconds.
+    """
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(data_dir / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DirectoryError(
+                        f"another broker process has held {data_dir}/directory.lock for "
+                        f"{timeout:.0f} s; retry when it finishes"
+                    ) from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(fd)

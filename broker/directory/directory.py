@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from broker.directory.database import exclusive_lock, open_database
 from broker.directory.identity import IdentityMapping, claim_value
 from broker.directory.naming import (
     FULL_AWS_ACCESS,
@@ -31,12 +32,18 @@ def _tags(text: str) -> dict[str, str]:
 
 
 class Directory:
-    """Read access to one built directory database (thread-safe; writes only runtime state)."""
+    """Read access to one built directory database (thread-safe; writes only runtime state).
 
-    def __init__(self, conn: sqlite3.Connection, source: Source) -> None:
-        self._conn = conn
-        self._lock = threading.Lock()
+    A ``Directory`` is a snapshot of the configuration it was loaded from: call
+    ``load_directory`` again to see later changes.
+    """
+
+    def __init__(self, path: Path, source: Source) -> None:
+        self.path = path
         self.source = source
+        self._lock = threading.Lock()
+        self._conn = open_database(path)
+        self._inode = path.stat().st_ino
 
     def close(self) -> None:
         self._conn.close()
@@ -46,7 +53,16 @@ class Directory:
             return self._conn.execute(sql, tuple(params)).fetchall()
 
     def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        with self._lock:
+        """Change runtime state under the rebuild lock, in the database that is current now.
+
+        A rebuild copies runtime tables under the same lock, so no write is lost between its
+        copy and its rename; a connection to a database replaced since is reopened first.
+        """
+        with self._lock, exclusive_lock(self.path.parent):
+            if self.path.stat().st_ino != self._inode:
+                self._conn.close()
+                self._conn = open_database(self.path)
+                self._inode = self.path.stat().st_ino
             return self._conn.execute(sql, tuple(params)).rowcount
 
     # -- users and groups -----------------------------------------------------------------

@@ -8,7 +8,6 @@ from broker.directory.database import (
     build_database,
     database_path,
     exclusive_lock,
-    open_database,
     stored_fingerprint,
 )
 from broker.directory.directory import Directory
@@ -48,7 +47,7 @@ def load_directory(config_dir: Path | None = None, *, data_dir: Path | None = No
             else:
                 raise DirectoryError("the directory config keeps changing; retry when it settles")
     _refuse_shared(path)
-    return Directory(open_database(path), source)
+    return Directory(path, source)
 
 
 def _refuse_shared(path: Path) -> None:

@@ -140,3 +140,38 @@ def test_a_database_others_can_read_is_refused(config, data_dir, target) -> None
     path.chmod(0o644 if target == "file" else 0o777)
     with pytest.raises(DirectoryError, match="accessible to other users; run `chmod go-rwx"):
         load_directory(config.root, data_dir=data_dir)
+
+
+def test_runtime_write_through_a_stale_handle_lands_in_the_current_database(
+    config, data_dir
+) -> None:
+    stale = load_directory(config.root, data_dir=data_dir)
+    config.replace("users.toml", 'display_name = "Bob"', 'display_name = "Bob B."')
+    fresh = load_directory(config.root, data_dir=data_dir)  # rebuilt: a new file
+    stale.add_mfa_device("bob", "phone")
+    assert fresh.mfa_devices("bob") == ["phone"]
+    config.replace("users.toml", 'display_name = "Bob B."', 'display_name = "Bob C."')
+    load_directory(config.root, data_dir=data_dir).close()
+    again = load_directory(config.root, data_dir=data_dir)
+    assert again.mfa_devices("bob") == ["phone"]
+    for directory in (stale, fresh, again):
+        directory.close()
+
+
+def test_lock_wait_is_bounded(data_dir) -> None:
+    import fcntl
+
+    from broker.directory.database import exclusive_lock
+
+    holder = os.open(data_dir / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another process's lock, as flock sees it
+    try:
+        start = time.monotonic()
+        with pytest.raises(DirectoryError, match=r"held .*directory.lock for 0 s; retry"):
+            with exclusive_lock(data_dir, timeout=0.2):
+                pass
+        assert time.monotonic() - start < 5
+    finally:
+        os.close(holder)
+    with exclusive_lock(data_dir, timeout=0.2):  # free again once the holder is gone
+        pass
