@@ -21,6 +21,8 @@ HEADLESS = [
     "broker.cli",
     "providers",
     "providers.registry",
+    "broker.directory",
+    "broker.commands.directory",
 ]
 
 

@@ -174,3 +174,41 @@ def test_cli_needs_a_subcommand_or_a_person(run_broker) -> None:
     assert run_broker("directory").returncode == 2
     result = run_broker("assignments")
     assert result.returncode == 2 and "--user NAME or --claims FILE" in one_line(result.stderr)
+
+
+def test_mfa_enable_prints_qr_and_uri_once_and_verify_exit_codes(open_directory) -> None:
+    import pyotp
+
+    from broker.commands.directory_mfa import MfaInput, run_mfa
+
+    from .test_mfa import KeyringDouble
+
+    directory, keyring = open_directory(), KeyringDouble()
+    out, err = io.StringIO(), io.StringIO()
+    assert run_mfa(MfaInput("enable", "heidi", "totp"), out, err, directory, keyring) == 0
+    *qr, uri = out.getvalue().splitlines()
+    assert len(qr) > 10 and uri.startswith("otpauth://totp/")
+    secret = keyring.items["mfa/heidi/totp"]
+    assert f"secret={secret}" in uri and secret not in err.getvalue()
+    assert "not shown again" in one_line(err.getvalue())
+    code = pyotp.TOTP(secret).now()
+    verify = MfaInput("verify", "heidi", "totp", code)
+    assert run_mfa(verify, io.StringIO(), io.StringIO(), directory, keyring) == 0
+    refused = io.StringIO()
+    assert run_mfa(verify, io.StringIO(), refused, directory, keyring) == 1
+    assert "already used" in refused.getvalue()
+
+
+def test_cli_mfa_without_an_os_keyring_fails_closed(run_broker, broker_home) -> None:
+    result = run_broker(
+        "directory",
+        "mfa",
+        "enable",
+        "alice",
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert result.returncode == 8
+    assert "no OS keyring is available" in one_line(result.stderr)
+    assert result.stdout == ""
+    listing = run_broker("directory", "mfa", "list", "alice")
+    assert listing.returncode == 0 and listing.stdout == ""
