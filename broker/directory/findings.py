@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from broker.config import ConfigIssue
 from broker.directory.model import DirectorySpec
-from broker.directory.policies import PolicyKind, check_policy, read_policy
+from broker.directory.policies import check_policy, read_policy
 from broker.directory.source import Source
+
+if TYPE_CHECKING:
+    from broker.policy import PolicyKind
 
 __all__ = ["Finding", "RuleContext", "from_config_issue"]
 

@@ -1,8 +1,7 @@
 """Policy documents the directory refers to: reading ``config/policies/*.json`` and checking them.
 
 Every call into the policy engine (``broker.policy.validate_policy``) goes through
-``check_policy``, the directory's one seam to it. Until the engine is present it falls back
-to the structural checks below, which the engine's findings supersede.
+``check_policy``, the directory's one seam to it.
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PolicyKind", "PolicyProblem", "check_policy", "policy_file", "read_policy"]
+__all__ = ["PolicyProblem", "check_policy", "parse_document", "policy_file", "read_policy"]
 
-PolicyKind = Literal["identity", "resource", "trust", "scp", "boundary", "session", "key"]
+if TYPE_CHECKING:
+    from broker.policy import PolicyKind
 
 
 @dataclass(frozen=True)
@@ -54,39 +54,7 @@ def parse_document(text: str) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def check_policy(doc: Mapping[str, Any], kind: PolicyKind) -> list[PolicyProblem]:
-    """Findings about ``doc`` as a policy of ``kind``: the policy engine's, when installed."""
-    try:
-        from broker.policy import validate_policy  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return _structural(doc)
-    return [
-        PolicyProblem(str(f.severity), str(f.path), str(f.message))
-        for f in validate_policy(doc, kind=kind)
-    ]
+    """The policy engine's findings about ``doc`` as a policy of ``kind``."""
+    from broker.policy import validate_policy  # ~45 ms: only validation needs it
 
-
-def _structural(doc: Mapping[str, Any]) -> list[PolicyProblem]:
-    """The grammar's outline (Version, Statement, Effect, Action) when the engine is absent."""
-    problems: list[PolicyProblem] = []
-    if doc.get("Version") not in ("2012-10-17", "2008-10-17"):
-        problems.append(PolicyProblem("error", "Version", 'Version must be "2012-10-17"'))
-    statements = doc.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        problems.append(PolicyProblem("error", "Statement", "Statement must be a non-empty list"))
-        return problems
-    for i, stmt in enumerate(statements):
-        where = f"Statement[{i}]"
-        if not isinstance(stmt, dict):
-            problems.append(PolicyProblem("error", where, "a statement must be an object"))
-            continue
-        if stmt.get("Effect") not in ("Allow", "Deny"):
-            problems.append(
-                PolicyProblem("error", f"{where}.Effect", "Effect must be Allow or Deny")
-            )
-        if ("Action" in stmt) == ("NotAction" in stmt):
-            problems.append(
-                PolicyProblem("error", where, "exactly one of Action or NotAction is required")
-            )
-    return problems
+    return [PolicyProblem(f.severity, f.path, f.message) for f in validate_policy(doc, kind=kind)]

@@ -23,6 +23,8 @@ HEADLESS = [
     "providers.registry",
     "broker.directory",
     "broker.commands.directory",
+    "providers.saml.provider",
+    "broker.commands.saml",
 ]
 
 
