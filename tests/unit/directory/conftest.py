@@ -63,12 +63,14 @@ def open_directory(config: ConfigCopy, data_dir: Path) -> Iterator[Callable[[], 
         directory.close()
 
 
-def demo_claims(name: str, groups: tuple[str, ...] = (), *, mfa: bool = False, **extra) -> Claims:
+def demo_claims(
+    name: str, groups: tuple[str, ...] = (), *, mfa: bool = False, subject: str = "", **extra
+) -> Claims:
     """Claims as the embedded IdP `demo` issues them for ``name``."""
     return Claims(
         provider="demo",
         issuer="http://127.0.0.1/demo",
-        subject=f"sub-{name}",
+        subject=subject or f"sub-{name}",
         email=f"{name}@example.com",
         name=name.title(),
         groups=groups,

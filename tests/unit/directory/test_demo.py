@@ -12,30 +12,42 @@ from broker.directory import Source, validate
 from broker.directory.jsonschema import directory_schema
 from broker.directory.naming import SSO_ROLE_PATH, sso_role_name
 from broker.errors import DirectoryError
+from providers.embedded.users import load_users
 from tests.conftest import CONFIG
 
 from .conftest import demo_claims, own_findings
 
-# The embedded IdP's users and groups (fixed by the IdP's own configuration).
-IDP_USERS = {
-    "alice": (("platform-admins", "engineering"), True),
-    "bob": (("engineering", "payments-developers"), True),
-    "carol": (("data-science",), True),
-    "dave": (("finance",), False),
-    "erin": (("security-auditors",), True),
-    "frank": (("engineering",), False),
-    "grace": (("payments-developers", "oncall"), True),
-    "heidi": (("data-science", "engineering"), False),
-    "ivan": (("support",), False),
-    "judy": (("security-auditors", "platform-admins"), True),
-    "mallory": (("contractors",), False),
-    "oscar": ((), False),
-}
+# The embedded IdP's users (config/idp/demo-users.toml), read the way the IdP reads them.
+IDP_USERS = load_users(CONFIG)
 
 
 def claims_of(name: str):
-    groups, mfa = IDP_USERS[name]
-    return demo_claims(name, groups, mfa=mfa)
+    user = IDP_USERS[name]
+    return demo_claims(name, user.groups, mfa=user.mfa, subject=user.subject)
+
+
+def test_the_idp_has_the_agreed_demo_users() -> None:
+    assert set(IDP_USERS) == {
+        "alice",
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+        "frank",
+        "grace",
+        "heidi",
+        "ivan",
+        "judy",
+        "mallory",
+        "oscar",
+    }
+    assert IDP_USERS["oscar"].groups == ()
+
+
+def test_every_idp_group_maps_to_a_directory_group(open_directory) -> None:
+    mapping = open_directory().identity_mapping("demo")
+    used = {group for user in IDP_USERS.values() for group in user.groups}
+    assert used <= set(mapping.group_map)
 
 
 def test_shipped_config_is_valid_and_its_only_warnings_are_about_policy_contents() -> None:
