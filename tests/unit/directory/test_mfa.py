@@ -10,22 +10,18 @@ import pytest
 from broker.directory.database import database_path
 from broker.directory.mfa import disable_mfa, enable_mfa, qr_text, secret_key, verify_code
 from broker.errors import DirectoryError
+from tests.unit.oidc.fakes import MemorySecrets
 
 
-class KeyringDouble:
+class KeyringDouble(MemorySecrets):
     """Stands in for the OS keyring at its boundary (the real one is tested in integration)."""
 
-    def __init__(self) -> None:
-        self.items: dict[str, str] = {}
-
-    def get_secret(self, key: str) -> str | None:
-        return self.items.get(key)
-
-    def set_secret(self, key: str, value: str) -> None:
-        self.items[key] = value
+    @property
+    def items(self) -> dict[str, str]:
+        return self.values
 
     def delete_secret(self, key: str) -> None:
-        self.items.pop(key, None)
+        self.values.pop(key, None)
 
 
 NOW = 1_800_000_000.0
