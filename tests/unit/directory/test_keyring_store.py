@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from keyring.backends import chainer, fail, null
+from keyring.backends import fail, null
 
 from broker.directory.keyring_store import KeyringSecrets
 from broker.errors import KeyringUnavailableError
@@ -17,7 +17,7 @@ def backend():
     keyring.set_keyring(before)
 
 
-@pytest.mark.parametrize("refused", [fail.Keyring, null.Keyring, chainer.ChainerBackend])
+@pytest.mark.parametrize("refused", [fail.Keyring, null.Keyring])
 def test_non_os_keyrings_are_refused(backend, refused) -> None:
     backend(refused())
     secrets = KeyringSecrets()
