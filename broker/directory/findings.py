@@ -119,6 +119,11 @@ class RuleContext:
             )
 
     def tags(self, section: str, key: str, tags: Mapping[str, str]) -> None:
-        for tag in tags:
+        """IAM's tag rules: keys 1-128 characters, not ``aws:``; values up to 256; 50 tags."""
+        for tag, value in tags.items():
             if not _TAG_KEY.fullmatch(tag) or tag.lower().startswith("aws:"):
                 self.error(section, f"{key}.{tag}", "invalid tag key (1-128 chars, not 'aws:')")
+            elif len(value) > 256:
+                self.error(section, f"{key}.{tag}", "tag values are at most 256 characters")
+        if len(tags) > 50:
+            self.error(section, key, f"{len(tags)} tags; IAM allows at most 50")

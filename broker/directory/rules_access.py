@@ -96,6 +96,14 @@ class AccessRules(RuleContext):
                 )
             if not (ps.managed_policies or ps.customer_policies or ps.inline_policy):
                 self.warn("permission_sets", key, "grants nothing; attach a policy")
+            if ps.relay_state and not (
+                ps.relay_state.startswith("https://") and len(ps.relay_state) <= 240
+            ):
+                self.error(
+                    "permission_sets",
+                    f"{key}.relay_state",
+                    "the relay state is an https:// URL of at most 240 characters",
+                )
             self.tags("permission_sets", f"{key}.tags", ps.tags)
 
     def inline(self, key: str, text: str) -> None:

@@ -205,6 +205,16 @@ CASES = {
         ('members = ["ivan"]', 'members = ["ivan"]\npolicies = ["Nope"]'),
         ("directory/groups.toml", "groups.support.policies", "no policy file Nope.json"),
     ),
+    "relay state not a URL": (
+        "permission-sets.toml",
+        ('relay_state = "https://console.aws.amazon.com/sagemaker/home"', 'relay_state = "home"'),
+        ("directory/permission-sets.toml", "permission_sets.DataScientist.relay_state", "https://"),
+    ),
+    "tag value too long": (
+        "users.toml",
+        ('tags = { department = "sales" }', f'tags = {{ department = "{"x" * 257}" }}'),
+        ("directory/users.toml", "users.oscar.tags.department", "at most 256"),
+    ),
     "wrong type": (
         "users.toml",
         ("service = true", 'service = "yes"'),
