@@ -119,6 +119,11 @@ class Directory:
                 f"the sign-in from {claims.provider!r} carries no {mapping.user_claim!r} claim; "
                 f"fix user_claim in [identity.{claims.provider}]"
             )
+        if mapping.user_claim == "email" and claims.attributes.get("email_verified") == ("false",):
+            raise DirectoryError(
+                f"{claims.provider!r} says {value!r} is not verified; verify it at the identity "
+                "provider, or map users by sub"
+            )
         column = "email" if mapping.match_on == "email" else "name"
         rows = self._rows(f"SELECT * FROM users WHERE {column} = ?", (value,))  # noqa: S608
         idp_groups = mapping.directory_groups(claims)

@@ -5,7 +5,8 @@ Per provider (``[identity.<provider>]`` in ``directory/identity.toml``):
 * ``user_claim`` names the claim that identifies the person: ``sub``, ``email``, ``name_id``
   (the SAML NameID, which providers put in ``Claims.subject``) or ``attr:NAME`` (any other
   claim or SAML attribute); ``match_on`` says which directory field it is compared with
-  (``email``, case-insensitively, or ``name``).
+  (``email``, case-insensitively, or ``name``). An email the IdP marks ``email_verified:
+  false`` never identifies anyone (anyone could have typed it).
 * ``groups_claim`` holds the IdP's group names; ``group_map`` turns them into directory groups.
   IdP groups without a mapping are ignored: the IdP cannot invent directory groups. A person's
   groups are their directory memberships plus their mapped IdP groups.

@@ -111,3 +111,11 @@ def test_jit_user_never_gets_a_same_named_users_policies(config, open_directory)
     assert (user.name, user.jit) == ("ci-deployer", True)
     assert directory.identity_policies(user) == []
     assert directory.assignments_of(user) == []
+
+
+def test_an_unverified_email_identifies_no_one(open_directory) -> None:
+    claims = demo_claims("alice", ("platform-admins",), attributes={"email_verified": ("false",)})
+    with pytest.raises(DirectoryError, match="is not verified"):
+        open_directory().resolve_user(claims)
+    verified = demo_claims("alice", attributes={"email_verified": ("true",)})
+    assert open_directory().resolve_user(verified).name == "alice"
