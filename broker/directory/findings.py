@@ -8,14 +8,14 @@ MFA, a duplicated assignment) but do not block loading.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from broker.config import ConfigIssue
 from broker.directory.model import DirectorySpec
 from broker.directory.policies import check_policy, read_policy
-from broker.directory.source import Source
+from broker.directory.source import UNREADABLE, Source
 
 if TYPE_CHECKING:
     from broker.policy import PolicyKind
@@ -53,6 +53,11 @@ def from_config_issue(issue: ConfigIssue) -> Finding:
     return Finding(issue.file, issue.key, issue.message)
 
 
+class _Anything:
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
 class RuleContext:
     """The spec being checked, the names that exist, and how rules report findings."""
 
@@ -61,8 +66,13 @@ class RuleContext:
         self.source = source
         # Names that exist, including entries whose own table failed to parse (already
         # reported), so references to them do not produce a second, misleading error.
-        self.names: dict[str, set[str]] = {
-            section: set(getattr(spec, section)) | set(broken.get(section, ()))
+        # A section whose file is unreadable knows every name.
+        self.names: dict[str, Container[str]] = {
+            section: (
+                _Anything()
+                if UNREADABLE in broken.get(section, ())
+                else set(getattr(spec, section)) | set(broken.get(section, ()))
+            )
             for section in ("users", "groups", "ous", "scps", "permission_sets", "accounts")
         }
         self.findings: list[Finding] = []

@@ -122,10 +122,10 @@ class AccessRules(RuleContext):
                 self.error("assignments", key, "set exactly one of user or group")
                 continue
             if a.user is not None and a.user not in self.names["users"]:
-                hint = " (it is a group: use group =)" if a.user in self.names["groups"] else ""
+                hint = " (it is a group: use group =)" if a.user in self.spec.groups else ""
                 self.error("assignments", f"{key}.user", f"unknown user {a.user!r}{hint}")
             if a.group is not None and a.group not in self.names["groups"]:
-                hint = " (it is a user: use user =)" if a.group in self.names["users"] else ""
+                hint = " (it is a user: use user =)" if a.group in self.spec.users else ""
                 self.error("assignments", f"{key}.group", f"unknown group {a.group!r}{hint}")
             if a.permission_set not in self.names["permission_sets"]:
                 self.error(

@@ -29,7 +29,7 @@ from broker.directory.model import (
     UserSpec,
 )
 
-__all__ = ["SECTION_FILE", "Source", "fingerprint", "read_source"]
+__all__ = ["SECTION_FILE", "UNREADABLE", "Source", "fingerprint", "read_source"]
 
 T = TypeVar("T")
 
@@ -73,7 +73,13 @@ def fingerprint(source: Source) -> str:
     return digest.hexdigest()
 
 
-def _load_tables(source: Source, issues: list[ConfigIssue]) -> dict[str, Any]:
+# In ``broken``: every name of a section whose whole file could not be read.
+UNREADABLE = "*"
+
+
+def _load_tables(
+    source: Source, issues: list[ConfigIssue], broken: dict[str, set[str]]
+) -> dict[str, Any]:
     sections: dict[str, Any] = {}
     if not source.directory.is_dir():
         issues.append(
@@ -92,6 +98,8 @@ def _load_tables(source: Source, issues: list[ConfigIssue]) -> dict[str, Any]:
             continue
         except tomllib.TOMLDecodeError as exc:
             issues.append(ConfigIssue(shown, "", f"invalid TOML: {exc}"))
+            for section in allowed:
+                broken.setdefault(section, set()).add(UNREADABLE)
             continue
         for key, value in data.items():
             if key not in allowed:
@@ -156,7 +164,7 @@ def read_source(
     """
     issues: list[ConfigIssue] = []
     broken: dict[str, set[str]] = {}
-    sections = _load_tables(source, issues)
+    sections = _load_tables(source, issues, broken)
     organization = None
     if "organization" in sections:
         organization = _one(

@@ -298,3 +298,10 @@ def test_missing_organization_file_is_an_error(config) -> None:
     report = validate(Source(config.root))
     assert not report.ok and report.spec is None
     assert report.errors[0].file == "directory/organization.toml"
+
+
+def test_an_unreadable_file_is_one_error_not_a_cascade(config) -> None:
+    config.replace("users.toml", "[users.alice]", "[users.alice")
+    (error,) = validate(Source(config.root)).errors
+    assert (error.file, error.key) == ("directory/users.toml", "")
+    assert error.message.startswith("invalid TOML")
