@@ -31,6 +31,19 @@ def _tags(text: str) -> dict[str, str]:
     return tags
 
 
+def _held_by(user: User, alias: str) -> tuple[str, list[Any]]:
+    """SQL matching rows (``principal_type``, ``principal``) of ``user`` or one of its groups.
+
+    A JIT user is not a directory user: it never matches a directory user's own rows, even if
+    a user of that name exists.
+    """
+    where = f"(({alias}.principal_type = 'user' AND {alias}.principal = ? AND NOT ?)"
+    if user.groups:
+        marks = ",".join("?" * len(user.groups))
+        where += f" OR ({alias}.principal_type = 'group' AND {alias}.principal IN ({marks}))"
+    return where + ")", [user.name, user.jit, *user.groups]
+
+
 class Directory:
     """Read access to one built directory database (thread-safe; writes only runtime state).
 
@@ -162,16 +175,12 @@ class Directory:
         Used for requests signed with a service user's long-term keys (issue 5); people use
         roles from their assignments instead.
         """
-        groups = list(user.groups)
-        marks = ",".join("?" * len(groups))
+        where, params = _held_by(user, "pp")  # placeholders only: values stay parameters
         sql = (
-            "SELECT p.document FROM principal_policies pp JOIN policies p ON p.name = pp.policy "
-            "WHERE (pp.principal_type = 'user' AND pp.principal = ? AND NOT ?)"
+            "SELECT p.document FROM principal_policies pp JOIN policies p ON p.name = pp.policy "  # noqa: S608
+            f"WHERE {where} ORDER BY pp.principal_type DESC, pp.principal, pp.position"
         )
-        if groups:
-            sql += f" OR (pp.principal_type = 'group' AND pp.principal IN ({marks}))"
-        sql += " ORDER BY pp.principal_type DESC, pp.principal, pp.position"
-        return [json.loads(r[0]) for r in self._rows(sql, [user.name, user.jit, *groups])]
+        return [json.loads(r[0]) for r in self._rows(sql, params)]
 
     def principal_tags(self, user: User) -> Mapping[str, str]:
         """The tags a session of ``user`` carries as ``aws:PrincipalTag/...``."""
@@ -274,23 +283,15 @@ class Directory:
 
     def assignments_of(self, user: User) -> list[Assignment]:
         """``user``'s assignments: direct ones plus those of each of ``user.groups``."""
-        groups = list(user.groups)
-        marks = ",".join("?" * len(groups))
+        where, params = _held_by(user, "a")  # placeholders only: values stay parameters
         sql = (
-            "SELECT a.account_id, acc.name, a.permission_set, ps.session_duration, "
+            "SELECT a.account_id, acc.name, a.permission_set, ps.session_duration, "  # noqa: S608
             "a.principal_type, a.principal FROM assignments a "
             "JOIN accounts acc ON acc.id = a.account_id "
-            "JOIN permission_sets ps ON ps.name = a.permission_set "
-            # A JIT user is not a directory user: it never gets a directory user's direct
-            # assignments, even if a user of that name exists.
-            "WHERE (a.principal_type = 'user' AND a.principal = ? AND NOT ?)"
+            "JOIN permission_sets ps ON ps.name = a.permission_set WHERE " + where
         )
-        if groups:
-            sql += f" OR (a.principal_type = 'group' AND a.principal IN ({marks}))"
         out = []
-        for account_id, account_name, ps, duration, kind, principal in self._rows(
-            sql, [user.name, user.jit, *groups]
-        ):
+        for account_id, account_name, ps, duration, kind, principal in self._rows(sql, params):
             name = sso_role_name(ps, account_id)
             out.append(
                 Assignment(
