@@ -24,6 +24,8 @@ HEADLESS = [
     "providers.registry",
     "providers.oidc",
     "providers.embedded",
+    "broker.directory",
+    "broker.commands.directory",
     "providers.saml.provider",
     "broker.commands.saml",
 ]
