@@ -10,15 +10,16 @@ No Textual here, so the adapter can be exercised without an app.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from broker.errors import ConfigError, NotYetAvailableError
+from broker.errors import BrokerError, ConfigError, NotYetAvailableError
 from broker.tui.model import MintChoice, MintOutcome, PortalRole, SessionRow
-from providers.base import SignInResult, SignInUI
+from providers.base import Claims, SignInResult, SignInUI
 
 __all__ = [
     "ProviderChoice",
@@ -127,9 +128,42 @@ class Services:
         _load(feature)
 
     def portal_roles(self, identity: SignInResult) -> list[PortalRole]:
-        """The roles ``identity`` may use, from the directory's assignments."""
-        _load("portal")
-        raise NotYetAvailableError("the portal's account list is not yet wired (issue #4)")
+        """The roles ``identity`` may use, from the directory's assignments.
+
+        The directory lists each path to a role (direct, and once per group); the portal shows
+        the role once, with every path in ``via``.
+
+        Raises:
+            DirectoryError: the person is not in the directory (and JIT is off).
+            ConfigError: the directory configuration is invalid.
+        """
+        load_directory = _load("portal")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
+        try:
+            accounts = {account.id: account for account in directory.accounts()}
+            assignments = directory.assignments_for(identity.claims)
+        finally:
+            directory.close()
+        by_key: dict[tuple[str, str], PortalRole] = {}
+        for a in assignments:
+            key = (a.account_id, a.role_name)
+            seen = by_key.get(key)
+            if seen is not None:
+                by_key[key] = dataclasses.replace(seen, via=f"{seen.via}, {a.via}")
+                continue
+            account = accounts.get(a.account_id)
+            by_key[key] = PortalRole(
+                account_id=a.account_id,
+                account_name=a.account_name,
+                role_name=a.role_name,
+                permission_set=a.permission_set,
+                role_arn=a.role_arn,
+                max_session_seconds=a.max_session_duration,
+                email=account.email if account else "",
+                tags=dict(account.tags) if account else {},
+                via=a.via,
+            )
+        return list(by_key.values())
 
     def mint(self, identity: SignInResult, role: PortalRole, choice: MintChoice) -> MintOutcome:
         """Mint credentials for ``role`` and keep them in the store under a profile."""
@@ -138,20 +172,50 @@ class Services:
         raise NotYetAvailableError("minting from the TUI is not yet wired (issues #5, #6)")
 
     def demo_users(self) -> list[tuple[str, str]]:
-        """The embedded IdP's demo users, for the first-run welcome: ``(user, description)``.
+        """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
 
-        Empty when no embedded provider is configured. What each may use comes from the
-        directory's assignments; until that lands, their IdP groups are what is known.
+        Each user's roles are what the directory assigns to the claims the embedded IdP would
+        issue for them; before the directory lands, their IdP groups are what is known.
+        Empty when no embedded provider is configured.
         """
-        if not any(choice.kind == "embedded" for choice in self.providers()):
+        embedded = [c.name for c in self.providers() if c.kind == "embedded"]
+        if not embedded:
             return []
-        from providers.embedded.users import load_users
+        from providers.embedded.users import ISSUER, load_users
 
+        users = sorted(load_users(self.config_dir).items())
+        mfa_word = {True: "MFA", False: "no MFA"}
+        if not feature_available("directory"):
+            return [
+                (name, f"{u.email} · groups: {', '.join(u.groups) or 'none'} · {mfa_word[u.mfa]}")
+                for name, u in users
+            ]
+        load_directory = _load("directory")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
         out = []
-        for name, user in sorted(load_users(self.config_dir).items()):
-            groups = ", ".join(user.groups) or "no groups"
-            mfa = "MFA" if user.mfa else "no MFA"
-            out.append((name, f"{user.email} · groups: {groups} · {mfa}"))
+        try:
+            for name, user in users:
+                claims = Claims(
+                    provider=embedded[0],
+                    issuer=ISSUER,
+                    subject=user.subject,
+                    email=user.email,
+                    name=user.name,
+                    groups=user.groups,
+                    mfa=user.mfa,
+                )
+                try:
+                    held = directory.assignments_for(claims)
+                except BrokerError as exc:
+                    out.append((name, f"{user.email} · {exc}"))
+                    continue
+                sets = sorted({a.permission_set for a in held})
+                accounts = len({a.account_id for a in held})
+                what = ", ".join(sets) if sets else "nothing assigned"
+                noun = "account" if accounts == 1 else "accounts"
+                out.append((name, f"{accounts} {noun}: {what} · {mfa_word[user.mfa]}"))
+        finally:
+            directory.close()
         return out
 
     def sessions(self) -> list[SessionRow]:

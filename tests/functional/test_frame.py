@@ -28,8 +28,11 @@ async def test_first_run_welcome_names_the_demo_idp_once(make_app, broker_home) 
         assert "Welcome to Access Broker" in text
         assert "built-in demo identity provider signs in demo users" in flat_text(app)
         assert "Demo users:" in text
-        assert "alice      alice@example.com · groups: platform-admins" in text
-        assert "dave       dave@example.com · groups: finance · no MFA" in text
+        flat = flat_text(app)
+        assert (
+            "alice 10 accounts: AdministratorAccess, PowerUserAccess, ReadOnlyAccess · MFA" in flat
+        )
+        assert "dave 1 account: Billing · no MFA" in flat
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PortalScreen)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from broker.tui.screens.portal import PortalScreen
+from broker.tui.services import feature_available
 from broker.tui.state import load_state
 from broker.tui.widgets.role_list import RoleList
 from tests.functional.conftest import ROLES, sign_in_with_roles
@@ -179,3 +180,21 @@ async def test_p_shows_the_last_copied_text_and_queues_it_for_stdout(make_app) -
         await pilot.pause()
         assert ROLES[3].role_arn in screen_text(app)
         assert app.print_on_exit == ROLES[3].role_arn
+
+
+@pytest.mark.skipif(not feature_available("portal"), reason="the directory has not landed")
+async def test_portal_loads_the_signed_in_persons_roles_from_the_directory(make_app) -> None:
+    from tests.unit.tui.test_services import demo
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.signed_in("demo", demo("carol"))
+        screen = app.screen
+        assert isinstance(screen, PortalScreen)
+        screen.load_roles()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Accounts(2/2)" in text
+        assert text.count("DataScientist") >= 2
+        assert "carol@example.com · demo" in text
