@@ -9,6 +9,7 @@ from datetime import datetime
 from broker.minters.base import Credentials
 
 __all__ = [
+    "DirectoryTables",
     "MintChoice",
     "MintOutcome",
     "PortalRole",
@@ -88,3 +89,13 @@ class MintOutcome:
 
     profile: str
     credentials: Credentials
+
+
+@dataclass(frozen=True)
+class DirectoryTables:
+    """The directory as rows of text for the admin view (no secrets)."""
+
+    users: tuple[tuple[str, ...], ...]
+    groups: tuple[tuple[str, ...], ...]
+    accounts: tuple[tuple[str, ...], ...]
+    permission_sets: tuple[tuple[str, ...], ...]

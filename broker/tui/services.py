@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import BrokerError, ConfigError, NotYetAvailableError
-from broker.tui.model import MintChoice, MintOutcome, PortalRole, SessionRow
+from broker.tui.model import (
+    DirectoryTables,
+    MintChoice,
+    MintOutcome,
+    PortalRole,
+    SessionRow,
+    format_account_id,
+)
 from providers.base import Claims, SignInResult, SignInUI
 
 __all__ = [
@@ -170,6 +177,46 @@ class Services:
         _load("mint")
         _load("sessions")
         raise NotYetAvailableError("minting from the TUI is not yet wired (issues #5, #6)")
+
+    def directory_tables(self) -> DirectoryTables:
+        """Users, groups, accounts and permission sets, for the admin view."""
+        from broker.tui.durations import format_duration
+
+        load_directory = _load("directory")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
+        try:
+            return DirectoryTables(
+                users=tuple(
+                    (u.name, u.email, ", ".join(u.groups), "service" if u.service else "person")
+                    for u in directory.users()
+                ),
+                groups=tuple(
+                    (g.name, str(len(g.members)), g.description) for g in directory.groups()
+                ),
+                accounts=tuple(
+                    (a.name, format_account_id(a.id), " / ".join(a.ou_path), a.email)
+                    for a in directory.accounts()
+                ),
+                permission_sets=tuple(
+                    (p.name, format_duration(p.session_duration), p.description)
+                    for p in directory.permission_sets()
+                ),
+            )
+        finally:
+            directory.close()
+
+    def effective_access(self, user_name: str) -> list[tuple[str, str, str]]:
+        """``(account, permission set, via)`` for everything ``user_name`` may use."""
+        load_directory = _load("directory")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
+        try:
+            held = directory.assignments_of(directory.user(user_name))
+        finally:
+            directory.close()
+        return [
+            (f"{a.account_name} ({format_account_id(a.account_id)})", a.permission_set, a.via)
+            for a in held
+        ]
 
     def demo_users(self) -> list[tuple[str, str]]:
         """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
