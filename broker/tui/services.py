@@ -218,6 +218,50 @@ class Services:
             for a in held
         ]
 
+    def simulation_principals(self) -> list[tuple[str, str]]:
+        """Every person's role on every account, as ``(label, key)`` for the simulator."""
+        load_directory = _load("directory")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
+        try:
+            out: dict[str, str] = {}
+            for user in directory.users():
+                for a in directory.assignments_of(user):
+                    key = f"{user.name}|{a.account_id}|{a.role_name}"
+                    label = f"{user.name} · {a.permission_set} @ {a.account_name}"
+                    out.setdefault(key, label)
+        finally:
+            directory.close()
+        return sorted(((label, key) for key, label in out.items()), key=lambda item: item[0])
+
+    def simulation_form(self, key: str) -> dict[str, Any]:
+        """The simulator's fields for a person's session in a role: the session ARN, the role's
+        permission policies, its boundary, the account's SCPs, and context keys AWS sets."""
+        from broker.tui.simulation import merge_documents
+
+        user_name, account_id, role_name = key.split("|", 2)
+        load_directory = _load("directory")
+        directory = load_directory(self.config_dir, data_dir=self.data_dir)
+        try:
+            user = directory.user(user_name)
+            role = directory.role(account_id, role_name)
+            levels = directory.scp_hierarchy(account_id)
+            management = directory.is_management_account(account_id)
+            tags = directory.principal_tags(user)
+        finally:
+            directory.close()
+        context = [f"aws:PrincipalArn={role.arn}"]
+        context += [f"aws:PrincipalTag/{k}={v}" for k, v in sorted(tags.items())]
+        return {
+            "principal_arn": f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{user.name}",
+            "identity": merge_documents(list(role.permission_policies)),
+            "boundary": merge_documents([role.permissions_boundary])
+            if role.permissions_boundary
+            else "",
+            "scp": "\n---\n".join(merge_documents(list(level)) for level in levels),
+            "context": "\n".join(context),
+            "management_account": management,
+        }
+
     def demo_users(self) -> list[tuple[str, str]]:
         """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
 

@@ -7,13 +7,21 @@ ALLOW / DENY are always words, never only a colour (TUI.md §11).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import PolicyError, UsageError
 from broker.policy import Decision, Policy, PolicyKind, PolicySet, Request, evaluate, parse_policy
 
-__all__ = ["SimulationInput", "decision_word", "explain_lines", "parse_context", "simulate"]
+__all__ = [
+    "SimulationInput",
+    "decision_word",
+    "explain_lines",
+    "merge_documents",
+    "parse_context",
+    "simulate",
+]
 
 
 @dataclass(frozen=True)
@@ -21,7 +29,7 @@ class SimulationInput:
     """What the simulator form holds; policy fields are JSON text, empty when absent.
 
     ``scp`` holds one SCP per level (root, OU…, account), each a JSON document, separated
-    by a line with ``---``.
+    by a line with ``---``. ``management_account``: SCPs do not apply (AWS's rule).
     """
 
     principal_arn: str
@@ -33,6 +41,7 @@ class SimulationInput:
     scp: str = ""
     session: str = ""
     context: str = ""
+    management_account: bool = False
 
 
 def parse_context(text: str) -> dict[str, str | list[str]]:
@@ -102,6 +111,7 @@ def simulate(form: SimulationInput) -> Decision:
         boundary=one(form.boundary, "boundary", "permissions boundary"),
         scp_hierarchy=scps,
         session=one(form.session, "session", "session policy"),
+        management_account=form.management_account,
     )
     resource_account = _account(form.resource.strip()) or principal_account
     request = Request(
@@ -149,3 +159,18 @@ def explain_lines(explanation: list[dict[str, Any]]) -> list[str]:
         if layer.get("note"):
             lines.append(f"  ({layer['note']})")
     return lines
+
+
+def merge_documents(documents: list[Mapping[str, Any]]) -> str:
+    """Several policies of one layer as one JSON document (their statements together).
+
+    Within a layer AWS evaluates the union of every statement, so one merged document decides
+    the same; the explanation then numbers statements across the merged documents.
+    """
+    statements: list[Any] = []
+    for document in documents:
+        found = document.get("Statement", [])
+        statements.extend(found if isinstance(found, list) else [found])
+    if not statements:
+        return ""
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from broker.tui.screens.simulator import SimulatorScreen
+from broker.tui.services import feature_available
 from tests.functional.screen_text import flat_text, screen_text
 
 pytestmark = pytest.mark.anyio
@@ -119,3 +120,31 @@ async def test_principal_must_be_an_arn(make_app) -> None:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert "principal: give an ARN with an account" in flat_text(app)
+
+
+@pytest.mark.skipif(not feature_available("directory"), reason="the directory has not landed")
+async def test_pick_a_persons_role_from_the_directory(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.go("sim")
+        await pilot.pause()
+        await pilot.press("ctrl+u")
+        await pilot.pause()
+        await pilot.press(*"carol datasci", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SimulatorScreen)
+        principal = screen.query_one("#sim-principal", Input).value
+        assert principal.startswith("arn:aws:sts::")
+        assert ":assumed-role/AWSReservedSSO_DataScientist_" in principal
+        assert principal.endswith("/carol")
+        assert "aws:PrincipalArn=arn:aws:iam::" in screen.query_one("#sim-context", TextArea).text
+        assert screen.query_one("#sim-identity", TextArea).text.strip().startswith("{")
+        screen.query_one("#sim-action", Input).value = "iam:CreateUser"
+        screen.query_one("#sim-resource", Input).value = "arn:aws:iam::111122223333:user/x"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        result = str(screen.query_one("#sim-result", Static).render())
+        assert result.startswith("DENY (explicit)")
+        assert "scp[0]: Allow" in result  # every SCP level of the account is evaluated
+        assert "boundary: ExplicitDeny" in result  # the permission set's boundary decides

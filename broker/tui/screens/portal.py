@@ -247,12 +247,12 @@ class PortalScreen(BrokerScreen):
         role = self._current()
         if role is None:
             return
-        from broker.tui.screens.copy_menu import CopyMenu
+        from broker.tui.screens.picker import Picker
 
         items = [("account id", role.account_id)]
         if role.role_arn:
             items.append(("role ARN", role.role_arn))
-        self.app.push_screen(CopyMenu(items), self._copy_chosen)
+        self.app.push_screen(Picker("Copy", items), self._copy_chosen)
 
     def _copy_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen is not None:

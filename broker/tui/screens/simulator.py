@@ -34,6 +34,7 @@ class SimulatorScreen(FeatureScreen):
     TITLE_TEXT = "Policy simulator — ctrl+r evaluates"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "evaluate", "evaluate", priority=True),
+        Binding("ctrl+u", "pick_principal", "pick principal", priority=True),
         Binding("escape", "back", "back"),
     ]
 
@@ -54,13 +55,38 @@ class SimulatorScreen(FeatureScreen):
                 yield Static("", id="sim-result", markup=False)
         yield Static("", id="view-body", classes="hint")
 
+    management_account = False
+
     def feature_ready(self) -> None:
         hint = self.query_one("#view-body", Static)
         if feature_available("directory"):
-            hint.update("")
+            hint.update("ctrl+u picks a person's role from the directory and fills the policies.")
         else:
             hint.update("Picking a principal from the directory is not yet available (issue #4).")
         self.query_one("#sim-principal", Input).focus()
+
+    def action_pick_principal(self) -> None:
+        try:
+            items = self.broker.services.simulation_principals()
+        except BrokerError as exc:
+            self.flash(str(exc), FlashLevel.ERROR)
+            return
+        from broker.tui.screens.picker import Picker
+
+        self.app.push_screen(Picker("Principal: a person's role", items), self._picked)
+
+    def _picked(self, chosen: tuple[str, str] | None) -> None:
+        if chosen is None:
+            return
+        self.fill(self.broker.services.simulation_form(chosen[1]))
+        self.flash(f"Loaded {chosen[0]}")
+
+    def fill(self, fields: dict[str, object]) -> None:
+        """Put a principal's ARN, policies and context keys into the form."""
+        self.query_one("#sim-principal", Input).value = str(fields.get("principal_arn", ""))
+        for field, _title in _TABS:
+            self.query_one(f"#sim-{field}", TextArea).text = str(fields.get(field, "") or "")
+        self.management_account = bool(fields.get("management_account", False))
 
     def form(self) -> SimulationInput:
         """What the form holds now."""
@@ -70,6 +96,7 @@ class SimulatorScreen(FeatureScreen):
             action=self.query_one("#sim-action", Input).value,
             resource=self.query_one("#sim-resource", Input).value,
             **areas,
+            management_account=self.management_account,
         )
 
     def action_evaluate(self) -> None:

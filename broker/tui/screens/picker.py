@@ -1,4 +1,5 @@
-"""The ``y`` copy menu: pick what to copy (lazygit ``y``); typing filters at once."""
+"""A picker modal: a titled list of ``(label, value)`` items; typing filters at once (lazygit).
+Used by the ``y`` copy menu and the simulator's principal picker."""
 
 from __future__ import annotations
 
@@ -11,36 +12,39 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 
-__all__ = ["CopyMenu"]
+__all__ = ["Picker"]
 
 
-class CopyMenu(ModalScreen[tuple[str, str] | None]):
-    """Returns ``(what, text)`` to copy, or None."""
+class Picker(ModalScreen[tuple[str, str] | None]):
+    """Returns the chosen ``(label, value)``, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
 
-    def __init__(self, items: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
         super().__init__()
+        self.title_text = title
         self.items = items
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="copy-box", classes="dialog"):
-            yield Label("Copy", classes="dialog-title")
-            yield Input(placeholder="type to filter", id="copy-filter")
-            yield OptionList(*(what for what, _ in self.items), id="copy-options")
+        with Vertical(id="picker-box", classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="type to filter", id="picker-filter")
+            yield OptionList(*(what for what, _ in self.items), id="picker-options")
 
     def on_mount(self) -> None:
-        self.query_one("#copy-filter", Input).focus()
+        self.query_one("#picker-filter", Input).focus()
 
-    @on(Input.Changed, "#copy-filter")
+    @on(Input.Changed, "#picker-filter")
     def _filter(self, event: Input.Changed) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        term = event.value.lower()
-        options.add_options([what for what, _ in self.items if term in what.lower()])
+        words = event.value.lower().split()
+        options.add_options(
+            [what for what, _ in self.items if all(w in what.lower() for w in words)]
+        )
         options.highlighted = 0 if options.option_count else None
 
-    @on(Input.Submitted, "#copy-filter")
+    @on(Input.Submitted, "#picker-filter")
     def _submit(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
