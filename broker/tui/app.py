@@ -80,14 +80,18 @@ class BrokerApp(App[int]):
 
             self.push_screen(WelcomeScreen())
         self._started = True
-        self._check_size(self.size.width, self.size.height)
+        self.check_size(self.size.width, self.size.height)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._started:
-            self._check_size(event.size.width, event.size.height)
+            self.check_size(event.size.width, event.size.height)
 
-    def _check_size(self, width: int, height: int) -> None:
-        """Below 80×24 a screen saying so covers the app; it lifts when the terminal grows."""
+    def check_size(self, width: int, height: int) -> None:
+        """Below 80×24 a screen saying so covers the app; it lifts when the terminal grows.
+
+        Called from the app's and every screen's resize: a real terminal's resize reaches the
+        screens (the app's own handler sees it only under some drivers).
+        """
         from broker.tui.screens.too_small import TooSmallScreen
 
         small = width < MIN_WIDTH or height < MIN_HEIGHT

@@ -7,16 +7,16 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from broker.tui.screens.modal import BrokerModal
 from broker.tui.views import command_names
 
 __all__ = ["CommandLine"]
 
 
-class CommandLine(ModalScreen[str | None]):
+class CommandLine(BrokerModal[str | None]):
     """Returns the typed command, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]

@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["ConfirmModal"]
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(BrokerModal[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "yes"),
         Binding("escape,n,q", "cancel", "no"),

@@ -8,13 +8,14 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
+
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["CopiedScreen"]
 
 
-class CopiedScreen(ModalScreen[None]):
+class CopiedScreen(BrokerModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "close")]
 
     def __init__(self, text: str) -> None:

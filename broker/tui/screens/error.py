@@ -6,13 +6,14 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["ErrorModal"]
 
 
-class ErrorModal(ModalScreen[None]):
+class ErrorModal(BrokerModal[None]):
     """Shows one error; any key closes it."""
 
     def __init__(self, title: str, summary: str, details: str = "") -> None:

@@ -8,10 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from broker.tui.expiry import ADVISORY_SECONDS, MANDATORY_SECONDS, Level, glyph
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["HELP_KEYS", "HelpScreen", "legend"]
 
@@ -61,7 +61,7 @@ def legend(*, ascii_only: bool = False) -> list[tuple[str, str]]:
     ]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(BrokerModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
 
     def compose(self) -> ComposeResult:

@@ -10,7 +10,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Input, Label, Static, TextArea
 
 from broker.tui.durations import (
@@ -22,11 +21,12 @@ from broker.tui.durations import (
     presets_under,
 )
 from broker.tui.model import MintChoice, PortalRole, format_account_id
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["MintDialog"]
 
 
-class MintDialog(ModalScreen[MintChoice | None]):
+class MintDialog(BrokerModal[MintChoice | None]):
     """Returns the chosen duration, reason and policy, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]

@@ -9,13 +9,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
+
+from broker.tui.screens.modal import BrokerModal
 
 __all__ = ["Picker"]
 
 
-class Picker(ModalScreen[tuple[str, str] | None]):
+class Picker(BrokerModal[tuple[str, str] | None]):
     """Returns the chosen ``(label, value)``, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]

@@ -25,7 +25,11 @@ class TooSmallScreen(Screen[None]):
         self._paint(self.app.size.width, self.app.size.height)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._paint(event.size.width, event.size.height)
+        width, height = event.size.width, event.size.height
+        self._paint(width, height)
+        check = getattr(self.app, "check_size", None)
+        if check is not None:
+            check(width, height)
 
     def _paint(self, width: int, height: int) -> None:
         self.query_one("#too-small", Static).update(

@@ -9,10 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
 from broker.errors import BrokerError
+from broker.tui.screens.modal import BrokerModal
 
 if TYPE_CHECKING:
     from broker.tui.app import BrokerApp
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["WelcomeScreen"]
 
 
-class WelcomeScreen(ModalScreen[None]):
+class WelcomeScreen(BrokerModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "close")]
 
     @property
