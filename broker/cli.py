@@ -133,6 +133,13 @@ def _report_bug(exc: BaseException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["credential-process"]:
+        # The AWS CLI calls this on every command: serve a cache hit before building argparse.
+        from broker.client.process import fast_credential_process
+
+        fast = fast_credential_process(args_list[1:])
+        if fast is not None:
+            return fast
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)

@@ -1,0 +1,137 @@
+"""The credential chain: cached → (refresh the IdP session) → mint, each decision logged.
+
+Like aws-vault's cached session provider: serve from the keyring while comfortably fresh;
+otherwise take the profile's lock, look again (another process may have just refreshed), and
+only then mint — from the stored IdP session, refreshed under the provider's lock when it has
+ended. Lock order is always profile, then provider, so two helpers never deadlock.
+Nothing here ever prompts: a needed sign-in is ``ReauthenticationRequired`` naming
+``broker login PROVIDER``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from broker.client.profiles import Profile
+from broker.errors import ReauthenticationRequired
+from broker.minters.base import Credentials, Minter, MintRequest
+from broker.store.credential_store import CredentialStore
+from providers.base import IdentityProvider, SignInResult
+
+__all__ = ["REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
+
+# botocore refreshes 15 minutes before expiry (mandatory at 10): stay out of that window.
+REFRESH_WINDOW = timedelta(minutes=20)
+# An IdP session this close to its end is refreshed before minting from it.
+SESSION_MARGIN = timedelta(minutes=2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def fresh_enough(credentials: Credentials | None, profile: Profile, now: datetime) -> bool:
+    """True when cached credentials can be handed out without minting.
+
+    The window is 20 minutes, or half the profile's lifetime for short sessions (so 15-minute
+    credentials are still served from cache for their first half).
+    """
+    if credentials is None:
+        return False
+    window = min(REFRESH_WINDOW, timedelta(seconds=profile.duration / 2))
+    return credentials.expiration - now > window
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Everything the chain needs, passed in (tests give in-test minters and providers).
+
+    Args:
+        store: the credential store.
+        minter: builds the profile's minter (called only when minting).
+        provider: builds a provider by name (called only when refreshing a session).
+        log: one line per decision, to stderr in the CLI (never a secret).
+        now: the clock.
+    """
+
+    store: CredentialStore
+    minter: Callable[[Profile], Minter]
+    provider: Callable[[str], IdentityProvider]
+    log: Callable[[str], None] = field(default=_quiet)
+    now: Callable[[], datetime] = field(default=_now)
+
+    def credentials(self, profile: Profile, *, force: bool = False) -> Credentials:
+        """Credentials for ``profile`` with more than the refresh window left.
+
+        Raises:
+            ReauthenticationRequired: no usable IdP session; the message names the login.
+            StsError, AuditError: the minter refused.
+            StoreError: keyring, index or lock failure.
+        """
+        if not force:
+            cached = self.store.credentials(profile.name)
+            if fresh_enough(cached, profile, self.now()):
+                self.log(f"{profile.name}: cached credentials are fresh")
+                assert cached is not None
+                return cached
+        with self.store.lock("profile", profile.name):
+            cached = self.store.credentials(profile.name)
+            if fresh_enough(cached, profile, self.now()) and not force:
+                self.log(f"{profile.name}: another process refreshed the credentials")
+                assert cached is not None
+                return cached
+            identity = self.identity(profile.provider)
+            self.log(f"{profile.name}: minting {profile.role} in {profile.account}")
+            request = MintRequest(
+                account_id=profile.account,
+                role_name=profile.role,
+                duration_seconds=profile.duration,
+                session_name=identity.claims.email or identity.claims.subject,
+            )
+            credentials = self.minter(profile).mint(identity, request)
+            self.store.save_credentials(
+                profile.name,
+                provider=profile.provider,
+                account=profile.account,
+                role=profile.role,
+                credentials=credentials,
+            )
+            return credentials
+
+    def identity(self, provider: str) -> SignInResult:
+        """The stored IdP session for ``provider``, refreshed first if it has (nearly) ended."""
+        session = self.store.session(provider)
+        if session is not None and session.expires_at - self.now() > SESSION_MARGIN:
+            return session
+        with self.store.lock("session", provider):
+            session = self.store.session(provider)
+            if session is None:
+                raise ReauthenticationRequired(
+                    f"not signed in to {provider}: run `broker login {provider}`"
+                )
+            if session.expires_at - self.now() > SESSION_MARGIN:
+                return session
+            if not session.refresh_token:
+                raise ReauthenticationRequired(
+                    f"the {provider} session has ended: run `broker login {provider}`"
+                )
+            self.log(f"{provider}: refreshing the sign-in session")
+            try:
+                renewed = self.provider(provider).refresh(session.refresh_token)
+            except ReauthenticationRequired:
+                raise ReauthenticationRequired(
+                    f"the {provider} session was revoked or has expired: run "
+                    f"`broker login {provider}`",
+                    code="invalid_grant",
+                ) from None
+            if renewed.refresh_token is None:  # no rotation: keep using the one we have
+                renewed = dataclasses.replace(renewed, refresh_token=session.refresh_token)
+            self.store.save_session(provider, renewed)
+            return renewed

@@ -1,0 +1,163 @@
+"""The OS keyring through ``keyring``, restricted to an allow-list of real secure backends.
+
+Why an allow-list: ``keyring`` happily picks a plaintext file backend (keyrings.alt), a null
+backend, or a chainer that ends in one; a broker holding cloud keys must refuse those and say
+what to install or start instead. Why the lock check: ``keyring``'s Secret Service backend
+unlocks a locked collection by raising a GUI prompt, once per call — a prompt storm for
+parallel helpers and a hang for headless ones. We look first and fail with one line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from broker.errors import KeyringUnavailableError
+
+__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecretStore", "KeyringStore"]
+
+SERVICE = "access-broker"
+
+# module.qualname of every backend we trust with secrets.
+ALLOWED_BACKENDS: frozenset[str] = frozenset(
+    {
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.kwallet.DBusKeyringKWallet4",
+    }
+)
+
+_SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105 (a class name)
+
+
+def _qualname(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _what_to_do() -> str:
+    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return (
+            "there is no D-Bus session bus: start one with a Secret Service, e.g. "
+            "`dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock --components=secrets; "
+            "exec $SHELL'`"
+        )
+    return (
+        "install and start a Secret Service (gnome-keyring or KWallet) on Linux; macOS Keychain "
+        "and Windows Credential Locker work out of the box"
+    )
+
+
+def _select_backend() -> Any:
+    """The highest-priority allowed backend ``keyring`` would use, or a clear error."""
+    import keyring
+    import keyring.core
+    from keyring.backends.chainer import ChainerBackend
+
+    keyring.core.init_backend()
+    chosen = keyring.get_keyring()
+    candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+    for backend in candidates:
+        if _qualname(backend) in ALLOWED_BACKENDS:
+            return backend
+    found = ", ".join(_qualname(b) for b in candidates) or "none"
+    raise KeyringUnavailableError(
+        f"no secure OS keyring is available (found: {found}; plaintext and null backends are "
+        f"never used): {_what_to_do()}"
+    )
+
+
+def _refuse_if_locked() -> None:
+    """Fail at once when the Secret Service's default collection is locked (no prompt)."""
+    import secretstorage
+    from secretstorage.exceptions import SecretStorageException
+
+    try:
+        connection = secretstorage.dbus_init()
+    except SecretStorageException:
+        raise KeyringUnavailableError(f"cannot reach the Secret Service: {_what_to_do()}") from None
+    try:
+        collection = secretstorage.Collection(connection)
+        locked = collection.is_locked()
+    except SecretStorageException:
+        raise KeyringUnavailableError(
+            "the Secret Service has no default keyring collection: create and unlock one "
+            "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
+        ) from None
+    finally:
+        connection.close()
+    if locked:
+        raise KeyringUnavailableError(
+            "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
+            "`gnome-keyring-daemon --unlock`) and retry"
+        )
+
+
+class KeyringStore:
+    """Secrets by key (``profile:NAME``, ``session:PROVIDER``, ``secret:KEY``) in the keyring.
+
+    The backend is chosen and checked on first use. Every failure is a
+    ``KeyringUnavailableError`` with one line that names the fix and no secret.
+    """
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self.service = service
+        self._backend: Any = None
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            self._backend = _select_backend()
+        return self._backend
+
+    def _call(self, op: str, *args: str) -> Any:
+        backend = self.backend
+        if _qualname(backend) == _SECRET_SERVICE:
+            _refuse_if_locked()
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        try:
+            return getattr(backend, op)(self.service, *args)
+        except PasswordDeleteError:
+            return False
+        except KeyringError as exc:
+            raise KeyringUnavailableError(
+                f"the OS keyring refused to {op.split('_')[0]} an entry ({type(exc).__name__}); "
+                "make sure it is unlocked and retry"
+            ) from None
+        except Exception as exc:  # backend libraries raise their own types (D-Bus, OSError)
+            raise KeyringUnavailableError(
+                f"the OS keyring failed ({type(exc).__name__}); check that it is running "
+                "and unlocked, then retry"
+            ) from None
+
+    def get(self, key: str) -> str | None:
+        """The entry stored under ``key``, or None."""
+        value: str | None = self._call("get_password", key)
+        return value
+
+    def set(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any earlier entry."""
+        self._call("set_password", key, value)
+
+    def delete(self, key: str) -> bool:
+        """Remove the entry; False if there was none."""
+        return self._call("delete_password", key) is not False
+
+
+class KeyringSecretStore:
+    """``providers.base.SecretStore`` on the keyring: a provider's own secrets, namespaced."""
+
+    def __init__(self, store: KeyringStore, provider: str) -> None:
+        self._store = store
+        self._prefix = f"secret:{provider}:"
+
+    def get_secret(self, key: str) -> str | None:
+        return self._store.get(self._prefix + key)
+
+    def set_secret(self, key: str, value: str) -> None:
+        self._store.set(self._prefix + key, value)
