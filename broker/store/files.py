@@ -46,9 +46,11 @@ def check_private(path: Path, st: os.stat_result, *, directory: bool) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) as 0700 if missing, then check it is private."""
+    """Create ``path`` (and any missing parents) as 0700, then check it is private."""
+    missing = [p for p in (path, *path.parents) if not os.path.lexists(p)]
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in reversed(missing):
+            os.mkdir(directory, 0o700)  # parents too: pathlib would give them 0777 & ~umask
         st = os.lstat(path)
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None

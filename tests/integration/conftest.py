@@ -16,7 +16,7 @@ def _delete_our_items() -> None:
     import secretstorage
 
     with closing(secretstorage.dbus_init()) as connection:
-        collection = secretstorage.get_default_collection(connection)
+        collection = secretstorage.Collection(connection)
         for item in collection.search_items({"service": SERVICE}):
             item.delete()
 
@@ -35,7 +35,7 @@ def secret_service(broker_home: Path) -> Iterator[None]:
         with closing(secretstorage.dbus_init()) as connection:
             if not secretstorage.check_service_availability(connection):
                 raise RuntimeError("org.freedesktop.secrets is not on the bus")
-            if secretstorage.get_default_collection(connection).is_locked():
+            if secretstorage.Collection(connection).is_locked():
                 raise RuntimeError("the default collection is locked")
     except Exception as exc:
         pytest.fail(f"no usable Secret Service ({exc}); start it with scripts/with-keyring")

@@ -47,7 +47,7 @@ def _read_item(username: str) -> str | None:
     import secretstorage
 
     with closing(secretstorage.dbus_init()) as connection:
-        collection = secretstorage.get_default_collection(connection)
+        collection = secretstorage.Collection(connection)
         query = {"service": "access-broker", "username": username}
         for item in collection.search_items(query):
             return bytes(item.get_secret()).decode()

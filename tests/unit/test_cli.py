@@ -17,10 +17,17 @@ def test_unknown_command_is_a_usage_error_with_exit_2(run_broker) -> None:
 
 def test_planned_command_says_not_yet_available_and_which_issue(run_broker) -> None:
     parser = cli.build_parser()
+
+    def handler(name: str) -> object:
+        try:
+            return parser.parse_args([name]).handler
+        except UsageError:  # a landed command with required arguments: not a placeholder
+            return None
+
     placeholders = {
         name: issue
         for name, (_summary, issue) in cli.PLANNED.items()
-        if getattr(parser.parse_args([name]).handler, "planned_issue", None) == issue
+        if getattr(handler(name), "planned_issue", None) == issue
     }
     for name, issue in placeholders.items():
         result = run_broker(name)
