@@ -172,6 +172,13 @@ def _expired(store: CredentialStore) -> None:
     )
 
 
+def _signed_in_with_an_expired_cache(home: Path, tmp: Path) -> tuple[CredentialStore, Path]:
+    store = CredentialStore(home)
+    _login(store, TestIdP())
+    _expired(store)
+    return store, tmp / "mints.log"
+
+
 def _worker(home: str, log: str, delay: float, out: str) -> None:
     store = CredentialStore(Path(home))
     chain = _chain(store, CountingMinter(Path(log), delay=delay), TestIdP())
@@ -182,10 +189,7 @@ def _worker(home: str, log: str, delay: float, out: str) -> None:
 def test_fifty_concurrent_callers_on_an_expired_cache_mint_once(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    _login(store, TestIdP())
-    _expired(store)
-    log = tmp_path / "mints.log"
+    store, log = _signed_in_with_an_expired_cache(broker_home, tmp_path)
     ctx = multiprocessing.get_context("fork")
     procs = [
         ctx.Process(target=_worker, args=(str(broker_home), str(log), 0.2, str(tmp_path / f"o{i}")))
@@ -204,10 +208,7 @@ def test_fifty_concurrent_callers_on_an_expired_cache_mint_once(
 def test_kill_9_mid_refresh_leaves_an_intact_entry_and_the_next_call_recovers(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    _login(store, TestIdP())
-    _expired(store)
-    log = tmp_path / "mints.log"
+    store, log = _signed_in_with_an_expired_cache(broker_home, tmp_path)
     ctx = multiprocessing.get_context("fork")
     victim = ctx.Process(
         target=_worker, args=(str(broker_home), str(log), 30.0, str(tmp_path / "v"))
