@@ -189,7 +189,7 @@ def _worker(home: str, log: str, delay: float, out: str) -> None:
 def test_fifty_concurrent_callers_on_an_expired_cache_mint_once(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store, log = _signed_in_with_an_expired_cache(broker_home, tmp_path)
+    _store, log = _signed_in_with_an_expired_cache(broker_home, tmp_path)
     ctx = multiprocessing.get_context("fork")
     procs = [
         ctx.Process(target=_worker, args=(str(broker_home), str(log), 0.2, str(tmp_path / f"o{i}")))
