@@ -1,0 +1,100 @@
+"""``env``, ``exec``, ``serve-credentials`` and ``configure aws`` as whole processes, from a
+cache seeded in the real Secret Service (no minter needed while credentials are fresh)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from broker.minters.base import Credentials
+from broker.store.credential_store import CredentialStore
+from tests.client_support import write_config
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.keyring, pytest.mark.integration]
+
+
+@pytest.fixture
+def seeded(secret_service: None, broker_home: Path, tmp_path: Path, monkeypatch) -> Credentials:
+    monkeypatch.setenv("BROKER_CONFIG", str(write_config(tmp_path / "config")))
+    credentials = Credentials(
+        access_key_id="BKIACOMMANDS00000001",
+        secret_access_key="c" * 40,
+        session_token="commands-token",
+        expiration=(datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0),
+    )
+    CredentialStore(broker_home).save_credentials(
+        "dev", provider="corp", account="111122223333", role="Developer", credentials=credentials
+    )
+    return credentials
+
+
+def test_env_json(seeded: Credentials, run_broker) -> None:
+    result = run_broker("env", "dev", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    env = json.loads(result.stdout)
+    assert env["AWS_ACCESS_KEY_ID"] == seeded.access_key_id
+    assert env["AWS_REGION"] == "eu-west-1"
+
+
+def test_exec_runs_the_command_with_credentials_and_passes_its_status(
+    seeded: Credentials, run_broker
+) -> None:
+    code = "import os, sys; print(os.environ['AWS_SESSION_TOKEN']); sys.exit(3)"
+    result = run_broker("exec", "dev", "--", sys.executable, "-c", code)
+    assert result.returncode == 3
+    assert result.stdout.strip() == "commands-token"
+
+
+def test_serve_credentials_feeds_botocore(seeded: Credentials, broker_home: Path) -> None:
+    from botocore.credentials import ContainerProvider
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "broker", "serve-credentials", "dev", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not lines or lines[-1].strip() != "}":
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            lines.append(line)
+        exports = json.loads("".join(lines))
+        assert exports["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
+        creds = ContainerProvider(environ=exports).load().get_frozen_credentials()
+        assert creds.access_key == seeded.access_key_id
+        assert creds.secret_key == seeded.secret_access_key
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "serving credentials on 127.0.0.1" in err
+    assert seeded.secret_access_key not in err
+
+
+def test_configure_aws_writes_the_managed_block(
+    seeded: Credentials, tmp_path: Path, run_broker
+) -> None:
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile mine]\nregion = us-east-1\n")
+    result = run_broker(
+        "configure", "aws", "--command-path", "broker", env={"AWS_CONFIG_FILE": str(aws_config)}
+    )
+    assert result.returncode == 0, result.stderr
+    text = aws_config.read_text()
+    assert text.startswith("[profile mine]\nregion = us-east-1\n")
+    assert "[profile dev]\ncredential_process = broker credential-process --profile dev\n" in text
+    assert "[profile ops]" in text
+    assert "wrote profile dev" in result.stderr
