@@ -98,3 +98,43 @@ def test_configure_aws_writes_the_managed_block(
     assert "[profile dev]\ncredential_process = broker credential-process --profile dev\n" in text
     assert "[profile ops]" in text
     assert "wrote profile dev" in result.stderr
+
+
+def test_boto3_and_the_aws_cli_use_the_written_profile(
+    seeded: Credentials, tmp_path: Path, run_broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws_config = tmp_path / "aws-config"
+    command = f"{sys.executable} -m broker"
+    result = run_broker(
+        "configure", "aws", "--command-path", command, env={"AWS_CONFIG_FILE": str(aws_config)}
+    )
+    assert result.returncode == 0, result.stderr
+    env = {
+        **os.environ,
+        "AWS_CONFIG_FILE": str(aws_config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "PYTHONPATH": str(REPO),
+    }
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        env.pop(name, None)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    import boto3
+
+    frozen = boto3.Session(profile_name="dev").get_credentials().get_frozen_credentials()
+    assert (frozen.access_key, frozen.secret_key, frozen.token) == (
+        seeded.access_key_id,
+        seeded.secret_access_key,
+        seeded.session_token,
+    )
+    aws = Path(sys.executable).parent / "aws"
+    listed = subprocess.run(
+        [str(aws), "configure", "list", "--profile", "dev"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "custom-process" in listed.stdout
+    assert seeded.access_key_id[-4:] in listed.stdout
