@@ -150,7 +150,8 @@ def run_logout(
         if session is not None:
             try:
                 build(provider).sign_out(session)
-            except ProviderError as exc:
+            except (ProviderError, ConfigError) as exc:
+                # Signing out locally must always work, even with the IdP down or misconfigured.
                 warn(f"could not sign out at the identity provider ({exc}); forgetting locally")
         return store.forget_session(provider)
 

@@ -73,6 +73,7 @@ def _whoami(args: argparse.Namespace) -> int:
 def run_whoami_command(inputs: WhoamiInput, home: Path) -> int:
     """Print the stored sessions' claims (never a token) as text or JSON."""
     import json
+    from datetime import UTC, datetime
 
     from broker.errors import ReauthenticationRequired
     from broker.signin import run_whoami
@@ -90,6 +91,7 @@ def run_whoami_command(inputs: WhoamiInput, home: Path) -> int:
         ]
         print(json.dumps(doc, indent=2))
         return 0
+    now = datetime.now(UTC)
     for row in rows:
         c = row.claims
         print(f"{row.provider}: {c.email or c.name or c.subject}")
@@ -100,7 +102,10 @@ def run_whoami_command(inputs: WhoamiInput, home: Path) -> int:
         print(f"  groups    {', '.join(c.groups) or '-'}")
         amr = f" ({', '.join(c.amr)})" if c.amr else ""
         print(f"  mfa       {'yes' if c.mfa else 'no'}{amr}")
-        print(f"  session   until {row.expires_at.isoformat()}")
+        ended = (
+            " (ended: `broker login` or `broker refresh` renews it)" if row.expires_at < now else ""
+        )
+        print(f"  session   until {row.expires_at.isoformat()}{ended}")
     return 0
 
 

@@ -138,3 +138,32 @@ def test_boto3_and_the_aws_cli_use_the_written_profile(
     assert listed.returncode == 0, listed.stderr
     assert "custom-process" in listed.stdout
     assert seeded.access_key_id[-4:] in listed.stdout
+
+
+def test_refresh_once_leaves_fresh_profiles_alone(seeded: Credentials, run_broker) -> None:
+    result = run_broker("refresh")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
+def test_logout_forgets_locally_even_when_the_provider_cannot_be_built(
+    seeded: Credentials, broker_home: Path, tmp_path: Path, run_broker
+) -> None:
+    from broker.signin import LoginInput, run_login
+    from providers.testing import SilentUI
+    from tests.client_support import TestIdP
+
+    extra = '\n[providers.legacy]\ntype = "kerberos"\n'  # a type nobody installed
+    config = write_config(tmp_path / "config-legacy", extra)
+    store = CredentialStore(broker_home)
+    idp = TestIdP(name="legacy")
+    run_login(LoginInput(provider="legacy"), store=store, build=lambda _n: idp, ui=SilentUI())
+    store.save_credentials(
+        "dev", provider="legacy", account="111122223333", role="Developer", credentials=seeded
+    )
+    result = run_broker("logout", "legacy", env={"BROKER_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    assert "unknown provider type 'kerberos'" in result.stderr
+    assert "forgetting locally" in result.stderr
+    assert "Signed out of legacy and forgot 1 profile(s)." in result.stderr
+    assert store.session("legacy") is None and store.credentials("dev") is None
