@@ -21,6 +21,12 @@ HEADLESS = [
     "broker.cli",
     "providers",
     "providers.registry",
+    "broker.store",
+    "broker.store.credential_store",
+    "broker.client.chain",
+    "broker.client.endpoint",
+    "broker.signin",
+    "broker.terminal_ui",
 ]
 
 
