@@ -76,16 +76,14 @@ class Chain:
             StoreError: keyring, index or lock failure.
         """
         if not force:
-            cached = self.store.credentials(profile.name)
-            if fresh_enough(cached, profile, self.now()):
+            cached = self._usable_cache(profile)
+            if cached is not None:
                 self.log(f"{profile.name}: cached credentials are fresh")
-                assert cached is not None
                 return cached
         with self.store.lock("profile", profile.name):
-            cached = self.store.credentials(profile.name)
-            if fresh_enough(cached, profile, self.now()) and not force:
+            cached = None if force else self._usable_cache(profile)
+            if cached is not None:
                 self.log(f"{profile.name}: another process refreshed the credentials")
-                assert cached is not None
                 return cached
             identity = self.identity(profile.provider)
             self.log(f"{profile.name}: minting {profile.role} in {profile.account}")
@@ -104,6 +102,22 @@ class Chain:
                 credentials=credentials,
             )
             return credentials
+
+    def _usable_cache(self, profile: Profile) -> Credentials | None:
+        """Cached credentials that are fresh and were minted for this profile's current
+        provider, account and role (a profile edited in ``broker.toml`` is re-minted)."""
+        cached = self.store.credentials(profile.name)
+        if not fresh_enough(cached, profile, self.now()):
+            return None
+        row = self.store.read_index().profiles.get(profile.name)
+        if row is None or (row.provider, row.account, row.role) != (
+            profile.provider,
+            profile.account,
+            profile.role,
+        ):
+            self.log(f"{profile.name}: cached credentials are for another role; minting")
+            return None
+        return cached
 
     def identity(self, provider: str) -> SignInResult:
         """The stored IdP session for ``provider``, refreshed first if it has (nearly) ended."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -268,3 +269,20 @@ def test_secret_store_seam_keeps_provider_secrets_namespaced(secret_service: Non
     assert demo.get_secret("signing-key") == "k2"
     assert other.get_secret("signing-key") is None
     assert _read_item("secret:demo:signing-key") == "k2"
+
+
+def test_a_profile_pointed_at_another_role_is_reminted(
+    secret_service: None, broker_home: Path, tmp_path: Path
+) -> None:
+    store = CredentialStore(broker_home)
+    idp = TestIdP()
+    minter = CountingMinter(tmp_path / "mints.log")
+    _login(store, idp)
+    chain = _chain(store, minter, idp)
+    first = chain.credentials(DEV)
+    edited = dataclasses.replace(DEV, role="Auditor")
+    second = chain.credentials(edited)
+    assert second.access_key_id != first.access_key_id
+    assert store.read_index().profiles["dev"].role == "Auditor"
+    assert chain.credentials(edited) == second
+    assert minter.count() == 2
