@@ -26,13 +26,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from broker.policy import PolicySet, Request, compile_policy_set, evaluate, parse_policy  # noqa: E402
+from broker.policy import PolicySet, Request, compile_policy_set, evaluate, parse_policy
 
 ACCOUNT = "111122223333"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 SERVICES: dict[str, list[str]] = {
-    "s3": ["GetObject", "PutObject", "DeleteObject", "ListBucket", "GetObjectAcl", "GetBucketTagging"],
-    "ec2": ["DescribeInstances", "RunInstances", "TerminateInstances", "DescribeVolumes", "StartInstances"],
+    "s3": [
+        "GetObject",
+        "PutObject",
+        "DeleteObject",
+        "ListBucket",
+        "GetObjectAcl",
+        "GetBucketTagging",
+    ],
+    "ec2": [
+        "DescribeInstances",
+        "RunInstances",
+        "TerminateInstances",
+        "DescribeVolumes",
+        "StartInstances",
+    ],
     "dynamodb": ["GetItem", "PutItem", "Query", "Scan", "DeleteItem", "UpdateItem"],
     "sqs": ["SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueUrl"],
     "kms": ["Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey"],
@@ -58,8 +71,13 @@ def resource_for(rng: random.Random, service: str, n: int) -> str:
 
 def pattern_for(rng: random.Random, service: str, n: int) -> str:
     return {
-        "s3": rng.choice([f"arn:aws:s3:::bucket-{n}/*", f"arn:aws:s3:::bucket-{n}/data/*/file-*.csv",
-                          f"arn:aws:s3:::bucket-{n}/data/${{aws:PrincipalTag/team}}/*"]),
+        "s3": rng.choice(
+            [
+                f"arn:aws:s3:::bucket-{n}/*",
+                f"arn:aws:s3:::bucket-{n}/data/*/file-*.csv",
+                f"arn:aws:s3:::bucket-{n}/data/${{aws:PrincipalTag/team}}/*",
+            ]
+        ),
         "ec2": f"arn:aws:ec2:*:{ACCOUNT}:instance/*",
         "dynamodb": f"arn:aws:dynamodb:*:{ACCOUNT}:table/table-{n}*",
         "sqs": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:queue-{n}",
@@ -90,7 +108,9 @@ def statement(rng: random.Random, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Effect": "Deny" if rng.random() < 0.1 else "Allow",
         "Action": sorted(set(actions)),
-        "Resource": [pattern_for(rng, service, rng.randrange(20)) for _ in range(rng.randint(1, 2))],
+        "Resource": [
+            pattern_for(rng, service, rng.randrange(20)) for _ in range(rng.randint(1, 2))
+        ],
     }
     if rng.random() < 0.5:
         out["Condition"] = rng.choice(CONDITIONS)
@@ -105,26 +125,44 @@ BUCKET_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:*", "Resource": "*"},
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     ],
 }
 BOUNDARY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["s3:*", "dynamodb:*", "sqs:*", "ec2:*", "logs:*", "kms:*"],
-         "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["s3:*", "dynamodb:*", "sqs:*", "ec2:*", "logs:*", "kms:*"],
+            "Resource": "*",
+        },
     ],
 }
 SCP_LEVELS = [
     [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
-    [{"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": "*"},
-    ]}],
-    [{"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "NotAction": ["lambda:UpdateFunctionCode"], "Resource": "*"},
-    ]}],
+    [
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": "*"},
+            ],
+        }
+    ],
+    [
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "NotAction": ["lambda:UpdateFunctionCode"], "Resource": "*"},
+            ],
+        }
+    ],
 ]
 
 
@@ -132,22 +170,24 @@ def requests_for(rng: random.Random, count: int) -> list[Request]:
     out = []
     for _ in range(count):
         service = rng.choice(list(SERVICES))
-        out.append(Request(
-            action=f"{service}:{rng.choice(SERVICES[service])}",
-            resource=resource_for(rng, service, rng.randrange(20)),
-            principal_arn=USER,
-            principal_account=ACCOUNT,
-            resource_account=ACCOUNT,
-            context={
-                "aws:PrincipalTag/team": rng.choice(TEAMS),
-                "aws:SourceIp": rng.choice(["10.1.2.3", "192.0.2.44", "198.51.100.7"]),
-                "aws:SecureTransport": rng.random() < 0.9,
-                "aws:RequestedRegion": rng.choice(["eu-west-1", "us-east-1"]),
-                "aws:CurrentTime": "2030-06-01T12:00:00Z",
-                "aws:MultiFactorAuthAge": str(rng.choice([60, 7200])),
-                "aws:username": "alice",
-            },
-        ))
+        out.append(
+            Request(
+                action=f"{service}:{rng.choice(SERVICES[service])}",
+                resource=resource_for(rng, service, rng.randrange(20)),
+                principal_arn=USER,
+                principal_account=ACCOUNT,
+                resource_account=ACCOUNT,
+                context={
+                    "aws:PrincipalTag/team": rng.choice(TEAMS),
+                    "aws:SourceIp": rng.choice(["10.1.2.3", "192.0.2.44", "198.51.100.7"]),
+                    "aws:SecureTransport": rng.random() < 0.9,
+                    "aws:RequestedRegion": rng.choice(["eu-west-1", "us-east-1"]),
+                    "aws:CurrentTime": "2030-06-01T12:00:00Z",
+                    "aws:MultiFactorAuthAge": str(rng.choice([60, 7200])),
+                    "aws:username": "alice",
+                },
+            )
+        )
     return out
 
 
@@ -216,17 +256,34 @@ def bench_pmapper(docs, reqs) -> tuple[float, list[bool]]:
     from principalmapper.querying.query_interface import local_check_authorization_full
 
     logging.getLogger("principalmapper").setLevel(logging.ERROR)
-    attached = [Policy(f"arn:aws:iam::{ACCOUNT}:policy/p{i}", f"p{i}", d) for i, d in enumerate(docs)]
+    attached = [
+        Policy(f"arn:aws:iam::{ACCOUNT}:policy/p{i}", f"p{i}", d) for i, d in enumerate(docs)
+    ]
     boundary = Policy(f"arn:aws:iam::{ACCOUNT}:policy/boundary", "boundary", BOUNDARY)
-    node = Node(USER, "AIDAEXAMPLE", attached, [], None, None, 0, False, False, boundary, False,
-                {"team": "red"})
-    scps = [[Policy(f"arn:aws:organizations::{ACCOUNT}:policy/scp{i}", f"scp{i}", d) for d in level]
-            for i, level in enumerate(SCP_LEVELS)]
+    node = Node(
+        USER,
+        "AIDAEXAMPLE",
+        attached,
+        [],
+        None,
+        None,
+        0,
+        False,
+        False,
+        boundary,
+        False,
+        {"team": "red"},
+    )
+    scps = [
+        [Policy(f"arn:aws:organizations::{ACCOUNT}:policy/scp{i}", f"scp{i}", d) for d in level]
+        for i, level in enumerate(SCP_LEVELS)
+    ]
 
     def check(r: Request) -> bool:
         ctx = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in r.context.items()}
-        return local_check_authorization_full(node, r.action, r.resource, ctx, BUCKET_POLICY,
-                                              ACCOUNT, scps, None)
+        return local_check_authorization_full(
+            node, r.action, r.resource, ctx, BUCKET_POLICY, ACCOUNT, scps, None
+        )
 
     def run(items):
         for r in items:
@@ -275,17 +332,25 @@ def main() -> int:
     megabytes = memory_of_statements(random.Random(args.seed + 2))
 
     allowed = sum(d == "Allow" for d in decisions)
-    print(f"workload: 50 identity policies x 10 statements, resource policy, boundary, "
-          f"3 SCP levels; {len(reqs)} requests ({allowed} allowed, "
-          f"{sum(d == 'ExplicitDeny' for d in decisions)} explicitly denied)")
+    print(
+        f"workload: 50 identity policies x 10 statements, resource policy, boundary, "
+        f"3 SCP levels; {len(reqs)} requests ({allowed} allowed, "
+        f"{sum(d == 'ExplicitDeny' for d in decisions)} explicitly denied)"
+    )
     print(f"ours     {ours:>10,.0f} decisions/s   (target >= 50,000)")
-    print(f"moto     {moto:>10,.0f} decisions/s   ours/moto    = {ours / moto:6.1f}x (target >= 20x)")
-    print(f"pmapper  {pmapper:>10,.0f} decisions/s   ours/pmapper = {ours / pmapper:6.1f}x "
-          f"(target >= 5x)")
+    print(
+        f"moto     {moto:>10,.0f} decisions/s   ours/moto    = {ours / moto:6.1f}x (target >= 20x)"
+    )
+    print(
+        f"pmapper  {pmapper:>10,.0f} decisions/s   ours/pmapper = {ours / pmapper:6.1f}x "
+        f"(target >= 5x)"
+    )
     print(f"parse+compile 1,000 policies: {seconds * 1000:.0f} ms")
     print(f"10,000 compiled statements hold {megabytes:.1f} MB (target < 50 MB)")
-    print(f"fast path == explaining path on all {len(reqs)} requests; "
-          f"PMapper differs from us on {differ}")
+    print(
+        f"fast path == explaining path on all {len(reqs)} requests; "
+        f"PMapper differs from us on {differ}"
+    )
     return 0
 
 
