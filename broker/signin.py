@@ -1,7 +1,8 @@
 """Sign-in: build a provider from ``[providers.<name>]``, run it, keep the session.
 
 The provider type comes from the table's ``type`` key and is loaded through the
-``broker.providers`` entry-point group; the rest of the table is the provider's own settings.
+``broker.providers`` entry-point group; the whole table (``type`` included) is handed to the
+provider's ``from_config``, whose strict settings check every key.
 A new sign-in replaces the stored session; when a different person signs in, credentials
 cached from the previous one are dropped so nobody is handed someone else's session.
 """
@@ -83,8 +84,8 @@ def build_provider(config: BrokerConfig, name: str, store: CredentialStore) -> I
     from broker.store.replay import SqliteReplayCache
     from providers import registry
 
-    table = dict(configured_providers(config)[resolve_provider_name(config, name)])
-    kind = table.pop("type", None)
+    table = configured_providers(config)[resolve_provider_name(config, name)]
+    kind = table.get("type")
     if not isinstance(kind, str):
         raise ConfigError(
             f"{config.file}: providers.{name}.type: required (installed types: "
