@@ -44,6 +44,14 @@ def _login(store: CredentialStore, idp: TestIdP) -> None:
     run_login(LoginInput(provider="corp"), store=store, build=lambda _n: idp, ui=SilentUI())
 
 
+def _signed_in(
+    home: Path, tmp: Path, idp: TestIdP
+) -> tuple[CredentialStore, TestIdP, CountingMinter]:
+    store = CredentialStore(home)
+    _login(store, idp)
+    return store, idp, CountingMinter(tmp / "mints.log")
+
+
 def _read_item(username: str) -> str | None:
     import secretstorage
 
@@ -65,10 +73,7 @@ def test_secrets_are_in_the_keyring_and_nowhere_on_disk(
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    store = CredentialStore(broker_home)
-    idp = TestIdP()
-    minter = CountingMinter(tmp_path / "mints.log")
-    _login(store, idp)
+    store, idp, minter = _signed_in(broker_home, tmp_path, TestIdP())
     credentials = _chain(store, minter, idp).credentials(DEV)
     session = store.session("corp")
     assert session is not None and session.refresh_token and session.id_token
@@ -98,10 +103,7 @@ def test_secrets_are_in_the_keyring_and_nowhere_on_disk(
 def test_cache_hit_then_one_mint_after_expiry(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    idp = TestIdP()
-    minter = CountingMinter(tmp_path / "mints.log")
-    _login(store, idp)
+    store, idp, minter = _signed_in(broker_home, tmp_path, TestIdP())
     chain = _chain(store, minter, idp)
     first = chain.credentials(DEV)
     assert chain.credentials(DEV) == first
@@ -120,10 +122,9 @@ def test_cache_hit_then_one_mint_after_expiry(
 def test_ended_idp_session_is_refreshed_with_rotation(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    idp = TestIdP(lifetime=60)  # inside the 2-minute margin: must refresh before minting
-    minter = CountingMinter(tmp_path / "mints.log")
-    _login(store, idp)
+    store, idp, minter = _signed_in(
+        broker_home, tmp_path, TestIdP(lifetime=60)
+    )  # inside the 2-minute margin: must refresh before minting
     old = store.session("corp")
     assert old is not None
     _chain(store, minter, idp).credentials(DEV)
@@ -137,10 +138,7 @@ def test_ended_idp_session_is_refreshed_with_rotation(
 def test_revoked_refresh_token_says_run_login_and_mints_nothing(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    idp = TestIdP(lifetime=60)
-    minter = CountingMinter(tmp_path / "mints.log")
-    _login(store, idp)
+    store, idp, minter = _signed_in(broker_home, tmp_path, TestIdP(lifetime=60))
     idp.revoked = True
     with pytest.raises(ReauthenticationRequired) as caught:
         _chain(store, minter, idp).credentials(DEV)
@@ -274,10 +272,7 @@ def test_secret_store_seam_keeps_provider_secrets_namespaced(secret_service: Non
 def test_a_profile_pointed_at_another_role_is_reminted(
     secret_service: None, broker_home: Path, tmp_path: Path
 ) -> None:
-    store = CredentialStore(broker_home)
-    idp = TestIdP()
-    minter = CountingMinter(tmp_path / "mints.log")
-    _login(store, idp)
+    store, idp, minter = _signed_in(broker_home, tmp_path, TestIdP())
     chain = _chain(store, minter, idp)
     first = chain.credentials(DEV)
     edited = dataclasses.replace(DEV, role="Auditor")
