@@ -16,17 +16,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from broker.client.profiles import Profile
-from broker.errors import ReauthenticationRequired
+from broker.errors import ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
 from providers.base import IdentityProvider, SignInResult
 
-__all__ = ["REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
+__all__ = ["OUTAGE_FLOOR", "REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
 
 # botocore refreshes 15 minutes before expiry (mandatory at 10): stay out of that window.
 REFRESH_WINDOW = timedelta(minutes=20)
 # An IdP session this close to its end is refreshed before minting from it.
 SESSION_MARGIN = timedelta(minutes=2)
+# While the IdP is unreachable, cached credentials with more than this left are still served
+# (botocore refuses credentials inside its 10-minute mandatory refresh window).
+OUTAGE_FLOOR = timedelta(minutes=11)
 
 
 def _now() -> datetime:
@@ -57,7 +60,8 @@ class Chain:
         store: the credential store.
         minter: builds the profile's minter (called only when minting).
         provider: builds a provider by name (called only when refreshing a session).
-        log: one line per decision, to stderr in the CLI (never a secret).
+        log: one line per decision, to stderr in the CLI with ``--verbose`` (never a secret).
+        warn: lines always worth telling (serving cached credentials through an IdP outage).
         now: the clock.
     """
 
@@ -65,10 +69,17 @@ class Chain:
     minter: Callable[[Profile], Minter]
     provider: Callable[[str], IdentityProvider]
     log: Callable[[str], None] = field(default=_quiet)
+    warn: Callable[[str], None] = field(default=_quiet)
     now: Callable[[], datetime] = field(default=_now)
 
-    def credentials(self, profile: Profile, *, force: bool = False) -> Credentials:
+    def credentials(
+        self, profile: Profile, *, force: bool = False, ride_out_outage: bool = True
+    ) -> Credentials:
         """Credentials for ``profile`` with more than the refresh window left.
+
+        With ``ride_out_outage``, an unreachable IdP is not an error while the cached
+        credentials still have more than ``OUTAGE_FLOOR`` left (they are served, with a
+        warning); the refresher turns it off so it backs off and retries instead.
 
         Raises:
             ReauthenticationRequired: no usable IdP session; the message names the login.
@@ -85,7 +96,14 @@ class Chain:
             if cached is not None:
                 self.log(f"{profile.name}: another process refreshed the credentials")
                 return cached
-            identity = self.identity(profile.provider)
+            try:
+                identity = self.identity(profile.provider)
+            except ProviderUnavailableError as exc:
+                kept = self._still_usable(profile, force=force) if ride_out_outage else None
+                if kept is None:
+                    raise
+                self.warn(f"{profile.name}: {exc}; serving the cached credentials meanwhile")
+                return kept
             self.log(f"{profile.name}: minting {profile.role} in {profile.account}")
             request = MintRequest(
                 account_id=profile.account,
@@ -102,6 +120,23 @@ class Chain:
                 credentials=credentials,
             )
             return credentials
+
+    def _still_usable(self, profile: Profile, *, force: bool) -> Credentials | None:
+        """Cached credentials for this role that botocore would still accept (more than its
+        10-minute mandatory window left), to ride out an IdP outage."""
+        cached = None if force else self.store.credentials(profile.name)
+        row = self.store.read_index().profiles.get(profile.name)
+        if (
+            cached is None
+            or row is None
+            or (row.account, row.role)
+            != (
+                profile.account,
+                profile.role,
+            )
+        ):
+            return None
+        return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
 
     def _usable_cache(self, profile: Profile) -> Credentials | None:
         """Cached credentials that are fresh and were minted for this profile's current

@@ -73,7 +73,7 @@ class Refresher:
             assert before is not None
             return Outcome(profile.name, "fresh", "still fresh", before.expiration)
         try:
-            credentials = self.chain.credentials(profile)
+            credentials = self.chain.credentials(profile, ride_out_outage=False)
         except ReauthenticationRequired as exc:
             self.stopped.add(profile.name)
             line = f"{profile.name}: stopped refreshing: {exc}"

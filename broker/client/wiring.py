@@ -43,5 +43,6 @@ def open_chain(*, verbose: bool = False) -> tuple[BrokerConfig, Chain]:
         minter=minter,
         provider=provider_builder(config, store),
         log=stderr_log(verbose),
+        warn=stderr_log(True),
     )
     return config, chain

@@ -91,7 +91,8 @@ def test_refresher_backs_off_when_the_idp_is_down_and_keeps_credentials(
     chain = Chain(store=store, minter=lambda _p: minter, provider=lambda _n: idp)
     from broker.minters.base import Credentials
 
-    old = Credentials("BKIAOLD0000000000000", "x" * 40, "t", chain.now() + timedelta(minutes=5))
+    # 14 minutes left: credential-process would ride out the outage; the refresher retries.
+    old = Credentials("BKIAOLD0000000000000", "x" * 40, "t", chain.now() + timedelta(minutes=14))
     store.save_credentials(
         "dev", provider="corp", account=DEV.account, role=DEV.role, credentials=old
     )

@@ -15,7 +15,7 @@ import pytest
 
 from broker.client.chain import Chain
 from broker.client.profiles import Profile
-from broker.errors import ReauthenticationRequired
+from broker.errors import ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login, run_logout, run_whoami
 from broker.store.credential_store import CredentialStore
@@ -281,3 +281,31 @@ def test_a_profile_pointed_at_another_role_is_reminted(
     assert store.read_index().profiles["dev"].role == "Auditor"
     assert chain.credentials(edited) == second
     assert minter.count() == 2
+
+
+@pytest.mark.parametrize(("minutes_left", "served"), [(14, True), (9, False)])
+def test_an_idp_outage_serves_cached_credentials_botocore_would_still_accept(
+    secret_service: None, broker_home: Path, tmp_path: Path, minutes_left: int, served: bool
+) -> None:
+    store, idp, minter = _signed_in(broker_home, tmp_path, TestIdP(lifetime=60))
+    idp.down = True
+    old = Credentials(
+        "BKIAOLD0000000000000",
+        "x" * 40,
+        "t",
+        datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_left),
+    )
+    store.save_credentials(
+        "dev", provider="corp", account=DEV.account, role=DEV.role, credentials=old
+    )
+    warnings: list[str] = []
+    chain = Chain(
+        store=store, minter=lambda _p: minter, provider=lambda _n: idp, warn=warnings.append
+    )
+    if served:
+        assert chain.credentials(DEV).access_key_id == old.access_key_id
+        assert "unreachable" in warnings[0] and "cached credentials" in warnings[0]
+    else:
+        with pytest.raises(ProviderUnavailableError):
+            chain.credentials(DEV)
+    assert minter.count() == 0
