@@ -31,7 +31,10 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
     }
 )
 
-_SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105 (a class name)
+# Backends that talk to a Secret Service daemon (whose collection we check for a lock first).
+_SECRET_SERVICE_CLIENTS = frozenset(
+    {"keyring.backends.SecretService.Keyring", "keyring.backends.libsecret.Keyring"}
+)
 
 
 def _qualname(backend: object) -> str:
@@ -73,8 +76,11 @@ def _select_backend() -> Any:
 
 def _refuse_if_locked() -> None:
     """Fail at once when the Secret Service's default collection is locked (no prompt)."""
-    import secretstorage
-    from secretstorage.exceptions import SecretStorageException
+    try:
+        import secretstorage
+        from secretstorage.exceptions import SecretStorageException
+    except ImportError:  # libsecret without secretstorage: nothing to look with
+        return
 
     try:
         connection = secretstorage.dbus_init()
@@ -116,7 +122,7 @@ class KeyringStore:
 
     def _call(self, op: str, *args: str) -> Any:
         backend = self.backend
-        if _qualname(backend) == _SECRET_SERVICE:
+        if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
             _refuse_if_locked()
         from keyring.errors import KeyringError, PasswordDeleteError
 
