@@ -31,6 +31,10 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
     }
 )
 
+_WINDOWS = "keyring.backends.Windows.WinVaultKeyring"
+_WINDOWS_MAX_CHARS = 1200  # 2,560 bytes of UTF-16, with room to spare
+_PARTS = "broker-parts "
+
 # Backends that talk to a Secret Service daemon (whose collection we check for a lock first).
 _SECRET_SERVICE_CLIENTS = frozenset(
     {"keyring.backends.SecretService.Keyring", "keyring.backends.libsecret.Keyring"}
@@ -108,10 +112,21 @@ class KeyringStore:
 
     The backend is chosen and checked on first use. Every failure is a
     ``KeyringUnavailableError`` with one line that names the fix and no secret.
+
+    Windows Credential Manager caps one secret at 2,560 bytes (UTF-16), less than an IdP
+    session's tokens can take. A value over the backend's limit is split into parts written
+    under a fresh generation (``KEY#GEN.I``) before the head entry (``broker-parts GEN N``)
+    is switched to them, and the old parts are removed after: a reader sees the old value or
+    the new one, never a mix (at worst, mid-switch, nothing, which callers treat as absent).
+
+    Args:
+        service: the keyring service name.
+        max_chars: split values longer than this (default: 1,200 on Windows, else never).
     """
 
-    def __init__(self, service: str = SERVICE) -> None:
+    def __init__(self, service: str = SERVICE, *, max_chars: int | None = None) -> None:
         self.service = service
+        self.max_chars = max_chars
         self._backend: Any = None
 
     @property
@@ -141,18 +156,64 @@ class KeyringStore:
                 "and unlocked, then retry"
             ) from None
 
-    def get(self, key: str) -> str | None:
-        """The entry stored under ``key``, or None."""
+    def _limit(self) -> int | None:
+        if self.max_chars is not None:
+            return self.max_chars
+        return _WINDOWS_MAX_CHARS if _qualname(self.backend) == _WINDOWS else None
+
+    def _raw_get(self, key: str) -> str | None:
         value: str | None = self._call("get_password", key)
         return value
 
+    def _parts_of(self, head: str | None) -> tuple[str, int] | None:
+        if head is None or not head.startswith(_PARTS):
+            return None
+        try:
+            generation, count = head[len(_PARTS) :].split(" ")
+            return generation, int(count)
+        except ValueError:
+            return None
+
+    def get(self, key: str) -> str | None:
+        """The entry stored under ``key``, or None."""
+        head = self._raw_get(key)
+        parts = self._parts_of(head)
+        if parts is None:
+            return head
+        generation, count = parts
+        chunks = [self._raw_get(f"{key}#{generation}.{i}") for i in range(count)]
+        if any(chunk is None for chunk in chunks):
+            return None  # replaced while we read: treat as absent
+        return "".join(chunk for chunk in chunks if chunk is not None)
+
     def set(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing any earlier entry."""
-        self._call("set_password", key, value)
+        old = self._parts_of(self._raw_get(key))
+        limit = self._limit()
+        if limit is None or len(value) <= limit:
+            self._call("set_password", key, value)
+        else:
+            import secrets
+
+            generation = secrets.token_hex(4)
+            chunks = [value[i : i + limit] for i in range(0, len(value), limit)]
+            for i, chunk in enumerate(chunks):
+                self._call("set_password", f"{key}#{generation}.{i}", chunk)
+            self._call("set_password", key, f"{_PARTS}{generation} {len(chunks)}")
+        self._drop_parts(key, old)
+
+    def _drop_parts(self, key: str, parts: tuple[str, int] | None) -> None:
+        if parts is not None:
+            generation, count = parts
+            for i in range(count):
+                self._call("delete_password", f"{key}#{generation}.{i}")
 
     def delete(self, key: str) -> bool:
-        """Remove the entry; False if there was none."""
-        return self._call("delete_password", key) is not False
+        """Remove the entry (and its parts); False if there was none."""
+        parts = self._parts_of(self._raw_get(key))
+        removed = self._call("delete_password", key) is not False
+        self._drop_parts(key, parts)
+        return removed
 
 
 class KeyringSecretStore:

@@ -309,3 +309,29 @@ def test_an_idp_outage_serves_cached_credentials_botocore_would_still_accept(
         with pytest.raises(ProviderUnavailableError):
             chain.credentials(DEV)
     assert minter.count() == 0
+
+
+def test_values_over_the_backend_limit_are_split_and_replaced_whole(secret_service: None) -> None:
+    """Windows' 2,560-byte cap, exercised on the real Secret Service with a small limit."""
+    store = KeyringStore(max_chars=100)
+    big = "".join(chr(ord("a") + i % 26) for i in range(950))
+    store.set("session:corp", big)
+    assert store.get("session:corp") == big
+    head = _read_item("session:corp")
+    assert head is not None and head.startswith("broker-parts ")
+    bigger = big.upper() * 2
+    store.set("session:corp", bigger)
+    assert store.get("session:corp") == bigger
+    store.set("session:corp", "small")
+    assert store.get("session:corp") == "small"
+    assert _count_items() == 1  # every part of earlier generations is gone
+    assert store.delete("session:corp") is True
+    assert _count_items() == 0
+
+
+def _count_items() -> int:
+    import secretstorage
+
+    with closing(secretstorage.dbus_init()) as connection:
+        collection = secretstorage.Collection(connection)
+        return len(list(collection.search_items({"service": "access-broker"})))
