@@ -3,7 +3,8 @@
 Each round re-mints the profiles (from the index) whose credentials are inside the refresh
 window, through the same chain as ``credential-process`` (so the same locks: a refresher and
 a burst of helpers still cause one mint). Never prompts. A profile whose IdP session is gone
-(``invalid_grant``, no session) is stopped and reported once; transient failures back off
+(``invalid_grant``, no session) is stopped and reported once, and resumes by itself after
+the next ``broker login`` to its provider; transient failures back off
 exponentially (30 s doubling to 15 min) and keep the stored credentials. Wake-ups are spread
 with jitter so many machines do not hit the IdP together.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from broker.client.chain import REFRESH_WINDOW, Chain, fresh_enough
 from broker.client.profiles import Profile
@@ -50,15 +51,25 @@ class Refresher:
     profiles: Sequence[Profile]
     report: Callable[[str], None]
     rng: random.Random = field(default_factory=random.Random)
-    stopped: set[str] = field(default_factory=set)
+    stopped: dict[str, datetime] = field(default_factory=dict)  # profile -> when
     backoff: dict[str, timedelta] = field(default_factory=dict)
     retry_at: dict[str, datetime] = field(default_factory=dict)
 
     def round(self) -> list[Outcome]:
-        """Refresh what is due once; returns one outcome per signed-in profile."""
-        cached = self.chain.store.read_index().profiles
+        """Refresh what is due once; returns one outcome per signed-in profile.
+
+        A stopped profile resumes by itself once its provider is signed in to again.
+        """
+        index = self.chain.store.read_index()
+        cached = index.profiles
         outcomes: list[Outcome] = []
         now = self.chain.now()
+        for name, when in list(self.stopped.items()):
+            profile_row = cached.get(name)
+            session = index.sessions.get(profile_row.provider) if profile_row else None
+            if session is not None and session.signed_in_at > when:
+                del self.stopped[name]
+                self.report(f"{name}: signed in again; resuming")
         for profile in self.profiles:
             if profile.name not in cached or profile.name in self.stopped:
                 continue
@@ -75,7 +86,7 @@ class Refresher:
         try:
             credentials = self.chain.credentials(profile, ride_out_outage=False)
         except ReauthenticationRequired as exc:
-            self.stopped.add(profile.name)
+            self.stopped[profile.name] = datetime.now(UTC)
             line = f"{profile.name}: stopped refreshing: {exc}"
             self.report(line)
             return Outcome(profile.name, "stopped", str(exc))

@@ -191,7 +191,8 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    import time
+    import signal
+    import threading
 
     from broker.client.profiles import load_profiles
     from broker.client.refresher import Refresher
@@ -208,14 +209,20 @@ def _refresh(args: argparse.Namespace) -> int:
             _notify(line)
 
     refresher = Refresher(chain=chain, profiles=profiles, report=report)
-    while True:
+    if not args.watch:
         outcomes = refresher.round()
-        if not args.watch:
-            return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
-        if profiles and all(p.name in refresher.stopped for p in profiles):
-            report("every profile is stopped; run `broker login` and restart the refresher")
-            return 1
-        time.sleep(refresher.next_wake(outcomes).total_seconds())
+        return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    waiting = False
+    while not stop.is_set():
+        outcomes = refresher.round()
+        active = [o for o in outcomes if o.status != "stopped"]
+        if refresher.stopped and not active and not waiting:
+            report("nothing left to refresh; waiting for `broker login` (it resumes by itself)")
+        waiting = bool(refresher.stopped) and not active
+        stop.wait(refresher.next_wake(outcomes).total_seconds())
+    return 0
 
 
 def _notify(line: str) -> None:

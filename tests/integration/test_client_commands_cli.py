@@ -167,3 +167,37 @@ def test_logout_forgets_locally_even_when_the_provider_cannot_be_built(
     assert "forgetting locally" in result.stderr
     assert "Signed out of legacy and forgot 1 profile(s)." in result.stderr
     assert store.session("legacy") is None and store.credentials("dev") is None
+
+
+def test_refresh_watch_stops_a_profile_says_so_and_ends_on_sigterm(
+    seeded: Credentials, broker_home: Path
+) -> None:
+    expired = Credentials(
+        seeded.access_key_id,
+        seeded.secret_access_key,
+        seeded.session_token,
+        datetime.now(UTC) - timedelta(minutes=1),
+    )
+    CredentialStore(broker_home).save_credentials(
+        "dev", provider="corp", account="111122223333", role="Developer", credentials=expired
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "broker", "refresh", "--watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline(), proc.stderr.readline()]
+    finally:
+        proc.terminate()
+        out, rest = proc.communicate(timeout=20)
+    assert "dev: stopped refreshing: not signed in to corp" in lines[0]
+    assert "run `broker login corp`" in lines[0]
+    assert "waiting for `broker login`" in lines[1]
+    assert proc.returncode == 0, rest
+    assert out == ""

@@ -75,11 +75,17 @@ def test_refresher_stops_a_profile_on_invalid_grant_and_says_so(
     lines: list[str] = []
     refresher = Refresher(chain=chain, profiles=[DEV], report=lines.append)
     assert [o.status for o in refresher.round()] == ["stopped"]
-    assert refresher.stopped == {"dev"}
+    assert set(refresher.stopped) == {"dev"}
     assert len(lines) == 1 and "stopped refreshing" in lines[0]
     assert "run `broker login corp`" in lines[0]
     assert refresher.round() == []  # not retried, never prompts
     assert minter.count() == 0
+    # The person signs in again: the profile resumes without restarting the refresher.
+    fresh_idp = TestIdP()
+    run_login(LoginInput(provider="corp"), store=store, build=lambda _n: fresh_idp, ui=SilentUI())
+    assert [o.status for o in refresher.round()] == ["refreshed"]
+    assert any("signed in again; resuming" in line for line in lines)
+    assert minter.count() == 1
 
 
 def test_refresher_backs_off_when_the_idp_is_down_and_keeps_credentials(
