@@ -31,6 +31,11 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
     }
 )
 
+_ATTEMPTS = 4
+_LOCKED = (
+    "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
+    "`gnome-keyring-daemon --unlock`) and retry"
+)
 _WINDOWS = "keyring.backends.Windows.WinVaultKeyring"
 _WINDOWS_MAX_CHARS = 1200  # 2,560 bytes of UTF-16, with room to spare
 _PARTS = "broker-parts "
@@ -59,18 +64,38 @@ def _what_to_do() -> str:
     )
 
 
+def _pause(attempt: int) -> None:
+    """Back off before retrying: a busy session bus (dozens of helpers at once on two cores)
+    can miss jeepney's 1-second authentication deadline."""
+    import random
+    import time
+
+    time.sleep((0.1 * 2**attempt) * (1 + random.random()))  # noqa: S311 (jitter only)
+
+
 def _select_backend() -> Any:
-    """The highest-priority allowed backend ``keyring`` would use, or a clear error."""
+    """The highest-priority allowed backend ``keyring`` would use, or a clear error.
+
+    Detection is retried when a session bus exists: ``keyring`` drops the Secret Service
+    backend from its choice if one probe of the bus times out under load.
+    """
     import keyring
     import keyring.core
     from keyring.backends.chainer import ChainerBackend
 
-    keyring.core.init_backend()
-    chosen = keyring.get_keyring()
-    candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
-    for backend in candidates:
-        if _qualname(backend) in ALLOWED_BACKENDS:
-            return backend
+    probing = os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get(
+        "PYTHON_KEYRING_BACKEND"  # an explicit choice is not a probe that can time out
+    )
+    attempts = _ATTEMPTS if probing else 1
+    for attempt in range(attempts):
+        keyring.core.init_backend()
+        chosen = keyring.get_keyring()
+        candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+        for backend in candidates:
+            if _qualname(backend) in ALLOWED_BACKENDS:
+                return backend
+        if attempt + 1 < attempts:
+            _pause(attempt)
     found = ", ".join(_qualname(b) for b in candidates) or "none"
     raise KeyringUnavailableError(
         f"no secure OS keyring is available (found: {found}; plaintext and null backends are "
@@ -88,8 +113,8 @@ def _refuse_if_locked() -> None:
 
     try:
         connection = secretstorage.dbus_init()
-    except SecretStorageException:
-        raise KeyringUnavailableError(f"cannot reach the Secret Service: {_what_to_do()}") from None
+    except (SecretStorageException, OSError):  # TimeoutError is an OSError
+        raise _Transient(f"cannot reach the Secret Service: {_what_to_do()}") from None
     try:
         collection = secretstorage.Collection(connection)
         locked = collection.is_locked()
@@ -101,10 +126,11 @@ def _refuse_if_locked() -> None:
     finally:
         connection.close()
     if locked:
-        raise KeyringUnavailableError(
-            "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
-            "`gnome-keyring-daemon --unlock`) and retry"
-        )
+        raise KeyringUnavailableError(_LOCKED)
+
+
+class _Transient(Exception):
+    """A failure worth retrying (the bus or daemon did not answer in time)."""
 
 
 class KeyringStore:
@@ -137,24 +163,32 @@ class KeyringStore:
 
     def _call(self, op: str, *args: str) -> Any:
         backend = self.backend
-        if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
-            _refuse_if_locked()
-        from keyring.errors import KeyringError, PasswordDeleteError
+        from keyring.errors import KeyringLocked, PasswordDeleteError
 
-        try:
-            return getattr(backend, op)(self.service, *args)
-        except PasswordDeleteError:
-            return False
-        except KeyringError as exc:
-            raise KeyringUnavailableError(
-                f"the OS keyring refused to {op.split('_')[0]} an entry ({type(exc).__name__}); "
-                "make sure it is unlocked and retry"
-            ) from None
-        except Exception as exc:  # backend libraries raise their own types (D-Bus, OSError)
-            raise KeyringUnavailableError(
-                f"the OS keyring failed ({type(exc).__name__}); check that it is running "
-                "and unlocked, then retry"
-            ) from None
+        failure = "failed"
+        for attempt in range(_ATTEMPTS):
+            try:
+                if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
+                    _refuse_if_locked()
+                return getattr(backend, op)(self.service, *args)
+            except PasswordDeleteError:
+                return False
+            except KeyringLocked:
+                raise KeyringUnavailableError(_LOCKED) from None
+            except KeyringUnavailableError:
+                raise  # locked, or no collection: retrying will not help
+            except _Transient as exc:
+                failure = str(exc)
+            except Exception as exc:  # backends raise their own types (D-Bus, OSError, ...)
+                failure = f"failed to {op.split('_')[0]} an entry ({type(exc).__name__})"
+            if attempt + 1 < _ATTEMPTS:
+                _pause(attempt)
+        raise KeyringUnavailableError(
+            f"the OS keyring {failure} after {_ATTEMPTS} attempts; check that it is running "
+            "and unlocked, then retry"
+            if not failure.startswith("cannot reach")
+            else failure
+        )
 
     def _limit(self) -> int | None:
         if self.max_chars is not None:
