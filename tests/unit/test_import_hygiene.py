@@ -27,6 +27,8 @@ HEADLESS = [
     "broker.client.endpoint",
     "broker.signin",
     "broker.terminal_ui",
+    "providers.oidc",
+    "providers.embedded",
     "providers.saml.provider",
     "broker.commands.saml",
 ]
