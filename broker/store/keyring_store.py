@@ -9,6 +9,7 @@ parallel helpers and a hang for headless ones. We look first and fail with one l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -80,6 +81,7 @@ def _select_backend() -> Any:
     backend from its choice if one probe of the bus times out under load.
     """
     import keyring
+    import keyring.backend
     import keyring.core
     from keyring.backends.chainer import ChainerBackend
 
@@ -88,6 +90,9 @@ def _select_backend() -> Any:
     )
     attempts = _ATTEMPTS if probing else 1
     for attempt in range(attempts):
+        if attempt:  # ``keyring`` remembers the viable backends once per process: forget them
+            with contextlib.suppress(KeyError, AttributeError):
+                keyring.backend.get_all_keyring.reset()
         keyring.core.init_backend()
         chosen = keyring.get_keyring()
         candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from broker.errors import KeyringUnavailableError
@@ -10,10 +12,17 @@ from broker.store.keyring_store import ALLOWED_BACKENDS, KeyringStore
 
 @pytest.fixture(autouse=True)
 def _fresh_keyring_choice():
+    import keyring.backend
     import keyring.core
 
+    def forget() -> None:
+        with contextlib.suppress(KeyError):
+            keyring.backend.get_all_keyring.reset()
+        keyring.core._keyring_backend = None
+
+    forget()  # detect afresh, in this test's environment
     yield
-    keyring.core._keyring_backend = None  # the next test detects again
+    forget()
 
 
 @pytest.mark.parametrize(
@@ -69,3 +78,21 @@ def test_no_dbus_message_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch) 
 def test_allow_list_names_only_os_keyrings() -> None:
     assert all(name.startswith("keyring.backends.") for name in ALLOWED_BACKENDS)
     assert not any("null" in n or "fail" in n or "chainer" in n for n in ALLOWED_BACKENDS)
+
+
+def test_a_chainer_without_a_secure_member_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no Secret Service to chain
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.chainer.ChainerBackend")
+    with pytest.raises(KeyringUnavailableError, match="no secure OS keyring"):
+        KeyringStore().set("profile:dev", "secret-value")
+
+
+@pytest.mark.keyring
+def test_a_chainer_is_unwrapped_to_its_secure_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        pytest.fail("needs the Secret Service: run under scripts/with-keyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.chainer.ChainerBackend")
+    backend = KeyringStore().backend
+    assert type(backend).__module__ == "keyring.backends.SecretService"
