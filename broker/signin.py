@@ -30,6 +30,7 @@ __all__ = [
     "LoginInput",
     "ProviderBuilder",
     "ProviderListing",
+    "ProviderPool",
     "build_provider",
     "configured_providers",
     "list_providers",
@@ -100,9 +101,35 @@ def build_provider(config: BrokerConfig, name: str, store: CredentialStore) -> I
     return registry.load(kind).from_config(name, table, context)
 
 
-def provider_builder(config: BrokerConfig, store: CredentialStore) -> ProviderBuilder:
-    """``build_provider`` bound to a configuration and store."""
-    return lambda name: build_provider(config, name, store)
+class ProviderPool:
+    """``build_provider`` bound to a configuration and store, building each provider once.
+
+    Long-running callers (``refresh --watch``, ``serve-credentials``) ask for the same
+    provider again and again; building it once keeps one embedded issuer or HTTP client
+    instead of one per refresh. ``close()`` closes what was built (providers may offer one).
+    """
+
+    def __init__(self, config: BrokerConfig, store: CredentialStore) -> None:
+        self._config = config
+        self._store = store
+        self._built: dict[str, IdentityProvider] = {}
+
+    def __call__(self, name: str) -> IdentityProvider:
+        if name not in self._built:
+            self._built[name] = build_provider(self._config, name, self._store)
+        return self._built[name]
+
+    def close(self) -> None:
+        built, self._built = list(self._built.values()), {}
+        for provider in built:
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+
+
+def provider_builder(config: BrokerConfig, store: CredentialStore) -> ProviderPool:
+    """A ``ProviderPool`` for ``config`` and ``store``."""
+    return ProviderPool(config, store)
 
 
 @dataclass(frozen=True)

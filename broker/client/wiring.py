@@ -12,7 +12,7 @@ from broker.config import BrokerConfig, data_dir, load_config
 from broker.minters.base import Minter
 from broker.store.credential_store import CredentialStore
 
-__all__ = ["open_chain", "stderr_log"]
+__all__ = ["close_chain", "open_chain", "stderr_log"]
 
 
 def stderr_log(verbose: bool) -> Callable[[str], None]:
@@ -46,3 +46,10 @@ def open_chain(*, verbose: bool = False) -> tuple[BrokerConfig, Chain]:
         warn=stderr_log(True),
     )
     return config, chain
+
+
+def close_chain(chain: Chain) -> None:
+    """Close the providers the chain built (an embedded issuer, HTTP clients)."""
+    close = getattr(chain.provider, "close", None)
+    if callable(close):
+        close()

@@ -196,7 +196,7 @@ def _refresh(args: argparse.Namespace) -> int:
 
     from broker.client.profiles import load_profiles
     from broker.client.refresher import Refresher
-    from broker.client.wiring import open_chain
+    from broker.client.wiring import close_chain, open_chain
 
     config, chain = open_chain(verbose=args.verbose)
     profiles = list(load_profiles(config).values())
@@ -215,13 +215,16 @@ def _refresh(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     waiting = False
-    while not stop.is_set():
-        outcomes = refresher.round()
-        active = [o for o in outcomes if o.status != "stopped"]
-        if refresher.stopped and not active and not waiting:
-            report("nothing left to refresh; waiting for `broker login` (it resumes by itself)")
-        waiting = bool(refresher.stopped) and not active
-        stop.wait(refresher.next_wake(outcomes).total_seconds())
+    try:
+        while not stop.is_set():
+            outcomes = refresher.round()
+            active = [o for o in outcomes if o.status != "stopped"]
+            if refresher.stopped and not active and not waiting:
+                report("nothing left to refresh; waiting for `broker login` (resumes by itself)")
+            waiting = bool(refresher.stopped) and not active
+            stop.wait(refresher.next_wake(outcomes).total_seconds())
+    finally:
+        close_chain(chain)
     return 0
 
 
@@ -246,7 +249,7 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
     from broker.client.profiles import find_profile
-    from broker.client.wiring import open_chain, stderr_log
+    from broker.client.wiring import close_chain, open_chain, stderr_log
 
     config, chain = open_chain(verbose=args.verbose)
     profiles = {name: find_profile(config, name) for name in args.profiles}
@@ -274,6 +277,7 @@ def _serve_credentials(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.shutdown()
+        close_chain(chain)
     return 0
 
 

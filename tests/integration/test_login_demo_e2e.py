@@ -52,13 +52,18 @@ def test_login_whoami_refresh_logout_with_the_demo_idp(
     assert session.refresh_token not in who.stdout + result.stderr
 
     # Another process (this one) refreshes the session near its end, rotating the token.
+    providers = provider_builder(load_config(CONFIG), store)
     chain = Chain(
         store=store,
         minter=_no_minter,  # type: ignore[arg-type]
-        provider=provider_builder(load_config(CONFIG), store),
+        provider=providers,
         now=lambda: session.expires_at - timedelta(minutes=1),
     )
-    renewed = chain.identity("demo")
+    try:
+        renewed = chain.identity("demo")
+        assert providers("demo") is providers("demo")  # built once, reused
+    finally:
+        providers.close()
     assert renewed.refresh_token and renewed.refresh_token != session.refresh_token
     assert renewed.claims.subject == session.claims.subject
     stored = store.session("demo")
