@@ -18,6 +18,7 @@ HEADLESS = [
     "broker",
     "broker.errors",
     "broker.config",
+    "broker.policy",
     "broker.cli",
     "providers",
     "providers.registry",
@@ -29,6 +30,8 @@ HEADLESS = [
     "broker.terminal_ui",
     "providers.oidc",
     "providers.embedded",
+    "broker.directory",
+    "broker.commands.directory",
     "providers.saml.provider",
     "broker.commands.saml",
 ]
