@@ -54,6 +54,16 @@ class OrganizationQueries(DatabaseHandle):
         rows = self._rows("SELECT management FROM accounts WHERE id = ?", (account_id,))
         return bool(rows and rows[0][0])
 
+    def management_account_id(self) -> str:
+        (row,) = self._rows("SELECT id FROM accounts WHERE management = 1")
+        account_id: str = row[0]
+        return account_id
+
+    def user_arn(self, name: str) -> str:
+        """The IAM ARN of directory user ``name``: users live in the management account, as
+        service users with long-term keys do (``arn:aws:iam::<management>:user/<name>``)."""
+        return f"arn:aws:iam::{self.management_account_id()}:user/{name}"
+
     def ous(self) -> list[tuple[str, str]]:
         """(OU, parent) pairs."""
         return [(r[0], r[1]) for r in self._rows("SELECT name, parent FROM ous ORDER BY name")]
