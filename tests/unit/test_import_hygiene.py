@@ -22,6 +22,10 @@ HEADLESS = [
     "broker.cli",
     "providers",
     "providers.registry",
+    "providers.oidc",
+    "providers.embedded",
+    "broker.directory",
+    "broker.commands.directory",
     "providers.saml.provider",
     "broker.commands.saml",
 ]
