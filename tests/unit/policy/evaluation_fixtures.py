@@ -22,7 +22,6 @@ OTHER_SESSION = f"arn:aws:sts::{OTHER}:assumed-role/ci/build"
 TARGET_ROLE = f"arn:aws:iam::{ACCOUNT}:role/target"
 
 IDENTITY = policy(allow())
-NOTHING = policy(allow(action="ec2:DescribeInstances"))  # allows something else
 DENY_ALL = policy(deny())
 SCP_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind="scp")
 SCP_EC2 = policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}, kind="scp")
