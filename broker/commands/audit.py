@@ -77,9 +77,14 @@ def _input(args: argparse.Namespace, limit: int | None) -> AuditQueryInput:
     )
 
 
+def _need_action(_args: argparse.Namespace) -> int:
+    raise UsageError("choose an action: `broker audit verify|tail|query` (see --help)")
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     audit = subparsers.add_parser("audit", help="the audit log: verify, tail, query")
-    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit.set_defaults(handler=_need_action)
     log_help = "the log file (default: <data>/audit/audit.jsonl)"
 
     verify = actions.add_parser("verify", help="check the hash chain: edits, deletions, cuts")
