@@ -1,0 +1,92 @@
+"""``broker serve``'s ASGI application: the STS Query API, health, metrics, authorize.
+
+Routes:
+    POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
+    POST /authorize      decisions on the caller's effective permissions (needs the policy
+                         engine: answers 501 with a clear message until it lands)
+    GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
+    GET  /metrics        Prometheus text: requests per action and outcome
+
+The blocking work (ES256, fsync) runs in Starlette's thread pool so the event loop keeps
+accepting connections.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from broker.server.query_api import StsService
+from broker.server.sigv4 import SignedRequest
+
+__all__ = ["create_app"]
+
+
+async def _signed(request: Request) -> SignedRequest:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return SignedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        headers=headers,
+        body=await request.body(),
+    )
+
+
+def create_app(service: StsService) -> Starlette:
+    """The application around ``service`` (one per process; the service holds no request state)."""
+
+    async def query(request: Request) -> Response:
+        signed = await _signed(request)
+        answer = await run_in_threadpool(
+            service.handle,
+            signed,
+            source_ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        return Response(
+            answer.body,
+            status_code=answer.status,
+            media_type="text/xml",
+            headers={"x-amzn-RequestId": answer.request_id},
+        )
+
+    async def authorize(_request: Request) -> Response:
+        return JSONResponse(
+            {
+                "error": "NotYetAvailable",
+                "message": "POST /authorize needs the policy engine (issue #2); not yet available",
+            },
+            status_code=501,
+        )
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "signingKey": service.ring.active.kid})
+
+    async def metrics(_request: Request) -> Response:
+        lines = [
+            "# HELP broker_sts_requests_total STS requests by action and outcome.",
+            "# TYPE broker_sts_requests_total counter",
+        ]
+        for (raw_action, outcome), count in sorted(service.counts.items()):
+            action = re.sub(r"[^A-Za-z0-9]", "_", raw_action)[:64]
+            lines.append(
+                f'broker_sts_requests_total{{action="{action}",outcome="{outcome}"}} {count}'
+            )
+        return PlainTextResponse("\n".join(lines) + "\n")
+
+    return Starlette(
+        routes=[
+            Route("/", query, methods=["GET", "POST"]),
+            Route("/authorize", authorize, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,171 @@
+"""One STS request from bytes to answer: parse, authenticate (SigV4), act, audit, render.
+
+The audit event is appended (and fsynced) before the answer is returned; when it cannot be,
+the answer is replaced by an ``InternalFailure`` error and no credentials leave (fail closed).
+Used by ``broker serve``; pure of HTTP frameworks so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from broker.audit import AuditLog, cloudtrail_event
+from broker.errors import AuditError, StsError
+from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
+from broker.sts.access_keys import AccessKeyStore
+from broker.sts.callers import Authenticator, Caller
+from broker.sts.operations import (
+    ROLE_ACTIONS,
+    Outcome,
+    get_caller_identity,
+    get_federation_token,
+    get_session_token,
+)
+from broker.sts.revocation import RevocationList
+from broker.sts.signing_keys import KeyRing
+from broker.sts.wire import error_xml, result_xml, status_for
+
+__all__ = ["StsAnswer", "StsService"]
+
+VERSION = "2011-06-15"
+_ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+
+
+@dataclass(frozen=True)
+class StsAnswer:
+    """An HTTP answer: status, XML body, and the request id it carries."""
+
+    status: int
+    body: str
+    request_id: str
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+class StsService:
+    """Everything a replica needs: keys, access-key records, revocations, the audit log."""
+
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        keys: AccessKeyStore | None = None,
+        revocations: RevocationList | None = None,
+        audit: AuditLog | None = None,
+        regions: Collection[str] | None = None,
+        data: Path | None = None,
+    ) -> None:
+        self.ring = ring
+        sts_dir = (data / "sts") if data else None
+        self.keys = keys or AccessKeyStore(ring, sts_dir / "access-keys.json" if sts_dir else None)
+        self.revocations = revocations or RevocationList(
+            sts_dir / "revocations.json" if sts_dir else None
+        )
+        self.audit = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
+        self.auth = Authenticator(ring, self.keys, self.revocations)
+        self.regions = regions
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    def handle(
+        self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
+    ) -> StsAnswer:
+        """Answer one Query API request (POST form body, or GET query string)."""
+        request_id = str(uuid.uuid4())
+        params = dict(parse_qsl(request.query, keep_blank_values=True))
+        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        action = params.get("Action", "")
+        caller: Caller | None = None
+        try:
+            self._check_action(params, action)
+            verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
+            caller = verified.principal
+            self.auth.check_not_revoked(caller)
+            outcome = self._dispatch(action, caller, params)
+        except StsError as exc:
+            code = exc.code or "InternalFailure"
+            event = self._event(
+                action, caller, request, params, request_id, None, code, str(exc), source_ip
+            )
+            return self._answer(event, code, error_xml(code, str(exc), request_id), request_id)
+        event = self._event(
+            action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
+        )
+        return self._answer(event, "ok", result_xml(action, outcome.result, request_id), request_id)
+
+    def _answer(self, event: dict[str, Any], code: str, body: str, request_id: str) -> StsAnswer:
+        try:
+            self.audit.append(event)
+        except AuditError as exc:
+            self.counts[(event["eventName"], "AuditFailure")] += 1
+            message = f"The request was refused because it could not be audited: {exc}"
+            return StsAnswer(500, error_xml("InternalFailure", message, request_id), request_id)
+        self.counts[(event["eventName"], code)] += 1
+        return StsAnswer(200 if code == "ok" else status_for(code), body, request_id)
+
+    @staticmethod
+    def _check_action(params: Mapping[str, str], action: str) -> None:
+        if action not in _ACTIONS:
+            raise StsError(
+                f"Could not find operation {action or '(none)'} for version {VERSION}",
+                code="InvalidAction",
+            )
+        if params.get("Version") != VERSION:
+            raise StsError(
+                f"Could not find operation {action} for version {params.get('Version', '(none)')}",
+                code="InvalidAction",
+            )
+
+    def _dispatch(self, action: str, caller: Caller, params: Mapping[str, str]) -> Outcome:
+        if action == "GetCallerIdentity":
+            return get_caller_identity(caller)
+        if action == "GetSessionToken":
+            return get_session_token(self.ring, caller, params)
+        if action == "GetFederationToken":
+            return get_federation_token(self.ring, caller, params)
+        raise StsError(
+            f"{action} is not yet available in this broker: it needs the policy engine and the "
+            "directory's roles (issue #5)",
+            code="InvalidAction",
+        )
+
+    def _event(
+        self,
+        action: str,
+        caller: Caller | None,
+        request: SignedRequest,
+        params: Mapping[str, str],
+        request_id: str,
+        response: Mapping[str, Any] | None,
+        code: str | None = None,
+        message: str | None = None,
+        source_ip: str | None = None,
+    ) -> dict[str, Any]:
+        if caller is not None:
+            identity = caller.user_identity()
+        else:
+            try:
+                key_id = parse_authorization(request).access_key_id
+            except StsError:
+                key_id = None
+            identity = {"type": "Unknown", "accessKeyId": key_id}
+        skip = {"Action", "Version"}
+        return cloudtrail_event(
+            action or "Unknown",
+            user_identity=identity,
+            request_id=request_id,
+            source_ip=source_ip,
+            user_agent=request.headers.get("user-agent"),
+            request_parameters={_camel(k): v for k, v in params.items() if k not in skip} or None,
+            response_elements=response,
+            error_code=code,
+            error_message=message,
+            recipient_account=caller.account if caller else None,
+        )
