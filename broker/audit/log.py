@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,16 @@ def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
 
 
+@dataclass
+class _Slot:
+    """One queued event and, once flushed, its record or the error that stopped it."""
+
+    event: dict[str, Any]
+    record: dict[str, Any] | None = None
+    error: AuditError | None = None
+    done: bool = False
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     """What ``verify`` found in a log that verifies."""
@@ -55,6 +66,9 @@ class AuditLog:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_log_path()
         self.head_path = self.path.with_name(self.path.name + ".head")
+        self._cond = threading.Condition()
+        self._pending: list[_Slot] = []
+        self._flushing = False
 
     def _refuse(self, what: str, exc: OSError) -> AuditError:
         return AuditError(
@@ -63,7 +77,48 @@ class AuditLog:
         )
 
     def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Write ``event`` durably; return it with ``eventSequence`` and ``previousEventHash``."""
+        """Write ``event`` durably; return it with ``eventSequence`` and ``previousEventHash``.
+
+        Group commit: concurrent callers in this process queue their events; one of them
+        writes the whole queue and fsyncs once, and each caller returns only after the fsync
+        that covers its own event (or raises the error that prevented it).
+        """
+        slot = _Slot(dict(event))
+        with self._cond:
+            self._pending.append(slot)
+            while not slot.done:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                self._flushing = True
+                batch, self._pending = self._pending, []
+                self._cond.release()
+                try:
+                    self._write_batch(batch)
+                finally:
+                    self._cond.acquire()
+                    self._flushing = False
+                    self._cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.record is not None
+        return slot.record
+
+    def _write_batch(self, batch: list[_Slot]) -> None:
+        try:
+            records = self._write_locked([slot.event for slot in batch])
+        except AuditError as exc:
+            records, error = None, exc
+        except OSError as exc:
+            records, error = None, self._refuse("write", exc)
+        for index, slot in enumerate(batch):
+            if records is None:
+                slot.error = error
+            else:
+                slot.record = records[index]
+            slot.done = True
+
+    def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
@@ -76,14 +131,18 @@ class AuditLog:
                 )
             fcntl.flock(fd, fcntl.LOCK_EX)
             sequence, previous = self._last(fd)
-            record = {**event, "eventSequence": sequence + 1, "previousEventHash": previous}
-            line = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-            os.write(fd, line)
+            records, lines = [], []
+            for event in events:
+                sequence += 1
+                record = {**event, "eventSequence": sequence, "previousEventHash": previous}
+                line = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+                previous = _line_hash(line)
+                records.append(record)
+                lines.append(line + b"\n")
+            os.write(fd, b"".join(lines))
             os.fsync(fd)
-            self._write_head(sequence + 1, _line_hash(line))
-            return record
-        except OSError as exc:
-            raise self._refuse("write", exc) from None
+            self._write_head(sequence, previous)
+            return records
         finally:
             os.close(fd)
 
@@ -141,6 +200,7 @@ class AuditLog:
     def verify(self) -> VerifyResult:
         """Check the whole chain and the head; raise ``AuditError`` naming the first break."""
         previous, count = GENESIS_HASH, 0
+        hashes = [GENESIS_HASH]
         for number, line in self.lines():
             where = f"{self.path}:{number}"
             if not line.endswith(b"\n"):
@@ -157,10 +217,17 @@ class AuditLog:
             if record.get("eventSequence") != number:
                 raise AuditError(f"{where}: sequence {record.get('eventSequence')} out of order")
             previous, count = _line_hash(line), number
-        self._check_head(count, previous)
+            hashes.append(previous)
+        self._check_head(hashes)
         return VerifyResult(count, previous)
 
-    def _check_head(self, count: int, last_hash: str) -> None:
+    def _check_head(self, hashes: list[str]) -> None:
+        """The head names an event the log still holds, with the same hash.
+
+        The head may lag the log by the events of one batch after a crash between the log's
+        fsync and the head's; it may never be ahead (that is truncation).
+        """
+        count = len(hashes) - 1
         try:
             head = json.loads(self.head_path.read_bytes())
         except FileNotFoundError:
@@ -169,8 +236,12 @@ class AuditLog:
             raise AuditError(f"{self.head_path} is missing; the log cannot be checked") from None
         except (OSError, ValueError):
             raise AuditError(f"{self.head_path} is unreadable or edited") from None
-        if head.get("events") != count or head.get("lastHash") != last_hash:
+        written = head.get("events")
+        if not isinstance(written, int) or written > count or written < 0:
             raise AuditError(
-                f"{self.path}: holds {count} events but {head.get('events')} were written "
-                "(truncated, or the last event was edited)"
+                f"{self.path}: holds {count} events but {written} were written (truncated)"
+            )
+        if hashes[written] != head.get("lastHash"):
+            raise AuditError(
+                f"{self.path}:{written}: does not match the head (the last event was edited)"
             )

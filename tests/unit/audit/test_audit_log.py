@@ -172,3 +172,27 @@ def test_audit_commands(run_broker, log) -> None:
     bad = run_broker("audit", "verify", "--log", str(log.path))
     assert bad.returncode == AuditError.exit_code and bad.stdout == ""
     assert "truncated" in bad.stderr
+
+
+def test_threads_share_group_commits_and_each_gets_its_own_record(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        records = list(pool.map(lambda i: audit.append(event(user=f"u{i}")), range(80)))
+    assert sorted(r["eventSequence"] for r in records) == list(range(1, 81))
+    assert {r["userIdentity"]["userName"] for r in records} == {f"u{i}" for i in range(80)}
+    assert audit.verify().events == 80
+
+
+def test_head_lagging_after_a_crash_still_verifies_but_ahead_does_not(log) -> None:
+    head = json.loads(log.head_path.read_bytes())
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    import hashlib
+
+    lagging = {"events": 4, "lastHash": hashlib.sha256(lines[3].rstrip(b"\n")).hexdigest()}
+    log.head_path.write_text(json.dumps(lagging))
+    assert log.verify().events == 5
+    log.head_path.write_text(json.dumps({**head, "events": 6}))
+    with pytest.raises(AuditError, match="truncated"):
+        log.verify()
