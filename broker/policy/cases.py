@@ -1,0 +1,167 @@
+"""Reading simulation cases (the input of ``broker policy simulate``) into policies and
+requests, with the JSON path of the first problem in a ``UsageError``.
+
+A case::
+
+    {"policies": {"identity": [doc, ...], "resource": [doc, ...], "trust": [doc, ...],
+                  "key": [doc, ...], "boundary": doc, "session": doc,
+                  "scp": [doc, ...] | "scp_hierarchy": [[doc, ...], ...],
+                  "management_account": false},
+     "request": {...} | "requests": [{...}, ...]}
+
+``trust`` and ``key`` documents are resource policies of those kinds (see
+``broker.policy.request``). Absent keys mean no policies of that kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from broker.errors import UsageError
+from broker.policy.findings import PolicyKind
+from broker.policy.grammar import Policy, validate_policy
+from broker.policy.grammar import parse_policy as _parse
+from broker.policy.request import PolicySet, Request
+
+__all__ = ["Case", "read_cases"]
+
+_POLICY_KEYS = frozenset(
+    {
+        "identity",
+        "resource",
+        "trust",
+        "key",
+        "boundary",
+        "session",
+        "scp",
+        "scp_hierarchy",
+        "management_account",
+    }
+)
+_REQUEST_KEYS = (
+    "action",
+    "resource",
+    "principal_arn",
+    "principal_account",
+    "resource_account",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One case: its policies and its requests (``single``: it had ``request``, not a list)."""
+
+    policies: PolicySet
+    requests: tuple[Request, ...]
+    single: bool
+
+
+def _policy(doc: object, kind: PolicyKind, path: str) -> Policy:
+    if not isinstance(doc, Mapping | str):
+        raise UsageError(f"{path}: a policy must be a JSON object")
+    findings = [f for f in validate_policy(doc, kind=kind) if f.severity == "error"]
+    if findings:
+        first = findings[0]
+        where = f"{path}.{first.path}" if first.path else path
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        raise UsageError(f"{where}: {first.message}{more}")
+    return _parse(doc, kind=kind, name=path)
+
+
+def _policies(doc: object, kind: PolicyKind, path: str) -> list[Policy]:
+    if not isinstance(doc, list):
+        raise UsageError(f"{path}: must be a list of policy documents")
+    return [_policy(item, kind, f"{path}[{i}]") for i, item in enumerate(doc)]
+
+
+def _policy_set(data: object, path: str) -> PolicySet:
+    if data is None:
+        return PolicySet()
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path}: must be an object of policies by type")
+    for key in data:
+        if key not in _POLICY_KEYS:
+            raise UsageError(
+                f"{path}.{key}: unknown policy type; use {', '.join(sorted(_POLICY_KEYS))}"
+            )
+    if "scp" in data and "scp_hierarchy" in data:
+        raise UsageError(f"{path}: give scp (one level) or scp_hierarchy (levels), not both")
+    resource = _policies(data.get("resource", []), "resource", f"{path}.resource")
+    resource += _policies(data.get("trust", []), "trust", f"{path}.trust")
+    resource += _policies(data.get("key", []), "key", f"{path}.key")
+    if "scp" in data:
+        hierarchy = [_policies(data["scp"], "scp", f"{path}.scp")]
+    else:
+        levels = data.get("scp_hierarchy", [])
+        if not isinstance(levels, list):
+            raise UsageError(f"{path}.scp_hierarchy: must be a list of levels (lists of SCPs)")
+        hierarchy = [
+            _policies(level, "scp", f"{path}.scp_hierarchy[{i}]") for i, level in enumerate(levels)
+        ]
+    management = data.get("management_account", False)
+    if not isinstance(management, bool):
+        raise UsageError(f"{path}.management_account: must be true or false")
+    boundary, session = data.get("boundary"), data.get("session")
+    return PolicySet(
+        identity=_policies(data.get("identity", []), "identity", f"{path}.identity"),
+        resource=resource,
+        boundary=None if boundary is None else _policy(boundary, "boundary", f"{path}.boundary"),
+        scp_hierarchy=hierarchy,
+        session=None if session is None else _policy(session, "session", f"{path}.session"),
+        management_account=management,
+    )
+
+
+def _request(data: object, path: str) -> Request:
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path}: a request must be an object")
+    for key in data:
+        if key not in (*_REQUEST_KEYS, "context"):
+            raise UsageError(f"{path}.{key}: unknown request field")
+    values: dict[str, str] = {}
+    for key in _REQUEST_KEYS:
+        value = data.get(key)
+        if not isinstance(value, str):
+            raise UsageError(f"{path}.{key}: required, a string")
+        values[key] = value
+    context = data.get("context", {})
+    if not isinstance(context, Mapping):
+        raise UsageError(f"{path}.context: must be an object")
+    for key, value in context.items():
+        ok = isinstance(value, str | bool | int) or (
+            isinstance(value, list) and all(isinstance(v, str | bool | int) for v in value)
+        )
+        if not ok:
+            raise UsageError(
+                f"{path}.context.{key}: must be a string, boolean, number or a list of them"
+            )
+    return Request(context=dict(context), **values)
+
+
+def _case(data: object, path: str) -> Case:
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path or '$'}: a case must be an object with policies and request(s)")
+    prefix = f"{path}." if path else ""
+    for key in data:
+        if key not in ("policies", "request", "requests"):
+            raise UsageError(f"{prefix}{key}: unknown field; use policies, request or requests")
+    has_one, has_many = "request" in data, "requests" in data
+    if has_one == has_many:
+        raise UsageError(f"{path or '$'}: give exactly one of request or requests")
+    policies = _policy_set(data.get("policies"), f"{prefix}policies")
+    if has_one:
+        return Case(policies, (_request(data["request"], f"{prefix}request"),), True)
+    items = data["requests"]
+    if not isinstance(items, list):
+        raise UsageError(f"{prefix}requests: must be a list of requests")
+    requests = tuple(_request(item, f"{prefix}requests[{i}]") for i, item in enumerate(items))
+    return Case(policies, requests, False)
+
+
+def read_cases(data: Any) -> tuple[list[Case], bool]:
+    """The cases in ``data`` (one case or a list), and whether it was a list."""
+    if isinstance(data, list):
+        return [_case(item, f"[{i}]") for i, item in enumerate(data)], True
+    return [_case(data, "")], False

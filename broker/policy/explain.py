@@ -1,0 +1,97 @@
+"""The explanation of a decision: per layer, which statements were about the action, which
+applied, which did not and why, and the reason for the final result.
+
+Built only when asked (``explain=True``); the fast path records nothing. A property test checks
+that both paths always reach the same decision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broker.policy.grammar import Statement
+from broker.policy.principals import Caller
+from broker.policy.request import Decision, DecisionName
+
+__all__ = ["Trace"]
+
+
+class Trace:
+    """Collects what evaluation saw, layer by layer."""
+
+    __slots__ = ("_caller", "_explain", "_layers", "denied")
+
+    def __init__(self, explain: bool, caller: Caller) -> None:
+        self._explain = explain
+        self._caller = caller
+        self._layers: dict[str, dict[str, Any]] = {}
+        self.denied = False
+
+    def _layer(self, name: str) -> dict[str, Any]:
+        entry = self._layers.get(name)
+        if entry is None:
+            entry = {"layer": name, "applies": True, "statements": [], "result": "NoMatch"}
+            self._layers[name] = entry
+        return entry
+
+    def saw(
+        self, layer: str, policy_name: str, number: int, statement: Statement, why: str | None
+    ) -> None:
+        """Record that ``statement`` (about the action) applied (``why`` None) or not."""
+        if why is None and statement.effect == "Deny":
+            self.denied = True
+        if not self._explain:
+            return
+        entry = self._layer(layer)
+        item: dict[str, Any] = {
+            "policy": number,
+            "statement": statement.index,
+            "sid": statement.sid,
+            "effect": statement.effect,
+            "applies": why is None,
+        }
+        if policy_name:
+            item["policy_name"] = policy_name
+        if why is not None:
+            item["reason"] = why
+        if not any(
+            s["policy"] == number and s["statement"] == statement.index for s in entry["statements"]
+        ):
+            entry["statements"].append(item)
+        if why is None:
+            if statement.effect == "Deny":
+                entry["result"] = "ExplicitDeny"
+            elif entry["result"] == "NoMatch":
+                entry["result"] = "Allow"
+
+    def begin(self, layers: list[tuple[str, int]]) -> None:
+        """Open the layers in evaluation order; an empty one says so."""
+        if self._explain:
+            for name, count in layers:
+                entry = self._layer(name)
+                if count == 0:
+                    entry["applies"] = False
+                    entry["result"] = "NotApplicable"
+                    entry["note"] = "no policies of this type"
+
+    def skip(self, layer: str, note: str) -> None:
+        if self._explain:
+            entry = self._layer(layer)
+            entry["applies"] = False
+            entry["result"] = "NotApplicable"
+            entry["note"] = note
+
+    def finish(self, decision: DecisionName, reason: str) -> Decision:
+        explanation: list[dict[str, Any]] = []
+        if self._explain:
+            explanation = list(self._layers.values())
+            explanation.append(
+                {
+                    "layer": "decision",
+                    "decision": decision,
+                    "principal": self._caller.arn,
+                    "principal_type": self._caller.kind,
+                    "reason": reason,
+                }
+            )
+        return Decision(decision, decision == "Allow", explanation)
