@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl
 from broker.audit import AuditLog, cloudtrail_event
 from broker.errors import AuditError, StsError
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
-from broker.sts.access_keys import AccessKeyStore
+from broker.sts.access_keys import AccessKeyStore, default_access_key_file
+from broker.sts.assume_role import assume_role
 from broker.sts.callers import Authenticator, Caller
 from broker.sts.operations import (
     ROLE_ACTIONS,
@@ -27,7 +28,9 @@ from broker.sts.operations import (
     get_federation_token,
     get_session_token,
 )
+from broker.sts.principals import PrincipalSource
 from broker.sts.revocation import RevocationList
+from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 from broker.sts.wire import error_xml, result_xml, status_for
 
@@ -62,14 +65,19 @@ class StsService:
         audit: AuditLog | None = None,
         regions: Collection[str] | None = None,
         data: Path | None = None,
+        principals: PrincipalSource | None = None,
     ) -> None:
         self.ring = ring
+        self.principals = principals
         sts_dir = (data / "sts") if data else None
         self.keys = keys or AccessKeyStore(ring, sts_dir / "access-keys.json" if sts_dir else None)
         self.revocations = revocations or RevocationList(
             sts_dir / "revocations.json" if sts_dir else None
         )
         self.audit = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
+        self.session_policies = SessionPolicyStore(
+            (sts_dir or default_access_key_file().parent) / "session-policies"
+        )
         self.auth = Authenticator(ring, self.keys, self.revocations)
         self.regions = regions
         self.counts: Counter[tuple[str, str]] = Counter()
@@ -88,7 +96,7 @@ class StsService:
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
             self.auth.check_not_revoked(caller)
-            outcome = self._dispatch(action, caller, params)
+            outcome = self._dispatch(action, caller, params, source_ip)
         except StsError as exc:
             code = exc.code or "InternalFailure"
             event = self._event(
@@ -123,16 +131,29 @@ class StsService:
                 code="InvalidAction",
             )
 
-    def _dispatch(self, action: str, caller: Caller, params: Mapping[str, str]) -> Outcome:
+    def _dispatch(
+        self, action: str, caller: Caller, params: Mapping[str, str], source_ip: str | None
+    ) -> Outcome:
         if action == "GetCallerIdentity":
             return get_caller_identity(caller)
         if action == "GetSessionToken":
             return get_session_token(self.ring, caller, params)
         if action == "GetFederationToken":
-            return get_federation_token(self.ring, caller, params)
+            return get_federation_token(self.ring, caller, params, self.session_policies)
+        if action == "AssumeRole" and self.principals is not None:
+            return assume_role(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                caller,
+                params,
+                source_ip=source_ip,
+            )
         raise StsError(
-            f"{action} is not yet available in this broker: it needs the policy engine and the "
-            "directory's roles (issue #5)",
+            f"{action} is not yet available in this broker: it needs roles from the directory "
+            "(issue #4)"
+            if action == "AssumeRole"
+            else f"{action} is not yet available in this broker (issue #5)",
             code="InvalidAction",
         )
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from broker.errors import StsError
+from broker.errors import PolicyError, StsError
+from broker.policy import parse_policy
 from broker.sts.callers import Caller
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.durations import DurationRequest, Operation, session_expiry
 from broker.sts.parameters import optional_int, read_extras, require_name
+from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import SessionClaims, policy_digest, sign_session
 from broker.sts.signing_keys import KeyRing
 from broker.sts.wire import XmlValue
@@ -28,9 +30,11 @@ from broker.sts.wire import XmlValue
 __all__ = [
     "ROLE_ACTIONS",
     "Outcome",
+    "check_session_policy",
     "get_caller_identity",
     "get_federation_token",
     "get_session_token",
+    "mint_credentials",
 ]
 
 ROLE_ACTIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
@@ -49,7 +53,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _mint(ring: KeyRing, claims: SessionClaims) -> tuple[dict[str, XmlValue], dict[str, Any]]:
+def mint_credentials(
+    ring: KeyRing, claims: SessionClaims
+) -> tuple[dict[str, XmlValue], dict[str, Any]]:
     token, secret = sign_session(ring, claims)
     credentials: dict[str, XmlValue] = {
         "AccessKeyId": claims.access_key_id,
@@ -96,15 +102,33 @@ def get_session_token(ring: KeyRing, caller: Caller, params: Mapping[str, str]) 
         issued_at=now,
         expires_at=_expiry("GetSessionToken", params, now),
     )
-    credentials, audit = _mint(ring, claims)
+    credentials, audit = mint_credentials(ring, claims)
     return Outcome({"Credentials": credentials}, audit, claims)
 
 
-def get_federation_token(ring: KeyRing, caller: Caller, params: Mapping[str, str]) -> Outcome:
+def check_session_policy(text: str | None, store: SessionPolicyStore | None) -> None:
+    """Validate a session policy with the engine (``MalformedPolicyDocument``) and keep it."""
+    if text is None:
+        return
+    try:
+        parse_policy(text, kind="session")
+    except PolicyError as exc:
+        raise StsError(str(exc), code="MalformedPolicyDocument") from None
+    if store is not None:
+        store.put(text)
+
+
+def get_federation_token(
+    ring: KeyRing,
+    caller: Caller,
+    params: Mapping[str, str],
+    policies: SessionPolicyStore | None = None,
+) -> Outcome:
     """A federated-user session named ``Name``, bounded by the session policy given."""
     _long_term_only(caller, "GetFederationToken")
     name = require_name(params, "Name", 2, 32)
     extras = read_extras(params)
+    check_session_policy(extras.policy, policies)
     now = datetime.now(UTC).replace(microsecond=0)
     arn = f"arn:aws:sts::{caller.account}:federated-user/{name}"
     claims = SessionClaims(
@@ -120,7 +144,7 @@ def get_federation_token(ring: KeyRing, caller: Caller, params: Mapping[str, str
         tags=extras.tags,
         policy_digest=policy_digest(extras.policy),
     )
-    credentials, audit = _mint(ring, claims)
+    credentials, audit = mint_credentials(ring, claims)
     federated = {"FederatedUserId": f"{caller.account}:{name}", "Arn": arn}
     result: dict[str, XmlValue] = {
         "Credentials": credentials,

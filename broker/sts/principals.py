@@ -1,0 +1,64 @@
+"""What STS needs to know about principals: the seam the directory fills.
+
+``PrincipalSource`` answers two questions: which role is ``arn:aws:iam::ACCT:role/NAME`` (its
+trust policy, permission policies, boundary, maximum session duration), and which policies
+apply to a directory user calling with a long-term key. The directory implements it (issue #4);
+tests implement it over plain data. Every policy is already parsed by ``broker.policy``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from broker.errors import StsError
+from broker.policy import Policy
+
+__all__ = ["PrincipalPolicies", "PrincipalSource", "RoleDefinition", "parse_role_arn"]
+
+_ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
+
+
+def parse_role_arn(arn: str) -> tuple[str, str, str]:
+    """``(account, path, name)`` of a role ARN, or ``ValidationError`` as STS answers."""
+    match = _ROLE_ARN_RE.match(arn)
+    if match is None:
+        raise StsError(f"{arn} is invalid", code="ValidationError")
+    return match[1], "/" + match[2], match[3]
+
+
+@dataclass(frozen=True)
+class PrincipalPolicies:
+    """The caller side of a decision: identity policies, boundary, SCPs per level."""
+
+    identity: Sequence[Policy] = ()
+    boundary: Policy | None = None
+    scp_hierarchy: Sequence[Sequence[Policy]] = ()
+    management_account: bool = False
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """A role as IAM holds it."""
+
+    arn: str
+    account: str
+    name: str
+    trust_policy: Policy
+    policies: PrincipalPolicies
+    max_session_duration: int = 3600
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class PrincipalSource(Protocol):
+    """Where roles and users' policies come from (the directory)."""
+
+    def role(self, account: str, name: str) -> RoleDefinition | None:
+        """The role ``name`` in ``account``, or ``None`` when there is none."""
+        ...
+
+    def user_policies(self, account: str, user: str) -> PrincipalPolicies:
+        """The policies that apply to directory user ``user`` (empty when none)."""
+        ...
