@@ -2,8 +2,8 @@
 
 Routes:
     POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
-    POST /authorize      decisions on the caller's effective permissions (needs the policy
-                         engine: answers 501 with a clear message until it lands)
+    POST /authorize      decisions on the caller's effective permissions (SigV4-signed;
+                         501 "not yet available" until a directory backs the service)
     GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
     GET  /metrics        Prometheus text: requests per action and outcome
 
@@ -58,14 +58,12 @@ def create_app(service: StsService) -> Starlette:
             headers={"x-amzn-RequestId": answer.request_id},
         )
 
-    async def authorize(_request: Request) -> Response:
-        return JSONResponse(
-            {
-                "error": "NotYetAvailable",
-                "message": "POST /authorize needs the policy engine (issue #2); not yet available",
-            },
-            status_code=501,
+    async def authorize(request: Request) -> Response:
+        signed = await _signed(request)
+        status, answer = await run_in_threadpool(
+            service.authorize, signed, source_ip=request.client.host if request.client else None
         )
+        return JSONResponse(answer, status_code=status)
 
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok", "signingKey": service.ring.active.kid})

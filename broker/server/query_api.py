@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.errors import AuditError, StsError
+from broker.server.authorize import authorize, parse_query
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
@@ -107,6 +108,54 @@ class StsService:
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
         return self._answer(event, "ok", result_xml(action, outcome.result, request_id), request_id)
+
+    def authorize(self, request: SignedRequest, *, source_ip: str | None) -> tuple[int, Any]:
+        """``POST /authorize``: verify the caller, decide, audit, answer JSON."""
+        request_id = str(uuid.uuid4())
+        caller: Caller | None = None
+        try:
+            if self.principals is None:
+                raise StsError(
+                    "POST /authorize needs roles and policies from the directory (issue #4); "
+                    "not yet available",
+                    code="NotYetAvailable",
+                )
+            verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
+            caller = verified.principal
+            self.auth.check_not_revoked(caller)
+            query = parse_query(request.body)
+            answer: dict[str, Any] = authorize(
+                caller, query, self.principals, self.session_policies, source_ip=source_ip
+            )
+            status, code = 200, "ok"
+            audited = {
+                "action": query.action,
+                "resource": query.resource,
+                "decision": answer["decision"],
+            }
+        except StsError as exc:
+            code = exc.code or "InternalFailure"
+            status = 501 if code == "NotYetAvailable" else status_for(code)
+            answer = {"error": code, "message": str(exc)}
+            audited = None
+        event = self._event(
+            "Authorize",
+            caller,
+            request,
+            {},
+            request_id,
+            audited,
+            None if code == "ok" else code,
+            None if code == "ok" else answer["message"],
+            source_ip,
+        )
+        event["eventSource"] = "broker.authorize"
+        try:
+            self.audit.append(event)
+        except AuditError as exc:
+            return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
+        self.counts[("Authorize", code)] += 1
+        return status, {**answer, "requestId": request_id}
 
     def _answer(self, event: dict[str, Any], code: str, body: str, request_id: str) -> StsAnswer:
         try:
