@@ -33,11 +33,13 @@ from broker.sts.principals import PrincipalSource
 from broker.sts.revocation import RevocationList
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
+from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 
 __all__ = ["StsAnswer", "StsService"]
 
 VERSION = "2011-06-15"
+_UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
 
 
@@ -67,9 +69,11 @@ class StsService:
         regions: Collection[str] | None = None,
         data: Path | None = None,
         principals: PrincipalSource | None = None,
+        web_identity: WebIdentityVerifier | None = None,
     ) -> None:
         self.ring = ring
         self.principals = principals
+        self.web_identity = web_identity or WebIdentityVerifier()
         sts_dir = (data / "sts") if data else None
         self.keys = keys or AccessKeyStore(ring, sts_dir / "access-keys.json" if sts_dir else None)
         self.revocations = revocations or RevocationList(
@@ -94,10 +98,13 @@ class StsService:
         caller: Caller | None = None
         try:
             self._check_action(params, action)
-            verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
-            caller = verified.principal
-            self.auth.check_not_revoked(caller)
-            outcome = self._dispatch(action, caller, params, source_ip)
+            if action in _UNSIGNED:
+                outcome = self._dispatch_unsigned(action, params, source_ip)
+            else:
+                verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
+                caller = verified.principal
+                self.auth.check_not_revoked(caller)
+                outcome = self._dispatch(action, caller, params, source_ip)
         except StsError as exc:
             code = exc.code or "InternalFailure"
             event = self._event(
@@ -107,6 +114,8 @@ class StsService:
         event = self._event(
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
+        if outcome.identity is not None:
+            event["userIdentity"] = dict(outcome.identity)
         return self._answer(event, "ok", result_xml(action, outcome.result, request_id), request_id)
 
     def authorize(self, request: SignedRequest, *, source_ip: str | None) -> tuple[int, Any]:
@@ -179,6 +188,24 @@ class StsService:
                 f"Could not find operation {action} for version {params.get('Version', '(none)')}",
                 code="InvalidAction",
             )
+
+    def _dispatch_unsigned(
+        self, action: str, params: Mapping[str, str], source_ip: str | None
+    ) -> Outcome:
+        if action == "AssumeRoleWithWebIdentity" and self.principals is not None:
+            return assume_role_with_web_identity(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                self.web_identity,
+                params,
+                source_ip=source_ip,
+            )
+        raise StsError(
+            f"{action} is not yet available in this broker: it needs "
+            + ("roles from the directory (issue #4)" if self.principals is None else "issue #5"),
+            code="InvalidAction",
+        )
 
     def _dispatch(
         self, action: str, caller: Caller, params: Mapping[str, str], source_ip: str | None

@@ -47,6 +47,7 @@ class Outcome:
     result: Mapping[str, XmlValue]
     audit: Mapping[str, Any] | None
     session: SessionClaims | None = None
+    identity: Mapping[str, Any] | None = None  # userIdentity for unsigned calls
 
 
 def _iso(moment: datetime) -> str:

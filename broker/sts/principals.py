@@ -16,7 +16,13 @@ from typing import Protocol
 from broker.errors import StsError
 from broker.policy import Policy
 
-__all__ = ["PrincipalPolicies", "PrincipalSource", "RoleDefinition", "parse_role_arn"]
+__all__ = [
+    "PrincipalPolicies",
+    "PrincipalSource",
+    "RoleDefinition",
+    "WebIdentityProvider",
+    "parse_role_arn",
+]
 
 _ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
 
@@ -52,6 +58,26 @@ class RoleDefinition:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WebIdentityProvider:
+    """An IAM OpenID Connect provider entry: whose tokens an account trusts, for which clients.
+
+    ``arn`` is ``arn:aws:iam::ACCT:oidc-provider/HOST/PATH`` (the issuer URL without
+    ``https://``), the principal trust policies name as ``Federated``.
+    """
+
+    arn: str
+    issuer: str
+    client_ids: tuple[str, ...]
+    jwks_uri: str
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+
+    @property
+    def condition_prefix(self) -> str:
+        """``HOST/PATH``: the prefix of ``...:sub``, ``...:aud`` condition keys."""
+        return self.issuer.removeprefix("https://").rstrip("/")
+
+
 class PrincipalSource(Protocol):
     """Where roles and users' policies come from (the directory)."""
 
@@ -61,4 +87,8 @@ class PrincipalSource(Protocol):
 
     def user_policies(self, account: str, user: str) -> PrincipalPolicies:
         """The policies that apply to directory user ``user`` (empty when none)."""
+        ...
+
+    def web_identity_provider(self, account: str, issuer: str) -> WebIdentityProvider | None:
+        """The OIDC provider ``account`` trusts for tokens from ``issuer``, if any."""
         ...

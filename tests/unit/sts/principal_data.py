@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from broker.policy import Policy, parse_policy
-from broker.sts.principals import PrincipalPolicies, RoleDefinition
+from broker.sts.principals import PrincipalPolicies, RoleDefinition, WebIdentityProvider
 
 HOME, OTHER = "111122223333", "444455556666"
 ALICE = f"arn:aws:iam::{HOME}:user/alice"
@@ -32,6 +32,7 @@ class Directory:
 
     roles: dict[tuple[str, str], RoleDefinition] = field(default_factory=dict)
     users: dict[tuple[str, str], PrincipalPolicies] = field(default_factory=dict)
+    web_providers: dict[tuple[str, str], WebIdentityProvider] = field(default_factory=dict)
 
     def add_role(self, account, name, trust_policy, *, policies=(), max_session=3600):
         self.roles[(account, name)] = RoleDefinition(
@@ -49,3 +50,6 @@ class Directory:
 
     def user_policies(self, account, user):
         return self.users.get((account, user), PrincipalPolicies())
+
+    def web_identity_provider(self, account, issuer):
+        return self.web_providers.get((account, issuer))
