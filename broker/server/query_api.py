@@ -30,11 +30,14 @@ from broker.sts.operations import (
     get_session_token,
 )
 from broker.sts.principals import PrincipalSource
+from broker.sts.replay import MemoryReplayCache
 from broker.sts.revocation import RevocationList
+from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
+from providers.base import ReplayCache
 
 __all__ = ["StsAnswer", "StsService"]
 
@@ -70,10 +73,12 @@ class StsService:
         data: Path | None = None,
         principals: PrincipalSource | None = None,
         web_identity: WebIdentityVerifier | None = None,
+        saml_replay_cache: ReplayCache | None = None,
     ) -> None:
         self.ring = ring
         self.principals = principals
         self.web_identity = web_identity or WebIdentityVerifier()
+        self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
         sts_dir = (data / "sts") if data else None
         self.keys = keys or AccessKeyStore(ring, sts_dir / "access-keys.json" if sts_dir else None)
         self.revocations = revocations or RevocationList(
@@ -201,9 +206,18 @@ class StsService:
                 params,
                 source_ip=source_ip,
             )
+        if action == "AssumeRoleWithSAML" and self.principals is not None:
+            return assume_role_with_saml(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                self.saml_replay_cache,
+                params,
+                source_ip=source_ip,
+            )
         raise StsError(
-            f"{action} is not yet available in this broker: it needs "
-            + ("roles from the directory (issue #4)" if self.principals is None else "issue #5"),
+            f"{action} is not yet available in this broker: it needs roles from the directory "
+            "(issue #4)",
             code="InvalidAction",
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from broker.errors import StsError
 from broker.policy import Policy
@@ -20,6 +20,7 @@ __all__ = [
     "PrincipalPolicies",
     "PrincipalSource",
     "RoleDefinition",
+    "SamlProviderEntry",
     "WebIdentityProvider",
     "parse_role_arn",
 ]
@@ -78,6 +79,21 @@ class WebIdentityProvider:
         return self.issuer.removeprefix("https://").rstrip("/")
 
 
+@dataclass(frozen=True)
+class SamlProviderEntry:
+    """An IAM SAML provider entry: the IdP an account trusts and its pinned certificates.
+
+    ``audience`` and ``acs_url`` are what the IdP must address its assertions to; by default
+    AWS's own sign-in values, as IdPs configured for AWS send them.
+    """
+
+    arn: str
+    idp_entity_id: str
+    certificates: tuple[Any, ...]  # cryptography x509.Certificate, pinned from metadata
+    audience: str = "urn:amazon:webservices"
+    acs_url: str = "https://signin.aws.amazon.com/saml"
+
+
 class PrincipalSource(Protocol):
     """Where roles and users' policies come from (the directory)."""
 
@@ -91,4 +107,8 @@ class PrincipalSource(Protocol):
 
     def web_identity_provider(self, account: str, issuer: str) -> WebIdentityProvider | None:
         """The OIDC provider ``account`` trusts for tokens from ``issuer``, if any."""
+        ...
+
+    def saml_provider(self, arn: str) -> SamlProviderEntry | None:
+        """The SAML provider entry named by ``arn`` (``arn:aws:iam::ACCT:saml-provider/N``)."""
         ...

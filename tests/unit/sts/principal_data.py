@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from broker.policy import Policy, parse_policy
-from broker.sts.principals import PrincipalPolicies, RoleDefinition, WebIdentityProvider
+from broker.sts.principals import (
+    PrincipalPolicies,
+    RoleDefinition,
+    SamlProviderEntry,
+    WebIdentityProvider,
+)
 
 HOME, OTHER = "111122223333", "444455556666"
 ALICE = f"arn:aws:iam::{HOME}:user/alice"
@@ -33,6 +38,7 @@ class Directory:
     roles: dict[tuple[str, str], RoleDefinition] = field(default_factory=dict)
     users: dict[tuple[str, str], PrincipalPolicies] = field(default_factory=dict)
     web_providers: dict[tuple[str, str], WebIdentityProvider] = field(default_factory=dict)
+    saml_providers: dict[str, SamlProviderEntry] = field(default_factory=dict)
 
     def add_role(self, account, name, trust_policy, *, policies=(), max_session=3600):
         self.roles[(account, name)] = RoleDefinition(
@@ -53,3 +59,6 @@ class Directory:
 
     def web_identity_provider(self, account, issuer):
         return self.web_providers.get((account, issuer))
+
+    def saml_provider(self, arn):
+        return self.saml_providers.get(arn)
