@@ -19,16 +19,18 @@ from typing import Any
 
 from broker.errors import StsError
 from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
-from broker.sts.callers import Caller, stable_id
-from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
+from broker.sts.callers import Caller
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy, mint_credentials
+from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import SessionExtras, optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
+from broker.sts.role_session import (
+    RoleSession,
+    mint_role_session,
+    require_role_arn,
+)
 from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.session_token import SessionClaims, policy_digest
 from broker.sts.signing_keys import KeyRing
-from broker.sts.wire import XmlValue
 
 __all__ = ["assume_role"]
 
@@ -150,8 +152,7 @@ def assume_role(
 ) -> Outcome:
     """AssumeRole as STS answers it; ``StsError`` with STS's code when refused."""
     now = now or datetime.now(UTC).replace(microsecond=0)
-    if "RoleArn" not in params:
-        require_name(params, "RoleArn", 20, 2048)
+    require_role_arn(params)
     role_arn = params["RoleArn"]
     session_name = require_name(params, "RoleSessionName", 2, 64)
     if "ExternalId" in params:
@@ -198,34 +199,22 @@ def assume_role(
         now,
     )
     check_session_policy(extras.policy, policies)
-    session_arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{session_name}"
-    claims = SessionClaims(
-        kind="assumed-role",
-        access_key_id=new_access_key_id(SESSION_PREFIX),
-        session_id=new_token_id(),
-        arn=session_arn,
-        account=role.account,
-        user=caller.user,
-        issued_at=now,
-        expires_at=expires,
-        role_arn=role.arn,
-        session_name=session_name,
-        source_identity=source_identity,
-        tags=tags,
-        transitive_tag_keys=transitive,
-        policy_digest=policy_digest(extras.policy),
-        chained=chained,
-        mfa=bool(caller.session and caller.session.mfa),
+    claims, result, audit = mint_role_session(
+        ring,
+        RoleSession(
+            role,
+            session_name,
+            caller.user,
+            now,
+            expires,
+            policy=extras.policy,
+            tags=tags,
+            transitive_tag_keys=transitive,
+            source_identity=source_identity,
+            chained=chained,
+            mfa=bool(caller.session and caller.session.mfa),
+        ),
     )
-    credentials, audit = mint_credentials(ring, claims)
-    assumed = {
-        "AssumedRoleId": f"{stable_id('BRKR', role.arn)}:{session_name}",
-        "Arn": session_arn,
-    }
-    result: dict[str, XmlValue] = {
-        "Credentials": credentials,
-        "AssumedRoleUser": assumed,
-        "PackedPolicySize": extras.packed_percent if (extras.policy or tags) else None,
-        "SourceIdentity": source_identity,
-    }
-    return Outcome(result, {**audit, "assumedRoleUser": assumed}, claims)
+    result["PackedPolicySize"] = extras.packed_percent if (extras.policy or tags) else None
+    result["SourceIdentity"] = source_identity
+    return Outcome(result, audit, claims)

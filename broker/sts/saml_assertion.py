@@ -19,17 +19,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.errors import AuthenticationError, StsError
-from broker.policy import PolicySet, Request, evaluate
-from broker.sts.callers import stable_id
-from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy, mint_credentials
+from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
+from broker.sts.role_session import (
+    RoleSession,
+    federated_trust_allows,
+    mint_role_session,
+    require_role_arn,
+)
 from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.session_token import SessionClaims, policy_digest
 from broker.sts.signing_keys import KeyRing
-from broker.sts.wire import XmlValue
 
 __all__ = ["assume_role_with_saml"]
 
@@ -103,9 +104,7 @@ def assume_role_with_saml(
 ) -> Outcome:
     """AssumeRoleWithSAML as STS answers it (the call itself is not signed)."""
     now = now or datetime.now(UTC).replace(microsecond=0)
-    for name in ("RoleArn", "PrincipalArn"):
-        if name not in params:
-            require_name(params, name, 20, 2048)
+    require_role_arn(params, "RoleArn", "PrincipalArn")
     role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
     encoded = params.get("SAMLAssertion", "")
     if not 4 <= len(encoded) <= _MAX_ASSERTION:
@@ -145,8 +144,7 @@ def assume_role_with_saml(
     if source_ip:
         context["aws:SourceIp"] = source_ip
     role = source.role(account, name)
-    request = Request(_ACTION, role_arn, provider_arn, account, account, context)
-    if role is None or not evaluate(PolicySet(resource=(role.trust_policy,)), request).allowed:
+    if role is None or not federated_trust_allows(role, _ACTION, provider_arn, context):
         raise _denied()
     requested = optional_int(params, "DurationSeconds")
     attribute_duration = _one(facts.attributes, "SessionDuration")
@@ -171,40 +169,35 @@ def assume_role_with_saml(
         k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
     )
     source_identity = _one(facts.attributes, "SourceIdentity")
-    session_arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{session_name}"
-    minted = SessionClaims(
-        kind="assumed-role",
-        access_key_id=new_access_key_id(SESSION_PREFIX),
-        session_id=new_token_id(),
-        arn=session_arn,
-        account=role.account,
-        user=facts.name_id,
-        issued_at=now,
-        expires_at=expires,
-        role_arn=role.arn,
-        session_name=session_name,
-        source_identity=source_identity,
-        tags=tags,
-        transitive_tag_keys=transitive,
-        policy_digest=policy_digest(extras.policy),
+    minted, result, audit = mint_role_session(
+        ring,
+        RoleSession(
+            role,
+            session_name,
+            facts.name_id,
+            now,
+            expires,
+            policy=extras.policy,
+            tags=tags,
+            transitive_tag_keys=transitive,
+            source_identity=source_identity,
+        ),
     )
-    credentials, audit = mint_credentials(ring, minted)
-    assumed = {"AssumedRoleId": f"{stable_id('BRKR', role.arn)}:{session_name}", "Arn": session_arn}
-    result: dict[str, XmlValue] = {
-        "Credentials": credentials,
-        "AssumedRoleUser": assumed,
-        "PackedPolicySize": extras.packed_percent if extras.policy else None,
-        "Subject": facts.name_id,
-        "SubjectType": sub_type,
-        "Issuer": facts.issuer,
-        "Audience": entry.acs_url,
-        "NameQualifier": context["saml:namequalifier"],
-        "SourceIdentity": source_identity,
-    }
+    result.update(
+        {
+            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "Subject": facts.name_id,
+            "SubjectType": sub_type,
+            "Issuer": facts.issuer,
+            "Audience": entry.acs_url,
+            "NameQualifier": context["saml:namequalifier"],
+            "SourceIdentity": source_identity,
+        }
+    )
     identity = {
         "type": "SAMLUser",
         "principalId": f"{context['saml:namequalifier']}:{facts.name_id}",
         "userName": facts.name_id,
         "identityProvider": provider_arn,
     }
-    return Outcome(result, {**audit, "assumedRoleUser": assumed}, minted, identity)
+    return Outcome(result, audit, minted, identity)

@@ -20,16 +20,17 @@ import httpx
 
 from broker.errors import AuthenticationError, ProviderError, StsError
 from broker.policy import PolicySet, Request, evaluate
-from broker.sts.callers import stable_id
-from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy, mint_credentials
+from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, WebIdentityProvider, parse_role_arn
+from broker.sts.role_session import (
+    RoleSession,
+    mint_role_session,
+    require_role_arn,
+)
 from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.session_token import SessionClaims, policy_digest
 from broker.sts.signing_keys import KeyRing
-from broker.sts.wire import XmlValue
 
 __all__ = ["WebIdentityVerifier", "assume_role_with_web_identity"]
 
@@ -125,8 +126,7 @@ def assume_role_with_web_identity(
 ) -> Outcome:
     """AssumeRoleWithWebIdentity as STS answers it (the call itself is not signed)."""
     now = now or datetime.now(UTC).replace(microsecond=0)
-    if "RoleArn" not in params:
-        require_name(params, "RoleArn", 20, 2048)
+    require_role_arn(params)
     session_name = require_name(params, "RoleSessionName", 2, 64)
     token = params.get("WebIdentityToken", "")
     if not 4 <= len(token) <= _MAX_TOKEN:
@@ -166,37 +166,21 @@ def assume_role_with_web_identity(
     )
     check_session_policy(extras.policy, policies)
     subject = str(claims["sub"])
-    session_arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{session_name}"
-    minted = SessionClaims(
-        kind="assumed-role",
-        access_key_id=new_access_key_id(SESSION_PREFIX),
-        session_id=new_token_id(),
-        arn=session_arn,
-        account=role.account,
-        user=subject,
-        issued_at=now,
-        expires_at=expires,
-        role_arn=role.arn,
-        session_name=session_name,
-        policy_digest=policy_digest(extras.policy),
+    minted, result, audit = mint_role_session(
+        ring, RoleSession(role, session_name, subject, now, expires, policy=extras.policy)
     )
-    credentials, audit = mint_credentials(ring, minted)
-    assumed = {
-        "AssumedRoleId": f"{stable_id('BRKR', role.arn)}:{session_name}",
-        "Arn": session_arn,
-    }
-    result: dict[str, XmlValue] = {
-        "Credentials": credentials,
-        "SubjectFromWebIdentityToken": subject,
-        "AssumedRoleUser": assumed,
-        "PackedPolicySize": extras.packed_percent if extras.policy else None,
-        "Provider": provider.condition_prefix,
-        "Audience": client_id,
-    }
+    result.update(
+        {
+            "SubjectFromWebIdentityToken": subject,
+            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "Provider": provider.condition_prefix,
+            "Audience": client_id,
+        }
+    )
     identity = {
         "type": "WebIdentityUser",
         "principalId": f"{provider.arn}:{client_id}:{subject}",
         "userName": subject,
         "identityProvider": provider.arn,
     }
-    return Outcome(result, {**audit, "assumedRoleUser": assumed}, minted, identity)
+    return Outcome(result, audit, minted, identity)
