@@ -27,6 +27,7 @@ class ServeInput:
     host: str
     port: int
     regions: tuple[str, ...] | None
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -62,18 +63,26 @@ def _time(text: str | None) -> datetime:
 
 def run_serve(spec: ServeInput) -> int:
     """Run the STS-compatible service until interrupted."""
+    import os
+
     import uvicorn
 
-    from broker.config.loader import data_dir
-    from broker.server.app import create_app
-    from broker.server.query_api import StsService
     from broker.sts.signing_keys import KeyRing
 
-    data = data_dir()
-    service = StsService(KeyRing.load(), regions=spec.regions, data=data)
+    if spec.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    KeyRing.load()  # create the first key (or refuse a bad key file) before any worker starts
+    if spec.regions:
+        os.environ["BROKER_SERVE_REGIONS"] = ",".join(spec.regions)
     print(f"broker: serving STS on http://{spec.host}:{spec.port}/", file=sys.stderr)
     uvicorn.run(
-        create_app(service), host=spec.host, port=spec.port, log_level="warning", access_log=False
+        "broker.server.app:app_from_environment",
+        factory=True,
+        host=spec.host,
+        port=spec.port,
+        workers=spec.workers,
+        log_level="warning",
+        access_log=False,
     )
     return 0
 
@@ -173,9 +182,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="regions",
         help="accepted SigV4 region (repeatable; default any)",
     )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes (stateless; they share the data dir)"
+    )
     serve.set_defaults(
         handler=lambda a: run_serve(
-            ServeInput(a.host, a.port, tuple(a.regions) if a.regions else None)
+            ServeInput(a.host, a.port, tuple(a.regions) if a.regions else None, a.workers)
         )
     )
 

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 
 async def _signed(request: Request) -> SignedRequest:
@@ -88,3 +88,20 @@ def create_app(service: StsService) -> Starlette:
             Route("/metrics", metrics, methods=["GET"]),
         ]
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app for one ``broker serve`` worker: keys and state from the data directory
+    (``BROKER_HOME``), accepted regions from ``BROKER_SERVE_REGIONS`` (comma-separated).
+
+    Workers share nothing in memory: tokens verify statelessly, access keys and revocations
+    are files, and the audit log is appended under ``flock``. ``/metrics`` counts per worker.
+    """
+    import os
+
+    from broker.config.loader import data_dir
+    from broker.sts.signing_keys import KeyRingFile
+
+    regions = [r for r in os.environ.get("BROKER_SERVE_REGIONS", "").split(",") if r]
+    service = StsService(KeyRingFile(), regions=regions or None, data=data_dir())
+    return create_app(service)

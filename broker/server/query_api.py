@@ -34,7 +34,7 @@ from broker.sts.replay import MemoryReplayCache
 from broker.sts.revocation import RevocationList
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.signing_keys import KeyRing
+from broker.sts.signing_keys import KeyRing, KeyRingFile
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
@@ -64,7 +64,7 @@ class StsService:
 
     def __init__(
         self,
-        ring: KeyRing,
+        ring: KeyRing | KeyRingFile,
         *,
         keys: AccessKeyStore | None = None,
         revocations: RevocationList | None = None,
@@ -75,12 +75,14 @@ class StsService:
         web_identity: WebIdentityVerifier | None = None,
         saml_replay_cache: ReplayCache | None = None,
     ) -> None:
-        self.ring = ring
+        self._ring = ring
         self.principals = principals
         self.web_identity = web_identity or WebIdentityVerifier()
         self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
         sts_dir = (data / "sts") if data else None
-        self.keys = keys or AccessKeyStore(ring, sts_dir / "access-keys.json" if sts_dir else None)
+        self.keys = keys or AccessKeyStore(
+            self.ring, sts_dir / "access-keys.json" if sts_dir else None
+        )
         self.revocations = revocations or RevocationList(
             sts_dir / "revocations.json" if sts_dir else None
         )
@@ -88,9 +90,14 @@ class StsService:
         self.session_policies = SessionPolicyStore(
             (sts_dir or default_access_key_file().parent) / "session-policies"
         )
-        self.auth = Authenticator(ring, self.keys, self.revocations)
+        self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
         self.counts: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def ring(self) -> KeyRing:
+        """The current key ring (re-read after `broker keys rotate` when given a file)."""
+        return self._ring.current() if isinstance(self._ring, KeyRingFile) else self._ring
 
     def handle(
         self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,7 +85,9 @@ class Caller:
 class Authenticator:
     """Resolves access key ids (and tokens) to secrets and callers, statelessly."""
 
-    def __init__(self, ring: KeyRing, keys: AccessKeyStore, revocations: RevocationList) -> None:
+    def __init__(
+        self, ring: Callable[[], KeyRing], keys: AccessKeyStore, revocations: RevocationList
+    ) -> None:
         self.ring = ring
         self.keys = keys
         self.revocations = revocations
@@ -111,7 +114,7 @@ class Authenticator:
         return self.keys.secret_of(key), caller
 
     def _session(self, access_key_id: str, token: str) -> tuple[str, Caller]:
-        claims, secret = verify_session(self.ring, token, access_key_id)
+        claims, secret = verify_session(self.ring(), token, access_key_id)
         if claims.kind == "assumed-role" and claims.role_arn:
             user_id = f"{stable_id('BRKR', claims.role_arn)}:{claims.session_name}"
         elif claims.kind == "federated-user":

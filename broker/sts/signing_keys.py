@@ -22,7 +22,7 @@ from typing import Any
 from broker.errors import ConfigError
 from broker.sts.private_files import locked, read_private_json, write_private_json
 
-__all__ = ["KEY_LIFETIME_AFTER_RETIRE", "KeyRing", "SigningKey", "default_key_file"]
+__all__ = ["KEY_LIFETIME_AFTER_RETIRE", "KeyRing", "KeyRingFile", "SigningKey", "default_key_file"]
 
 # The longest session any key can sign (GetSessionToken/GetFederationToken: 36 h).
 KEY_LIFETIME_AFTER_RETIRE = timedelta(seconds=129_600)
@@ -175,3 +175,29 @@ def _retire(key: SigningKey, now: datetime) -> SigningKey:
     from dataclasses import replace
 
     return replace(key, retired=now)
+
+
+class KeyRingFile:
+    """The key file as a long-running service sees it: re-read whenever it changes.
+
+    ``broker keys rotate`` on any host sharing the data directory is picked up by every
+    running replica at its next request (one ``stat`` per request), so tokens signed by the
+    new key verify everywhere and the new key signs everywhere.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_key_file()
+        self._stamp: tuple[int, int, int] | None = None
+        self._ring: KeyRing | None = None
+
+    def current(self) -> KeyRing:
+        try:
+            info = self.path.stat()
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if self._ring is None or stamp != self._stamp:
+            self._ring = KeyRing.load(self.path)
+            info = self.path.stat()
+            self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        return self._ring

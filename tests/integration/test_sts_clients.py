@@ -244,3 +244,24 @@ def test_health_metrics_and_audit_afterwards(broker_server, user_key) -> None:
     assert user_key["SecretAccessKey"] not in text
     assert minted["SecretAccessKey"] not in text and minted["SessionToken"] not in text
     assert '"sessionToken"' not in text and '"secretAccessKey"' not in text
+
+
+def test_key_rotation_while_serving(broker_server, user_key) -> None:
+    import base64
+
+    def kid(token: str) -> str:
+        return json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
+
+    before = user_client(broker_server, user_key).get_session_token()["Credentials"]
+    rotated = broker_server.cli("keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    statuses = dict(line.split("\t")[0::2] for line in rotated.stdout.splitlines())
+    assert statuses[kid(before["SessionToken"])] == "verifying"
+    assert "active" in statuses.values()
+    after = user_client(broker_server, user_key).get_session_token()["Credentials"]
+    assert kid(after["SessionToken"]) != kid(before["SessionToken"])
+    assert statuses[kid(after["SessionToken"])] == "active"
+    for credentials in (before, after):
+        session_client(broker_server, credentials).get_caller_identity()
+    listing = broker_server.cli("keys", "list")
+    assert "PRIVATE" not in listing.stdout and listing.stdout.count("\n") == 2
