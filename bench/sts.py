@@ -151,6 +151,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="broker serve processes")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="broker-bench-"))
@@ -182,7 +183,17 @@ def main() -> int:
     moto_url = f"http://127.0.0.1:{free_port()}"
     servers = [
         start(
-            [sys.executable, "-m", "broker", "serve", "--port", broker_url.rsplit(":", 1)[1]], env
+            [
+                sys.executable,
+                "-m",
+                "broker",
+                "serve",
+                "--port",
+                broker_url.rsplit(":", 1)[1],
+                "--workers",
+                str(args.workers),
+            ],
+            env,
         ),
         start(
             [
