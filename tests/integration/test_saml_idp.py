@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -74,6 +73,14 @@ def idp_signing_responses(
 @pytest.fixture(scope="session")
 def idp_sha1(tmp_path_factory: pytest.TempPathFactory, idp_keys: KeyPair) -> Iterator[RunningIdP]:
     with start_idp(tmp_path_factory.mktemp("idp-sha1"), idp_keys, algorithm="sha1") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def impostor_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningIdP]:
+    """Same entity id, same software, its own key: what an attacker running an IdP can do."""
+    keys = make_keypair("idp.example.test")
+    with start_idp(tmp_path_factory.mktemp("impostor"), keys) as running:
         yield running
 
 
@@ -168,7 +175,7 @@ def test_idp_initiated_sign_in_when_enabled(idp, tmp_path) -> None:
     class StartsAtTheIdP(SilentUI):
         def open_url(self, url: str) -> bool:
             action, form = Browser(idp, "bob").unsolicited(acs)
-            threading.Thread(target=httpx.post, args=(action,), kwargs={"data": form}).start()
+            assert httpx.post(action, data=form, timeout=10).status_code == 200
             return True
 
     result = provider.sign_in(SignInOptions(ui=StartsAtTheIdP(), timeout=60))
@@ -317,3 +324,12 @@ def test_oversized_response(idp) -> None:
     body = fresh.xml.rstrip()
     padded = body[:-1] + b" " * MAX_ENCODED_BYTES + b">"  # spaces inside the final end tag
     fresh.refused("larger than", encode(padded))
+
+
+def test_response_from_an_impostor_idp_is_refused_end_to_end(idp, impostor_idp, tmp_path) -> None:
+    """The provider pins the real IdP's certificate; the impostor's KeyInfo carries its own."""
+    provider = provider_for(idp, tmp_path, sso_url=impostor_idp.sso_url)
+    person = BrowserPerson(impostor_idp)
+    with pytest.raises(AuthenticationError, match="Assertion signature"):
+        provider.sign_in(SignInOptions(ui=person, timeout=60))
+    assert person.pages[0].status_code == 400 and "Sign-in failed" in person.pages[0].text

@@ -21,6 +21,8 @@ HEADLESS = [
     "broker.cli",
     "providers",
     "providers.registry",
+    "providers.oidc",
+    "providers.embedded",
     "providers.saml.provider",
     "broker.commands.saml",
 ]

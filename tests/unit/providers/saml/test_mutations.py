@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from broker.errors import AuthenticationError
+from providers.saml.assertion import xs_datetime
 from providers.saml.redirect_binding import PendingRequests
 from providers.saml.response import ResponsePolicy, validate_response
 from tests.saml_forge import KeyPair, MemoryReplayCache, Spec, build_response, encode
@@ -64,9 +66,7 @@ def _check(keys: KeyPair, doc: etree._Element):
     )
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(edits=EDITS, sign_response=st.booleans())
 def test_mutations_are_refused_or_harmless(keys, edits, sign_response) -> None:
     original = build_response(SPEC, keys, sign_response=sign_response)
@@ -82,8 +82,6 @@ def test_mutations_are_refused_or_harmless(keys, edits, sign_response) -> None:
 
 
 def test_empty_signature_parts_are_refused_not_a_crash(keys) -> None:
-    import pytest
-
     for part in ("SignatureValue", "DigestValue"):
         doc = build_response(SPEC, keys)
         node = doc.find(f".//{{http://www.w3.org/2000/09/xmldsig#}}{part}")
@@ -93,10 +91,6 @@ def test_empty_signature_parts_are_refused_not_a_crash(keys) -> None:
 
 
 def test_times_at_the_end_of_the_calendar_are_refused_not_a_crash() -> None:
-    import pytest
-
-    from providers.saml.assertion import xs_datetime
-
     for value in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
         with pytest.raises(AuthenticationError, match="not a valid time"):
             xs_datetime(value, "NotOnOrAfter")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -207,7 +206,7 @@ def test_idp_initiated_needs_a_fixed_port_and_then_works(tmp_path, keys, idp_por
 
     class Unsolicited(SilentUI):
         def open_url(self, url: str) -> bool:
-            threading.Thread(target=httpx.post, args=(acs,), kwargs={"data": form}).start()
+            assert httpx.post(acs, data=form, timeout=10).status_code == 200
             return True
 
     result = provider.sign_in(SignInOptions(ui=Unsolicited(), timeout=20))

@@ -264,3 +264,27 @@ def test_status_shown_from_the_message_cannot_break_the_line(check, spec, keys) 
     xml = xml.replace(b"-PLACEHOLDER", "&#10;\u202eForged".encode())
     message = refused(check, encode(xml), "status RequesterForged")
     assert "\u202e" not in message
+
+
+def test_relay_state_must_be_the_one_sent_with_our_request(
+    policy, pending, replay_cache, spec, keys, request_
+) -> None:
+    from providers.saml.response import validate_response
+
+    encoded = encode(build_response(spec, keys))
+    with pytest.raises(AuthenticationError, match="RelayState"):
+        validate_response(
+            encoded,
+            policy,
+            now=datetime.now(UTC),
+            pending=pending,
+            replay_cache=replay_cache,
+            relay_state="not-" + request_.relay_state,
+        )
+
+
+def test_any_of_several_pinned_certificates_verifies(check, spec, keys, other_keys) -> None:
+    """Key rollover: metadata may pin the old and the new certificate side by side."""
+    encoded = encode(build_response(spec, keys))
+    assert check(encoded, certificates=(other_keys.cert, keys.cert)).name_id
+    refused(check, encoded, "Assertion signature", certificates=(other_keys.cert,))
