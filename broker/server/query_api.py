@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
-from broker.errors import AuditError, StsError
+from broker.errors import AuditError, BrokerError, StsError
 from broker.server.authorize import authorize, parse_query
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
@@ -53,6 +53,20 @@ class StsAnswer:
     status: int
     body: str
     request_id: str
+
+
+def _as_sts_error(exc: BrokerError) -> StsError:
+    """STS errors pass through; any other broker error (a bad state file, a directory
+    failure) is refused as ``InternalFailure`` and logged for the operator, fail closed."""
+    if isinstance(exc, StsError):
+        return exc
+    import logging
+
+    logging.getLogger("broker.server").error("request refused: %s", exc)
+    return StsError(
+        "The request could not be processed; the broker's operator should check its log.",
+        code="InternalFailure",
+    )
 
 
 def _camel(name: str) -> str:
@@ -117,7 +131,8 @@ class StsService:
                 caller = verified.principal
                 self.auth.check_not_revoked(caller)
                 outcome = self._dispatch(action, caller, params, source_ip)
-        except StsError as exc:
+        except BrokerError as raised:
+            exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
             event = self._event(
                 action, caller, request, params, request_id, None, code, str(exc), source_ip
@@ -154,7 +169,8 @@ class StsService:
                 "resource": query.resource,
                 "decision": answer["decision"],
             }
-        except StsError as exc:
+        except BrokerError as raised:
+            exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
             status = 501 if code == "NotYetAvailable" else status_for(code)
             answer = {"error": code, "message": str(exc)}

@@ -164,3 +164,33 @@ def test_without_a_directory_authorize_is_not_yet_available(tmp_path) -> None:
         SignedRequest("POST", "/authorize", "", {}, b"{}"), source_ip=None
     )
     assert status == 501 and "not yet available" in answer["message"]
+
+
+def test_role_revocation_refuses_older_sessions_of_that_role_only(setup) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from broker.sts.revocation import Revocation
+
+    service, key, role = setup
+    creds = session(service, key, Action="AssumeRole", RoleArn=role, RoleSessionName="app")
+    user_session = session(service, key, Action="GetSessionToken")
+    cutoff = datetime.now(UTC) + timedelta(seconds=1)
+    service.revocations.add(Revocation("role", role, cutoff))
+    status, answer = ask(service, creds, {"action": "s3:GetObject", "resource": "*"})
+    assert status == 403 and answer["error"] == "AccessDenied"
+    who = call(
+        service,
+        creds["AccessKeyId"],
+        creds["SecretAccessKey"],
+        {"Action": "GetCallerIdentity"},
+        creds["SessionToken"],
+    )
+    assert "<Code>AccessDenied</Code>" in who.body
+    still = call(
+        service,
+        user_session["AccessKeyId"],
+        user_session["SecretAccessKey"],
+        {"Action": "GetCallerIdentity"},
+        user_session["SessionToken"],
+    )
+    assert still.status == 200

@@ -137,3 +137,11 @@ def test_xml_escapes_values(service, key) -> None:
     answer = call(service, *key, {"Action": "GetFederationToken", "Name": "a<b"})
     assert "<Code>ValidationError</Code>" in answer.body
     assert "a&lt;b" in answer.body and "a<b" not in answer.body
+
+
+def test_a_broken_state_file_fails_closed_as_internal_failure(service, key) -> None:
+    service.keys.path.chmod(0o644)
+    answer = call(service, *key, {"Action": "GetCallerIdentity"})
+    assert answer.status == 500 and "<Code>InternalFailure</Code>" in answer.body
+    assert "<Type>Receiver</Type>" in answer.body
+    assert list(service.audit.events())[-1]["errorCode"] == "InternalFailure"

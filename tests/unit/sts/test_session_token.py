@@ -182,3 +182,20 @@ def test_key_file_is_private_and_a_readable_one_is_refused(key_file, ring) -> No
     key_file.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         KeyRing.load(key_file)
+
+
+def test_shared_state_files_readable_by_others_are_refused(tmp_path, ring) -> None:
+    from broker.sts.access_keys import AccessKeyStore
+    from broker.sts.revocation import Revocation, RevocationList
+
+    store = AccessKeyStore(ring, tmp_path / "sts" / "access-keys.json")
+    store.create("svc-app", "111122223333")
+    assert store.path.stat().st_mode & 0o777 == 0o600
+    store.path.chmod(0o640)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        store.list()
+    revocations = RevocationList(tmp_path / "sts" / "revocations.json")
+    revocations.add(Revocation("user", "bob", NOW))
+    revocations.path.chmod(0o604)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        revocations.rules()
