@@ -4,10 +4,12 @@
 
 Starts both servers on 127.0.0.1, then for each runs a closed-loop load of SigV4-signed
 GetCallerIdentity (session credentials: the token is verified, the secret re-derived, the
-signature checked and the call audited) and GetSessionToken (a long-term key mints
-credentials: ES256 signing plus an audited, fsynced event). Prints requests/s, p50/p99 latency
-and errors for each, the broker/moto ratio, and checks that the broker's audit log verifies.
-AssumeRoleWithWebIdentity joins once the broker serves it (it needs the policy engine).
+signature checked and the call audited), GetSessionToken (a long-term key mints credentials:
+ES256 signing plus an audited, fsynced event) and AssumeRoleWithWebIdentity (an RS256 ID token
+verified against the provider's JWKS, the trust policy evaluated, a role session minted).
+Prints requests/s, p50/p99 latency and errors for each, the broker/moto ratio, and checks that
+the broker's audit log verifies. The broker side is `broker serve`'s ASGI app with a plain-data
+role source (bench/sts_roles_app.py) until the directory backs `broker serve`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from botocore.auth import SigV4Auth
@@ -143,6 +145,13 @@ async def load(
     }
 
 
+def unsigned_headers(url: str) -> dict[str, str]:
+    return {
+        "Host": urlsplit(url).netloc,
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+    }
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -156,8 +165,38 @@ def main() -> int:
 
     home = Path(tempfile.mkdtemp(prefix="broker-bench-"))
     os.chmod(home, 0o700)
+    from joserfc import jwt
+    from joserfc.jwk import RSAKey
+
+    idp_key = RSAKey.generate_key(2048, parameters={"kid": "bench"})
+    jwks = {"keys": [{**idp_key.as_dict(private=False), "kid": "bench", "use": "sig"}]}
     env = dict(
-        os.environ, BROKER_HOME=str(home), BROKER_CONFIG=str(REPO / "config"), PYTHONPATH=str(REPO)
+        os.environ,
+        BROKER_HOME=str(home),
+        BROKER_CONFIG=str(REPO / "config"),
+        PYTHONPATH=str(REPO),
+        BENCH_JWKS=json.dumps(jwks),
+    )
+    now = int(time.time())
+    id_token = jwt.encode(
+        {"alg": "RS256", "kid": "bench"},
+        {
+            "iss": "https://idp.bench.example.com",
+            "aud": "bench",
+            "sub": "ci@example.com",
+            "iat": now,
+            "exp": now + 3600,
+        },
+        idp_key,
+    )
+    web_identity_body = urlencode(
+        {
+            "Action": "AssumeRoleWithWebIdentity",
+            "Version": "2011-06-15",
+            "RoleArn": "arn:aws:iam::111122223333:role/BenchRole",
+            "RoleSessionName": "bench",
+            "WebIdentityToken": id_token,
+        }
     )
     created = subprocess.run(
         [
@@ -186,12 +225,18 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "broker",
-                "serve",
+                "uvicorn",
+                "--factory",
+                "bench.sts_roles_app:app",
+                "--host",
+                "127.0.0.1",
                 "--port",
                 broker_url.rsplit(":", 1)[1],
                 "--workers",
                 str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
             ],
             env,
         ),
@@ -228,12 +273,17 @@ def main() -> int:
         for name, body, broker_creds in (
             ("GetCallerIdentity (session)", "Action=GetCallerIdentity&Version=2011-06-15", session),
             ("GetSessionToken (mint)", "Action=GetSessionToken&Version=2011-06-15", user),
+            ("AssumeRoleWithWebIdentity", web_identity_body, None),
         ):
             for server, url, creds in (
                 ("broker", broker_url, broker_creds),
-                ("moto", moto_url, moto_creds),
+                ("moto", moto_url, moto_creds if broker_creds else None),
             ):
-                requests = [signed(url, body, creds) for _ in range(8)]
+                requests = (
+                    [signed(url, body, creds) for _ in range(8)]
+                    if creds is not None
+                    else [(unsigned_headers(url), body.encode())]
+                )
                 results[(name, server)] = asyncio.run(
                     load(url, requests, args.seconds, args.connections)
                 )
