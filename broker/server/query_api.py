@@ -22,6 +22,7 @@ from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.callers import Authenticator, Caller
+from broker.sts.mfa import MfaDevices
 from broker.sts.operations import (
     ROLE_ACTIONS,
     Outcome,
@@ -103,6 +104,9 @@ class StsService:
         self.audit = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
         self.session_policies = SessionPolicyStore(
             (sts_dir or default_access_key_file().parent) / "session-policies"
+        )
+        self.mfa = MfaDevices(
+            self.ring, (sts_dir or default_access_key_file().parent) / "mfa-devices.json"
         )
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
@@ -250,7 +254,7 @@ class StsService:
         if action == "GetCallerIdentity":
             return get_caller_identity(caller)
         if action == "GetSessionToken":
-            return get_session_token(self.ring, caller, params)
+            return get_session_token(self.ring, caller, params, self.mfa)
         if action == "GetFederationToken":
             return get_federation_token(self.ring, caller, params, self.session_policies)
         if action == "AssumeRole" and self.principals is not None:
@@ -261,6 +265,7 @@ class StsService:
                 caller,
                 params,
                 source_ip=source_ip,
+                mfa=self.mfa,
             )
         raise StsError(
             f"{action} is not yet available in this broker: it needs roles from the directory "

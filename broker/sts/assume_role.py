@@ -13,6 +13,7 @@ may not change), as STS does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from broker.errors import StsError
 from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
 from broker.sts.callers import Caller
 from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.mfa import MfaDevices
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import SessionExtras, optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
@@ -33,6 +35,22 @@ from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["assume_role"]
+
+
+_EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+
+
+def _mfa(caller: Caller, params: Mapping[str, str], devices: MfaDevices | None) -> bool:
+    """Whether this session has MFA: carried from the calling session, or proven now."""
+    carried = bool(caller.session and caller.session.mfa)
+    if "SerialNumber" not in params and "TokenCode" not in params:
+        return carried
+    if devices is None:
+        raise StsError(
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+            code="AccessDenied",
+        )
+    return devices.verify(caller.user, params) or carried
 
 
 def _denied(caller: Caller, action: str, resource: str) -> StsError:
@@ -149,19 +167,22 @@ def assume_role(
     *,
     source_ip: str | None = None,
     now: datetime | None = None,
+    mfa: MfaDevices | None = None,
 ) -> Outcome:
     """AssumeRole as STS answers it; ``StsError`` with STS's code when refused."""
     now = now or datetime.now(UTC).replace(microsecond=0)
     require_role_arn(params)
     role_arn = params["RoleArn"]
     session_name = require_name(params, "RoleSessionName", 2, 64)
-    if "ExternalId" in params:
-        require_name({"ExternalId": params["ExternalId"]}, "ExternalId", 2, 1224)
-    if "SerialNumber" in params or "TokenCode" in params:
+    external_id = params.get("ExternalId")
+    if external_id is not None and not _EXTERNAL_ID_RE.match(external_id):
         raise StsError(
-            "MultiFactorAuthentication failed: MFA devices are not yet available in the broker.",
-            code="AccessDenied",
+            f"1 validation error detected: Value '{external_id}' at 'externalId' failed to "
+            "satisfy constraint: Member must have length between 2 and 1224 and satisfy "
+            "regular expression pattern: [\\w+=,.@:\\/-]*",
+            code="ValidationError",
         )
+    with_mfa = _mfa(caller, params, mfa)
     extras = read_extras(params)
     tags, transitive = _inherited(caller, extras)
     source_identity, sets_source = _source_identity(caller, params)
@@ -181,6 +202,9 @@ def assume_role(
     context = _context(
         caller, principal_arn, params, extras, extras.tags, source_identity, source_ip, now
     )
+    context["aws:MultiFactorAuthPresent"] = with_mfa
+    if with_mfa and caller.session is None:
+        context["aws:MultiFactorAuthAge"] = 0
     actions = ["sts:AssumeRole"]
     actions += ["sts:TagSession"] if extras.tags else []
     actions += ["sts:SetSourceIdentity"] if sets_source else []
@@ -212,7 +236,7 @@ def assume_role(
             transitive_tag_keys=transitive,
             source_identity=source_identity,
             chained=chained,
-            mfa=bool(caller.session and caller.session.mfa),
+            mfa=with_mfa,
         ),
     )
     result["PackedPolicySize"] = extras.packed_percent if (extras.policy or tags) else None

@@ -21,6 +21,7 @@ from broker.policy import parse_policy
 from broker.sts.callers import Caller
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.durations import DurationRequest, Operation, session_expiry
+from broker.sts.mfa import MfaDevices
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import SessionClaims, policy_digest, sign_session
@@ -83,15 +84,20 @@ def _expiry(action: Operation, params: Mapping[str, str], now: datetime) -> date
     return session_expiry(DurationRequest(action, requested), now)
 
 
-def get_session_token(ring: KeyRing, caller: Caller, params: Mapping[str, str]) -> Outcome:
-    """Temporary credentials for a directory user's long-term key (up to 36 h)."""
+def get_session_token(
+    ring: KeyRing, caller: Caller, params: Mapping[str, str], mfa: MfaDevices | None = None
+) -> Outcome:
+    """Temporary credentials for a directory user's long-term key (up to 36 h); with
+    ``SerialNumber`` and ``TokenCode`` the session carries MFA."""
     _long_term_only(caller, "GetSessionToken")
+    with_mfa = False
     if "SerialNumber" in params or "TokenCode" in params:
-        raise StsError(
-            "MultiFactorAuthentication failed: no MFA device is registered for this user in the "
-            "broker (MFA devices are not yet available).",
-            code="AccessDenied",
-        )
+        if mfa is None:
+            raise StsError(
+                "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                code="AccessDenied",
+            )
+        with_mfa = mfa.verify(caller.user, params)
     now = datetime.now(UTC).replace(microsecond=0)
     claims = SessionClaims(
         kind="user-session",
@@ -102,6 +108,7 @@ def get_session_token(ring: KeyRing, caller: Caller, params: Mapping[str, str]) 
         user=caller.user,
         issued_at=now,
         expires_at=_expiry("GetSessionToken", params, now),
+        mfa=with_mfa,
     )
     credentials, audit = mint_credentials(ring, claims)
     return Outcome({"Credentials": credentials}, audit, claims)
