@@ -88,7 +88,8 @@ async def _exchange(
 
 
 def raw_request(url: str, headers: dict[str, str], body: bytes) -> bytes:
-    lines = ["POST / HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    kept = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+    lines = ["POST / HTTP/1.1", *(f"{k}: {v}" for k, v in kept.items())]
     lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
