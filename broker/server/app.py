@@ -99,9 +99,16 @@ def app_from_environment() -> Starlette:
     """
     import os
 
-    from broker.config.loader import data_dir
+    from broker.config.loader import config_dir, data_dir
+    from broker.directory import load_directory
+    from broker.sts.directory_source import DirectoryPrincipals
     from broker.sts.signing_keys import KeyRingFile
 
     regions = [r for r in os.environ.get("BROKER_SERVE_REGIONS", "").split(",") if r]
-    service = StsService(KeyRingFile(), regions=regions or None, data=data_dir())
+    principals = None
+    if (config_dir() / "directory").is_dir():
+        principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
+    service = StsService(
+        KeyRingFile(), regions=regions or None, data=data_dir(), principals=principals
+    )
     return create_app(service)

@@ -142,7 +142,7 @@ def test_sts_errors_parse_into_their_codes(broker_server, user_key) -> None:
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Admin",
             RoleSessionName="alice",
         )
-        == "InvalidAction"
+        == "AccessDenied"
     )
 
 
