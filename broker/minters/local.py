@@ -1,10 +1,13 @@
 """The ``local`` minter: the broker's own STS, called in-process by the client helper.
 
-It takes the sign-in's own proof (the OIDC ID token or the SAML response the provider
-verified) through exactly the checks the HTTP API applies — AssumeRoleWithWebIdentity or
-AssumeRoleWithSAML, the role's trust policy, durations capped by the IdP session — after the
-directory confirms the person is assigned that role. Every mint and every refusal is written to
-the audit log before ``mint`` returns or raises.
+First the directory must confirm the person is assigned the role. Then, as IAM Identity
+Center does, the broker federates the person itself: a permission-set role trusts
+``saml-provider/AWSSSO_AccessBroker_DO_NOT_DELETE`` (the broker), so its trust policy is
+evaluated for that provider with ``saml:sub``/``saml:aud``/``saml:iss`` from the verified
+claims, and the session carries the user's directory tags and email as source identity, never
+outliving the IdP session. A role that trusts an outside IdP instead gets the sign-in's own
+proof (OIDC ID token or SAML response) through exactly the checks the HTTP API applies. Every
+mint and every refusal is written to the audit log before ``mint`` returns or raises.
 """
 
 from __future__ import annotations
@@ -12,25 +15,56 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
-from broker.sts.operations import Outcome
+from broker.sts.directory_source import broker_saml_provider_arn
+from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.principals import PrincipalSource
 from broker.sts.replay import MemoryReplayCache
+from broker.sts.role_session import RoleSession, federated_trust_allows, mint_role_session
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from providers.base import Claims, SignInResult
 
-__all__ = ["AssignmentCheck", "LocalMinter"]
+if TYPE_CHECKING:
+    from broker.directory import Directory
 
-AssignmentCheck = Callable[[Claims, str, str], bool]
-"""``(claims, account_id, role_name) -> assigned?``: the directory's account assignments."""
+__all__ = ["AssignedUser", "AssignmentCheck", "LocalMinter", "directory_assignments"]
+
+
+@dataclass(frozen=True)
+class AssignedUser:
+    """The directory user behind a sign-in who holds the requested assignment."""
+
+    name: str
+    email: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+AssignmentCheck = Callable[[Claims, str, str], AssignedUser | None]
+"""``(claims, account_id, role_name) -> the assigned user, or None``."""
+
+
+def directory_assignments(directory: Directory) -> AssignmentCheck:
+    """The check backed by ``broker.directory`` (identity mapping + account assignments)."""
+
+    def check(claims: Claims, account_id: str, role_name: str) -> AssignedUser | None:
+        user = directory.resolve_user(claims)
+        held = directory.assignments_of(user)
+        if not any(a.account_id == account_id and a.role_name == role_name for a in held):
+            return None
+        return AssignedUser(user.name, user.email or None, dict(directory.principal_tags(user)))
+
+    return check
+
 
 _ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 
@@ -87,12 +121,13 @@ class LocalMinter:
         }
         if request.session_policy is not None:
             params["Policy"] = request.session_policy
-        action = "AssumeRoleWithWebIdentity" if identity.id_token else "AssumeRoleWithSAML"
+        attempt = ["AssumeRoleWithSAML"]
         try:
-            outcome = self._mint(identity, request, action, params)
+            outcome = self._mint(identity, request, attempt, params)
         except StsError as exc:
-            self._audit(action, identity, params, request, None, exc)
+            self._audit(attempt[0], identity, params, request, None, exc)
             raise
+        action = attempt[0]
         self._audit(action, identity, params, request, outcome, None)
         creds = outcome.result["Credentials"]
         assert isinstance(creds, Mapping)
@@ -104,15 +139,26 @@ class LocalMinter:
         )
 
     def _mint(
-        self, identity: SignInResult, request: MintRequest, action: str, params: dict[str, str]
+        self,
+        identity: SignInResult,
+        request: MintRequest,
+        attempt: list[str],
+        params: dict[str, str],
     ) -> Outcome:
-        if not self.assigned(identity.claims, request.account_id, request.role_name):
+        """Mint by the first path the role's trust admits; ``attempt[0]`` names the STS action
+        taken (for the audit event)."""
+        user = self.assigned(identity.claims, request.account_id, request.role_name)
+        if user is None:
             raise StsError(
                 f"{identity.claims.subject} is not assigned {request.role_name} in "
                 f"{request.account_id}; see `broker assignments`",
                 code="AccessDenied",
             )
+        federated = self._as_broker_federation(identity, request, user, params)
+        if federated is not None:
+            return federated
         if identity.id_token:
+            attempt[0] = "AssumeRoleWithWebIdentity"
             params["WebIdentityToken"] = identity.id_token
             return assume_role_with_web_identity(
                 self.ring, self.principals, self.session_policies, self.web_identity, params
@@ -128,6 +174,63 @@ class LocalMinter:
         return assume_role_with_saml(
             self.ring, self.principals, self.session_policies, self.replay_cache, params
         )
+
+    def _as_broker_federation(
+        self,
+        identity: SignInResult,
+        request: MintRequest,
+        user: AssignedUser,
+        params: Mapping[str, str],
+    ) -> Outcome | None:
+        """Identity Center's path: the broker is the SAML provider the role trusts."""
+        role = self.principals.role(request.account_id, request.role_name)
+        provider = broker_saml_provider_arn(request.account_id)
+        now = datetime.now(UTC).replace(microsecond=0)
+        context = {
+            "saml:sub": user.name,
+            "saml:sub_type": "persistent",
+            "saml:aud": "https://signin.aws.amazon.com/saml",
+            "saml:iss": identity.claims.issuer,
+            "aws:FederatedProvider": provider,
+            "sts:RoleSessionName": params["RoleSessionName"],
+            "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": int(now.timestamp()),
+        }
+        if role is None or not federated_trust_allows(
+            role, "sts:AssumeRoleWithSAML", provider, context
+        ):
+            return None
+        expires = session_expiry(
+            DurationRequest(
+                "AssumeRoleWithSAML",
+                request.duration_seconds,
+                role_max=role.max_session_duration,
+                idp_session_end=identity.claims.session_not_on_or_after,
+            ),
+            now,
+        )
+        check_session_policy(request.session_policy, self.session_policies)
+        claims, result, audit = mint_role_session(
+            self.ring,
+            RoleSession(
+                role,
+                params["RoleSessionName"],
+                user.name,
+                now,
+                expires,
+                policy=request.session_policy,
+                tags=user.tags,
+                source_identity=user.email or user.name,
+                mfa=identity.claims.mfa,
+            ),
+        )
+        who = {
+            "type": "SAMLUser",
+            "principalId": f"{provider}:{user.name}",
+            "userName": user.name,
+            "identityProvider": provider,
+        }
+        return Outcome(result, audit, claims, who)
 
     def _audit(
         self,

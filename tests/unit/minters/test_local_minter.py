@@ -13,7 +13,7 @@ from joserfc.jwk import RSAKey
 from broker.audit import AuditLog
 from broker.errors import AuditError, StsError
 from broker.minters.base import MintRequest
-from broker.minters.local import LocalMinter
+from broker.minters.local import AssignedUser, LocalMinter
 from broker.sts.principals import SamlProviderEntry, WebIdentityProvider
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
@@ -53,7 +53,9 @@ def minter(tmp_path) -> LocalMinter:
     return LocalMinter(
         KeyRing.load(tmp_path / "k.json"),
         directory,
-        lambda claims, account, role: role == "AWSReservedSSO_Dev",
+        lambda claims, account, role: (
+            AssignedUser("alice", "alice@example.com") if role == "AWSReservedSSO_Dev" else None
+        ),
         audit=AuditLog(tmp_path / "audit.jsonl"),
         session_policies=SessionPolicyStore(tmp_path / "policies"),
         web_identity=verifier,
@@ -133,3 +135,44 @@ def test_nothing_is_issued_when_the_audit_log_cannot_be_written(minter, tmp_path
     minter.audit = AuditLog(tmp_path / "blocked" / "audit.jsonl")
     with pytest.raises(AuditError):
         minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev"))
+
+
+def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) -> None:
+    """alice (demo IdP, group engineering) gets PowerUserAccess in payments-staging from the
+    broker's own federation; an account she is not assigned is refused."""
+    from broker.directory import load_directory
+    from broker.minters.local import directory_assignments
+    from broker.sts.directory_source import DirectoryPrincipals
+
+    directory = load_directory(data_dir=broker_home)
+    claims = Claims(
+        provider="demo",
+        issuer="http://127.0.0.1:9/demo",
+        subject="alice-sub",
+        email="alice@example.com",
+        groups=("engineering",),
+        session_not_on_or_after=datetime.now(UTC) + timedelta(hours=2),
+    )
+    held = [a for a in directory.assignments_for(claims) if a.permission_set == "PowerUserAccess"]
+    target = next(a for a in held if a.account_name == "payments-staging")
+    minter = LocalMinter(
+        KeyRing.load(tmp_path / "k.json"),
+        DirectoryPrincipals(directory),
+        directory_assignments(directory),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        session_policies=SessionPolicyStore(tmp_path / "policies"),
+    )
+    sign_in = SignInResult(claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=1))
+    creds = minter.mint(sign_in, MintRequest(target.account_id, target.role_name))
+    session, _ = verify_session(minter.ring, creds.session_token, creds.access_key_id)
+    assert session.role_arn == target.role_arn
+    assert session.source_identity == "alice@example.com"
+    assert session.tags.get("team") == "platform"
+    with pytest.raises(StsError) as err:  # beyond the IdP session (2 h)
+        minter.mint(sign_in, MintRequest(target.account_id, target.role_name, 3 * 3600))
+    assert err.value.code == "ValidationError"
+    management = next(a for a in directory.accounts() if a.name == "management")
+    with pytest.raises(StsError) as err:
+        minter.mint(sign_in, MintRequest(management.id, target.role_name))
+    assert err.value.code == "AccessDenied"
+    assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithSAML"] * 3
