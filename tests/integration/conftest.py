@@ -1,15 +1,23 @@
-"""The real Secret Service for ``keyring`` tests: present, unlocked, and emptied of our items."""
+"""Real peers for integration tests: the Secret Service (present, unlocked, emptied of our
+items) and ``broker serve`` started as a process with its own data directory."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from broker.store.keyring_store import SERVICE
+from tests.conftest import CONFIG, REPO
 
 
 def _delete_our_items() -> None:
@@ -42,3 +50,76 @@ def secret_service(broker_home: Path) -> Iterator[None]:
     _delete_our_items()
     yield
     _delete_our_items()
+
+
+START_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class BrokerServer:
+    url: str
+    home: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "broker", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], BrokerServer]:
+    home.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        BROKER_HOME=str(home),
+        BROKER_CONFIG=str(CONFIG),
+        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
+    )
+    port = free_port()
+    with (home / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broker", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, BrokerServer(url, home, env)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    process.wait(timeout=10)
+    output = (home / "serve.log").read_text(errors="replace")
+    pytest.fail(f"broker serve did not start within {START_TIMEOUT}s:\n{output}")
+
+
+@pytest.fixture(scope="session")
+def broker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerServer]:
+    process, server = start_server(tmp_path_factory.mktemp("serve") / "home")
+    try:
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
