@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from broker.errors import BrokerError, ConfigError, NotYetAvailableError
+from broker.errors import BrokerError, ConfigError, NotYetAvailableError, StoreError
 from broker.tui.model import (
     DirectoryTables,
     MintChoice,
@@ -36,7 +36,7 @@ __all__ = [
 
 # Feature -> (module, attribute it needs, issue that brings it).
 _FEATURES: dict[str, tuple[str, str, int]] = {
-    "sign-in": ("broker.signin", "sign_in", 3),
+    "sign-in": ("broker.signin", "run_login", 3),
     "portal": ("broker.directory", "load_directory", 4),
     "directory": ("broker.directory", "load_directory", 4),
     "mint": ("broker.minters.local", "LocalMinter", 5),
@@ -125,10 +125,29 @@ class Services:
     def sign_in(
         self, provider: str, ui: SignInUI, *, device: bool = False, user_hint: str | None = None
     ) -> SignInResult:
-        """Sign in through ``provider`` (blocks until the person finishes or it times out)."""
-        sign_in = _load("sign-in")
-        result: SignInResult = sign_in(provider, ui=ui, device=device, user_hint=user_hint)
-        return result
+        """Sign in through ``provider`` and keep the session in the store (blocks until the
+        person finishes or it times out), exactly as ``broker login`` does.
+
+        Raises:
+            ProviderError: the IdP refused or failed; StoreError: no usable keyring.
+        """
+        run_login = _load("sign-in")
+        from broker.config import load_config
+        from broker.signin import LoginInput, provider_builder
+        from broker.store import CredentialStore
+
+        config = load_config(self.config_dir)
+        store = CredentialStore(self.data_dir)
+        run_login(
+            LoginInput(provider=provider, device=device, user_hint=user_hint),
+            store=store,
+            build=provider_builder(config, store),
+            ui=ui,
+        )
+        session: SignInResult | None = store.session(provider)
+        if session is None:
+            raise StoreError("the sign-in was not kept in the store; run `broker login` to see why")
+        return session
 
     def require(self, feature: str) -> None:
         """Raise ``NotYetAvailableError`` unless ``feature``'s core piece is installed."""
@@ -176,7 +195,10 @@ class Services:
         """Mint credentials for ``role`` and keep them in the store under a profile."""
         _load("mint")
         _load("sessions")
-        raise NotYetAvailableError("minting from the TUI is not yet wired (issues #5, #6)")
+        raise NotYetAvailableError(
+            "minting from the TUI is not yet available: its wiring to the minter and store "
+            "(issues #5, #6) is pending; use `broker credential-process` or `broker env`"
+        )
 
     def directory_tables(self) -> DirectoryTables:
         """Users, groups, accounts and permission sets, for the admin view."""

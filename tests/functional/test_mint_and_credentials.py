@@ -12,7 +12,7 @@ from broker.tui.model import MintChoice, MintOutcome
 from broker.tui.screens.credentials import CredentialsScreen
 from broker.tui.screens.mint import MintDialog
 from tests.functional.conftest import NOW, ROLES, sign_in_with_roles
-from tests.functional.screen_text import screen_text
+from tests.functional.screen_text import flat_text, screen_text
 
 pytestmark = pytest.mark.anyio
 
@@ -104,7 +104,7 @@ async def test_free_entry_and_escape(make_app) -> None:
     assert results == [MintChoice(seconds=9000), None]
 
 
-async def test_minting_before_the_minter_lands_says_so(make_app) -> None:
+async def test_minting_from_the_tui_says_plainly_it_is_not_yet_available(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_dialog(app, pilot)
@@ -113,7 +113,7 @@ async def test_minting_before_the_minter_lands_says_so(make_app) -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "Not yet available" in text
-        assert "not yet available (issue #" in text
+        assert "minting from the TUI is not yet available" in flat_text(app)
         assert "Traceback" not in text
 
 

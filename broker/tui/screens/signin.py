@@ -128,13 +128,34 @@ class SignInScreen(BrokerScreen):
                 "No identity provider configured — add one to broker.toml.", FlashLevel.ERROR
             )
             return
+        if choice.kind == "embedded" and not device:
+            self._pick_demo_user(choice.name)
+            return
         self.show_status(f"Signing in through {choice.name}…")
         self.sign_in(choice.name, device)
 
+    def _pick_demo_user(self, provider: str) -> None:
+        """The embedded IdP signs in a demo user: pick one (TUI.md §10)."""
+        from broker.tui.screens.picker import Picker
+
+        try:
+            users = self.broker.services.demo_users()
+        except BrokerError as exc:
+            self.flash(str(exc), FlashLevel.ERROR)
+            return
+
+        def picked(chosen: tuple[str, str] | None) -> None:
+            if chosen is not None:
+                self.show_status(f"Signing in as {chosen[1]} through {provider}…")
+                self.sign_in(provider, False, chosen[1])
+
+        items = [(f"{name} · {what}", name) for name, what in users]
+        self.app.push_screen(Picker(f"Sign in to {provider} as", items), picked)
+
     @work(exclusive=True, exit_on_error=False, thread=True, description="Signing in")
-    def sign_in(self, provider: str, device: bool) -> None:
+    def sign_in(self, provider: str, device: bool, user_hint: str | None = None) -> None:
         ui = TuiSignInUI(self.app, self)
-        result = self.broker.services.sign_in(provider, ui, device=device)
+        result = self.broker.services.sign_in(provider, ui, device=device, user_hint=user_hint)
         self.app.call_from_thread(self._done, provider, result)
 
     def _done(self, provider: str, result: SignInResult) -> None:
