@@ -332,16 +332,46 @@ class Services:
         return out
 
     def sessions(self) -> list[SessionRow]:
-        """Every cached profile, from the store's index (no secrets)."""
+        """Every cached profile, from the store's index (no secrets, no keyring read).
+
+        Account names come from the directory where it knows the account.
+        """
         _load("sessions")
-        raise NotYetAvailableError("the sessions view is not yet wired (issue #6)")
+        from broker.store.index import IndexFile
+
+        index = IndexFile(self.data_dir / "store").read()
+        names: dict[str, str] = {}
+        if feature_available("directory") and index.profiles:
+            load_directory = _load("directory")
+            directory = load_directory(self.config_dir, data_dir=self.data_dir)
+            try:
+                names = {account.id: account.name for account in directory.accounts()}
+            finally:
+                directory.close()
+        return [
+            SessionRow(
+                profile=row.profile,
+                account_id=row.account,
+                account_name=names.get(row.account, row.account),
+                role_name=row.role,
+                expiration=row.expiration,
+                refreshable=row.provider in index.sessions,
+            )
+            for row in index.profiles.values()
+        ]
 
     def refresh(self, profiles: list[str]) -> None:
         """Refresh ``profiles`` now (through the store's chain)."""
         _load("sessions")
-        raise NotYetAvailableError("refreshing from the TUI is not yet wired (issue #6)")
+        raise NotYetAvailableError(
+            "refreshing from the TUI is not yet available (its wiring to issue #6's refresher "
+            "is pending); run `broker refresh`"
+        )
 
     def revoke(self, profile: str) -> None:
         """Revoke the session behind ``profile`` and forget it."""
         _load("mint")
-        raise NotYetAvailableError("revoking from the TUI is not yet wired (issues #5, #6)")
+        raise NotYetAvailableError(
+            "revoking from the TUI is not yet available (its wiring to issue #5's revocation "
+            "is pending); run `broker sts revoke`"
+        )

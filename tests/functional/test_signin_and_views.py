@@ -27,23 +27,6 @@ async def test_sign_in_lists_configured_providers(make_app) -> None:
         assert "demo  [embedded] (default)" in text
 
 
-@pytest.mark.skipif(feature_available("sign-in"), reason="sign-in has landed")
-async def test_sign_in_before_the_provider_lands_says_which_issue(make_app) -> None:
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s")
-        await pilot.pause()
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        text = screen_text(app)
-        assert "signing in is not yet available (issue #3 brings it)" in text
-        assert "Traceback" not in text
-        await pilot.press("x")  # any key closes the dialog; the error stays on the status line
-        await pilot.pause()
-        assert "✗ signing in is not yet available" in screen_text(app)
-
-
 async def test_device_code_shows_uri_code_qr_and_countdown(make_app, monkeypatch) -> None:
     monkeypatch.setenv("SSH_CONNECTION", "192.0.2.1 5000 192.0.2.2 22")
     app = make_app()

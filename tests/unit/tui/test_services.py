@@ -62,3 +62,21 @@ def test_demo_users_say_what_each_gets(broker_home) -> None:
     users = dict(Services().demo_users())
     assert users["carol"] == "2 accounts: DataScientist · MFA"
     assert users["oscar"] == "0 accounts: nothing assigned · no MFA"
+
+
+def test_sessions_read_the_store_index_with_account_names(broker_home) -> None:
+    from dataclasses import replace
+
+    from broker.store.index import IndexFile, ProfileRow
+
+    expires = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
+    services = Services()
+    accounts = {a[0]: a[1] for a in services.directory_tables().accounts}
+    name, grouped_id = next(iter(accounts.items()))
+    account_id = grouped_id.replace(" ", "")
+    row = ProfileRow("dev", "demo", account_id, "Developer", expires, "ABKEXAMPLE0000000001")
+    IndexFile(broker_home / "store").update(lambda index: replace(index, profiles={"dev": row}))
+    [shown] = services.sessions()
+    assert (shown.profile, shown.account_id, shown.account_name) == ("dev", account_id, name)
+    assert shown.role_name == "Developer" and shown.expiration == expires
+    assert shown.refreshable is False  # no stored IdP session for "demo"
