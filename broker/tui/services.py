@@ -14,10 +14,17 @@ import dataclasses
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from broker.errors import BrokerError, ConfigError, NotYetAvailableError, StoreError
+from broker.errors import (
+    BrokerError,
+    ConfigError,
+    NotYetAvailableError,
+    StoreError,
+    UsageError,
+)
 from broker.tui.model import (
     DirectoryTables,
     MintChoice,
@@ -40,7 +47,7 @@ _FEATURES: dict[str, tuple[str, str, int]] = {
     "portal": ("broker.directory", "load_directory", 4),
     "directory": ("broker.directory", "load_directory", 4),
     "mint": ("broker.minters.local", "LocalMinter", 5),
-    "audit": ("broker.audit", "read_events", 5),
+    "audit": ("broker.audit", "AuditLog", 5),
     "sessions": ("broker.store", "CredentialStore", 6),
     "simulator": ("broker.policy", "evaluate", 2),
     "reports": ("broker.analyzer", "credential_report", 9),
@@ -283,6 +290,48 @@ class Services:
             "context": "\n".join(context),
             "management_account": management,
         }
+
+    def audit(self, query: str = "") -> tuple[str, list[tuple[str, ...]]]:
+        """The chain's status and the events ``query`` keeps, newest first.
+
+        ``query``: ``user=NAME role=NAME|ARN event=NAME since=ISO-TIME`` words, all optional.
+        Rows: time, event, who, role, outcome (the error code, or ``ok``). Never a secret: the
+        log holds none.
+
+        Raises:
+            UsageError: an unknown filter word.
+        """
+        audit_log = _load("audit")
+        from broker.audit import EventFilter, select
+
+        spec: dict[str, Any] = {}
+        for word in query.split():
+            key, sep, value = word.partition("=")
+            if not sep or key not in ("user", "role", "event", "since"):
+                raise UsageError(f"audit filter {word!r}: use user=, role=, event= or since=")
+            spec[key] = datetime.fromisoformat(value) if key == "since" else value
+        log = audit_log(self.data_dir / "audit" / "audit.jsonl")
+        try:
+            verified = log.verify()
+            status = f"chain verified ({verified.events} events)"
+        except BrokerError as exc:
+            status = f"CHAIN BROKEN: {exc}"
+        rows: list[tuple[str, ...]] = []
+        for event in select(log.events(), EventFilter(**spec)):
+            identity = event.get("userIdentity") or {}
+            who = identity.get("userName") or identity.get("arn") or identity.get("principalId")
+            params = event.get("requestParameters") or {}
+            rows.append(
+                (
+                    str(event.get("eventTime", "")),
+                    str(event.get("eventName", "")),
+                    str(who or "-"),
+                    str(params.get("roleArn") or "-"),
+                    str(event.get("errorCode") or "ok"),
+                )
+            )
+        rows.reverse()
+        return status, rows
 
     def demo_users(self) -> list[tuple[str, str]]:
         """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
