@@ -21,36 +21,22 @@ class Shell(enum.Enum):
     POWERSHELL = "PowerShell"
 
 
-def _pairs(creds: Credentials, masked: bool) -> list[tuple[str, str]]:
-    secret = MASK if masked else creds.secret_access_key
-    token = MASK if masked else creds.session_token
-    return [
-        ("AWS_ACCESS_KEY_ID", creds.access_key_id),
-        ("AWS_SECRET_ACCESS_KEY", secret),
-        ("AWS_SESSION_TOKEN", token),
-        ("AWS_CREDENTIAL_EXPIRATION", str(creds.to_process_json()["Expiration"])),
-    ]
-
-
-def _powershell_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _fish_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+_FORMAT = {"BASH": "sh", "FISH": "fish", "POWERSHELL": "powershell"}
 
 
 def env_exports(creds: Credentials, shell: Shell, *, masked: bool = False) -> str:
-    """Environment assignments for ``shell``, one per line, safely quoted."""
-    lines = []
-    for name, value in _pairs(creds, masked):
-        if shell is Shell.BASH:
-            lines.append(f"export {name}={shlex.quote(value)}")
-        elif shell is Shell.FISH:
-            lines.append(f"set -gx {name} {_fish_quote(value)}")
-        else:
-            lines.append(f"$Env:{name} = {_powershell_quote(value)}")
-    return "\n".join(lines)
+    """Environment assignments for ``shell``, one per line, quoted for that shell.
+
+    The variables and quoting are the client's (``broker env``), so the TUI and the command
+    line hand out exactly the same text; masking replaces the two secrets.
+    """
+    from broker.client.exports import credential_env, render_env
+
+    env = credential_env(creds, None)
+    if masked:
+        env["AWS_SECRET_ACCESS_KEY"] = MASK
+        env["AWS_SESSION_TOKEN"] = MASK
+    return render_env(env, _FORMAT[shell.name]).rstrip("\n")
 
 
 def credential_process_profile(profile: str, region: str | None = None) -> str:

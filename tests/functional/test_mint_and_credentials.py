@@ -139,11 +139,11 @@ async def test_credentials_panel_masks_until_v(make_app) -> None:
         await pilot.press("right")  # bash/zsh tab
         await pilot.pause()
         text = screen_text(app)
-        assert "export AWS_ACCESS_KEY_ID=ABKEXAMPLEKEY0000001" in text
+        assert "export AWS_ACCESS_KEY_ID='ABKEXAMPLEKEY0000001'" in text
         assert CREDS.secret_access_key not in text and "••••" in text
         await pilot.press("v")
         await pilot.pause()
-        assert f"export AWS_SECRET_ACCESS_KEY={CREDS.secret_access_key}" in screen_text(app)
+        assert f"export AWS_SECRET_ACCESS_KEY='{CREDS.secret_access_key}'" in screen_text(app)
 
 
 async def test_copy_takes_the_unmasked_block_and_never_shows_it(make_app) -> None:
@@ -153,7 +153,7 @@ async def test_copy_takes_the_unmasked_block_and_never_shows_it(make_app) -> Non
         await pilot.press("right", "y")
         await pilot.pause()
         assert app.last_copied is not None
-        assert f"export AWS_SESSION_TOKEN={CREDS.session_token}" in app.last_copied
+        assert f"export AWS_SESSION_TOKEN='{CREDS.session_token}'" in app.last_copied
         text = screen_text(app)
         assert "Copied env exports (bash/zsh), 4 lines" in text
         assert CREDS.session_token not in text
