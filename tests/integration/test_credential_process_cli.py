@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import KeyringUnavailableError, NotYetAvailableError, ReauthenticationRequired
+from broker.errors import ConfigError, KeyringUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
@@ -87,8 +87,9 @@ def test_inside_the_refresh_window_takes_the_full_path(
     _seed(broker_home, minutes=12)  # botocore would refresh: we must not serve these
     result = run_broker("credential-process", "--profile", "dev", timeout=30)
     assert result.stdout == ""
-    assert result.returncode == NotYetAvailableError.exit_code
-    assert "'local' minter is not yet available" in one_line(result.stderr)
+    # The full path goes on to mint: the local minter needs the directory this config lacks.
+    assert result.returncode == ConfigError.exit_code
+    assert "no directory configuration" in one_line(result.stderr)
 
 
 def test_sign_in_needed_fails_at_once_without_prompting(
