@@ -206,6 +206,26 @@ def test_mallory_contractor_role_works_but_the_scp_denies(
     assert "assumed-role/AWSReservedSSO_ContractorDeveloper_" in json.loads(who.stdout)["Arn"]
 
     creds = json.loads(run_broker("credential-process", "--profile", profile).stdout)
+    exported = run_broker("env", profile, "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["AWS_ACCESS_KEY_ID"] == creds["AccessKeyId"]
+    ran = run_broker(
+        "exec",
+        profile,
+        "--",
+        str(AWS),
+        "sts",
+        "get-caller-identity",
+        "--endpoint-url",
+        served.url,
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+        env={"AWS_CONFIG_FILE": os.devnull, "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == json.loads(who.stdout)["Arn"]
     bucket = "arn:aws:s3:::example-contractor-atlas/report.csv"
     allowed = _authorize(
         served.url,
