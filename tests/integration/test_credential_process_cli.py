@@ -89,7 +89,9 @@ def test_inside_the_refresh_window_takes_the_full_path(
     assert result.stdout == ""
     # The full path goes on to mint: the local minter needs the directory this config lacks.
     assert result.returncode == ConfigError.exit_code
-    assert "no directory configuration" in one_line(result.stderr)
+    line = one_line(result.stderr)
+    assert "no directory configuration" in line
+    assert line.count(str(config)) == 1, line  # the directory's path is named once
 
 
 def test_sign_in_needed_fails_at_once_without_prompting(
