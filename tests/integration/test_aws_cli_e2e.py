@@ -134,15 +134,7 @@ def test_alice_uses_an_assignment_profile_with_the_aws_cli_and_boto3(
     store = CredentialStore(broker_home)
     cached = store.credentials(ALICE_PROFILE)
     assert cached is not None and cached.access_key_id == first.access_key
-    store.save_credentials(
-        ALICE_PROFILE,
-        provider="demo",
-        account=PAYMENTS_PROD,
-        role=cached_role(store),
-        credentials=dataclasses.replace(
-            cached, expiration=datetime.now(UTC) + timedelta(minutes=12)
-        ),
-    )
+    _age(store)
     again = _aws(env, served, "sts", "get-caller-identity", "--profile", ALICE_PROFILE)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["Arn"] == identity["Arn"]
@@ -152,8 +144,15 @@ def test_alice_uses_an_assignment_profile_with_the_aws_cli_and_boto3(
     fresh = boto3.Session(profile_name=ALICE_PROFILE).client("sts", endpoint_url=served.url)
     assert fresh.get_caller_identity()["Arn"] == identity["Arn"]
 
+    # The headless refresher resolves the assignment profile too.
+    _age(store)
+    refreshed = run_broker("refresh", "--profile", ALICE_PROFILE)
+    assert refreshed.returncode == 0, refreshed.stderr
+    latest = store.credentials(ALICE_PROFILE)
+    assert latest is not None and latest.access_key_id != renewed.access_key_id
+
     mints = _mints(run_broker, "AWSReservedSSO_AdministratorAccess_", "--user", "alice@example.com")
-    assert len(mints) == 2
+    assert len(mints) == 3
     assert all(e["userIdentity"]["brokerUser"] == "alice@example.com" for e in mints), mints
     assert all(e.get("errorCode") is None for e in mints), mints
     verified = run_broker("audit", "verify")
@@ -163,8 +162,20 @@ def test_alice_uses_an_assignment_profile_with_the_aws_cli_and_boto3(
         assert secret not in text and secret not in again.stderr
 
 
-def cached_role(store: CredentialStore) -> str:
-    return store.read_index().profiles[ALICE_PROFILE].role
+def _age(store: CredentialStore) -> None:
+    """Move the cached entry's expiry 12 minutes out: inside botocore's refresh window."""
+    cached = store.credentials(ALICE_PROFILE)
+    assert cached is not None
+    row = store.read_index().profiles[ALICE_PROFILE]
+    store.save_credentials(
+        ALICE_PROFILE,
+        provider=row.provider,
+        account=row.account,
+        role=row.role,
+        credentials=dataclasses.replace(
+            cached, expiration=datetime.now(UTC) + timedelta(minutes=12)
+        ),
+    )
 
 
 def test_oscar_without_assignments_gets_a_clear_error(
