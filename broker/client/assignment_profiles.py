@@ -81,9 +81,11 @@ def assignment_rows(
     Raises:
         UsageError: the template is malformed or gives two assignments the same name.
     """
-    if not index.sessions or directory is None:
+    if not index.sessions:
         note = "not signed in, so no assignment profiles: run `broker login`, then this again"
         return AssignmentProfiles((), (note,))
+    if directory is None:
+        return AssignmentProfiles((), ("no directory is configured, so no assignment profiles",))
     rows: dict[str, AssignmentRow] = {}
     notes: list[str] = []
     for provider, session in sorted(index.sessions.items()):

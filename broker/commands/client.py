@@ -197,9 +197,10 @@ def _configure(args: argparse.Namespace) -> int:
     explicit = load_profiles(config)
     store = CredentialStore(data_dir())
     index = store.read_index()
+    has_directory = index.sessions and (config.directory / "directory").is_dir()
     found = assignment_rows(
         index,
-        load_directory(config.directory, data_dir=data_dir()) if index.sessions else None,
+        load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
         inputs.template,
     )
     rows = [row for row in found.rows if row.profile not in explicit]

@@ -87,6 +87,10 @@ def test_template_placeholders_and_their_errors(
         assignment_rows(index, directory, "{account}")
     with pytest.raises(UsageError, match="not a profile name"):
         assignment_rows(index, directory, "{account_name} {permission_set}")
+    # A name can never smuggle a line (or a section) into ~/.aws/config.
+    injected = "{account_name}]\ncredential_process = /tmp/evil\n[x"
+    with pytest.raises(UsageError, match="not a profile name"):
+        assignment_rows(index, directory, injected)
     alice = _signed_in(store, ("demo", "alice@example.com"))
     with pytest.raises(UsageError, match="gives two assignments the name"):
         assignment_rows(alice, directory, "{permission_set}")
@@ -99,6 +103,8 @@ def test_nobody_signed_in_and_people_without_assignments_are_told(
     assert empty.rows == () and "broker login" in empty.notes[0]
     oscar = assignment_rows(_signed_in(store, ("demo", "oscar@example.com")), directory)
     assert oscar.rows == () and oscar.notes == ("demo: oscar has no account assignments",)
+    undirected = assignment_rows(_signed_in(store, ("demo", "oscar@example.com")), None)
+    assert undirected.rows == () and "no directory" in undirected.notes[0]
     stranger = assignment_rows(_signed_in(store, ("demo", "eve@example.net")), directory)
     assert stranger.rows == () and "not in the directory" in stranger.notes[0]
 
