@@ -298,3 +298,30 @@ def test_a_removed_assignment_stops_being_served_at_the_next_miss(
     assert pruned.returncode == 0, pruned.stderr
     assert f"removed profile {profile}" in pruned.stderr
     assert profile not in aws_config.read_text()
+
+
+def test_many_helpers_at_once_on_an_assignment_profile_cause_one_mint(
+    served: BrokerServer, tmp_path: Path, run_broker
+) -> None:
+    """Parallel helpers (terraform, ``xargs -P``) through the real minter and directory: each
+    resolves the name on a miss, and the profile lock makes it one mint for all."""
+    aws_config = tmp_path / "aws-config"
+    profile = "contractor-sandbox.ContractorDeveloper"
+    _sign_in_and_configure(run_broker, "mallory", aws_config)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "broker", "credential-process", "--profile", profile],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    answers = [helper.communicate(timeout=120) for helper in helpers]
+    assert all(helper.returncode == 0 for helper in helpers), [err for _out, err in answers]
+    keys = {json.loads(out)["AccessKeyId"] for out, _err in answers}
+    assert len(keys) == 1
+    assert len(_mints(run_broker, "AWSReservedSSO_ContractorDeveloper_")) == 1
