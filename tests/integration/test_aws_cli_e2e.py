@@ -179,12 +179,24 @@ def _age(store: CredentialStore) -> None:
 
 
 def test_oscar_without_assignments_gets_a_clear_error(
-    served: BrokerServer, tmp_path: Path, run_broker
+    served: BrokerServer, tmp_path: Path, run_broker, monkeypatch
 ) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    with (config / "broker.toml").open("a") as handle:  # a hand-written profile he lacks
+        handle.write('\n[profiles.sneaky]\naccount = "444444444444"\nrole = "AdminRole"\n')
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
     aws_config = tmp_path / "aws-config"
     told = _sign_in_and_configure(run_broker, "oscar", aws_config)
     assert "oscar has no account assignments" in told
-    assert "wrote profile" not in told
+    assert told.count("wrote profile") == 1 and "wrote profile sneaky" in told
+    sneaky = run_broker("credential-process", "--profile", "sneaky")
+    assert sneaky.returncode == 7 and sneaky.stdout == ""
+    assert one_line(sneaky.stderr).startswith(
+        "broker: error: oscar@example.com is not assigned AdminRole in 444444444444"
+    )
+    refusals = run_broker("audit", "query", "--user", "oscar@example.com").stdout.splitlines()
+    assert [json.loads(e)["errorCode"] for e in refusals] == ["AccessDenied"]
     result = run_broker("credential-process", "--profile", ALICE_PROFILE)
     assert result.returncode == 3
     assert result.stdout == ""
