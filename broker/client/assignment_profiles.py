@@ -47,6 +47,7 @@ NAME_PLACEHOLDERS = (
     "user",
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
 
 DirectoryLoader = Callable[[], "Directory"]
 
@@ -74,13 +75,19 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 def assignment_rows(
-    index: Index, directory: Directory | None, template: str = DEFAULT_TEMPLATE
+    index: Index,
+    directory: Directory | None,
+    template: str = DEFAULT_TEMPLATE,
+    region: str | None = None,
 ) -> AssignmentProfiles:
-    """One row per assignment held by each person signed in (per provider in ``index``).
+    """One row per assignment held by each person signed in (per provider in ``index``),
+    each with ``region`` (written to the AWS config and exported by ``exec``/``env``).
 
     Raises:
         UsageError: the template is malformed or gives two assignments the same name.
     """
+    if region is not None and not _REGION.match(region):
+        raise UsageError(f"{region!r} is not a region name (like eu-west-1)")
     if not index.sessions:
         note = "not signed in, so no assignment profiles: run `broker login`, then this again"
         return AssignmentProfiles((), (note,))
@@ -115,6 +122,7 @@ def assignment_rows(
                 permission_set=a.permission_set,
                 role=a.role_name,
                 duration=a.max_session_duration,
+                region=region,
             )
             other = rows.get(name)
             if other is not None and other != row:  # the same role through two groups is fine
@@ -134,7 +142,7 @@ def to_profile(row: AssignmentRow) -> Profile:
         role=row.role,
         minter="local",
         duration=row.duration,
-        region=None,
+        region=row.region,
     )
 
 

@@ -122,6 +122,7 @@ class ConfigureInput:
     prune: bool
     dry_run: bool
     command: str
+    region: str | None = None
 
 
 def run_configure_aws(
@@ -192,6 +193,7 @@ def _configure(args: argparse.Namespace) -> int:
         prune=args.prune,
         dry_run=args.dry_run,
         command=args.command_path or shutil.which("broker") or "broker",
+        region=args.region,
     )
     config = load_config()
     explicit = load_profiles(config)
@@ -202,6 +204,7 @@ def _configure(args: argparse.Namespace) -> int:
         index,
         load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
         inputs.template,
+        inputs.region,
     )
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
@@ -347,6 +350,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     aws.add_argument(
         "--prune", action="store_true", help="remove profiles no longer configured or assigned"
     )
+    aws.add_argument("--region", help="region written into each assignment profile")
     aws.add_argument("--file", help="AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)")
     aws.add_argument("--dry-run", action="store_true", help="print the new file, change nothing")
     aws.add_argument("--command-path", help="broker command to write (default: found on PATH)")

@@ -78,6 +78,7 @@ class AssignmentRow:
     permission_set: str
     role: str
     duration: int
+    region: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +88,7 @@ class AssignmentRow:
             "permission_set": self.permission_set,
             "role": self.role,
             "duration": self.duration,
+            "region": self.region,
         }
 
 
@@ -141,6 +143,7 @@ class Index:
                 permission_set=str(row["permission_set"]),
                 role=str(row["role"]),
                 duration=int(row["duration"]),
+                region=None if row.get("region") is None else str(row["region"]),
             )
             for name, row in data.get("assignments", {}).items()
         }

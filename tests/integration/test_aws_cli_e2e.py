@@ -52,14 +52,17 @@ def served(secret_service: None, broker_home: Path) -> Iterator[BrokerServer]:
             process.wait(timeout=10)
 
 
-def _client_env(aws_config: Path, tmp_path: Path) -> dict[str, str]:
+def _client_env(
+    aws_config: Path, tmp_path: Path, region: str | None = "us-east-1"
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_CONFIG_FILE=str(aws_config),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        AWS_DEFAULT_REGION="us-east-1",
         PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
     )
+    if region is not None:
+        env["AWS_DEFAULT_REGION"] = region
     return env
 
 
@@ -97,20 +100,21 @@ def test_alice_uses_an_assignment_profile_with_the_aws_cli_and_boto3(
     aws_config = tmp_path / "aws" / "config"
     aws_config.parent.mkdir()
     aws_config.write_text("[profile mine]\nregion = eu-west-1\n")
-    told = _sign_in_and_configure(run_broker, "alice", aws_config)
+    told = _sign_in_and_configure(run_broker, "alice", aws_config, "--region", "eu-west-1")
     assert f"wrote profile {ALICE_PROFILE}" in told
     text = aws_config.read_text()
     assert text.startswith("[profile mine]\nregion = eu-west-1\n")  # the rest is untouched
     assert (
         f"[profile {ALICE_PROFILE}]\n"
         f"credential_process = {COMMAND} credential-process --profile {ALICE_PROFILE}\n"
+        "region = eu-west-1\n"
     ) in text
     assert "[profile payments-prod.ReadOnlyAccess]" in text  # through the engineering group
     assert aws_config.with_name("config.broker-backup").read_text() == (
         "[profile mine]\nregion = eu-west-1\n"
     )
 
-    env = _client_env(aws_config, tmp_path)
+    env = _client_env(aws_config, tmp_path, region=None)  # the profile's region is enough
     who = _aws(env, served, "sts", "get-caller-identity", "--profile", ALICE_PROFILE)
     assert who.returncode == 0, who.stderr
     identity = json.loads(who.stdout)

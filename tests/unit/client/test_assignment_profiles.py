@@ -91,6 +91,10 @@ def test_template_placeholders_and_their_errors(
     injected = "{account_name}]\ncredential_process = /tmp/evil\n[x"
     with pytest.raises(UsageError, match="not a profile name"):
         assignment_rows(index, directory, injected)
+    [row] = assignment_rows(index, directory, region="eu-west-1").rows
+    assert row.region == "eu-west-1"
+    with pytest.raises(UsageError, match="not a region"):
+        assignment_rows(index, directory, region="eu-west-1\ncredential_process = /tmp/evil")
     alice = _signed_in(store, ("demo", "alice@example.com"))
     with pytest.raises(UsageError, match="gives two assignments the name"):
         assignment_rows(alice, directory, "{permission_set}")
