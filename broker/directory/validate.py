@@ -35,10 +35,10 @@ class InvalidDirectoryError(ConfigError):
         self.findings = report.errors
         count = len(self.findings)
         head = str(self.findings[0]) if self.findings else "the directory cannot be read"
-        if not head.startswith("/"):  # a file named relative to the config directory
-            head = f"{source.config_dir}/{head}"
         more = f" (and {count - 1} more)" if count > 1 else ""
-        super().__init__(f"{head}{more}; run `broker directory validate` for all")
+        super().__init__(
+            f"{source.config_dir}/{head}{more}; run `broker directory validate` for all"
+        )
 
 
 def validate(source: Source) -> Report:
