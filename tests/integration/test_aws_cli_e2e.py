@@ -27,7 +27,7 @@ from botocore.credentials import Credentials as BotoCredentials
 
 from broker.store.credential_store import CredentialStore
 from tests.conftest import CONFIG, REPO, one_line
-from tests.integration.conftest import BrokerServer, start_server
+from tests.integration.conftest import BrokerServer, start_server, stop_server
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -44,12 +44,7 @@ def served(secret_service: None, broker_home: Path) -> Iterator[BrokerServer]:
     try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)
 
 
 def _client_env(
