@@ -1,0 +1,178 @@
+"""Zelkova's question for one policy: can a principal outside the zone of trust get Allow?
+
+For each shape of caller (IAM principals of an outside account, each named web-identity or
+SAML provider not in the zone, the anonymous caller) the solver is asked for a request the
+policy allows; a model is a finding, re-evaluated by ``broker.policy.evaluate`` before it is
+reported. "No external access" is said only when every shape is unsatisfiable and the policy
+uses nothing the encoding leaves out (``support``).
+
+The outsider's own identity policies are theirs to write, so the witness is evaluated with
+them allowing everything (and, for a federated user, a session policy allowing everything).
+AWS service principals (``Service``) and identity providers defined in a zone account count
+as inside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import z3
+
+from broker.analyzer.encode import decision
+from broker.analyzer.support import check_support
+from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
+from broker.analyzer.targets import Target, Zone
+from broker.policy import PolicySet, Request, evaluate, parse_policy
+
+__all__ = ["Analysis", "Witness", "analyze", "witness_policies"]
+
+Status = Literal["external", "none", "undecided"]
+SOLVER_TIMEOUT_MS = 20_000
+_PROVIDER_IN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):(saml-provider|oidc-provider)/")
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """A concrete request the policy allows, and the caller's shape."""
+
+    shape: str
+    request: Request
+
+    def to_json(self) -> dict[str, object]:
+        r = self.request
+        return {
+            "principal": r.principal_arn,
+            "principal_kind": self.shape,
+            "principal_account": r.principal_account or None,
+            "action": r.action,
+            "resource": r.resource,
+            "context": dict(r.context),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The answer for one target: ``external`` with witnesses, ``none``, or ``undecided``
+    with the reasons (constructs not encoded, or the solver giving up)."""
+
+    target: Target
+    status: Status
+    witnesses: tuple[Witness, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.target.name,
+            "kind": self.target.kind,
+            "resource": self.target.resource,
+            "account": self.target.account,
+            "status": self.status,
+            "findings": [w.to_json() for w in self.witnesses],
+            "cannot_decide": list(self.reasons),
+        }
+
+
+def witness_policies(target_policy_set: PolicySet) -> PolicySet:
+    """The witness's policy set: the target's resource side, the outsider allowing itself."""
+    allow_all = parse_policy(_ALLOW_ALL, kind="identity", name="outsider's own policy")
+    session = parse_policy(_ALLOW_ALL, kind="session", name="outsider's session policy")
+    return PolicySet(identity=[allow_all], resource=target_policy_set.resource, session=session)
+
+
+def _shapes(target: Target, zone: Zone) -> Iterable[PrincipalShape]:
+    yield from (PrincipalShape(kind) for kind in IAM_SHAPES)
+    for statement in target.policy.statements:
+        if statement.principal is None:
+            continue
+        for name in sorted(statement.principal.external - target.services):
+            inside = _PROVIDER_IN.match(name)
+            if inside is None or inside.group(1) not in zone.accounts:
+                yield PrincipalShape("external", name)
+    yield PrincipalShape("anonymous")
+
+
+def _outside(request: SymbolicRequest, zone: Zone) -> list[z3.BoolRef]:
+    if not request.iam:
+        return []
+    out = [request.account != z3.StringVal(a) for a in sorted(zone.accounts)]
+    if zone.org_id is not None:
+        out.append(z3.Not(z3.And(request.org_present, request.org_id == z3.StringVal(zone.org_id))))
+    return out
+
+
+def _on_resource(request: SymbolicRequest, target: Target) -> z3.BoolRef:
+    """A resource policy governs its resource and what is inside it (``ARN/...``)."""
+    arn = z3.StringVal(target.resource)
+    inside = z3.PrefixOf(z3.StringVal(target.resource + "/"), request.resource)
+    return z3.Or(request.resource == arn, inside)
+
+
+def readable(request: Request, target: Target, policies: PolicySet) -> Request:
+    """The same witness with the action and resource as the policy spells them, where the
+    engine still allows it (the solver picks any letter case and any object name)."""
+    actions = [
+        a
+        for s in target.policy.statements
+        if s.effect == "Allow" and not s.not_action
+        for a in s.action_values
+        if "*" not in a and "?" not in a
+    ]
+    resources = [target.resource] if target.kind == "resource" else []
+    for action in actions:
+        if action.lower() == request.action.lower():
+            request = replace(request, action=action)
+            break
+    for resource in resources:
+        candidate = replace(request, resource=resource)
+        if evaluate(policies, candidate, explain=False).allowed:
+            return candidate
+    return request
+
+
+def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) -> Analysis:
+    """Decide whether anyone outside ``zone`` can access ``target``."""
+    support = check_support(target.policy)
+    zone = zone.for_target(target)
+    policies = witness_policies(PolicySet(resource=[target.policy]))
+    witnesses: list[Witness] = []
+    reasons = [f"cannot decide: uses {r}" for r in support.reasons]
+    seen: set[str] = set()
+    for shape in list(dict.fromkeys(_shapes(target, zone))):
+        group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
+        if group in seen:
+            continue
+        request = SymbolicRequest(shape, support.key_types)
+        formula = decision(target.policy, request)
+        solver = z3.Solver()
+        solver.set("timeout", timeout_ms)
+        solver.add(formula, *_outside(request, zone))
+        if target.kind == "resource":
+            solver.add(_on_resource(request, target))
+        solver.add(*request.constraints)
+        verdict = solver.check()
+        if verdict == z3.unknown:
+            reasons.append(f"cannot decide: the solver gave up on {shape.kind} callers")
+            continue
+        if verdict == z3.unsat:
+            continue
+        fixed = target.resource if target.kind == "trust" else None
+        concrete = request.witness(solver.model(), resource_account=target.account, resource=fixed)
+        if not evaluate(policies, concrete, explain=False).allowed:
+            reasons.append(
+                f"cannot decide: the encoding and the engine disagree on a {shape.kind} caller"
+            )
+            continue
+        seen.add(group)
+        witnesses.append(Witness(shape.kind, readable(concrete, target, policies)))
+    if witnesses:
+        return Analysis(target, "external", tuple(witnesses), tuple(reasons))
+    if reasons:
+        return Analysis(target, "undecided", (), tuple(reasons))
+    return Analysis(target, "none")
