@@ -15,7 +15,7 @@ from typing import Literal
 
 import z3
 
-from broker.analyzer.encode import decision
+from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.external import SOLVER_TIMEOUT_MS, witness_policies
 from broker.analyzer.support import check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
@@ -99,7 +99,7 @@ def compare(old: Policy, new: Policy, *, timeout_ms: int = SOLVER_TIMEOUT_MS) ->
         solver.set("timeout", timeout_ms)
         solver.add(decision(new, request), z3.Not(decision(old, request)), *request.constraints)
         if request.iam:
-            same = request.account == z3.StringVal(account)
+            same = is_one_of(request.account, [account])
             solver.add(same if new.kind not in _PRINCIPAL_KINDS else z3.Not(same))
         verdict = solver.check()
         if verdict == z3.unknown:

@@ -11,7 +11,7 @@ evaluation logic".
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import z3
 
@@ -22,7 +22,7 @@ from broker.policy import Policy, Statement
 from broker.policy.conditions import ConditionTest
 from broker.policy.principals import PrincipalSpec
 
-__all__ = ["condition_holds", "decision", "statement_applies"]
+__all__ = ["condition_holds", "decision", "is_one_of", "statement_applies"]
 
 _ARN_FAMILY = frozenset({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"})
 _IP = frozenset({"IpAddress", "NotIpAddress"})
@@ -34,13 +34,23 @@ def _or(items: Sequence[z3.BoolRef]) -> z3.BoolRef:
     return z3.Or(list(items)) if items else z3.BoolVal(False)
 
 
+def is_one_of(term: z3.SeqRef, values: Iterable[str]) -> z3.BoolRef:
+    """``term`` equals one of ``values``, as regex membership: z3's sequence solver handles a
+    negated membership far faster than a string disequality."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return z3.BoolVal(False)
+    regexes = [z3.Re(v) for v in wanted]
+    return z3.InRe(term, regexes[0] if len(regexes) == 1 else z3.Union(*regexes))
+
+
 def _any_of(values: Sequence[str], term: z3.SeqRef, *, arn: bool, fold: bool) -> z3.BoolRef:
     return _or([z3.InRe(term, glob(v, arn=arn, ignore_case=fold)) for v in values])
 
 
 def _equals_any(values: Sequence[str], term: z3.SeqRef, *, fold: bool) -> z3.BoolRef:
     if not fold:
-        return _or([term == z3.StringVal(v) for v in values])
+        return is_one_of(term, values)
     return _or([z3.InRe(term, literal(v, ignore_case=True)) for v in values])
 
 
@@ -94,10 +104,9 @@ def _names(spec: PrincipalSpec, request: SymbolicRequest) -> z3.BoolRef:
         return z3.BoolVal(True)
     if not request.iam:
         return z3.BoolVal(request.shape.name in spec.external)
-    options = [request.arn == z3.StringVal(a) for a in spec.arns]
+    options = [is_one_of(request.arn, spec.arns), is_one_of(request.account, spec.accounts)]
     if request.role_arn is not None:
-        options += [request.role_arn == z3.StringVal(a) for a in spec.arns]
-    options += [request.account == z3.StringVal(a) for a in spec.accounts]
+        options.append(is_one_of(request.role_arn, spec.arns))
     return _or(options)
 
 
@@ -107,12 +116,9 @@ def _lists_all(spec: PrincipalSpec, request: SymbolicRequest) -> z3.BoolRef:
         return z3.BoolVal(True)
     if not request.iam:
         return z3.BoolVal(request.shape.name in spec.external)
-    parts = [
-        _or([request.account == z3.StringVal(a) for a in spec.accounts]),
-        _or([request.arn == z3.StringVal(a) for a in spec.arns]),
-    ]
+    parts = [is_one_of(request.account, spec.accounts), is_one_of(request.arn, spec.arns)]
     if request.role_arn is not None:
-        parts.append(_or([request.role_arn == z3.StringVal(a) for a in spec.arns]))
+        parts.append(is_one_of(request.role_arn, spec.arns))
     return z3.And(parts)
 
 

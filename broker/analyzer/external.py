@@ -21,7 +21,8 @@ from typing import Literal
 
 import z3
 
-from broker.analyzer.encode import decision
+from broker.analyzer.encode import decision, is_one_of
+from broker.analyzer.globs import ascii_string
 from broker.analyzer.support import check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.analyzer.targets import Target, Zone
@@ -101,17 +102,16 @@ def _shapes(target: Target, zone: Zone) -> Iterable[PrincipalShape]:
 def _outside(request: SymbolicRequest, zone: Zone) -> list[z3.BoolRef]:
     if not request.iam:
         return []
-    out = [request.account != z3.StringVal(a) for a in sorted(zone.accounts)]
+    out = [z3.Not(is_one_of(request.account, zone.accounts))]
     if zone.org_id is not None:
-        out.append(z3.Not(z3.And(request.org_present, request.org_id == z3.StringVal(zone.org_id))))
+        out.append(z3.Not(z3.And(request.org_present, is_one_of(request.org_id, [zone.org_id]))))
     return out
 
 
 def _on_resource(request: SymbolicRequest, target: Target) -> z3.BoolRef:
     """A resource policy governs its resource and what is inside it (``ARN/...``)."""
-    arn = z3.StringVal(target.resource)
-    inside = z3.PrefixOf(z3.StringVal(target.resource + "/"), request.resource)
-    return z3.Or(request.resource == arn, inside)
+    inside = z3.Concat(z3.Re(target.resource + "/"), ascii_string())
+    return z3.InRe(request.resource, z3.Union(z3.Re(target.resource), inside))
 
 
 def readable(request: Request, target: Target, policies: PolicySet) -> Request:

@@ -127,7 +127,9 @@ class SymbolicRequest:
                 z3.BitVec(f"{p}.v6bits", 128),
             )
         elif name == "aws:principalarn":
-            made = StrKey(z3.BoolVal(self.iam), self.role_arn if self.role_arn else self.arn)
+            made = StrKey(
+                z3.BoolVal(self.iam), self.arn if self.role_arn is None else self.role_arn
+            )
         elif name == "aws:principalaccount":
             made = StrKey(z3.BoolVal(self.iam), self.account)
         elif name == "aws:principalorgid":
