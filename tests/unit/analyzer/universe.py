@@ -78,7 +78,7 @@ def outside_requests(kind: str) -> Iterator[Request]:
     return requests(kind, OUTSIDERS, (None, "o-other"), HOME)
 
 
-def allowed_from_outside(policy: Policy) -> list[Request]:
-    """Every request of the universe from outside the zone that the engine allows."""
+def allowed_from_outside(policy: Policy) -> Request | None:
+    """A request of the universe from outside the zone that the engine allows, if any."""
     compiled = compile_policy_set(witness_policies(PolicySet(resource=[policy])))
-    return [r for r in outside_requests(policy.kind) if compiled.evaluate(r).allowed]
+    return next((r for r in outside_requests(policy.kind) if compiled.evaluate(r).allowed), None)
