@@ -18,9 +18,16 @@ HEADLESS = [
     "broker",
     "broker.errors",
     "broker.config",
+    "broker.policy",
     "broker.cli",
     "providers",
     "providers.registry",
+    "providers.oidc",
+    "providers.embedded",
+    "broker.directory",
+    "broker.commands.directory",
+    "providers.saml.provider",
+    "broker.commands.saml",
 ]
 
 

@@ -1,7 +1,7 @@
 """Invariants of the evaluation logic, over generated policies and requests (hypothesis).
 
 * Adding a Deny never yields Allow ([DA]: an explicit deny in any policy overrides any allow).
-* A permissions boundary, an SCP level or a session policy never widens ([PB], [SCP], [SP]:
+* A permissions boundary, an SCP or RCP level or a session policy never widens ([PB], [SCP], [SP]:
   they set maximum permissions and never grant). For a session policy the baseline is a
   session policy allowing everything (a federated user without one has no permissions).
 * The order of statements and of policies never matters (no rule in the docs depends on it).
@@ -21,8 +21,13 @@ from broker.policy import Policy, PolicySet, Request, compile_policy_set, evalua
 from tests.unit.policy.helpers import ACCOUNT, ALICE, OTHER, ROLE, SESSION
 
 ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:*", "s3:Get*", "ec2:*", "*", "sts:AssumeRole"]
-RESOURCES = ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:s3:::other/*",
-             "arn:aws:s3:::b/${aws:username}"]
+RESOURCES = [
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::other/*",
+    "arn:aws:s3:::b/${aws:username}",
+]
 CONDITIONS: list[dict[str, Any]] = [
     {"StringEquals": {"aws:username": "alice"}},
     {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
@@ -35,20 +40,30 @@ CONDITIONS: list[dict[str, Any]] = [
 ]
 FED = f"arn:aws:sts::{ACCOUNT}:federated-user/alice"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
-PRINCIPALS: list[Any] = ["*", {"AWS": ALICE}, {"AWS": ACCOUNT}, {"AWS": ROLE}, {"AWS": SESSION},
-                         {"AWS": OTHER}, {"AWS": FED}]
+PRINCIPALS: list[Any] = [
+    "*",
+    {"AWS": ALICE},
+    {"AWS": ACCOUNT},
+    {"AWS": ROLE},
+    {"AWS": SESSION},
+    {"AWS": OTHER},
+    {"AWS": FED},
+]
 
 
-def statement(effect: str, with_principal: bool, trust: bool = False) -> st.SearchStrategy[dict]:
+def statement(
+    effect: str, with_principal: bool, trust: bool = False, rcp: bool = False
+) -> st.SearchStrategy[dict]:
     parts: dict[str, Any] = {
         "Effect": st.just(effect),
         "Action": st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True),
     }
     if not trust:
-        parts["Resource"] = st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2,
-                                     unique=True)
+        parts["Resource"] = st.lists(
+            st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True
+        )
     if with_principal:
-        parts["Principal"] = st.sampled_from(PRINCIPALS)
+        parts["Principal"] = st.just("*") if rcp else st.sampled_from(PRINCIPALS)
     base = st.fixed_dictionaries(parts)
     return st.tuples(base, st.none() | st.sampled_from(CONDITIONS)).map(
         lambda pair: {**pair[0], **({"Condition": pair[1]} if pair[1] else {})}
@@ -56,9 +71,9 @@ def statement(effect: str, with_principal: bool, trust: bool = False) -> st.Sear
 
 
 def policy_doc(kind: str) -> st.SearchStrategy[Policy]:
-    with_principal = kind in ("resource", "key", "trust")
+    with_principal = kind in ("resource", "key", "trust", "rcp")
     one = st.sampled_from(["Allow", "Deny"]).flatmap(
-        lambda e: statement(e, with_principal, kind == "trust")
+        lambda e: statement(e, with_principal, kind == "trust", kind == "rcp")
     )
     return st.lists(one, min_size=1, max_size=3).map(
         lambda sts: parse_policy({"Version": "2012-10-17", "Statement": sts}, kind=kind)  # type: ignore[arg-type]
@@ -68,8 +83,7 @@ def policy_doc(kind: str) -> st.SearchStrategy[Policy]:
 policy_sets = st.builds(
     PolicySet,
     identity=st.lists(policy_doc("identity"), max_size=3),
-    resource=st.lists(policy_doc("resource"), max_size=1)
-    | st.lists(policy_doc("key"), max_size=1),
+    resource=st.lists(policy_doc("resource"), max_size=1) | st.lists(policy_doc("key"), max_size=1),
     boundary=st.none() | policy_doc("boundary"),
     scp_hierarchy=st.lists(st.lists(policy_doc("scp"), min_size=1, max_size=2), max_size=2),
     session=st.none() | policy_doc("session"),
@@ -88,7 +102,11 @@ contexts = st.fixed_dictionaries(
 )
 requests = st.builds(
     lambda principal, action, resource, cross, context: Request(
-        action, resource, principal, ACCOUNT, OTHER if cross else ACCOUNT,
+        action,
+        resource,
+        principal,
+        ACCOUNT,
+        OTHER if cross else ACCOUNT,
         {**context, **({"aws:PrincipalArn": ROLE} if principal == SESSION else {})},
     ),
     st.sampled_from([ALICE, SESSION, ROOT, FED]),
@@ -133,6 +151,14 @@ def test_a_boundary_never_widens(policies, request, boundary) -> None:
 @given(policy_sets, requests, st.lists(policy_doc("scp"), min_size=1, max_size=2))
 def test_an_scp_level_never_widens(policies, request, level) -> None:
     deeper = replace(policies, scp_hierarchy=[*policies.scp_hierarchy, level])
+    if allowed(deeper, request):
+        assert allowed(policies, request)
+
+
+@SETTINGS
+@given(policy_sets, requests, st.lists(policy_doc("rcp"), min_size=1, max_size=2))
+def test_an_rcp_level_never_widens(policies, request, level) -> None:
+    deeper = replace(policies, rcp_hierarchy=[*policies.rcp_hierarchy, level])
     if allowed(deeper, request):
         assert allowed(policies, request)
 

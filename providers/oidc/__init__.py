@@ -1,0 +1,7 @@
+"""OpenID Connect sign-in: one module per spec, ``provider.OIDCProvider`` ties them together.
+
+Nothing here is imported by the broker at start-up; the provider registry loads
+``providers.oidc.provider`` only when an OIDC provider is used (httpx and joserfc are heavy).
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,127 @@
+"""RFC 7517 JSON Web Key Sets: the issuer's signing keys, cached, re-fetched once on rotation.
+
+OIDC Core §10.1.1: a signer may add keys at any time; a verifier that meets an unknown ``kid``
+re-fetches the set. We re-fetch at most once per lookup, so a token naming a made-up ``kid``
+costs one request, never a loop.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, Key, KeySet, RSAKey
+
+from broker.errors import AuthenticationError, ProviderUnavailableError
+from providers.oidc.http import OAuthErrorResponse, read_json, send
+
+__all__ = ["ALGORITHM_KEY_TYPES", "MIN_RSA_BITS", "JWKSCache"]
+
+MIN_RSA_BITS = 2048
+"""Smaller RSA keys in a JWKS are ignored (NIST SP 800-131A: 2048 bits minimum)."""
+
+ALGORITHM_KEY_TYPES: dict[str, tuple[str, str | None]] = {
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "RS512": ("RSA", None),
+    "PS256": ("RSA", None),
+    "PS384": ("RSA", None),
+    "PS512": ("RSA", None),
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+}
+"""Every asymmetric algorithm the broker accepts, bound to the key type (and curve) it needs.
+
+Binding the algorithm to the key type is what stops algorithm confusion: an RSA public key
+can never be used as an HMAC secret, because no HS* algorithm is listed at all.
+"""
+
+
+class JWKSCache:
+    """The signing keys of one issuer, fetched lazily from ``jwks_uri``."""
+
+    def __init__(self, client: httpx.Client, jwks_uri: str) -> None:
+        self._client = client
+        self._uri = jwks_uri
+        self._keys: list[Key] | None = None
+        self.fetches = 0
+
+    def _fetch(self) -> list[Key]:
+        response = send(self._client, self._client.build_request("GET", self._uri), "JWKS")
+        try:
+            document = read_json(response, "JWKS")
+        except OAuthErrorResponse:
+            raise ProviderUnavailableError("JWKS: the identity provider refused") from None
+        self.fetches += 1
+        keys: list[Key] = []
+        for entry in document.get("keys", []) if isinstance(document.get("keys"), list) else []:
+            if not isinstance(entry, dict) or entry.get("kty") not in ("RSA", "EC"):
+                continue
+            if entry.get("use", "sig") != "sig" or _weak_rsa(entry):
+                continue
+            try:
+                keys.append(KeySet.import_key_set({"keys": [_public(entry)]}).keys[0])
+            except (JoseError, ValueError, TypeError):
+                continue  # one malformed key must not hide the others
+        self._keys = keys
+        return keys
+
+    def key_for(self, kid: str | None, alg: str) -> Key:
+        """The key that may verify a token with header ``kid`` and ``alg``.
+
+        Raises:
+            AuthenticationError: no key of the right type matches, even after one re-fetch.
+        """
+        fresh = self._keys is None
+        keys = self._fetch() if self._keys is None else self._keys
+        found = _pick(keys, kid, alg)
+        if found is None and not fresh:
+            found = _pick(self._fetch(), kid, alg)
+        if found is None:
+            raise AuthenticationError(
+                "the ID token is signed with a key the identity provider does not publish",
+                code="unknown_key",
+            )
+        return found
+
+
+def _weak_rsa(entry: dict[str, Any]) -> bool:
+    """True for an RSA JWK under ``MIN_RSA_BITS`` (checked before import, which would warn)."""
+    if entry.get("kty") != "RSA":
+        return False
+    modulus = entry.get("n")
+    if not isinstance(modulus, str):
+        return True
+    try:
+        raw = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    except ValueError:
+        return True
+    return int.from_bytes(raw, "big").bit_length() < MIN_RSA_BITS
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    """Drop private members: a JWKS that leaks a private key still only gives us the public one."""
+    private = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+    return {k: v for k, v in entry.items() if k not in private}
+
+
+def _pick(keys: list[Key], kid: str | None, alg: str) -> Key | None:
+    kty, curve = ALGORITHM_KEY_TYPES[alg]
+    fitting = []
+    for key in keys:
+        if key.key_type != kty:
+            continue
+        if kty == "EC" and (not isinstance(key, ECKey) or key.curve_name != curve):
+            continue
+        if kty == "RSA" and not isinstance(key, RSAKey):
+            continue
+        declared = key.get("alg")
+        if declared is not None and declared != alg:
+            continue
+        fitting.append(key)
+    if kid is not None:
+        return next((key for key in fitting if key.kid == kid), None)
+    # OIDC Core §10.1: without a kid there must be exactly one candidate key.
+    return fitting[0] if len(fitting) == 1 else None

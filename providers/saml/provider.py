@@ -1,0 +1,176 @@
+"""``SAMLProvider``: SAML 2.0 Web Browser SSO (SP-initiated, optionally IdP-initiated).
+
+Flow: open a one-shot ACS on 127.0.0.1, send an AuthnRequest over HTTP-Redirect through the
+person's browser, wait for the IdP's POSTed response, validate it (``response.py``), and map it
+to claims. SAML has no refresh: a new session means a new sign-in.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from cryptography import x509
+
+from broker.errors import (
+    AuthenticationError,
+    ProviderUnavailableError,
+    ReauthenticationRequired,
+    UsageError,
+)
+from providers.base import Capabilities, ProviderContext, SignInOptions, SignInResult
+from providers.saml.acs import ACS_PATH, LoopbackACS, PostedResponse
+from providers.saml.claims import claims_from_assertion
+from providers.saml.metadata import sp_metadata
+from providers.saml.redirect_binding import PendingRequests, build_authn_request, redirect_url
+from providers.saml.response import ResponsePolicy, validate_response
+from providers.saml.settings import SAMLSettings, load_certificates, load_settings
+
+__all__ = ["SAMLProvider"]
+
+
+class SAMLProvider:
+    """A SAML 2.0 identity provider, configured by ``[providers.<name>]`` with ``type = "saml"``."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: SAMLSettings,
+        certificates: tuple[x509.Certificate, ...],
+        context: ProviderContext,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._certificates = certificates
+        self._context = context
+        self._pending = PendingRequests()
+
+    @classmethod
+    def from_config(cls, name: str, settings: Mapping[str, Any], context: ProviderContext) -> Self:
+        """Build from the provider's table; the certificate path is relative to the config dir.
+
+        Raises:
+            ConfigError: unknown keys, wrong types, or an unreadable IdP certificate.
+        """
+        parsed = load_settings(name, settings, file=str(context.config_dir / "broker.toml"))
+        certificates = load_certificates(
+            context.config_dir / parsed.idp_certificate, parsed.idp_entity_id
+        )
+        return cls(name, parsed, certificates, context)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            browser=True,
+            device=False,
+            refresh=False,
+            idp_initiated=self.settings.allow_idp_initiated,
+        )
+
+    def metadata(self) -> str:
+        """Our SP metadata. With ``acs_port = 0`` the ACS is listed without a port (loopback:
+        the AuthnRequest names the exact one each time)."""
+        port = f":{self.settings.acs_port}" if self.settings.acs_port else ""
+        return sp_metadata(self.settings.sp_entity_id, f"http://127.0.0.1{port}{ACS_PATH}")
+
+    def policy(self, acs_url: str) -> ResponsePolicy:
+        """What a response posted to ``acs_url`` must satisfy."""
+        return ResponsePolicy(
+            idp_entity_id=self.settings.idp_entity_id,
+            certificates=self._certificates,
+            sp_entity_id=self.settings.sp_entity_id,
+            acs_url=acs_url,
+            allow_idp_initiated=self.settings.allow_idp_initiated,
+            require_signed_response=self.settings.require_signed_response,
+            clock_skew=self.settings.clock_skew,
+        )
+
+    def accept(self, posted: PostedResponse, acs_url: str) -> SignInResult:
+        """Validate one posted response and turn it into a sign-in.
+
+        Raises:
+            AuthenticationError: the response failed a check.
+        """
+        now = datetime.now(UTC)
+        facts = validate_response(
+            posted.saml_response,
+            self.policy(acs_url),
+            now=now,
+            pending=self._pending,
+            replay_cache=self._context.replay_cache,
+            relay_state=posted.relay_state,
+        )
+        claims = claims_from_assertion(self.name, facts, self.settings)
+        expires_at = facts.session_not_on_or_after or now + timedelta(
+            seconds=self.settings.session_seconds
+        )
+        return SignInResult(
+            claims=claims, expires_at=expires_at, saml_response=posted.saml_response
+        )
+
+    def sign_in(self, options: SignInOptions) -> SignInResult:
+        """SP-initiated sign-in through the person's browser.
+
+        Raises:
+            ReauthenticationRequired: ``options.interactive`` is False (SAML always needs a person).
+            UsageError: a device sign-in was asked for (SAML has none).
+            ProviderUnavailableError: the IdP's SSO endpoint cannot be reached.
+            AuthenticationError: the response failed a check, or none came in time.
+        """
+        if not options.interactive:
+            raise ReauthenticationRequired(
+                f"SAML provider {self.name!r} needs you in a browser; "
+                f"run `broker login {self.name}`"
+            )
+        if options.device:
+            raise UsageError(f"SAML provider {self.name!r} has no device sign-in; drop --device")
+        self._check_idp_reachable()
+        with LoopbackACS(self.settings.acs_port, lambda p: self.accept(p, acs.url)) as acs:
+            request = build_authn_request(
+                sp_entity_id=self.settings.sp_entity_id,
+                sso_url=self.settings.sso_url,
+                acs_url=acs.url,
+                now=datetime.now(UTC),
+                lifetime=options.timeout,
+            )
+            self._pending.add(request)
+            options.ui.open_url(redirect_url(self.settings.sso_url, request))
+            options.ui.status("Waiting for the identity provider's response…")
+            try:
+                result = acs.wait(options.timeout)
+            finally:
+                self._pending.discard(request.id)
+        if result is None:
+            raise AuthenticationError(
+                f"no SAML response arrived within {options.timeout:.0f} s; "
+                f"run `broker login {self.name}` again"
+            )
+        return result
+
+    def refresh(self, refresh_token: str) -> SignInResult:
+        """SAML has no refresh tokens.
+
+        Raises:
+            ReauthenticationRequired: always.
+        """
+        raise ReauthenticationRequired(
+            f"SAML sessions cannot be refreshed; run `broker login {self.name}`"
+        )
+
+    def sign_out(self, result: SignInResult) -> None:
+        """Nothing to revoke: SAML Single Logout is not supported, the IdP session lapses."""
+
+    def _check_idp_reachable(self) -> None:
+        url = urlsplit(self.settings.sso_url)
+        host = url.hostname or ""
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            with socket.create_connection((host, port), timeout=self._context.http_timeout):
+                pass
+        except OSError:
+            raise ProviderUnavailableError(
+                f"SAML IdP {self.name!r} is unreachable at {url.scheme}://{url.netloc}; "
+                "check the network or sso_url"
+            ) from None

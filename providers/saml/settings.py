@@ -1,0 +1,143 @@
+"""The ``[providers.<name>]`` table of a SAML provider, validated strictly, and the pinned cert.
+
+Example::
+
+    [providers.corp]
+    type = "saml"
+    idp_entity_id = "https://idp.example.com/metadata"
+    sso_url = "https://idp.example.com/sso/redirect"
+    idp_certificate = "corp-idp.pem"      # or the IdP's metadata XML; relative to the config dir
+    sp_entity_id = "urn:example:access-broker"
+    groups_attribute = "groups"
+    allow_idp_initiated = false
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+
+from broker.config import ConfigIssue, ConfigIssues, from_table
+from broker.errors import ConfigError
+
+__all__ = ["MAX_CLOCK_SKEW", "SAMLSettings", "load_certificates", "load_settings"]
+
+MAX_CLOCK_SKEW = 180  # SECURITY.md: at most 180 s of skew on NotBefore / NotOnOrAfter
+
+
+@dataclass(frozen=True)
+class SAMLSettings:
+    """One SAML identity provider, as configured.
+
+    Attributes:
+        type: always ``"saml"``.
+        idp_entity_id: the IdP's entity id; a response's Issuer must equal it.
+        sso_url: the IdP's SingleSignOnService for the HTTP-Redirect binding.
+        idp_certificate: PEM file or IdP metadata XML holding the signing certificate(s),
+            relative to the configuration directory. The only trust anchor: KeyInfo is ignored.
+        sp_entity_id: our entity id; the assertion's Audience must contain it.
+        groups_attribute: the attribute whose values are the person's groups.
+        email_attribute: the attribute holding the email (else an emailAddress NameID).
+        name_attribute: the attribute holding the display name.
+        allow_idp_initiated: accept unsolicited responses (no InResponseTo). Off by default.
+        require_signed_response: also require the Response element itself to be signed.
+        acs_port: loopback port of the assertion consumer service; 0 picks a free one per
+            sign-in (the AuthnRequest names it). IdP-initiated sign-in needs a fixed port.
+        clock_skew: seconds of tolerated clock difference, at most 180.
+        session_seconds: how long a sign-in counts when the IdP sends no SessionNotOnOrAfter.
+        mfa_contexts: AuthnContextClassRef values that mean multi-factor authentication.
+    """
+
+    type: str
+    idp_entity_id: str
+    sso_url: str
+    idp_certificate: str
+    sp_entity_id: str
+    groups_attribute: str = "groups"
+    email_attribute: str = "email"
+    name_attribute: str = "name"
+    allow_idp_initiated: bool = False
+    require_signed_response: bool = False
+    acs_port: int = 0
+    clock_skew: int = 120
+    session_seconds: int = 3600
+    mfa_contexts: tuple[str, ...] = (
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
+        "https://refeds.org/profile/mfa",
+        "http://schemas.microsoft.com/claims/multipleauthn",
+    )
+
+
+def _check(settings: SAMLSettings, file: str, prefix: str) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+
+    def bad(key: str, message: str) -> None:
+        issues.append(ConfigIssue(file, f"{prefix}.{key}", message))
+
+    if settings.type != "saml":
+        bad("type", f"expected 'saml', got {settings.type!r}")
+    sso = urlsplit(settings.sso_url)
+    if sso.scheme not in ("https", "http") or not sso.hostname:
+        bad("sso_url", "must be an http(s) URL of the IdP's HTTP-Redirect SSO endpoint")
+    elif sso.scheme == "http" and sso.hostname not in ("127.0.0.1", "localhost", "::1"):
+        bad("sso_url", "must use https (plain http only for a loopback test IdP)")
+    for key in ("idp_entity_id", "sp_entity_id", "idp_certificate", "groups_attribute"):
+        if not getattr(settings, key).strip():
+            bad(key, "must not be empty")
+    if not 0 <= settings.acs_port <= 65535:
+        bad("acs_port", "must be 0 (pick a free port) or a port number")
+    if not 0 <= settings.clock_skew <= MAX_CLOCK_SKEW:
+        bad("clock_skew", f"must be between 0 and {MAX_CLOCK_SKEW} seconds")
+    if not 900 <= settings.session_seconds <= 129600:
+        bad("session_seconds", "must be between 900 and 129600 seconds")
+    if settings.allow_idp_initiated and settings.acs_port == 0:
+        bad("acs_port", "IdP-initiated sign-in needs a fixed acs_port the IdP can post to")
+    return issues
+
+
+def load_settings(name: str, table: Mapping[str, Any], *, file: str) -> SAMLSettings:
+    """Validate ``[providers.<name>]``.
+
+    Raises:
+        ConfigError: every problem at once (``ConfigIssues``), each with file and key.
+    """
+    prefix = f"providers.{name}"
+    settings, issues = from_table(SAMLSettings, table, file=file, prefix=prefix)
+    if settings is not None:
+        issues.extend(_check(settings, file, prefix))
+    if issues or settings is None:
+        raise ConfigIssues(issues)
+    return settings
+
+
+def load_certificates(path: Path, entity_id: str) -> tuple[x509.Certificate, ...]:
+    """The signing certificate(s) of IdP ``entity_id`` pinned in a PEM file or its metadata XML.
+
+    Raises:
+        ConfigError: the file is missing or holds no usable certificate.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the IdP certificate ({exc.strerror}); fix idp_certificate"
+        ) from None
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        try:
+            certs = tuple(x509.load_pem_x509_certificates(data))
+        except ValueError:
+            raise ConfigError(f"{path}: not a valid PEM certificate; fix idp_certificate") from None
+    else:
+        from providers.saml.metadata import signing_certificates_from_idp_metadata
+
+        certs = signing_certificates_from_idp_metadata(data, source=str(path), entity_id=entity_id)
+    if not certs:
+        raise ConfigError(f"{path}: holds no signing certificate; fix idp_certificate")
+    return certs

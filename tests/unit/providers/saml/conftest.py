@@ -1,0 +1,82 @@
+"""Shared pieces for the SAML unit tests: keys, a pending request, and a policy to check with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from providers.saml.assertion import AssertionFacts
+from providers.saml.redirect_binding import AuthnRequest, PendingRequests, build_authn_request
+from providers.saml.response import ResponsePolicy, validate_response
+from tests.saml_forge import KeyPair, MemoryReplayCache, Spec, make_keypair
+
+ACS = "http://127.0.0.1:8123/saml/acs"
+SP = "urn:example:broker"
+IDP = "https://idp.example.com/metadata"
+
+Check = Callable[..., AssertionFacts]
+
+
+@pytest.fixture(scope="session")
+def keys() -> KeyPair:
+    return make_keypair()
+
+
+@pytest.fixture(scope="session")
+def other_keys() -> KeyPair:
+    return make_keypair("attacker.example.com")
+
+
+@pytest.fixture
+def pending() -> PendingRequests:
+    return PendingRequests()
+
+
+@pytest.fixture
+def request_(pending: PendingRequests) -> AuthnRequest:
+    request = build_authn_request(
+        sp_entity_id=SP,
+        sso_url="https://idp.example.com/sso",
+        acs_url=ACS,
+        now=datetime.now(UTC),
+        lifetime=300,
+    )
+    pending.add(request)
+    return request
+
+
+@pytest.fixture
+def spec(request_: AuthnRequest) -> Spec:
+    return Spec(idp=IDP, sp=SP, acs=ACS, in_response_to=request_.id)
+
+
+@pytest.fixture
+def replay_cache() -> MemoryReplayCache:
+    return MemoryReplayCache()
+
+
+@pytest.fixture
+def policy(keys: KeyPair) -> ResponsePolicy:
+    return ResponsePolicy(
+        idp_entity_id=IDP, certificates=(keys.cert,), sp_entity_id=SP, acs_url=ACS, clock_skew=180
+    )
+
+
+@pytest.fixture
+def check(
+    policy: ResponsePolicy, pending: PendingRequests, replay_cache: MemoryReplayCache
+) -> Check:
+    def run(encoded: str, *, now: datetime | None = None, **changes: object) -> AssertionFacts:
+        from dataclasses import replace
+
+        return validate_response(
+            encoded,
+            replace(policy, **changes),  # type: ignore[arg-type]
+            now=now or datetime.now(UTC),
+            pending=pending,
+            replay_cache=replay_cache,
+        )
+
+    return run

@@ -1,0 +1,74 @@
+"""The loopback ACS: 127.0.0.1 only, one response, bounded bodies, nothing else counts."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from broker.errors import AuthenticationError, ProviderUnavailableError
+from providers.saml.acs import LoopbackACS, PostedResponse
+from providers.saml.safe_xml import MAX_ENCODED_BYTES
+
+
+def test_listens_on_loopback_only_and_hands_over_one_response() -> None:
+    seen: list[PostedResponse] = []
+
+    def handle(posted: PostedResponse) -> str:
+        seen.append(posted)
+        return "accepted"
+
+    with LoopbackACS(0, handle) as acs:
+        assert acs.url.startswith("http://127.0.0.1:")
+        assert acs._server.server_address[0] == "127.0.0.1"
+        page = httpx.post(acs.url, data={"SAMLResponse": "abc", "RelayState": "xyz"}, timeout=5)
+        assert acs.wait(5) == "accepted"
+        again = httpx.post(acs.url, data={"SAMLResponse": "def"}, timeout=5)
+    assert page.status_code == 200 and again.status_code == 404
+    assert seen == [PostedResponse("abc", "xyz")]
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_oversized_or_malformed_posts_do_not_count() -> None:
+    with LoopbackACS(0, lambda posted: posted.saml_response) as acs:
+        big = httpx.post(
+            acs.url,
+            content=b"SAMLResponse=" + b"A" * (3 * MAX_ENCODED_BYTES),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=5,
+        )
+        json_body = httpx.post(acs.url, json={"SAMLResponse": "x"}, timeout=5)
+        two = httpx.post(
+            acs.url,
+            content=b"SAMLResponse=a&SAMLResponse=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=5,
+        )
+        elsewhere = httpx.post(acs.url + "/other", data={"SAMLResponse": "x"}, timeout=5)
+        assert acs.wait(0.2) is None
+        good = httpx.post(acs.url, data={"SAMLResponse": "ok"}, timeout=5)
+        assert acs.wait(5) == "ok"
+    assert [r.status_code for r in (big, json_body, two, elsewhere, good)] == [
+        400,
+        400,
+        400,
+        404,
+        200,
+    ]
+
+
+def test_handler_refusal_is_raised_to_the_waiting_caller() -> None:
+    def refuse(_posted: PostedResponse) -> str:
+        raise AuthenticationError("SAML response refused: Audience")
+
+    with LoopbackACS(0, refuse) as acs:
+        page = httpx.post(acs.url, data={"SAMLResponse": "x"}, timeout=5)
+        with pytest.raises(AuthenticationError, match="Audience"):
+            acs.wait(5)
+    assert page.status_code == 400 and "Audience" in page.text
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with LoopbackACS(0, lambda p: p) as first:
+        port = int(first.url.rsplit(":", 1)[1].split("/")[0])
+        with pytest.raises(ProviderUnavailableError, match="acs_port"):
+            LoopbackACS(port, lambda p: p)
