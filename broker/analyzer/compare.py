@@ -16,7 +16,7 @@ from typing import Literal
 import z3
 
 from broker.analyzer.encode import decision, is_one_of
-from broker.analyzer.external import SOLVER_TIMEOUT_MS, witness_policies
+from broker.analyzer.external import SOLVER_TIMEOUT_MS, disagreement, witness_policies
 from broker.analyzer.support import check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.policy import Policy, PolicySet, Request, evaluate
@@ -91,7 +91,7 @@ def compare(old: Policy, new: Policy, *, timeout_ms: int = SOLVER_TIMEOUT_MS) ->
     """Whether ``new`` allows some request ``old`` does not, with a witness."""
     support = check_support(old, new)
     account = _unused_account(old, new)
-    reasons = [f"cannot decide: uses {r}" for r in support.reasons]
+    reasons: list[str] = []
     old_set, new_set = _policy_set(old), _policy_set(new)
     for shape in _shapes(old, new):
         request = SymbolicRequest(shape, support.key_types)
@@ -114,9 +114,7 @@ def compare(old: Policy, new: Policy, *, timeout_ms: int = SOLVER_TIMEOUT_MS) ->
             and not evaluate(old_set, witness, explain=False).allowed
         ):
             return Comparison("broader", witness, tuple(reasons))
-        reasons.append(
-            f"cannot decide: the encoding and the engine disagree on a {shape.kind} caller"
-        )
+        reasons.append(disagreement(shape.kind, support.reasons))
     if reasons:
         return Comparison("undecided", None, tuple(reasons))
     return Comparison("not_broader")

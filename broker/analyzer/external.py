@@ -3,8 +3,10 @@
 For each shape of caller (IAM principals of an outside account, each named web-identity or
 SAML provider not in the zone, the anonymous caller) the solver is asked for a request the
 policy allows; a model is a finding, re-evaluated by ``broker.policy.evaluate`` before it is
-reported. "No external access" is said only when every shape is unsatisfiable and the policy
-uses nothing the encoding leaves out (``support``).
+reported. A construct the encoding leaves out (``support``) is a free unknown, so the formula
+over-approximates what the policy allows: "no external access" is said only when every shape
+is unsatisfiable even so, and a model the engine refuses makes the answer "cannot decide: uses
+X", never "no external access".
 
 The outsider's own identity policies are theirs to write, so the witness is evaluated with
 them allowing everything (and, for a federated user, a session policy allowing everything).
@@ -28,7 +30,7 @@ from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.analyzer.targets import Target, Zone
 from broker.policy import PolicySet, Request, evaluate, parse_policy
 
-__all__ = ["Analysis", "Witness", "analyze", "witness_policies"]
+__all__ = ["Analysis", "Witness", "analyze", "disagreement", "witness_policies"]
 
 Status = Literal["external", "none", "undecided"]
 SOLVER_TIMEOUT_MS = 20_000
@@ -78,6 +80,13 @@ class Analysis:
             "findings": [w.to_json() for w in self.witnesses],
             "cannot_decide": list(self.reasons),
         }
+
+
+def disagreement(kind: str, constructs: tuple[str, ...]) -> str:
+    """Why a model the engine refuses leaves the question open."""
+    if constructs:
+        return f"cannot decide for {kind} callers: uses {', '.join(constructs)}"
+    return f"cannot decide: the encoding and the engine disagree on a {kind} caller"
 
 
 def witness_policies(target_policy_set: PolicySet) -> PolicySet:
@@ -142,7 +151,7 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
     zone = zone.for_target(target)
     policies = witness_policies(PolicySet(resource=[target.policy]))
     witnesses: list[Witness] = []
-    reasons = [f"cannot decide: uses {r}" for r in support.reasons]
+    reasons: list[str] = []
     seen: set[str] = set()
     for shape in list(dict.fromkeys(_shapes(target, zone))):
         group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
@@ -165,9 +174,7 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
         fixed = target.resource if target.kind == "trust" else None
         concrete = request.witness(solver.model(), resource_account=target.account, resource=fixed)
         if not evaluate(policies, concrete, explain=False).allowed:
-            reasons.append(
-                f"cannot decide: the encoding and the engine disagree on a {shape.kind} caller"
-            )
+            reasons.append(disagreement(shape.kind, support.reasons))
             continue
         seen.add(group)
         witnesses.append(Witness(shape.kind, readable(concrete, target, policies)))

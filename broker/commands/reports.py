@@ -89,15 +89,22 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
     from broker.analyzer.external import analyze
     from broker.analyzer.targets import Zone, target_from_document
 
+    targets = []
+    accounts = frozenset(options.zone_accounts)
     if not options.targets:
-        raise UsageError(
-            "name the policies to analyse with --trust ROLE_ARN=FILE or --resource ARN=FILE "
-            "(reading them from the directory is not yet available)"
-        )
-    if options.zone == "organization" and not options.org_id and not options.zone_accounts:
+        from broker.analyzer.configured import directory_targets, organization_accounts
+        from broker.directory import load_directory
+
+        directory = load_directory()
+        try:
+            targets = directory_targets(directory)
+            accounts |= organization_accounts(directory)
+        finally:
+            directory.close()
+    elif options.zone == "organization" and not options.org_id and not accounts:
         raise UsageError("--zone organization needs --org-id and/or --zone-account")
-    zone = Zone(options.zone, frozenset(options.zone_accounts), options.org_id)
-    results = []
+    zone = Zone(options.zone, accounts, options.org_id)
+    results = [analyze(target, zone) for target in targets]
     for spec in options.targets:
         account = _account_of(spec.arn) or (options.zone_accounts or ("",))[0]
         if not account:
@@ -110,6 +117,8 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
             _document(spec.file),
         )
         results.append(analyze(target, zone))
+    if not results:
+        print("no trust or resource policies to analyse", file=sys.stderr)
     if options.as_json:
         json.dump([r.to_json() for r in results], out, indent=2)
         out.write("\n")

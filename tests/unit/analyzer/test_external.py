@@ -171,31 +171,38 @@ def test_deny_on_every_outside_network_leaves_no_access() -> None:
     assert status(bucket(get(Condition={"Null": {"aws:SourceIp": "false"}}), strict)) == "external"
 
 
-@pytest.mark.parametrize(
-    ("condition", "construct"),
-    [
-        ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "NumericLessThan"),
-        ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, "DateLessThan"),
-        ({"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths": "o-x/*"}}, "ForAnyValue"),
-        ({"StringEquals": {"aws:PrincipalOrgPaths": "o-x/r-1/"}}, "aws:PrincipalOrgPaths"),
-        ({"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}, "policy variables"),
-    ],
-)
-def test_constructs_not_encoded_are_never_no_access(
+UNENCODED = [
+    ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, "NumericLessThan"),
+    ({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, "DateLessThan"),
+    ({"ForAnyValue:StringEquals": {"aws:PrincipalOrgPaths": "o-x/*"}}, "ForAnyValue"),
+    ({"StringEquals": {"aws:PrincipalOrgPaths": "o-x/r-1/"}}, "aws:PrincipalOrgPaths"),
+    ({"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}, "policy variables"),
+]
+
+
+@pytest.mark.parametrize(("condition", "construct"), UNENCODED)
+def test_a_deny_behind_an_unencoded_construct_is_never_no_access(
     condition: dict[str, Any], construct: str
 ) -> None:
     deny = {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
-    # Deny everything behind the construct: the truth is "no access" only if it always holds.
+    # The Deny applies only when the construct holds; the analyzer must not assume it does.
     result = analyze(bucket(get(), {**deny, "Condition": condition}), ORG_ZONE)
     assert result.status != "none"
-    assert any(construct in reason for reason in result.reasons), result.reasons
+    check_witnesses(result.target, ORG_ZONE)
 
 
-def test_unencoded_allow_can_still_be_proved_by_the_engine() -> None:
-    condition = {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}
+@pytest.mark.parametrize(("condition", "construct"), UNENCODED)
+def test_an_allow_behind_an_unencoded_construct_is_proved_or_undecided(
+    condition: dict[str, Any], construct: str
+) -> None:
     result = analyze(bucket(get(Condition=condition)), ORG_ZONE)
-    # The solver may only propose; a finding is reported only once the engine agrees.
-    for witness in result.witnesses:
-        policies = witness_policies(PolicySet(resource=[result.target.policy]))
-        assert evaluate(policies, witness.request, explain=False).allowed
     assert result.status in ("external", "undecided")
+    check_witnesses(result.target, ORG_ZONE)
+    if result.status == "undecided":
+        assert any(construct in reason for reason in result.reasons), result.reasons
+
+
+def test_unencoded_construct_on_an_inside_principal_is_still_no_access() -> None:
+    # Free unknowns over-approximate: when even that admits no outsider, the answer is sound.
+    condition = {"NumericLessThan": {"aws:MultiFactorAuthAge": "900"}}
+    assert status(trust(assume({"AWS": HOME}, Condition=condition))) == "none"
