@@ -11,13 +11,14 @@ evaluation logic".
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 
 import z3
 
 from broker.analyzer.globs import glob, literal
 from broker.analyzer.support import encodable
-from broker.analyzer.symbolic import IpKey, StrKey, SymbolicRequest
+from broker.analyzer.symbolic import ArnParts, IpKey, StrKey, SymbolicRequest
 from broker.policy import Policy, Statement
 from broker.policy.conditions import ConditionTest
 from broker.policy.principals import PrincipalSpec
@@ -42,6 +43,44 @@ def is_one_of(term: z3.SeqRef, values: Iterable[str]) -> z3.BoolRef:
         return z3.BoolVal(False)
     regexes = [z3.Re(v) for v in wanted]
     return z3.InRe(term, regexes[0] if len(regexes) == 1 else z3.Union(*regexes))
+
+
+def _parts_equal(parts: ArnParts, values: Iterable[str]) -> z3.BoolRef:
+    """A principal ARN in parts equals one of ``values``."""
+    options = []
+    for value in sorted(set(values)):
+        split = value.split(":", 5)
+        if len(split) == 6 and split[:4] == ["arn", "aws", parts.service, ""]:
+            options.append(
+                z3.And(is_one_of(parts.account, [split[4]]), is_one_of(parts.tail, [split[5]]))
+            )
+    return _or(options)
+
+
+def _part_matches(pattern: str, text: str) -> bool:
+    """A glob part before the fifth colon (no ``:`` inside) against a constant part."""
+    regex = "".join("[^:]*" if c == "*" else "[^:]" if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+def _parts_like(parts: ArnParts, patterns: Sequence[str]) -> z3.BoolRef:
+    """ARN-semantics globs (``ArnLike``) against a principal ARN in parts: wildcards before the
+    fifth colon stay inside their part, so the pattern splits as the ARN does."""
+    options = []
+    for pattern in patterns:
+        split = pattern.split(":", 5)
+        fixed = ("arn", "aws", parts.service, "")
+        if len(split) < 6 or not all(
+            _part_matches(p, t) for p, t in zip(split, fixed, strict=False)
+        ):
+            continue
+        options.append(
+            z3.And(
+                z3.InRe(parts.account, glob(split[4], arn=True, ignore_case=False)),
+                z3.InRe(parts.tail, glob(split[5], arn=False, ignore_case=False)),
+            )
+        )
+    return _or(options)
 
 
 def _any_of(values: Sequence[str], term: z3.SeqRef, *, arn: bool, fold: bool) -> z3.BoolRef:
@@ -78,9 +117,11 @@ def condition_holds(test: ConditionTest, request: SymbolicRequest) -> z3.BoolRef
     if test.base != "Null" and isinstance(key, IpKey) != (test.base in _IP):
         return unknown
     if test.base == "Null":
-        return z3.Or(
-            [z3.Not(key.present) if v.lower() == "true" else key.present for v in test.values]
-        )
+        # An empty string counts as absent for Null (as the engine reads it).
+        present = key.present
+        if isinstance(key, StrKey):
+            present = z3.And(key.present, z3.Length(key.value) > 0)
+        return _or([z3.Not(present) if v.lower() == "true" else present for v in test.values])
     absent = z3.BoolVal(test.if_exists or test.negated)
     if isinstance(key, IpKey):
         matched = _or([_in_network(key, v) for v in test.values])
@@ -89,7 +130,11 @@ def condition_holds(test: ConditionTest, request: SymbolicRequest) -> z3.BoolRef
     assert isinstance(key, StrKey)
     if any("${" in v for v in test.values):
         return unknown
-    if test.base in _ARN_FAMILY or test.base in _LIKE:
+    if key.parts is not None and test.base in _ARN_FAMILY:
+        matched = _parts_like(key.parts, test.values)
+    elif key.parts is not None and test.base in ("StringEquals", "StringNotEquals"):
+        matched = _parts_equal(key.parts, test.values)
+    elif test.base in _ARN_FAMILY or test.base in _LIKE:
         matched = _any_of(test.values, key.value, arn=test.base in _ARN_FAMILY, fold=False)
     else:
         matched = _equals_any(test.values, key.value, fold=test.base in _FOLD)
@@ -104,9 +149,13 @@ def _names(spec: PrincipalSpec, request: SymbolicRequest) -> z3.BoolRef:
         return z3.BoolVal(True)
     if not request.iam:
         return z3.BoolVal(request.shape.name in spec.external)
-    options = [is_one_of(request.arn, spec.arns), is_one_of(request.account, spec.accounts)]
-    if request.role_arn is not None:
-        options.append(is_one_of(request.role_arn, spec.arns))
+    assert request.arn_parts is not None
+    options = [
+        _parts_equal(request.arn_parts, spec.arns),
+        is_one_of(request.account, spec.accounts),
+    ]
+    if request.role_arn_parts is not None:
+        options.append(_parts_equal(request.role_arn_parts, spec.arns))
     return _or(options)
 
 
@@ -116,9 +165,10 @@ def _lists_all(spec: PrincipalSpec, request: SymbolicRequest) -> z3.BoolRef:
         return z3.BoolVal(True)
     if not request.iam:
         return z3.BoolVal(request.shape.name in spec.external)
-    parts = [is_one_of(request.account, spec.accounts), is_one_of(request.arn, spec.arns)]
-    if request.role_arn is not None:
-        parts.append(is_one_of(request.role_arn, spec.arns))
+    assert request.arn_parts is not None
+    parts = [is_one_of(request.account, spec.accounts), _parts_equal(request.arn_parts, spec.arns)]
+    if request.role_arn_parts is not None:
+        parts.append(_parts_equal(request.role_arn_parts, spec.arns))
     return z3.And(parts)
 
 

@@ -41,6 +41,7 @@ PRINCIPALS: list[Any] = [
     {"AWS": f"arn:aws:iam::{OUT}:user/alice"},
     {"AWS": [f"arn:aws:sts::{OUT}:assumed-role/deploy/s1", OUT]},
     {"Federated": WEB_IDP},
+    {"AWS": list(OUTSIDERS)},
 ]
 ACTIONS = ["*", "sts:*", "sts:AssumeRole", "s3:Get*", "s3:?utObject", "S3:GetObject"]
 RESOURCES = ["*", f"{BUCKET}/*", BUCKET, "arn:aws:s3:::*/a.txt", "arn:aws:s3:*:*:example-*"]
@@ -54,6 +55,8 @@ CONDITIONS: list[dict[str, Any]] = [
     {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
     {"IpAddress": {"aws:SourceIp": "2001:db8::/32"}},
     {"StringEquals": {"aws:SourceVpc": "vpc-1111"}},
+    {"StringEquals": {"aws:SourceVpc": ["vpc-1111", "vpc-2222"]}},
+    {"StringNotEquals": {"sts:ExternalId": ["ext-1", "EXT-2"]}},
     {"StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-2222"}},
     {"Null": {"sts:ExternalId": "false"}},
     {"Null": {"aws:PrincipalOrgID": "true"}},
@@ -79,7 +82,12 @@ def statement(effect: str, kind: str) -> st.SearchStrategy[dict[str, Any]]:
         base, negate, extra = args
         out = dict(base)
         for key in negate:
-            if key in out and not (key == "Principal" and effect == "Allow"):
+            trust_principal = key == "Principal" and kind == "trust"
+            if (
+                key in out
+                and not (key == "Principal" and effect == "Allow")
+                and not trust_principal
+            ):
                 out[f"Not{key}"] = out.pop(key)
         block: dict[str, Any] = {}
         for condition in extra:
