@@ -16,7 +16,6 @@ as inside.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -25,16 +24,17 @@ import z3
 
 from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.globs import ascii_string
+from broker.analyzer.guess import guesses
 from broker.analyzer.support import check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
-from broker.analyzer.targets import Target, Zone
-from broker.policy import PolicySet, Request, evaluate, parse_policy
+from broker.analyzer.targets import Target, Zone, outside_names
+from broker.policy import PolicySet, Request, compile_policy_set, evaluate, parse_policy
+from broker.policy.principals import caller_of
 
 __all__ = ["Analysis", "Witness", "analyze", "disagreement", "witness_policies"]
 
 Status = Literal["external", "none", "undecided"]
 SOLVER_TIMEOUT_MS = 20_000
-_PROVIDER_IN = re.compile(r"^arn:[\w-]+:iam::(\d{12}):(saml-provider|oidc-provider)/")
 _ALLOW_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
@@ -98,13 +98,7 @@ def witness_policies(target_policy_set: PolicySet) -> PolicySet:
 
 def _shapes(target: Target, zone: Zone) -> Iterable[PrincipalShape]:
     yield from (PrincipalShape(kind) for kind in IAM_SHAPES)
-    for statement in target.policy.statements:
-        if statement.principal is None:
-            continue
-        for name in sorted(statement.principal.external - target.services):
-            inside = _PROVIDER_IN.match(name)
-            if inside is None or inside.group(1) not in zone.accounts:
-                yield PrincipalShape("external", name)
+    yield from (PrincipalShape("external", name) for name in outside_names(target, zone))
     yield PrincipalShape("anonymous")
 
 
@@ -153,6 +147,10 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
     witnesses: list[Witness] = []
     reasons: list[str] = []
     seen: set[str] = set()
+    for group, guessed in guesses(target, zone, compile_policy_set(policies)):
+        seen.add(group)
+        kind = caller_of(guessed.principal_arn, guessed.principal_account, None).kind
+        witnesses.append(Witness(kind, guessed))
     for shape in list(dict.fromkeys(_shapes(target, zone))):
         group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
         if group in seen:

@@ -3,13 +3,16 @@ trust it asks about. Plain values; no solver here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from broker.policy import Policy, parse_policy
 
-__all__ = ["Target", "Zone", "service_principals", "target_from_document"]
+__all__ = ["Target", "Zone", "outside_names", "service_principals", "target_from_document"]
+
+_PROVIDER = re.compile(r"^arn:[\w-]+:iam::(\d{12}):(saml-provider|oidc-provider)/")
 
 ZoneKind = Literal["organization", "account"]
 
@@ -40,6 +43,18 @@ class Target:
     account: str
     policy: Policy
     services: frozenset[str] = field(default_factory=frozenset)  # AWS service principals
+
+
+def outside_names(target: Target, zone: Zone) -> list[str]:
+    """The external principals (web-identity, SAML, canonical users) the policy names that are
+    outside ``zone``: not AWS services, not an identity provider defined in a zone account."""
+    names: set[str] = set()
+    for statement in target.policy.statements:
+        if statement.principal is not None:
+            names |= statement.principal.external - target.services
+    return sorted(
+        n for n in names if (m := _PROVIDER.match(n)) is None or m.group(1) not in zone.accounts
+    )
 
 
 def service_principals(document: Mapping[str, Any]) -> frozenset[str]:
