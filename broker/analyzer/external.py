@@ -25,7 +25,7 @@ import z3
 from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.globs import ascii_string
 from broker.analyzer.guess import guesses
-from broker.analyzer.support import check_support
+from broker.analyzer.support import KeyType, check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.analyzer.targets import Target, Zone, outside_names
 from broker.policy import PolicySet, Request, compile_policy_set, evaluate, parse_policy
@@ -35,6 +35,7 @@ __all__ = ["Analysis", "Witness", "analyze", "disagreement", "witness_policies"]
 
 Status = Literal["external", "none", "undecided"]
 SOLVER_TIMEOUT_MS = 20_000
+QUICK_TIMEOUT_MS = 1_000
 _ALLOW_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
@@ -139,8 +140,35 @@ def readable(request: Request, target: Target, policies: PolicySet) -> Request:
     return request
 
 
+def _solve(
+    target: Target,
+    zone: Zone,
+    shape: PrincipalShape,
+    key_types: dict[str, KeyType],
+    timeout_ms: int,
+) -> tuple[z3.CheckSatResult, Request | None]:
+    """One query: a request from a ``shape`` caller outside ``zone`` that the policy allows."""
+    request = SymbolicRequest(shape, key_types)
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    solver.add(decision(target.policy, request), *_outside(request, zone))
+    if target.kind == "resource":
+        solver.add(_on_resource(request, target))
+    solver.add(*request.constraints)
+    verdict = solver.check()
+    if verdict != z3.sat:
+        return verdict, None
+    fixed = target.resource if target.kind == "trust" else None
+    return verdict, request.witness(solver.model(), resource_account=target.account, resource=fixed)
+
+
 def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) -> Analysis:
-    """Decide whether anyone outside ``zone`` can access ``target``."""
+    """Decide whether anyone outside ``zone`` can access ``target``.
+
+    Each shape first gets a short budget; the full ``timeout_ms`` is spent only on shapes that
+    could still change the answer (no witness found yet), so one hard shape does not stall a
+    policy another shape already proves open.
+    """
     support = check_support(target.policy)
     zone = zone.for_target(target)
     policies = witness_policies(PolicySet(resource=[target.policy]))
@@ -151,31 +179,26 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
         seen.add(group)
         kind = caller_of(guessed.principal_arn, guessed.principal_account, None).kind
         witnesses.append(Witness(kind, guessed))
-    for shape in list(dict.fromkeys(_shapes(target, zone))):
-        group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
-        if group in seen:
-            continue
-        request = SymbolicRequest(shape, support.key_types)
-        formula = decision(target.policy, request)
-        solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
-        solver.add(formula, *_outside(request, zone))
-        if target.kind == "resource":
-            solver.add(_on_resource(request, target))
-        solver.add(*request.constraints)
-        verdict = solver.check()
-        if verdict == z3.unknown:
-            reasons.append(f"cannot decide: the solver gave up on {shape.kind} callers")
-            continue
-        if verdict == z3.unsat:
-            continue
-        fixed = target.resource if target.kind == "trust" else None
-        concrete = request.witness(solver.model(), resource_account=target.account, resource=fixed)
-        if not evaluate(policies, concrete, explain=False).allowed:
-            reasons.append(disagreement(shape.kind, support.reasons))
-            continue
-        seen.add(group)
-        witnesses.append(Witness(shape.kind, readable(concrete, target, policies)))
+    pending = list(dict.fromkeys(_shapes(target, zone)))
+    for budget in (min(QUICK_TIMEOUT_MS, timeout_ms), timeout_ms):
+        undecided: list[PrincipalShape] = []
+        for shape in pending:
+            group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
+            if group in seen:
+                continue
+            verdict, concrete = _solve(target, zone, shape, support.key_types, budget)
+            if verdict == z3.unknown:
+                undecided.append(shape)
+            elif concrete is not None:
+                if evaluate(policies, concrete, explain=False).allowed:
+                    seen.add(group)
+                    witnesses.append(Witness(shape.kind, readable(concrete, target, policies)))
+                else:
+                    reasons.append(disagreement(shape.kind, support.reasons))
+        pending = undecided
+        if witnesses or budget == timeout_ms:
+            break
+    reasons += [f"cannot decide: the solver gave up on {s.kind} callers" for s in pending]
     if witnesses:
         return Analysis(target, "external", tuple(witnesses), tuple(reasons))
     if reasons:

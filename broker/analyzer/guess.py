@@ -44,8 +44,15 @@ def _callers(target: Target, zone: Zone) -> list[tuple[str, str, dict[str, str],
             role = f"arn:aws:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
         out.append((arn, parts[4], {"aws:principalarn": role, "aws:principalaccount": parts[4]}))
     for account in sorted(accounts):
-        root = f"arn:aws:iam::{account}:root"
-        out.append((root, account, {"aws:principalarn": root, "aws:principalaccount": account}))
+        role = f"arn:aws:iam::{account}:role/a"
+        for arn, principal_arn in (
+            (f"arn:aws:iam::{account}:root", f"arn:aws:iam::{account}:root"),
+            (role, role),
+            (f"arn:aws:sts::{account}:assumed-role/a/a", role),
+            (f"arn:aws:iam::{account}:user/a", f"arn:aws:iam::{account}:user/a"),
+        ):
+            keys = {"aws:principalarn": principal_arn, "aws:principalaccount": account}
+            out.append((arn, account, keys))
     callers = [(a, acct, keys, "iam") for a, acct, keys in out if acct not in zone.accounts]
     callers += [(name, "", {}, f"external:{name}") for name in outside_names(target, zone)]
     callers.append(("anonymous", "", {}, "anonymous:"))
