@@ -123,6 +123,8 @@ def check(kind: str, doc: dict[str, Any]) -> None:
     for witness in result.witnesses:
         assert evaluate(policies, witness.request, explain=False).allowed
         assert witness.request.principal_account not in (HOME, SIBLING)
+        context = {k.lower(): v for k, v in witness.request.context.items()}
+        assert context.get("aws:principalorgid") != ORG
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
