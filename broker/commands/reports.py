@@ -3,8 +3,10 @@
 
 Exit codes: 0 when nothing outside the zone gets in (or NEW is not broader), 1 when a finding
 is printed (or NEW is broader) or something cannot be decided; errors as ``broker.errors``.
-``broker report`` (credential report, last accessed) is not registered yet: it keeps its
-"not yet available" placeholder.
+
+``broker report credentials``: IAM's credential report (CSV or JSON) for the directory.
+``broker report last-accessed``: per granted service, when the principal last used it (exit 1
+when a grant is unused for ``--days``), with a narrower policy.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ if TYPE_CHECKING:
 __all__ = [
     "AnalyzeInput",
     "CompareInput",
+    "CredentialReportInput",
+    "LastAccessedInput",
     "TargetSpec",
     "register",
     "run_analyze",
     "run_compare",
+    "run_credential_report",
+    "run_last_accessed",
 ]
 
 _KINDS = ("identity", "resource", "trust", "scp", "boundary", "session", "key")
@@ -55,6 +61,90 @@ class CompareInput:
     new: Path
     kind: PolicyKind
     as_json: bool
+
+
+@dataclass(frozen=True)
+class CredentialReportInput:
+    format: Literal["csv", "json"]
+
+
+@dataclass(frozen=True)
+class LastAccessedInput:
+    kind: Literal["user", "role", "permission-set"]
+    name: str
+    days: int
+    as_json: bool
+
+
+def run_credential_report(options: CredentialReportInput, out: TextIO) -> int:
+    """Print the credential report: every account's root user, then every directory user."""
+    import csv
+    from datetime import UTC, datetime
+
+    from broker.analyzer.credential_report import COLUMNS, KeyFacts, credential_report
+    from broker.analyzer.directory_facts import root_facts, user_facts
+    from broker.audit import AuditLog
+    from broker.directory import load_directory
+    from broker.sts.access_keys import read_access_keys
+
+    directory = load_directory()
+    try:
+        users, roots = user_facts(directory), root_facts(directory)
+    finally:
+        directory.close()
+    keys = [
+        KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created)
+        for k in read_access_keys()
+    ]
+    rows = credential_report(users, roots, keys, AuditLog().events(), datetime.now(UTC))
+    if options.format == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+    else:
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0
+
+
+def run_last_accessed(options: LastAccessedInput, out: TextIO) -> int:
+    """Print when each granted service was last used; 1 when any grant is unused."""
+    from datetime import UTC, datetime
+
+    from broker.analyzer.directory_facts import known_services, principal_policies
+    from broker.analyzer.last_accessed import last_accessed
+    from broker.analyzer.principal_events import principal_events
+    from broker.audit import AuditLog
+    from broker.directory import load_directory
+
+    if options.days < 1:
+        raise UsageError("--days must be at least 1")
+    directory = load_directory()
+    try:
+        principal, documents = principal_policies(directory, options.kind, options.name)
+        known = known_services(directory)
+    finally:
+        directory.close()
+    own = principal_events(AuditLog().events(), principal)
+    report = last_accessed(documents, own.events, known, datetime.now(UTC), options.days)
+    assumed = own.last_assumed.isoformat(timespec="seconds") if own.last_assumed else None
+    if options.as_json:
+        json.dump(
+            {"principal": options.name, "last_assumed": assumed, **report.to_json()}, out, indent=2
+        )
+        out.write("\n")
+    else:
+        if principal.kind != "user":
+            print(f"last assumed: {assumed or 'never (in the audit log)'}", file=out)
+        for use in report.services:
+            when = use.last_used.isoformat(timespec="seconds") if use.last_used else "never"
+            flag = f"  UNUSED for {options.days}+ days" if use.unused else ""
+            print(f"{use.service}\t{when}{flag}", file=out)
+        print("suggested policy:", file=out)
+        print(json.dumps(report.suggested_policy, indent=2), file=out)
+        for note in report.notes:
+            print(f"note: {note}", file=out)
+    return 1 if any(use.unused for use in report.services) else 0
 
 
 def _require_z3() -> None:
@@ -182,8 +272,38 @@ def _analyze(args: argparse.Namespace) -> int:
     return run_analyze(analyze_options, sys.stdout)
 
 
+def _report(args: argparse.Namespace) -> int:
+    if args.report_command == "credentials":
+        return run_credential_report(CredentialReportInput(args.format), sys.stdout)
+    if args.report_command == "last-accessed":
+        kind, name = next(
+            (k, v)
+            for k, v in (("user", args.user), ("role", args.role), ("permission-set", args.ps))
+            if v
+        )
+        options = LastAccessedInput(kind, name, args.days, args.json)  # type: ignore[arg-type]
+        return run_last_accessed(options, sys.stdout)
+    raise UsageError("give a report: `broker report credentials` or `broker report last-accessed`")
+
+
+def _register_report(subparsers: Any) -> None:
+    parser = subparsers.add_parser("report", help="credential report, last accessed")
+    parser.set_defaults(handler=_report, report_command=None)
+    sub = parser.add_subparsers(dest="report_command", metavar="REPORT")
+    credentials = sub.add_parser("credentials", help="IAM's credential report for the directory")
+    credentials.add_argument("--format", choices=("csv", "json"), default="csv")
+    last = sub.add_parser("last-accessed", help="when each granted service was last used")
+    who = last.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="NAME")
+    who.add_argument("--role", metavar="NAME", help="a role name or ARN from roles.toml")
+    who.add_argument("--permission-set", dest="ps", metavar="NAME")
+    last.add_argument("--days", type=int, default=90, help="unused for this many days (90)")
+    last.add_argument("--json", action="store_true", help="print JSON")
+
+
 def register(subparsers: Any) -> None:
-    """Add ``broker analyze`` and ``broker analyze compare``."""
+    """Add ``broker analyze`` (+ ``compare``) and ``broker report``."""
+    _register_report(subparsers)
     parser = subparsers.add_parser(
         "analyze", help="prove whether anyone outside the zone of trust can reach a policy"
     )

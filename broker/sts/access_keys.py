@@ -19,7 +19,13 @@ from broker.sts.credential_format import USER_KEY_PREFIX, derive_secret, new_acc
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.signing_keys import KeyRing
 
-__all__ = ["MAX_KEYS_PER_USER", "AccessKey", "AccessKeyStore", "default_access_key_file"]
+__all__ = [
+    "MAX_KEYS_PER_USER",
+    "AccessKey",
+    "AccessKeyStore",
+    "default_access_key_file",
+    "read_access_keys",
+]
 
 MAX_KEYS_PER_USER = 2
 _USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -71,6 +77,14 @@ class AccessKey:
         )
 
 
+def read_access_keys(path: Path | None = None) -> list[AccessKey]:
+    """Every key's record (no secrets, no key ring needed), e.g. for the credential report."""
+    return [
+        AccessKey.from_json(item)
+        for item in read_private_json(path or default_access_key_file(), [])
+    ]
+
+
 class AccessKeyStore:
     """The record file plus the key ring the secrets derive from."""
 
@@ -79,7 +93,7 @@ class AccessKeyStore:
         self.path = path or default_access_key_file()
 
     def _load(self) -> list[AccessKey]:
-        return [AccessKey.from_json(item) for item in read_private_json(self.path, [])]
+        return read_access_keys(self.path)
 
     def _save(self, keys: list[AccessKey]) -> None:
         write_private_json(self.path, [key.to_json() for key in keys])
