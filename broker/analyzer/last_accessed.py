@@ -178,7 +178,10 @@ def last_accessed(
     keep = {r.service for r in rows if not r.unused and r.service != ALL_SERVICES}
     policy: dict[str, Any] | None
     policy, notes = _suggest(documents, keep, everything)
-    if not any(s.get("Effect") == "Allow" for s in policy["Statement"]):
+    if not granted:
+        policy = None
+        notes.append("its policies grant no service (people use roles: see --permission-set)")
+    elif not any(s.get("Effect") == "Allow" for s in policy["Statement"]):
         policy = None
         notes.append("no granted service was used in the window: detach the policies instead")
     if ALL_SERVICES in granted:

@@ -281,7 +281,8 @@ def _report(args: argparse.Namespace) -> int:
             for k, v in (("user", args.user), ("role", args.role), ("permission-set", args.ps))
             if v
         )
-        options = LastAccessedInput(kind, name, args.days, args.json)  # type: ignore[arg-type]
+        principal = cast('Literal["user", "role", "permission-set"]', kind)
+        options = LastAccessedInput(principal, name, args.days, args.json)
         return run_last_accessed(options, sys.stdout)
     raise UsageError("give a report: `broker report credentials` or `broker report last-accessed`")
 

@@ -131,3 +131,10 @@ def test_policy_services_reads_plain_prefixes_only() -> None:
         _policy(_allow(["s3:GetObject", "s*:List*", "*"]), {"Effect": "Deny", "NotAction": "IAM:*"})
     ]
     assert policy_services(documents) == {"s3", "iam"}
+
+
+def test_a_principal_without_grants_says_so() -> None:
+    report = last_accessed([], [authorize(CALLER, "s3:GetObject", NOW)], KNOWN, NOW, 90)
+    assert report.services == ()
+    assert report.suggested_policy is None
+    assert any("grant no service" in note for note in report.notes)
