@@ -72,3 +72,11 @@ def test_port_in_use_is_a_clear_error() -> None:
         port = int(first.url.rsplit(":", 1)[1].split("/")[0])
         with pytest.raises(ProviderUnavailableError, match="acs_port"):
             LoopbackACS(port, lambda p: p)
+
+
+def test_posted_response_keeps_the_assertion_out_of_repr() -> None:
+    # The base64 response is a bearer credential (AssumeRoleWithSAML takes it as is): a repr in
+    # a traceback, a log line or a debugger must not carry it.
+    posted = PostedResponse("PHNhbWxwOlJlc3BvbnNlIHNlY3JldD0ieWVzIi8+", "relay-123")
+    assert "PHNhbWxwOlJlc3BvbnNl" not in repr(posted)
+    assert "PHNhbWxwOlJlc3BvbnNl" not in str(posted)
