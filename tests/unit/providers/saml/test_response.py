@@ -283,6 +283,25 @@ def test_relay_state_must_be_the_one_sent_with_our_request(
         )
 
 
+def test_relay_state_cannot_be_dropped_from_a_response_to_our_request(
+    policy, pending, replay_cache, spec, keys, request_
+) -> None:
+    """SAML Bindings §3.5.3: a response to a request sent with RelayState MUST carry it back;
+    dropping the field must not skip the check that binds the response to our request."""
+    from providers.saml.response import validate_response
+
+    encoded = encode(build_response(spec, keys))
+    with pytest.raises(AuthenticationError, match="RelayState"):
+        validate_response(
+            encoded,
+            policy,
+            now=datetime.now(UTC),
+            pending=pending,
+            replay_cache=replay_cache,
+            relay_state=None,
+        )
+
+
 def test_any_of_several_pinned_certificates_verifies(check, spec, keys, other_keys) -> None:
     """Key rollover: metadata may pin the old and the new certificate side by side."""
     encoded = encode(build_response(spec, keys))
