@@ -83,3 +83,16 @@ def test_matching_iss_and_malformed_error_codes() -> None:
     with pytest.raises(AuthenticationError) as caught:
         listener.wait(2)
     assert caught.value.code == "malformed_error" and "\n" not in str(caught.value)
+
+
+def test_missing_iss_is_refused_when_the_issuer_always_sends_it() -> None:
+    """RFC 9207 §2.4: when the metadata says ``authorization_response_iss_parameter_supported``,
+    a response without ``iss`` is refused (else a mix-up attacker simply leaves it out)."""
+    listener = LoopbackRedirect("s", ISSUER, require_iss=True)
+    get(listener.redirect_uri, params={"code": "c", "state": "s"})
+    with pytest.raises(AuthenticationError) as caught:
+        listener.wait(2)
+    assert caught.value.code == "invalid_issuer"
+    listener = LoopbackRedirect("s", ISSUER, require_iss=True)
+    get(listener.redirect_uri, params={"code": "c", "state": "s", "iss": ISSUER})
+    assert listener.wait(2).code == "c"
