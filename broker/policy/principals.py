@@ -25,6 +25,7 @@ from typing import Literal
 from broker.policy.findings import Finding
 
 __all__ = [
+    "IAM_CALLER_KINDS",
     "Caller",
     "GrantKind",
     "PrincipalSpec",
@@ -45,6 +46,11 @@ GrantKind = Literal[
 CallerKind = Literal[
     "root", "user", "role", "role_session", "federated_user", "external", "anonymous"
 ]
+
+IAM_CALLER_KINDS: frozenset[CallerKind] = frozenset(
+    {"root", "user", "role", "role_session", "federated_user"}
+)
+"""Callers that are IAM principals of an account (their ARN names the account)."""
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")  # AIDA..., AROA...: a deleted principal

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from broker.policy import PolicySet, Request
+from broker.policy import PolicySet, Request, evaluate
 from tests.unit.policy.evaluation_fixtures import (
     ASSUME_ALLOWED,
     IDENTITY,
@@ -293,3 +293,16 @@ def test_fast_path_agrees(section: str, sets: dict[str, Any], req: Request, expe
     fast = compiled.evaluate(req, explain=False)
     assert fast.decision == expected and fast.allowed == (expected == "Allow"), section
     assert fast.explanation == []
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_cross_account_follows_the_caller_arn_not_a_mismatched_account_field(explain) -> None:
+    """[XA] An IAM caller's account is the one in its ARN: a request that names the resource's
+    account as ``principal_account`` for a caller of another account must still be treated as
+    cross-account (only the resource policy allowing it, no identity side: ImplicitDeny)."""
+    outsider = f"arn:aws:iam::{OTHER}:user/mallory"
+    policies = PolicySet(resource=[resource_policy({"AWS": outsider})])
+    forged = request(principal=outsider, account=ACCOUNT, resource_account=ACCOUNT)
+    assert evaluate(policies, forged, explain=explain).decision == "ImplicitDeny"
+    honest = request(principal=outsider, account=OTHER, resource_account=ACCOUNT)
+    assert evaluate(policies, honest, explain=explain).decision == "ImplicitDeny"

@@ -174,3 +174,11 @@ def test_deeply_nested_json_is_bad_input_not_a_crash(run_broker, tmp_path) -> No
     assert validated.returncode == 1
     assert "nested too deeply" in validated.stdout
     assert "internal error" not in validated.stderr
+
+
+def test_simulate_refuses_a_principal_account_that_is_not_the_arns(run_broker, tmp_path) -> None:
+    mismatched = {**REQUEST, "principal_account": OTHER}
+    case = {"policies": {}, "request": mismatched}
+    result = run_broker("policy", "simulate", "--input", str(write(tmp_path, "c.json", case)))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "request.principal_account" in one_line(result.stderr)
