@@ -123,7 +123,8 @@ def caller_of(
 ) -> Caller:
     """Classify the request's principal ARN (IAM User Guide, "IAM identifiers").
 
-    ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``);
+    ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``), used only
+    when its partition, account and role name are the session's;
     ``federated_by``: the IAM user that created a federated-user session.
     """
     match = _IAM_ARN.match(principal_arn)
@@ -140,7 +141,13 @@ def caller_of(
     if service == "sts" and rest.startswith("assumed-role/"):
         role_name = rest.split("/")[1] if rest.count("/") >= 2 else ""
         derived = f"arn:{partition}:iam::{account}:role/{role_name}"
-        return Caller("role_session", account, principal_arn, role_arn or derived)
+        # ``role_arn`` may only add the path the session ARN lacks: the same partition,
+        # account and role name, or it is ignored (it must not make the session another role).
+        prefix = f"arn:{partition}:iam::{account}:role/"
+        given = role_arn if role_arn is not None and role_arn.startswith(prefix) else None
+        if given is None or given.rsplit("/", 1)[-1] != role_name:
+            given = None
+        return Caller("role_session", account, principal_arn, given or derived)
     if service == "sts" and rest.startswith("federated-user/"):
         return Caller("federated_user", account, principal_arn, federated_by)
     return Caller("external", account, principal_arn, None)

@@ -306,3 +306,21 @@ def test_cross_account_follows_the_caller_arn_not_a_mismatched_account_field(exp
     assert evaluate(policies, forged, explain=explain).decision == "ImplicitDeny"
     honest = request(principal=outsider, account=OTHER, resource_account=ACCOUNT)
     assert evaluate(policies, honest, explain=explain).decision == "ImplicitDeny"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_principal_arn_context_cannot_make_a_session_another_roles(explain) -> None:
+    """[NP]/[TR] A role session is its own role: ``aws:PrincipalArn`` only supplies the role's
+    path. A context naming another role (or another account's role of the same name) must not
+    let the session match a Principal that names that role."""
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice"
+    admin = f"arn:aws:iam::{ACCOUNT}:role/ops/admin"
+    elsewhere = f"arn:aws:iam::{OTHER}:role/ops/dev"
+    for claimed in (admin, elsewhere):
+        policies = PolicySet(resource=[resource_policy({"AWS": claimed})])
+        req = request(principal=session, context={"aws:PrincipalArn": claimed})
+        assert evaluate(policies, req, explain=explain).decision == "ImplicitDeny", claimed
+    own = f"arn:aws:iam::{ACCOUNT}:role/ops/dev"
+    policies = PolicySet(resource=[resource_policy({"AWS": own})])
+    req = request(principal=session, context={"aws:PrincipalArn": own})
+    assert evaluate(policies, req, explain=explain).decision == "Allow"
