@@ -125,7 +125,7 @@ def caller_of(
 
     ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``), used only
     when its partition, account and role name are the session's;
-    ``federated_by``: the IAM user that created a federated-user session.
+    ``federated_by``: the IAM user that created a federated-user session (of its account).
     """
     match = _IAM_ARN.match(principal_arn)
     if match is None:
@@ -149,7 +149,10 @@ def caller_of(
             given = None
         return Caller("role_session", account, principal_arn, given or derived)
     if service == "sts" and rest.startswith("federated-user/"):
-        return Caller("federated_user", account, principal_arn, federated_by)
+        # The IAM user behind it is in the same partition and account, or it is ignored.
+        user_prefix = f"arn:{partition}:iam::{account}:user/"
+        own = federated_by if federated_by and federated_by.startswith(user_prefix) else None
+        return Caller("federated_user", account, principal_arn, own)
     return Caller("external", account, principal_arn, None)
 
 

@@ -324,3 +324,17 @@ def test_principal_arn_context_cannot_make_a_session_another_roles(explain) -> N
     policies = PolicySet(resource=[resource_policy({"AWS": own})])
     req = request(principal=session, context={"aws:PrincipalArn": own})
     assert evaluate(policies, req, explain=explain).decision == "Allow"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_federated_by_must_be_a_user_of_the_federated_users_account(explain) -> None:
+    """GetFederationToken sessions belong to the calling IAM user's account: a ``federated_by``
+    naming a user of another account must not pick up grants made to that user."""
+    outsider = f"arn:aws:iam::{OTHER}:user/alice"
+    policies = PolicySet(
+        resource=[resource_policy({"AWS": outsider})],
+        session=policy(allow("s3:*"), kind="session"),
+    )
+    federated = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
+    req = request(principal=federated, federated_by=outsider)
+    assert evaluate(policies, req, explain=explain).decision == "ImplicitDeny"
