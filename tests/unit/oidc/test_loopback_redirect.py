@@ -9,6 +9,7 @@ import pytest
 
 from broker.errors import AuthenticationError
 from providers.oidc.loopback_redirect import LoopbackRedirect
+from tests.conftest import addresses_beside_loopback_one
 
 ISSUER = "https://idp.example.com"
 
@@ -52,14 +53,11 @@ def test_wrong_state_fails_the_sign_in() -> None:
 
 
 def test_not_reachable_on_other_interfaces() -> None:
+    # 127.0.0.2 always answers for a listener bound to 0.0.0.0, so this cannot pass vacuously
+    # on a host whose name resolves only to 127.0.0.1.
     with LoopbackRedirect("s", ISSUER) as listener:
         port = listener._server.server_address[1]
-        addresses = {
-            info[4][0]
-            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-            if not info[4][0].startswith("127.")
-        }
-        for address in addresses:
+        for address in addresses_beside_loopback_one():
             with pytest.raises(OSError):
                 socket.create_connection((address, port), timeout=1).close()
 
