@@ -23,7 +23,9 @@ _configured: tuple[Path, logging.StreamHandler[TextIO]] | None = None
 
 
 def _private_directory(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The data directory too is created 0700 (``parents=True`` alone would use the umask).
+    directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.mkdir(exist_ok=True, mode=0o700)
     info = directory.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise StoreError(f"{directory} is not a directory of yours; remove it and retry")

@@ -76,3 +76,9 @@ def test_crash_with_an_unusable_log_is_still_one_line(
     line = one_line(capsys.readouterr().err)
     assert code == 70
     assert "internal error (RuntimeError)" in line and "chmod 700" in line
+
+
+def test_a_missing_data_directory_is_created_private(broker_home: Path) -> None:
+    broker_home.rmdir()
+    log_file()
+    assert broker_home.stat().st_mode & 0o777 == 0o700
