@@ -290,3 +290,10 @@ def test_login_page_escapes_what_the_request_carries(issuer) -> None:
     assert "<script>" not in page.text
     assert page_form(page.text)["state"] == evil  # carried through intact, as data
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_refresh_store_creates_a_missing_data_directory_private(tmp_path) -> None:
+    data = tmp_path / "fresh-home"
+    RefreshStore(data / "embedded-idp").take("anything")
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "embedded-idp").stat().st_mode) == 0o700
