@@ -136,7 +136,15 @@ def _report_bug(exc: BaseException) -> int:
 
     from broker.logs import log_file
 
-    path = log_file()
+    try:
+        path = log_file()
+    except BrokerError as log_error:
+        print(
+            f"broker: internal error ({type(exc).__name__}); it could not be logged: "
+            f"{log_error}. Please report it.",
+            file=sys.stderr,
+        )
+        return 70
     logging.getLogger("broker").error(
         "unexpected error\n%s", "".join(traceback.format_exception(exc))
     )

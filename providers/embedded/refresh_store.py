@@ -50,7 +50,9 @@ def _digest(token: str) -> str:
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The data directory too is created 0700 (``parents=True`` alone would use the umask).
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ProviderError(
