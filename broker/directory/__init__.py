@@ -17,6 +17,9 @@ Interface for STS, the TUI and the commands (all results are frozen dataclasses)
     Directory.principal_tags(user) -> Mapping[str, str]
     Directory.identity_policies(user) -> list[dict]    # a service user's own + its groups'
     Directory.user_arn(name) -> str                    # arn:aws:iam::<management>:user/<name>
+    Directory.oidc_provider(account_id, issuer) -> OidcProvider | None   # IAM OIDC provider
+    Directory.saml_provider(arn) -> SamlProvider | None                  # IAM SAML provider
+    Directory.oidc_providers() / saml_providers() -> list[...]
 
 ``Assignment``: account id + name, permission set, role name + ARN
 (``arn:aws:iam::<id>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<PS>_<16 hex>``),
@@ -28,6 +31,7 @@ Errors: ``InvalidDirectoryError`` (a ``ConfigError``) for a bad configuration,
 """
 
 from broker.directory.directory import Directory
+from broker.directory.federation import OidcProvider, SamlProvider
 from broker.directory.identity import IdentityMapping
 from broker.directory.load import load_directory
 from broker.directory.rules import Finding
@@ -43,9 +47,11 @@ __all__ = [
     "Group",
     "IdentityMapping",
     "InvalidDirectoryError",
+    "OidcProvider",
     "PermissionSet",
     "Report",
     "Role",
+    "SamlProvider",
     "Source",
     "User",
     "load_directory",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from broker.directory.federation_tables import FEDERATION_SCHEMA, fill_federation
 from broker.directory.model import DirectorySpec
 from broker.directory.naming import parse_iso_duration
 from broker.directory.policies import parse_document, read_policy
@@ -39,7 +40,7 @@ __all__ = [
     "stored_fingerprint",
 ]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -323,6 +324,7 @@ def _fill(conn: sqlite3.Connection, spec: DirectorySpec, source: Source, fp: str
             for p, m in spec.identity.items()
         ],
     )
+    fill_federation(conn, spec, source, ids)
 
 
 def _carry_runtime_state(conn: sqlite3.Connection, old: Path) -> None:
@@ -347,7 +349,7 @@ def build_database(spec: DirectorySpec, source: Source, fp: str, data_dir: Path)
         # uri=True so ATTACH can open the old database read-only by URI.
         conn = sqlite3.connect(f"file:{temp}", uri=True, isolation_level=None)
         conn.execute("PRAGMA journal_mode = DELETE")
-        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA + FEDERATION_SCHEMA)
         conn.execute("BEGIN")
         _fill(conn, spec, source, fp)
         conn.execute("COMMIT")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.directory.access import AccessQueries
+from broker.directory.federation import FederationQueries
 from broker.directory.handle import held_by, tags_of
 from broker.directory.identity import IdentityMapping, claim_value
 from broker.directory.organization import OrganizationQueries
@@ -19,7 +20,7 @@ from providers.base import Claims
 __all__ = ["Directory"]
 
 
-class Directory(OrganizationQueries, AccessQueries):
+class Directory(OrganizationQueries, AccessQueries, FederationQueries):
     """Read access to one built directory database (thread-safe; writes only runtime state).
 
     A ``Directory`` is a snapshot of the configuration it was loaded from: call

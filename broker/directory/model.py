@@ -21,10 +21,12 @@ __all__ = [
     "GroupSpec",
     "IdentityMappingSpec",
     "OUSpec",
+    "OidcProviderSpec",
     "OrganizationSpec",
     "PermissionSetSpec",
     "RoleSpec",
     "RootUserSpec",
+    "SamlProviderSpec",
     "ScpSpec",
     "UserSpec",
 ]
@@ -127,6 +129,31 @@ class IdentityMappingSpec:
 
 
 @dataclass(frozen=True)
+class OidcProviderSpec:
+    """An IAM OpenID Connect provider (``CreateOpenIDConnectProvider``) in one account."""
+
+    account: str
+    url: str
+    client_ids: tuple[str, ...]
+    jwks_uri: str = ""
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SamlProviderSpec:
+    """An IAM SAML provider (``CreateSAMLProvider``) in one account: name + IdP metadata."""
+
+    account: str
+    name: str
+    metadata: str
+    entity_id: str
+    audience: str = "urn:amazon:webservices"
+    acs_url: str = "https://signin.aws.amazon.com/saml"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DirectorySpec:
     """The whole directory as configured (every file merged), before cross-checking."""
 
@@ -140,6 +167,8 @@ class DirectorySpec:
     assignments: tuple[AssignmentSpec, ...] = ()
     roles: tuple[RoleSpec, ...] = ()
     identity: Mapping[str, IdentityMappingSpec] = field(default_factory=dict)
+    oidc_providers: tuple[OidcProviderSpec, ...] = ()
+    saml_providers: tuple[SamlProviderSpec, ...] = ()
 
 
 # Which top-level keys each file under config/directory/ may hold.
@@ -151,6 +180,7 @@ FILES: Mapping[str, tuple[str, ...]] = {
     "assignments.toml": ("assignments",),
     "roles.toml": ("roles",),
     "identity.toml": ("identity",),
+    "identity-providers.toml": ("oidc_providers", "saml_providers"),
 }
 
 FIELD_DOCS: Mapping[str, str] = {
@@ -189,4 +219,15 @@ FIELD_DOCS: Mapping[str, str] = {
     "IdentityMappingSpec.group_map": "IdP group name -> directory group name",
     "IdentityMappingSpec.unknown_users": "refuse unknown users, or provision them just in time",
     "IdentityMappingSpec.principal_tags": "principal tag key -> claim or attribute name",
+    "OidcProviderSpec.account": "account name or id the provider entry lives in",
+    "OidcProviderSpec.url": "the issuer URL exactly as tokens carry it in 'iss' (https)",
+    "OidcProviderSpec.client_ids": "audiences accepted in 'aud' (1 to 100 client ids)",
+    "OidcProviderSpec.jwks_uri": "where the issuer's keys are; empty: from its discovery document",
+    "OidcProviderSpec.algorithms": "accepted ID token signature algorithms (asymmetric only)",
+    "SamlProviderSpec.account": "account name or id the provider entry lives in",
+    "SamlProviderSpec.name": "the provider name in arn:aws:iam::ACCT:saml-provider/NAME",
+    "SamlProviderSpec.metadata": "IdP metadata file under config/saml/ (without .xml)",
+    "SamlProviderSpec.entity_id": "the IdP's entity id (the assertion's Issuer)",
+    "SamlProviderSpec.audience": "the Audience assertions must name (AWS's by default)",
+    "SamlProviderSpec.acs_url": "the Recipient/Destination assertions must name",
 }

@@ -1,7 +1,7 @@
 """The directory's cross-reference rules: everything ``broker directory validate`` reports.
 
-The rules live in ``rules_organization`` and ``rules_access``; findings and the context they
-report through in ``findings``.
+The rules live in ``rules_organization``, ``rules_access`` and ``rules_federation``; findings
+and the context they report through in ``findings``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from broker.directory.findings import Finding, from_config_issue
 from broker.directory.model import DirectorySpec
 from broker.directory.rules_access import AccessRules
+from broker.directory.rules_federation import FederationRules
 from broker.directory.rules_organization import OrganizationRules
 from broker.directory.source import Source
 
 __all__ = ["Finding", "check_rules", "from_config_issue"]
 
 
-class _Checker(OrganizationRules, AccessRules):
+class _Checker(OrganizationRules, AccessRules, FederationRules):
     """Every rule, run over one spec."""
 
 
@@ -38,4 +39,6 @@ def check_rules(
     checker.assignments()
     checker.roles()
     checker.identity()
+    checker.oidc_providers()
+    checker.saml_providers()
     return sorted(set(checker.findings), key=lambda f: (f.file, f.key, f.message))

@@ -21,10 +21,12 @@ from broker.directory.model import (
     DirectorySpec,
     GroupSpec,
     IdentityMappingSpec,
+    OidcProviderSpec,
     OrganizationSpec,
     OUSpec,
     PermissionSetSpec,
     RoleSpec,
+    SamlProviderSpec,
     ScpSpec,
     UserSpec,
 )
@@ -52,6 +54,11 @@ class Source:
     def policies(self) -> Path:
         return self.config_dir / "policies"
 
+    @property
+    def saml_metadata(self) -> Path:
+        """IdP metadata files that SAML provider entries name (``<config>/saml/*.xml``)."""
+        return self.config_dir / "saml"
+
     def file(self, section: str) -> str:
         """The path shown in issues for ``section`` (relative to the config directory)."""
         return f"directory/{SECTION_FILE[section]}"
@@ -63,6 +70,8 @@ def fingerprint(source: Source) -> str:
     paths = [source.directory / name for name in sorted(FILES)]
     if source.policies.is_dir():
         paths += sorted(source.policies.glob("*.json"))
+    if source.saml_metadata.is_dir():
+        paths += sorted(source.saml_metadata.glob("*.xml"))
     for path in paths:
         digest.update(str(path.relative_to(source.config_dir)).encode() + b"\0")
         try:
@@ -189,5 +198,7 @@ def read_source(
         assignments=_listed(AssignmentSpec, sections, "assignments", issues),
         roles=_listed(RoleSpec, sections, "roles", issues),
         identity=_named(IdentityMappingSpec, sections, "identity", issues, broken),
+        oidc_providers=_listed(OidcProviderSpec, sections, "oidc_providers", issues),
+        saml_providers=_listed(SamlProviderSpec, sections, "saml_providers", issues),
     )
     return (spec if organization is not None else None), issues, broken

@@ -4,9 +4,10 @@ Policy documents come from the directory as JSON and are parsed by ``broker.poli
 distinct document (cached by canonical text, so a rebuilt directory with changed documents is
 parsed again, unchanged ones are not). The directory provisions every permission-set role with
 a trust policy for ``saml-provider/AWSSSO_AccessBroker_DO_NOT_DELETE``: the broker itself is
-that provider (as IAM Identity Center is), which the local minter uses. Web-identity and SAML
-provider entries for outside IdPs are not in the directory yet, so AssumeRoleWithWebIdentity
-and AssumeRoleWithSAML from outside callers find no provider.
+that provider (as IAM Identity Center is), which the local minter uses. Outside IdPs are the
+directory's IAM identity provider entries (``identity-providers.toml``): an OIDC provider per
+account and issuer for AssumeRoleWithWebIdentity, a SAML provider per ARN (certificates pinned
+from its metadata) for AssumeRoleWithSAML.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from broker.errors import DirectoryError
+from broker.errors import ConfigError, DirectoryError
 from broker.policy import Policy, PolicyKind, parse_policy
 from broker.sts.principals import (
     PrincipalPolicies,
@@ -44,6 +45,7 @@ class DirectoryPrincipals:
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self._parsed: dict[tuple[str, str], Policy] = {}
+        self._saml: dict[str, SamlProviderEntry] = {}
         self._lock = threading.Lock()
 
     def _policy(self, doc: Mapping[str, Any], kind: PolicyKind, name: str) -> Policy:
@@ -105,7 +107,40 @@ class DirectoryPrincipals:
         return PrincipalPolicies(identity, None, scps, management)
 
     def web_identity_provider(self, account: str, issuer: str) -> WebIdentityProvider | None:
-        return None
+        entry = self.directory.oidc_provider(account, issuer)
+        if entry is None:
+            return None
+        return WebIdentityProvider(
+            arn=entry.arn,
+            issuer=entry.url,
+            client_ids=entry.client_ids,
+            jwks_uri=entry.jwks_uri,
+            algorithms=entry.algorithms,
+        )
 
     def saml_provider(self, arn: str) -> SamlProviderEntry | None:
-        return None
+        with self._lock:
+            found = self._saml.get(arn)
+        if found is not None:
+            return found
+        entry = self.directory.saml_provider(arn)
+        if entry is None:
+            return None
+        from providers.saml.metadata import signing_certificates_from_idp_metadata
+
+        try:
+            certificates = signing_certificates_from_idp_metadata(
+                entry.metadata.encode(), source=f"saml provider {arn}", entity_id=entry.entity_id
+            )
+        except ConfigError:
+            return None  # `broker directory validate` reports it; nothing is trusted meanwhile
+        found = SamlProviderEntry(
+            arn=arn,
+            idp_entity_id=entry.entity_id,
+            certificates=certificates,
+            audience=entry.audience,
+            acs_url=entry.acs_url,
+        )
+        with self._lock:
+            self._saml[arn] = found
+        return found

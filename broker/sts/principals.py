@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from broker.errors import StsError
 from broker.policy import Policy
@@ -63,8 +64,9 @@ class RoleDefinition:
 class WebIdentityProvider:
     """An IAM OpenID Connect provider entry: whose tokens an account trusts, for which clients.
 
-    ``arn`` is ``arn:aws:iam::ACCT:oidc-provider/HOST/PATH`` (the issuer URL without
-    ``https://``), the principal trust policies name as ``Federated``.
+    ``arn`` is ``arn:aws:iam::ACCT:oidc-provider/HOST/PATH`` (the issuer URL without its
+    scheme), the principal trust policies name as ``Federated``. An empty ``jwks_uri`` means
+    the keys are found through the issuer's discovery document.
     """
 
     arn: str
@@ -76,7 +78,8 @@ class WebIdentityProvider:
     @property
     def condition_prefix(self) -> str:
         """``HOST/PATH``: the prefix of ``...:sub``, ``...:aud`` condition keys."""
-        return self.issuer.removeprefix("https://").rstrip("/")
+        parts = urlsplit(self.issuer)
+        return (parts.netloc + parts.path).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,14 @@ def _invalid(message: str) -> StsError:
     return StsError(message, code="InvalidIdentityToken")
 
 
+def _unreachable() -> StsError:
+    return StsError(
+        "Couldn't retrieve verification key from your identity provider, please "
+        "reference AssumeRoleWithWebIdentity documentation for requirements",
+        code="IDPCommunicationError",
+    )
+
+
 def _unverified_payload(token: str) -> dict[str, Any]:
     """Only to choose which provider's rules verify it; nothing is trusted from here."""
     parts = token.split(".")
@@ -62,14 +70,28 @@ class WebIdentityVerifier:
     def __init__(self, client: httpx.Client | None = None) -> None:
         self._client = client or httpx.Client(timeout=5, follow_redirects=False)
         self._caches: dict[str, Any] = {}
+        self._jwks_uris: dict[str, str] = {}
+
+    def _discovered(self, issuer: str) -> str:
+        """The issuer's ``jwks_uri`` from its discovery document (fetched once per issuer)."""
+        from providers.oidc.discovery import discover
+
+        found = self._jwks_uris.get(issuer)
+        if found is None:
+            try:
+                found = self._jwks_uris[issuer] = discover(self._client, issuer).jwks_uri
+            except ProviderError:
+                raise _unreachable() from None
+        return found
 
     def verify(self, provider: WebIdentityProvider, client_id: str, token: str) -> dict[str, Any]:
         from providers.oidc.id_token import IdTokenRules, validate_id_token
         from providers.oidc.jwks import JWKSCache
 
-        cache = self._caches.get(provider.jwks_uri)
+        jwks_uri = provider.jwks_uri or self._discovered(provider.issuer)
+        cache = self._caches.get(jwks_uri)
         if cache is None:
-            cache = self._caches[provider.jwks_uri] = JWKSCache(self._client, provider.jwks_uri)
+            cache = self._caches[jwks_uri] = JWKSCache(self._client, jwks_uri)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms)
         try:
             return validate_id_token(token, cache.key_for, rules, nonce=None)
@@ -78,11 +100,7 @@ class WebIdentityVerifier:
                 raise StsError("Token is expired", code="ExpiredTokenException") from None
             raise _invalid(f"The web identity token was refused: {exc.code}") from None
         except ProviderError:
-            raise StsError(
-                "Couldn't retrieve verification key from your identity provider, please "
-                "reference AssumeRoleWithWebIdentity documentation for requirements",
-                code="IDPCommunicationError",
-            ) from None
+            raise _unreachable() from None
 
 
 def _context(

@@ -181,7 +181,7 @@ CASES = {
             '[[roles]]\naccount = "444444444445"\nname = "CI-Deploy"\n'
             'trust_policy = "trust-ci-deployer"'
         ),
-        ("directory/roles.toml", "roles[2].name", "duplicate role name (also roles[0])"),
+        ("directory/roles.toml", "roles[3].name", "duplicate role name (also roles[0])"),
     ),
     "identity mapping to unknown group": (
         "identity.toml",
