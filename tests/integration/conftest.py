@@ -78,12 +78,13 @@ class BrokerServer:
         )
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], BrokerServer]:
+def start_server(home: Path, config: Path = CONFIG) -> tuple[subprocess.Popen[bytes], BrokerServer]:
+    """``broker serve`` on a free loopback port, data in ``home``, configuration from ``config``."""
     home.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ)
     env.update(
         BROKER_HOME=str(home),
-        BROKER_CONFIG=str(CONFIG),
+        BROKER_CONFIG=str(config),
         PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
     )
     port = free_port()
