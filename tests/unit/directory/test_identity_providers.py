@@ -312,3 +312,24 @@ def test_saml_provider_entry_admits_its_idp_only(service) -> None:
     assert code(with_saml(service, saml_assertion())) == "ok"
     assert code(with_saml(service, saml_assertion(make_keypair()))) != "ok"  # another signer
     assert code(with_saml(service, saml_assertion(name_id="eve@elsewhere.test"))) == "AccessDenied"
+
+
+def test_shipped_demo_role_asks_the_embedded_idp_for_keys_and_says_when_it_cannot(
+    open_directory, oidc_key, tmp_path
+) -> None:
+    asked: list[str] = []
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        raise httpx.ConnectError("no route", request=request)
+
+    service = StsService(
+        KeyRing.load(tmp_path / "k.json"),
+        data=tmp_path,
+        principals=DirectoryPrincipals(open_directory()),
+        web_identity=WebIdentityVerifier(httpx.Client(transport=httpx.MockTransport(unreachable))),
+    )
+    demo = token(oidc_key, iss=EMBEDDED, aud="access-broker")
+    answer = web_identity(service, demo, "demo-web-identity")
+    assert code(answer) == "IDPCommunicationError"
+    assert asked == [f"{EMBEDDED}/.well-known/openid-configuration"]
