@@ -39,6 +39,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.audit",
     "broker.commands.client",
     "broker.commands.reports",
+    "broker.commands.console",
+    "broker.commands.db",
 )
 
 # Commands that belong to issues not yet landed: name -> (what it does, issue number).

@@ -21,8 +21,13 @@ from broker.policy import Policy, PolicySet, Request, compile_policy_set, evalua
 from tests.unit.policy.helpers import ACCOUNT, ALICE, OTHER, ROLE, SESSION
 
 ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:*", "s3:Get*", "ec2:*", "*", "sts:AssumeRole"]
-RESOURCES = ["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:s3:::other/*",
-             "arn:aws:s3:::b/${aws:username}"]
+RESOURCES = [
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::other/*",
+    "arn:aws:s3:::b/${aws:username}",
+]
 CONDITIONS: list[dict[str, Any]] = [
     {"StringEquals": {"aws:username": "alice"}},
     {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
@@ -35,8 +40,15 @@ CONDITIONS: list[dict[str, Any]] = [
 ]
 FED = f"arn:aws:sts::{ACCOUNT}:federated-user/alice"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
-PRINCIPALS: list[Any] = ["*", {"AWS": ALICE}, {"AWS": ACCOUNT}, {"AWS": ROLE}, {"AWS": SESSION},
-                         {"AWS": OTHER}, {"AWS": FED}]
+PRINCIPALS: list[Any] = [
+    "*",
+    {"AWS": ALICE},
+    {"AWS": ACCOUNT},
+    {"AWS": ROLE},
+    {"AWS": SESSION},
+    {"AWS": OTHER},
+    {"AWS": FED},
+]
 
 
 def statement(effect: str, with_principal: bool, trust: bool = False) -> st.SearchStrategy[dict]:
@@ -45,8 +57,9 @@ def statement(effect: str, with_principal: bool, trust: bool = False) -> st.Sear
         "Action": st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True),
     }
     if not trust:
-        parts["Resource"] = st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2,
-                                     unique=True)
+        parts["Resource"] = st.lists(
+            st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True
+        )
     if with_principal:
         parts["Principal"] = st.sampled_from(PRINCIPALS)
     base = st.fixed_dictionaries(parts)
@@ -68,8 +81,7 @@ def policy_doc(kind: str) -> st.SearchStrategy[Policy]:
 policy_sets = st.builds(
     PolicySet,
     identity=st.lists(policy_doc("identity"), max_size=3),
-    resource=st.lists(policy_doc("resource"), max_size=1)
-    | st.lists(policy_doc("key"), max_size=1),
+    resource=st.lists(policy_doc("resource"), max_size=1) | st.lists(policy_doc("key"), max_size=1),
     boundary=st.none() | policy_doc("boundary"),
     scp_hierarchy=st.lists(st.lists(policy_doc("scp"), min_size=1, max_size=2), max_size=2),
     session=st.none() | policy_doc("session"),
@@ -88,7 +100,11 @@ contexts = st.fixed_dictionaries(
 )
 requests = st.builds(
     lambda principal, action, resource, cross, context: Request(
-        action, resource, principal, ACCOUNT, OTHER if cross else ACCOUNT,
+        action,
+        resource,
+        principal,
+        ACCOUNT,
+        OTHER if cross else ACCOUNT,
         {**context, **({"aws:PrincipalArn": ROLE} if principal == SESSION else {})},
     ),
     st.sampled_from([ALICE, SESSION, ROOT, FED]),
