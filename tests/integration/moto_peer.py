@@ -9,7 +9,6 @@ a refusal in these tests is AWS's own ``AccessDenied`` or ``InvalidClientTokenId
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import stop
+from tests.processes import free_port, stop
 
 UPSTREAM_POLICY = {
     "Version": "2012-10-17",
@@ -52,18 +51,11 @@ class MotoPeer:
         return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def moto_peer() -> Iterator[MotoPeer]:
     import botocore.session
 
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

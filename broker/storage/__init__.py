@@ -1,0 +1,52 @@
+"""Shared server-side state in one database: SQLite embedded, PostgreSQL for replicas.
+
+``open_database(url)`` gives a ``Database`` (``broker.storage.database``); the stores written
+over it — replay cache, revocations, audit chain, key set — use the same SQL and the same
+schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks PostgreSQL; without it the
+broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the migrations.
+
+Names are imported lazily: psycopg is loaded only when a PostgreSQL URL is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from broker.storage.audit_chain import SqlAuditLog
+    from broker.storage.database import Database, open_database
+    from broker.storage.key_set import SqlKeySet
+    from broker.storage.migrations import upgrade
+    from broker.storage.replay import SqlReplayCache
+    from broker.storage.revocations import SqlRevocations
+    from broker.storage.url import database_url
+
+__all__ = [
+    "Database",
+    "SqlAuditLog",
+    "SqlKeySet",
+    "SqlReplayCache",
+    "SqlRevocations",
+    "database_url",
+    "open_database",
+    "upgrade",
+]
+
+_HOMES = {
+    "Database": "database",
+    "SqlAuditLog": "audit_chain",
+    "SqlKeySet": "key_set",
+    "SqlReplayCache": "replay",
+    "SqlRevocations": "revocations",
+    "database_url": "url",
+    "open_database": "database",
+    "upgrade": "migrations",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'broker.storage' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"broker.storage.{home}"), name)
