@@ -1,7 +1,8 @@
 """Shared server-side state in one database: SQLite embedded, PostgreSQL for replicas.
 
 ``open_database(url)`` gives a ``Database`` (``broker.storage.database``); the stores written
-over it — replay cache, revocations, audit chain, key set — use the same SQL and the same
+over it — replay cache, revocations, audit chain, key set, access key records, the
+directory's runtime state — use the same SQL and the same
 schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks PostgreSQL; without it the
 broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the migrations.
 
@@ -14,8 +15,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from broker.storage.access_key_records import SqlAccessKeyRecords
     from broker.storage.audit_chain import SqlAuditLog
     from broker.storage.database import Database, open_database
+    from broker.storage.directory_runtime import SqlDirectoryRuntime
     from broker.storage.key_set import SqlKeySet
     from broker.storage.migrations import upgrade
     from broker.storage.replay import SqlReplayCache
@@ -24,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Database",
+    "SqlAccessKeyRecords",
     "SqlAuditLog",
+    "SqlDirectoryRuntime",
     "SqlKeySet",
     "SqlReplayCache",
     "SqlRevocations",
@@ -35,7 +40,9 @@ __all__ = [
 
 _HOMES = {
     "Database": "database",
+    "SqlAccessKeyRecords": "access_key_records",
     "SqlAuditLog": "audit_chain",
+    "SqlDirectoryRuntime": "directory_runtime",
     "SqlKeySet": "key_set",
     "SqlReplayCache": "replay",
     "SqlRevocations": "revocations",

@@ -18,20 +18,29 @@ def test_upgrade_then_status_on_postgresql(
 ) -> None:
     first = run_broker("db", "upgrade", "--database-url", fresh_database)
     assert first.returncode == 0, first.stderr
-    assert one_line(first.stdout) == "applied 0001_shared_state"
+    assert first.stdout.splitlines() == [
+        "applied 0001_shared_state",
+        "applied 0002_directory_runtime",
+    ]
     again = run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": fresh_database})
     assert again.returncode == 0
     assert "schema is current" in one_line(again.stdout)
     assert postgres_server.password not in again.stdout + again.stderr
     status = run_broker("db", "status", "--database-url", fresh_database)
-    assert status.stdout.splitlines() == ["0001_shared_state\tapplied"]
+    assert status.stdout.splitlines() == [
+        "0001_shared_state\tapplied",
+        "0002_directory_runtime\tapplied",
+    ]
 
 
 def test_default_database_is_sqlite_under_broker_home(
     run_broker: RunBroker, broker_home: Path
 ) -> None:
     status = run_broker("db", "status", env={"BROKER_DATABASE_URL": ""})
-    assert status.stdout.splitlines() == ["0001_shared_state\tpending"]
+    assert status.stdout.splitlines() == [
+        "0001_shared_state\tpending",
+        "0002_directory_runtime\tpending",
+    ]
     assert run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": ""}).returncode == 0
     assert (broker_home / "broker.db").stat().st_mode & 0o077 == 0
 

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import ConfigError
+from broker.errors import ConfigError, StsError
+from broker.storage.access_key_records import AccessKeyRecord, SqlAccessKeyRecords
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import Database, open_database
+from broker.storage.directory_runtime import SqlDirectoryRuntime
 from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import applied, known_migrations, require_current, upgrade
 from broker.storage.replay import SqlReplayCache
@@ -223,3 +225,47 @@ def test_kill_9_mid_load_loses_no_answered_event(
     stored = {r["eventID"] for r in log.records()}
     assert set(answered) <= stored
     assert log.verify(expect_at_least=len(stored)).ok
+
+
+def test_totp_step_used_on_one_replica_is_refused_on_the_other(
+    replicas: tuple[Database, Database],
+) -> None:
+    a, b = (SqlDirectoryRuntime(d) for d in replicas)
+    a.add_mfa_device("alice", "phone")
+    assert b.mfa_devices("alice") == ["phone"]
+    assert a.use_mfa_step("alice", "phone", 1000)
+    assert not b.use_mfa_step("alice", "phone", 1000)
+    assert not b.use_mfa_step("alice", "phone", 999)  # an older step too
+    assert b.use_mfa_step("alice", "phone", 1001)
+    assert not a.use_mfa_step("alice", "tablet", 5)  # no such device
+    b.remove_mfa_device("alice", "phone")
+    assert a.mfa_devices("alice") == []
+    assert a.record_jit_user("corp", "00u-carol", "carol", "carol@example.com")
+    assert not b.record_jit_user("corp", "00u-carol", "carol", "carol@example.com")
+
+
+def test_two_keys_per_user_even_when_replicas_race(replicas: tuple[Database, Database]) -> None:
+    stores = [SqlAccessKeyRecords(d) for d in replicas]
+    refused: list[str] = []
+
+    def create(i: int) -> None:
+        record = AccessKeyRecord(f"BRKU{i:016d}", "ci-deployer", "111122223333", "Active", NOW)
+        try:
+            stores[i % 2].create(record)
+        except StsError as exc:
+            refused.append(exc.code or "")
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert refused == ["LimitExceeded"] * 4
+    keys = stores[1].for_user("ci-deployer")
+    assert len(keys) == 2
+    assert stores[0].set_status(keys[0].access_key_id, "Inactive")
+    assert stores[1].get(keys[0].access_key_id) == AccessKeyRecord(
+        keys[0].access_key_id, "ci-deployer", "111122223333", "Inactive", NOW
+    )
+    assert stores[1].delete(keys[0].access_key_id)
+    assert stores[0].get(keys[0].access_key_id) is None
