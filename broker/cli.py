@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="DIR", help="configuration directory (default: $BROKER_CONFIG)"
     )
+    parser.add_argument(
+        "--database-url",
+        dest="global_database_url",
+        metavar="URL",
+        help="shared-state database, postgresql://... (default: $BROKER_DATABASE_URL, else SQLite)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
         try:
@@ -138,10 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
-        if args.config:
+        if args.config or args.global_database_url:
             import os
 
-            os.environ["BROKER_CONFIG"] = args.config
+            if args.config:
+                os.environ["BROKER_CONFIG"] = args.config
+            if args.global_database_url:
+                os.environ["BROKER_DATABASE_URL"] = args.global_database_url
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             if args.command is None:

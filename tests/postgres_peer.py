@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,46 +49,51 @@ def _as_owner(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+class ClusterError(RuntimeError):
+    """The private cluster could not be created or started."""
+
+
+def _bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None
+    )
+    if found is None:
+        raise ClusterError(
+            f"PostgreSQL's {name} is not installed; run scripts/setup (Debian postgresql)"
+        )
+    return found
+
+
+def _as_owner(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _run(argv: list[str], timeout: float) -> None:
+    subprocess.run(_as_owner(argv), check=True, capture_output=True, timeout=timeout)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresServer]:
+    """Create, start, yield, then stop and delete a private cluster (tests and benchmarks)."""
     root = Path(tempfile.mkdtemp(prefix="broker-pg-"))
     data = root / "data"
     password = secrets.token_urlsafe(24)
     pwfile = root / "pw"
     pwfile.write_text(password + "\n")
+    pwfile.chmod(0o600)
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(pwfile, "postgres", "postgres")
-    pwfile.chmod(0o600)
     port = free_port()
     ctl = _bin("pg_ctl")
+    initdb = [_bin("initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile)]
+    initdb += ["--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8"]
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=100"
+    started = False
     try:
-        subprocess.run(
-            _as_owner(
-                [
-                    _bin("initdb"),
-                    "-D",
-                    str(data),
-                    "-U",
-                    "postgres",
-                    "--pwfile",
-                    str(pwfile),
-                    "--auth-host=scram-sha-256",
-                    "--auth-local=trust",
-                    "-E",
-                    "UTF8",
-                    "--no-instructions",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-            timeout=START_TIMEOUT,
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=on -c max_connections=100"
-        )
-        subprocess.run(
-            _as_owner(
+        try:
+            _run([*initdb, "--no-instructions"], START_TIMEOUT)
+            _run(
                 [
                     ctl,
                     "-D",
@@ -100,24 +106,27 @@ def postgres_server() -> Iterator[PostgresServer]:
                     "-t",
                     str(START_TIMEOUT),
                     "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-            timeout=START_TIMEOUT + 10,
-        )
+                ],
+                START_TIMEOUT + 10,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            log = (root / "log").read_text()[-2000:] if (root / "log").exists() else ""
+            raise ClusterError(f"PostgreSQL did not start: {exc} {log}") from None
+        started = True
         yield PostgresServer("127.0.0.1", port, password)
-    except subprocess.CalledProcessError as exc:
-        log = (root / "log").read_text() if (root / "log").exists() else ""
-        pytest.fail(f"PostgreSQL did not start: {exc.stderr!r} {log[-2000:]}")
     finally:
-        subprocess.run(
-            _as_owner([ctl, "-D", str(data), "-m", "immediate", "-w", "-t", "30", "stop"]),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        if started:
+            _run([ctl, "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"], 60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        with postgres_cluster() as server:
+            yield server
+    except ClusterError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 Each record is the event plus ``eventSequence`` (1, 2, ...) and ``previousEventHash`` (SHA-256
 of the previous record's canonical JSON; 64 zeros for the first) — the same chain rule as the
 file log, so one verifier reads both. Writers take the ``audit`` section (one at a time across
-replicas), read the head, insert, and commit before ``append`` returns: an event whose call was
+replicas), read the head, insert (a batch of concurrent events at once), and commit before
+``append`` returns: an event whose call was
 answered is durable in the database. Any failure raises ``AuditError`` and the caller refuses.
 
 ``verify`` re-walks the chain: an edited, reordered or deleted record breaks it; cutting
@@ -21,6 +22,7 @@ from typing import Any
 
 from broker.errors import AuditError, BrokerError
 from broker.storage.database import Database
+from broker.storage.group_commit import GroupCommit
 
 __all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "canonical"]
 
@@ -46,13 +48,21 @@ class SqlAuditLog:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._group: GroupCommit[dict[str, Any], dict[str, Any]] = GroupCommit(self._write)
 
     def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Write ``event`` durably; return it with ``eventSequence`` and ``previousEventHash``.
 
+        Concurrent callers in this process are group-committed: one transaction per batch,
+        each caller returning after the commit that covers its event.
+
         Raises:
             AuditError: the database refused or is unreachable; nothing may be answered.
         """
+        return self._group.submit(dict(event))
+
+    def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
         try:
             with self._db.transaction(serialize="audit") as cursor:
                 cursor.execute(
@@ -60,21 +70,25 @@ class SqlAuditLog:
                 )
                 head = cursor.fetchone()
                 sequence, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
-                record = {
-                    **dict(event),
-                    "eventSequence": sequence + 1,
-                    "previousEventHash": previous,
-                }
-                line = canonical(record)
-                cursor.execute(
-                    "INSERT INTO audit_events (sequence, record, hash) VALUES (?, ?, ?)",
-                    (sequence + 1, line.decode(), hashlib.sha256(line).hexdigest()),
-                )
+                for event in events:
+                    sequence += 1
+                    record = {**event, "eventSequence": sequence, "previousEventHash": previous}
+                    line = canonical(record)
+                    previous = hashlib.sha256(line).hexdigest()
+                    cursor.execute(
+                        "INSERT INTO audit_events (sequence, record, hash) VALUES (?, ?, ?)",
+                        (sequence, line.decode(), previous),
+                    )
+                    records.append(record)
         except AuditError:
             raise
         except BrokerError as exc:
             raise AuditError(f"the audit log cannot be written: {exc}") from None
-        return record
+        except Exception as exc:  # any driver error: fail closed, say which
+            raise AuditError(
+                f"the audit log cannot be written ({type(exc).__name__}); nothing was answered"
+            ) from None
+        return records
 
     def records(self, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
         """Every record in sequence order."""

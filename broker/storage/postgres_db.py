@@ -78,7 +78,13 @@ class PostgresDatabase:
             max_size=pool_size,
             timeout=timeout,
             open=False,
-            kwargs={"connect_timeout": max(1, int(timeout)), "application_name": "access-broker"},
+            kwargs={
+                "connect_timeout": max(1, int(timeout)),
+                "application_name": "access-broker",
+                # Reads run as single statements (one round trip); writes open an explicit
+                # transaction with ``connection.transaction()``.
+                "autocommit": True,
+            },
         )
         try:
             self._pool.open(wait=True, timeout=timeout)
@@ -97,8 +103,12 @@ class PostgresDatabase:
         import psycopg_pool
 
         try:
-            with self._pool.connection() as connection, connection.transaction():
-                with connection.cursor() as inner:
+            with self._pool.connection() as connection:
+                if read_only and serialize is None:
+                    with connection.cursor() as inner:
+                        yield _Cursor(inner)
+                    return
+                with connection.transaction(), connection.cursor() as inner:
                     if serialize is not None:
                         inner.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(serialize),))
                     yield _Cursor(inner)

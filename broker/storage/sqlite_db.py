@@ -32,6 +32,9 @@ class SqliteDatabase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Writers of this process queue here rather than in SQLite's busy handler, which
+        # sleeps in growing steps (tens of ms) and would make tail latency jump.
+        self._writer = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -64,19 +67,29 @@ class SqliteDatabase:
         self, *, serialize: str | None = None, read_only: bool = False
     ) -> Iterator[Cursor]:
         connection = self._connect()
-        cursor = connection.cursor()
+        if read_only and serialize is None:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN")
+            try:
+                yield cursor
+            finally:
+                connection.rollback()  # nothing to keep: the transaction only read
+                cursor.close()
+            return
         # A write transaction takes the write lock up front (SQLite has one writer; taking it
         # late can deadlock two writers); that also serializes every named section.
-        cursor.execute("BEGIN" if read_only and serialize is None else "BEGIN IMMEDIATE")
-        try:
-            yield cursor
-        except BaseException:
-            connection.rollback()
-            raise
-        else:
-            connection.commit()
-        finally:
-            cursor.close()
+        with self._writer:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            else:
+                connection.commit()
+            finally:
+                cursor.close()
 
     def close(self) -> None:
         with self._lock:

@@ -54,3 +54,10 @@ def test_unreachable_server_is_one_line_without_password(
     line = one_line(result.stderr)
     assert "wrong-pw-123" not in line
     assert "***" in line
+
+
+def test_global_database_url_option(run_broker: RunBroker, tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'elsewhere.db'}"
+    result = run_broker("--database-url", url, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "elsewhere.db").exists()
