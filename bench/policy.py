@@ -191,15 +191,21 @@ def requests_for(rng: random.Random, count: int) -> list[Request]:
     return out
 
 
-def rate(fn, items: list[Any], min_seconds: float = 1.5) -> float:
-    """Items per second of ``fn(items)``, repeated until ``min_seconds`` have passed."""
-    done, start = 0, time.perf_counter()
-    while True:
-        fn(items)
-        done += len(items)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return done / elapsed
+def rate(fn, items: list[Any], rounds: int = 5, min_seconds: float = 0.4) -> float:
+    """Items per CPU-second of ``fn(items)``: the best of ``rounds`` rounds of at least
+    ``min_seconds`` each. CPU time (``process_time``), not wall time, because this machine's
+    cores are shared: time spent waiting for a core is not time spent deciding."""
+    best = 0.0
+    for _ in range(rounds):
+        done, start = 0, time.process_time()
+        while True:
+            fn(items)
+            done += len(items)
+            elapsed = time.process_time() - start
+            if elapsed >= min_seconds:
+                break
+        best = max(best, done / elapsed)
+    return best
 
 
 def bench_ours(docs, reqs) -> tuple[float, list[str]]:
@@ -239,7 +245,7 @@ def bench_moto(docs, reqs) -> float:
                     break
                 allowed = allowed or result == PermissionResult.PERMITTED
 
-    return rate(run, reqs[:200])
+    return rate(run, reqs[:200], rounds=3)
 
 
 def bench_pmapper(docs, reqs) -> tuple[float, list[bool]]:
@@ -289,15 +295,163 @@ def bench_pmapper(docs, reqs) -> tuple[float, list[bool]]:
         for r in items:
             check(r)
 
-    return rate(run, reqs[:300]), [check(r) for r in reqs]
+    return rate(run, reqs[:300], rounds=3), [check(r) for r in reqs]
+
+
+# Documented traps: (what, identity doc, bucket policy or None, boundary or None, caller role?,
+# resource, context, the decision the IAM User Guide documents).
+_S3_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+}
+_EC2_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}],
+}
+_ROLE = f"arn:aws:iam::{ACCOUNT}:role/dev"
+
+
+def _allow(resource: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+TRAPS: list[
+    tuple[
+        str,
+        dict[str, Any],
+        dict[str, Any] | None,
+        dict[str, Any] | None,
+        bool,
+        str,
+        dict[str, Any],
+        bool,
+    ]
+] = [
+    (
+        "resource ARNs are case-sensitive",
+        _allow("arn:aws:s3:::Example-Bucket/*"),
+        None,
+        None,
+        False,
+        "arn:aws:s3:::example-bucket/k",
+        {},
+        False,
+    ),
+    (
+        "a bucket policy naming the role is still bounded by the role's boundary",
+        _EC2_ONLY,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": _ROLE}, "Action": "s3:*", "Resource": "*"}
+            ],
+        },
+        _EC2_ONLY,
+        True,
+        "arn:aws:s3:::example-bucket/k",
+        {},
+        False,
+    ),
+    (
+        "ForAnyValue with a missing key is false",
+        _allow("*", {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}}),
+        None,
+        None,
+        False,
+        "arn:aws:s3:::example-bucket/k",
+        {},
+        False,
+    ),
+    (
+        "an absent policy variable makes the statement not match",
+        _allow("arn:aws:s3:::example-bucket/${aws:PrincipalTag/team}/*"),
+        None,
+        None,
+        False,
+        "arn:aws:s3:::example-bucket//k",
+        {},
+        False,
+    ),
+    (
+        "StringNotEquals over several values means none of them",
+        _allow("*", {"StringNotEquals": {"aws:PrincipalTag/team": ["red", "blue"]}}),
+        None,
+        None,
+        False,
+        "arn:aws:s3:::example-bucket/k",
+        {"aws:PrincipalTag/team": "blue"},
+        False,
+    ),
+    (
+        "control: a resource wildcard spans '/' (allowed)",
+        _allow("arn:aws:s3:::example-bucket/*"),
+        None,
+        None,
+        False,
+        "arn:aws:s3:::example-bucket/k",
+        {},
+        True,
+    ),
+]
+
+
+def traps() -> tuple[int, int, list[str]]:
+    """How many documented traps PMapper gets wrong (ours must get every one right)."""
+    from principalmapper.common import Node, Policy
+    from principalmapper.querying.query_interface import local_check_authorization_full
+
+    wrong: list[str] = []
+    for what, identity, bucket, boundary, as_role, resource, context, documented in TRAPS:
+        arn = _ROLE if as_role else USER
+        caller = f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/s" if as_role else USER
+        ctx = {**context, **({"aws:PrincipalArn": _ROLE} if as_role else {})}
+        ours = evaluate(
+            PolicySet(
+                identity=[parse_policy(identity)],
+                resource=[parse_policy(bucket, kind="resource")] if bucket else [],
+                boundary=parse_policy(boundary, kind="boundary") if boundary else None,
+            ),
+            Request("s3:GetObject", resource, caller, ACCOUNT, ACCOUNT, ctx),
+        ).allowed
+        assert ours == documented, f"ours is wrong on: {what}"
+        node = Node(
+            arn,
+            "AIDAEXAMPLE",
+            [Policy(f"{arn}-policy", "p", identity)],
+            [],
+            {"Version": "2012-10-17", "Statement": []} if as_role else None,
+            None,
+            0,
+            False,
+            False,
+            Policy("b", "b", boundary) if boundary else None,
+            False,
+            {},
+        )
+        theirs = local_check_authorization_full(
+            node,
+            "s3:GetObject",
+            resource,
+            dict(context),
+            bucket,
+            ACCOUNT if bucket else None,
+            None,
+            None,
+        )
+        if theirs != documented:
+            wrong.append(what)
+    return len(TRAPS), len(TRAPS) - len(wrong), wrong
 
 
 def compile_time(rng: random.Random) -> float:
     docs = [identity_doc(rng, i) for i in range(1000)]
-    start = time.perf_counter()
+    start = time.process_time()
     for d in docs:
         parse_policy(d)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def memory_of_statements(rng: random.Random) -> float:
@@ -328,6 +482,7 @@ def main() -> int:
     moto = bench_moto(docs, reqs)
     pmapper, pm_allowed = bench_pmapper(docs, reqs)
     differ = sum((d == "Allow") != a for d, a in zip(decisions, pm_allowed, strict=True))
+    total, pm_right, pm_wrong = traps()
     seconds = compile_time(random.Random(args.seed + 1))
     megabytes = memory_of_statements(random.Random(args.seed + 2))
 
@@ -337,6 +492,7 @@ def main() -> int:
         f"3 SCP levels; {len(reqs)} requests ({allowed} allowed, "
         f"{sum(d == 'ExplicitDeny' for d in decisions)} explicitly denied)"
     )
+    print("rates are decisions per CPU-second on one core, best of several rounds")
     print(f"ours     {ours:>10,.0f} decisions/s   (target >= 50,000)")
     print(
         f"moto     {moto:>10,.0f} decisions/s   ours/moto    = {ours / moto:6.1f}x (target >= 20x)"
@@ -345,12 +501,14 @@ def main() -> int:
         f"pmapper  {pmapper:>10,.0f} decisions/s   ours/pmapper = {ours / pmapper:6.1f}x "
         f"(target >= 5x)"
     )
-    print(f"parse+compile 1,000 policies: {seconds * 1000:.0f} ms")
+    print(f"parse+compile 1,000 policies: {seconds * 1000:.0f} ms CPU")
     print(f"10,000 compiled statements hold {megabytes:.1f} MB (target < 50 MB)")
     print(
         f"fast path == explaining path on all {len(reqs)} requests; "
-        f"PMapper differs from us on {differ}"
+        f"PMapper differs from us on {differ} of them"
     )
+    wrong = f" (wrong on: {'; '.join(pm_wrong)})" if pm_wrong else ""
+    print(f"documented traps: ours {total}/{total}, PMapper {pm_right}/{total}{wrong}")
     return 0
 
 

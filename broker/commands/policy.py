@@ -19,7 +19,7 @@ __all__ = [
     "run_validate",
 ]
 
-KINDS = ("identity", "resource", "trust", "scp", "boundary", "session", "key")
+KINDS = ("identity", "resource", "trust", "scp", "boundary", "session", "key", "rcp")
 
 
 @dataclass(frozen=True)

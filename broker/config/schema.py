@@ -7,6 +7,7 @@ while still rejecting unknown keys and wrong types with ``file: key: message`` l
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -114,11 +115,17 @@ def _convert(value: Any, tp: Any, file: str, key: str, issues: list[ConfigIssue]
     return value
 
 
+@functools.cache
+def _shape(cls: Any) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
+    """A dataclass's fields and resolved type hints, computed once per class (large configs
+    convert thousands of tables of the same class)."""
+    return {f.name: f for f in dataclasses.fields(cls)}, get_type_hints(cls)
+
+
 def _from_table(
     cls: type[T], table: Mapping[str, Any], file: str, prefix: str, issues: list[ConfigIssue]
 ) -> T | None:
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    hints = get_type_hints(cls)
+    fields, hints = _shape(typing.cast(Any, cls))  # a class is hashable; mypy cannot see it
     kwargs: dict[str, Any] = {}
     before = len(issues)
     where = f"{prefix}." if prefix else ""

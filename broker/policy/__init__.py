@@ -4,7 +4,20 @@ Modules, each named after the part of the IAM User Guide it implements: ``gramma
 element reference), ``lint`` (Access Analyzer-style warnings), ``matching`` (Action/Resource
 wildcards), ``variables`` (policy variables), ``conditions`` (condition operators),
 ``principals`` (Principal/NotPrincipal), ``evaluation`` (the evaluation logic), ``explain``.
-``request`` documents how trust and key policies are expressed as a ``PolicySet``.
+
+Trust and key policies (details in ``request``): put the role's trust policy (parsed with
+``kind="trust"``) or the KMS key policy (``kind="key"``) in ``PolicySet.resource``, make the
+role or key ARN the ``Request.resource`` and its account the ``resource_account``, and give the
+caller's own policies as ``identity``/``boundary``/``session``/``scp_hierarchy``. Such a policy
+must allow the caller itself (or name its account, which then needs the caller's identity
+policies to allow too); cross-account, both sides must allow. A web-identity or SAML caller is
+the provider itself (``principal_arn`` = the provider's name or ARN): only the trust policy
+decides, with its conditions over the claims in ``context``.
+
+Typical use::
+
+    compiled = compile_policy_set(PolicySet(identity=[parse_policy(doc)]))
+    decision = compiled.evaluate(Request(action, resource, principal_arn, account, account, ctx))
 
 Imports nothing of ours but ``broker.errors``, and nothing heavy.
 """

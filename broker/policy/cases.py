@@ -6,9 +6,11 @@ A case::
     {"policies": {"identity": [doc, ...], "resource": [doc, ...], "trust": [doc, ...],
                   "key": [doc, ...], "boundary": doc, "session": doc,
                   "scp": [doc, ...] | "scp_hierarchy": [[doc, ...], ...],
-                  "management_account": false},
+                  "rcp": [doc, ...] | "rcp_hierarchy": [[doc, ...], ...],
+                  "management_account": false, "resource_management_account": false},
      "request": {...} | "requests": [{...}, ...]}
 
+A request may also carry ``federated_by`` (see ``Request``).
 ``trust`` and ``key`` documents are resource policies of those kinds (see
 ``broker.policy.request``). Absent keys mean no policies of that kind.
 """
@@ -38,6 +40,9 @@ _POLICY_KEYS = frozenset(
         "scp",
         "scp_hierarchy",
         "management_account",
+        "rcp",
+        "rcp_hierarchy",
+        "resource_management_account",
     }
 )
 _REQUEST_KEYS = (
@@ -86,39 +91,48 @@ def _policy_set(data: object, path: str) -> PolicySet:
             raise UsageError(
                 f"{path}.{key}: unknown policy type; use {', '.join(sorted(_POLICY_KEYS))}"
             )
-    if "scp" in data and "scp_hierarchy" in data:
-        raise UsageError(f"{path}: give scp (one level) or scp_hierarchy (levels), not both")
     resource = _policies(data.get("resource", []), "resource", f"{path}.resource")
     resource += _policies(data.get("trust", []), "trust", f"{path}.trust")
     resource += _policies(data.get("key", []), "key", f"{path}.key")
-    if "scp" in data:
-        hierarchy = [_policies(data["scp"], "scp", f"{path}.scp")]
-    else:
-        levels = data.get("scp_hierarchy", [])
-        if not isinstance(levels, list):
-            raise UsageError(f"{path}.scp_hierarchy: must be a list of levels (lists of SCPs)")
-        hierarchy = [
-            _policies(level, "scp", f"{path}.scp_hierarchy[{i}]") for i, level in enumerate(levels)
-        ]
-    management = data.get("management_account", False)
-    if not isinstance(management, bool):
-        raise UsageError(f"{path}.management_account: must be true or false")
+    scps = _hierarchy(data, "scp", path)
+    rcps = _hierarchy(data, "rcp", path)
+    flags: dict[str, bool] = {}
+    for flag in ("management_account", "resource_management_account"):
+        value = data.get(flag, False)
+        if not isinstance(value, bool):
+            raise UsageError(f"{path}.{flag}: must be true or false")
+        flags[flag] = value
     boundary, session = data.get("boundary"), data.get("session")
     return PolicySet(
         identity=_policies(data.get("identity", []), "identity", f"{path}.identity"),
         resource=resource,
         boundary=None if boundary is None else _policy(boundary, "boundary", f"{path}.boundary"),
-        scp_hierarchy=hierarchy,
+        scp_hierarchy=scps,
         session=None if session is None else _policy(session, "session", f"{path}.session"),
-        management_account=management,
+        management_account=flags["management_account"],
+        rcp_hierarchy=rcps,
+        resource_management_account=flags["resource_management_account"],
     )
+
+
+def _hierarchy(data: Mapping[str, Any], kind: PolicyKind, path: str) -> list[list[Policy]]:
+    """``kind`` (one level) or ``kind_hierarchy`` (levels: root, OUs..., account)."""
+    levels_key = f"{kind}_hierarchy"
+    if kind in data and levels_key in data:
+        raise UsageError(f"{path}: give {kind} (one level) or {levels_key} (levels), not both")
+    if kind in data:
+        return [_policies(data[kind], kind, f"{path}.{kind}")]
+    levels = data.get(levels_key, [])
+    if not isinstance(levels, list):
+        raise UsageError(f"{path}.{levels_key}: must be a list of levels (lists of policies)")
+    return [_policies(level, kind, f"{path}.{levels_key}[{i}]") for i, level in enumerate(levels)]
 
 
 def _request(data: object, path: str) -> Request:
     if not isinstance(data, Mapping):
         raise UsageError(f"{path}: a request must be an object")
     for key in data:
-        if key not in (*_REQUEST_KEYS, "context"):
+        if key not in (*_REQUEST_KEYS, "context", "federated_by"):
             raise UsageError(f"{path}.{key}: unknown request field")
     values: dict[str, str] = {}
     for key in _REQUEST_KEYS:
@@ -137,7 +151,10 @@ def _request(data: object, path: str) -> Request:
             raise UsageError(
                 f"{path}.context.{key}: must be a string, boolean, number or a list of them"
             )
-    return Request(context=dict(context), **values)
+    federated_by = data.get("federated_by")
+    if federated_by is not None and not isinstance(federated_by, str):
+        raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
+    return Request(context=dict(context), federated_by=federated_by, **values)
 
 
 def _case(data: object, path: str) -> Case:

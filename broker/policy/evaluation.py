@@ -6,6 +6,8 @@ control policies").
 The flow, as one pure function of (policies, request):
 
 1. An explicit Deny that applies, in any policy that applies, wins.
+2a. RCPs of the resource's account (unless it is the management account, or the caller a
+   service-linked role): every level must allow, for every caller, external ones included.
 2. SCPs (unless the caller is in the management account, or is not an IAM principal): every
    level of the organization path must have an Allow, else implicit deny. They bind a member
    account's root user and never grant.
@@ -26,7 +28,7 @@ The flow, as one pure function of (policies, request):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from broker.policy.explain import Trace
@@ -56,7 +58,9 @@ def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
     """Lower-case keys; booleans and numbers as IAM's strings; sequences as tuples."""
     out: dict[str, ContextValue] = {}
     for key, value in context.items():
-        if isinstance(value, str | bool | int | float):
+        if type(value) is str:
+            out[key.lower()] = value
+        elif isinstance(value, str | bool | int | float):
             out[key.lower()] = _scalar(value)
         else:
             out[key.lower()] = tuple(_scalar(v) for v in value)
@@ -65,12 +69,15 @@ def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """Per action: SCP denies (all levels), SCP allows per level, and (deny, allow) statements
-    of the resource, identity, boundary and session layers."""
+    """Per action: SCP and RCP denies (all levels), their allows per level, and (deny, allow)
+    statements of the resource, identity, boundary and session layers."""
 
-    scp_deny: tuple[Statement, ...]
-    scp_allow: tuple[tuple[Statement, ...], ...]
-    layers: tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...]
+    scp_deny: tuple[Check, ...]
+    scp_allow: tuple[tuple[Check, ...], ...]
+    rcp_deny: tuple[Check, ...]
+    rcp_allow: tuple[tuple[Check, ...], ...]
+    layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
+    resource_allow: tuple[tuple[Check, Statement], ...]
 
 
 @dataclass(slots=True)
@@ -153,6 +160,38 @@ def _why_not(statement: Statement, r: _Req, explain: bool) -> str | None:
     return None
 
 
+Check = Callable[[_Req], bool]
+
+
+def _checker(statement: Statement) -> Check:
+    """``_why_not(statement, r, False) is None`` as a closure holding only the tests this
+    statement needs (most have no variables, no principal, few conditions)."""
+    required = statement.required_keys
+    resources = statement.resources
+    matches = resources.tester() if resources is not None else None
+    not_resource = statement.not_resource
+    conditions = statement.conditions
+    if not required and statement.principal is None:
+        if matches is None:
+            return lambda r: all(c.holds(r.context) for c in conditions)
+        if not conditions:
+            return lambda r: matches(r.resource, r.context) != not_resource
+        if len(conditions) == 1:
+            (only,) = conditions
+            return lambda r: (
+                matches(r.resource, r.context) != not_resource and only.holds(r.context)
+            )
+    return lambda r: _why_not(statement, r, False) is None
+
+
+def _any(checks: tuple[Check, ...], r: _Req) -> bool:
+    """Whether any statement applies (a plain loop: cheaper than ``any`` over a generator)."""
+    for check in checks:
+        if check(r):
+            return True
+    return False
+
+
 def _grant(statement: Statement, caller: Caller) -> GrantKind:
     spec = statement.principal
     if spec is None or statement.not_principal:
@@ -161,8 +200,12 @@ def _grant(statement: Statement, caller: Caller) -> GrantKind:
 
 
 class CompiledPolicySet:
-    """A ``PolicySet`` compiled once for many requests (``evaluate`` is pure and cached
-    per action; it never changes a decision)."""
+    """A ``PolicySet`` compiled once for many requests.
+
+    ``evaluate`` is pure; what it caches (per action, per caller, per statement) never changes a
+    decision. Safe to share between threads: the caches are plain dicts, and a race at worst
+    computes an entry twice.
+    """
 
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
@@ -174,10 +217,15 @@ class CompiledPolicySet:
             _Layer(f"scp[{level}]", level_policies)
             for level, level_policies in enumerate(policies.scp_hierarchy)
         ]
+        self._rcps = [
+            _Layer(f"rcp[{level}]", level_policies)
+            for level, level_policies in enumerate(policies.rcp_hierarchy)
+        ]
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
         self._plans: dict[str, _Plan] = {}
-        self._callers: dict[tuple[str, str, str | None], Caller] = {}
+        self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
+        self._checks: dict[int, Check] = {}  # by id() of statements this set holds
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -186,13 +234,16 @@ class CompiledPolicySet:
             if len(self._plans) >= _CACHE_LIMIT:
                 self._plans.clear()
             scp = [layer.candidates(action) for layer in self._scps]
+            rcp = [layer.candidates(action) for layer in self._rcps]
 
-            def statements(entries: tuple[Entry, ...]) -> tuple[Statement, ...]:
-                return tuple(statement for _, statement in entries)
+            def statements(entries: tuple[Entry, ...]) -> tuple[Check, ...]:
+                return tuple(self._check(statement) for _, statement in entries)
 
             plan = _Plan(
                 scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
                 scp_allow=tuple(statements(allow) for _, allow in scp),
+                rcp_deny=tuple(s for deny, _ in rcp for s in statements(deny)),
+                rcp_allow=tuple(statements(allow) for _, allow in rcp),
                 layers=tuple(
                     (statements(deny), statements(allow))
                     for deny, allow in (
@@ -200,9 +251,19 @@ class CompiledPolicySet:
                         for layer in (self._resource, self._identity, self._boundary, self._session)
                     )
                 ),
+                resource_allow=tuple(
+                    (self._check(statement), statement)
+                    for _, statement in self._resource.candidates(action)[1]
+                ),
             )
             self._plans[action] = plan
         return plan
+
+    def _check(self, statement: Statement) -> Check:
+        check = self._checks.get(id(statement))
+        if check is None:
+            check = self._checks[id(statement)] = _checker(statement)
+        return check
 
     def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
         role_arn = context.get("aws:principalarn")
@@ -210,6 +271,7 @@ class CompiledPolicySet:
             request.principal_arn,
             request.principal_account,
             role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+            request.federated_by,
         )
         caller = self._callers.get(key)
         if caller is None:
@@ -234,120 +296,119 @@ class CompiledPolicySet:
         bounded_caller = p.boundary is not None and kind in _BOUNDED
         session_caller = p.session is not None and kind in _SESSIONS
         action = request.action.lower()
-        plan = self._plan(action)
+        plan = self._plans.get(action) or self._plan(action)
         r = _Req(action, request.resource, context, caller, bounded_caller)
-        scps = iam and not p.management_account and bool(self._scps)
-        (res_deny, res_allow), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = (
-            plan.layers
-        )
-        denies = [res_deny]
-        if scps:
-            denies.append(plan.scp_deny)
-        if iam:
-            denies.append(id_deny)
-        if bounded_caller:
-            denies.append(b_deny)
-        if session_caller:
-            denies.append(s_deny)
-        for group in denies:
-            for statement in group:
-                if _why_not(statement, r, False) is None:
-                    return Decision("ExplicitDeny", False, [])
-        if scps:
-            for level in plan.scp_allow:
-                if not any(_why_not(s, r, False) is None for s in level):
-                    return Decision("ImplicitDeny", False, [])
-        grants = {_grant(s, caller) for s in res_allow if _why_not(s, r, False) is None}
-        identity = kind == "root" or (iam and any(_why_not(s, r, False) is None for s in id_allow))
-        bounded = not bounded_caller or any(_why_not(s, r, False) is None for s in b_allow)
-        if session_caller:
-            in_session = any(_why_not(s, r, False) is None for s in s_allow)
-        else:
-            in_session = kind != "federated_user"
+        scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
+        rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
+        (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
+        for check in res_deny:
+            if check(r):
+                return Decision("ExplicitDeny", False, [])
+        for group, applies in (
+            (plan.rcp_deny, rcps),
+            (plan.scp_deny, scps),
+            (id_deny, iam),
+            (b_deny, bounded_caller),
+            (s_deny, session_caller),
+        ):
+            if applies:
+                for check in group:
+                    if check(r):
+                        return Decision("ExplicitDeny", False, [])
+        for levels, applies in ((plan.rcp_allow, rcps), (plan.scp_allow, scps)):
+            if applies:
+                for level in levels:
+                    if not _any(level, r):
+                        return Decision("ImplicitDeny", False, [])
+        grants = {_grant(s, caller) for check, s in plan.resource_allow if check(r)}
+        identity = kind == "root" or (iam and _any(id_allow, r))
+        bounded = not bounded_caller or _any(b_allow, r)
+        in_session = _any(s_allow, r) if session_caller else kind != "federated_user"
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
         return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
 
     def _explained(self, request: Request) -> Decision:
+        """Every applicable statement about the action, each with why it applies or not; then
+        the same decision as ``_fast``."""
         context = normalise_context(request.context)
         caller = self._caller(request, context)
-        iam = caller.kind in _IAM_CALLERS
+        kind = caller.kind
+        iam = kind in _IAM_CALLERS
         p = self.policies
-        boundary_applies = p.boundary is not None and caller.kind in _BOUNDED
-        session_applies = caller.kind in _SESSIONS
+        boundary_applies = p.boundary is not None and kind in _BOUNDED
+        session_applies = p.session is not None and kind in _SESSIONS
         r = _Req(request.action.lower(), request.resource, context, caller, boundary_applies)
-        layers: list[tuple[_Layer, str | None]] = []
-        scps_apply = iam and not p.management_account
-        for scp in self._scps:
-            layers.append((scp, None if scps_apply else _scp_skip(caller, p.management_account)))
-        layers.append((self._resource, None))
-        layers.append((self._identity, None if iam else "the caller has no identity policies"))
-        layers.append(
-            (
-                self._boundary,
-                None if boundary_applies or p.boundary is None else "not for this caller",
-            )
-        )
-        layers.append(
-            (self._session, None if session_applies or p.session is None else "not for this caller")
-        )
+        scp_skip = _scp_skip(caller, p.management_account)
+        rcp_skip = _rcp_skip(caller, p.resource_management_account)
+        not_for = "not for this caller"
+        layers: list[tuple[_Layer, str | None]] = [(rcp, rcp_skip) for rcp in self._rcps]
+        layers += [(scp, scp_skip) for scp in self._scps]
+        layers += [
+            (self._resource, None),
+            (self._identity, None if iam else "the caller has no identity policies"),
+            (self._boundary, None if boundary_applies or p.boundary is None else not_for),
+            (self._session, None if session_applies or p.session is None else not_for),
+        ]
         trace = Trace(True, caller)
         trace.begin([(layer.name, len(layer.policies)) for layer, _ in layers])
-
-        # 1. explicit deny anywhere that applies
+        grants: dict[str, set[GrantKind]] = {layer.name: set() for layer, _ in layers}
         for layer, skipped in layers:
-            if skipped is None:
-                for number, statement in layer.candidates(r.action)[0]:
-                    why = _why_not(statement, r, True)
-                    trace.saw(layer.name, layer.policies[number].name, number, statement, why)
-        if trace.denied:
-            return trace.finish("ExplicitDeny", "an explicit Deny applies")
-
-        def allows(layer: _Layer) -> set[GrantKind]:
-            grants: set[GrantKind] = set()
-            for number, statement in layer.candidates(r.action)[1]:
-                why = _why_not(statement, r, True)
-                trace.saw(layer.name, layer.policies[number].name, number, statement, why)
-                if why is None:
-                    grants.add(_grant(statement, caller))
-            return grants
-
-        # 2. every SCP level must allow
-        for layer, skipped in layers[: len(self._scps)]:
             if skipped is not None:
                 trace.skip(layer.name, skipped)
-            elif not allows(layer):
-                return trace.finish(
-                    "ImplicitDeny", f"{layer.name}: no SCP at this level allows the action"
-                )
-        # 3.–6.
-        grants = allows(self._resource)
-        identity = caller.kind == "root" or (iam and bool(allows(self._identity)))
-        if not iam:
-            trace.skip("identity", "the caller has no identity policies")
-        if boundary_applies:
-            bounded = bool(allows(self._boundary))
+                continue
+            deny, allow = layer.candidates(r.action)
+            for number, statement in sorted(deny + allow, key=lambda e: (e[0], e[1].index)):
+                why = _why_not(statement, r, True)
+                trace.saw(layer.name, layer.policies[number].name, number, statement, why)
+                if why is None and statement.effect == "Allow":
+                    grants[layer.name].add(_grant(statement, caller))
+        if trace.denied:
+            return trace.finish("ExplicitDeny", "an explicit Deny applies")
+        for guards, skipped, what in ((self._rcps, rcp_skip, "RCP"), (self._scps, scp_skip, "SCP")):
+            if skipped is None:
+                for level in guards:
+                    if not grants[level.name]:
+                        return trace.finish(
+                            "ImplicitDeny", f"{level.name}: no {what} at this level allows it"
+                        )
+        identity = kind == "root" or (iam and bool(grants["identity"]))
+        bounded = not boundary_applies or bool(grants["boundary"])
+        if session_applies:
+            in_session = bool(grants["session"])
         else:
-            bounded = True
-            if p.boundary is not None:
-                trace.skip("boundary", "not for this caller")
-        if session_applies and p.session is not None:
-            in_session = bool(allows(self._session))
-        else:
-            in_session = caller.kind != "federated_user"
+            in_session = kind != "federated_user"
             if not in_session:
                 trace.skip("session", "a federated user without a session policy has none")
-            elif p.session is not None:
-                trace.skip("session", "not for this caller")
         verdict, reason = _combine(
-            caller, request, grants, identity, bounded, in_session, self._strict
+            caller, request, grants["resource"], identity, bounded, in_session, self._strict
         )
         return trace.finish("Allow" if verdict else "ImplicitDeny", reason)
 
 
-def _scp_skip(caller: Caller, management: bool) -> str:
+def _service_linked(caller: Caller) -> bool:
+    return caller.parent_arn is not None and ":role/aws-service-role/" in caller.parent_arn
+
+
+def _rcp_skip(caller: Caller, resource_in_management: bool) -> str | None:
+    """Why RCPs do not apply to this request, or None when they do ([RCP]: not to resources of
+    the management account, not to calls by service-linked roles; to every other caller)."""
+    if resource_in_management:
+        return "RCPs do not apply to resources in the management account"
+    if _service_linked(caller):
+        return "RCPs do not apply to service-linked roles"
+    return None
+
+
+def _scp_skip(caller: Caller, management: bool) -> str | None:
+    """Why SCPs do not apply to this caller, or None when they do ([SCP]: not to the
+    management account, not to service-linked roles, only to IAM principals)."""
+    if caller.kind not in _IAM_CALLERS:
+        return "SCPs apply only to IAM principals of member accounts"
     if management:
         return "SCPs do not apply to the management account"
-    return "SCPs apply only to IAM principals of member accounts"
+    if _service_linked(caller):
+        return "SCPs do not apply to service-linked roles"
+    return None
 
 
 def _combine(
@@ -373,9 +434,12 @@ def _combine(
         return True, "cross-account: both the caller's policies and the resource policy allow"
     if grants & _DIRECT:
         return True, "a resource policy names the caller itself, which is final in-account"
-    if "role" in grants:
+    if "role" in grants or "federating_user" in grants:
         if bounded and in_session:
-            return True, "a resource policy names the caller's role; boundary and session allow"
+            return True, (
+                "a resource policy names the caller's role (or federating user); the boundary "
+                "and session policy allow"
+            )
         return False, "a grant to the role ARN is still bounded: " + _caller_side_reason(
             True, bounded, in_session
         )

@@ -15,7 +15,7 @@ from broker.errors import PolicyError
 
 __all__ = ["Finding", "PolicyKind", "PolicyValidationError", "Severity"]
 
-PolicyKind = Literal["identity", "resource", "trust", "scp", "boundary", "session", "key"]
+PolicyKind = Literal["identity", "resource", "trust", "scp", "boundary", "session", "key", "rcp"]
 Severity = Literal["error", "security_warning", "warning", "suggestion"]
 
 POLICY_KINDS: tuple[PolicyKind, ...] = (
@@ -26,6 +26,7 @@ POLICY_KINDS: tuple[PolicyKind, ...] = (
     "boundary",
     "session",
     "key",
+    "rcp",
 )
 
 

@@ -43,7 +43,7 @@ _STATEMENT_KEYS = (
 )
 _ACTION = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_-]+$")
 _SID = re.compile(r"^[A-Za-z0-9]*$")
-_PRINCIPAL_KINDS = frozenset({"resource", "trust", "key"})
+_PRINCIPAL_KINDS = frozenset({"resource", "trust", "key", "rcp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,11 @@ def _statement(
                 )
             )
     sid = raw.get("Sid")
-    if sid is not None and (not isinstance(sid, str) or not _SID.match(sid)):
+    if sid is not None and not isinstance(sid, str):
+        findings.append(Finding("error", f"{path}.Sid", "Sid must be a string", "invalid_sid"))
+    elif isinstance(sid, str) and kind not in ("resource", "key") and not _SID.match(sid):
+        # IAM's own documents take letters and digits only; services' resource policies
+        # (S3, KMS, SQS...) accept any string.
         findings.append(
             Finding("error", f"{path}.Sid", "Sid must be letters and digits only", "invalid_sid")
         )
@@ -225,9 +229,30 @@ def _statement(
             Finding(
                 "error",
                 f"{path}.{principal_key}",
-                f"{principal_key} is not allowed in a {kind} policy (only in resource, trust and "
-                "key policies)",
+                f"{principal_key} is not allowed in a {kind} policy (only in resource, trust, key "
+                "policies and RCPs)",
                 "prohibited_element",
+            )
+        )
+    elif principal_key == "NotPrincipal" and kind in ("trust", "rcp"):
+        what = "a role trust policy" if kind == "trust" else "an RCP"
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.NotPrincipal",
+                f"NotPrincipal is not allowed in {what}; use Principal (and conditions on "
+                "aws:PrincipalArn)",
+                "prohibited_element",
+            )
+        )
+    elif kind == "rcp" and raw.get("Principal") != "*":
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.Principal",
+                'an RCP applies to every principal: Principal must be "*" (narrow it with '
+                "conditions)",
+                "invalid_principal",
             )
         )
     elif principal_key:

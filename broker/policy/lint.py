@@ -51,6 +51,25 @@ SINGLE_VALUED_KEYS = frozenset(
         "aws:principaltype",
     }
 )
+# Global keys whose type AWS documents, and the operator families that fit each type
+# ("AWS global condition context keys"; Access Analyzer's "mismatched type" check).
+KEY_TYPES: dict[str, tuple[str, frozenset[str]]] = {
+    **{k: ("an IP address", frozenset({"IpAddress", "NotIpAddress"})) for k in ("aws:sourceip",)},
+    **{
+        k: ("a date", frozenset({"Date"}))
+        for k in ("aws:currenttime", "aws:epochtime", "aws:tokenissuetime")
+    },
+    **{
+        k: ("a boolean", frozenset({"Bool"}))
+        for k in (
+            "aws:multifactorauthpresent",
+            "aws:securetransport",
+            "aws:viaawsservice",
+            "aws:principalisawsservice",
+        )
+    },
+    "aws:multifactorauthage": ("a number", frozenset({"Numeric"})),
+}
 _TRUST_ACTIONS = (
     "sts:assumerole",
     "sts:assumerolewithsaml",
@@ -128,6 +147,23 @@ def lint_statement(
                     "set_operator_on_single_valued_key",
                 )
             )
+        expected = KEY_TYPES.get(test.key)
+        if expected is not None and test.base != "Null":
+            what, families = expected
+            if not any(test.base.startswith(f) or test.base == f for f in families):
+                findings.append(
+                    Finding(
+                        "warning",
+                        key_path,
+                        f"{test.key_display} is {what}; {test.base} compares it as something "
+                        "else (use "
+                        + " or ".join(
+                            sorted(f + "..." if f in ("Date", "Numeric") else f for f in families)
+                        )
+                        + ")",
+                        "mismatched_type",
+                    )
+                )
         if test.qualifier is None and test.key in MULTI_VALUED_KEYS and test.base != "Null":
             findings.append(
                 Finding(

@@ -9,32 +9,28 @@ Action" and "Resource").
 * Condition ``StringLike`` values: plain globs over the whole value.
 
 Patterns are compiled once into the cheapest test that is exact: equality, a ``startswith``
-prefix, or a regular expression only where a wildcard sits in the middle. A ``MatcherSet``
+prefix, or (``globs``) a linear-time glob only where a wildcard sits in the middle. A ``MatcherSet``
 folds the values of one element (a list of patterns) into one set lookup, one tuple
 ``startswith`` and a short list of regexes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from broker.policy.variables import ContextValue, Literal_, Template
+from broker.policy.globs import ARN_PARTS, Glob, compile_glob, compile_glob_set
+from broker.policy.variables import ContextValue, Template
 
 __all__ = [
     "ARN_PARTS",
     "MatcherSet",
     "action_matcher_set",
-    "glob_regex",
     "is_valid_arn_pattern",
     "resource_matcher_set",
     "service_of",
     "string_matcher_set",
 ]
-
-ARN_PARTS = 6
 
 
 def service_of(action_pattern: str) -> str | None:
@@ -43,32 +39,6 @@ def service_of(action_pattern: str) -> str | None:
     if not sep or "*" in service or "?" in service:
         return None
     return service
-
-
-def _glob_source(pieces: Iterable[str | Literal_], *, arn: bool) -> str:
-    """Regex source for pattern pieces; with ``arn``, wildcards before the 5th ``:`` stay in
-    their part."""
-    out: list[str] = []
-    colons = 0 if arn else ARN_PARTS
-    for piece in pieces:
-        literal = isinstance(piece, Literal_)
-        text = piece.text if isinstance(piece, Literal_) else piece
-        for char in text:
-            if char == ":":
-                colons += 1
-                out.append(":")
-            elif not literal and char == "*":
-                out.append("[^:]*" if colons < ARN_PARTS - 1 else ".*")
-            elif not literal and char == "?":
-                out.append("[^:]" if colons < ARN_PARTS - 1 else ".")
-            else:
-                out.append(re.escape(char))
-    return "".join(out)
-
-
-@lru_cache(maxsize=4096)
-def glob_regex(source: str, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(source, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def is_valid_arn_pattern(text: str) -> bool:
@@ -87,7 +57,7 @@ class MatcherSet:
     any: bool = False
     exact: frozenset[str] = frozenset()
     prefixes: tuple[str, ...] = ()
-    regexes: tuple[Callable[[str], object], ...] = ()
+    glob: Glob | None = None  # the patterns with a wildcard mid-way, as one test
     templates: tuple[Template, ...] = ()
     arn: bool = False
     ignore_case: bool = False
@@ -100,31 +70,41 @@ class MatcherSet:
             value = value.lower()
         if value in self.exact or (self.prefixes and value.startswith(self.prefixes)):
             return True
-        for regex in self.regexes:
-            if regex(value):
-                return True
+        if self.glob is not None and self.glob(value):
+            return True
         if self.templates and context is not None:
             for template in self.templates:
                 resolved = template.resolve(context)
-                if resolved is not None:
-                    if _template_regex(resolved, self.arn, self.ignore_case).fullmatch(value):
-                        return True
+                if resolved is not None and compile_glob(resolved, self.arn)(value):
+                    return True
         return False
 
-
-@lru_cache(maxsize=4096)
-def _template_regex(
-    resolved: tuple[str | Literal_, ...], arn: bool, ignore_case: bool
-) -> re.Pattern[str]:
-    """The regex of a template once its variables are resolved (cached: the same user's
-    requests resolve to the same pieces)."""
-    return glob_regex(_glob_source(resolved, arn=arn), ignore_case)
+    def tester(self) -> Callable[[str, Mapping[str, ContextValue]], bool]:
+        """``match`` specialised to the few tests this set really needs (the hot path)."""
+        if self.any:
+            return lambda _value, _context: True
+        if self.ignore_case or self.templates:
+            return self.match
+        exact, prefixes, glob = self.exact, self.prefixes, self.glob
+        if glob is not None:
+            if not exact and not prefixes:
+                return lambda value, _context: bool(glob(value))
+            return lambda value, _context: (
+                value in exact
+                or (bool(prefixes) and value.startswith(prefixes))
+                or bool(glob(value))
+            )
+        if not prefixes:
+            return lambda value, _context: value in exact
+        if not exact:
+            return lambda value, _context: value.startswith(prefixes)
+        return lambda value, _context: value in exact or value.startswith(prefixes)
 
 
 def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> MatcherSet:
     exact: set[str] = set()
     prefixes: list[str] = []
-    regexes: list[Callable[[str], object]] = []
+    wild: list[str] = []
     with_vars: list[Template] = []
     count = 0
     for template in templates:
@@ -148,12 +128,11 @@ def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> Ma
         ):
             prefixes.append(text[:-1])
         else:
-            regex = glob_regex(_glob_source((text,), arn=arn), False)
-            regexes.append(regex.fullmatch)
+            wild.append(text)
     return MatcherSet(
         exact=frozenset(exact),
         prefixes=tuple(prefixes),
-        regexes=tuple(regexes),
+        glob=compile_glob_set(tuple(wild), arn) if wild else None,
         templates=tuple(with_vars),
         arn=arn,
         ignore_case=ignore_case,

@@ -7,7 +7,8 @@ session is ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`` and also the role
 given, since a session ARN carries no path). Naming any of them in ``Principal`` matches; *which*
 one matched matters to evaluation (a grant to a role session is not bounded like a grant to the
 role, a grant to the account only delegates to the account's own policies), so matching returns
-the kind of grant.
+the kind of grant. A federated-user session (GetFederationToken) is likewise seen as the IAM
+user that created it, when the request says which (``Request.federated_by``).
 
 ``NotPrincipal`` applies unless *every* identity of the caller is listed: to exempt a role
 session, list the account, the role and the session (the doc's own example). Principals carry no
@@ -31,12 +32,22 @@ __all__ = [
     "parse_principal",
 ]
 
-GrantKind = Literal["wildcard", "account", "user", "role", "session", "federated_user", "external"]
+GrantKind = Literal[
+    "wildcard",
+    "account",
+    "user",
+    "role",
+    "session",
+    "federated_user",
+    "federating_user",
+    "external",
+]
 CallerKind = Literal[
     "root", "user", "role", "role_session", "federated_user", "external", "anonymous"
 ]
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+_UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")  # AIDA..., AROA...: a deleted principal
 _IAM_ARN = re.compile(r"^arn:([\w-]+):(iam|sts)::(\d{12}):(.+)$")
 PRINCIPAL_TYPES = ("AWS", "Federated", "Service", "CanonicalUser")
 
@@ -67,7 +78,7 @@ class Caller:
     kind: CallerKind
     account: str
     arn: str
-    role_arn: str | None  # role sessions only
+    parent_arn: str | None  # a role session's role; the IAM user behind a federated user
 
     def grant_kind(self, spec: PrincipalSpec) -> GrantKind | None:
         """The most specific way ``spec`` names this caller, or None."""
@@ -81,8 +92,8 @@ class Caller:
             if self.kind == "federated_user":
                 return "federated_user"
             return "role" if self.kind == "role" else "user"
-        if self.role_arn is not None and self.role_arn in spec.arns:
-            return "role"
+        if self.parent_arn is not None and self.parent_arn in spec.arns:
+            return "role" if self.kind == "role_session" else "federating_user"
         if self.account in spec.accounts:
             return "account"
         return None
@@ -95,11 +106,20 @@ class Caller:
             return self.arn in spec.external
         if self.account not in spec.accounts or self.arn not in spec.arns:
             return False
-        return self.role_arn is None or self.role_arn in spec.arns
+        return self.parent_arn is None or self.parent_arn in spec.arns
 
 
-def caller_of(principal_arn: str, principal_account: str, role_arn: str | None) -> Caller:
-    """Classify the request's principal ARN (IAM User Guide, "IAM identifiers")."""
+def caller_of(
+    principal_arn: str,
+    principal_account: str,
+    role_arn: str | None,
+    federated_by: str | None = None,
+) -> Caller:
+    """Classify the request's principal ARN (IAM User Guide, "IAM identifiers").
+
+    ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``);
+    ``federated_by``: the IAM user that created a federated-user session.
+    """
     match = _IAM_ARN.match(principal_arn)
     if match is None:
         kind: CallerKind = "anonymous" if principal_arn in ("", "anonymous") else "external"
@@ -116,7 +136,7 @@ def caller_of(principal_arn: str, principal_account: str, role_arn: str | None) 
         derived = f"arn:{partition}:iam::{account}:role/{role_name}"
         return Caller("role_session", account, principal_arn, role_arn or derived)
     if service == "sts" and rest.startswith("federated-user/"):
-        return Caller("federated_user", account, principal_arn, None)
+        return Caller("federated_user", account, principal_arn, federated_by)
     return Caller("external", account, principal_arn, None)
 
 
@@ -173,6 +193,16 @@ def parse_principal(element: object, *, path: str, findings: list[Finding]) -> P
                 external.add(value)
             elif _ACCOUNT.match(value):
                 accounts.add(value)
+            elif _UNIQUE_ID.match(value):
+                findings.append(
+                    Finding(
+                        "warning",
+                        kind_path,
+                        f'"{value}" is a unique ID: IAM shows one when the principal it named was '
+                        "deleted; it matches nobody (a new principal with that name differs)",
+                        "deleted_principal",
+                    )
+                )
             elif (m := _IAM_ARN.match(value)) is not None:
                 if m.group(2) == "iam" and m.group(4) == "root":
                     accounts.add(m.group(3))

@@ -40,7 +40,9 @@ class Request:
     (``action`` on ``resource`` in ``resource_account``), with which request context.
 
     ``context`` is the whole request context; keys are case-insensitive, multi-valued keys are
-    sequences. Nothing is added to it implicitly.
+    sequences. Nothing is added to it implicitly. ``federated_by``: for a federated-user
+    session, the ARN of the IAM user that called GetFederationToken (a resource policy naming
+    that user grants to the session, bounded by the boundary and session policy).
     """
 
     action: str
@@ -49,6 +51,7 @@ class Request:
     principal_account: str
     resource_account: str
     context: ContextInput = field(default_factory=dict)
+    federated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,11 @@ class PolicySet:
     common document). ``scp_hierarchy``: the SCPs of the caller's account per level, root
     first, then each OU, then the account; each level must allow.
     ``management_account``: the caller's account is the organization's management account.
+    ``rcp_hierarchy``: the resource control policies of the *resource's* account per level (root,
+    OUs, account); each level must allow. Give them only for resources of services RCPs cover
+    (S3, STS, KMS customer managed keys, SQS, Secrets Manager, ... per the Organizations guide);
+    they bind every caller, external and anonymous ones included, except service-linked roles.
+    ``resource_management_account``: the resource is in the management account (no RCPs apply).
     """
 
     identity: Sequence[Policy] = ()
@@ -70,6 +78,8 @@ class PolicySet:
     scp_hierarchy: Sequence[Sequence[Policy]] = ()
     session: Policy | None = None
     management_account: bool = False
+    rcp_hierarchy: Sequence[Sequence[Policy]] = ()
+    resource_management_account: bool = False
 
 
 @dataclass(frozen=True, slots=True)

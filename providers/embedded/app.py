@@ -13,12 +13,8 @@ from urllib.parse import parse_qs
 
 from authlib.oauth2 import OAuth2Error
 
-from providers.embedded.authorization_server import (
-    CLIENT_ID,
-    DemoSession,
-    EmbeddedAuthorizationServer,
-    FormRequest,
-)
+from providers.embedded.authorization_server import EmbeddedAuthorizationServer
+from providers.embedded.models import CLIENT_ID, DemoSession, FormRequest
 from providers.embedded.pages import device_page, login_page, message_page
 from providers.embedded.users import ISSUER
 

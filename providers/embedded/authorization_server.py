@@ -12,17 +12,12 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from authlib.oauth2 import OAuth2Request
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
-    ClientMixin,
     InvalidRequestError,
-    OAuth2Payload,
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -35,149 +30,22 @@ from authlib.oauth2.rfc8628 import (
 from authlib.oidc.core import OpenIDCode, OpenIDToken
 from joserfc.jwk import ECKey
 
+from providers.embedded.models import (
+    CLIENT_ID,
+    CODE_SECONDS,
+    ID_TOKEN_SECONDS,
+    REFRESH_SECONDS,
+    SCOPES,
+    AuthorizationCode,
+    BrokerClient,
+    DemoSession,
+    FormRequest,
+    amr_of,
+)
 from providers.embedded.refresh_store import RefreshRecord, RefreshStore
 from providers.embedded.users import ISSUER, DemoUser
 
-__all__ = [
-    "CLIENT_ID",
-    "ID_TOKEN_SECONDS",
-    "REFRESH_SECONDS",
-    "DemoSession",
-    "EmbeddedAuthorizationServer",
-    "FormRequest",
-]
-
-CLIENT_ID = "access-broker"
-SCOPES = ("openid", "email", "profile", "groups", "offline_access")
-ID_TOKEN_SECONDS = 3600
-REFRESH_SECONDS = 12 * 3600
-CODE_SECONDS = 120
-
-
-@dataclass(frozen=True)
-class DemoSession:
-    """A signed-in demo user and when they signed in (kept across refreshes)."""
-
-    user: DemoUser
-    auth_time: int
-
-
-class _Payload(OAuth2Payload):  # type: ignore[misc]
-    def __init__(self, values: dict[str, list[str]]) -> None:
-        self._values = values
-
-    @property
-    def data(self) -> dict[str, str]:
-        return {k: v[0] for k, v in self._values.items() if v}
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        return defaultdict(list, self._values)
-
-
-class FormRequest(OAuth2Request):  # type: ignore[misc]
-    """An ``OAuth2Request`` built from a parsed query string and form body."""
-
-    def __init__(
-        self,
-        method: str,
-        uri: str,
-        headers: dict[str, str],
-        query: dict[str, list[str]],
-        form: dict[str, list[str]],
-    ) -> None:
-        super().__init__(method, uri, headers=headers)
-        self._query = query
-        self._form = form
-        merged: dict[str, list[str]] = {k: list(v) for k, v in query.items()}
-        for key, values in form.items():
-            merged.setdefault(key, []).extend(values)
-        self.payload = _Payload(merged)
-
-    @property
-    def args(self) -> dict[str, str]:
-        return {k: v[0] for k, v in self._query.items() if v}
-
-    @property
-    def form(self) -> dict[str, str]:
-        return {k: v[0] for k, v in self._form.items() if v}
-
-
-class _BrokerClient(ClientMixin):  # type: ignore[misc]
-    """The one client: the broker itself, public, PKCE, loopback redirects."""
-
-    client_id = CLIENT_ID
-
-    def get_client_id(self) -> str:
-        return CLIENT_ID
-
-    def get_default_redirect_uri(self) -> None:
-        return None
-
-    def get_allowed_scope(self, scope: str) -> str:
-        return " ".join(s for s in (scope or "").split() if s in SCOPES)
-
-    def check_redirect_uri(self, redirect_uri: str) -> bool:
-        parts = urlsplit(redirect_uri)
-        return (
-            parts.scheme == "http"
-            and parts.hostname == "127.0.0.1"
-            and parts.port is not None
-            and parts.path == "/callback"
-            and not parts.query
-            and not parts.fragment
-        )
-
-    def check_client_secret(self, client_secret: str) -> bool:
-        return False
-
-    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == "none"
-
-    def check_response_type(self, response_type: str) -> bool:
-        return response_type == "code"
-
-    def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in (
-            "authorization_code",
-            "refresh_token",
-            DeviceCodeGrant.GRANT_TYPE,
-        )
-
-
-@dataclass
-class _Code:
-    code: str
-    client_id: str
-    redirect_uri: str
-    scope: str
-    nonce: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    session: DemoSession
-    expires_at: float
-
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        return self.session.auth_time
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> list[str]:
-        return _amr(self.session.user)
-
-
-def _amr(user: DemoUser) -> list[str]:
-    return ["pwd", "mfa"] if user.mfa else ["pwd"]
+__all__ = ["EmbeddedAuthorizationServer"]
 
 
 @dataclass
@@ -188,7 +56,7 @@ class _State:
     users: dict[str, DemoUser]
     refresh: RefreshStore
     base_url: str
-    codes: dict[str, _Code] = field(default_factory=dict)
+    codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     devices: dict[str, DeviceCredentialDict] = field(default_factory=dict)
     approvals: dict[str, tuple[DemoSession, bool]] = field(default_factory=dict)
     polls: dict[str, float] = field(default_factory=dict)
@@ -218,7 +86,7 @@ class _IdTokens:
         info: dict[str, Any] = {
             "sub": user.subject,
             "auth_time": session.auth_time,
-            "amr": _amr(user),
+            "amr": amr_of(user),
             "development_only": True,
         }
         if "email" in scopes:
@@ -266,7 +134,7 @@ def _grants(state: _State) -> tuple[type, type, type, type]:
         def save_authorization_code(self, code: str, request: Any) -> None:
             data = request.payload.data
             with state.lock:
-                state.codes[code] = _Code(
+                state.codes[code] = AuthorizationCode(
                     code=code,
                     client_id=request.client.get_client_id(),
                     redirect_uri=request.payload.redirect_uri,
@@ -278,7 +146,7 @@ def _grants(state: _State) -> tuple[type, type, type, type]:
                     expires_at=time.time() + CODE_SECONDS,
                 )
 
-        def query_authorization_code(self, code: str, client: Any) -> _Code | None:
+        def query_authorization_code(self, code: str, client: Any) -> AuthorizationCode | None:
             # Redeemed on first look, so two racing exchanges of one code cannot both win.
             with state.lock:
                 found = state.codes.pop(code, None)
@@ -286,11 +154,11 @@ def _grants(state: _State) -> tuple[type, type, type, type]:
                 return None
             return found if found.client_id == client.get_client_id() else None
 
-        def delete_authorization_code(self, authorization_code: _Code) -> None:
+        def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
             with state.lock:
                 state.codes.pop(authorization_code.code, None)
 
-        def authenticate_user(self, authorization_code: _Code) -> DemoSession:
+        def authenticate_user(self, authorization_code: AuthorizationCode) -> DemoSession:
             return authorization_code.session
 
     class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
@@ -353,6 +221,30 @@ def _grants(state: _State) -> tuple[type, type, type, type]:
     return CodeGrant, RefreshGrant, DeviceGrant, DeviceEndpoint
 
 
+class _Tokens(BearerTokenGenerator):  # type: ignore[misc]
+    """Bearer tokens; with a refresh token, when the session ends (``refresh_expires_in``), so
+    the broker never mints credentials outliving it. The session lasts ``REFRESH_SECONDS``
+    from sign-in however often it is refreshed, as an IdP's absolute session lifetime does."""
+
+    def generate(
+        self,
+        grant_type: str,
+        client: Any,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate(
+            grant_type, client, user, scope, expires_in, include_refresh_token
+        )
+        if "refresh_token" in token and isinstance(user, DemoSession):
+            token["refresh_expires_in"] = max(
+                0, user.auth_time + REFRESH_SECONDS - int(time.time())
+            )
+        return token
+
+
 class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     """authlib's ``AuthorizationServer`` with in-memory codes and on-disk refresh hashes.
 
@@ -364,7 +256,7 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     ) -> None:
         super().__init__(scopes_supported=list(SCOPES))
         self.state = _State(key=key, users=users, refresh=refresh, base_url=base_url)
-        self._client = _BrokerClient()
+        self._client = BrokerClient()
         code, refresh_grant, device, endpoint = _grants(self.state)
         self.register_grant(code, [_S256Only(required=True), _OpenIDCode(self.state)])
         self.register_grant(refresh_grant, [_OpenIDToken(self.state)])
@@ -372,14 +264,14 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_endpoint(endpoint)
         self.register_token_generator(
             "default",
-            BearerTokenGenerator(
+            _Tokens(
                 access_token_generator=lambda **_: secrets.token_urlsafe(32),
                 refresh_token_generator=lambda **_: secrets.token_urlsafe(48),
                 expires_generator=lambda client, grant_type: ID_TOKEN_SECONDS,
             ),
         )
 
-    def query_client(self, client_id: str) -> _BrokerClient | None:
+    def query_client(self, client_id: str) -> BrokerClient | None:
         return self._client if client_id == CLIENT_ID else None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
@@ -394,7 +286,7 @@ class EmbeddedAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 client_id=request.client.get_client_id(),
                 scope=token.get("scope", ""),
                 auth_time=session.auth_time,
-                expires_at=time.time() + REFRESH_SECONDS,
+                expires_at=session.auth_time + REFRESH_SECONDS,
             ),
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from types import TracebackType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import httpx
 
@@ -69,7 +69,18 @@ class EmbeddedIssuer:
         users = load_users(context.config_dir)
         key = load_or_create_key(context.secrets)
         refresh = RefreshStore(context.data_dir / "embedded-idp", clock)
-        self._httpd = make_server(host, port, self._dispatch, _ThreadingServer, _QuietHandler)
+        # Bound now (the port is part of the endpoint URLs), listening only once ``start``
+        # runs: a process that only refreshes never accepts a connection.
+        self._httpd = _ThreadingServer((host, port), _QuietHandler, bind_and_activate=False)
+        try:
+            self._httpd.server_bind()
+        except OSError as exc:
+            self._httpd.server_close()
+            raise ConfigError(
+                f"the embedded IdP cannot listen on {host}:{port} ({exc.strerror}); "
+                "pick another port or leave it at 0"
+            ) from None
+        self._httpd.set_app(self._dispatch)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.server = EmbeddedAuthorizationServer(key, users, refresh, self.base_url)
         self.app = EmbeddedApp(self.server, clock)
@@ -79,8 +90,9 @@ class EmbeddedIssuer:
         return self.app(environ, start_response)
 
     def start(self) -> None:
-        """Serve the browser pages in a daemon thread (idempotent)."""
+        """Listen and serve the browser pages in a daemon thread (idempotent)."""
         if self._thread is None:
+            self._httpd.server_activate()
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.2},

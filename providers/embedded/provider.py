@@ -23,8 +23,8 @@ from providers.base import (
     SignInResult,
     SignInUI,
 )
-from providers.embedded.authorization_server import CLIENT_ID, SCOPES
 from providers.embedded.issuer import EmbeddedIssuer, check_bind_address
+from providers.embedded.models import CLIENT_ID, SCOPES
 from providers.embedded.users import ISSUER, DemoUser, load_users
 from providers.oidc.provider import OIDCProvider
 from providers.oidc.settings import OIDCSettings
@@ -109,7 +109,6 @@ class EmbeddedProvider:
     def _client(self) -> tuple[EmbeddedIssuer, OIDCProvider]:
         if self._issuer is None or self._oidc is None:
             issuer = EmbeddedIssuer(self._context, host=self.settings.host, port=self.settings.port)
-            issuer.start()
             settings = OIDCSettings(
                 type="embedded",
                 issuer=ISSUER,
@@ -129,6 +128,7 @@ class EmbeddedProvider:
                 f"provider {self.name!r} needs you to sign in; run `broker login {self.name}`"
             )
         issuer, oidc = self._client()
+        issuer.start()  # the browser (or the device page) needs the pages
         if options.user_hint:
             user = self._demo_user(options.user_hint)
             options = replace(options, ui=_DemoPerson(issuer, user, options.ui))

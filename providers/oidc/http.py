@@ -8,16 +8,32 @@ silently (a redirected token request would send our code or secret somewhere els
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 
 from broker.errors import ProviderUnavailableError
 
-__all__ = ["MAX_RESPONSE_BYTES", "OAuthErrorResponse", "make_client", "read_json", "send"]
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "OAuthErrorResponse",
+    "make_client",
+    "read_json",
+    "safe_code",
+    "send",
+]
 
 MAX_RESPONSE_BYTES = 256 * 1024
 """Larger IdP answers are refused: discovery, JWKS and token responses are a few KB."""
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def safe_code(value: str) -> str:
+    """An IdP-supplied error code fit for a one-line message: RFC 6749's charset, bounded."""
+    return value if _CODE.fullmatch(value) else "malformed_error"
 
 
 class OAuthErrorResponse(Exception):
@@ -28,8 +44,8 @@ class OAuthErrorResponse(Exception):
     """
 
     def __init__(self, error: str, description: str | None, status: int) -> None:
-        super().__init__(error)
-        self.error = error
+        super().__init__(safe_code(error))
+        self.error = safe_code(error)
         self.description = " ".join((description or "").split())[:200] or None
         self.status = status
 

@@ -140,6 +140,8 @@ def validate_id_token(
         raise _refuse("it has expired", code="expired")
     if _number(claims, "iat") > current + rules.leeway:
         raise _refuse("it was issued in the future", code="invalid_iat")
+    if "nbf" in claims and _number(claims, "nbf") > current + rules.leeway:
+        raise _refuse("it is not valid yet", code="invalid_nbf")
     # 11. nonce equal to the one we sent.
     if nonce is not None:
         got = claims.get("nonce")

@@ -7,6 +7,7 @@ costs one request, never a loop.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -16,7 +17,10 @@ from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 from broker.errors import AuthenticationError, ProviderUnavailableError
 from providers.oidc.http import OAuthErrorResponse, read_json, send
 
-__all__ = ["ALGORITHM_KEY_TYPES", "JWKSCache"]
+__all__ = ["ALGORITHM_KEY_TYPES", "MIN_RSA_BITS", "JWKSCache"]
+
+MIN_RSA_BITS = 2048
+"""Smaller RSA keys in a JWKS are ignored (NIST SP 800-131A: 2048 bits minimum)."""
 
 ALGORITHM_KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "RS256": ("RSA", None),
@@ -55,7 +59,7 @@ class JWKSCache:
         for entry in document.get("keys", []) if isinstance(document.get("keys"), list) else []:
             if not isinstance(entry, dict) or entry.get("kty") not in ("RSA", "EC"):
                 continue
-            if entry.get("use", "sig") != "sig":
+            if entry.get("use", "sig") != "sig" or _weak_rsa(entry):
                 continue
             try:
                 keys.append(KeySet.import_key_set({"keys": [_public(entry)]}).keys[0])
@@ -81,6 +85,20 @@ class JWKSCache:
                 code="unknown_key",
             )
         return found
+
+
+def _weak_rsa(entry: dict[str, Any]) -> bool:
+    """True for an RSA JWK under ``MIN_RSA_BITS`` (checked before import, which would warn)."""
+    if entry.get("kty") != "RSA":
+        return False
+    modulus = entry.get("n")
+    if not isinstance(modulus, str):
+        return True
+    try:
+        raw = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    except ValueError:
+        return True
+    return int.from_bytes(raw, "big").bit_length() < MIN_RSA_BITS
 
 
 def _public(entry: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from broker.errors import AuthenticationError
+from providers.oidc.http import safe_code
 
 __all__ = ["Callback", "LoopbackRedirect"]
 
@@ -37,6 +38,7 @@ class Callback:
 class _Server(HTTPServer):
     expected_path: str
     expected_state: str
+    expected_issuer: str
     outcome: Callback | AuthenticationError | None
     done: threading.Event
 
@@ -44,6 +46,7 @@ class _Server(HTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "access-broker"
+    timeout = 5  # a local process that connects and stalls cannot hold the listener
     sys_version = ""
 
     def log_message(self, format: str, *args: object) -> None:
@@ -92,8 +95,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "sign in again",
                 code="state_mismatch",
             )
+        issuer = query.get("iss")
+        if issuer is not None and issuer != [self.server.expected_issuer]:
+            # RFC 9207: the response names another issuer than the one we asked (mix-up).
+            return AuthenticationError(
+                "the sign-in response came from another issuer; sign in again",
+                code="invalid_issuer",
+            )
         if "error" in query:
-            error = query["error"][0][:64]
+            error = safe_code(query["error"][0])
             return AuthenticationError(
                 f"the identity provider refused the sign-in ({error})", code=error
             )
@@ -106,13 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
 class LoopbackRedirect:
     """A one-shot redirect listener on ``http://127.0.0.1:{port}{path}``.
 
-    Use as a context manager; ``wait`` returns the single callback's result.
+    Use as a context manager; ``wait`` returns the single callback's result. When the response
+    carries ``iss`` (RFC 9207), it must be ``issuer``.
     """
 
-    def __init__(self, state: str, path: str = "/callback") -> None:
+    def __init__(self, state: str, issuer: str, path: str = "/callback") -> None:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.expected_path = path
         server.expected_state = state
+        server.expected_issuer = issuer
         server.outcome = None
         server.done = threading.Event()
         server.timeout = 0.2

@@ -130,8 +130,14 @@ class OIDCProvider:
                     "sign in without --device"
                 )
             return self._finish(self._device_flow(options, meta), nonce=None)
+        return self._browser_flow(options, meta, device_ok)
+
+    def _browser_flow(
+        self, options: SignInOptions, meta: ProviderMetadata, device_ok: bool
+    ) -> SignInResult:
+        """Authorization code + PKCE through the loopback listener (device flow if no browser)."""
         state, nonce, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.create()
-        with LoopbackRedirect(state, self.settings.redirect_path) as listener:
+        with LoopbackRedirect(state, meta.issuer, self.settings.redirect_path) as listener:
             params = {
                 "response_type": "code",
                 "client_id": self.settings.client_id,
@@ -154,11 +160,10 @@ class OIDCProvider:
                 return self._finish(self._device_flow(options, meta), nonce=None)
             options.ui.status("Waiting for the sign-in to finish in the browser…")
             callback = listener.wait(options.timeout)
-            redirect_uri = listener.redirect_uri
         form = {
             "grant_type": "authorization_code",
             "code": callback.code,
-            "redirect_uri": redirect_uri,
+            "redirect_uri": listener.redirect_uri,
             "code_verifier": pkce.verifier,
         }
         try:

@@ -7,7 +7,6 @@ import json
 import selectors
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,12 +154,3 @@ def make_peer_provider(oidc_peer: Peer, tmp_path: Path):
     yield make
     for provider in made:
         provider.close()
-
-
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

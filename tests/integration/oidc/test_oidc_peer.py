@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,8 +17,10 @@ from providers.base import SignInOptions
 from providers.oidc.http import make_client
 from providers.oidc.id_token import IdTokenRules, validate_id_token
 from providers.oidc.jwks import JWKSCache
+from providers.oidc.provider import OIDCProvider
 from providers.testing import ProviderConformance
 from tests.integration.oidc.conftest import Peer, Person
+from tests.unit.oidc.fakes import make_context
 
 pytestmark = pytest.mark.integration
 
@@ -46,12 +49,7 @@ class TestOIDCProviderAgainstOidcProvider(ProviderConformance):
         return "alice"
 
     @pytest.fixture
-    def unreachable_provider(self, make_peer_provider, oidc_peer: Peer, tmp_path):
-        import socket
-
-        from providers.oidc.provider import OIDCProvider
-        from tests.unit.oidc.fakes import make_context
-
+    def unreachable_provider(self, tmp_path):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -121,9 +119,6 @@ def test_jwks_rotation_is_followed(make_peer_provider, oidc_peer: Peer, person) 
 @pytest.fixture(scope="module")
 def real_token(oidc_peer: Peer, tmp_path_factory) -> tuple[str, str]:
     """A genuine RS256 ID token from the peer and the nonce it was issued for."""
-    from providers.oidc.provider import OIDCProvider
-    from tests.unit.oidc.fakes import make_context
-
     table = {"type": "oidc", "issuer": oidc_peer.issuer, "client_id": "broker-rs256"}
     provider = OIDCProvider.from_config("corp", table, make_context(tmp_path_factory.mktemp("t")))
     token = provider.sign_in(SignInOptions(ui=Person("alice"), timeout=30)).id_token

@@ -54,6 +54,9 @@ def test_user_hint_signs_in_without_a_page(embedded: EmbeddedProvider, user: str
     assert claims.subject == subject_for(user)
     assert (claims.groups, claims.mfa, claims.email) == (groups, mfa, f"{user}@example.com")
     assert claims.attributes["development_only"] == ("true",)
+    assert claims.session_not_on_or_after is not None
+    hours = (claims.session_not_on_or_after - result.expires_at).total_seconds() / 3600
+    assert 10.9 < hours < 11.1  # the 12 h refresh lifetime, 1 h past the ID token's
     assert embedded.capabilities().development_only
 
 
@@ -97,6 +100,12 @@ def test_refresh_rotates_and_works_from_another_process(context, embedded) -> No
         renewed = other.refresh(first.refresh_token)
         assert renewed.claims.subject == subject_for("bob")
         assert renewed.claims.auth_time == first.claims.auth_time
+        # The session ends 12 h after sign-in, however often it is refreshed.
+        end, renewed_end = (
+            first.claims.session_not_on_or_after,
+            renewed.claims.session_not_on_or_after,
+        )
+        assert abs((renewed_end - end).total_seconds()) <= 2
         assert renewed.refresh_token != first.refresh_token
         with pytest.raises(ReauthenticationRequired):
             embedded.refresh(first.refresh_token)  # rotated out, in every process
@@ -243,3 +252,41 @@ def test_shipped_config_uses_the_embedded_provider() -> None:
 
     table = tomllib.loads((CONFIG / "broker.toml").read_text())
     assert table["providers"]["demo"] == {"type": "embedded"}
+
+
+def test_device_polling_too_fast_is_told_to_slow_down(issuer) -> None:
+    client = httpx.Client(transport=issuer.transport())
+    start = client.post(
+        f"{issuer.base_url}/device_authorization",
+        data={"client_id": "access-broker", "scope": "openid"},
+    ).json()
+    poll = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "device_code": start["device_code"],
+        "client_id": "access-broker",
+    }
+    first = client.post(f"{issuer.base_url}/token", data=poll).json()
+    second = client.post(f"{issuer.base_url}/token", data=poll).json()
+    assert (first["error"], second["error"]) == ("authorization_pending", "slow_down")
+
+
+@pytest.mark.parametrize("grant", ["password", "client_credentials", "implicit"])
+def test_other_grants_are_not_offered(issuer, grant: str) -> None:
+    client = httpx.Client(transport=issuer.transport())
+    form = {"grant_type": grant, "client_id": "access-broker", "username": "alice"}
+    answer = client.post(f"{issuer.base_url}/token", data=form)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unsupported_grant_type"
+
+
+def test_login_page_escapes_what_the_request_carries(issuer) -> None:
+    evil = '"><script>alert(1)</script>'
+    page = httpx.get(
+        f"{issuer.base_url}/authorize",
+        params=authorize_params(state=evil, login_hint=evil),
+        trust_env=False,
+    )
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert page_form(page.text)["state"] == evil  # carried through intact, as data
+    assert "default-src 'none'" in page.headers["content-security-policy"]

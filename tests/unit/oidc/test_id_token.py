@@ -78,6 +78,21 @@ def test_issued_in_the_future(idp: FakeIdP) -> None:
     refused(idp, idp.id_token("alice", "n-1"), "invalid_iat")
 
 
+def test_not_valid_yet(idp: FakeIdP) -> None:
+    idp.claim_overrides.update(nbf=int(time.time()) + 600)
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_nbf")
+
+
+def test_weak_rsa_keys_in_the_jwks_are_ignored(idp: FakeIdP) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc warns about the weak key we make on purpose
+        idp.keys[0] = RSAKey.generate_key(1024, auto_kid=True)
+        token = idp.id_token("alice", "n-1")
+    refused(idp, token, "unknown_key")
+
+
 def test_wrong_nonce(idp: FakeIdP) -> None:
     refused(idp, idp.id_token("alice", "n-other"), "invalid_nonce")
     refused(idp, idp.id_token("alice", None), "invalid_nonce")

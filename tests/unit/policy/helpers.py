@@ -42,8 +42,11 @@ def request(
     account: str = ACCOUNT,
     resource_account: str = ACCOUNT,
     context: Mapping[str, Any] | None = None,
+    federated_by: str | None = None,
 ) -> Request:
-    return Request(action, resource, principal, account, resource_account, dict(context or {}))
+    return Request(
+        action, resource, principal, account, resource_account, dict(context or {}), federated_by
+    )
 
 
 def decide(policies: PolicySet | None = None, req: Request | None = None, **sets: Any) -> str:

@@ -11,6 +11,7 @@ Sources (IAM User Guide), cited per row:
 [KMS] AWS KMS Developer Guide, "Key policies: allows access to the AWS account and enables IAM
       policies"
 [NP] "AWS JSON policy elements: NotPrincipal"
+[RCP] AWS Organizations User Guide, "Resource control policies (RCPs)" and "RCP evaluation"
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ DENY_ALL = policy(deny())
 SCP_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind="scp")
 SCP_EC2 = policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}, kind="scp")
 SCP_DENY = policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, kind="scp")
+RCP_ALL = policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}, kind="rcp")
+RCP_SQS = policy(
+    {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}, kind="rcp"
+)
+RCP_DENY_OUTSIDE = policy(
+    {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-example"}},
+    },
+    kind="rcp",
+)
 
 
 def resource_policy(principal: Any, effect: str = "Allow", kind: str = "resource", **extra: Any):
@@ -120,6 +135,70 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
         "ImplicitDeny",
     ),
     ("[DA] the root user has full access in its own account", {}, request(principal=ROOT), "Allow"),
+    (
+        "[RCP] an RCP Deny binds callers from outside the organization",
+        {"resource": [resource_policy("*")], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(principal=f"arn:aws:iam::{OTHER}:user/mallory", account=OTHER),
+        "ExplicitDeny",
+    ),
+    (
+        "[RCP] an RCP Deny binds anonymous callers",
+        {"resource": [resource_policy("*")], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(principal="", account=""),
+        "ExplicitDeny",
+    ),
+    (
+        "[RCP] the condition exempts principals of the organization",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_ALL, RCP_DENY_OUTSIDE]]},
+        request(context={"aws:PrincipalOrgID": "o-example"}),
+        "Allow",
+    ),
+    (
+        "[RCP] every level must allow (an OU allowing only sqs blocks s3)",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_ALL], [RCP_SQS]]},
+        request(),
+        "ImplicitDeny",
+    ),
+    (
+        "[RCP] RCPs never grant",
+        {"rcp_hierarchy": [[RCP_ALL]]},
+        request(),
+        "ImplicitDeny",
+    ),
+    (
+        "[RCP] RCPs do not affect resources in the management account",
+        {
+            "identity": [IDENTITY],
+            "rcp_hierarchy": [[RCP_ALL], [RCP_SQS]],
+            "resource_management_account": True,
+        },
+        request(),
+        "Allow",
+    ),
+    (
+        "[RCP] RCPs do not apply to service-linked roles",
+        {"identity": [IDENTITY], "rcp_hierarchy": [[RCP_SQS]]},
+        request(
+            principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForExample/s",
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                "example.amazonaws.com/AWSServiceRoleForExample"
+            },
+        ),
+        "Allow",
+    ),
+    (
+        "[SCP] SCPs do not apply to service-linked roles",
+        {"identity": [IDENTITY], "scp_hierarchy": [[SCP_EC2]]},
+        request(
+            principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForExample/s",
+            context={
+                "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/"
+                "example.amazonaws.com/AWSServiceRoleForExample"
+            },
+        ),
+        "Allow",
+    ),
     (
         "[SCP] SCPs do not apply to the management account",
         {
@@ -301,6 +380,35 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
         {"resource": [resource_policy({"AWS": FED_USER})]},
         request(principal=FED_USER),
         "Allow",
+    ),
+    (
+        "[RB] a grant to the IAM user who federated is bounded by the session policy",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "identity": [IDENTITY],
+            "session": policy(allow(action="ec2:*"), kind="session"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "ImplicitDeny",
+    ),
+    (
+        "[RB] a grant to the IAM user who federated, within the session policy",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "session": policy(allow(), kind="session"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "Allow",
+    ),
+    (
+        "[RB] a grant to the IAM user who federated is bounded by the boundary",
+        {
+            "resource": [resource_policy({"AWS": ALICE})],
+            "session": policy(allow(), kind="session"),
+            "boundary": policy(allow(action="ec2:*"), kind="boundary"),
+        },
+        request(principal=FED_USER, federated_by=ALICE),
+        "ImplicitDeny",
     ),
     (
         "[XA] cross-account: identity allows but no resource policy",
@@ -603,3 +711,26 @@ def test_explicit_deny_explanation_points_at_the_statement() -> None:
     assert {"policy": 1, "sid": "NoReports", "applies": True}.items() <= next(
         s for s in identity["statements"] if s["effect"] == "Deny"
     ).items()
+
+
+def test_explanation_after_an_scp_implicit_deny_still_shows_the_other_layers() -> None:
+    from broker.policy import evaluate
+
+    decision = evaluate(PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_EC2]]), request())
+    assert decision.decision == "ImplicitDeny"
+    by_layer = {e["layer"]: e for e in decision.explanation}
+    assert by_layer["scp[0]"]["result"] == "NoMatch"
+    assert by_layer["identity"]["result"] == "Allow"
+    assert "scp[0]: no SCP at this level allows" in by_layer["decision"]["reason"]
+
+
+def test_explanation_says_why_a_layer_does_not_apply() -> None:
+    from broker.policy import evaluate
+
+    sets = PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_DENY]], management_account=True)
+    by_layer = {e["layer"]: e for e in evaluate(sets, request()).explanation}
+    assert by_layer["scp[0]"]["applies"] is False
+    assert "management account" in by_layer["scp[0]"]["note"]
+    federated = evaluate(PolicySet(identity=[IDENTITY]), request(principal=FED_USER))
+    fed = {e["layer"]: e for e in federated.explanation}
+    assert "federated user without a session policy" in fed["session"]["note"]

@@ -95,6 +95,40 @@ ERRORS = [
         ("error", "Statement[0].Resource", "prohibited_element"),
     ),
     (
+        "RCP syntax > Principal must be *",
+        doc(
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "111122223333"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        "rcp",
+        ("error", "Statement[0].Principal", "invalid_principal"),
+    ),
+    (
+        "RCP syntax > NotPrincipal is not supported",
+        doc(
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": "111122223333"},
+                "Action": "s3:*",
+                "Resource": "*",
+            }
+        ),
+        "rcp",
+        ("error", "Statement[0].NotPrincipal", "prohibited_element"),
+    ),
+    (
+        "NotPrincipal > not allowed in a role trust policy",
+        doc(
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+        ),
+        "trust",
+        ("error", "Statement[0].NotPrincipal", "prohibited_element"),
+    ),
+    (
         "Principal > not in identity policies",
         doc(allow(Principal="*")),
         "identity",
@@ -273,6 +307,28 @@ WARNINGS = [
         ("warning", "Statement[0].Action", "not_a_trust_action"),
     ),
     (
+        "Principal > a unique ID left by a deleted principal",
+        doc(allow(Principal={"AWS": "AIDAEXAMPLEEXAMPLE123"})),
+        "resource",
+        ("warning", "Statement[0].Principal.AWS", "deleted_principal"),
+    ),
+    (
+        "Global keys > aws:SourceIp is an IP address",
+        doc(allow(Condition={"StringLike": {"aws:SourceIp": "10.*"}})),
+        "identity",
+        ("warning", "Statement[0].Condition.StringLike.aws:SourceIp", "mismatched_type"),
+    ),
+    (
+        "Global keys > aws:MultiFactorAuthPresent is a boolean",
+        doc(allow(Condition={"StringEquals": {"aws:MultiFactorAuthPresent": "true"}})),
+        "identity",
+        (
+            "warning",
+            "Statement[0].Condition.StringEquals.aws:MultiFactorAuthPresent",
+            "mismatched_type",
+        ),
+    ),
+    (
         "Suggestion > duplicate values",
         doc(allow(action=["s3:GetObject", "S3:getobject"])),
         "identity",
@@ -314,5 +370,24 @@ def test_single_values_or_lists_everywhere() -> None:
     assert len(parse_policy(listed).statements[0].action_values) == 2
 
 
+def test_resource_policies_take_any_sid() -> None:
+    statement = {
+        "Sid": "Allow reads from the build role",
+        "Effect": "Allow",
+        "Principal": {"AWS": "111122223333"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+    }
+    assert validate_policy(doc(statement), kind="resource") == []
+
+
 def test_valid_policy_has_no_findings() -> None:
     assert validate_policy(doc(allow(Sid="ReadReports"))) == []
+    typed = {
+        "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+        "DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"},
+        "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"},
+        "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"},
+        "Null": {"aws:TokenIssueTime": "false"},
+    }
+    assert validate_policy(doc(allow(Condition=typed))) == []

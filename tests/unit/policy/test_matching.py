@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broker.policy import PolicySet
+from broker.policy.globs import compile_glob
 from broker.policy.matching import action_matcher_set, resource_matcher_set
 from broker.policy.variables import parse_template
 from tests.unit.policy.helpers import allow, decide, policy, request
@@ -42,6 +43,12 @@ def test_action_matching(section, pattern, action, expected) -> None:
 
 
 RESOURCES = [
+    (
+        "Resource > a wildcard in the region part cannot shift the account part",
+        "arn:aws:sns:*:111122223333:topic",
+        "arn:aws:sns:eu-west-1:999999999999:111122223333:topic",
+        False,
+    ),
     ("Resource > exact ARN", "arn:aws:s3:::b/k", "arn:aws:s3:::b/k", True),
     ("Resource > ARNs are case-sensitive", "arn:aws:s3:::B/k", "arn:aws:s3:::b/k", False),
     ("Resource > * in the resource part spans /", "arn:aws:s3:::b/*", "arn:aws:s3:::b/x/y/z", True),
@@ -256,3 +263,36 @@ def test_action_matcher_agrees_with_reference(pattern: str, action: str) -> None
     compiled = action_matcher_set([pattern.lower()])
     expected = _ref_glob(pattern.lower(), action.lower(), colon_stops=False)
     assert compiled.match(action) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.sampled_from(list("ab*?:")), max_size=10),
+    st.text(st.sampled_from(list("ab:")), max_size=12),
+)
+def test_string_like_glob_agrees_with_reference(pattern: str, value: str) -> None:
+    # Patterns with several stars take the chunk matcher, others a regex: both must agree.
+    compiled = compile_glob((pattern,), False)
+    assert bool(compiled(value)) == _ref_glob(pattern, value, colon_stops=False)
+
+
+@pytest.mark.timeout(20)
+def test_many_wildcards_cannot_backtrack_catastrophically() -> None:
+    # A regex for this pattern needs ~n^12 steps on a near-miss; the chunk matcher is linear.
+    pattern = "arn:aws:s3:::" + "a*" * 12 + "b"
+    resource = "arn:aws:s3:::" + "a" * 5000
+    p = policy(allow(resource=pattern), allow(action="s3:*", resource=f"{pattern}*c"))
+    assert decide(PolicySet(identity=[p]), request(resource=resource)) == "ImplicitDeny"
+    assert decide(PolicySet(identity=[p]), request(resource=resource + "b")) == "Allow"
+    like = {"StringLike": {"s3:prefix": "x*" * 12 + "y"}}
+    hostile = {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": like}
+    ctx = {"s3:prefix": "x" * 5000}
+    assert decide(PolicySet(identity=[policy(hostile)]), request(context=ctx)) == "ImplicitDeny"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ARN_PATTERN, min_size=1, max_size=4), _ARN)
+def test_a_list_of_resources_matches_if_any_does(patterns: list[str], arn: str) -> None:
+    # One element's values are folded into set lookups, prefixes and one alternation.
+    compiled = resource_matcher_set([parse_template(p, substitute=False) for p in patterns])
+    assert compiled.tester()(arn, {}) == any(reference_arn_match(p, arn) for p in patterns)

@@ -127,3 +127,36 @@ def test_simulate_not_json_is_exit_2(run_broker, tmp_path) -> None:
     path.write_text("{")
     result = run_broker("policy", "simulate", "--input", str(path))
     assert result.returncode == 2 and "not valid JSON" in one_line(result.stderr)
+
+
+def test_validate_missing_file_is_exit_2_with_one_line(run_broker, tmp_path) -> None:
+    result = run_broker("policy", "validate", str(tmp_path / "absent.json"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "absent.json: cannot read" in one_line(result.stderr)
+
+
+def test_simulate_reads_stdin(run_broker) -> None:
+    case = {"policies": {"identity": [doc(deny())]}, "request": REQUEST}
+    result = run_broker("policy", "simulate", "--input", "-", input=json.dumps(case))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["decision"] == "ExplicitDeny"
+
+
+def test_simulate_trust_policy_case(tmp_path) -> None:
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"})
+    assume = {
+        **REQUEST,
+        "action": "sts:AssumeRole",
+        "resource": f"arn:aws:iam::{ACCOUNT}:role/target",
+    }
+    allowed = {"policies": {"trust": [trust], "identity": [doc(allow(action="sts:AssumeRole"))]}}
+    alone = {"policies": {"trust": [trust]}}
+    out = run_simulate(
+        SimulateInput(
+            write(
+                tmp_path, "c.json", [{**allowed, "request": assume}, {**alone, "request": assume}]
+            ),
+            explain=True,
+        )
+    )
+    assert [case["decision"] for case in out] == ["Allow", "ImplicitDeny"]

@@ -1,7 +1,7 @@
 """Invariants of the evaluation logic, over generated policies and requests (hypothesis).
 
 * Adding a Deny never yields Allow ([DA]: an explicit deny in any policy overrides any allow).
-* A permissions boundary, an SCP level or a session policy never widens ([PB], [SCP], [SP]:
+* A permissions boundary, an SCP or RCP level or a session policy never widens ([PB], [SCP], [SP]:
   they set maximum permissions and never grant). For a session policy the baseline is a
   session policy allowing everything (a federated user without one has no permissions).
 * The order of statements and of policies never matters (no rule in the docs depends on it).
@@ -51,7 +51,9 @@ PRINCIPALS: list[Any] = [
 ]
 
 
-def statement(effect: str, with_principal: bool, trust: bool = False) -> st.SearchStrategy[dict]:
+def statement(
+    effect: str, with_principal: bool, trust: bool = False, rcp: bool = False
+) -> st.SearchStrategy[dict]:
     parts: dict[str, Any] = {
         "Effect": st.just(effect),
         "Action": st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=2, unique=True),
@@ -61,7 +63,7 @@ def statement(effect: str, with_principal: bool, trust: bool = False) -> st.Sear
             st.sampled_from(RESOURCES), min_size=1, max_size=2, unique=True
         )
     if with_principal:
-        parts["Principal"] = st.sampled_from(PRINCIPALS)
+        parts["Principal"] = st.just("*") if rcp else st.sampled_from(PRINCIPALS)
     base = st.fixed_dictionaries(parts)
     return st.tuples(base, st.none() | st.sampled_from(CONDITIONS)).map(
         lambda pair: {**pair[0], **({"Condition": pair[1]} if pair[1] else {})}
@@ -69,9 +71,9 @@ def statement(effect: str, with_principal: bool, trust: bool = False) -> st.Sear
 
 
 def policy_doc(kind: str) -> st.SearchStrategy[Policy]:
-    with_principal = kind in ("resource", "key", "trust")
+    with_principal = kind in ("resource", "key", "trust", "rcp")
     one = st.sampled_from(["Allow", "Deny"]).flatmap(
-        lambda e: statement(e, with_principal, kind == "trust")
+        lambda e: statement(e, with_principal, kind == "trust", kind == "rcp")
     )
     return st.lists(one, min_size=1, max_size=3).map(
         lambda sts: parse_policy({"Version": "2012-10-17", "Statement": sts}, kind=kind)  # type: ignore[arg-type]
@@ -149,6 +151,14 @@ def test_a_boundary_never_widens(policies, request, boundary) -> None:
 @given(policy_sets, requests, st.lists(policy_doc("scp"), min_size=1, max_size=2))
 def test_an_scp_level_never_widens(policies, request, level) -> None:
     deeper = replace(policies, scp_hierarchy=[*policies.scp_hierarchy, level])
+    if allowed(deeper, request):
+        assert allowed(policies, request)
+
+
+@SETTINGS
+@given(policy_sets, requests, st.lists(policy_doc("rcp"), min_size=1, max_size=2))
+def test_an_rcp_level_never_widens(policies, request, level) -> None:
+    deeper = replace(policies, rcp_hierarchy=[*policies.rcp_hierarchy, level])
     if allowed(deeper, request):
         assert allowed(policies, request)
 
