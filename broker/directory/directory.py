@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from broker.directory.naming import (
     sso_role_name,
     sso_trust_policy,
 )
+from broker.directory.runtime import EmbeddedRuntime, RuntimeState
 from broker.directory.source import Source
 from broker.directory.values import Account, Assignment, Group, PermissionSet, Role, User
 from broker.errors import DirectoryError
@@ -51,15 +51,17 @@ class Directory:
     ``load_directory`` again to see later changes.
     """
 
-    def __init__(self, path: Path, source: Source) -> None:
+    def __init__(self, path: Path, source: Source, runtime: RuntimeState | None = None) -> None:
         self.path = path
         self.source = source
         self._lock = threading.Lock()
         self._conn = open_database(path)
         self._inode = path.stat().st_ino
+        self.runtime: RuntimeState = runtime or EmbeddedRuntime(self._rows, self._write)
 
     def close(self) -> None:
         self._conn.close()
+        self.runtime.close()
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -157,16 +159,7 @@ class Directory:
                 f"{value!r} from provider {claims.provider!r} is not in the directory; "
                 "ask an administrator to add them to directory/users.toml"
             )
-        self._write(
-            "INSERT OR IGNORE INTO jit_users VALUES (?, ?, ?, ?, ?)",
-            (
-                claims.provider,
-                claims.subject,
-                value,
-                claims.email or "",
-                datetime.now(UTC).isoformat(),
-            ),
-        )
+        self.runtime.record_jit_user(claims.provider, claims.subject, value, claims.email or "")
         return User(value, claims.email or "", claims.name or "", claim_tags, idp_groups, jit=True)
 
     def identity_policies(self, user: User) -> list[dict[str, Any]]:
@@ -359,36 +352,24 @@ class Directory:
             ps_name,
         )
 
-    # -- runtime state: MFA devices --------------------------------------------------------
+    # -- runtime state: MFA devices (``broker.directory.runtime``) --------------------------
 
     def mfa_devices(self, user: str) -> list[str]:
-        rows = self._rows("SELECT device FROM mfa_devices WHERE user_name = ?", (user,))
-        return [r[0] for r in rows]
+        return self.runtime.mfa_devices(user)
 
     def add_mfa_device(self, user: str, device: str) -> None:
         self.user(user)
-        self._write(
-            "INSERT OR REPLACE INTO mfa_devices VALUES (?, ?, 'totp', ?, NULL)",
-            (user, device, datetime.now(UTC).isoformat()),
-        )
+        self.runtime.add_mfa_device(user, device)
 
     def mfa_last_step(self, user: str, device: str) -> int | None:
-        rows = self._rows(
-            "SELECT last_step FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device)
-        )
-        return rows[0][0] if rows else None
+        return self.runtime.mfa_last_step(user, device)
 
     def set_mfa_last_step(self, user: str, device: str, step: int) -> bool:
         """Record ``step`` as used; False if it (or a later one) already was (atomic)."""
-        changed = self._write(
-            "UPDATE mfa_devices SET last_step = ? WHERE user_name = ? AND device = ? "
-            "AND (last_step IS NULL OR last_step < ?)",
-            (step, user, device, step),
-        )
-        return changed == 1
+        return self.runtime.set_mfa_last_step(user, device, step)
 
     def remove_mfa_device(self, user: str, device: str) -> None:
-        self._write("DELETE FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device))
+        self.runtime.remove_mfa_device(user, device)
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the directory holds (``broker directory show``)."""

@@ -1,7 +1,7 @@
 """The directory's runtime state in the shared database: MFA devices and JIT users.
 
 The same operations as the directory's embedded runtime tables, so replicas agree: a TOTP step
-used through one replica is refused by all (``use_mfa_step`` is one conditional UPDATE, atomic
+used through one replica is refused by all (``set_mfa_last_step`` is one conditional UPDATE, atomic
 on both backends), and a just-in-time user is recorded once whichever replica sees them first.
 """
 
@@ -44,7 +44,7 @@ class SqlDirectoryRuntime:
             )
             return [str(row[0]) for row in cursor.fetchall()]
 
-    def use_mfa_step(self, user: str, device: str, step: int) -> bool:
+    def set_mfa_last_step(self, user: str, device: str, step: int) -> bool:
         """Record TOTP ``step`` as used; False if it (or a later one) already was."""
         with self._db.transaction() as cursor:
             cursor.execute(
@@ -53,6 +53,15 @@ class SqlDirectoryRuntime:
                 (step, user, device, step),
             )
             return cursor.rowcount == 1
+
+    def mfa_last_step(self, user: str, device: str) -> int | None:
+        with self._db.transaction(read_only=True) as cursor:
+            cursor.execute(
+                "SELECT last_step FROM mfa_devices WHERE user_name = ? AND device = ?",
+                (user, device),
+            )
+            row = cursor.fetchone()
+            return None if row is None or row[0] is None else int(row[0])
 
     def remove_mfa_device(self, user: str, device: str) -> None:
         with self._db.transaction() as cursor:
@@ -69,3 +78,7 @@ class SqlDirectoryRuntime:
                 (provider, subject, name, email, micros(self._clock())),
             )
             return cursor.rowcount == 1
+
+    def close(self) -> None:
+        """Close the database this state was opened on."""
+        self._db.close()

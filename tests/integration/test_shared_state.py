@@ -233,11 +233,12 @@ def test_totp_step_used_on_one_replica_is_refused_on_the_other(
     a, b = (SqlDirectoryRuntime(d) for d in replicas)
     a.add_mfa_device("alice", "phone")
     assert b.mfa_devices("alice") == ["phone"]
-    assert a.use_mfa_step("alice", "phone", 1000)
-    assert not b.use_mfa_step("alice", "phone", 1000)
-    assert not b.use_mfa_step("alice", "phone", 999)  # an older step too
-    assert b.use_mfa_step("alice", "phone", 1001)
-    assert not a.use_mfa_step("alice", "tablet", 5)  # no such device
+    assert a.set_mfa_last_step("alice", "phone", 1000)
+    assert not b.set_mfa_last_step("alice", "phone", 1000)
+    assert not b.set_mfa_last_step("alice", "phone", 999)  # an older step too
+    assert b.set_mfa_last_step("alice", "phone", 1001)
+    assert a.mfa_last_step("alice", "phone") == 1001
+    assert not a.set_mfa_last_step("alice", "tablet", 5)  # no such device
     b.remove_mfa_device("alice", "phone")
     assert a.mfa_devices("alice") == []
     assert a.record_jit_user("corp", "00u-carol", "carol", "carol@example.com")
