@@ -64,7 +64,7 @@ def worker(url: str, seconds: float, threads: int, tag: str) -> dict[str, object
             i += 1
             start = time.perf_counter()
             try:
-                if revocations.is_revoked(
+                if revocations.is_revoked_session(
                     session_id=f"{tag}-{n}", role_arn=ROLE, user="alice", issued_at=issued
                 ):
                     bad += 1

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from broker.storage.clock import from_micros, micros
 from broker.storage.database import Database
 
-__all__ = ["RevocationRule", "SqlRevocations"]
+__all__ = ["RevocationRule", "RuleFacts", "SessionFacts", "SqlRevocations"]
 
 Kind = Literal["role", "user", "session"]
 
@@ -29,6 +29,35 @@ class RevocationRule:
     before: datetime
 
 
+class SessionFacts(Protocol):
+    """What a verified session token says (the STS session claims have these fields)."""
+
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def role_arn(self) -> str | None: ...
+
+    @property
+    def user(self) -> str | None: ...
+
+    @property
+    def issued_at(self) -> datetime: ...
+
+
+class RuleFacts(Protocol):
+    """A rule as the STS revocation module shapes it (``kind``, ``value``, ``before``)."""
+
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def before(self) -> datetime: ...
+
+
 class SqlRevocations:
     """Revocation rules over a ``Database``."""
 
@@ -38,7 +67,7 @@ class SqlRevocations:
         self._db = database
         self._clock = clock
 
-    def add(self, rule: RevocationRule) -> None:
+    def add(self, rule: RuleFacts) -> None:
         """Record ``rule`` (idempotent)."""
         with self._db.transaction() as cursor:
             cursor.execute(
@@ -58,7 +87,16 @@ class SqlRevocations:
                 for kind, value, before in cursor.fetchall()
             )
 
-    def is_revoked(
+    def is_revoked(self, claims: SessionFacts) -> bool:
+        """True if a rule covers the session ``claims`` describe (the revocation list's call)."""
+        return self.is_revoked_session(
+            session_id=claims.session_id,
+            role_arn=claims.role_arn,
+            user=claims.user,
+            issued_at=claims.issued_at,
+        )
+
+    def is_revoked_session(
         self, *, session_id: str, role_arn: str | None, user: str | None, issued_at: datetime
     ) -> bool:
         """True if a rule covers this session."""

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,14 +123,16 @@ def test_revocation_on_b_binds_a_at_once(replicas: tuple[Database, Database]) ->
     role = "arn:aws:iam::111122223333:role/Admin"
     issued = NOW - timedelta(minutes=10)
     session = {"session_id": "s-1", "role_arn": role, "user": "alice@example.com"}
-    assert not a.is_revoked(**session, issued_at=issued)
+    assert not a.is_revoked_session(**session, issued_at=issued)
     b.add(RevocationRule("role", role, NOW))
-    assert a.is_revoked(**session, issued_at=issued)
-    assert not a.is_revoked(**session, issued_at=NOW + timedelta(seconds=1))  # issued after
+    assert a.is_revoked_session(**session, issued_at=issued)
+    assert not a.is_revoked_session(**session, issued_at=NOW + timedelta(seconds=1))  # issued after
     b.add(RevocationRule("session", "s-2", NOW))
-    assert a.is_revoked(session_id="s-2", role_arn=None, user=None, issued_at=NOW)
+    assert a.is_revoked_session(session_id="s-2", role_arn=None, user=None, issued_at=NOW)
     b.add(RevocationRule("user", "bob@example.com", NOW))
-    assert a.is_revoked(session_id="s-3", role_arn=None, user="bob@example.com", issued_at=issued)
+    assert a.is_revoked_session(
+        session_id="s-3", role_arn=None, user="bob@example.com", issued_at=issued
+    )
     assert [rule.kind for rule in a.rules()] == ["role", "session", "user"]
 
 
@@ -270,3 +273,32 @@ def test_two_keys_per_user_even_when_replicas_race(replicas: tuple[Database, Dat
     )
     assert stores[1].delete(keys[0].access_key_id)
     assert stores[0].get(keys[0].access_key_id) is None
+
+
+@dataclass(frozen=True)
+class _Claims:
+    session_id: str
+    role_arn: str | None
+    user: str | None
+    issued_at: datetime
+
+
+def test_revocation_list_interface_takes_session_claims(
+    replicas: tuple[Database, Database],
+) -> None:
+    a, b = (SqlRevocations(d) for d in replicas)
+    claims = _Claims("s-9", "arn:aws:iam::111122223333:role/R", "alice", NOW - timedelta(hours=1))
+    assert not a.is_revoked(claims)
+    b.add(RevocationRule("user", "alice", NOW))
+    assert a.is_revoked(claims)
+
+
+def test_world_readable_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "broker.db"
+    database = open_database(f"sqlite://{path}")
+    upgrade(database)
+    database.close()
+    path.chmod(0o644)
+    reopened = open_database(f"sqlite://{path}")
+    with pytest.raises(ConfigError, match="readable by other users"):
+        upgrade(reopened)
