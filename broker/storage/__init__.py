@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from broker.storage.migrations import upgrade
     from broker.storage.replay import SqlReplayCache
     from broker.storage.revocations import SqlRevocations
+    from broker.storage.shared_state import SharedState, open_shared_state
     from broker.storage.url import database_url
 
 __all__ = [
     "Database",
+    "SharedState",
     "SqlAccessKeyRecords",
     "SqlAuditLog",
     "SqlDirectoryRuntime",
@@ -35,6 +37,7 @@ __all__ = [
     "SqlRevocations",
     "database_url",
     "open_database",
+    "open_shared_state",
     "upgrade",
 ]
 
@@ -46,8 +49,10 @@ _HOMES = {
     "SqlKeySet": "key_set",
     "SqlReplayCache": "replay",
     "SqlRevocations": "revocations",
+    "SharedState": "shared_state",
     "database_url": "url",
     "open_database": "database",
+    "open_shared_state": "shared_state",
     "upgrade": "migrations",
 }
 

@@ -27,6 +27,7 @@ from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import applied, known_migrations, require_current, upgrade
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import RevocationRule, SqlRevocations
+from broker.storage.shared_state import open_shared_state
 from tests.conftest import REPO
 from tests.postgres_peer import fresh_database, postgres_server
 from tests.processes import stop
@@ -302,3 +303,18 @@ def test_world_readable_sqlite_database_is_refused(tmp_path: Path) -> None:
     reopened = open_database(f"sqlite://{path}")
     with pytest.raises(ConfigError, match="readable by other users"):
         upgrade(reopened)
+
+
+def test_shared_state_opens_every_store_on_a_current_schema(url: str) -> None:
+    with pytest.raises(ConfigError, match="db upgrade"):
+        open_shared_state(url)
+    database = open_database(url)
+    upgrade(database)
+    database.close()
+    state = open_shared_state(url)
+    try:
+        assert state.replay.add_once("saml-assertion", "_x", NOW + timedelta(minutes=1))
+        assert state.audit.append({"eventName": "AssumeRole"})["eventSequence"] == 1
+        assert state.directory_runtime.mfa_devices("alice") == []
+    finally:
+        state.close()
