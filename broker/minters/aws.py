@@ -112,10 +112,10 @@ class AwsMinter:
 
     def _check(self, identity: SignInResult, request: MintRequest, account: AwsAccount) -> None:
         claims = identity.claims
-        if account.method == "assume-role" and request.role_name not in account.roles:
+        if request.role_name not in account.roles:
             raise StsError(
                 f"role {request.role_name} in account {request.account_id} is not one the broker "
-                "may assume (not in its `roles`)",
+                "may mint for (not in its `roles`)",
                 code="AccessDenied",
             )
         if account.require_mfa and not claims.mfa:
@@ -221,12 +221,12 @@ class AwsMinter:
             ConfigError: the broker's own upstream credentials are missing.
             AuditError: the audit log cannot be written; nothing is handed out.
         """
-        operation = "GetFederationToken"
+        operation = "AssumeRole"
         params: dict[str, Any] = {}
         try:
             account = self._account(request.account_id)
-            if account.method == "assume-role":
-                operation = "AssumeRole"
+            if account.method == "federation-token":
+                operation = "GetFederationToken"
             self._check(identity, request, account)
             operation, params = self._parameters(identity, request, account)
             answer = self._call(self._client(request.account_id, account), operation, params)

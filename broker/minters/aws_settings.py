@@ -50,7 +50,8 @@ class AwsAccount:
         endpoint_url: another STS endpoint (a VPC endpoint; tests point it at moto).
         partition: ``aws``, ``aws-cn`` or ``aws-us-gov`` (for role ARNs).
         role_path: the path of the roles (``/`` or ``/aws-reserved/sso.amazonaws.com/``).
-        roles: the role names the broker may assume in this account; empty means none.
+        roles: the roles (or, for ``federation-token``, permission sets) the broker may mint
+            for in this account; empty means none.
         max_session_duration: the roles' MaxSessionDuration in AWS, enforced before calling.
         require_mfa: refuse identities whose sign-in did not use MFA.
         source_identity: set SourceIdentity (sticky across role chaining) to the user.

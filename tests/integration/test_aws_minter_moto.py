@@ -82,7 +82,7 @@ def test_assume_role_returns_working_credentials(
 def test_federation_token_for_36_hours(moto_peer: MotoPeer, upstream_profile: str) -> None:
     audit = MemoryAudit()
     minter = _minter(moto_peer, upstream_profile, audit, method="federation-token")
-    request = MintRequest(ACCOUNT, "ReadOnly", 129_600, session_policy=SESSION_POLICY)
+    request = MintRequest(ACCOUNT, "AllowedReadOnly", 129_600, session_policy=SESSION_POLICY)
     before = datetime.now(UTC)
     credentials = minter.mint(identity(), request)
     assert credentials.expiration - before > timedelta(hours=35, minutes=59)

@@ -46,11 +46,22 @@ def _refusal(minter: AwsMinter, request: MintRequest, **who: object) -> StsError
         ),
         (
             {"method": "federation-token"},
-            MintRequest(ACCOUNT, "x", duration_seconds=129_601, session_policy="{}"),
+            MintRequest(ACCOUNT, "AllowedReadOnly", duration_seconds=129_601, session_policy="{}"),
             {},
             "ValidationError",
         ),
-        ({"method": "federation-token"}, MintRequest(ACCOUNT, "x"), {}, "ValidationError"),
+        (
+            {"method": "federation-token"},
+            MintRequest(ACCOUNT, "AllowedReadOnly"),
+            {},
+            "ValidationError",
+        ),
+        (
+            {"method": "federation-token"},
+            MintRequest(ACCOUNT, "NotListed", session_policy="{}"),
+            {},
+            "AccessDenied",
+        ),
         (
             {},
             MintRequest(ACCOUNT, "AllowedReadOnly", duration_seconds=3600),
