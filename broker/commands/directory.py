@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
 
 if TYPE_CHECKING:
-    from broker.directory import Directory, PermissionSet
+    from broker.directory import Account, Directory, PermissionSet
 
 __all__ = [
     "AssignmentsInput",
@@ -149,6 +149,15 @@ def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
     return 0
 
 
+def _root_user(account: Account) -> str:
+    """How the account's root user stands: fine only with MFA and without access keys."""
+    problems = [
+        *([] if account.root_mfa else ["NO MFA"]),
+        *(["ACCESS KEYS"] if account.root_access_keys else []),
+    ]
+    return ",".join(problems) or "ok"
+
+
 def _permission_set_row(p: PermissionSet) -> list[str]:
     policies = ",".join((*p.managed_policies, *p.customer_policies))
     inline = " +inline" if p.has_inline_policy else ""
@@ -171,8 +180,8 @@ _LISTINGS: dict[str, _Listing] = {
     ),
     "accounts": (
         lambda d: d.accounts(),
-        ["ID", "NAME", "OU PATH", "EMAIL"],
-        lambda a: [a.id, a.name, "/".join(("root", *a.ou_path)), a.email],
+        ["ID", "NAME", "OU PATH", "ROOT USER", "EMAIL"],
+        lambda a: [a.id, a.name, "/".join(("root", *a.ou_path)), _root_user(a), a.email],
     ),
     "permission-sets": (
         lambda d: d.permission_sets(),

@@ -16,6 +16,7 @@ Interface for STS, the TUI and the commands (all results are frozen dataclasses)
     Directory.is_management_account(account_id) -> bool
     Directory.principal_tags(user) -> Mapping[str, str]
     Directory.identity_policies(user) -> list[dict]    # a service user's own + its groups'
+    Directory.user_arn(name) -> str                    # arn:aws:iam::<management>:user/<name>
 
 ``Assignment``: account id + name, permission set, role name + ARN
 (``arn:aws:iam::<id>:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_<PS>_<16 hex>``),

@@ -31,7 +31,7 @@ class OrganizationRules(RuleContext):
                     "ous", f"{key}.parent", f"unknown OU {ou.parent!r}; use 'root' or an OU name"
                 )
             self.scp_refs("ous", f"{key}.scps", ou.scps)
-        for name in self.spec.ous:
+        for name in set(self.spec.ous) - {"root"}:  # "root" is reported above
             seen = [name]
             parent = self.spec.ous[name].parent
             while parent in self.spec.ous and parent not in seen:

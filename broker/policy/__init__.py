@@ -24,8 +24,9 @@ Imports nothing of ours but ``broker.errors``, and nothing heavy.
 
 from broker.policy.evaluation import CompiledPolicySet, compile_policy_set, evaluate
 from broker.policy.findings import Finding, PolicyKind, PolicyValidationError
-from broker.policy.grammar import Policy, Statement, parse_policy, validate_policy
+from broker.policy.grammar import Policy, parse_policy, validate_policy
 from broker.policy.request import Decision, PolicySet, Request
+from broker.policy.statements import Statement
 
 __all__ = [
     "CompiledPolicySet",

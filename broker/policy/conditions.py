@@ -12,7 +12,9 @@ Rules implemented here, each tested against the doc section it comes from:
   is true; ``Null: true`` is true exactly when the key is missing.
 * ``ForAllValues:`` is true when every context value passes (so true for a missing key or an
   empty set); ``ForAnyValue:`` when at least one does (so false for a missing key, unless
-  ``IfExists``). Without a qualifier a multi-valued key passes a positive operator when any
+  ``IfExists``); an empty value counts as an empty set for both, and as absent for ``Null``
+  ("Condition set operators for multivalued context keys"). Without a qualifier a multi-valued
+  key passes a positive operator when any
   of its values does, and a negated operator when none matches.
 * Condition keys are case-insensitive; values are case-sensitive except for the
   ``IgnoreCase`` operators, ``Bool`` and the action-like parts AWS documents.
@@ -233,9 +235,9 @@ class ConditionTest:
         """Whether this condition is true for the (normalised) request context."""
         value = context.get(self.key)
         if self.base == "Null":
-            present = value is not None and value != ()
+            present = value is not None and value != () and value != ""
             return any((v.lower() == "true") != present for v in self.values)
-        if value is None or value == ():
+        if value is None or value == () or (value == "" and self.qualifier is not None):
             if self.qualifier == "all":
                 return True
             if self.qualifier == "any":

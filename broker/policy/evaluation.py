@@ -28,43 +28,32 @@ The flow, as one pure function of (policies, request):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from broker.policy.applicability import (
+    CACHE_LIMIT,
+    Check,
+    Entry,
+    Layer,
+    Req,
+    any_applies,
+    checker,
+    grant,
+    normalise_context,
+    why_not,
+)
 from broker.policy.explain import Trace
-from broker.policy.grammar import Policy, Statement
 from broker.policy.principals import Caller, GrantKind, caller_of
-from broker.policy.request import ContextInput, Decision, PolicySet, Request
+from broker.policy.request import Decision, PolicySet, Request
+from broker.policy.statements import Statement
 from broker.policy.variables import ContextValue
 
-__all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate", "normalise_context"]
+__all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate"]
 
 _DIRECT: frozenset[GrantKind] = frozenset({"user", "session", "federated_user", "wildcard"})
 _IAM_CALLERS = frozenset({"root", "user", "role", "role_session", "federated_user"})
-_CACHE_LIMIT = 4096
 _BOUNDED = frozenset({"user", "role", "role_session", "federated_user"})
 _SESSIONS = frozenset({"role", "role_session", "federated_user"})
-
-Entry = tuple[int, Statement]  # (policy index within its layer, statement)
-
-
-def _scalar(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
-    """Lower-case keys; booleans and numbers as IAM's strings; sequences as tuples."""
-    out: dict[str, ContextValue] = {}
-    for key, value in context.items():
-        if type(value) is str:
-            out[key.lower()] = value
-        elif isinstance(value, str | bool | int | float):
-            out[key.lower()] = _scalar(value)
-        else:
-            out[key.lower()] = tuple(_scalar(v) for v in value)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,125 +69,6 @@ class _Plan:
     resource_allow: tuple[tuple[Check, Statement], ...]
 
 
-@dataclass(slots=True)
-class _Req:
-    action: str
-    resource: str
-    context: dict[str, ContextValue]
-    caller: Caller
-    has_boundary: bool
-
-
-class _Layer:
-    """The statements of one layer, indexed by service prefix, with a per-action cache."""
-
-    __slots__ = ("_by_service", "_cache", "_wild", "name", "policies")
-
-    def __init__(self, name: str, policies: Sequence[Policy]) -> None:
-        self.name = name
-        self.policies = tuple(policies)
-        self._by_service: dict[str, list[Entry]] = {}
-        self._wild: list[Entry] = []
-        self._cache: dict[str, tuple[tuple[Entry, ...], tuple[Entry, ...]]] = {}
-        for number, policy in enumerate(self.policies):
-            for statement in policy.statements:
-                if statement.services is None:
-                    self._wild.append((number, statement))
-                else:
-                    for service in dict.fromkeys(statement.services):
-                        self._by_service.setdefault(service, []).append((number, statement))
-
-    def candidates(self, action: str) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
-        """(deny, allow) statements whose Action/NotAction covers ``action``, in order."""
-        found = self._cache.get(action)
-        if found is not None:
-            return found
-        service = action.partition(":")[0]
-        pool = self._by_service.get(service, []) + self._wild
-        pool.sort(key=lambda e: (e[0], e[1].index))
-        hits = [e for e in pool if e[1].actions.match(action) != e[1].not_action]
-        found = (
-            tuple(e for e in hits if e[1].effect == "Deny"),
-            tuple(e for e in hits if e[1].effect == "Allow"),
-        )
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[action] = found
-        return found
-
-
-def _why_not(statement: Statement, r: _Req, explain: bool) -> str | None:
-    """None when the statement applies to the request (beyond its action), else why not."""
-    context = r.context
-    for key in statement.required_keys:
-        if not isinstance(context.get(key), str):
-            return f"policy variable ${{{key}}} is absent (or multi-valued)" if explain else ""
-    resources = statement.resources
-    if resources is not None and resources.match(r.resource, context) == statement.not_resource:
-        if not explain:
-            return ""
-        element = "NotResource" if statement.not_resource else "Resource"
-        verb = "lists" if statement.not_resource else "does not match"
-        return f"{element} {verb} {r.resource}"
-    spec = statement.principal
-    if spec is not None:
-        if statement.not_principal:
-            applies = (r.has_boundary and statement.effect == "Deny") or not r.caller.all_listed(
-                spec
-            )
-            if not applies:
-                return "NotPrincipal lists every identity of the caller" if explain else ""
-        elif r.caller.grant_kind(spec) is None:
-            return f"Principal does not name {r.caller.arn or 'anonymous'}" if explain else ""
-    for test in statement.conditions:
-        if not test.holds(context):
-            if not explain:
-                return ""
-            value = context.get(test.key)
-            shown = "missing" if value is None else repr(value)
-            return f"condition {test.describe()} is false (context value: {shown})"
-    return None
-
-
-Check = Callable[[_Req], bool]
-
-
-def _checker(statement: Statement) -> Check:
-    """``_why_not(statement, r, False) is None`` as a closure holding only the tests this
-    statement needs (most have no variables, no principal, few conditions)."""
-    required = statement.required_keys
-    resources = statement.resources
-    matches = resources.tester() if resources is not None else None
-    not_resource = statement.not_resource
-    conditions = statement.conditions
-    if not required and statement.principal is None:
-        if matches is None:
-            return lambda r: all(c.holds(r.context) for c in conditions)
-        if not conditions:
-            return lambda r: matches(r.resource, r.context) != not_resource
-        if len(conditions) == 1:
-            (only,) = conditions
-            return lambda r: (
-                matches(r.resource, r.context) != not_resource and only.holds(r.context)
-            )
-    return lambda r: _why_not(statement, r, False) is None
-
-
-def _any(checks: tuple[Check, ...], r: _Req) -> bool:
-    """Whether any statement applies (a plain loop: cheaper than ``any`` over a generator)."""
-    for check in checks:
-        if check(r):
-            return True
-    return False
-
-
-def _grant(statement: Statement, caller: Caller) -> GrantKind:
-    spec = statement.principal
-    if spec is None or statement.not_principal:
-        return "wildcard"
-    return caller.grant_kind(spec) or "wildcard"
-
-
 class CompiledPolicySet:
     """A ``PolicySet`` compiled once for many requests.
 
@@ -209,16 +79,16 @@ class CompiledPolicySet:
 
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
-        self._identity = _Layer("identity", policies.identity)
-        self._resource = _Layer("resource", policies.resource)
-        self._boundary = _Layer("boundary", [policies.boundary] if policies.boundary else [])
-        self._session = _Layer("session", [policies.session] if policies.session else [])
+        self._identity = Layer("identity", policies.identity)
+        self._resource = Layer("resource", policies.resource)
+        self._boundary = Layer("boundary", [policies.boundary] if policies.boundary else [])
+        self._session = Layer("session", [policies.session] if policies.session else [])
         self._scps = [
-            _Layer(f"scp[{level}]", level_policies)
+            Layer(f"scp[{level}]", level_policies)
             for level, level_policies in enumerate(policies.scp_hierarchy)
         ]
         self._rcps = [
-            _Layer(f"rcp[{level}]", level_policies)
+            Layer(f"rcp[{level}]", level_policies)
             for level, level_policies in enumerate(policies.rcp_hierarchy)
         ]
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
@@ -231,7 +101,7 @@ class CompiledPolicySet:
         """The statements about ``action`` in every layer (cached per action)."""
         plan = self._plans.get(action)
         if plan is None:
-            if len(self._plans) >= _CACHE_LIMIT:
+            if len(self._plans) >= CACHE_LIMIT:
                 self._plans.clear()
             scp = [layer.candidates(action) for layer in self._scps]
             rcp = [layer.candidates(action) for layer in self._rcps]
@@ -262,7 +132,7 @@ class CompiledPolicySet:
     def _check(self, statement: Statement) -> Check:
         check = self._checks.get(id(statement))
         if check is None:
-            check = self._checks[id(statement)] = _checker(statement)
+            check = self._checks[id(statement)] = checker(statement)
         return check
 
     def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
@@ -275,7 +145,7 @@ class CompiledPolicySet:
         )
         caller = self._callers.get(key)
         if caller is None:
-            if len(self._callers) >= _CACHE_LIMIT:
+            if len(self._callers) >= CACHE_LIMIT:
                 self._callers.clear()
             caller = self._callers[key] = caller_of(*key)
         return caller
@@ -297,7 +167,7 @@ class CompiledPolicySet:
         session_caller = p.session is not None and kind in _SESSIONS
         action = request.action.lower()
         plan = self._plans.get(action) or self._plan(action)
-        r = _Req(action, request.resource, context, caller, bounded_caller)
+        r = Req(action, request.resource, context, caller, bounded_caller)
         scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
         rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
         (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
@@ -318,12 +188,12 @@ class CompiledPolicySet:
         for levels, applies in ((plan.rcp_allow, rcps), (plan.scp_allow, scps)):
             if applies:
                 for level in levels:
-                    if not _any(level, r):
+                    if not any_applies(level, r):
                         return Decision("ImplicitDeny", False, [])
-        grants = {_grant(s, caller) for check, s in plan.resource_allow if check(r)}
-        identity = kind == "root" or (iam and _any(id_allow, r))
-        bounded = not bounded_caller or _any(b_allow, r)
-        in_session = _any(s_allow, r) if session_caller else kind != "federated_user"
+        grants = {grant(s, caller) for check, s in plan.resource_allow if check(r)}
+        identity = kind == "root" or (iam and any_applies(id_allow, r))
+        bounded = not bounded_caller or any_applies(b_allow, r)
+        in_session = any_applies(s_allow, r) if session_caller else kind != "federated_user"
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
         return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
 
@@ -337,11 +207,11 @@ class CompiledPolicySet:
         p = self.policies
         boundary_applies = p.boundary is not None and kind in _BOUNDED
         session_applies = p.session is not None and kind in _SESSIONS
-        r = _Req(request.action.lower(), request.resource, context, caller, boundary_applies)
+        r = Req(request.action.lower(), request.resource, context, caller, boundary_applies)
         scp_skip = _scp_skip(caller, p.management_account)
         rcp_skip = _rcp_skip(caller, p.resource_management_account)
         not_for = "not for this caller"
-        layers: list[tuple[_Layer, str | None]] = [(rcp, rcp_skip) for rcp in self._rcps]
+        layers: list[tuple[Layer, str | None]] = [(rcp, rcp_skip) for rcp in self._rcps]
         layers += [(scp, scp_skip) for scp in self._scps]
         layers += [
             (self._resource, None),
@@ -358,10 +228,10 @@ class CompiledPolicySet:
                 continue
             deny, allow = layer.candidates(r.action)
             for number, statement in sorted(deny + allow, key=lambda e: (e[0], e[1].index)):
-                why = _why_not(statement, r, True)
+                why = why_not(statement, r, True)
                 trace.saw(layer.name, layer.policies[number].name, number, statement, why)
                 if why is None and statement.effect == "Allow":
-                    grants[layer.name].add(_grant(statement, caller))
+                    grants[layer.name].add(grant(statement, caller))
         if trace.denied:
             return trace.finish("ExplicitDeny", "an explicit Deny applies")
         for guards, skipped, what in ((self._rcps, rcp_skip, "RCP"), (self._scps, scp_skip, "SCP")):

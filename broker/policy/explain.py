@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.policy.grammar import Statement
 from broker.policy.principals import Caller
 from broker.policy.request import Decision, DecisionName
+from broker.policy.statements import Statement
 
 __all__ = ["Trace"]
 

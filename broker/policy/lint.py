@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from broker.policy.findings import Finding, PolicyKind
 
 if TYPE_CHECKING:
-    from broker.policy.grammar import Statement
+    from broker.policy.statements import Statement
 
 __all__ = ["MULTI_VALUED_KEYS", "lint_statement"]
 

@@ -84,7 +84,8 @@ class PolicySet:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The result: ``decision``, ``allowed`` and, per layer, why (JSON-ready)."""
+    """The result: ``decision``, ``allowed`` and, per layer, why (JSON-ready; empty when
+    evaluated with ``explain=False``)."""
 
     decision: DecisionName
     allowed: bool

@@ -212,3 +212,16 @@ def test_cli_mfa_without_an_os_keyring_fails_closed(run_broker, broker_home) -> 
     assert result.stdout == ""
     listing = run_broker("directory", "mfa", "list", "alice")
     assert listing.returncode == 0 and listing.stdout == ""
+
+
+def test_accounts_table_flags_root_users_without_mfa_or_with_keys(config, open_directory) -> None:
+    config.replace(
+        "organization.toml",
+        "[accounts.sandbox]\n",
+        "[accounts.sandbox]\nroot_user = { mfa = false, access_keys = true }\n",
+    )
+    out = io.StringIO()
+    run_list(ListInput("accounts", False), out, open_directory())
+    rows = {line.split()[1]: line for line in out.getvalue().splitlines()[1:]}
+    assert "NO MFA,ACCESS KEYS" in rows["sandbox"]
+    assert " ok " in rows["management"]

@@ -196,3 +196,10 @@ def test_service_user_holds_its_own_identity_policy(open_directory) -> None:
     (policy,) = directory.identity_policies(directory.user("ci-deployer"))
     assert policy["Statement"][0]["Resource"].endswith(":role/service/ci-deploy")
     assert directory.identity_policies(directory.user("alice")) == []
+
+
+def test_service_user_arn_is_the_one_the_ci_role_trusts(open_directory) -> None:
+    directory = open_directory()
+    role = directory.role("444444444445", "ci-deploy")
+    trusted = role.trust_policy["Statement"][0]["Principal"]["AWS"]
+    assert directory.user_arn("ci-deployer") == trusted

@@ -114,3 +114,28 @@ def test_on_call_needs_mfa(directory) -> None:
 def test_security_tooling_cannot_be_switched_off_even_by_admins(directory) -> None:
     args = (directory, "judy", "log-archive", "AdministratorAccess", "cloudtrail:StopLogging")
     assert decide(*args, **{"aws:RequestedRegion": "eu-west-1"}) == "ExplicitDeny"
+
+
+def test_ci_deployer_assumes_the_staging_deploy_role_with_its_external_id(directory) -> None:
+    user = directory.user("ci-deployer")
+    role = directory.role("444444444445", "ci-deploy")
+    policies = PolicySet(
+        identity=[parse_policy(doc) for doc in directory.identity_policies(user)],
+        resource=[parse_policy(role.trust_policy, kind="trust")],
+        management_account=True,  # service users live in the management account
+    )
+
+    def assume(**context):
+        request = Request(
+            "sts:AssumeRole",
+            role.arn,
+            directory.user_arn("ci-deployer"),
+            "111111111111",
+            "444444444445",
+            context,
+        )
+        return evaluate(policies, request).decision
+
+    assert assume(**{"sts:ExternalId": "example-ci"}) == "Allow"
+    assert assume(**{"sts:ExternalId": "guess"}) != "Allow"
+    assert assume() != "Allow"

@@ -215,6 +215,41 @@ CASES = {
         ('tags = { department = "sales" }', f'tags = {{ department = "{"x" * 257}" }}'),
         ("directory/users.toml", "users.oscar.tags.department", "at most 256"),
     ),
+    "OU named root": (
+        "organization.toml",
+        "[ous.root]",
+        ("directory/organization.toml", "ous.root", "'root' is the organization root"),
+    ),
+    "user name with a space": (
+        "users.toml",
+        '[users."eve smith"]\nemail = "eve@example.com"',
+        ("directory/users.toml", "users.eve smith", "user names are 1-64"),
+    ),
+    "user email without @": (
+        "users.toml",
+        ('email = "oscar@example.com"', 'email = "oscar"'),
+        ("directory/users.toml", "users.oscar.email", "not an email address"),
+    ),
+    "account email without @": (
+        "organization.toml",
+        ('email = "aws-sandbox@example.com"', 'email = "sandbox"'),
+        ("directory/organization.toml", "accounts.sandbox.email", "not an email address"),
+    ),
+    "assignment without accounts": (
+        "assignments.toml",
+        ('accounts = ["management"]', "accounts = []"),
+        ("directory/assignments.toml", "assignments[5].accounts", "list at least one account"),
+    ),
+    "role name with a space": (
+        "roles.toml",
+        ('name = "ci-deploy"', 'name = "ci deploy"'),
+        ("directory/roles.toml", "roles[0].name", "role names are 1-64"),
+    ),
+    "role path without slashes": (
+        "roles.toml",
+        ('path = "/service/"', 'path = "service"'),
+        ("directory/roles.toml", "roles[0].path", "starts and ends with '/'"),
+    ),
     "wrong type": (
         "users.toml",
         ("service = true", 'service = "yes"'),
@@ -291,6 +326,41 @@ def test_risky_but_valid_settings_are_warnings(config, change, key, text) -> Non
     assert report.ok
     (warning,) = own_findings(report.findings)
     assert (warning.severity, warning.key) == ("warning", key) and text in warning.message
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "key", "text"),
+    [
+        (
+            "groups.toml",
+            ('members = ["dave"]', 'members = ["dave", "dave"]'),
+            "groups.finance.members",
+            "'dave' is listed twice",
+        ),
+        ("assignments.toml", None, "assignments[11]", "duplicates assignments[10] on 222222222223"),
+        ("permission-sets.toml", None, "permission_sets.Empty", "grants nothing"),
+    ],
+)
+def test_redundant_or_empty_settings_are_warnings(config, file, change, key, text) -> None:
+    if change:
+        config.replace(file, *change)
+    elif file == "assignments.toml":
+        config.append(
+            file,
+            '[[assignments]]\nuser = "bob"\npermission_set = "ReadOnlyAccess"\n'
+            'accounts = ["222222222223"]',
+        )
+    else:
+        config.append(file, "[permission_sets.Empty]")
+    report = validate(Source(config.root))
+    assert report.ok
+    (warning,) = own_findings(report.findings)
+    assert (warning.severity, warning.key) == ("warning", key) and text in warning.message
+
+
+def test_a_config_without_a_directory_says_where(tmp_path) -> None:
+    (error,) = validate(Source(tmp_path)).errors
+    assert error.file == str(tmp_path / "directory") and "create it" in error.message
 
 
 def test_missing_organization_file_is_an_error(config) -> None:

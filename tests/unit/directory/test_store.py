@@ -175,3 +175,32 @@ def test_lock_wait_is_bounded(data_dir) -> None:
         os.close(holder)
     with exclusive_lock(data_dir, timeout=0.2):  # free again once the holder is gone
         pass
+
+
+_LOAD = """
+import os, sys
+from pathlib import Path
+from broker.directory import load_directory
+directory = load_directory(Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
+print(len(directory.users()), os.stat(directory.path).st_ino)
+"""
+
+
+def test_concurrent_first_loads_build_once_and_all_succeed(config, data_dir) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOAD, str(config.root), str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), [err for _out, err in outputs]
+    answers = {out.strip() for out, _err in outputs}
+    assert len(answers) == 1  # same users, same database file: built once
+    assert answers.pop().startswith("13 ")
+    assert not list(data_dir.glob("*.tmp"))

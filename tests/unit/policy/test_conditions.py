@@ -291,6 +291,30 @@ CASES = [
         True,
     ),
     (
+        "Multivalued > ForAllValues with an empty value is true",
+        {"ForAllValues:StringEquals": {"aws:TagKeys": ["a"]}},
+        {"aws:TagKeys": ""},
+        True,
+    ),
+    (
+        "Multivalued > ForAnyValue with an empty value is false",
+        {"ForAnyValue:StringEquals": {"aws:TagKeys": [""]}},
+        {"aws:TagKeys": ""},
+        False,
+    ),
+    (
+        "Multivalued > Null false rejects an empty value",
+        {"Null": {"aws:TagKeys": "false"}},
+        {"aws:TagKeys": ""},
+        False,
+    ),
+    (
+        "String > without a set operator an empty string is a value",
+        {"StringEquals": {"s3:prefix": ""}},
+        {"s3:prefix": ""},
+        True,
+    ),
+    (
         "Multivalued > ForAnyValue: at least one value in the set",
         {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}},
         {"aws:TagKeys": ["z", "a"]},

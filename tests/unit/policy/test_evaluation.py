@@ -21,6 +21,20 @@ from typing import Any
 import pytest
 
 from broker.policy import PolicySet, Request
+from tests.unit.policy.evaluation_fixtures import (
+    DENY_ALL,
+    FED_USER,
+    IDENTITY,
+    RCP_ALL,
+    RCP_DENY_OUTSIDE,
+    RCP_SQS,
+    ROOT,
+    SCP_ALL,
+    SCP_DENY,
+    SCP_EC2,
+    resource_policy,
+    session_ctx,
+)
 from tests.unit.policy.helpers import (
     ACCOUNT,
     ALICE,
@@ -33,54 +47,6 @@ from tests.unit.policy.helpers import (
     policy,
     request,
 )
-
-ROOT = f"arn:aws:iam::{ACCOUNT}:root"
-FED_USER = f"arn:aws:sts::{ACCOUNT}:federated-user/alice"
-OTHER_ROLE = f"arn:aws:iam::{OTHER}:role/ci"
-OTHER_SESSION = f"arn:aws:sts::{OTHER}:assumed-role/ci/build"
-TARGET_ROLE = f"arn:aws:iam::{ACCOUNT}:role/target"
-
-IDENTITY = policy(allow())
-NOTHING = policy(allow(action="ec2:DescribeInstances"))  # allows something else
-DENY_ALL = policy(deny())
-SCP_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind="scp")
-SCP_EC2 = policy({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}, kind="scp")
-SCP_DENY = policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, kind="scp")
-RCP_ALL = policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}, kind="rcp")
-RCP_SQS = policy(
-    {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}, kind="rcp"
-)
-RCP_DENY_OUTSIDE = policy(
-    {
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": "*",
-        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-example"}},
-    },
-    kind="rcp",
-)
-
-
-def resource_policy(principal: Any, effect: str = "Allow", kind: str = "resource", **extra: Any):
-    statement = {"Effect": effect, "Principal": principal, "Action": "s3:GetObject", **extra}
-    if kind != "trust":
-        statement["Resource"] = "*"
-    return policy(statement, kind=kind)
-
-
-def trust(principal: Any, action: str = "sts:AssumeRole", **extra: Any):
-    return policy(
-        {"Effect": "Allow", "Principal": principal, "Action": action, **extra}, kind="trust"
-    )
-
-
-def assume(principal: str, account: str, **kw: Any) -> Request:
-    return request("sts:AssumeRole", TARGET_ROLE, principal, account, ACCOUNT, **kw)
-
-
-ASSUME_ALLOWED = policy(allow(action="sts:AssumeRole"))
-session_ctx = {"aws:PrincipalArn": ROLE}
 
 CASES: list[tuple[str, dict[str, Any], Request, str]] = [
     ("[DA] by default every request is implicitly denied", {}, request(), "ImplicitDeny"),
@@ -411,244 +377,6 @@ CASES: list[tuple[str, dict[str, Any], Request, str]] = [
         "ImplicitDeny",
     ),
     (
-        "[XA] cross-account: identity allows but no resource policy",
-        {"identity": [IDENTITY]},
-        request(resource_account=OTHER),
-        "ImplicitDeny",
-    ),
-    (
-        "[XA] cross-account: the resource policy alone is not enough",
-        {"resource": [resource_policy({"AWS": ALICE})]},
-        request(resource_account=OTHER),
-        "ImplicitDeny",
-    ),
-    (
-        "[XA] cross-account: both sides allow",
-        {"identity": [IDENTITY], "resource": [resource_policy({"AWS": ALICE})]},
-        request(resource_account=OTHER),
-        "Allow",
-    ),
-    (
-        "[XA] cross-account: the resource policy may name the caller's account",
-        {"identity": [IDENTITY], "resource": [resource_policy({"AWS": ACCOUNT})]},
-        request(resource_account=OTHER),
-        "Allow",
-    ),
-    (
-        "[XA][PB] cross-account: the caller's boundary still applies to a session grant",
-        {
-            "identity": [IDENTITY],
-            "resource": [resource_policy({"AWS": SESSION})],
-            "boundary": policy(allow(action="ec2:*"), kind="boundary"),
-        },
-        request(principal=SESSION, context=session_ctx, resource_account=OTHER),
-        "ImplicitDeny",
-    ),
-    (
-        "[XA][SCP] cross-account: the caller's SCPs apply",
-        {
-            "identity": [IDENTITY],
-            "resource": [resource_policy({"AWS": ALICE})],
-            "scp_hierarchy": [[SCP_EC2]],
-        },
-        request(resource_account=OTHER),
-        "ImplicitDeny",
-    ),
-    (
-        "[TR] same account: a trust policy naming the user suffices",
-        {"resource": [trust({"AWS": ALICE})]},
-        assume(ALICE, ACCOUNT),
-        "Allow",
-    ),
-    (
-        "[TR] same account: a trust policy naming the account needs an identity Allow",
-        {"resource": [trust({"AWS": ACCOUNT})]},
-        assume(ALICE, ACCOUNT),
-        "ImplicitDeny",
-    ),
-    (
-        "[TR] same account: trust names the account and the identity policy allows",
-        {"resource": [trust({"AWS": ACCOUNT})], "identity": [ASSUME_ALLOWED]},
-        assume(ALICE, ACCOUNT),
-        "Allow",
-    ),
-    (
-        "[TR][DA] an identity Allow is not enough when the trust policy does not name the caller",
-        {
-            "resource": [trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"})],
-            "identity": [ASSUME_ALLOWED],
-        },
-        assume(ALICE, ACCOUNT),
-        "ImplicitDeny",
-    ),
-    (
-        "[TR][XA] cross-account AssumeRole needs the caller's identity side too",
-        {"resource": [trust({"AWS": OTHER_ROLE})]},
-        assume(OTHER_SESSION, OTHER, context={"aws:PrincipalArn": OTHER_ROLE}),
-        "ImplicitDeny",
-    ),
-    (
-        "[TR][XA] cross-account AssumeRole with both sides",
-        {"resource": [trust({"AWS": OTHER_ROLE})], "identity": [ASSUME_ALLOWED]},
-        assume(OTHER_SESSION, OTHER, context={"aws:PrincipalArn": OTHER_ROLE}),
-        "Allow",
-    ),
-    (
-        "[TR] web identity: the trust policy decides, with its conditions",
-        {
-            "resource": [
-                trust(
-                    {"Federated": "cognito-identity.amazonaws.com"},
-                    "sts:AssumeRoleWithWebIdentity",
-                    Condition={
-                        "StringEquals": {"cognito-identity.amazonaws.com:aud": "eu-west-1:pool"}
-                    },
-                )
-            ]
-        },
-        request(
-            "sts:AssumeRoleWithWebIdentity",
-            TARGET_ROLE,
-            "cognito-identity.amazonaws.com",
-            "",
-            ACCOUNT,
-            {"cognito-identity.amazonaws.com:aud": "eu-west-1:pool"},
-        ),
-        "Allow",
-    ),
-    (
-        "[TR] web identity: a failed trust condition denies",
-        {
-            "resource": [
-                trust(
-                    {"Federated": "cognito-identity.amazonaws.com"},
-                    "sts:AssumeRoleWithWebIdentity",
-                    Condition={
-                        "StringEquals": {"cognito-identity.amazonaws.com:aud": "eu-west-1:pool"}
-                    },
-                )
-            ]
-        },
-        request(
-            "sts:AssumeRoleWithWebIdentity",
-            TARGET_ROLE,
-            "cognito-identity.amazonaws.com",
-            "",
-            ACCOUNT,
-            {"cognito-identity.amazonaws.com:aud": "other"},
-        ),
-        "ImplicitDeny",
-    ),
-    (
-        "[TR] a service principal",
-        {"resource": [trust({"Service": "ec2.amazonaws.com"})]},
-        request("sts:AssumeRole", TARGET_ROLE, "ec2.amazonaws.com", "", ACCOUNT),
-        "Allow",
-    ),
-    (
-        "[KMS] a key policy naming the account enables IAM policies",
-        {"resource": [resource_policy({"AWS": ACCOUNT}, kind="key")], "identity": [IDENTITY]},
-        request(),
-        "Allow",
-    ),
-    (
-        "[KMS] a key policy naming the account: no IAM policy, no access",
-        {"resource": [resource_policy({"AWS": ACCOUNT}, kind="key")]},
-        request(),
-        "ImplicitDeny",
-    ),
-    (
-        "[KMS][DA] without the key policy's allow, IAM policies are not enough",
-        {
-            "resource": [resource_policy({"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, kind="key")],
-            "identity": [IDENTITY],
-        },
-        request(),
-        "ImplicitDeny",
-    ),
-    (
-        "[KMS] even the root user needs the key policy",
-        {"resource": [resource_policy({"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"}, kind="key")]},
-        request(principal=ROOT),
-        "ImplicitDeny",
-    ),
-    (
-        "[NP] Deny with NotPrincipal exempts a user listed with its account",
-        {
-            "identity": [IDENTITY],
-            "resource": [
-                policy(
-                    {
-                        "Effect": "Deny",
-                        "NotPrincipal": {"AWS": [ALICE, ACCOUNT]},
-                        "Action": "s3:*",
-                        "Resource": "*",
-                    },
-                    kind="resource",
-                )
-            ],
-        },
-        request(),
-        "Allow",
-    ),
-    (
-        "[NP] listing the user without its account does not exempt it",
-        {
-            "identity": [IDENTITY],
-            "resource": [
-                policy(
-                    {
-                        "Effect": "Deny",
-                        "NotPrincipal": {"AWS": [ALICE]},
-                        "Action": "s3:*",
-                        "Resource": "*",
-                    },
-                    kind="resource",
-                )
-            ],
-        },
-        request(),
-        "ExplicitDeny",
-    ),
-    (
-        "[NP] a role session is exempt only with account, role and session listed",
-        {
-            "identity": [IDENTITY],
-            "resource": [
-                policy(
-                    {
-                        "Effect": "Deny",
-                        "NotPrincipal": {"AWS": [ROLE, ACCOUNT]},
-                        "Action": "s3:*",
-                        "Resource": "*",
-                    },
-                    kind="resource",
-                )
-            ],
-        },
-        request(principal=SESSION, context=session_ctx),
-        "ExplicitDeny",
-    ),
-    (
-        "[NP] a role session listed with account, role and session",
-        {
-            "identity": [IDENTITY],
-            "resource": [
-                policy(
-                    {
-                        "Effect": "Deny",
-                        "NotPrincipal": {"AWS": [ROLE, ACCOUNT, SESSION]},
-                        "Action": "s3:*",
-                        "Resource": "*",
-                    },
-                    kind="resource",
-                )
-            ],
-        },
-        request(principal=SESSION, context=session_ctx),
-        "Allow",
-    ),
-    (
         "[RB] a resource policy's Principal must name the caller",
         {"resource": [resource_policy({"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"})]},
         request(),
@@ -670,67 +398,3 @@ def test_fast_path_agrees(section: str, sets: dict[str, Any], req: Request, expe
     fast = compiled.evaluate(req, explain=False)
     assert fast.decision == expected and fast.allowed == (expected == "Allow"), section
     assert fast.explanation == []
-
-
-def test_explanation_names_the_failed_condition_and_reason() -> None:
-    from broker.policy import evaluate
-
-    p = policy(allow(Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))
-    decision = evaluate(PolicySet(identity=[p]), request(context={"aws:SourceIp": "192.0.2.1"}))
-    assert decision.decision == "ImplicitDeny"
-    identity = next(e for e in decision.explanation if e["layer"] == "identity")
-    (statement,) = identity["statements"]
-    assert statement["applies"] is False
-    assert "IpAddress aws:SourceIp" in statement["reason"] and "192.0.2.1" in statement["reason"]
-    final = decision.explanation[-1]
-    assert final["layer"] == "decision" and "no identity-based policy" in final["reason"]
-
-
-def test_explanation_lists_every_layer_in_order() -> None:
-    from broker.policy import evaluate
-
-    sets = PolicySet(
-        identity=[IDENTITY],
-        resource=[resource_policy({"AWS": ALICE})],
-        boundary=policy(allow(), kind="boundary"),
-        scp_hierarchy=[[SCP_ALL], [SCP_ALL]],
-    )
-    decision = evaluate(sets, request())
-    layers = [e["layer"] for e in decision.explanation]
-    assert layers == ["scp[0]", "scp[1]", "resource", "identity", "boundary", "session", "decision"]
-    assert decision.allowed and decision.explanation[-1]["decision"] == "Allow"
-
-
-def test_explicit_deny_explanation_points_at_the_statement() -> None:
-    from broker.policy import evaluate
-
-    denier = policy(deny(Sid="NoReports"))
-    decision = evaluate(PolicySet(identity=[IDENTITY, denier]), request())
-    identity = next(e for e in decision.explanation if e["layer"] == "identity")
-    assert identity["result"] == "ExplicitDeny"
-    assert {"policy": 1, "sid": "NoReports", "applies": True}.items() <= next(
-        s for s in identity["statements"] if s["effect"] == "Deny"
-    ).items()
-
-
-def test_explanation_after_an_scp_implicit_deny_still_shows_the_other_layers() -> None:
-    from broker.policy import evaluate
-
-    decision = evaluate(PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_EC2]]), request())
-    assert decision.decision == "ImplicitDeny"
-    by_layer = {e["layer"]: e for e in decision.explanation}
-    assert by_layer["scp[0]"]["result"] == "NoMatch"
-    assert by_layer["identity"]["result"] == "Allow"
-    assert "scp[0]: no SCP at this level allows" in by_layer["decision"]["reason"]
-
-
-def test_explanation_says_why_a_layer_does_not_apply() -> None:
-    from broker.policy import evaluate
-
-    sets = PolicySet(identity=[IDENTITY], scp_hierarchy=[[SCP_DENY]], management_account=True)
-    by_layer = {e["layer"]: e for e in evaluate(sets, request()).explanation}
-    assert by_layer["scp[0]"]["applies"] is False
-    assert "management account" in by_layer["scp[0]"]["note"]
-    federated = evaluate(PolicySet(identity=[IDENTITY]), request(principal=FED_USER))
-    fed = {e["layer"]: e for e in federated.explanation}
-    assert "federated user without a session policy" in fed["session"]["note"]
