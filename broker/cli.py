@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name not in sub.choices:
             placeholder = sub.add_parser(name, help=f"{summary} (not yet available)")
             placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            placeholder.set_defaults(handler=_not_yet(name, issue))
+            placeholder.set_defaults(handler=_not_yet(name, issue), planned_issue=issue)
     return parser
 
 
