@@ -93,7 +93,12 @@ def _profile_credentials(config: Any, name: str) -> Any:
             "accepts only sessions from the aws minter"
         )
     _config, chain = wiring.open_chain()
-    return chain.credentials(profile)
+    try:
+        return chain.credentials(profile)
+    finally:
+        close = getattr(wiring, "close_chain", None)
+        if close is not None:
+            close(chain)
 
 
 def run_console(options: ConsoleInput) -> str:
