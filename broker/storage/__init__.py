@@ -1,8 +1,8 @@
 """Shared server-side state in one database: SQLite embedded, PostgreSQL for replicas.
 
 ``open_database(url)`` gives a ``Database`` (``broker.storage.database``); the stores written
-over it — replay cache, revocations, audit chain, key set, access key records, the
-directory's runtime state — use the same SQL and the same
+over it — replay cache, revocations, audit chain, key set, access key records, session
+policies, the directory's runtime state — use the same SQL and the same
 schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks PostgreSQL; without it the
 broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the migrations.
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from broker.storage.migrations import upgrade
     from broker.storage.replay import SqlReplayCache
     from broker.storage.revocations import SqlRevocations
+    from broker.storage.session_policies import SqlSessionPolicies
     from broker.storage.shared_state import SharedState, open_shared_state
     from broker.storage.url import database_url
 
@@ -35,6 +36,7 @@ __all__ = [
     "SqlKeySet",
     "SqlReplayCache",
     "SqlRevocations",
+    "SqlSessionPolicies",
     "database_url",
     "open_database",
     "open_shared_state",
@@ -49,6 +51,7 @@ _HOMES = {
     "SqlKeySet": "key_set",
     "SqlReplayCache": "replay",
     "SqlRevocations": "revocations",
+    "SqlSessionPolicies": "session_policies",
     "SharedState": "shared_state",
     "database_url": "url",
     "open_database": "database",

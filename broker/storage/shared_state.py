@@ -17,6 +17,7 @@ from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import require_current
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
+from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.url import DatabaseUrl
 
 __all__ = ["SharedState", "open_shared_state"]
@@ -33,6 +34,7 @@ class SharedState:
     keys: SqlKeySet
     access_keys: SqlAccessKeyRecords
     directory_runtime: SqlDirectoryRuntime
+    session_policies: SqlSessionPolicies
 
     def close(self) -> None:
         self.database.close()
@@ -58,4 +60,5 @@ def open_shared_state(url: str | DatabaseUrl | None = None, *, pool_size: int = 
         keys=SqlKeySet(database),
         access_keys=SqlAccessKeyRecords(database),
         directory_runtime=SqlDirectoryRuntime(database),
+        session_policies=SqlSessionPolicies(database),
     )

@@ -21,6 +21,7 @@ def test_upgrade_then_status_on_postgresql(
     assert first.stdout.splitlines() == [
         "applied 0001_shared_state",
         "applied 0002_directory_runtime",
+        "applied 0003_session_policies",
     ]
     again = run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": fresh_database})
     assert again.returncode == 0
@@ -30,6 +31,7 @@ def test_upgrade_then_status_on_postgresql(
     assert status.stdout.splitlines() == [
         "0001_shared_state\tapplied",
         "0002_directory_runtime\tapplied",
+        "0003_session_policies\tapplied",
     ]
 
 
@@ -40,6 +42,7 @@ def test_default_database_is_sqlite_under_broker_home(
     assert status.stdout.splitlines() == [
         "0001_shared_state\tpending",
         "0002_directory_runtime\tpending",
+        "0003_session_policies\tpending",
     ]
     assert run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": ""}).returncode == 0
     assert (broker_home / "broker.db").stat().st_mode & 0o077 == 0

@@ -27,6 +27,7 @@ from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import applied, known_migrations, require_current, upgrade
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import RevocationRule, SqlRevocations
+from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
 from tests.conftest import REPO
 from tests.postgres_peer import fresh_database, postgres_server
@@ -318,3 +319,27 @@ def test_shared_state_opens_every_store_on_a_current_schema(url: str) -> None:
         assert state.directory_runtime.mfa_devices("alice") == []
     finally:
         state.close()
+
+
+def test_session_policy_stored_by_one_replica_is_found_by_the_other(
+    replicas: tuple[Database, Database],
+) -> None:
+    a, b = (SqlSessionPolicies(d) for d in replicas)
+    text = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    )
+    digest = a.put(text)
+    assert a.put(text) == digest
+    assert b.get(digest) == text
+    with pytest.raises(StsError, match="unknown"):
+        b.get("0" * 64)
+    with pytest.raises(StsError, match="malformed"):
+        b.get("../etc/passwd")
+    with replicas[0].transaction() as cursor:
+        cursor.execute(
+            "UPDATE session_policies SET document = ? WHERE digest = ?",
+            (text.replace("s3:*", "*"), digest),
+        )
+    with pytest.raises(StsError, match="altered") as caught:
+        b.get(digest)
+    assert caught.value.code == "AccessDenied"
