@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import ConfigError, StsError
+from broker.errors import AuditError, ConfigError, StsError
 from broker.storage.access_key_records import AccessKeyRecord, SqlAccessKeyRecords
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import Database, open_database
@@ -343,3 +343,13 @@ def test_session_policy_stored_by_one_replica_is_found_by_the_other(
     with pytest.raises(StsError, match="altered") as caught:
         b.get(digest)
     assert caught.value.code == "AccessDenied"
+
+
+def test_audit_fails_closed_when_the_database_is_gone(fresh_database: str) -> None:
+    database = open_database(fresh_database)
+    upgrade(database)
+    log = SqlAuditLog(database)
+    log.append({"eventName": "AssumeRole"})
+    database.close()  # the pool is gone, as after losing the server
+    with pytest.raises(AuditError, match="cannot be written"):
+        log.append({"eventName": "AssumeRole"})
