@@ -1,7 +1,8 @@
 """The session-token key set in the shared database, so every replica signs and verifies alike.
 
 Rows hold each key's ``kid``, creation and retirement times, and its material as the key
-module serialises it (JSON text: private and public key, derivation secret). The material is
+module serialises it (JSON text: private and public key, derivation secret); ring-wide secrets
+(the user-key derivation secret) sit beside them, created once by the first replica. The material is
 secret: the database is then as sensitive as the key file it replaces (restrict its users,
 require TLS). Rotation inserts a key and retires the previous one in one transaction under the
 ``keys`` section, so two replicas rotating at once leave exactly one active key.
@@ -78,3 +79,22 @@ class SqlKeySet:
                 (micros(retired_before),),
             )
             return max(cursor.rowcount, 0)
+
+    def secret(self, name: str, create: Callable[[], str]) -> str:
+        """The ring secret ``name``, created with ``create()`` by the first replica to ask."""
+        with self._db.transaction(read_only=True) as cursor:
+            cursor.execute("SELECT material FROM key_ring_secrets WHERE name = ?", (name,))
+            row = cursor.fetchone()
+        if row is not None:
+            return str(row[0])
+        with self._db.transaction(serialize="keys") as cursor:
+            cursor.execute("SELECT material FROM key_ring_secrets WHERE name = ?", (name,))
+            row = cursor.fetchone()
+            if row is not None:
+                return str(row[0])
+            material = create()
+            cursor.execute(
+                "INSERT INTO key_ring_secrets (name, material, created_us) VALUES (?, ?, ?)",
+                (name, material, micros(self._clock())),
+            )
+            return material

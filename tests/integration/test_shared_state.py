@@ -353,3 +353,22 @@ def test_audit_fails_closed_when_the_database_is_gone(fresh_database: str) -> No
     database.close()  # the pool is gone, as after losing the server
     with pytest.raises(AuditError, match="cannot be written"):
         log.append({"eventName": "AssumeRole"})
+
+
+def test_ring_secret_created_once_when_replicas_start_together(
+    replicas: tuple[Database, Database],
+) -> None:
+    sets = [SqlKeySet(d) for d in replicas]
+    seen: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def ask(i: int) -> None:
+        barrier.wait(timeout=10)
+        seen.append(sets[i % 2].secret("user_key_secret", lambda i=i: f"secret-{i}"))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(seen) == 6 and len(set(seen)) == 1

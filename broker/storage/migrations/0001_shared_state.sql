@@ -35,3 +35,11 @@ CREATE TABLE signing_keys (
     retired_us BIGINT,
     material   TEXT   NOT NULL
 );
+
+-- Secrets of the key ring as a whole (the derivation secret of long-term user keys), created
+-- once by whichever replica starts first.
+CREATE TABLE key_ring_secrets (
+    name       TEXT   PRIMARY KEY,
+    material   TEXT   NOT NULL,
+    created_us BIGINT NOT NULL
+);
