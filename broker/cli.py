@@ -16,18 +16,22 @@ data directory, and stderr gets one line naming that file.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from broker import __version__
 from broker.errors import BrokerError, NotYetAvailableError, UsageError
 
+if TYPE_CHECKING:
+    import argparse
+
 __all__ = ["main"]
 
-Handler = Callable[[argparse.Namespace], int]
+# argparse is imported only when the parser is built: ``credential-process`` cache hits
+# (``broker.client.process``) answer before that, and every millisecond counts there.
+Handler = Callable[["argparse.Namespace"], int]
 
 # Command group modules, in the order their help is listed.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -71,11 +75,16 @@ PLANNED: dict[str, tuple[str, int]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises ``UsageError`` instead of printing usage and exiting 2 itself."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
+    class _Parser(argparse.ArgumentParser):
+        """argparse that raises ``UsageError`` instead of printing usage and exiting 2 itself."""
+
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+    return _Parser
 
 
 def _not_yet(name: str, issue: int) -> Handler:
@@ -89,6 +98,9 @@ def _not_yet(name: str, issue: int) -> Handler:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line: registered groups plus placeholders for planned commands."""
+    import argparse
+
+    _Parser = _parser_class()
     parser = _Parser(
         prog="broker",
         description="Federated access broker. With no command, opens the terminal app.",
@@ -141,6 +153,13 @@ def _report_bug(exc: BaseException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["credential-process"]:
+        # The AWS CLI calls this on every command: serve a cache hit before building argparse.
+        from broker.client.process import fast_credential_process
+
+        fast = fast_credential_process(args_list[1:])
+        if fast is not None:
+            return fast
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)

@@ -1,0 +1,247 @@
+"""The audit log: append-only JSON lines, hash-chained, fsynced, safe under concurrent writers.
+
+Each line is one event with two fields added here: ``eventSequence`` (1, 2, ...) and
+``previousEventHash`` (SHA-256 of the previous line's bytes; 64 zeros for the first). A head
+file beside the log (``audit.jsonl.head``) records the count and the hash of the last line, so
+``verify`` detects editing, reordering or deleting any line (the chain breaks) and cutting
+lines off the end (the head no longer matches) — as CloudTrail's digest files do.
+
+Writers take an exclusive ``flock`` on the log, read the last line's hash, append, fsync, then
+update the head and fsync it, all before the caller may answer. Any failure raises
+``AuditError`` and the caller refuses the call (fail closed).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.errors import AuditError
+
+__all__ = ["GENESIS_HASH", "AuditLog", "VerifyResult", "default_log_path"]
+
+GENESIS_HASH = "0" * 64
+_TAIL_CHUNK = 16_384
+
+
+def default_log_path() -> Path:
+    """``<data>/audit/audit.jsonl``."""
+    from broker.config.loader import data_dir
+
+    return data_dir() / "audit" / "audit.jsonl"
+
+
+def _line_hash(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+@dataclass
+class _Slot:
+    """One queued event and, once flushed, its record or the error that stopped it."""
+
+    event: dict[str, Any]
+    record: dict[str, Any] | None = None
+    error: AuditError | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What ``verify`` found in a log that verifies."""
+
+    events: int
+    last_hash: str
+
+
+class AuditLog:
+    """One log file and its head file. Cheap to construct; every call opens and locks."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_log_path()
+        self.head_path = self.path.with_name(self.path.name + ".head")
+        self._cond = threading.Condition()
+        self._pending: list[_Slot] = []
+        self._flushing = False
+
+    def _refuse(self, what: str, exc: OSError) -> AuditError:
+        return AuditError(
+            f"cannot {what} the audit log {self.path} ({exc.strerror or exc}); the call was "
+            "refused: fix the file or disk and retry"
+        )
+
+    def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Write ``event`` durably; return it with ``eventSequence`` and ``previousEventHash``.
+
+        Group commit: concurrent callers in this process queue their events; one of them
+        writes the whole queue and fsyncs once, and each caller returns only after the fsync
+        that covers its own event (or raises the error that prevented it).
+        """
+        slot = _Slot(dict(event))
+        with self._cond:
+            self._pending.append(slot)
+            while not slot.done:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                self._flushing = True
+                batch, self._pending = self._pending, []
+                self._cond.release()
+                try:
+                    self._write_batch(batch)
+                finally:
+                    self._cond.acquire()
+                    self._flushing = False
+                    self._cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        assert slot.record is not None
+        return slot.record
+
+    def _write_batch(self, batch: list[_Slot]) -> None:
+        try:
+            records = self._write_locked([slot.event for slot in batch])
+        except AuditError as exc:
+            records, error = None, exc
+        except OSError as exc:
+            records, error = None, self._refuse("write", exc)
+        for index, slot in enumerate(batch):
+            if records is None:
+                slot.error = error
+            else:
+                slot.record = records[index]
+            slot.done = True
+
+    def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise self._refuse("open", exc) from None
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                raise AuditError(
+                    f"the audit log {self.path} is readable by other users; run chmod 600 on it"
+                )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            sequence, previous = self._last(fd)
+            records, lines = [], []
+            for event in events:
+                sequence += 1
+                record = {**event, "eventSequence": sequence, "previousEventHash": previous}
+                line = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+                previous = _line_hash(line)
+                records.append(record)
+                lines.append(line + b"\n")
+            os.write(fd, b"".join(lines))
+            os.fsync(fd)
+            self._write_head(sequence, previous)
+            return records
+        finally:
+            os.close(fd)
+
+    def _last(self, fd: int) -> tuple[int, str]:
+        """Sequence number and hash of the last line (0 and the genesis hash when empty)."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0, GENESIS_HASH
+        chunk = _TAIL_CHUNK
+        while True:
+            start = max(0, size - chunk)
+            data = os.pread(fd, size - start, start)
+            body = data.rstrip(b"\n")
+            cut = body.rfind(b"\n")
+            if cut >= 0 or start == 0:
+                last = body[cut + 1 :]
+                break
+            chunk *= 4
+        try:
+            sequence = int(json.loads(last)["eventSequence"])
+        except (ValueError, KeyError, TypeError):
+            raise AuditError(
+                f"the last line of {self.path} is not an event; run `broker audit verify`"
+            ) from None
+        return sequence, _line_hash(last)
+
+    def _write_head(self, events: int, last_hash: str) -> None:
+        data = json.dumps({"events": events, "lastHash": last_hash}).encode()
+        fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.pwrite(fd, data, 0)
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """Each raw line with its 1-based line number (no parsing, no checks)."""
+        try:
+            with self.path.open("rb") as handle:
+                yield from enumerate(handle, start=1)
+        except FileNotFoundError:
+            return
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Each event, parsed (use ``verify`` first when integrity matters)."""
+        for number, line in self.lines():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                raise AuditError(
+                    f"{self.path}:{number} is not a complete event; run `broker audit verify`"
+                ) from None
+
+    def verify(self) -> VerifyResult:
+        """Check the whole chain and the head; raise ``AuditError`` naming the first break."""
+        previous, count = GENESIS_HASH, 0
+        hashes = [GENESIS_HASH]
+        for number, line in self.lines():
+            where = f"{self.path}:{number}"
+            if not line.endswith(b"\n"):
+                raise AuditError(f"{where}: the last event is cut short (truncated log)")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise AuditError(f"{where}: not a complete JSON event (edited)") from None
+            if record.get("previousEventHash") != previous:
+                raise AuditError(
+                    f"{where}: hash chain broken (an event before it was edited, removed or "
+                    "reordered)"
+                )
+            if record.get("eventSequence") != number:
+                raise AuditError(f"{where}: sequence {record.get('eventSequence')} out of order")
+            previous, count = _line_hash(line), number
+            hashes.append(previous)
+        self._check_head(hashes)
+        return VerifyResult(count, previous)
+
+    def _check_head(self, hashes: list[str]) -> None:
+        """The head names an event the log still holds, with the same hash.
+
+        The head may lag the log by the events of one batch after a crash between the log's
+        fsync and the head's; it may never be ahead (that is truncation).
+        """
+        count = len(hashes) - 1
+        try:
+            head = json.loads(self.head_path.read_bytes())
+        except FileNotFoundError:
+            if count == 0:
+                return
+            raise AuditError(f"{self.head_path} is missing; the log cannot be checked") from None
+        except (OSError, ValueError):
+            raise AuditError(f"{self.head_path} is unreadable or edited") from None
+        written = head.get("events")
+        if not isinstance(written, int) or written > count or written < 0:
+            raise AuditError(
+                f"{self.path}: holds {count} events but {written} were written (truncated)"
+            )
+        if hashes[written] != head.get("lastHash"):
+            raise AuditError(
+                f"{self.path}:{written}: does not match the head (the last event was edited)"
+            )

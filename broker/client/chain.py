@@ -1,0 +1,186 @@
+"""The credential chain: cached → (refresh the IdP session) → mint, each decision logged.
+
+Like aws-vault's cached session provider: serve from the keyring while comfortably fresh;
+otherwise take the profile's lock, look again (another process may have just refreshed), and
+only then mint — from the stored IdP session, refreshed under the provider's lock when it has
+ended. Lock order is always profile, then provider, so two helpers never deadlock.
+Nothing here ever prompts: a needed sign-in is ``ReauthenticationRequired`` naming
+``broker login PROVIDER``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from broker.client.profiles import Profile
+from broker.errors import ProviderUnavailableError, ReauthenticationRequired
+from broker.minters.base import Credentials, Minter, MintRequest
+from broker.store.credential_store import CredentialStore
+from providers.base import IdentityProvider, SignInResult
+
+__all__ = ["OUTAGE_FLOOR", "REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
+
+# botocore refreshes 15 minutes before expiry (mandatory at 10): stay out of that window.
+REFRESH_WINDOW = timedelta(minutes=20)
+# An IdP session this close to its end is refreshed before minting from it.
+SESSION_MARGIN = timedelta(minutes=2)
+# While the IdP is unreachable, cached credentials with more than this left are still served
+# (botocore refuses credentials inside its 10-minute mandatory refresh window).
+OUTAGE_FLOOR = timedelta(minutes=11)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def fresh_enough(credentials: Credentials | None, profile: Profile, now: datetime) -> bool:
+    """True when cached credentials can be handed out without minting.
+
+    The window is 20 minutes, or half the profile's lifetime for short sessions (so 15-minute
+    credentials are still served from cache for their first half).
+    """
+    if credentials is None:
+        return False
+    window = min(REFRESH_WINDOW, timedelta(seconds=profile.duration / 2))
+    return credentials.expiration - now > window
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Everything the chain needs, passed in (tests give in-test minters and providers).
+
+    Args:
+        store: the credential store.
+        minter: builds the profile's minter (called only when minting).
+        provider: builds a provider by name (called only when refreshing a session).
+        log: one line per decision, to stderr in the CLI with ``--verbose`` (never a secret).
+        warn: lines always worth telling (serving cached credentials through an IdP outage).
+        now: the clock.
+    """
+
+    store: CredentialStore
+    minter: Callable[[Profile], Minter]
+    provider: Callable[[str], IdentityProvider]
+    log: Callable[[str], None] = field(default=_quiet)
+    warn: Callable[[str], None] = field(default=_quiet)
+    now: Callable[[], datetime] = field(default=_now)
+
+    def credentials(
+        self, profile: Profile, *, force: bool = False, ride_out_outage: bool = True
+    ) -> Credentials:
+        """Credentials for ``profile`` with more than the refresh window left.
+
+        With ``ride_out_outage``, an unreachable IdP is not an error while the cached
+        credentials still have more than ``OUTAGE_FLOOR`` left (they are served, with a
+        warning); the refresher turns it off so it backs off and retries instead.
+
+        Raises:
+            ReauthenticationRequired: no usable IdP session; the message names the login.
+            StsError, AuditError: the minter refused.
+            StoreError: keyring, index or lock failure.
+        """
+        if not force:
+            cached = self._usable_cache(profile)
+            if cached is not None:
+                self.log(f"{profile.name}: cached credentials are fresh")
+                return cached
+        with self.store.lock("profile", profile.name):
+            cached = None if force else self._usable_cache(profile)
+            if cached is not None:
+                self.log(f"{profile.name}: another process refreshed the credentials")
+                return cached
+            try:
+                identity = self.identity(profile.provider)
+            except ProviderUnavailableError as exc:
+                kept = self._still_usable(profile, force=force) if ride_out_outage else None
+                if kept is None:
+                    raise
+                self.warn(f"{profile.name}: {exc}; serving the cached credentials meanwhile")
+                return kept
+            self.log(f"{profile.name}: minting {profile.role} in {profile.account}")
+            request = MintRequest(
+                account_id=profile.account,
+                role_name=profile.role,
+                duration_seconds=profile.duration,
+                session_name=identity.claims.email or identity.claims.subject,
+            )
+            credentials = self.minter(profile).mint(identity, request)
+            self.store.save_credentials(
+                profile.name,
+                provider=profile.provider,
+                account=profile.account,
+                role=profile.role,
+                credentials=credentials,
+            )
+            return credentials
+
+    def _still_usable(self, profile: Profile, *, force: bool) -> Credentials | None:
+        """Cached credentials for this role that botocore would still accept (more than its
+        10-minute mandatory window left), to ride out an IdP outage."""
+        cached = None if force else self.store.credentials(profile.name)
+        row = self.store.read_index().profiles.get(profile.name)
+        if (
+            cached is None
+            or row is None
+            or (row.account, row.role)
+            != (
+                profile.account,
+                profile.role,
+            )
+        ):
+            return None
+        return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
+
+    def _usable_cache(self, profile: Profile) -> Credentials | None:
+        """Cached credentials that are fresh and were minted for this profile's current
+        provider, account and role (a profile edited in ``broker.toml`` is re-minted)."""
+        cached = self.store.credentials(profile.name)
+        if not fresh_enough(cached, profile, self.now()):
+            return None
+        row = self.store.read_index().profiles.get(profile.name)
+        if row is None or (row.provider, row.account, row.role) != (
+            profile.provider,
+            profile.account,
+            profile.role,
+        ):
+            self.log(f"{profile.name}: cached credentials are for another role; minting")
+            return None
+        return cached
+
+    def identity(self, provider: str) -> SignInResult:
+        """The stored IdP session for ``provider``, refreshed first if it has (nearly) ended."""
+        session = self.store.session(provider)
+        if session is not None and session.expires_at - self.now() > SESSION_MARGIN:
+            return session
+        with self.store.lock("session", provider):
+            session = self.store.session(provider)
+            if session is None:
+                raise ReauthenticationRequired(
+                    f"not signed in to {provider}: run `broker login {provider}`"
+                )
+            if session.expires_at - self.now() > SESSION_MARGIN:
+                return session
+            if not session.refresh_token:
+                raise ReauthenticationRequired(
+                    f"the {provider} session has ended: run `broker login {provider}`"
+                )
+            self.log(f"{provider}: refreshing the sign-in session")
+            try:
+                renewed = self.provider(provider).refresh(session.refresh_token)
+            except ReauthenticationRequired:
+                raise ReauthenticationRequired(
+                    f"the {provider} session was revoked or has expired: run "
+                    f"`broker login {provider}`",
+                    code="invalid_grant",
+                ) from None
+            if renewed.refresh_token is None:  # no rotation: keep using the one we have
+                renewed = dataclasses.replace(renewed, refresh_token=session.refresh_token)
+            self.store.save_session(provider, renewed)
+            return renewed

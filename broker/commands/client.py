@@ -1,0 +1,326 @@
+"""``broker credential-process | exec | env | configure aws | refresh | serve-credentials``.
+
+Every command gets credentials through the same chain (``broker.client.chain``): cache, then
+IdP-session refresh, then mint, under cross-process locks. ``credential-process`` also has a
+faster path for cache hits in ``broker.client.process``, taken before argparse is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ConfigureInput",
+    "ExecInput",
+    "register",
+    "run_configure_aws",
+    "run_exec",
+]
+
+
+def _verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="log decisions to stderr")
+
+
+# -- credential-process -------------------------------------------------------------------
+
+
+def _credential_process(args: argparse.Namespace) -> int:
+    import json
+
+    from broker.client.profiles import find_profile
+    from broker.client.wiring import open_chain
+
+    config, chain = open_chain(verbose=args.verbose)
+    credentials = chain.credentials(find_profile(config, args.profile))
+    sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
+    return 0
+
+
+# -- exec / env ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecInput:
+    """``broker exec PROFILE -- COMMAND...``."""
+
+    profile: str
+    command: tuple[str, ...]
+
+
+def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -> int:
+    """Run ``inputs.command`` with ``env`` added to ``base_env``; return its exit status.
+
+    A command killed by signal N returns 128 + N, as shells do; one not found returns 127.
+    """
+    import subprocess
+
+    from broker.client.exports import SHADOWING
+    from broker.errors import UsageError
+
+    if not inputs.command:
+        raise UsageError("nothing to run: `broker exec PROFILE -- COMMAND [ARGS...]`")
+    child_env = {k: v for k, v in base_env.items() if k not in SHADOWING}
+    child_env.update(env)
+    child_env["BROKER_PROFILE"] = inputs.profile
+    try:
+        completed = subprocess.run(list(inputs.command), env=child_env, check=False)  # noqa: S603
+    except FileNotFoundError:
+        print(f"broker: {inputs.command[0]}: command not found", file=sys.stderr)
+        return 127
+    except PermissionError:
+        print(f"broker: {inputs.command[0]}: permission denied", file=sys.stderr)
+        return 126
+    code = completed.returncode
+    return 128 - code if code < 0 else code
+
+
+def _profile_env(profile_name: str, verbose: bool) -> dict[str, str]:
+    from broker.client.exports import credential_env
+    from broker.client.profiles import find_profile
+    from broker.client.wiring import open_chain
+
+    config, chain = open_chain(verbose=verbose)
+    profile = find_profile(config, profile_name)
+    return credential_env(chain.credentials(profile), profile.region)
+
+
+def _exec(args: argparse.Namespace) -> int:
+    import os
+
+    command = tuple(args.command[1:] if args.command[:1] == ["--"] else args.command)
+    inputs = ExecInput(profile=args.profile, command=command)
+    if not inputs.command:
+        from broker.errors import UsageError
+
+        raise UsageError("nothing to run: `broker exec PROFILE -- COMMAND [ARGS...]`")
+    return run_exec(inputs, _profile_env(args.profile, args.verbose), dict(os.environ))
+
+
+def _env(args: argparse.Namespace) -> int:
+    from broker.client.exports import render_env
+
+    sys.stdout.write(render_env(_profile_env(args.profile, args.verbose), args.format))
+    return 0
+
+
+# -- configure aws ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigureInput:
+    """``broker configure aws [--name-template T] [--prune] [--file PATH] [--dry-run]``."""
+
+    file: Path
+    template: str
+    prune: bool
+    dry_run: bool
+    command: str
+
+
+def run_configure_aws(inputs: ConfigureInput, profiles: list[object]) -> list[str]:
+    """Rewrite the managed block of the AWS config file; returns lines to tell the user."""
+    import shutil
+
+    from broker.client.awsconfig import plan_aws_config
+    from broker.client.profiles import Profile
+    from broker.errors import StoreError, UsageError
+
+    typed = [p for p in profiles if isinstance(p, Profile)]
+    try:
+        existing = inputs.file.read_text(encoding="utf-8") if inputs.file.exists() else ""
+        plan = plan_aws_config(
+            existing, typed, template=inputs.template, prune=inputs.prune, command=inputs.command
+        )
+    except ValueError as exc:
+        raise UsageError(f"{inputs.file}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {inputs.file}: {exc.strerror}") from None
+    lines = [f"wrote profile {name}" for name in plan.written]
+    lines += [
+        f"kept profile {name} (no longer configured; --prune removes it)" for name in plan.kept
+    ]
+    lines += [f"removed profile {name}" for name in plan.pruned]
+    lines += [f"skipped {name}: defined outside the managed block" for name in plan.skipped]
+    if inputs.dry_run:
+        sys.stdout.write(plan.text)
+        return lines
+    if plan.text == existing:
+        return [*lines, f"{inputs.file} is already up to date"]
+    try:
+        inputs.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if inputs.file.exists():
+            backup = inputs.file.with_name(inputs.file.name + ".broker-backup")
+            shutil.copyfile(inputs.file, backup)
+            backup.chmod(0o600)
+            lines.append(f"backup of the previous file: {backup}")
+        tmp = inputs.file.with_name(f".{inputs.file.name}.broker-tmp")
+        tmp.write_text(plan.text, encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(inputs.file)
+    except OSError as exc:
+        raise StoreError(f"cannot write {inputs.file}: {exc.strerror}") from None
+    return lines
+
+
+def _configure(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+
+    from broker.client.profiles import load_profiles
+    from broker.config import load_config
+
+    default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    inputs = ConfigureInput(
+        file=Path(args.file or default_file).expanduser(),
+        template=args.name_template,
+        prune=args.prune,
+        dry_run=args.dry_run,
+        command=args.command_path or shutil.which("broker") or "broker",
+    )
+    profiles = list(load_profiles(load_config()).values())
+    for line in run_configure_aws(inputs, list(profiles)):
+        print(line, file=sys.stderr)
+    return 0
+
+
+# -- refresh ------------------------------------------------------------------------------
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from broker.client.profiles import load_profiles
+    from broker.client.refresher import Refresher
+    from broker.client.wiring import close_chain, open_chain
+
+    config, chain = open_chain(verbose=args.verbose)
+    profiles = list(load_profiles(config).values())
+    if args.profile:
+        profiles = [p for p in profiles if p.name in set(args.profile)]
+
+    def report(line: str) -> None:
+        print(f"broker: {line}", file=sys.stderr, flush=True)
+        if args.watch and "stopped" in line:
+            _notify(line)
+
+    refresher = Refresher(chain=chain, profiles=profiles, report=report)
+    if not args.watch:
+        outcomes = refresher.round()
+        return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    waiting = False
+    try:
+        while not stop.is_set():
+            outcomes = refresher.round()
+            active = [o for o in outcomes if o.status != "stopped"]
+            if refresher.stopped and not active and not waiting:
+                report("nothing left to refresh; waiting for `broker login` (resumes by itself)")
+            waiting = bool(refresher.stopped) and not active
+            stop.wait(refresher.next_wake(outcomes).total_seconds())
+    finally:
+        close_chain(chain)
+    return 0
+
+
+def _notify(line: str) -> None:
+    """A desktop notification where one is available; silently nothing elsewhere."""
+    import os
+    import shutil
+    import subprocess
+
+    tool = shutil.which("notify-send")
+    if tool and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        subprocess.run([tool, "Access Broker", line], check=False, timeout=5)  # noqa: S603
+
+
+# -- serve-credentials --------------------------------------------------------------------
+
+
+def _serve_credentials(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from broker.client.endpoint import start_server
+    from broker.client.exports import render_env
+    from broker.client.profiles import find_profile
+    from broker.client.wiring import close_chain, open_chain, stderr_log
+
+    config, chain = open_chain(verbose=args.verbose)
+    profiles = {name: find_profile(config, name) for name in args.profiles}
+    server = start_server(
+        list(profiles),
+        lambda name: chain.credentials(profiles[name]),
+        imds=args.imds,
+        log=stderr_log(True),
+    )
+    if args.imds:
+        env = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": server.base_url + "/"}
+    else:
+        env = {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": server.container_uri(args.profiles[0]),
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": server.token,
+        }
+        for name in args.profiles[1:]:
+            print(f"broker: {name}: {server.container_uri(name)}", file=sys.stderr)
+    sys.stdout.write(render_env(env, args.format))
+    sys.stdout.flush()
+    print("broker: serving credentials on 127.0.0.1; Ctrl-C stops", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
+        close_chain(chain)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the client commands."""
+    process = sub.add_parser("credential-process", help="AWS credential_process helper")
+    process.add_argument("--profile", required=True, help="broker profile name")
+    _verbose(process)
+    process.set_defaults(handler=_credential_process)
+
+    run = sub.add_parser("exec", help="run a command with credentials")
+    run.add_argument("profile")
+    run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    _verbose(run)
+    run.set_defaults(handler=_exec)
+
+    env = sub.add_parser("env", help="print credentials as environment exports")
+    env.add_argument("profile")
+    env.add_argument("--format", choices=("sh", "fish", "powershell", "json"), default="sh")
+    _verbose(env)
+    env.set_defaults(handler=_env)
+
+    configure = sub.add_parser("configure", help="write AWS CLI profiles")
+    tools = configure.add_subparsers(dest="tool", metavar="TOOL", required=True)
+    aws = tools.add_parser("aws", help="write ~/.aws/config profiles (managed block)")
+    aws.add_argument("--name-template", default="{profile}", help="AWS profile name template")
+    aws.add_argument("--prune", action="store_true", help="remove profiles no longer configured")
+    aws.add_argument("--file", help="AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)")
+    aws.add_argument("--dry-run", action="store_true", help="print the new file, change nothing")
+    aws.add_argument("--command-path", help="broker command to write (default: found on PATH)")
+    aws.set_defaults(handler=_configure)
+
+    refresh = sub.add_parser("refresh", help="refresh stored sessions headlessly")
+    refresh.add_argument(
+        "--watch", action="store_true", help="keep running, refreshing before expiry"
+    )
+    refresh.add_argument("--profile", action="append", help="only this profile (repeatable)")
+    _verbose(refresh)
+    refresh.set_defaults(handler=_refresh)
+
+    serve = sub.add_parser("serve-credentials", help="container / IMDS credentials endpoint")
+    serve.add_argument("profiles", nargs="+", metavar="PROFILE")
+    serve.add_argument("--imds", action="store_true", help="IMDSv2-style endpoint (one profile)")
+    serve.add_argument("--format", choices=("sh", "fish", "powershell", "json"), default="sh")
+    _verbose(serve)
+    serve.set_defaults(handler=_serve_credentials)

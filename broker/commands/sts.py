@@ -1,0 +1,269 @@
+"""``broker serve``, ``broker sts revoke``, ``broker keys`` and ``broker access-keys``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from broker.errors import UsageError
+
+__all__ = [
+    "AccessKeyInput",
+    "RevokeInput",
+    "ServeInput",
+    "register",
+    "run_access_keys",
+    "run_keys",
+    "run_revoke",
+    "run_serve",
+]
+
+
+@dataclass(frozen=True)
+class ServeInput:
+    host: str
+    port: int
+    regions: tuple[str, ...] | None
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class RevokeInput:
+    """Exactly one of role / user (with a cutoff) or session."""
+
+    role: str | None
+    user: str | None
+    session: str | None
+    issued_before: datetime
+
+
+@dataclass(frozen=True)
+class AccessKeyInput:
+    action: str
+    user: str | None = None
+    account: str | None = None
+    key_id: str | None = None
+    as_json: bool = False
+
+
+def _time(text: str | None) -> datetime:
+    if text is None or text == "now":
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{text!r}: expected an ISO 8601 time like 2026-01-31T12:00Z") from None
+    if when.tzinfo is None:
+        raise UsageError(f"{text!r}: give a time zone (append Z for UTC)")
+    return when
+
+
+def run_serve(spec: ServeInput) -> int:
+    """Run the STS-compatible service until interrupted."""
+    import os
+
+    import uvicorn
+
+    from broker.sts.signing_keys import KeyRing
+
+    if spec.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    KeyRing.load()  # create the first key (or refuse a bad key file) before any worker starts
+    if spec.regions:
+        os.environ["BROKER_SERVE_REGIONS"] = ",".join(spec.regions)
+    print(f"broker: serving STS on http://{spec.host}:{spec.port}/", file=sys.stderr)
+    uvicorn.run(
+        "broker.server.app:app_from_environment",
+        factory=True,
+        host=spec.host,
+        port=spec.port,
+        workers=spec.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def run_revoke(spec: RevokeInput, out: TextIO) -> int:
+    """Record a revocation (audited first) that every later verification honours."""
+    import uuid
+
+    from broker.audit import AuditLog, cloudtrail_event
+    from broker.sts.revocation import Revocation, RevocationList
+
+    if spec.role:
+        rule = Revocation("role", spec.role, spec.issued_before)
+    elif spec.user:
+        rule = Revocation("user", spec.user, spec.issued_before)
+    elif spec.session:
+        rule = Revocation("session", spec.session, spec.issued_before)
+    else:
+        raise UsageError("give --role ARN, --user NAME or --session ID")
+    AuditLog().append(
+        cloudtrail_event(
+            "RevokeSessions",
+            user_identity={"type": "BrokerAdmin"},
+            request_id=uuid.uuid4().hex,
+            request_parameters=rule.to_json(),
+            event_source="broker.local",
+            event_type="BrokerAdminCall",
+        )
+    )
+    RevocationList().add(rule)
+    print(
+        f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
+        file=out,
+    )
+    return 0
+
+
+def run_keys(action: str, out: TextIO) -> int:
+    """``rotate``: add a signing key; ``list``: kid, created, status (never key material)."""
+    from broker.sts.signing_keys import KeyRing
+
+    ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
+    now = datetime.now(UTC)
+    for key in ring.keys:
+        print(f"{key.kid}\t{key.created.isoformat()}\t{key.status(now)}", file=out)
+    return 0
+
+
+def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
+    """Create (secret shown once), list, deactivate or delete long-term keys."""
+    import json
+
+    from broker.sts.access_keys import AccessKeyStore
+    from broker.sts.signing_keys import KeyRing
+
+    ring = KeyRing.load()
+    store = AccessKeyStore(ring)
+    if spec.action == "mfa-enable":
+        from broker.sts.mfa import MfaDevices
+
+        assert spec.user is not None and spec.account is not None
+        devices = MfaDevices(ring, store.path.with_name("mfa-devices.json"))
+        serial, uri = devices.enable(spec.account, spec.user)
+        print(f"{serial}\t{uri}", file=out)
+        print(
+            "broker: add the URI to an authenticator app now; it is shown only once",
+            file=sys.stderr,
+        )
+        return 0
+    if spec.action == "create":
+        assert spec.user is not None and spec.account is not None
+        key, secret = store.create(spec.user, spec.account)
+        shown = {**key.to_json(), "SecretAccessKey": secret}
+        if spec.as_json:
+            print(json.dumps({"AccessKey": shown}, indent=2), file=out)
+        else:
+            print(f"{key.access_key_id}\t{secret}", file=out)
+            print("broker: the secret is shown only now; store it safely", file=sys.stderr)
+        return 0
+    if spec.action == "list":
+        rows = [key.to_json() for key in store.list(spec.user)]
+        if spec.as_json:
+            print(json.dumps({"AccessKeyMetadata": rows}, indent=2), file=out)
+        for row in [] if spec.as_json else rows:
+            print(
+                "\t".join(str(row[k]) for k in ("AccessKeyId", "UserName", "Status", "CreateDate")),
+                file=out,
+            )
+        return 0
+    assert spec.key_id is not None
+    if spec.action == "deactivate":
+        store.set_status(spec.key_id, "Inactive")
+    else:
+        store.delete(spec.key_id)
+    print(f"{spec.action}d {spec.key_id}", file=out)
+    return 0
+
+
+def _need_action(_args: argparse.Namespace) -> int:
+    raise UsageError("choose an action (see --help)")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser("serve", help="run the STS-compatible HTTP service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    serve.add_argument(
+        "--region",
+        action="append",
+        dest="regions",
+        help="accepted SigV4 region (repeatable; default any)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes (stateless; they share the data dir)"
+    )
+    serve.set_defaults(
+        handler=lambda a: run_serve(
+            ServeInput(a.host, a.port, tuple(a.regions) if a.regions else None, a.workers)
+        )
+    )
+
+    sts = subparsers.add_parser("sts", help="session revocation")
+    sts_actions = sts.add_subparsers(dest="sts_command", metavar="ACTION")
+    sts.set_defaults(handler=_need_action)
+    revoke = sts_actions.add_parser("revoke", help="revoke sessions by role, user or id")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--role", metavar="ARN", help="sessions of this role")
+    which.add_argument("--user", metavar="NAME", help="sessions of this directory user")
+    which.add_argument("--session", metavar="ID", help="one session (its id in the audit log)")
+    revoke.add_argument(
+        "--issued-before", metavar="TIME", help="cutoff, ISO 8601 with zone (default: now)"
+    )
+    revoke.set_defaults(
+        handler=lambda a: run_revoke(
+            RevokeInput(a.role, a.user, a.session, _time(a.issued_before)), sys.stdout
+        )
+    )
+
+    keys = subparsers.add_parser("keys", help="session-token signing keys")
+    key_actions = keys.add_subparsers(dest="keys_command", metavar="ACTION")
+    keys.set_defaults(handler=_need_action)
+    for name, summary in (("rotate", "add a key that signs from now"), ("list", "show keys")):
+        key_actions.add_parser(name, help=summary).set_defaults(
+            handler=lambda a, name=name: run_keys(name, sys.stdout)
+        )
+
+    access = subparsers.add_parser("access-keys", help="long-term keys for service users")
+    access_actions = access.add_subparsers(dest="access_command", metavar="ACTION")
+    access.set_defaults(handler=_need_action)
+    create = access_actions.add_parser("create", help="issue a key pair (secret shown once)")
+    create.add_argument("user")
+    create.add_argument("--account", required=True, help="the user's 12-digit account id")
+    create.add_argument("--json", action="store_true", help="print IAM's CreateAccessKey JSON")
+    create.set_defaults(
+        handler=lambda a: run_access_keys(
+            AccessKeyInput("create", user=a.user, account=a.account, as_json=a.json), sys.stdout
+        )
+    )
+    mfa = access_actions.add_parser(
+        "mfa-enable", help="a virtual MFA device for USER (TOTP URI shown once)"
+    )
+    mfa.add_argument("user")
+    mfa.add_argument("--account", required=True, help="the user's 12-digit account id")
+    mfa.set_defaults(
+        handler=lambda a: run_access_keys(
+            AccessKeyInput("mfa-enable", user=a.user, account=a.account), sys.stdout
+        )
+    )
+    listing = access_actions.add_parser("list", help="keys (no secrets)")
+    listing.add_argument("user", nargs="?")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(
+        handler=lambda a: run_access_keys(
+            AccessKeyInput("list", user=a.user, as_json=a.json), sys.stdout
+        )
+    )
+    for name in ("deactivate", "delete"):
+        action = access_actions.add_parser(name, help=f"{name} a key")
+        action.add_argument("key_id", metavar="KEY_ID")
+        action.set_defaults(
+            handler=lambda a, name=name: run_access_keys(
+                AccessKeyInput(name, key_id=a.key_id), sys.stdout
+            )
+        )

@@ -1,0 +1,114 @@
+"""``broker serve``'s ASGI application: the STS Query API, health, metrics, authorize.
+
+Routes:
+    POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
+    POST /authorize      decisions on the caller's effective permissions (SigV4-signed;
+                         501 "not yet available" until a directory backs the service)
+    GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
+    GET  /metrics        Prometheus text: requests per action and outcome
+
+The blocking work (ES256, fsync) runs in Starlette's thread pool so the event loop keeps
+accepting connections.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from broker.server.query_api import StsService
+from broker.server.sigv4 import SignedRequest
+
+__all__ = ["app_from_environment", "create_app"]
+
+
+async def _signed(request: Request) -> SignedRequest:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return SignedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+        headers=headers,
+        body=await request.body(),
+    )
+
+
+def create_app(service: StsService) -> Starlette:
+    """The application around ``service`` (one per process; the service holds no request state)."""
+
+    async def query(request: Request) -> Response:
+        signed = await _signed(request)
+        answer = await run_in_threadpool(
+            service.handle,
+            signed,
+            source_ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+        return Response(
+            answer.body,
+            status_code=answer.status,
+            media_type="text/xml",
+            headers={"x-amzn-RequestId": answer.request_id},
+        )
+
+    async def authorize(request: Request) -> Response:
+        signed = await _signed(request)
+        status, answer = await run_in_threadpool(
+            service.authorize, signed, source_ip=request.client.host if request.client else None
+        )
+        return JSONResponse(answer, status_code=status)
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok", "signingKey": service.ring.active.kid})
+
+    async def metrics(_request: Request) -> Response:
+        lines = [
+            "# HELP broker_sts_requests_total STS requests by action and outcome.",
+            "# TYPE broker_sts_requests_total counter",
+        ]
+        for (raw_action, outcome), count in sorted(service.counts.items()):
+            action = re.sub(r"[^A-Za-z0-9]", "_", raw_action)[:64]
+            lines.append(
+                f'broker_sts_requests_total{{action="{action}",outcome="{outcome}"}} {count}'
+            )
+        return PlainTextResponse("\n".join(lines) + "\n")
+
+    return Starlette(
+        routes=[
+            Route("/", query, methods=["GET", "POST"]),
+            Route("/authorize", authorize, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ]
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The app for one ``broker serve`` worker: keys and state from the data directory
+    (``BROKER_HOME``), accepted regions from ``BROKER_SERVE_REGIONS`` (comma-separated).
+
+    Workers share nothing in memory: tokens verify statelessly, access keys and revocations
+    are files, and the audit log is appended under ``flock``. ``/metrics`` counts per worker.
+    """
+    import os
+
+    from broker.config.loader import config_dir, data_dir
+    from broker.directory import load_directory
+    from broker.sts.directory_source import DirectoryPrincipals
+    from broker.sts.signing_keys import KeyRingFile
+
+    regions = [r for r in os.environ.get("BROKER_SERVE_REGIONS", "").split(",") if r]
+    principals = None
+    if (config_dir() / "directory").is_dir():
+        principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
+    service = StsService(
+        KeyRingFile(), regions=regions or None, data=data_dir(), principals=principals
+    )
+    return create_app(service)

@@ -1,0 +1,310 @@
+"""One STS request from bytes to answer: parse, authenticate (SigV4), act, audit, render.
+
+The audit event is appended (and fsynced) before the answer is returned; when it cannot be,
+the answer is replaced by an ``InternalFailure`` error and no credentials leave (fail closed).
+Used by ``broker serve``; pure of HTTP frameworks so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from broker.audit import AuditLog, cloudtrail_event
+from broker.errors import AuditError, BrokerError, StsError
+from broker.server.authorize import authorize, parse_query
+from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
+from broker.sts.access_keys import AccessKeyStore, default_access_key_file
+from broker.sts.assume_role import assume_role
+from broker.sts.callers import Authenticator, Caller
+from broker.sts.mfa import MfaDevices
+from broker.sts.operations import (
+    ROLE_ACTIONS,
+    Outcome,
+    get_caller_identity,
+    get_federation_token,
+    get_session_token,
+)
+from broker.sts.principals import PrincipalSource
+from broker.sts.replay import MemoryReplayCache
+from broker.sts.revocation import RevocationList
+from broker.sts.saml_assertion import assume_role_with_saml
+from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.signing_keys import KeyRing, KeyRingFile
+from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
+from broker.sts.wire import error_xml, result_xml, status_for
+from providers.base import ReplayCache
+
+__all__ = ["StsAnswer", "StsService"]
+
+VERSION = "2011-06-15"
+_UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+_ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+
+
+@dataclass(frozen=True)
+class StsAnswer:
+    """An HTTP answer: status, XML body, and the request id it carries."""
+
+    status: int
+    body: str
+    request_id: str
+
+
+def _as_sts_error(exc: BrokerError) -> StsError:
+    """STS errors pass through; any other broker error (a bad state file, a directory
+    failure) is refused as ``InternalFailure`` and logged for the operator, fail closed."""
+    if isinstance(exc, StsError):
+        return exc
+    import logging
+
+    logging.getLogger("broker.server").error("request refused: %s", exc)
+    return StsError(
+        "The request could not be processed; the broker's operator should check its log.",
+        code="InternalFailure",
+    )
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+class StsService:
+    """Everything a replica needs: keys, access-key records, revocations, the audit log."""
+
+    def __init__(
+        self,
+        ring: KeyRing | KeyRingFile,
+        *,
+        keys: AccessKeyStore | None = None,
+        revocations: RevocationList | None = None,
+        audit: AuditLog | None = None,
+        regions: Collection[str] | None = None,
+        data: Path | None = None,
+        principals: PrincipalSource | None = None,
+        web_identity: WebIdentityVerifier | None = None,
+        saml_replay_cache: ReplayCache | None = None,
+    ) -> None:
+        self._ring = ring
+        self.principals = principals
+        self.web_identity = web_identity or WebIdentityVerifier()
+        self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
+        sts_dir = (data / "sts") if data else None
+        self.keys = keys or AccessKeyStore(
+            self.ring, sts_dir / "access-keys.json" if sts_dir else None
+        )
+        self.revocations = revocations or RevocationList(
+            sts_dir / "revocations.json" if sts_dir else None
+        )
+        self.audit = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
+        self.session_policies = SessionPolicyStore(
+            (sts_dir or default_access_key_file().parent) / "session-policies"
+        )
+        self.mfa = MfaDevices(
+            self.ring, (sts_dir or default_access_key_file().parent) / "mfa-devices.json"
+        )
+        self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
+        self.regions = regions
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def ring(self) -> KeyRing:
+        """The current key ring (re-read after `broker keys rotate` when given a file)."""
+        return self._ring.current() if isinstance(self._ring, KeyRingFile) else self._ring
+
+    def handle(
+        self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
+    ) -> StsAnswer:
+        """Answer one Query API request (POST form body, or GET query string)."""
+        request_id = str(uuid.uuid4())
+        params = dict(parse_qsl(request.query, keep_blank_values=True))
+        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        action = params.get("Action", "")
+        caller: Caller | None = None
+        try:
+            self._check_action(params, action)
+            if action in _UNSIGNED:
+                outcome = self._dispatch_unsigned(action, params, source_ip)
+            else:
+                verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
+                caller = verified.principal
+                self.auth.check_not_revoked(caller)
+                outcome = self._dispatch(action, caller, params, source_ip)
+        except BrokerError as raised:
+            exc = _as_sts_error(raised)
+            code = exc.code or "InternalFailure"
+            event = self._event(
+                action, caller, request, params, request_id, None, code, str(exc), source_ip
+            )
+            return self._answer(event, code, error_xml(code, str(exc), request_id), request_id)
+        event = self._event(
+            action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
+        )
+        if outcome.identity is not None:
+            event["userIdentity"] = dict(outcome.identity)
+        return self._answer(event, "ok", result_xml(action, outcome.result, request_id), request_id)
+
+    def authorize(self, request: SignedRequest, *, source_ip: str | None) -> tuple[int, Any]:
+        """``POST /authorize``: verify the caller, decide, audit, answer JSON."""
+        request_id = str(uuid.uuid4())
+        caller: Caller | None = None
+        try:
+            if self.principals is None:
+                raise StsError(
+                    "POST /authorize needs roles and policies from the directory (issue #4); "
+                    "not yet available",
+                    code="NotYetAvailable",
+                )
+            verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
+            caller = verified.principal
+            self.auth.check_not_revoked(caller)
+            query = parse_query(request.body)
+            answer: dict[str, Any] = authorize(
+                caller, query, self.principals, self.session_policies, source_ip=source_ip
+            )
+            status, code = 200, "ok"
+            audited = {
+                "action": query.action,
+                "resource": query.resource,
+                "decision": answer["decision"],
+            }
+        except BrokerError as raised:
+            exc = _as_sts_error(raised)
+            code = exc.code or "InternalFailure"
+            status = 501 if code == "NotYetAvailable" else status_for(code)
+            answer = {"error": code, "message": str(exc)}
+            audited = None
+        event = self._event(
+            "Authorize",
+            caller,
+            request,
+            {},
+            request_id,
+            audited,
+            None if code == "ok" else code,
+            None if code == "ok" else answer["message"],
+            source_ip,
+        )
+        event["eventSource"] = "broker.authorize"
+        try:
+            self.audit.append(event)
+        except AuditError as exc:
+            return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
+        self.counts[("Authorize", code)] += 1
+        return status, {**answer, "requestId": request_id}
+
+    def _answer(self, event: dict[str, Any], code: str, body: str, request_id: str) -> StsAnswer:
+        try:
+            self.audit.append(event)
+        except AuditError as exc:
+            self.counts[(event["eventName"], "AuditFailure")] += 1
+            message = f"The request was refused because it could not be audited: {exc}"
+            return StsAnswer(500, error_xml("InternalFailure", message, request_id), request_id)
+        self.counts[(event["eventName"], code)] += 1
+        return StsAnswer(200 if code == "ok" else status_for(code), body, request_id)
+
+    @staticmethod
+    def _check_action(params: Mapping[str, str], action: str) -> None:
+        if action not in _ACTIONS:
+            raise StsError(
+                f"Could not find operation {action or '(none)'} for version {VERSION}",
+                code="InvalidAction",
+            )
+        if params.get("Version") != VERSION:
+            raise StsError(
+                f"Could not find operation {action} for version {params.get('Version', '(none)')}",
+                code="InvalidAction",
+            )
+
+    def _dispatch_unsigned(
+        self, action: str, params: Mapping[str, str], source_ip: str | None
+    ) -> Outcome:
+        if action == "AssumeRoleWithWebIdentity" and self.principals is not None:
+            return assume_role_with_web_identity(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                self.web_identity,
+                params,
+                source_ip=source_ip,
+            )
+        if action == "AssumeRoleWithSAML" and self.principals is not None:
+            return assume_role_with_saml(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                self.saml_replay_cache,
+                params,
+                source_ip=source_ip,
+            )
+        raise StsError(
+            f"{action} is not yet available in this broker: it needs roles from the directory "
+            "(issue #4)",
+            code="InvalidAction",
+        )
+
+    def _dispatch(
+        self, action: str, caller: Caller, params: Mapping[str, str], source_ip: str | None
+    ) -> Outcome:
+        if action == "GetCallerIdentity":
+            return get_caller_identity(caller)
+        if action == "GetSessionToken":
+            return get_session_token(self.ring, caller, params, self.mfa)
+        if action == "GetFederationToken":
+            return get_federation_token(self.ring, caller, params, self.session_policies)
+        if action == "AssumeRole" and self.principals is not None:
+            return assume_role(
+                self.ring,
+                self.principals,
+                self.session_policies,
+                caller,
+                params,
+                source_ip=source_ip,
+                mfa=self.mfa,
+            )
+        raise StsError(
+            f"{action} is not yet available in this broker: it needs roles from the directory "
+            "(issue #4)"
+            if action == "AssumeRole"
+            else f"{action} is not yet available in this broker (issue #5)",
+            code="InvalidAction",
+        )
+
+    def _event(
+        self,
+        action: str,
+        caller: Caller | None,
+        request: SignedRequest,
+        params: Mapping[str, str],
+        request_id: str,
+        response: Mapping[str, Any] | None,
+        code: str | None = None,
+        message: str | None = None,
+        source_ip: str | None = None,
+    ) -> dict[str, Any]:
+        if caller is not None:
+            identity = caller.user_identity()
+        else:
+            try:
+                key_id = parse_authorization(request).access_key_id
+            except StsError:
+                key_id = None
+            identity = {"type": "Unknown", "accessKeyId": key_id}
+        skip = {"Action", "Version"}
+        return cloudtrail_event(
+            action or "Unknown",
+            user_identity=identity,
+            request_id=request_id,
+            source_ip=source_ip,
+            user_agent=request.headers.get("user-agent"),
+            request_parameters={_camel(k): v for k, v in params.items() if k not in skip} or None,
+            response_elements=response,
+            error_code=code,
+            error_message=message,
+            recipient_account=caller.account if caller else None,
+        )

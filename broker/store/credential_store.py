@@ -1,0 +1,135 @@
+"""``CredentialStore``: keyring entries plus their index rows, kept in step, with locks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broker.errors import StoreError
+from broker.minters.base import Credentials
+from broker.store.entries import (
+    decode_credentials,
+    decode_session,
+    encode_credentials,
+    encode_session,
+    profile_key,
+    session_key,
+)
+from broker.store.files import ensure_private_dir
+from broker.store.index import Index, IndexFile, ProfileRow, SessionRow
+from broker.store.keyring_store import KeyringStore
+from broker.store.locking import named_lock
+from providers.base import SignInResult
+
+__all__ = ["CredentialStore"]
+
+
+class CredentialStore:
+    """Credentials per profile and IdP sessions per provider, under ``<data>/store``.
+
+    Args:
+        data_dir: the broker's data directory (``broker.config.data_dir()``).
+        keyring: the keyring to use (a fresh allow-listed ``KeyringStore`` by default).
+    """
+
+    def __init__(self, data_dir: Path, keyring: KeyringStore | None = None) -> None:
+        self.data_dir = data_dir
+        self.dir = data_dir / "store"
+        self.keyring = keyring or KeyringStore()
+        self.index = IndexFile(self.dir)
+
+    @contextmanager
+    def lock(self, kind: str, name: str, *, timeout: float = 120.0) -> Iterator[None]:
+        """The cross-process lock for a profile (``kind="profile"``) or provider session."""
+        ensure_private_dir(self.dir)
+        with named_lock(self.dir / "locks", kind, name, timeout=timeout):
+            yield
+
+    # -- profiles -------------------------------------------------------------------------
+
+    def credentials(self, profile: str) -> Credentials | None:
+        """The cached credentials of ``profile``, or None (absent or unreadable)."""
+        entry = self.keyring.get(profile_key(profile))
+        if entry is None:
+            return None
+        try:
+            return decode_credentials(entry)
+        except StoreError:
+            return None
+
+    def save_credentials(
+        self, profile: str, *, provider: str, account: str, role: str, credentials: Credentials
+    ) -> None:
+        """Keep ``credentials`` for ``profile``: keyring entry first, then its index row."""
+        self.keyring.set(profile_key(profile), encode_credentials(credentials))
+        row = ProfileRow(
+            profile=profile,
+            provider=provider,
+            account=account,
+            role=role,
+            expiration=credentials.expiration,
+            access_key_id=credentials.access_key_id,
+        )
+        self.index.update(
+            lambda index: dataclasses.replace(index, profiles={**index.profiles, profile: row})
+        )
+
+    def forget_profile(self, profile: str) -> bool:
+        """Remove the profile's keyring entry and index row; False if neither existed."""
+        removed = self.keyring.delete(profile_key(profile))
+        had_row = profile in self.read_index().profiles
+        if had_row:
+            self.index.update(
+                lambda index: dataclasses.replace(
+                    index, profiles={k: v for k, v in index.profiles.items() if k != profile}
+                )
+            )
+        return removed or had_row
+
+    # -- IdP sessions ---------------------------------------------------------------------
+
+    def session(self, provider: str) -> SignInResult | None:
+        """The stored sign-in for ``provider`` (claims from the index, tokens from the keyring)."""
+        row = self.read_index().sessions.get(provider)
+        if row is None:
+            return None
+        entry = self.keyring.get(session_key(provider))
+        if entry is None:
+            return None
+        return decode_session(entry, row.claims)
+
+    def save_session(self, provider: str, result: SignInResult) -> None:
+        """Keep a sign-in: tokens to the keyring, claims and expiry to the index."""
+        self.keyring.set(session_key(provider), encode_session(result))
+        row = SessionRow(
+            provider=provider,
+            claims=result.claims,
+            expires_at=result.expires_at,
+            signed_in_at=datetime.now(UTC),
+            can_refresh=result.refresh_token is not None,
+        )
+        self.index.update(
+            lambda index: dataclasses.replace(index, sessions={**index.sessions, provider: row})
+        )
+
+    def forget_session(self, provider: str) -> list[str]:
+        """Remove the session and every profile minted from it; returns those profiles."""
+        self.keyring.delete(session_key(provider))
+        profiles = [n for n, r in self.read_index().profiles.items() if r.provider == provider]
+        for name in profiles:
+            self.keyring.delete(profile_key(name))
+
+        def drop(index: Index) -> Index:
+            return Index(
+                profiles={k: v for k, v in index.profiles.items() if v.provider != provider},
+                sessions={k: v for k, v in index.sessions.items() if k != provider},
+            )
+
+        self.index.update(drop)
+        return profiles
+
+    def read_index(self) -> Index:
+        return self.index.read()

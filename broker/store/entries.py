@@ -1,0 +1,102 @@
+"""What one keyring entry holds, as text: a profile's credentials, or an IdP session's tokens.
+
+A profile entry is ``broker-v1 <expiry epoch>\\n<credential_process Version 1 JSON>``: the
+hot path compares one integer and writes the rest to stdout without parsing JSON or dates.
+A session entry is JSON with the IdP's tokens (refresh, ID, access, SAML response).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from broker.errors import StoreError
+from broker.minters.base import Credentials
+from providers.base import Claims, SignInResult
+
+__all__ = [
+    "PROFILE_MAGIC",
+    "decode_credentials",
+    "decode_session",
+    "encode_credentials",
+    "encode_session",
+    "profile_key",
+    "session_key",
+]
+
+PROFILE_MAGIC = "broker-v1"
+
+
+def profile_key(profile: str) -> str:
+    return f"profile:{profile}"
+
+
+def session_key(provider: str) -> str:
+    return f"session:{provider}"
+
+
+def encode_credentials(credentials: Credentials) -> str:
+    """The profile entry for ``credentials``."""
+    epoch = int(credentials.expiration.timestamp())
+    body = json.dumps(credentials.to_process_json(), separators=(",", ":"))
+    return f"{PROFILE_MAGIC} {epoch}\n{body}"
+
+
+def decode_credentials(entry: str) -> Credentials:
+    """Inverse of ``encode_credentials``.
+
+    Raises:
+        StoreError: the entry is not in this format (it is then treated as absent by callers
+            that can re-mint).
+    """
+    try:
+        head, body = entry.split("\n", 1)
+        magic, _epoch = head.split(" ", 1)
+        if magic != PROFILE_MAGIC:
+            raise ValueError(magic)
+        doc = json.loads(body)
+        return Credentials(
+            access_key_id=doc["AccessKeyId"],
+            secret_access_key=doc["SecretAccessKey"],
+            session_token=doc["SessionToken"],
+            expiration=datetime.strptime(doc["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=UTC
+            ),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise StoreError("a cached profile entry in the keyring is unreadable") from None
+
+
+def encode_session(result: SignInResult) -> str:
+    """The session entry: the tokens only (claims live in the index)."""
+    return json.dumps(
+        {
+            "v": 1,
+            "expires_at": result.expires_at.isoformat(),
+            "refresh_token": result.refresh_token,
+            "id_token": result.id_token,
+            "access_token": result.access_token,
+            "saml_response": result.saml_response,
+        }
+    )
+
+
+def decode_session(entry: str, claims: Claims) -> SignInResult:
+    """Rebuild the ``SignInResult`` from its keyring entry and the index's claims."""
+    try:
+        doc = json.loads(entry)
+        if doc.get("v") != 1:
+            raise ValueError("version")
+        return SignInResult(
+            claims=claims,
+            expires_at=datetime.fromisoformat(doc["expires_at"]),
+            refresh_token=doc.get("refresh_token"),
+            id_token=doc.get("id_token"),
+            access_token=doc.get("access_token"),
+            saml_response=doc.get("saml_response"),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise StoreError(
+            f"the stored {claims.provider} session is unreadable; run `broker login "
+            f"{claims.provider}`"
+        ) from None

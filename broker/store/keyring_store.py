@@ -1,0 +1,269 @@
+"""The OS keyring through ``keyring``, restricted to an allow-list of real secure backends.
+
+Why an allow-list: ``keyring`` happily picks a plaintext file backend (keyrings.alt), a null
+backend, or a chainer that ends in one; a broker holding cloud keys must refuse those and say
+what to install or start instead. Why the lock check: ``keyring``'s Secret Service backend
+unlocks a locked collection by raising a GUI prompt, once per call — a prompt storm for
+parallel helpers and a hang for headless ones. We look first and fail with one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any
+
+from broker.errors import KeyringUnavailableError
+
+__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecretStore", "KeyringStore"]
+
+SERVICE = "access-broker"
+
+# module.qualname of every backend we trust with secrets.
+ALLOWED_BACKENDS: frozenset[str] = frozenset(
+    {
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.kwallet.DBusKeyringKWallet4",
+    }
+)
+
+_ATTEMPTS = 4
+_LOCKED = (
+    "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
+    "`gnome-keyring-daemon --unlock`) and retry"
+)
+_WINDOWS = "keyring.backends.Windows.WinVaultKeyring"
+_WINDOWS_MAX_CHARS = 1200  # 2,560 bytes of UTF-16, with room to spare
+_PARTS = "broker-parts "
+
+# Backends that talk to a Secret Service daemon (whose collection we check for a lock first).
+_SECRET_SERVICE_CLIENTS = frozenset(
+    {"keyring.backends.SecretService.Keyring", "keyring.backends.libsecret.Keyring"}
+)
+
+
+def _qualname(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _what_to_do() -> str:
+    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return (
+            "there is no D-Bus session bus: start one with a Secret Service, e.g. "
+            "`dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock --components=secrets; "
+            "exec $SHELL'`"
+        )
+    return (
+        "install and start a Secret Service (gnome-keyring or KWallet) on Linux; macOS Keychain "
+        "and Windows Credential Locker work out of the box"
+    )
+
+
+def _pause(attempt: int) -> None:
+    """Back off before retrying: a busy session bus (dozens of helpers at once on two cores)
+    can miss jeepney's 1-second authentication deadline."""
+    import random
+    import time
+
+    time.sleep((0.1 * 2**attempt) * (1 + random.random()))  # noqa: S311 (jitter only)
+
+
+def _select_backend() -> Any:
+    """The highest-priority allowed backend ``keyring`` would use, or a clear error.
+
+    Detection is retried when a session bus exists: ``keyring`` drops the Secret Service
+    backend from its choice if one probe of the bus times out under load.
+    """
+    import keyring
+    import keyring.backend
+    import keyring.core
+    from keyring.backends.chainer import ChainerBackend
+
+    probing = os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get(
+        "PYTHON_KEYRING_BACKEND"  # an explicit choice is not a probe that can time out
+    )
+    attempts = _ATTEMPTS if probing else 1
+    for attempt in range(attempts):
+        if attempt:  # ``keyring`` remembers the viable backends once per process: forget them
+            with contextlib.suppress(KeyError, AttributeError):
+                keyring.backend.get_all_keyring.reset()
+        keyring.core.init_backend()
+        chosen = keyring.get_keyring()
+        candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+        for backend in candidates:
+            if _qualname(backend) in ALLOWED_BACKENDS:
+                return backend
+        if attempt + 1 < attempts:
+            _pause(attempt)
+    found = ", ".join(_qualname(b) for b in candidates) or "none"
+    raise KeyringUnavailableError(
+        f"no secure OS keyring is available (found: {found}; plaintext and null backends are "
+        f"never used): {_what_to_do()}"
+    )
+
+
+def _refuse_if_locked() -> None:
+    """Fail at once when the Secret Service's default collection is locked (no prompt)."""
+    try:
+        import secretstorage
+        from secretstorage.exceptions import SecretStorageException
+    except ImportError:  # libsecret without secretstorage: nothing to look with
+        return
+
+    try:
+        connection = secretstorage.dbus_init()
+    except (SecretStorageException, OSError):  # TimeoutError is an OSError
+        raise _Transient(f"cannot reach the Secret Service: {_what_to_do()}") from None
+    try:
+        collection = secretstorage.Collection(connection)
+        locked = collection.is_locked()
+    except SecretStorageException:
+        raise KeyringUnavailableError(
+            "the Secret Service has no default keyring collection: create and unlock one "
+            "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
+        ) from None
+    finally:
+        connection.close()
+    if locked:
+        raise KeyringUnavailableError(_LOCKED)
+
+
+class _Transient(Exception):
+    """A failure worth retrying (the bus or daemon did not answer in time)."""
+
+
+class KeyringStore:
+    """Secrets by key (``profile:NAME``, ``session:PROVIDER``, ``secret:KEY``) in the keyring.
+
+    The backend is chosen and checked on first use. Every failure is a
+    ``KeyringUnavailableError`` with one line that names the fix and no secret.
+
+    Windows Credential Manager caps one secret at 2,560 bytes (UTF-16), less than an IdP
+    session's tokens can take. A value over the backend's limit is split into parts written
+    under a fresh generation (``KEY#GEN.I``) before the head entry (``broker-parts GEN N``)
+    is switched to them, and the old parts are removed after: a reader sees the old value or
+    the new one, never a mix (at worst, mid-switch, nothing, which callers treat as absent).
+
+    Args:
+        service: the keyring service name.
+        max_chars: split values longer than this (default: 1,200 on Windows, else never).
+    """
+
+    def __init__(self, service: str = SERVICE, *, max_chars: int | None = None) -> None:
+        self.service = service
+        self.max_chars = max_chars
+        self._backend: Any = None
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            self._backend = _select_backend()
+        return self._backend
+
+    def _call(self, op: str, *args: str) -> Any:
+        backend = self.backend
+        from keyring.errors import KeyringLocked, PasswordDeleteError
+
+        failure = "failed"
+        for attempt in range(_ATTEMPTS):
+            try:
+                if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
+                    _refuse_if_locked()
+                return getattr(backend, op)(self.service, *args)
+            except PasswordDeleteError:
+                return False
+            except KeyringLocked:
+                raise KeyringUnavailableError(_LOCKED) from None
+            except KeyringUnavailableError:
+                raise  # locked, or no collection: retrying will not help
+            except _Transient as exc:
+                failure = str(exc)
+            except Exception as exc:  # backends raise their own types (D-Bus, OSError, ...)
+                failure = f"failed to {op.split('_')[0]} an entry ({type(exc).__name__})"
+            if attempt + 1 < _ATTEMPTS:
+                _pause(attempt)
+        raise KeyringUnavailableError(
+            f"the OS keyring {failure} after {_ATTEMPTS} attempts; check that it is running "
+            "and unlocked, then retry"
+            if not failure.startswith("cannot reach")
+            else failure
+        )
+
+    def _limit(self) -> int | None:
+        if self.max_chars is not None:
+            return self.max_chars
+        return _WINDOWS_MAX_CHARS if _qualname(self.backend) == _WINDOWS else None
+
+    def _raw_get(self, key: str) -> str | None:
+        value: str | None = self._call("get_password", key)
+        return value
+
+    def _parts_of(self, head: str | None) -> tuple[str, int] | None:
+        if head is None or not head.startswith(_PARTS):
+            return None
+        try:
+            generation, count = head[len(_PARTS) :].split(" ")
+            return generation, int(count)
+        except ValueError:
+            return None
+
+    def get(self, key: str) -> str | None:
+        """The entry stored under ``key``, or None."""
+        head = self._raw_get(key)
+        parts = self._parts_of(head)
+        if parts is None:
+            return head
+        generation, count = parts
+        chunks = [self._raw_get(f"{key}#{generation}.{i}") for i in range(count)]
+        if any(chunk is None for chunk in chunks):
+            return None  # replaced while we read: treat as absent
+        return "".join(chunk for chunk in chunks if chunk is not None)
+
+    def set(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing any earlier entry."""
+        old = self._parts_of(self._raw_get(key))
+        limit = self._limit()
+        if limit is None or len(value) <= limit:
+            self._call("set_password", key, value)
+        else:
+            import secrets
+
+            generation = secrets.token_hex(4)
+            chunks = [value[i : i + limit] for i in range(0, len(value), limit)]
+            for i, chunk in enumerate(chunks):
+                self._call("set_password", f"{key}#{generation}.{i}", chunk)
+            self._call("set_password", key, f"{_PARTS}{generation} {len(chunks)}")
+        self._drop_parts(key, old)
+
+    def _drop_parts(self, key: str, parts: tuple[str, int] | None) -> None:
+        if parts is not None:
+            generation, count = parts
+            for i in range(count):
+                self._call("delete_password", f"{key}#{generation}.{i}")
+
+    def delete(self, key: str) -> bool:
+        """Remove the entry (and its parts); False if there was none."""
+        parts = self._parts_of(self._raw_get(key))
+        removed = self._call("delete_password", key) is not False
+        self._drop_parts(key, parts)
+        return removed
+
+
+class KeyringSecretStore:
+    """``providers.base.SecretStore`` on the keyring: a provider's own secrets, namespaced."""
+
+    def __init__(self, store: KeyringStore, provider: str) -> None:
+        self._store = store
+        self._prefix = f"secret:{provider}:"
+
+    def get_secret(self, key: str) -> str | None:
+        return self._store.get(self._prefix + key)
+
+    def set_secret(self, key: str, value: str) -> None:
+        self._store.set(self._prefix + key, value)

@@ -1,0 +1,141 @@
+"""Long-term access keys for directory service users, as IAM users have them.
+
+At most two per user (IAM's limit). The secret is shown once at creation and never stored in
+any form: it is re-derived on each request as an HMAC, under the key ring's user-key secret,
+of the access key id. The record file (``<data>/sts/access-keys.json``, 0600) holds only ids,
+owners, status and dates, so reading it reveals nothing that signs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from broker.errors import DirectoryError, StsError, UsageError
+from broker.sts.credential_format import USER_KEY_PREFIX, derive_secret, new_access_key_id
+from broker.sts.private_files import locked, read_private_json, write_private_json
+from broker.sts.signing_keys import KeyRing
+
+__all__ = ["MAX_KEYS_PER_USER", "AccessKey", "AccessKeyStore", "default_access_key_file"]
+
+MAX_KEYS_PER_USER = 2
+_USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+Status = Literal["Active", "Inactive"]
+
+
+def default_access_key_file() -> Path:
+    """``<data>/sts/access-keys.json``."""
+    from broker.config.loader import data_dir
+
+    return data_dir() / "sts" / "access-keys.json"
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """One key's record (no secret)."""
+
+    access_key_id: str
+    user: str
+    account: str
+    status: Status
+    created: datetime
+
+    @property
+    def user_arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:user/{self.user}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "AccessKeyId": self.access_key_id,
+            "UserName": self.user,
+            "Account": self.account,
+            "Status": self.status,
+            "CreateDate": self.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AccessKey:
+        status = data["Status"]
+        if status not in ("Active", "Inactive"):
+            raise ValueError("bad status")
+        return cls(
+            access_key_id=data["AccessKeyId"],
+            user=data["UserName"],
+            account=data["Account"],
+            status=status,
+            created=datetime.fromisoformat(data["CreateDate"].replace("Z", "+00:00")),
+        )
+
+
+class AccessKeyStore:
+    """The record file plus the key ring the secrets derive from."""
+
+    def __init__(self, ring: KeyRing, path: Path | None = None) -> None:
+        self.ring = ring
+        self.path = path or default_access_key_file()
+
+    def _load(self) -> list[AccessKey]:
+        return [AccessKey.from_json(item) for item in read_private_json(self.path, [])]
+
+    def _save(self, keys: list[AccessKey]) -> None:
+        write_private_json(self.path, [key.to_json() for key in keys])
+
+    def secret_of(self, key: AccessKey) -> str:
+        """The key's secret, re-derived (shown to the user once, at creation)."""
+        return derive_secret(self.ring.user_key_secret, "user-key", key.access_key_id)
+
+    def create(self, user: str, account: str) -> tuple[AccessKey, str]:
+        """A new Active key for ``user`` in ``account``, and its secret (shown once)."""
+        if not _USER_RE.match(user):
+            raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
+        if not _ACCOUNT_RE.match(account):
+            raise UsageError(f"{account!r} is not a 12-digit account id")
+        with locked(self.path):
+            keys = self._load()
+            if sum(1 for key in keys if key.user == user) >= MAX_KEYS_PER_USER:
+                raise StsError(
+                    f"{user} already has {MAX_KEYS_PER_USER} access keys (IAM's limit); delete "
+                    "one with `broker access-keys delete KEY_ID` first",
+                    code="LimitExceeded",
+                )
+            key = AccessKey(
+                new_access_key_id(USER_KEY_PREFIX),
+                user,
+                account,
+                "Active",
+                datetime.now(UTC).replace(microsecond=0),
+            )
+            self._save([*keys, key])
+        return key, self.secret_of(key)
+
+    def list(self, user: str | None = None) -> list[AccessKey]:
+        return [key for key in self._load() if user is None or key.user == user]
+
+    def get(self, access_key_id: str) -> AccessKey | None:
+        for key in self._load():
+            if key.access_key_id == access_key_id:
+                return key
+        return None
+
+    def _change(self, access_key_id: str, status: Status | None) -> AccessKey:
+        with locked(self.path):
+            keys = self._load()
+            found = next((k for k in keys if k.access_key_id == access_key_id), None)
+            if found is None:
+                raise DirectoryError(
+                    f"no access key {access_key_id}; see `broker access-keys list`"
+                )
+            rest = [k for k in keys if k is not found]
+            changed = replace(found, status=status) if status else found
+            self._save([*rest, changed] if status else rest)
+        return changed
+
+    def set_status(self, access_key_id: str, status: Status) -> AccessKey:
+        return self._change(access_key_id, status)
+
+    def delete(self, access_key_id: str) -> AccessKey:
+        return self._change(access_key_id, None)

@@ -1,0 +1,162 @@
+"""The STS actions that need neither the policy engine nor the directory's roles.
+
+GetCallerIdentity (any caller), GetSessionToken and GetFederationToken (a directory user's
+long-term key, as IAM users call them). AssumeRole, AssumeRoleWithWebIdentity and
+AssumeRoleWithSAML need trust policies evaluated by the engine and roles from the directory;
+until those land they answer with a clear "not yet available" error.
+
+Each action takes the authenticated ``Caller`` and the request's parameters and returns the
+``<ActionResult>`` content plus the (secret-free) ``responseElements`` for the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from broker.errors import PolicyError, StsError
+from broker.policy import parse_policy
+from broker.sts.callers import Caller
+from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
+from broker.sts.durations import DurationRequest, Operation, session_expiry
+from broker.sts.mfa import MfaDevices
+from broker.sts.parameters import optional_int, read_extras, require_name
+from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_token import SessionClaims, policy_digest, sign_session
+from broker.sts.signing_keys import KeyRing
+from broker.sts.wire import XmlValue
+
+__all__ = [
+    "ROLE_ACTIONS",
+    "Outcome",
+    "check_session_policy",
+    "get_caller_identity",
+    "get_federation_token",
+    "get_session_token",
+    "mint_credentials",
+]
+
+ROLE_ACTIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action answers (``result``) and what the audit log may keep (``audit``)."""
+
+    result: Mapping[str, XmlValue]
+    audit: Mapping[str, Any] | None
+    session: SessionClaims | None = None
+    identity: Mapping[str, Any] | None = None  # userIdentity for unsigned calls
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mint_credentials(
+    ring: KeyRing, claims: SessionClaims
+) -> tuple[dict[str, XmlValue], dict[str, Any]]:
+    token, secret = sign_session(ring, claims)
+    credentials: dict[str, XmlValue] = {
+        "AccessKeyId": claims.access_key_id,
+        "SecretAccessKey": secret,
+        "SessionToken": token,
+        "Expiration": _iso(claims.expires_at),
+    }
+    safe = {"accessKeyId": claims.access_key_id, "expiration": _iso(claims.expires_at)}
+    return credentials, {"credentials": safe, "sessionId": claims.session_id}
+
+
+def get_caller_identity(caller: Caller) -> Outcome:
+    """Who is calling: UserId, Account, Arn. Needs no permission, as in STS."""
+    return Outcome({"UserId": caller.user_id, "Account": caller.account, "Arn": caller.arn}, None)
+
+
+def _long_term_only(caller: Caller, action: str) -> None:
+    if caller.is_session:
+        raise StsError(f"Cannot call {action} with session credentials", code="AccessDenied")
+
+
+def _expiry(action: Operation, params: Mapping[str, str], now: datetime) -> datetime:
+    requested = optional_int(params, "DurationSeconds")
+    return session_expiry(DurationRequest(action, requested), now)
+
+
+def get_session_token(
+    ring: KeyRing, caller: Caller, params: Mapping[str, str], mfa: MfaDevices | None = None
+) -> Outcome:
+    """Temporary credentials for a directory user's long-term key (up to 36 h); with
+    ``SerialNumber`` and ``TokenCode`` the session carries MFA."""
+    _long_term_only(caller, "GetSessionToken")
+    with_mfa = False
+    if "SerialNumber" in params or "TokenCode" in params:
+        if mfa is None:
+            raise StsError(
+                "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                code="AccessDenied",
+            )
+        with_mfa = mfa.verify(caller.user, params)
+    now = datetime.now(UTC).replace(microsecond=0)
+    claims = SessionClaims(
+        kind="user-session",
+        access_key_id=new_access_key_id(SESSION_PREFIX),
+        session_id=new_token_id(),
+        arn=caller.arn,
+        account=caller.account,
+        user=caller.user,
+        issued_at=now,
+        expires_at=_expiry("GetSessionToken", params, now),
+        mfa=with_mfa,
+    )
+    credentials, audit = mint_credentials(ring, claims)
+    return Outcome({"Credentials": credentials}, audit, claims)
+
+
+def check_session_policy(text: str | None, store: SessionPolicyStore | None) -> None:
+    """Validate a session policy with the engine (``MalformedPolicyDocument``) and keep it."""
+    if text is None:
+        return
+    try:
+        parse_policy(text, kind="session")
+    except PolicyError as exc:
+        raise StsError(str(exc), code="MalformedPolicyDocument") from None
+    if store is not None:
+        store.put(text)
+
+
+def get_federation_token(
+    ring: KeyRing,
+    caller: Caller,
+    params: Mapping[str, str],
+    policies: SessionPolicyStore | None = None,
+) -> Outcome:
+    """A federated-user session named ``Name``, bounded by the session policy given."""
+    _long_term_only(caller, "GetFederationToken")
+    name = require_name(params, "Name", 2, 32)
+    extras = read_extras(params)
+    check_session_policy(extras.policy, policies)
+    now = datetime.now(UTC).replace(microsecond=0)
+    arn = f"arn:aws:sts::{caller.account}:federated-user/{name}"
+    claims = SessionClaims(
+        kind="federated-user",
+        access_key_id=new_access_key_id(SESSION_PREFIX),
+        session_id=new_token_id(),
+        arn=arn,
+        account=caller.account,
+        user=caller.user,
+        issued_at=now,
+        expires_at=_expiry("GetFederationToken", params, now),
+        session_name=name,
+        tags=extras.tags,
+        policy_digest=policy_digest(extras.policy),
+    )
+    credentials, audit = mint_credentials(ring, claims)
+    federated = {"FederatedUserId": f"{caller.account}:{name}", "Arn": arn}
+    result: dict[str, XmlValue] = {
+        "Credentials": credentials,
+        "FederatedUser": federated,
+        "PackedPolicySize": extras.packed_percent,
+    }
+    return Outcome(result, {**audit, "federatedUser": federated}, claims)

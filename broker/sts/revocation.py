@@ -1,0 +1,76 @@
+"""Revoking sessions: per role or per user "issued before T" cutoffs, and single sessions.
+
+This is IAM's "revoke active sessions" (a deny on ``aws:TokenIssueTime`` older than T), kept
+as data: every verification asks ``is_revoked`` with the session's claims. Rules live in
+``<data>/sts/revocations.json`` (0600), shared by every replica reading that directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from broker.sts.private_files import locked, read_private_json, write_private_json
+from broker.sts.session_token import SessionClaims
+
+__all__ = ["Revocation", "RevocationList", "default_revocation_file"]
+
+Kind = Literal["role", "user", "session"]
+
+
+def default_revocation_file() -> Path:
+    from broker.config.loader import data_dir
+
+    return data_dir() / "sts" / "revocations.json"
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One rule: sessions of ``value`` (role ARN, user, session id) issued before ``before``."""
+
+    kind: Kind
+    value: str
+    before: datetime
+
+    def applies(self, claims: SessionClaims) -> bool:
+        if self.kind == "session":
+            return claims.session_id == self.value
+        subject = claims.role_arn if self.kind == "role" else claims.user
+        return subject == self.value and claims.issued_at < self.before
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "before": self.before.isoformat()}
+
+
+class RevocationList:
+    """The rules file, re-read only when it changes (one ``stat`` per check)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_revocation_file()
+        self._stamp: tuple[int, int] | None = None
+        self._rules: tuple[Revocation, ...] = ()
+
+    def rules(self) -> tuple[Revocation, ...]:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return ()
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp != self._stamp:
+            raw = read_private_json(self.path, [])
+            self._rules = tuple(
+                Revocation(item["kind"], item["value"], datetime.fromisoformat(item["before"]))
+                for item in raw
+            )
+            self._stamp = stamp
+        return self._rules
+
+    def is_revoked(self, claims: SessionClaims) -> bool:
+        return any(rule.applies(claims) for rule in self.rules())
+
+    def add(self, rule: Revocation) -> None:
+        with locked(self.path):
+            current = read_private_json(self.path, [])
+            write_private_json(self.path, [*current, rule.to_json()])

@@ -1,0 +1,86 @@
+"""Minting a role session: what AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML
+share once each has decided the caller may have the role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from broker.policy import PolicySet, Request, evaluate
+from broker.sts.callers import stable_id
+from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
+from broker.sts.operations import mint_credentials
+from broker.sts.parameters import require_name
+from broker.sts.principals import RoleDefinition
+from broker.sts.session_token import SessionClaims, policy_digest
+from broker.sts.signing_keys import KeyRing
+from broker.sts.wire import XmlValue
+
+__all__ = ["RoleSession", "federated_trust_allows", "mint_role_session", "require_role_arn"]
+
+
+def require_role_arn(params: Mapping[str, str], *names: str) -> None:
+    """STS's "must not be null" for each missing ARN parameter."""
+    for name in names or ("RoleArn",):
+        if name not in params:
+            require_name(params, name, 20, 2048)
+
+
+def federated_trust_allows(
+    role: RoleDefinition | None, action: str, provider_arn: str, context: Mapping[str, Any]
+) -> bool:
+    """A web-identity or SAML caller is the provider: the role's trust policy alone decides."""
+    if role is None:
+        return False
+    request = Request(action, role.arn, provider_arn, role.account, role.account, context)
+    return evaluate(PolicySet(resource=(role.trust_policy,)), request, explain=False).allowed
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """A decided role session, ready to mint."""
+
+    role: RoleDefinition
+    session_name: str
+    user: str
+    issued_at: datetime
+    expires_at: datetime
+    policy: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str | None = None
+    chained: bool = False
+    mfa: bool = False
+
+
+def mint_role_session(
+    ring: KeyRing, spec: RoleSession
+) -> tuple[SessionClaims, dict[str, XmlValue], dict[str, Any]]:
+    """The session's claims, its ``Credentials`` + ``AssumedRoleUser`` result elements, and
+    the (secret-free) audit response elements."""
+    role = spec.role
+    arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{spec.session_name}"
+    claims = SessionClaims(
+        kind="assumed-role",
+        access_key_id=new_access_key_id(SESSION_PREFIX),
+        session_id=new_token_id(),
+        arn=arn,
+        account=role.account,
+        user=spec.user,
+        issued_at=spec.issued_at,
+        expires_at=spec.expires_at,
+        role_arn=role.arn,
+        session_name=spec.session_name,
+        source_identity=spec.source_identity,
+        tags=spec.tags,
+        transitive_tag_keys=spec.transitive_tag_keys,
+        policy_digest=policy_digest(spec.policy),
+        chained=spec.chained,
+        mfa=spec.mfa,
+    )
+    credentials, audit = mint_credentials(ring, claims)
+    assumed = {"AssumedRoleId": f"{stable_id('BRKR', role.arn)}:{spec.session_name}", "Arn": arn}
+    result: dict[str, XmlValue] = {"Credentials": credentials, "AssumedRoleUser": assumed}
+    return claims, result, {**audit, "assumedRoleUser": assumed}

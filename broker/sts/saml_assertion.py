@@ -1,0 +1,203 @@
+"""AssumeRoleWithSAML: a SAML 2.0 response from an IdP the role's account trusts.
+
+The response is verified by the SAML provider's own validator (``providers.saml.response``:
+one lxml parse, signxml with the entry's pinned certificates, exactly one assertion, issuer,
+audience, recipient, conditions window, replay cache), as an IdP-initiated response addressed
+to the entry's ACS URL. Then, as STS requires: the assertion's
+``https://aws.amazon.com/SAML/Attributes/Role`` must pair this RoleArn with this PrincipalArn,
+``RoleSessionName`` comes from the assertion, and the role's trust policy decides with
+``saml:sub``, ``saml:aud``, ``saml:iss`` and ``saml:sub_type``. Credentials never outlive
+``SessionNotOnOrAfter``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from broker.errors import AuthenticationError, StsError
+from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.parameters import optional_int, read_extras, require_name
+from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
+from broker.sts.role_session import (
+    RoleSession,
+    federated_trust_allows,
+    mint_role_session,
+    require_role_arn,
+)
+from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.signing_keys import KeyRing
+
+__all__ = ["assume_role_with_saml"]
+
+_ACTION = "sts:AssumeRoleWithSAML"
+_ATTR = "https://aws.amazon.com/SAML/Attributes/"
+_MAX_ASSERTION = 100_000
+
+
+def _denied() -> StsError:
+    return StsError(f"Not authorized to perform {_ACTION}", code="AccessDenied")
+
+
+def _verify(entry: SamlProviderEntry, encoded: str, replay_cache: Any, now: datetime) -> Any:
+    from providers.saml.redirect_binding import PendingRequests
+    from providers.saml.response import ResponsePolicy, validate_response
+
+    policy = ResponsePolicy(
+        idp_entity_id=entry.idp_entity_id,
+        certificates=entry.certificates,
+        sp_entity_id=entry.audience,
+        acs_url=entry.acs_url,
+        allow_idp_initiated=True,
+    )
+    try:
+        return validate_response(
+            encoded, policy, now=now, pending=PendingRequests(), replay_cache=replay_cache
+        )
+    except AuthenticationError as exc:
+        if "expired" in str(exc).lower():
+            raise StsError(
+                "The SAML assertion has expired.", code="ExpiredTokenException"
+            ) from None
+        raise StsError(
+            "The SAML response was refused; check the IdP's signing certificate and settings.",
+            code="InvalidIdentityToken",
+        ) from None
+
+
+def _role_pairs(attributes: Mapping[str, tuple[str, ...]]) -> set[tuple[str, str]]:
+    """(role ARN, provider ARN) pairs from the Role attribute, in either order."""
+    pairs = set()
+    for value in attributes.get(_ATTR + "Role", ()):
+        parts = [part.strip() for part in value.split(",")]
+        if len(parts) != 2:
+            continue
+        role, provider = sorted(parts, key=lambda arn: ":saml-provider/" in arn)
+        pairs.add((role, provider))
+    return pairs
+
+
+def _name_qualifier(issuer: str, account: str, provider_arn: str) -> str:
+    name = provider_arn.rsplit("/", 1)[-1]
+    digest = hashlib.sha1(f"{issuer}{account}/{name}".encode(), usedforsecurity=False).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _one(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
+    values = attributes.get(_ATTR + name, ())
+    return values[0] if values else None
+
+
+def assume_role_with_saml(
+    ring: KeyRing,
+    source: PrincipalSource,
+    policies: SessionPolicyStore,
+    replay_cache: Any,
+    params: Mapping[str, str],
+    *,
+    source_ip: str | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """AssumeRoleWithSAML as STS answers it (the call itself is not signed)."""
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    require_role_arn(params, "RoleArn", "PrincipalArn")
+    role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
+    encoded = params.get("SAMLAssertion", "")
+    if not 4 <= len(encoded) <= _MAX_ASSERTION:
+        raise StsError(
+            "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy "
+            f"constraint: Member must have length between 4 and {_MAX_ASSERTION}",
+            code="ValidationError",
+        )
+    extras = read_extras(params)
+    account, _path, name = parse_role_arn(role_arn)
+    entry = source.saml_provider(provider_arn)
+    if entry is None or not provider_arn.startswith(f"arn:aws:iam::{account}:saml-provider/"):
+        raise StsError(
+            f"No SAML provider {provider_arn} in the role's account.", code="InvalidIdentityToken"
+        )
+    facts = _verify(entry, encoded, replay_cache, now)
+    if (role_arn, provider_arn) not in _role_pairs(facts.attributes):
+        raise _denied()
+    session_name = _one(facts.attributes, "RoleSessionName")
+    if session_name is None:
+        raise StsError(
+            "The SAML assertion has no RoleSessionName attribute.", code="InvalidIdentityToken"
+        )
+    require_name({"RoleSessionName": session_name}, "RoleSessionName", 2, 64)
+    sub_type = (facts.name_id_format or "").rsplit(":", 1)[-1] or "unspecified"
+    context: dict[str, Any] = {
+        "saml:sub": facts.name_id,
+        "saml:sub_type": sub_type,
+        "saml:iss": facts.issuer,
+        "saml:aud": entry.acs_url,
+        "saml:namequalifier": _name_qualifier(facts.issuer, account, provider_arn),
+        "aws:FederatedProvider": provider_arn,
+        "sts:RoleSessionName": session_name,
+        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": int(now.timestamp()),
+    }
+    if source_ip:
+        context["aws:SourceIp"] = source_ip
+    role = source.role(account, name)
+    if role is None or not federated_trust_allows(role, _ACTION, provider_arn, context):
+        raise _denied()
+    requested = optional_int(params, "DurationSeconds")
+    attribute_duration = _one(facts.attributes, "SessionDuration")
+    if requested is None and attribute_duration and attribute_duration.isdigit():
+        requested = min(int(attribute_duration), role.max_session_duration)
+    expires = session_expiry(
+        DurationRequest(
+            "AssumeRoleWithSAML",
+            requested,
+            role_max=role.max_session_duration,
+            idp_session_end=facts.session_not_on_or_after,
+        ),
+        now,
+    )
+    check_session_policy(extras.policy, policies)
+    tags = {
+        key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
+        for key, values in facts.attributes.items()
+        if key.startswith(_ATTR + "PrincipalTag:") and values
+    }
+    transitive = tuple(
+        k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
+    )
+    source_identity = _one(facts.attributes, "SourceIdentity")
+    minted, result, audit = mint_role_session(
+        ring,
+        RoleSession(
+            role,
+            session_name,
+            facts.name_id,
+            now,
+            expires,
+            policy=extras.policy,
+            tags=tags,
+            transitive_tag_keys=transitive,
+            source_identity=source_identity,
+        ),
+    )
+    result.update(
+        {
+            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "Subject": facts.name_id,
+            "SubjectType": sub_type,
+            "Issuer": facts.issuer,
+            "Audience": entry.acs_url,
+            "NameQualifier": context["saml:namequalifier"],
+            "SourceIdentity": source_identity,
+        }
+    )
+    identity = {
+        "type": "SAMLUser",
+        "principalId": f"{context['saml:namequalifier']}:{facts.name_id}",
+        "userName": facts.name_id,
+        "identityProvider": provider_arn,
+    }
+    return Outcome(result, audit, minted, identity)

@@ -1,0 +1,178 @@
+"""The local minter: assignment first, then the same trust checks as the HTTP API, audited."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from broker.audit import AuditLog
+from broker.errors import AuditError, StsError
+from broker.minters.base import MintRequest
+from broker.minters.local import AssignedUser, LocalMinter
+from broker.sts.principals import SamlProviderEntry, WebIdentityProvider
+from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_token import verify_session
+from broker.sts.signing_keys import KeyRing
+from broker.sts.web_identity import WebIdentityVerifier
+from providers.base import Claims, SignInResult
+from tests.saml_forge import Spec, build_response, encode, make_keypair
+from tests.unit.sts.principal_data import HOME, Directory, trust
+
+ISSUER = "https://idp.example.com"
+OIDC_ARN = f"arn:aws:iam::{HOME}:oidc-provider/idp.example.com"
+SAML_ARN = f"arn:aws:iam::{HOME}:saml-provider/Example"
+KEY = RSAKey.generate_key(2048, parameters={"kid": "m1"})
+SAML_KEYS = make_keypair()
+ROLE_ATTR = "https://aws.amazon.com/SAML/Attributes/Role"
+
+
+@pytest.fixture
+def minter(tmp_path) -> LocalMinter:
+    directory = Directory()
+    directory.web_providers[(HOME, ISSUER)] = WebIdentityProvider(
+        OIDC_ARN, ISSUER, ("broker",), f"{ISSUER}/jwks"
+    )
+    directory.saml_providers[SAML_ARN] = SamlProviderEntry(
+        SAML_ARN, "https://idp.example.com/saml", (SAML_KEYS.cert,)
+    )
+    both = trust(
+        {"Federated": [OIDC_ARN, SAML_ARN]},
+        actions=("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"),
+    )
+    directory.add_role(HOME, "AWSReservedSSO_Dev", both, max_session=28_800)
+    directory.add_role(HOME, "AWSReservedSSO_Admin", both, max_session=3600)
+    jwks = {"keys": [{**KEY.as_dict(private=False), "kid": "m1", "use": "sig"}]}
+    verifier = WebIdentityVerifier(
+        httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=jwks)))
+    )
+    return LocalMinter(
+        KeyRing.load(tmp_path / "k.json"),
+        directory,
+        lambda claims, account, role: (
+            AssignedUser("alice", "alice@example.com") if role == "AWSReservedSSO_Dev" else None
+        ),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        session_policies=SessionPolicyStore(tmp_path / "policies"),
+        web_identity=verifier,
+    )
+
+
+def oidc_sign_in() -> SignInResult:
+    now = int(time.time())
+    token = jwt.encode(
+        {"alg": "RS256", "kid": "m1"},
+        {"iss": ISSUER, "aud": "broker", "sub": "u-1", "iat": now, "exp": now + 600},
+        KEY,
+    )
+    claims = Claims(provider="corp", issuer=ISSUER, subject="u-1", email="alice@example.com")
+    return SignInResult(
+        claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=8), id_token=token
+    )
+
+
+def test_oidc_sign_in_mints_verifiable_credentials_and_audits(minter) -> None:
+    creds = minter.mint(
+        oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 7200, reason="deploy")
+    )
+    assert creds.access_key_id.startswith("BRKS")
+    assert 7190 <= creds.seconds_left() <= 7200
+    claims, secret = verify_session(minter.ring, creds.session_token, creds.access_key_id)
+    assert secret == creds.secret_access_key
+    assert claims.arn == f"arn:aws:sts::{HOME}:assumed-role/AWSReservedSSO_Dev/alice@example.com"
+    event = list(minter.audit.events())[-1]
+    assert event["eventName"] == "AssumeRoleWithWebIdentity" and "errorCode" not in event
+    assert event["requestParameters"]["reason"] == "deploy"
+    assert creds.session_token not in minter.audit.path.read_text()
+
+
+def test_unassigned_role_is_refused_and_audited(minter) -> None:
+    with pytest.raises(StsError) as err:
+        minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Admin"))
+    assert err.value.code == "AccessDenied"
+    assert list(minter.audit.events())[-1]["errorCode"] == "AccessDenied"
+
+
+def test_duration_beyond_role_maximum_is_refused(minter) -> None:
+    with pytest.raises(StsError) as err:
+        minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 28_801))
+    assert err.value.code == "ValidationError"
+
+
+def test_saml_sign_in(minter) -> None:
+    role = f"arn:aws:iam::{HOME}:role/AWSReservedSSO_Dev"
+    spec = Spec(
+        idp="https://idp.example.com/saml",
+        sp="urn:amazon:webservices",
+        acs="https://signin.aws.amazon.com/saml",
+        in_response_to=None,
+        attributes=(
+            (ROLE_ATTR, (f"{role},{SAML_ARN}",)),
+            ("https://aws.amazon.com/SAML/Attributes/RoleSessionName", ("alice",)),
+        ),
+    )
+    response = encode(build_response(spec, SAML_KEYS))
+    claims = Claims(
+        provider="corp-saml",
+        issuer=spec.idp,
+        subject="alice@example.com",
+        attributes={ROLE_ATTR: (f"{role},{SAML_ARN}",)},
+    )
+    sign_in = SignInResult(
+        claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=1), saml_response=response
+    )
+    creds = minter.mint(sign_in, MintRequest(HOME, "AWSReservedSSO_Dev"))
+    assert creds.seconds_left() > 3000
+
+
+def test_nothing_is_issued_when_the_audit_log_cannot_be_written(minter, tmp_path) -> None:
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "audit.jsonl").mkdir()
+    minter.audit = AuditLog(tmp_path / "blocked" / "audit.jsonl")
+    with pytest.raises(AuditError):
+        minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev"))
+
+
+def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) -> None:
+    """alice (demo IdP, group engineering) gets PowerUserAccess in payments-staging from the
+    broker's own federation; an account she is not assigned is refused."""
+    from broker.directory import load_directory
+    from broker.minters.local import directory_assignments
+    from broker.sts.directory_source import DirectoryPrincipals
+
+    directory = load_directory(data_dir=broker_home)
+    claims = Claims(
+        provider="demo",
+        issuer="http://127.0.0.1:9/demo",
+        subject="alice-sub",
+        email="alice@example.com",
+        groups=("engineering",),
+        session_not_on_or_after=datetime.now(UTC) + timedelta(hours=2),
+    )
+    held = [a for a in directory.assignments_for(claims) if a.permission_set == "PowerUserAccess"]
+    target = next(a for a in held if a.account_name == "payments-staging")
+    minter = LocalMinter(
+        KeyRing.load(tmp_path / "k.json"),
+        DirectoryPrincipals(directory),
+        directory_assignments(directory),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        session_policies=SessionPolicyStore(tmp_path / "policies"),
+    )
+    sign_in = SignInResult(claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=1))
+    creds = minter.mint(sign_in, MintRequest(target.account_id, target.role_name))
+    session, _ = verify_session(minter.ring, creds.session_token, creds.access_key_id)
+    assert session.role_arn == target.role_arn
+    assert session.source_identity == "alice@example.com"
+    assert session.tags.get("team") == "platform"
+    with pytest.raises(StsError) as err:  # beyond the IdP session (2 h)
+        minter.mint(sign_in, MintRequest(target.account_id, target.role_name, 3 * 3600))
+    assert err.value.code == "ValidationError"
+    management = next(a for a in directory.accounts() if a.name == "management")
+    with pytest.raises(StsError) as err:
+        minter.mint(sign_in, MintRequest(management.id, target.role_name))
+    assert err.value.code == "AccessDenied"
+    assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithSAML"] * 3

@@ -1,0 +1,122 @@
+"""MFA (TOTP) on GetSessionToken and AssumeRole: proven codes only, once each."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+
+from broker.server.query_api import StsService
+from broker.sts.signing_keys import KeyRing
+from tests.unit.server.test_query_api import call, credentials_of
+from tests.unit.sts.principal_data import HOME, Directory, trust
+
+USER_ARN = f"arn:aws:iam::{HOME}:user/svc-app"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    directory = Directory()
+    mfa_only = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    directory.add_role(HOME, "Guarded", trust({"AWS": USER_ARN}, condition=mfa_only))
+    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    record, secret = service.keys.create("svc-app", HOME)
+    serial, uri = service.mfa.enable(HOME, "svc-app")
+    totp = pyotp.parse_uri(uri)
+    if 30 - time.time() % 30 < 5:  # keep each test inside one 30 s TOTP window
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return service, (record.access_key_id, secret), serial, totp
+
+
+def code_of(answer) -> str:
+    return answer.body.split("<Code>")[1].split("</Code>")[0] if "<Code>" in answer.body else "ok"
+
+
+def test_session_token_with_a_valid_code_carries_mfa_once(setup) -> None:
+    service, key, serial, totp = setup
+    code = totp.now()
+    answer = call(
+        service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": code}
+    )
+    assert answer.status == 200, answer.body
+    from broker.sts.session_token import verify_session
+
+    creds = credentials_of(answer.body)
+    claims, _ = verify_session(service.ring, creds["SessionToken"], creds["AccessKeyId"])
+    assert claims.mfa is True
+    replay = call(
+        service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": code}
+    )
+    assert code_of(replay) == "AccessDenied"
+
+
+def test_wrong_code_or_someone_elses_device_is_refused(setup) -> None:
+    service, key, serial, totp = setup
+    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    assert (
+        code_of(
+            call(
+                service,
+                *key,
+                {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": wrong},
+            )
+        )
+        == "AccessDenied"
+    )
+    other_serial = f"arn:aws:iam::{HOME}:mfa/bob"
+    assert (
+        code_of(
+            call(
+                service,
+                *key,
+                {
+                    "Action": "GetSessionToken",
+                    "SerialNumber": other_serial,
+                    "TokenCode": totp.now(),
+                },
+            )
+        )
+        == "AccessDenied"
+    )
+    assert (
+        code_of(
+            call(
+                service,
+                *key,
+                {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": "12ab56"},
+            )
+        )
+        == "ValidationError"
+    )
+
+
+def test_trust_policy_requiring_mfa(setup) -> None:
+    service, key, serial, totp = setup
+    role = f"arn:aws:iam::{HOME}:role/Guarded"
+    base = {"Action": "AssumeRole", "RoleArn": role, "RoleSessionName": "ops"}
+    assert code_of(call(service, *key, base)) == "AccessDenied"
+    direct = call(service, *key, {**base, "SerialNumber": serial, "TokenCode": totp.now()})
+    assert direct.status == 200, direct.body
+    previous = totp.at(time.time() - 30)
+    mfa_session = call(
+        service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": previous}
+    )
+    assert mfa_session.status == 200, mfa_session.body
+    creds = credentials_of(mfa_session.body)
+    carried = call(
+        service, creds["AccessKeyId"], creds["SecretAccessKey"], base, creds["SessionToken"]
+    )
+    assert carried.status == 200, carried.body
+    plain = credentials_of(call(service, *key, {"Action": "GetSessionToken"}).body)
+    without = call(
+        service, plain["AccessKeyId"], plain["SecretAccessKey"], base, plain["SessionToken"]
+    )
+    assert code_of(without) == "AccessDenied"
+
+
+def test_device_seed_is_not_stored(setup, tmp_path) -> None:
+    service, _key, serial, totp = setup
+    stored = service.mfa.path.read_text()
+    assert serial in stored and totp.secret not in stored
+    assert service.mfa.path.stat().st_mode & 0o777 == 0o600
