@@ -6,10 +6,11 @@ claims — or ``GetFederationToken`` with the permission set as the session poli
 upstream credentials come from botocore's standard chain or a named profile of it.
 
 The broker's rules run *before* AWS is asked, so a refusal never depends on AWS's leniency:
-the role must be one the account lists (trust), MFA where the account requires it, and the
-duration within AWS's limits (900 s up to the role's MaxSessionDuration for AssumeRole,
-900–129,600 s for GetFederationToken; never past the identity provider's session). Requests are
-refused, never clamped. Every mint and refusal is written to the audit log before the answer
+the role must be one the account lists, the person must hold the assignment in the directory
+(the local minter's ``directory_assignments`` check), MFA where the account requires it, and the
+duration within STS's rules (``broker.sts.durations``: 900 s up to the role's
+MaxSessionDuration for AssumeRole, 900–129,600 s for GetFederationToken, never past the
+identity provider's session). Requests are refused, never clamped. Every mint and refusal is written to the audit log before the answer
 leaves; if that fails, nothing is handed out. AWS's own errors come back as one-line
 ``StsError`` carrying AWS's code.
 """
@@ -18,20 +19,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from broker.config import BrokerConfig
-from broker.errors import AuditError, ConfigError, NotYetAvailableError, StsError
+from broker.errors import AuditError, ConfigError, StsError
 from broker.minters.aws_names import derived_name, name_for, session_tags
 from broker.minters.aws_settings import AwsAccount, AwsSettings, load_aws_settings
 from broker.minters.base import Credentials, MintRequest
+from broker.minters.local import AssignmentCheck, directory_assignments
+from broker.sts.durations import DurationRequest, session_expiry
 from providers.base import SignInResult
 
 __all__ = ["AuditSink", "AwsMinter", "build_minter", "role_arn"]
-
-_MIN_DURATION = 900
-_FEDERATION_MAX = 129_600
 
 
 class AuditSink(Protocol):
@@ -90,9 +90,11 @@ class AwsMinter:
         *,
         client_factory: ClientFactory = botocore_client,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        assignments: AssignmentCheck | None = None,
     ) -> None:
         self.settings = settings
         self._audit = audit
+        self._assignments = assignments
         self._client_factory = client_factory
         self._clock = clock
         self._clients: dict[str, Any] = {}
@@ -123,22 +125,24 @@ class AwsMinter:
                 f"account {request.account_id} requires MFA; sign in again with MFA",
                 code="AccessDenied",
             )
+        if self._assignments is not None and (
+            self._assignments(claims, request.account_id, request.role_name) is None
+        ):
+            raise StsError(
+                f"{claims.email or claims.subject} is not assigned {request.role_name} in "
+                f"account {request.account_id}; ask an administrator for the assignment",
+                code="AccessDenied",
+            )
         now = self._clock()
-        seconds = request.duration_seconds
-        top = account.max_session_duration if account.method == "assume-role" else _FEDERATION_MAX
-        if not _MIN_DURATION <= seconds <= top:
-            raise StsError(
-                f"DurationSeconds {seconds} is outside {_MIN_DURATION}..{top} for "
-                f"{request.role_name} in {request.account_id}; ask for a duration in range",
-                code="ValidationError",
-            )
-        end = claims.session_not_on_or_after
-        if end is not None and now + timedelta(seconds=seconds) > end:
-            raise StsError(
-                "the requested DurationSeconds outlives the identity provider's session; sign in "
-                "again or ask for a shorter session",
-                code="ValidationError",
-            )
+        session_expiry(
+            DurationRequest(
+                operation="AssumeRole" if account.method == "assume-role" else "GetFederationToken",
+                requested=request.duration_seconds,
+                role_max=account.max_session_duration,
+                idp_session_end=claims.session_not_on_or_after,
+            ),
+            now,
+        )
         if identity.expires_at <= now:
             raise StsError("the sign-in has expired; sign in again", code="ExpiredToken")
 
@@ -290,13 +294,14 @@ class AwsMinter:
 
 
 def build_minter(config: BrokerConfig) -> AwsMinter:
-    """The ``aws`` minter from ``[minters.aws]``, auditing to the broker's audit log."""
+    """The ``aws`` minter from ``[minters.aws]``, auditing to the broker's audit log and, when
+    the configuration has a directory, minting only the person's own assignments."""
+    from broker.audit import AuditLog
+
     settings = load_aws_settings(config)
-    try:
-        from broker.audit.log import AuditLog  # type: ignore[import-not-found, unused-ignore]
-    except ModuleNotFoundError:
-        raise NotYetAvailableError(
-            "the aws minter needs the audit log, which is not yet available (issue #5 brings it)"
-        ) from None
-    audit: AuditSink = AuditLog()
-    return AwsMinter(settings, audit)
+    assignments = None
+    if (config.directory / "directory").is_dir():
+        from broker.directory import load_directory
+
+        assignments = directory_assignments(load_directory(config.directory))
+    return AwsMinter(settings, AuditLog(), assignments=assignments)

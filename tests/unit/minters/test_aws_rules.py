@@ -183,3 +183,37 @@ def test_settings_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert loaded.accounts[ACCOUNT].method == "federation-token"
     assert loaded.accounts[ACCOUNT].session_tags == {"email": "email"}
     assert loaded.federation_url == "https://signin.aws.amazon.com/federation"
+
+
+def test_directory_assignment_required_before_aws() -> None:
+    from broker.minters.local import AssignedUser
+
+    asked: list[tuple[str, str, str]] = []
+
+    def nobody(claims, account_id: str, role_name: str) -> AssignedUser | None:  # type: ignore[no-untyped-def]
+        asked.append((claims.email, account_id, role_name))
+        return None
+
+    audit = MemoryAudit()
+    minter = AwsMinter(settings(), audit, client_factory=_never, assignments=nobody)
+    error = _refusal(minter, MintRequest(ACCOUNT, "AllowedReadOnly"))
+    assert error.code == "AccessDenied"
+    assert "not assigned" in str(error)
+    assert asked == [("alice@example.com", ACCOUNT, "AllowedReadOnly")]
+
+
+def test_build_minter_on_the_shipped_config(broker_home) -> None:  # type: ignore[no-untyped-def]
+    from broker.config import load_config
+    from broker.minters.aws import build_minter
+
+    minter = build_minter(load_config())
+    assert minter.name == "aws"
+    with pytest.raises(StsError) as caught:
+        minter.mint(identity(), MintRequest("999988887777", "ReadOnly"))
+    assert caught.value.code == "AccessDenied"
+    assert "not served by the aws minter" in str(caught.value)
+    from broker.audit import AuditLog
+
+    (event,) = list(AuditLog().events())  # the refusal is in the broker's own audit log
+    assert event["errorCode"] == "AccessDenied"
+    assert AuditLog().verify().events == 1
