@@ -10,9 +10,9 @@ the role must be one the account lists, the person must hold the assignment in t
 (the local minter's ``directory_assignments`` check), MFA where the account requires it, and the
 duration within STS's rules (``broker.sts.durations``: 900 s up to the role's
 MaxSessionDuration for AssumeRole, 900–129,600 s for GetFederationToken, never past the
-identity provider's session). Requests are refused, never clamped. Every mint and refusal is written to the audit log before the answer
-leaves; if that fails, nothing is handed out. AWS's own errors come back as one-line
-``StsError`` carrying AWS's code.
+identity provider's session). Requests are refused, never clamped. Every mint and refusal is
+written to the audit log before the answer leaves; if that fails, nothing is handed out.
+AWS's own errors come back as one-line ``StsError`` carrying AWS's code.
 """
 
 from __future__ import annotations

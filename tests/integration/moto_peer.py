@@ -90,3 +90,16 @@ def moto_peer() -> Iterator[MotoPeer]:
         yield MotoPeer(url, key["AccessKeyId"], key["SecretAccessKey"])
     finally:
         stop(process)
+
+
+@pytest.fixture
+def upstream_profile(
+    moto_peer: MotoPeer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The broker's upstream credentials as a named profile of the standard AWS chain."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config-absent"))
+    path = moto_peer.credentials_file(tmp_path, "broker-upstream")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
+    yield "broker-upstream"

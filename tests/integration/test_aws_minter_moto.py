@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,26 +11,13 @@ import pytest
 from broker.errors import ConfigError, StsError
 from broker.minters.aws import AwsMinter
 from broker.minters.base import Credentials, MintRequest
-from tests.integration.moto_peer import MotoPeer, moto_peer
+from tests.integration.moto_peer import MotoPeer, moto_peer, upstream_profile
 from tests.minter_support import ACCOUNT, SESSION_POLICY, MemoryAudit, identity, settings
 
 pytestmark = pytest.mark.integration
-__all__ = ["moto_peer"]
+__all__ = ["moto_peer", "upstream_profile"]
 
 SECRET_PARTS = ("secret_access_key", "session_token")
-
-
-@pytest.fixture
-def upstream_profile(
-    moto_peer: MotoPeer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """The broker's upstream credentials as a named profile of the standard AWS chain."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config-absent"))
-    path = moto_peer.credentials_file(tmp_path, "broker-upstream")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
-    yield "broker-upstream"
 
 
 def _minter(
