@@ -105,8 +105,10 @@ class StsService:
         self.session_policies = SessionPolicyStore(
             (sts_dir or default_access_key_file().parent) / "session-policies"
         )
-        self.mfa = MfaDevices(
-            self.ring, (sts_dir or default_access_key_file().parent) / "mfa-devices.json"
+        self.mfa = MfaDevices(  # one-time MFA codes share the assertion-id replay cache
+            self.ring,
+            (sts_dir or default_access_key_file().parent) / "mfa-devices.json",
+            replay=self.saml_replay_cache,
         )
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
