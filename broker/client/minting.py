@@ -14,7 +14,7 @@ from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 5}  # name -> issue that brings it
+KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 8}  # name -> issue that brings it
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:

@@ -35,9 +35,16 @@ from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_id
 from providers.base import Claims, SignInResult
 
 if TYPE_CHECKING:
+    from broker.config import BrokerConfig
     from broker.directory import Directory
 
-__all__ = ["AssignedUser", "AssignmentCheck", "LocalMinter", "directory_assignments"]
+__all__ = [
+    "AssignedUser",
+    "AssignmentCheck",
+    "LocalMinter",
+    "build_minter",
+    "directory_assignments",
+]
 
 
 @dataclass(frozen=True)
@@ -264,3 +271,27 @@ class LocalMinter:
                 recipient_account=request.account_id,
             )
         )
+
+
+def build_minter(config: BrokerConfig) -> LocalMinter:
+    """The local minter over the data directory ``broker serve`` uses.
+
+    Signing keys, session-policy texts and the audit log are the same files the service reads,
+    so credentials minted here verify at ``broker serve`` on this data directory and every
+    mint lands in the one audit chain.
+    """
+    from broker.audit.log import default_log_path
+    from broker.config.loader import data_dir
+    from broker.directory import load_directory
+    from broker.sts.directory_source import DirectoryPrincipals
+    from broker.sts.signing_keys import KeyRing, default_key_file
+
+    data = data_dir()
+    directory = load_directory(config.directory, data_dir=data)
+    return LocalMinter(
+        KeyRing.load(default_key_file()),
+        DirectoryPrincipals(directory),
+        directory_assignments(directory),
+        audit=AuditLog(default_log_path()),
+        session_policies=SessionPolicyStore(default_key_file().parent / "session-policies"),
+    )
