@@ -20,16 +20,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from broker.config import BrokerConfig
 from broker.errors import AuditError, ConfigError, StsError
 from broker.minters.aws_names import derived_name, name_for, session_tags
 from broker.minters.aws_settings import AwsAccount, AwsSettings, load_aws_settings
 from broker.minters.base import Credentials, MintRequest
-from broker.minters.local import AssignmentCheck, directory_assignments
 from broker.sts.durations import DurationRequest, session_expiry
 from providers.base import SignInResult
+
+if TYPE_CHECKING:  # the local minter pulls in the whole STS; load it only to build
+    from broker.minters.local import AssignmentCheck
 
 __all__ = ["AuditSink", "AwsMinter", "build_minter", "role_arn"]
 
@@ -297,6 +299,7 @@ def build_minter(config: BrokerConfig) -> AwsMinter:
     """The ``aws`` minter from ``[minters.aws]``, auditing to the broker's audit log and, when
     the configuration has a directory, minting only the person's own assignments."""
     from broker.audit import AuditLog
+    from broker.minters.local import directory_assignments
 
     settings = load_aws_settings(config)
     assignments = None
