@@ -117,9 +117,12 @@ def service_from_environment() -> StsService:
     (``BROKER_HOME``), one-time values in the shared-state database, accepted regions from
     ``BROKER_SERVE_REGIONS`` (comma-separated).
 
-    Workers share nothing in memory: tokens verify statelessly, access keys and revocations
-    are files, the audit log is appended under ``flock``, and replayed assertions or MFA codes
-    are refused through the database. ``/metrics`` counts per worker.
+    Workers share nothing in memory: tokens verify statelessly, replayed assertions or MFA
+    codes are refused through the shared-state database, and with ``BROKER_DATABASE_URL`` the
+    revocations, audit chain and session policies live in PostgreSQL too (replicas on other
+    hosts); otherwise those are files in the data directory (the audit log under ``flock``).
+    Signing keys and access keys are still files: replicas share them through the data
+    directory until they move to ``broker.storage`` as well. ``/metrics`` counts per worker.
     """
     import os
 
@@ -132,6 +135,20 @@ def service_from_environment() -> StsService:
     principals = None
     if (config_dir() / "directory").is_dir():
         principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
+    if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.shared_state import open_shared_state
+
+        state = open_shared_state()
+        return StsService(
+            KeyRingFile(),
+            regions=regions or None,
+            data=data_dir(),
+            principals=principals,
+            saml_replay_cache=state.replay,
+            revocations=state.revocations,
+            audit=state.audit,
+            session_policies=state.session_policies,
+        )
     return StsService(
         KeyRingFile(),
         regions=regions or None,

@@ -1,0 +1,106 @@
+"""Two STS replicas on one PostgreSQL database: mint on A, call on B, revoke through B's
+command line, refused on A within a second; one audit chain holds both replicas' events.
+
+Each replica is the service ``broker serve`` runs, with its own data directory and its own
+connection pool, wired as ``service_from_environment`` wires it when ``BROKER_DATABASE_URL``
+is set. Signing keys and access keys are still
+files (shared here through one key directory, as replicas share them until they move to the
+database); revocations, the audit chain, session policies and replay caches are only in
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from broker.server.app import service_from_environment
+from broker.server.query_api import StsService
+from broker.storage.audit_chain import SqlAuditLog
+from broker.storage.database import open_database
+from broker.storage.migrations import upgrade
+from broker.storage.replay import SqlReplayCache
+from broker.storage.revocations import SqlRevocations
+from broker.storage.session_policies import SqlSessionPolicies
+from broker.storage.shared_state import open_shared_state
+from broker.sts.access_keys import AccessKeyStore
+from broker.sts.signing_keys import KeyRing
+from tests.conftest import RunBroker
+from tests.postgres_peer import fresh_database, postgres_server
+from tests.unit.server.test_query_api import call, credentials_of
+
+pytestmark = pytest.mark.integration
+__all__ = ["fresh_database", "postgres_server"]
+
+ACCOUNT = "111122223333"
+
+
+def _replica(data: Path, ring: KeyRing, keys: AccessKeyStore) -> StsService:
+    """One replica: its own data directory and pool; the shared state from the database."""
+    state = open_shared_state()
+    return StsService(
+        ring,
+        keys=keys,
+        data=data,
+        saml_replay_cache=state.replay,
+        revocations=state.revocations,
+        audit=state.audit,
+        session_policies=state.session_policies,
+    )
+
+
+def test_serve_uses_the_database_when_a_url_is_set(
+    fresh_database: str, broker_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = open_database(fresh_database)
+    upgrade(database)
+    database.close()
+    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
+    service = service_from_environment()
+    assert isinstance(service.revocations, SqlRevocations)
+    assert isinstance(service.audit, SqlAuditLog)
+    assert isinstance(service.session_policies, SqlSessionPolicies)
+    assert isinstance(service.saml_replay_cache, SqlReplayCache)
+
+
+def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
+    fresh_database: str,
+    tmp_path: Path,
+    run_broker: RunBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = open_database(fresh_database)
+    upgrade(database)
+    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
+    ring = KeyRing.load(tmp_path / "keys" / "signing-keys.json")
+    keys = AccessKeyStore(ring, tmp_path / "keys" / "access-keys.json")
+    a, b = _replica(tmp_path / "a", ring, keys), _replica(tmp_path / "b", ring, keys)
+    record, secret = keys.create("svc-app", ACCOUNT)
+
+    minted = call(a, record.access_key_id, secret, {"Action": "GetSessionToken"})
+    assert minted.status == 200, minted.body
+    session = credentials_of(minted.body)
+    as_session = (session["AccessKeyId"], session["SecretAccessKey"])
+    token = session["SessionToken"]
+    on_b = call(b, *as_session, {"Action": "GetCallerIdentity"}, token)
+    assert on_b.status == 200, on_b.body
+
+    revoked = run_broker(
+        "sts", "revoke", "--user", "svc-app", env={"BROKER_DATABASE_URL": fresh_database}
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    done = time.monotonic()
+    on_a = call(a, *as_session, {"Action": "GetCallerIdentity"}, token)
+    assert time.monotonic() - done < 1.0
+    assert on_a.status == 403, on_a.body
+    assert "<Code>" in on_a.body
+
+    events = [r["eventName"] for r in SqlAuditLog(database).records()]
+    assert events[:2] == ["GetSessionToken", "GetCallerIdentity"]
+    assert "RevokeSessions" in events and events[-1] == "GetCallerIdentity"
+    assert SqlAuditLog(database).verify(expect_at_least=len(events)).ok
+    assert not (tmp_path / "a" / "sts" / "revocations.json").exists()
+    assert not (tmp_path / "b" / "audit" / "audit.jsonl").exists()
+    database.close()
