@@ -36,7 +36,7 @@ from broker.sts.replay import MemoryReplayCache
 from broker.sts.revocation import RevocationList, RevocationSource
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
-from broker.sts.signing_keys import KeyRing, KeyRingFile
+from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
@@ -80,7 +80,7 @@ class StsService:
 
     def __init__(
         self,
-        ring: KeyRing | KeyRingFile,
+        ring: KeyRing | KeyRingSource,
         *,
         keys: AccessKeyStore | None = None,
         revocations: RevocationSource | None = None,
@@ -119,7 +119,7 @@ class StsService:
     @property
     def ring(self) -> KeyRing:
         """The current key ring (re-read after `broker keys rotate` when given a file)."""
-        return self._ring.current() if isinstance(self._ring, KeyRingFile) else self._ring
+        return self._ring if isinstance(self._ring, KeyRing) else self._ring.current()
 
     def handle(
         self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None

@@ -3,15 +3,15 @@ command line, refused on A within a second; one audit chain holds both replicas'
 
 Each replica is the service ``broker serve`` runs, with its own data directory and its own
 connection pool, wired as ``service_from_environment`` wires it when ``BROKER_DATABASE_URL``
-is set. Signing keys and access keys are still
-files (shared here through one key directory, as replicas share them until they move to the
-database); revocations, the audit chain, session policies and replay caches are only in
-PostgreSQL.
+is set. Access keys are still a file (shared
+here through one directory, as replicas share them until they move to the database); signing
+keys, revocations, the audit chain, session policies and replay caches are only in PostgreSQL.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,14 @@ from broker.server.app import service_from_environment
 from broker.server.query_api import StsService
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
+from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import upgrade
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
 from broker.sts.access_keys import AccessKeyStore
-from broker.sts.signing_keys import KeyRing
+from broker.sts.key_ring_db import DatabaseKeyRing
 from tests.conftest import RunBroker
 from tests.postgres_peer import fresh_database, postgres_server
 from tests.unit.server.test_query_api import call, credentials_of
@@ -37,11 +38,11 @@ __all__ = ["fresh_database", "postgres_server"]
 ACCOUNT = "111122223333"
 
 
-def _replica(data: Path, ring: KeyRing, keys: AccessKeyStore) -> StsService:
+def _replica(data: Path, keys: AccessKeyStore) -> StsService:
     """One replica: its own data directory and pool; the shared state from the database."""
     state = open_shared_state()
     return StsService(
-        ring,
+        DatabaseKeyRing(state.keys),
         keys=keys,
         data=data,
         saml_replay_cache=state.replay,
@@ -63,6 +64,7 @@ def test_serve_uses_the_database_when_a_url_is_set(
     assert isinstance(service.audit, SqlAuditLog)
     assert isinstance(service.session_policies, SqlSessionPolicies)
     assert isinstance(service.saml_replay_cache, SqlReplayCache)
+    assert service.ring.active.kid == SqlKeySet(open_database(fresh_database)).keys()[0].kid
 
 
 def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
@@ -74,9 +76,12 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     database = open_database(fresh_database)
     upgrade(database)
     monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
-    ring = KeyRing.load(tmp_path / "keys" / "signing-keys.json")
+    # Access keys are still a file both replicas share; their secrets derive from the ring's
+    # user-key secret, which comes from the database like the signing keys.
+    ring = DatabaseKeyRing(open_shared_state().keys).current()
     keys = AccessKeyStore(ring, tmp_path / "keys" / "access-keys.json")
-    a, b = _replica(tmp_path / "a", ring, keys), _replica(tmp_path / "b", ring, keys)
+    a, b = _replica(tmp_path / "a", keys), _replica(tmp_path / "b", keys)
+    assert a.ring.active.kid == b.ring.active.kid  # one key created, by the first to ask
     record, secret = keys.create("svc-app", ACCOUNT)
 
     minted = call(a, record.access_key_id, secret, {"Action": "GetSessionToken"})
@@ -104,3 +109,20 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     assert not (tmp_path / "a" / "sts" / "revocations.json").exists()
     assert not (tmp_path / "b" / "audit" / "audit.jsonl").exists()
     database.close()
+
+
+def test_rotation_on_one_replica_is_seen_by_the_other(
+    fresh_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = open_database(fresh_database)
+    upgrade(database)
+    database.close()
+    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
+    a, b = (DatabaseKeyRing(open_shared_state().keys, refresh=0) for _ in range(2))
+    first = a.current().active.kid
+    assert b.current().active.kid == first
+    assert a.current().user_key_secret == b.current().user_key_secret
+    a.rotate()
+    rotated = b.current()
+    assert rotated.active.kid != first
+    assert rotated.verifying(first, datetime.now(UTC)) is not None  # old tokens still verify
