@@ -121,8 +121,7 @@ def service_from_environment() -> StsService:
     codes are refused through the shared-state database, and with ``BROKER_DATABASE_URL`` the
     revocations, audit chain and session policies live in PostgreSQL too (replicas on other
     hosts); otherwise those are files in the data directory (the audit log under ``flock``).
-    Signing keys then come from the database too (``DatabaseKeyRing``); access keys are
-    still files, shared through the data directory until they move as well. ``/metrics``
+    Signing keys and access key records then come from the database too. ``/metrics``
     counts per worker.
     """
     import os
@@ -138,11 +137,14 @@ def service_from_environment() -> StsService:
         principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
     if os.environ.get("BROKER_DATABASE_URL"):
         from broker.storage.shared_state import open_shared_state
+        from broker.sts.access_keys_db import DatabaseAccessKeyStore
         from broker.sts.key_ring_db import DatabaseKeyRing
 
         state = open_shared_state()
+        ring = DatabaseKeyRing(state.keys)
         return StsService(
-            DatabaseKeyRing(state.keys),
+            ring,
+            keys=DatabaseAccessKeyStore(ring.current(), state.access_keys),
             regions=regions or None,
             data=data_dir(),
             principals=principals,

@@ -74,6 +74,14 @@ class SqlAccessKeyRecords:
             row = cursor.fetchone()
             return _record(row) if row else None
 
+    def all(self) -> list[AccessKeyRecord]:
+        with self._db.transaction(read_only=True) as cursor:
+            cursor.execute(
+                "SELECT access_key_id, user_name, account, status, created_us FROM access_keys "
+                "ORDER BY created_us, access_key_id"
+            )
+            return [_record(row) for row in cursor.fetchall()]
+
     def for_user(self, user: str) -> list[AccessKeyRecord]:
         with self._db.transaction(read_only=True) as cursor:
             cursor.execute(

@@ -1,15 +1,15 @@
 """Two STS replicas on one PostgreSQL database: mint on A, call on B, revoke through B's
 command line, refused on A within a second; one audit chain holds both replicas' events.
 
-Each replica is the service ``broker serve`` runs, with its own data directory and its own
-connection pool, wired as ``service_from_environment`` wires it when ``BROKER_DATABASE_URL``
-is set. Access keys are still a file (shared
-here through one directory, as replicas share them until they move to the database); signing
-keys, revocations, the audit chain, session policies and replay caches are only in PostgreSQL.
+Each replica is the service ``broker serve`` runs (``service_from_environment`` with
+``BROKER_DATABASE_URL`` set), with its own connection pool. Each replica has its own data
+directory; signing keys, access keys, revocations, the audit chain, session policies and
+replay caches are only in PostgreSQL: the replicas share nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,6 @@ from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
-from broker.sts.access_keys import AccessKeyStore
 from broker.sts.key_ring_db import DatabaseKeyRing
 from tests.conftest import RunBroker
 from tests.postgres_peer import fresh_database, postgres_server
@@ -38,18 +37,11 @@ __all__ = ["fresh_database", "postgres_server"]
 ACCOUNT = "111122223333"
 
 
-def _replica(data: Path, keys: AccessKeyStore) -> StsService:
-    """One replica: its own data directory and pool; the shared state from the database."""
-    state = open_shared_state()
-    return StsService(
-        DatabaseKeyRing(state.keys),
-        keys=keys,
-        data=data,
-        saml_replay_cache=state.replay,
-        revocations=state.revocations,
-        audit=state.audit,
-        session_policies=state.session_policies,
-    )
+def _replica(home: Path, monkeypatch: pytest.MonkeyPatch) -> StsService:
+    """One replica as ``broker serve`` builds it: its own data directory and pool."""
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("BROKER_HOME", str(home))
+    return service_from_environment()
 
 
 def test_serve_uses_the_database_when_a_url_is_set(
@@ -76,15 +68,22 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     database = open_database(fresh_database)
     upgrade(database)
     monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
-    # Access keys are still a file both replicas share; their secrets derive from the ring's
-    # user-key secret, which comes from the database like the signing keys.
-    ring = DatabaseKeyRing(open_shared_state().keys).current()
-    keys = AccessKeyStore(ring, tmp_path / "keys" / "access-keys.json")
-    a, b = _replica(tmp_path / "a", keys), _replica(tmp_path / "b", keys)
-    assert a.ring.active.kid == b.ring.active.kid  # one key created, by the first to ask
-    record, secret = keys.create("svc-app", ACCOUNT)
+    a, b = _replica(tmp_path / "a", monkeypatch), _replica(tmp_path / "b", monkeypatch)
+    assert a.ring.active.kid == b.ring.active.kid  # one key, created by the first to ask
+    created = run_broker(
+        "access-keys",
+        "create",
+        "svc-app",
+        "--account",
+        ACCOUNT,
+        "--json",
+        env={"BROKER_DATABASE_URL": fresh_database},
+    )
+    assert created.returncode == 0, created.stderr
+    shown = json.loads(created.stdout)["AccessKey"]
+    record_id, secret = shown["AccessKeyId"], shown["SecretAccessKey"]
 
-    minted = call(a, record.access_key_id, secret, {"Action": "GetSessionToken"})
+    minted = call(a, record_id, secret, {"Action": "GetSessionToken"})
     assert minted.status == 200, minted.body
     session = credentials_of(minted.body)
     as_session = (session["AccessKeyId"], session["SecretAccessKey"])
@@ -106,8 +105,8 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     assert events[:2] == ["GetSessionToken", "GetCallerIdentity"]
     assert "RevokeSessions" in events and events[-1] == "GetCallerIdentity"
     assert SqlAuditLog(database).verify(expect_at_least=len(events)).ok
-    assert not (tmp_path / "a" / "sts" / "revocations.json").exists()
-    assert not (tmp_path / "b" / "audit" / "audit.jsonl").exists()
+    for home in (tmp_path / "a", tmp_path / "b"):  # nothing of the replicas' state in files
+        assert not (home / "sts").exists() and not (home / "audit").exists()
     database.close()
 
 
