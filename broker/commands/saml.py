@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from broker.errors import ConfigError, ProviderError, UsageError
+from broker.errors import ConfigError, UsageError
 
 __all__ = ["MetadataInput", "register", "run_metadata"]
 
@@ -44,19 +43,6 @@ def _metadata(args: argparse.Namespace) -> int:
     return 0
 
 
-class _NotForMetadata:
-    """Stands in for the replay cache and secret store: printing metadata signs nobody in."""
-
-    def add_once(self, namespace: str, value: str, expires_at: datetime) -> bool:
-        raise ProviderError("internal: metadata printing must not use the replay cache")
-
-    def get_secret(self, key: str) -> str | None:
-        raise ProviderError("internal: metadata printing must not read secrets")
-
-    def set_secret(self, key: str, value: str) -> None:
-        raise ProviderError("internal: metadata printing must not write secrets")
-
-
 def run_metadata(options: MetadataInput) -> str:
     """The SP metadata XML of the SAML provider ``options.provider``.
 
@@ -65,8 +51,8 @@ def run_metadata(options: MetadataInput) -> str:
         UsageError: the provider is not a SAML provider.
     """
     from broker.config import data_dir, load_config
+    from broker.config.offline import offline_context
     from providers import registry
-    from providers.base import ProviderContext
 
     config = load_config()
     providers = config.section("providers")
@@ -83,10 +69,7 @@ def run_metadata(options: MetadataInput) -> str:
             f"provider {options.provider!r} is of type {kind!r}; "
             '`broker saml metadata` needs a provider with type = "saml"'
         )
-    unused = _NotForMetadata()
-    context = ProviderContext(
-        config_dir=config.directory, data_dir=data_dir(), replay_cache=unused, secrets=unused
-    )
+    context = offline_context(config.directory, data_dir(), "printing metadata")
     provider = registry.load(kind).from_config(options.provider, table, context)
     metadata = getattr(provider, "metadata", None)
     if not callable(metadata):

@@ -83,7 +83,7 @@ def _load_tables(
     sections: dict[str, Any] = {}
     if not source.directory.is_dir():
         issues.append(
-            ConfigIssue(str(source.directory), "", "no directory configuration here; create it")
+            ConfigIssue(source.directory.name, "", "no directory configuration here; create it")
         )
         return sections
     for name, allowed in FILES.items():

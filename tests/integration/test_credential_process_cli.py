@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from broker.errors import KeyringUnavailableError, NotYetAvailableError, ReauthenticationRequired
+from broker.errors import (
+    ConfigError,
+    KeyringUnavailableError,
+    ReauthenticationRequired,
+)
 from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
@@ -86,9 +90,12 @@ def test_inside_the_refresh_window_takes_the_full_path(
     )
     _seed(broker_home, minutes=12)  # botocore would refresh: we must not serve these
     result = run_broker("credential-process", "--profile", "dev", timeout=30)
+    # Not served from the cache: the full path reaches the local minter, which needs the
+    # directory this test config does not have.
     assert result.stdout == ""
-    assert result.returncode == NotYetAvailableError.exit_code
-    assert "'local' minter is not yet available" in one_line(result.stderr)
+    assert result.returncode == ConfigError.exit_code
+    line = one_line(result.stderr)
+    assert "config/directory: error: no directory configuration here" in line
 
 
 def test_sign_in_needed_fails_at_once_without_prompting(

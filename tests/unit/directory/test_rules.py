@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from broker.directory import Source, validate
+from broker.directory.validate import InvalidDirectoryError
 
 from .conftest import own_findings
 
@@ -359,8 +360,13 @@ def test_redundant_or_empty_settings_are_warnings(config, file, change, key, tex
 
 
 def test_a_config_without_a_directory_says_where(tmp_path) -> None:
-    (error,) = validate(Source(tmp_path)).errors
-    assert error.file == str(tmp_path / "directory") and "create it" in error.message
+    report = validate(Source(tmp_path))
+    (error,) = report.errors
+    # Relative to the config dir like every other finding, so the one-line error names the
+    # path once: <config>/directory.
+    assert error.file == "directory" and "create it" in error.message
+    message = str(InvalidDirectoryError(report, Source(tmp_path)))
+    assert message.startswith(f"{tmp_path}/directory: error: no directory configuration")
 
 
 def test_missing_organization_file_is_an_error(config) -> None:

@@ -1,0 +1,173 @@
+"""``broker config validate``: every problem in the whole configuration, reported at once.
+
+Checks ``broker.toml`` (known sections, ``[broker]``, each ``[providers.<name>]`` through its
+provider's own strict settings, each ``[profiles.<name>]``) and the directory under
+``config/directory`` (through the directory's validator). Nothing is signed in, nothing is
+written, no secret is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from broker.errors import UsageError
+
+__all__ = ["ConfigProblem", "ValidateInput", "register", "run_validate"]
+
+# Top-level tables of broker.toml and what reads them.
+KNOWN_SECTIONS = {
+    "broker": "general settings ([broker] default_provider)",
+    "providers": "identity providers",
+    "profiles": "named credential profiles",
+    "minters": "credential sources (local, aws)",
+}
+BROKER_KEYS = {"default_provider"}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem: where, how bad, what to do."""
+
+    file: str
+    key: str
+    severity: Literal["error", "warning"]
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ValidateInput:
+    """``broker config validate [--json]``."""
+
+    as_json: bool = False
+
+
+def register(subparsers: Any) -> None:
+    """Add ``config`` with its ``validate`` subcommand."""
+    config = subparsers.add_parser("config", help="check the whole configuration")
+    config.set_defaults(handler=_needs_subcommand)
+    sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
+    validate = sub.add_parser(
+        "validate", help="report every problem in broker.toml and the directory; exit 1 on errors"
+    )
+    validate.add_argument("--json", action="store_true", help="problems as a JSON list")
+    validate.set_defaults(handler=_validate)
+
+
+def _needs_subcommand(_args: argparse.Namespace) -> int:
+    raise UsageError("`broker config` needs a subcommand: validate (see `broker config --help`)")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    problems = run_validate(ValidateInput(as_json=args.json))
+    if args.json:
+        print(json.dumps([vars(p) for p in problems], indent=2))
+    else:
+        for problem in problems:
+            print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    verdict = "invalid" if errors else "valid"
+    print(f"configuration {verdict}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def run_validate(options: ValidateInput) -> list[ConfigProblem]:
+    """Every problem in the configuration named by ``BROKER_CONFIG`` (or the shipped one).
+
+    Raises:
+        ConfigError: ``broker.toml`` is missing or is not TOML at all (nothing more to check).
+    """
+    from broker.config import ConfigIssues, load_config
+
+    config = load_config()
+    file = str(config.file)
+    problems: list[ConfigProblem] = []
+    for section in config.sections:
+        if section not in KNOWN_SECTIONS:
+            known = ", ".join(sorted(KNOWN_SECTIONS))
+            problems.append(
+                ConfigProblem(file, section, "error", f"unknown section (known: {known})")
+            )
+    broker_table = config.sections.get("broker", {})
+    if isinstance(broker_table, dict):
+        for key in broker_table:
+            if key not in BROKER_KEYS:
+                message = f"unknown key (known: {', '.join(sorted(BROKER_KEYS))})"
+                problems.append(ConfigProblem(file, f"broker.{key}", "error", message))
+    problems += _provider_problems(config)
+    try:
+        from broker.client.profiles import load_profiles
+
+        load_profiles(config)
+    except ConfigIssues as exc:
+        problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+    problems += _directory_problems(config)
+    return problems
+
+
+def _provider_problems(config: Any) -> list[ConfigProblem]:
+    from broker.config import ConfigIssues, data_dir
+    from broker.config.offline import offline_context
+    from broker.errors import ConfigError
+    from providers import registry
+
+    file = str(config.file)
+    problems: list[ConfigProblem] = []
+    tables = config.sections.get("providers", {})
+    if not isinstance(tables, dict):
+        return [ConfigProblem(file, "providers", "error", "expected a table of providers")]
+    default = config.sections.get("broker", {}).get("default_provider")
+    if isinstance(default, str) and default not in tables:
+        problems.append(
+            ConfigProblem(
+                file,
+                "broker.default_provider",
+                "error",
+                f"names {default!r}, which has no [providers.{default}] table",
+            )
+        )
+    context = offline_context(config.directory, data_dir(), "validating configuration")
+    for name, table in tables.items():
+        key = f"providers.{name}"
+        if not isinstance(table, dict):
+            problems.append(ConfigProblem(file, key, "error", "expected a table"))
+            continue
+        kind = table.get("type")
+        if not isinstance(kind, str):
+            installed = ", ".join(registry.installed())
+            message = f"required key is missing (installed types: {installed})"
+            problems.append(ConfigProblem(file, f"{key}.type", "error", message))
+            continue
+        try:
+            registry.load(kind).from_config(name, table, context)
+        except ConfigIssues as exc:
+            # Providers name their file relatively ("broker.toml"); say which one.
+            problems += [
+                ConfigProblem(
+                    file if i.file == "broker.toml" else i.file, i.key, "error", i.message
+                )
+                for i in exc.issues
+            ]
+        except ConfigError as exc:
+            problems.append(ConfigProblem(file, key, "error", str(exc)))
+    return problems
+
+
+def _directory_problems(config: Any) -> list[ConfigProblem]:
+    from broker.directory import Source, validate
+
+    if not (config.directory / "directory").is_dir():
+        return []  # a broker.toml-only setup (no local directory) is allowed
+    report = validate(Source(config.directory))
+    return [
+        ConfigProblem(f"{config.directory}/{f.file}", f.key, f.severity, f.message)
+        for f in report.findings
+    ]
