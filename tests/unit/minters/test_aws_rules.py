@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -217,3 +218,19 @@ def test_build_minter_on_the_shipped_config(broker_home) -> None:  # type: ignor
     (event,) = list(AuditLog().events())  # the refusal is in the broker's own audit log
     assert event["errorCode"] == "AccessDenied"
     assert AuditLog().verify().events == 1
+
+
+def test_config_validate_reports_the_aws_minter_table(tmp_path, run_broker) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "broker.toml").write_text(
+        '[minters.aws.accounts."12345"]\nroles = ["bad role"]\nmax_session_duration = 60\n'
+    )
+    result = run_broker("config", "validate", "--json", env={"BROKER_CONFIG": str(config)})
+    assert result.returncode == 1
+    keys = {p["key"] for p in json.loads(result.stdout)}
+    assert {
+        "minters.aws.accounts.12345",
+        "minters.aws.accounts.12345.roles[0]",
+        "minters.aws.accounts.12345.max_session_duration",
+    } <= keys
