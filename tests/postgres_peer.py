@@ -115,9 +115,11 @@ def postgres_cluster() -> Iterator[PostgresServer]:
         started = True
         yield PostgresServer("127.0.0.1", port, password)
     finally:
-        if started:
-            _run([ctl, "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"], 60)
-        shutil.rmtree(root, ignore_errors=True)
+        try:
+            if started:
+                _run([ctl, "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop"], 60)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,10 @@ from broker.store.credential_store import CredentialStore
 from providers.testing import SilentUI
 from tests.client_support import TestIdP, write_config
 from tests.conftest import RunBroker
-from tests.integration.moto_peer import MotoPeer, moto_peer, upstream_profile
+from tests.integration.moto_peer import MotoPeer
 from tests.minter_support import MemoryAudit, settings
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
-__all__ = ["moto_peer", "upstream_profile"]
 
 PROFILE = (
     '[profiles.upstream]\naccount = "111122223333"\nrole = "AllowedReadOnly"\nminter = "aws"\n'

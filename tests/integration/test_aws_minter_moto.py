@@ -11,11 +11,10 @@ import pytest
 from broker.errors import ConfigError, StsError
 from broker.minters.aws import AwsMinter
 from broker.minters.base import Credentials, MintRequest
-from tests.integration.moto_peer import MotoPeer, moto_peer, upstream_profile
+from tests.integration.moto_peer import MotoPeer
 from tests.minter_support import ACCOUNT, SESSION_POLICY, MemoryAudit, identity, settings
 
 pytestmark = pytest.mark.integration
-__all__ = ["moto_peer", "upstream_profile"]
 
 SECRET_PARTS = ("secret_access_key", "session_token")
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunBroker, one_line
-from tests.postgres_peer import PostgresServer, fresh_database, postgres_server
+from tests.postgres_peer import PostgresServer
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "postgres_server"]
 
 
 def test_upgrade_then_status_on_postgresql(

@@ -14,10 +14,8 @@ from broker.storage.database import open_database
 from broker.storage.directory_runtime import SqlDirectoryRuntime
 from broker.storage.migrations import upgrade
 from tests.conftest import CONFIG
-from tests.postgres_peer import fresh_database, postgres_server
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "postgres_server"]
 
 
 def _replica(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]

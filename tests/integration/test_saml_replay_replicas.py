@@ -18,11 +18,9 @@ from broker.storage.migrations import upgrade
 from broker.storage.replay import SqlReplayCache
 from providers.saml.redirect_binding import PendingRequests
 from providers.saml.response import ResponsePolicy, validate_response
-from tests.postgres_peer import fresh_database, postgres_server
 from tests.saml_forge import Spec, build_response, encode, make_keypair
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "postgres_server"]
 
 ACS = "http://127.0.0.1:8123/saml/acs"
 SP = "urn:example:broker"

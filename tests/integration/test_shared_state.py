@@ -30,11 +30,9 @@ from broker.storage.revocations import RevocationRule, SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
 from tests.conftest import REPO
-from tests.postgres_peer import fresh_database, postgres_server
 from tests.processes import stop
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "postgres_server"]
 
 NOW = datetime.now(UTC)
 

@@ -28,11 +28,9 @@ from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
 from broker.sts.key_ring_db import DatabaseKeyRing
 from tests.conftest import RunBroker
-from tests.postgres_peer import fresh_database, postgres_server
 from tests.unit.server.test_query_api import call, credentials_of
 
 pytestmark = pytest.mark.integration
-__all__ = ["fresh_database", "postgres_server"]
 
 ACCOUNT = "111122223333"
 
