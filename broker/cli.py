@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="shared-state database, postgresql://... (default: $BROKER_DATABASE_URL, else SQLite)",
     )
+    app = parser.add_argument_group("terminal app (no command)")
+    app.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
+    app.add_argument("--ascii", action="store_true", help="ASCII glyphs and spinner only")
+    app.add_argument("--readonly", action="store_true", help="hide revoke and admin writes")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
         try:
@@ -174,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             if args.command is None:
-                return _open_tui()
+                return _open_tui(args)
             parser.parse_args([args.command, "--help"])
             return 2
         return handler(args)
@@ -190,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report_bug(exc)
 
 
-def _open_tui() -> int:
+def _open_tui(args: argparse.Namespace) -> int:
     """Open the terminal app (imported by name so the headless core never depends on it)."""
     try:
         tui = importlib.import_module("broker.tui.app")
@@ -200,5 +204,5 @@ def _open_tui() -> int:
                 "the terminal app is not yet available (issue #7 brings it); run `broker --help`"
             ) from None
         raise
-    result: int = tui.run()
+    result: int = tui.run(no_color=args.no_color, ascii_only=args.ascii, readonly=args.readonly)
     return result

@@ -31,11 +31,11 @@ def _verbose(parser: argparse.ArgumentParser) -> None:
 def _credential_process(args: argparse.Namespace) -> int:
     import json
 
-    from broker.client.profiles import find_profile
+    from broker.client.assignment_profiles import resolve_profile
     from broker.client.wiring import open_chain
 
     config, chain = open_chain(verbose=args.verbose)
-    credentials = chain.credentials(find_profile(config, args.profile))
+    credentials = chain.credentials(resolve_profile(config, chain.store, args.profile))
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
     return 0
 
@@ -79,12 +79,12 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
 
 
 def _profile_env(profile_name: str, verbose: bool) -> dict[str, str]:
+    from broker.client.assignment_profiles import resolve_profile
     from broker.client.exports import credential_env
-    from broker.client.profiles import find_profile
     from broker.client.wiring import open_chain
 
     config, chain = open_chain(verbose=verbose)
-    profile = find_profile(config, profile_name)
+    profile = resolve_profile(config, chain.store, profile_name)
     return credential_env(chain.credentials(profile), profile.region)
 
 
@@ -112,17 +112,27 @@ def _env(args: argparse.Namespace) -> int:
 
 @dataclass(frozen=True)
 class ConfigureInput:
-    """``broker configure aws [--name-template T] [--prune] [--file PATH] [--dry-run]``."""
+    """``broker configure aws [--name-template T] [--prune] [--file PATH] [--dry-run]``.
+
+    ``template`` names assignment profiles; ``[profiles.NAME]`` tables keep their own names.
+    """
 
     file: Path
     template: str
     prune: bool
     dry_run: bool
     command: str
+    region: str | None = None
 
 
-def run_configure_aws(inputs: ConfigureInput, profiles: list[object]) -> list[str]:
-    """Rewrite the managed block of the AWS config file; returns lines to tell the user."""
+def run_configure_aws(
+    inputs: ConfigureInput, profiles: list[object], notes: tuple[str, ...] = ()
+) -> list[str]:
+    """Rewrite the managed block of the AWS config file; returns lines to tell the user.
+
+    ``profiles`` are written under their own names (explicit tables and assignment profiles
+    alike); ``notes`` are passed through to the user first.
+    """
     import shutil
 
     from broker.client.awsconfig import plan_aws_config
@@ -133,13 +143,13 @@ def run_configure_aws(inputs: ConfigureInput, profiles: list[object]) -> list[st
     try:
         existing = inputs.file.read_text(encoding="utf-8") if inputs.file.exists() else ""
         plan = plan_aws_config(
-            existing, typed, template=inputs.template, prune=inputs.prune, command=inputs.command
+            existing, typed, template="{profile}", prune=inputs.prune, command=inputs.command
         )
     except ValueError as exc:
         raise UsageError(f"{inputs.file}: {exc}") from None
     except OSError as exc:
         raise StoreError(f"cannot read {inputs.file}: {exc.strerror}") from None
-    lines = [f"wrote profile {name}" for name in plan.written]
+    lines = [*notes, *(f"wrote profile {name}" for name in plan.written)]
     lines += [
         f"kept profile {name} (no longer configured; --prune removes it)" for name in plan.kept
     ]
@@ -170,8 +180,11 @@ def _configure(args: argparse.Namespace) -> int:
     import os
     import shutil
 
+    from broker.client.assignment_profiles import assignment_rows, to_profile
     from broker.client.profiles import load_profiles
-    from broker.config import load_config
+    from broker.config import data_dir, load_config
+    from broker.directory import load_directory
+    from broker.store.credential_store import CredentialStore
 
     default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     inputs = ConfigureInput(
@@ -180,9 +193,30 @@ def _configure(args: argparse.Namespace) -> int:
         prune=args.prune,
         dry_run=args.dry_run,
         command=args.command_path or shutil.which("broker") or "broker",
+        region=args.region,
     )
-    profiles = list(load_profiles(load_config()).values())
-    for line in run_configure_aws(inputs, list(profiles)):
+    config = load_config()
+    explicit = load_profiles(config)
+    store = CredentialStore(data_dir())
+    index = store.read_index()
+    has_directory = index.sessions and (config.directory / "directory").is_dir()
+    found = assignment_rows(
+        index,
+        load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
+        inputs.template,
+        inputs.region,
+    )
+    rows = [row for row in found.rows if row.profile not in explicit]
+    notes = [*found.notes]
+    notes += [
+        f"{row.profile}: a [profiles.{row.profile}] table in broker.toml has this name and wins"
+        for row in found.rows
+        if row.profile in explicit
+    ]
+    if not inputs.dry_run:
+        store.record_assignments(rows, replace=inputs.prune)
+    profiles = [*explicit.values(), *(to_profile(row) for row in rows)]
+    for line in run_configure_aws(inputs, list(profiles), tuple(notes)):
         print(line, file=sys.stderr)
     return 0
 
@@ -194,12 +228,16 @@ def _refresh(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from broker.client.profiles import load_profiles
+    from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
 
     config, chain = open_chain(verbose=args.verbose)
-    profiles = list(load_profiles(config).values())
+
+    def dropped(line: str) -> None:
+        print(f"broker: {line}", file=sys.stderr, flush=True)
+
+    profiles = list(all_profiles(config, chain.store, on_dropped=dropped).values())
     if args.profile:
         profiles = [p for p in profiles if p.name in set(args.profile)]
 
@@ -246,13 +284,13 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from broker.client.assignment_profiles import resolve_profile
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
-    from broker.client.profiles import find_profile
     from broker.client.wiring import close_chain, open_chain, stderr_log
 
     config, chain = open_chain(verbose=args.verbose)
-    profiles = {name: find_profile(config, name) for name in args.profiles}
+    profiles = {name: resolve_profile(config, chain.store, name) for name in args.profiles}
     server = start_server(
         list(profiles),
         lambda name: chain.credentials(profiles[name]),
@@ -303,8 +341,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     configure = sub.add_parser("configure", help="write AWS CLI profiles")
     tools = configure.add_subparsers(dest="tool", metavar="TOOL", required=True)
     aws = tools.add_parser("aws", help="write ~/.aws/config profiles (managed block)")
-    aws.add_argument("--name-template", default="{profile}", help="AWS profile name template")
-    aws.add_argument("--prune", action="store_true", help="remove profiles no longer configured")
+    aws.add_argument(
+        "--name-template",
+        default="{account_name}.{permission_set}",
+        help="name of each assignment profile; placeholders: {account_name} {account_id} "
+        "{permission_set} {role_name} {provider} {user}",
+    )
+    aws.add_argument(
+        "--prune", action="store_true", help="remove profiles no longer configured or assigned"
+    )
+    aws.add_argument("--region", help="region written into each assignment profile")
     aws.add_argument("--file", help="AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)")
     aws.add_argument("--dry-run", action="store_true", help="print the new file, change nothing")
     aws.add_argument("--command-path", help="broker command to write (default: found on PATH)")

@@ -157,8 +157,9 @@ class LocalMinter:
         user = self.assigned(identity.claims, request.account_id, request.role_name)
         if user is None:
             raise StsError(
-                f"{identity.claims.subject} is not assigned {request.role_name} in "
-                f"{request.account_id}; see `broker assignments`",
+                f"{identity.claims.email or identity.claims.subject} is not assigned "
+                f"{request.role_name} in {request.account_id}; `broker configure aws` writes "
+                "a profile for each assignment held",
                 code="AccessDenied",
             )
         federated = self._as_broker_federation(identity, request, user, params)

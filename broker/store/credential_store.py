@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from broker.store.entries import (
     session_key,
 )
 from broker.store.files import ensure_private_dir
-from broker.store.index import Index, IndexFile, ProfileRow, SessionRow
+from broker.store.index import AssignmentRow, Index, IndexFile, ProfileRow, SessionRow
 from broker.store.keyring_store import KeyringStore
 from broker.store.locking import named_lock
 from providers.base import SignInResult
@@ -123,13 +123,27 @@ class CredentialStore:
             self.keyring.delete(profile_key(name))
 
         def drop(index: Index) -> Index:
-            return Index(
+            return dataclasses.replace(
+                index,
                 profiles={k: v for k, v in index.profiles.items() if v.provider != provider},
                 sessions={k: v for k, v in index.sessions.items() if k != provider},
             )
 
         self.index.update(drop)
         return profiles
+
+    # -- assignment profiles --------------------------------------------------------------
+
+    def record_assignments(self, rows: Iterable[AssignmentRow], *, replace: bool) -> None:
+        """Record which assignment each written profile name stands for; with ``replace``,
+        rows not given are dropped (``configure aws --prune``), else they are kept."""
+        given = {row.profile: row for row in rows}
+
+        def change(index: Index) -> Index:
+            kept = {} if replace else dict(index.assignments)
+            return dataclasses.replace(index, assignments={**kept, **given})
+
+        self.index.update(change)
 
     def read_index(self) -> Index:
         return self.index.read()

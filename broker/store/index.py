@@ -2,7 +2,9 @@
 
 It lets ``whoami``, ``refresh`` and the TUI list what is stored without touching the keyring.
 It holds no secret: profile rows carry provider, account, role and expiry; session rows carry
-the verified claims and the session's end. Read-modify-write happens under one file lock.
+the verified claims and the session's end; assignment rows say which account assignment a
+profile written by ``broker configure aws`` stands for (so a cache miss resolves the name
+without re-deriving it from a naming template). Read-modify-write happens under one file lock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from broker.store.files import read_private_file, write_private_file
 from broker.store.locking import named_lock
 from providers.base import Claims
 
-__all__ = ["Index", "IndexFile", "ProfileRow", "SessionRow"]
+__all__ = ["AssignmentRow", "Index", "IndexFile", "ProfileRow", "SessionRow"]
 
 _VERSION = 1
 
@@ -65,17 +67,45 @@ class SessionRow:
 
 
 @dataclass(frozen=True)
+class AssignmentRow:
+    """A profile name standing for one account assignment of the person signed in to
+    ``provider``: written by ``broker configure aws``, checked against the directory on use."""
+
+    profile: str
+    provider: str
+    account: str
+    account_name: str
+    permission_set: str
+    role: str
+    duration: int
+    region: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "account": self.account,
+            "account_name": self.account_name,
+            "permission_set": self.permission_set,
+            "role": self.role,
+            "duration": self.duration,
+            "region": self.region,
+        }
+
+
+@dataclass(frozen=True)
 class Index:
     """The whole index, immutable; ``IndexFile.update`` writes a changed copy."""
 
     profiles: Mapping[str, ProfileRow] = field(default_factory=dict)
     sessions: Mapping[str, SessionRow] = field(default_factory=dict)
+    assignments: Mapping[str, AssignmentRow] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": _VERSION,
             "profiles": {name: row.to_json() for name, row in sorted(self.profiles.items())},
             "sessions": {name: row.to_json() for name, row in sorted(self.sessions.items())},
+            "assignments": {name: row.to_json() for name, row in sorted(self.assignments.items())},
         }
 
     @classmethod
@@ -104,7 +134,20 @@ class Index:
             )
             for name, row in data["sessions"].items()
         }
-        return cls(profiles=profiles, sessions=sessions)
+        assignments = {
+            name: AssignmentRow(
+                profile=name,
+                provider=str(row["provider"]),
+                account=str(row["account"]),
+                account_name=str(row["account_name"]),
+                permission_set=str(row["permission_set"]),
+                role=str(row["role"]),
+                duration=int(row["duration"]),
+                region=None if row.get("region") is None else str(row["region"]),
+            )
+            for name, row in data.get("assignments", {}).items()
+        }
+        return cls(profiles=profiles, sessions=sessions, assignments=assignments)
 
 
 class IndexFile:

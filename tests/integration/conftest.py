@@ -116,15 +116,20 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], BrokerServer]:
     pytest.fail(f"broker serve did not start within {START_TIMEOUT}s:\n{output}")
 
 
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def broker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerServer]:
     process, server = start_server(tmp_path_factory.mktemp("serve") / "home")
     try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)

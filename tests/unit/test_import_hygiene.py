@@ -61,7 +61,7 @@ def test_building_the_parser_loads_no_heavy_library() -> None:
         "from broker.cli import build_parser\n"
         "build_parser()\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'textual', 'rich', 'httpx', 'jose', 'authlib', 'keyring', 'lxml', 'botocore', "
+        "{'textual', 'rich', 'httpx', 'jose', 'authlib', 'keyring', 'lxml', 'botocore', 'z3', "
         "'psycopg', 'psycopg_pool'})))\n"
     )
     out = subprocess.run(

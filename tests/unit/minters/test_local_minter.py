@@ -175,4 +175,5 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
     with pytest.raises(StsError) as err:
         minter.mint(sign_in, MintRequest(management.id, target.role_name))
     assert err.value.code == "AccessDenied"
+    assert str(err.value).startswith("alice@example.com is not assigned")  # a person, not a uuid
     assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithSAML"] * 3

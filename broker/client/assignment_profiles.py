@@ -1,0 +1,230 @@
+"""Profiles per account assignment, as the IAM Identity Center portal lists them.
+
+``broker configure aws`` asks the directory which assignments the person signed in to each
+provider holds (``Directory.assignments_of(resolve_user(claims))``) and names one profile per
+assignment from a template. What each name stands for is recorded in the store's secret-free
+index, so a later cache miss resolves the name by one index read (the cache-hit path of
+``credential-process`` is untouched: it never looks here). On every miss the directory is asked
+again, so an assignment removed by an administrator stops being served at the next mint.
+
+Template placeholders (``NAME_PLACEHOLDERS``): ``{account_name}``, ``{account_id}``,
+``{permission_set}``, ``{role_name}``, ``{provider}``, ``{user}`` (the directory user name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from broker.client.profiles import Profile, load_profiles
+from broker.errors import ConfigError, DirectoryError, UsageError
+from broker.store.index import AssignmentRow, Index
+
+if TYPE_CHECKING:
+    from broker.config import BrokerConfig
+    from broker.directory import Directory
+    from broker.store.credential_store import CredentialStore
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "NAME_PLACEHOLDERS",
+    "AssignmentProfiles",
+    "all_profiles",
+    "assignment_rows",
+    "resolve_profile",
+    "to_profile",
+]
+
+DEFAULT_TEMPLATE = "{account_name}.{permission_set}"
+NAME_PLACEHOLDERS = (
+    "account_name",
+    "account_id",
+    "permission_set",
+    "role_name",
+    "provider",
+    "user",
+)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
+
+DirectoryLoader = Callable[[], "Directory"]
+
+
+@dataclass(frozen=True)
+class AssignmentProfiles:
+    """What ``configure aws`` found: rows to record, and lines to tell the user."""
+
+    rows: tuple[AssignmentRow, ...]
+    notes: tuple[str, ...]
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    try:
+        name = template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        known = " ".join("{" + p + "}" for p in NAME_PLACEHOLDERS)
+        raise UsageError(f"bad name template {template!r} ({exc}); placeholders: {known}") from None
+    if not _NAME.match(name):
+        raise UsageError(
+            f"name template {template!r} gives {name!r}, not a profile name (1-64 of "
+            "A-Z a-z 0-9 _ . @ + -, starting with a letter or digit)"
+        )
+    return name
+
+
+def assignment_rows(
+    index: Index,
+    directory: Directory | None,
+    template: str = DEFAULT_TEMPLATE,
+    region: str | None = None,
+) -> AssignmentProfiles:
+    """One row per assignment held by each person signed in (per provider in ``index``),
+    each with ``region`` (written to the AWS config and exported by ``exec``/``env``).
+
+    Raises:
+        UsageError: the template is malformed or gives two assignments the same name.
+    """
+    if region is not None and not _REGION.match(region):
+        raise UsageError(f"{region!r} is not a region name (like eu-west-1)")
+    if not index.sessions:
+        note = "not signed in, so no assignment profiles: run `broker login`, then this again"
+        return AssignmentProfiles((), (note,))
+    if directory is None:
+        return AssignmentProfiles((), ("no directory is configured, so no assignment profiles",))
+    rows: dict[str, AssignmentRow] = {}
+    notes: list[str] = []
+    for provider, session in sorted(index.sessions.items()):
+        try:
+            user = directory.resolve_user(session.claims)
+        except DirectoryError as exc:
+            notes.append(f"{provider}: {exc}")
+            continue
+        held = directory.assignments_of(user)
+        if not held:
+            notes.append(f"{provider}: {user.name} has no account assignments")
+        for a in held:
+            values = {
+                "account_name": a.account_name,
+                "account_id": a.account_id,
+                "permission_set": a.permission_set,
+                "role_name": a.role_name,
+                "provider": provider,
+                "user": user.name,
+            }
+            name = _render(template, values)
+            row = AssignmentRow(
+                profile=name,
+                provider=provider,
+                account=a.account_id,
+                account_name=a.account_name,
+                permission_set=a.permission_set,
+                role=a.role_name,
+                duration=a.max_session_duration,
+                region=region,
+            )
+            other = rows.get(name)
+            if other is not None and other != row:  # the same role through two groups is fine
+                raise UsageError(
+                    f"name template {template!r} gives two assignments the name {name!r}; "
+                    "add {account_id} or {provider} to it"
+                )
+            rows[name] = row
+    return AssignmentProfiles(tuple(rows[n] for n in sorted(rows)), tuple(notes))
+
+
+def to_profile(row: AssignmentRow) -> Profile:
+    return Profile(
+        name=row.profile,
+        provider=row.provider,
+        account=row.account,
+        role=row.role,
+        minter="local",
+        duration=row.duration,
+        region=row.region,
+    )
+
+
+def _check_held(row: AssignmentRow, index: Index, directory: Directory) -> None:
+    """Raise unless the person signed in to ``row.provider`` still holds the assignment.
+
+    Without a session there is nothing to check: the chain asks for ``broker login``.
+    """
+    session = index.sessions.get(row.provider)
+    if session is None:
+        return
+    user = directory.resolve_user(session.claims)
+    held = directory.assignments_of(user)
+    if any((a.account_id, a.role_name) == (row.account, row.role) for a in held):
+        return
+    raise ConfigError(
+        f"profile {row.profile!r}: {user.name} no longer holds {row.permission_set} in "
+        f"{row.account_name} ({row.account}); run `broker configure aws --prune`"
+    )
+
+
+def _default_directory(config: BrokerConfig) -> DirectoryLoader:
+    def load() -> Directory:
+        from broker.config import data_dir
+        from broker.directory import load_directory
+
+        return load_directory(config.directory, data_dir=data_dir())
+
+    return load
+
+
+def resolve_profile(
+    config: BrokerConfig,
+    store: CredentialStore,
+    name: str,
+    directory: DirectoryLoader | None = None,
+) -> Profile:
+    """The profile called ``name``: a ``[profiles.NAME]`` table (which wins), else a recorded
+    assignment the signed-in person still holds.
+
+    Raises:
+        ConfigError: no such profile, or its assignment was removed.
+        ConfigIssues: ``broker.toml`` profiles are invalid.
+        DirectoryError: the signed-in person is no longer in the directory.
+    """
+    explicit = load_profiles(config)
+    if name in explicit:
+        return explicit[name]
+    index = store.read_index()
+    row = index.assignments.get(name)
+    if row is None:
+        known = ", ".join(sorted({*explicit, *index.assignments})) or "none"
+        raise ConfigError(
+            f"no profile {name!r} (known: {known}); add a [profiles.{name}] table to "
+            f"{config.file} or run `broker configure aws` after `broker login`"
+        )
+    _check_held(row, index, (directory or _default_directory(config))())
+    return to_profile(row)
+
+
+def all_profiles(
+    config: BrokerConfig,
+    store: CredentialStore,
+    directory: DirectoryLoader | None = None,
+    *,
+    on_dropped: Callable[[str], None] | None = None,
+) -> dict[str, Profile]:
+    """Every usable profile: explicit tables, plus recorded assignments still held (those no
+    longer held are left out, each reported to ``on_dropped``)."""
+    explicit = load_profiles(config)
+    index = store.read_index()
+    rows: Iterable[AssignmentRow] = [r for n, r in index.assignments.items() if n not in explicit]
+    out: dict[str, Profile] = {}
+    loaded: Directory | None = None
+    for row in rows:
+        if loaded is None:
+            loaded = (directory or _default_directory(config))()
+        try:
+            _check_held(row, index, loaded)
+        except (ConfigError, DirectoryError) as exc:
+            if on_dropped is not None:
+                on_dropped(str(exc))
+            continue
+        out[row.profile] = to_profile(row)
+    return {**out, **explicit}

@@ -1,0 +1,257 @@
+"""The Textual app: wiring only. Screens live in ``screens/``, widgets in ``widgets/``, style in
+``app.tcss``, and everything the app asks of the core goes through ``services``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from broker.errors import BrokerError, NotYetAvailableError, UsageError
+from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
+from broker.tui.services import Services
+from broker.tui.state import TuiState, load_state, save_state
+from broker.tui.themes import DEFAULT_THEME, THEME_NAMES, THEMES
+from broker.tui.views import VIEWS, parse_command
+from broker.tui.widgets.header import HeaderFacts
+from providers.base import SignInResult
+
+__all__ = ["BrokerApp", "run"]
+
+
+class BrokerApp(App[int]):
+    """``broker`` with no arguments."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "broker"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "quit", show=False, priority=True),
+        Binding("question_mark", "help", "help"),
+        Binding("f1", "help", "help", show=False),
+        Binding("colon", "command_line", "cmd"),
+        Binding("p", "show_copied", "show copied", show=False),
+    ]
+
+    def __init__(
+        self,
+        services: Services,
+        options: TuiOptions | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.options = options or TuiOptions()
+        forced = self.options.no_color and "NO_COLOR" not in os.environ
+        if forced:
+            os.environ["NO_COLOR"] = "1"  # Textual reads it only while the app is built
+        try:
+            super().__init__()
+        finally:
+            if forced:
+                del os.environ["NO_COLOR"]
+        self.services = services
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.tui_state: TuiState = load_state(services.data_dir)
+        self.identity: SignInResult | None = None
+        self.provider_name: str | None = None
+        self._started = False
+        self.last_copied: str | None = None
+        self.print_on_exit: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        wanted = self.tui_state.theme
+        self.theme = wanted if wanted in THEME_NAMES else DEFAULT_THEME
+        from broker.tui.screens.portal import PortalScreen
+
+        self.push_screen(PortalScreen())
+        if not self.tui_state.welcome_seen:
+            from broker.tui.screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+        self._started = True
+        self.check_size(self.size.width, self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._started:
+            self.check_size(event.size.width, event.size.height)
+
+    def check_size(self, width: int, height: int) -> None:
+        """Below 80×24 a screen saying so covers the app; it lifts when the terminal grows.
+
+        Called from the app's and every screen's resize: a real terminal's resize reaches the
+        screens (the app's own handler sees it only under some drivers).
+        """
+        from broker.tui.screens.too_small import TooSmallScreen
+
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small and not isinstance(self.screen, TooSmallScreen):
+            self.push_screen(TooSmallScreen())
+        elif not small and isinstance(self.screen, TooSmallScreen):
+            self.pop_screen()
+
+    def watch_theme(self, theme: str) -> None:
+        if theme in THEME_NAMES and theme != self.tui_state.theme:
+            self.update_state(dataclasses.replace(self.tui_state, theme=theme))
+
+    # -- shared state -------------------------------------------------------------------------
+    def update_state(self, state: TuiState) -> None:
+        """Keep and persist the favourites / recent / theme state (failures only flash)."""
+        self.tui_state = state
+        try:
+            save_state(self.services.data_dir, state)
+        except OSError as exc:
+            self.notify(f"cannot save TUI state: {exc.strerror}", severity="warning")
+
+    def signed_in(self, provider: str, result: SignInResult) -> None:
+        self.identity = result
+        self.provider_name = provider
+        self.refresh_headers()
+
+    def refresh_headers(self) -> None:
+        from broker.tui.screens.base import BrokerScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, BrokerScreen) and screen.is_mounted:
+                screen.refresh_header()
+
+    def crumbs(self) -> tuple[str, ...]:
+        from broker.tui.screens.base import BrokerScreen
+
+        return tuple(s.CRUMB for s in self.screen_stack if isinstance(s, BrokerScreen) and s.CRUMB)
+
+    def header_facts(self) -> HeaderFacts:
+        claims = self.identity.claims if self.identity else None
+        who = (claims.email or claims.name or claims.subject) if claims else None
+        return HeaderFacts(identity=who, provider=self.provider_name, live=0, nearest_seconds=None)
+
+    def report_error(self, error: BaseException) -> str:
+        """Show ``error`` in a dialog and return its one-line summary."""
+        from broker.tui.screens.error import ErrorModal
+
+        if isinstance(error, BrokerError):
+            summary = str(error)
+            title = "Not yet available" if isinstance(error, NotYetAvailableError) else "Error"
+            details = f"code: {error.code}" if error.code else ""
+        else:
+            import logging
+            import traceback
+
+            from broker.logs import log_file
+
+            path = log_file()
+            logging.getLogger("broker").error(
+                "TUI worker failed\n%s", "".join(traceback.format_exception(error))
+            )
+            title = "Internal error"
+            summary = f"internal error ({type(error).__name__}); please report it"
+            details = f"traceback in {path}"
+        self.push_screen(ErrorModal(title, summary, details))
+        return summary
+
+    def copy(self, what: str, text: str) -> None:
+        """Copy ``text`` by OSC 52 and, with a local display, the clipboard command too."""
+        from broker.tui.clipboard import copied_message, copy_local, local_command
+
+        self.copy_to_clipboard(text)
+        copy_local(text, local_command(os.environ))
+        self.last_copied = text
+        self.flash(copied_message(what, text))
+
+    def flash(self, text: str) -> None:
+        """An info flash on the current screen's status line (a toast where there is none)."""
+        from broker.tui.screens.base import BrokerScreen
+
+        if isinstance(self.screen, BrokerScreen):
+            self.screen.flash(text)
+        else:
+            self.notify(text, timeout=3)
+
+    # -- navigation ---------------------------------------------------------------------------
+    def go(self, view: str, argument: str | None = None) -> None:
+        """Open ``view`` above the portal (the portal itself when ``view`` is ``portal``)."""
+        from broker.tui.screens.portal import PortalScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, PortalScreen):
+            self.pop_screen()
+        portal = self.screen
+        if view == "portal":
+            if isinstance(portal, PortalScreen) and argument is not None:
+                portal.set_filter(argument)
+            return
+        self.push_screen(VIEWS[view].factory())
+
+    def action_view(self, view: str) -> None:
+        self.go(view)
+
+    def action_show_copied(self) -> None:
+        """Show the last copied text; it will be printed to stdout on exit."""
+        if self.last_copied is None:
+            self.flash("Nothing copied yet — y opens the copy menu.")
+            return
+        from broker.tui.screens.copied import CopiedScreen
+
+        self.print_on_exit = self.last_copied
+        self.push_screen(CopiedScreen(self.last_copied))
+
+    def action_help(self) -> None:
+        from broker.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_command_line(self) -> None:
+        from broker.tui.screens.command_line import CommandLine
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            parsed = parse_command(text)
+            if parsed is None:
+                self.notify(f"unknown command {text!r}; try :portal :sessions :sim :audit :users")
+                return
+            self.go(*parsed)
+
+        self.push_screen(CommandLine(), done)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, view in VIEWS.items():
+            yield SystemCommand(f"Open {view.title}", f":{view.command}", lambda n=name: self.go(n))
+        yield SystemCommand("Sign in", "choose an identity provider", lambda: self.go("signin"))
+        yield SystemCommand("Help", "every key and the colour legend", self.action_help)
+        for theme in THEME_NAMES:
+            yield SystemCommand(
+                f"Theme: {theme}", "switch the colour theme", lambda t=theme: self._set_theme(t)
+            )
+
+    def _set_theme(self, theme: str) -> None:
+        self.theme = theme
+
+
+def run(*, no_color: bool = False, ascii_only: bool = False, readonly: bool = False) -> int:
+    """Run the app on the configured directories; the process exit code.
+
+    Raises:
+        UsageError: stdin or stdout is not a terminal (use the commands instead).
+    """
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the terminal app needs a terminal; run `broker --help` for commands")
+    services = Services()
+    options = TuiOptions.from_env(no_color=no_color, ascii_only=ascii_only, readonly=readonly)
+    app = BrokerApp(services, options)
+    result = app.run()
+    if app.print_on_exit:
+        print(app.print_on_exit)  # asked for with `p`: the answer goes to stdout
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,160 @@
+"""Sessions: every cached profile with a live countdown; refresh, revoke (always confirmed)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from broker.errors import NotYetAvailableError
+from broker.tui.expiry import Level, repaint_interval
+from broker.tui.model import SessionRow
+from broker.tui.screens.base import BrokerScreen
+from broker.tui.sessions_view import level_of, ordered, revoke_question, row_cells
+from broker.tui.widgets.status import FlashLevel
+
+__all__ = ["SessionsScreen"]
+
+_COLUMNS = ("profile", "account", "role", "expires in", "at", "refresh")
+
+
+class SessionsScreen(BrokerScreen):
+    CRUMB = "Sessions"
+    FEATURE = "sessions"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh_one", "refresh"),
+        Binding("R", "refresh_all", "refresh all"),
+        Binding("ctrl+d", "revoke", "revoke"),
+        Binding("escape,h", "back", "back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[SessionRow] = []
+
+        self._painted_minute: dict[str, int] = {}
+
+    def compose_body(self) -> ComposeResult:
+        table: DataTable[str | Text] = DataTable(
+            id="sessions", cursor_type="row", zebra_stripes=True
+        )
+        yield table
+        yield Static("", id="view-body", classes="empty")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in _COLUMNS:
+            table.add_column(column, key=column)
+        self.set_interval(1.0, self.tick)
+        self._show()
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, thread=True, description="Reading sessions")
+    def load(self) -> None:
+        try:
+            rows = self.broker.services.sessions()
+        except NotYetAvailableError as exc:
+            self.app.call_from_thread(self._unavailable, str(exc))
+            return
+        self.app.call_from_thread(self.set_sessions, rows)
+
+    def _unavailable(self, text: str) -> None:
+        if not self.rows:
+            self._show(message=f"{text}.")
+
+    def set_sessions(self, rows: list[SessionRow]) -> None:
+        """Show ``rows`` (attributes down: the loader or a test hands them in)."""
+        self.rows = ordered(rows, self.broker.clock())
+        self._show()
+
+    def _show(self, message: str | None = None) -> None:
+        table = self.query_one(DataTable)
+        empty = self.query_one("#view-body", Static)
+        table.clear()
+        now = self.broker.clock()
+        ascii_only = self.broker.options.ascii_only
+        for row in self.rows:
+            cells = row_cells(row, now, ascii_only=ascii_only)
+            table.add_row(*cells[:3], self._countdown(row, cells[3]), *cells[4:], key=row.profile)
+            self._painted_minute[row.profile] = int(now.timestamp() // 60)
+        live = sum(1 for r in self.rows if (r.expiration - now).total_seconds() > 0)
+        table.border_title = f"Sessions({live} live/{len(self.rows)})"
+        text = message or ("" if self.rows else "No live credentials — :portal, pick a role, m.")
+        empty.update(text)
+        empty.display = bool(text)
+        table.display = not text
+
+    def tick(self) -> None:
+        """Repaint countdowns under an hour every second, the others when the minute turns."""
+        table = self.query_one(DataTable)
+        now = self.broker.clock()
+        minute = int(now.timestamp() // 60)
+        for row in self.rows:
+            left = (row.expiration - now).total_seconds()
+            if repaint_interval(left) > 1 and self._painted_minute.get(row.profile) == minute:
+                continue
+            cells = row_cells(row, now, ascii_only=self.broker.options.ascii_only)
+            table.update_cell(row.profile, "expires in", self._countdown(row, cells[3]))
+            table.update_cell(row.profile, "at", cells[4])
+            self._painted_minute[row.profile] = minute
+
+    def _selected(self) -> SessionRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            self.flash("No session selected — :portal, pick a role, m.", FlashLevel.WARNING)
+            return None
+        return self.rows[table.cursor_row]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "revoke" and self.broker.options.readonly:
+            return False  # --readonly hides revoke (k9s readOnly)
+        return True
+
+    def action_refresh_one(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.refresh_profiles([row.profile])
+
+    def action_refresh_all(self) -> None:
+        self.refresh_profiles([r.profile for r in self.rows])
+
+    @work(exclusive=True, exit_on_error=False, thread=True, description="Refreshing")
+    def refresh_profiles(self, profiles: list[str]) -> None:
+        self.broker.services.refresh(profiles)
+        self.app.call_from_thread(self.load)
+
+    def action_revoke(self) -> None:
+        if self.broker.options.readonly:
+            return
+        row = self._selected()
+        if row is None:
+            return
+        from broker.tui.screens.confirm import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.revoke(row)
+
+        self.app.push_screen(ConfirmModal(revoke_question(row, self.rows)), answered)
+
+    @work(exclusive=True, exit_on_error=False, thread=True, description="Revoking")
+    def revoke(self, row: SessionRow) -> None:
+        self.broker.services.revoke(row.profile)
+        self.app.call_from_thread(self.flash, f"Revoked {row.role_name} @ {row.account_name}")
+        self.app.call_from_thread(self.load)
+
+    def _countdown(self, row: SessionRow, text: str) -> Text:
+        """The countdown cell in its threshold colour (the glyph carries it without colour)."""
+        theme = self.app.current_theme
+        level = level_of(row, self.broker.clock())
+        style = {
+            Level.OK: theme.success or "",
+            Level.WARN: f"bold {theme.warning or ''}",
+            Level.CRITICAL: f"bold reverse {theme.error or ''}",
+            Level.EXPIRED: "dim",
+        }[level]
+        return Text(text, style=style.strip())

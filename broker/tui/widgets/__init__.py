@@ -1,0 +1,1 @@
+"""Reusable widgets: header, status line, the virtualised role list."""

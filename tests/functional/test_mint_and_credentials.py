@@ -1,0 +1,159 @@
+"""The mint dialog and the credentials panel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import Button, Input
+
+from broker.minters.base import Credentials
+from broker.tui.model import MintChoice, MintOutcome
+from broker.tui.screens.credentials import CredentialsScreen
+from broker.tui.screens.mint import MintDialog
+from tests.functional.conftest import NOW, ROLES, sign_in_with_roles
+from tests.functional.screen_text import flat_text, screen_text
+
+pytestmark = pytest.mark.anyio
+
+CREDS = Credentials(
+    access_key_id="ABKEXAMPLEKEY0000001",
+    secret_access_key="wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY00",
+    session_token="session-token-EXAMPLE",
+    expiration=NOW + timedelta(hours=1, minutes=5),
+)
+
+
+async def _open_dialog(app, pilot, role_index: int = 0) -> MintDialog:
+    sign_in_with_roles(app)
+    screen = app.screen
+    screen.set_filter(ROLES[role_index].label)
+    await pilot.press("m")
+    await pilot.pause()
+    assert isinstance(app.screen, MintDialog)
+    return app.screen
+
+
+async def test_dialog_states_ceiling_and_disables_presets_above_it(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await _open_dialog(app, pilot)
+        text = screen_text(app)
+        assert "Mint AdminAccess @ payments-prod (1111 2222 3333)" in text
+        assert "max 4h (role MaxSessionDuration)" in text
+        enabled = {
+            b.label.plain: not b.disabled for b in dialog.query("#presets Button").results(Button)
+        }
+        assert enabled == {
+            "15m": True,
+            "1h": True,
+            "4h": True,
+            "8h": False,
+            "12h": False,
+            "36h": False,
+        }
+        assert "8h 12h 36h: over max 4h (role MaxSessionDuration)" in text
+        assert dialog.query_one("#duration", Input).value == "1h"  # the STS default
+
+
+async def test_over_the_ceiling_is_refused_with_the_reason(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await _open_dialog(app, pilot)
+        dialog.query_one("#duration", Input).value = "5h"
+        await pilot.click("#mint")
+        await pilot.pause()
+        assert isinstance(app.screen, MintDialog)
+        assert "5h is over the max 4h (role MaxSessionDuration); ask for 4h or less" in screen_text(
+            app
+        )
+        dialog.query_one("#duration", Input).value = "soon"
+        dialog.query_one("#duration", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "soon is not a duration; write it like 2h30m" in screen_text(app)
+
+
+async def test_preset_then_reason_returns_the_choice(make_app) -> None:
+    app = make_app()
+    results: list[MintChoice | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        sign_in_with_roles(app)
+        app.push_screen(MintDialog(ROLES[1]), results.append)
+        await pilot.pause()
+        await pilot.click("#preset-14400")
+        app.screen.query_one("#reason", Input).value = "incident 42"
+        await pilot.click("#mint")
+        await pilot.pause()
+    assert results == [MintChoice(seconds=14400, reason="incident 42", session_policy=None)]
+
+
+async def test_free_entry_and_escape(make_app) -> None:
+    app = make_app()
+    results: list[MintChoice | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        sign_in_with_roles(app)
+        app.push_screen(MintDialog(ROLES[1]), results.append)
+        await pilot.pause()
+        app.screen.query_one("#duration", Input).value = "2h30m"
+        await pilot.press("enter")
+        app.push_screen(MintDialog(ROLES[1]), results.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert results == [MintChoice(seconds=9000), None]
+
+
+async def test_minting_from_the_tui_says_plainly_it_is_not_yet_available(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_dialog(app, pilot)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Not yet available" in text
+        assert "minting from the TUI is not yet available" in flat_text(app)
+        assert "Traceback" not in text
+
+
+async def _credentials(app, pilot) -> CredentialsScreen:
+    sign_in_with_roles(app)
+    screen = CredentialsScreen(ROLES[0], MintOutcome("payments-prod.AdminAccess", CREDS))
+    app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+async def test_credentials_panel_masks_until_v(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _credentials(app, pilot)
+        text = screen_text(app)
+        assert "Portal › Credentials" in text
+        assert "✓ 1h 05m" in text
+        assert (
+            "credential_process = broker credential-process --profile payments-prod.AdminAccess"
+            in text
+        )
+        await pilot.press("right")  # bash/zsh tab
+        await pilot.pause()
+        text = screen_text(app)
+        assert "export AWS_ACCESS_KEY_ID='ABKEXAMPLEKEY0000001'" in text
+        assert CREDS.secret_access_key not in text and "••••" in text
+        await pilot.press("v")
+        await pilot.pause()
+        assert f"export AWS_SECRET_ACCESS_KEY='{CREDS.secret_access_key}'" in screen_text(app)
+
+
+async def test_copy_takes_the_unmasked_block_and_never_shows_it(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _credentials(app, pilot)
+        await pilot.press("right", "y")
+        await pilot.pause()
+        assert app.last_copied is not None
+        assert f"export AWS_SESSION_TOKEN='{CREDS.session_token}'" in app.last_copied
+        text = screen_text(app)
+        assert "Copied env exports (bash/zsh), 4 lines" in text
+        assert CREDS.session_token not in text

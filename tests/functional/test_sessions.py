@@ -1,0 +1,127 @@
+"""The sessions view: countdowns, order, revoke's confirm, --readonly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from broker.tui.model import SessionRow
+from broker.tui.screens.confirm import ConfirmModal
+from broker.tui.screens.sessions import SessionsScreen
+from tests.functional.conftest import NOW, Clock
+from tests.functional.screen_text import flat_text, screen_text
+
+pytestmark = pytest.mark.anyio
+
+ROWS = [
+    SessionRow(
+        "prod-admin",
+        "111122223333",
+        "payments-prod",
+        "AdminAccess",
+        NOW + timedelta(minutes=12, seconds=40),
+    ),
+    SessionRow(
+        "prod-read",
+        "111122223333",
+        "payments-prod",
+        "AdminAccess",
+        NOW + timedelta(hours=3, minutes=10),
+        refreshable=True,
+    ),
+    SessionRow("old", "444455556666", "payments-dev", "Developer", NOW - timedelta(minutes=3)),
+    SessionRow("data", "777788889999", "analytics", "DataScientist", NOW + timedelta(minutes=9)),
+]
+
+
+async def _open(app, pilot) -> SessionsScreen:
+    app.go("sessions")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    screen = app.screen
+    assert isinstance(screen, SessionsScreen)
+    screen.set_sessions(ROWS)
+    await pilot.pause()
+    return screen
+
+
+async def test_countdowns_with_glyphs_expired_last(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(app, pilot)
+        lines = screen_text(app).splitlines()
+        body = [line for line in lines if "payments" in line or "analytics" in line]
+        assert [line.strip("│ ").split()[0] for line in body] == [
+            "data",
+            "prod-admin",
+            "prod-read",
+            "old",
+        ]
+        assert "‼ 9m 00s" in body[0]
+        assert "⚠ 12m 40s" in body[1]
+        assert "✓ 3h 10m" in body[2] and "auto" in body[2]
+        assert "✗ expired 3m ago" in body[3]
+        assert "Sessions(3 live/4)" in screen_text(app)
+
+
+async def test_countdown_ticks_each_second(make_app) -> None:
+    clock = Clock()
+    app = make_app(clock=clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(app, pilot)
+        clock.advance(61)
+        screen.tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "‼ 7m 59s" in text and "⚠ 11m 39s" in text
+
+
+async def test_revoke_confirms_with_exact_scope_and_cancel_first(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(app, pilot)
+        await pilot.press("down", "ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.pause()
+        assert (
+            "Revoke AdminAccess @ payments-prod (1111 2222 3333)? 2 profiles use it."
+            in flat_text(app)
+        )
+        await pilot.press("enter")  # focus starts on Cancel: a bare enter never confirms
+        await pilot.pause()
+        assert isinstance(app.screen, SessionsScreen)
+
+
+async def test_confirmed_revoke_says_plainly_it_is_not_yet_available(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(app, pilot)
+        await pilot.press("ctrl+d", "y")
+        await pilot.pause(0.5)
+        await pilot.pause()
+        assert "revoking from the TUI is not yet available" in flat_text(app)
+
+
+async def test_readonly_hides_revoke(make_app) -> None:
+    app = make_app(readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(app, pilot)
+        assert "revoke" not in screen_text(app).splitlines()[-1]
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, SessionsScreen)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(app, pilot)
+        assert "revoke" in screen_text(app).splitlines()[-1]
+
+
+async def test_empty_says_what_to_do(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(app, pilot)
+        screen.set_sessions([])
+        await pilot.pause()
+        assert "No live credentials — :portal, pick a role, m." in screen_text(app)
