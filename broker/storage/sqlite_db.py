@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from broker.errors import ConfigError
+from broker.private_dirs import make_private_dirs
 from broker.storage.database import Cursor
 from broker.storage.url import DatabaseUrl
 
@@ -41,7 +42,7 @@ class SqliteDatabase:
         if connection is not None:
             return connection
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             mode = os.fstat(fd).st_mode
             os.close(fd)
