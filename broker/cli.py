@@ -44,6 +44,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.audit",
     "broker.commands.client",
     "broker.commands.reports",
+    "broker.commands.console",
+    "broker.commands.db",
 )
 
 # Commands that belong to issues not yet landed: name -> (what it does, issue number).
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="DIR", help="configuration directory (default: $BROKER_CONFIG)"
     )
+    parser.add_argument(
+        "--database-url",
+        dest="global_database_url",
+        metavar="URL",
+        help="shared-state database, postgresql://... (default: $BROKER_DATABASE_URL, else SQLite)",
+    )
     app = parser.add_argument_group("terminal app (no command)")
     app.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
     app.add_argument("--ascii", action="store_true", help="ASCII glyphs and spinner only")
@@ -168,10 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
-        if args.config:
+        if args.config or args.global_database_url:
             import os
 
-            os.environ["BROKER_CONFIG"] = args.config
+            if args.config:
+                os.environ["BROKER_CONFIG"] = args.config
+            if args.global_database_url:
+                os.environ["BROKER_DATABASE_URL"] = args.global_database_url
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             if args.command is None:

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from broker.config.loader import data_dir
 from broker.errors import StoreError
+from broker.private_dirs import make_private_dirs
 
 __all__ = ["log_file"]
 
@@ -24,8 +25,7 @@ _configured: tuple[Path, logging.StreamHandler[TextIO]] | None = None
 
 def _private_directory(directory: Path) -> None:
     # The data directory too is created 0700 (``parents=True`` alone would use the umask).
-    directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    directory.mkdir(exist_ok=True, mode=0o700)
+    make_private_dirs(directory)
     info = directory.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise StoreError(f"{directory} is not a directory of yours; remove it and retry")

@@ -6,9 +6,13 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from broker.errors import UsageError
+
+if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
+    from broker.sts.revocation import Revocation, RevocationSource
 
 __all__ = [
     "AccessKeyInput",
@@ -88,10 +92,11 @@ def run_serve(spec: ServeInput) -> int:
 
 
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
-    """Record a revocation (audited first) that every later verification honours."""
-    import uuid
+    """Record a revocation (audited first) that every later verification honours: in the
+    shared-state database with ``BROKER_DATABASE_URL`` (every replica), else the data dir."""
+    import os
 
-    from broker.audit import AuditLog, cloudtrail_event
+    from broker.audit import AuditLog
     from broker.sts.revocation import Revocation, RevocationList
 
     if spec.role:
@@ -102,7 +107,30 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
         rule = Revocation("session", spec.session, spec.issued_before)
     else:
         raise UsageError("give --role ARN, --user NAME or --session ID")
-    AuditLog().append(
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the shared-state database
+        from broker.storage.shared_state import open_shared_state
+
+        state = open_shared_state(pool_size=1)
+        try:
+            _revoke(rule, state.audit, state.revocations)
+        finally:
+            state.close()
+    else:
+        _revoke(rule, AuditLog(), RevocationList())
+    print(
+        f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
+        file=out,
+    )
+    return 0
+
+
+def _revoke(rule: Revocation, audit: AuditSink, revocations: RevocationSource) -> None:
+    """Audit first (fail closed), then record the rule."""
+    import uuid
+
+    from broker.audit import cloudtrail_event
+
+    audit.append(
         cloudtrail_event(
             "RevokeSessions",
             user_identity={"type": "BrokerAdmin"},
@@ -112,19 +140,27 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
             event_type="BrokerAdminCall",
         )
     )
-    RevocationList().add(rule)
-    print(
-        f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
-        file=out,
-    )
-    return 0
+    revocations.add(rule)
 
 
 def run_keys(action: str, out: TextIO) -> int:
     """``rotate``: add a signing key; ``list``: kid, created, status (never key material)."""
+    import os
+
     from broker.sts.signing_keys import KeyRing
 
-    ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the ring in the shared database
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)
+        try:
+            shared = DatabaseKeyRing(state.keys)
+            ring = shared.rotate() if action == "rotate" else shared.current()
+        finally:
+            state.close()
+    else:
+        ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
     now = datetime.now(UTC)
     for key in ring.keys:
         print(f"{key.kid}\t{key.created.isoformat()}\t{key.status(now)}", file=out)
@@ -134,12 +170,22 @@ def run_keys(action: str, out: TextIO) -> int:
 def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
     """Create (secret shown once), list, deactivate or delete long-term keys."""
     import json
+    import os
 
     from broker.sts.access_keys import AccessKeyStore
     from broker.sts.signing_keys import KeyRing
 
-    ring = KeyRing.load()
-    store = AccessKeyStore(ring)
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: records in the shared database
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.access_keys_db import DatabaseAccessKeyStore
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)
+        ring = DatabaseKeyRing(state.keys).current()
+        store: AccessKeyStore = DatabaseAccessKeyStore(ring, state.access_keys)
+    else:
+        ring = KeyRing.load()
+        store = AccessKeyStore(ring)
     if spec.action == "mfa-enable":
         from broker.sts.mfa import MfaDevices
 

@@ -85,6 +85,14 @@ def read_access_keys(path: Path | None = None) -> list[AccessKey]:
     ]
 
 
+def limit_exceeded(user: str) -> StsError:
+    return StsError(
+        f"{user} already has {MAX_KEYS_PER_USER} access keys (IAM's limit); delete "
+        "one with `broker access-keys delete KEY_ID` first",
+        code="LimitExceeded",
+    )
+
+
 class AccessKeyStore:
     """The record file plus the key ring the secrets derive from."""
 
@@ -108,23 +116,23 @@ class AccessKeyStore:
             raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
         if not _ACCOUNT_RE.match(account):
             raise UsageError(f"{account!r} is not a 12-digit account id")
+        key = AccessKey(
+            new_access_key_id(USER_KEY_PREFIX),
+            user,
+            account,
+            "Active",
+            datetime.now(UTC).replace(microsecond=0),
+        )
+        self._add(key)
+        return key, self.secret_of(key)
+
+    def _add(self, key: AccessKey) -> None:
+        """Record ``key``; ``StsError(LimitExceeded)`` past IAM's two keys per user."""
         with locked(self.path):
             keys = self._load()
-            if sum(1 for key in keys if key.user == user) >= MAX_KEYS_PER_USER:
-                raise StsError(
-                    f"{user} already has {MAX_KEYS_PER_USER} access keys (IAM's limit); delete "
-                    "one with `broker access-keys delete KEY_ID` first",
-                    code="LimitExceeded",
-                )
-            key = AccessKey(
-                new_access_key_id(USER_KEY_PREFIX),
-                user,
-                account,
-                "Active",
-                datetime.now(UTC).replace(microsecond=0),
-            )
+            if sum(1 for k in keys if k.user == key.user) >= MAX_KEYS_PER_USER:
+                raise limit_exceeded(key.user)
             self._save([*keys, key])
-        return key, self.secret_of(key)
 
     def list(self, user: str | None = None) -> list[AccessKey]:
         return [key for key in self._load() if user is None or key.user == user]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.session_token import SessionClaims
 
-__all__ = ["Revocation", "RevocationList", "default_revocation_file"]
+__all__ = ["Revocation", "RevocationList", "RevocationSource", "default_revocation_file"]
 
 Kind = Literal["role", "user", "session"]
 
@@ -42,6 +42,15 @@ class Revocation:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value, "before": self.before.isoformat()}
+
+
+class RevocationSource(Protocol):
+    """Revocation rules: this file list, or ``broker.storage.SqlRevocations`` shared by
+    replicas."""
+
+    def is_revoked(self, claims: SessionClaims) -> bool: ...
+
+    def add(self, rule: Revocation) -> None: ...
 
 
 class RevocationList:
