@@ -262,3 +262,17 @@ def saml_provider(
         secrets=None,  # type: ignore[arg-type]  # SAML keeps no secrets of its own
     )
     return SAMLProvider.from_config("corp", table, context)
+
+
+def idp_metadata(entity_id: str, cert_der: bytes) -> str:
+    """IdP metadata naming ``entity_id`` with one signing certificate (DER bytes)."""
+    cert = base64.b64encode(cert_der).decode()
+    return f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>
+      <ds:X509Certificate>{cert}</ds:X509Certificate>
+    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""

@@ -3,7 +3,6 @@ STS through ``DirectoryPrincipals`` (OIDC keys and SAML certificates over test-t
 
 from __future__ import annotations
 
-import base64
 import time
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ from broker.server.sigv4 import SignedRequest
 from broker.sts.directory_source import DirectoryPrincipals
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
-from tests.saml_forge import Spec, build_response, encode, make_keypair
+from tests.saml_forge import Spec, build_response, encode, idp_metadata, make_keypair
 
 SANDBOX = "666666666666"
 EMBEDDED = "https://development-only.embedded-idp.invalid"
@@ -63,19 +62,6 @@ TRUST_OIDC = """{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
 TRUST_SAML = """{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
  "Principal": {"Federated": "%s"}, "Action": "sts:AssumeRoleWithSAML",
  "Condition": {"StringLike": {"SAML:sub": "*@example.com"}}}]}"""
-
-
-def idp_metadata(entity_id: str, cert_der: bytes) -> str:
-    cert = base64.b64encode(cert_der).decode()
-    return f"""<?xml version="1.0"?>
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
-    xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity_id}">
-  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>
-      <ds:X509Certificate>{cert}</ds:X509Certificate>
-    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>"""
 
 
 def cert_der() -> bytes:
