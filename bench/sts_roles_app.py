@@ -1,9 +1,10 @@
 """The `broker serve` application with a role to assume, for bench/sts.py.
 
-`broker serve` gets its roles from the directory (issue #4); until that is wired, the bench
-serves the very same ASGI app (`create_app` around `StsService`) with a small plain-data
-`PrincipalSource`: one role trusting one OIDC provider, whose JWKS (the bench's public key,
-passed in `BENCH_JWKS`) is answered in-process. Run as a uvicorn factory:
+`broker serve` gets its roles and OIDC provider entries from the directory; the bench serves
+the very same ASGI app (`create_app` around `StsService`) with a small plain-data
+`PrincipalSource` instead, so that the one OIDC provider's JWKS (the bench's public key, passed
+in `BENCH_JWKS`) can be answered in-process rather than by an IdP competing for the CPU.
+Run as a uvicorn factory:
 
     python -m uvicorn --factory bench.sts_roles_app:app --workers 2
 """
