@@ -295,4 +295,5 @@ def build_minter(config: BrokerConfig) -> LocalMinter:
         directory_assignments(directory),
         audit=AuditLog(default_log_path()),
         session_policies=SessionPolicyStore(default_key_file().parent / "session-policies"),
+        web_identity=WebIdentityVerifier(data_dir=data),
     )

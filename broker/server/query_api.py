@@ -94,7 +94,7 @@ class StsService:
     ) -> None:
         self._ring = ring
         self.principals = principals
-        self.web_identity = web_identity or WebIdentityVerifier()
+        self.web_identity = web_identity or WebIdentityVerifier(data_dir=data)
         self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
         sts_dir = (data / "sts") if data else None
         self.keys = keys or AccessKeyStore(

@@ -14,6 +14,7 @@ import base64
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +37,7 @@ __all__ = ["WebIdentityVerifier", "assume_role_with_web_identity"]
 
 _MAX_TOKEN = 20_000
 _ACTION = "sts:AssumeRoleWithWebIdentity"
+_PUBLISHED = "published:embedded-idp"  # cache slot: never a URL, so no entry can collide
 
 
 def _invalid(message: str) -> StsError:
@@ -65,10 +67,16 @@ def _unverified_payload(token: str) -> dict[str, Any]:
 
 
 class WebIdentityVerifier:
-    """Verifies ID tokens against a provider entry's JWKS (fetched once, re-fetched on rotation)."""
+    """Verifies ID tokens against a provider entry's JWKS (fetched once, re-fetched on rotation).
 
-    def __init__(self, client: httpx.Client | None = None) -> None:
+    With ``data_dir``, tokens from the embedded development issuer (exactly that issuer, with
+    no ``jwks_uri`` in its entry) verify against the public keys it published there
+    (``providers.embedded.public_jwks``); every other issuer's keys come only from its JWKS URL.
+    """
+
+    def __init__(self, client: httpx.Client | None = None, *, data_dir: Path | None = None) -> None:
         self._client = client or httpx.Client(timeout=5, follow_redirects=False)
+        self._data_dir = data_dir
         self._caches: dict[str, Any] = {}
         self._jwks_uris: dict[str, str] = {}
 
@@ -84,14 +92,30 @@ class WebIdentityVerifier:
                 raise _unreachable() from None
         return found
 
-    def verify(self, provider: WebIdentityProvider, client_id: str, token: str) -> dict[str, Any]:
-        from providers.oidc.id_token import IdTokenRules, validate_id_token
+    def _key_source(self, provider: WebIdentityProvider) -> Any:
+        from providers.embedded.users import ISSUER as EMBEDDED_ISSUER
         from providers.oidc.jwks import JWKSCache
 
+        if self._data_dir is not None and provider.issuer == EMBEDDED_ISSUER:
+            if not provider.jwks_uri:
+                from providers.embedded.public_jwks import PublishedJWKS
+
+                published = self._caches.get(_PUBLISHED)
+                if published is None:
+                    published = self._caches[_PUBLISHED] = PublishedJWKS(
+                        self._data_dir, EMBEDDED_ISSUER
+                    )
+                return published
         jwks_uri = provider.jwks_uri or self._discovered(provider.issuer)
         cache = self._caches.get(jwks_uri)
         if cache is None:
             cache = self._caches[jwks_uri] = JWKSCache(self._client, jwks_uri)
+        return cache
+
+    def verify(self, provider: WebIdentityProvider, client_id: str, token: str) -> dict[str, Any]:
+        from providers.oidc.id_token import IdTokenRules, validate_id_token
+
+        cache = self._key_source(provider)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms)
         try:
             return validate_id_token(token, cache.key_for, rules, nonce=None)

@@ -21,6 +21,7 @@ from broker.errors import ConfigError
 from providers.base import ProviderContext
 from providers.embedded.app import EmbeddedApp, StartResponse
 from providers.embedded.authorization_server import EmbeddedAuthorizationServer
+from providers.embedded.public_jwks import publish_public_key
 from providers.embedded.refresh_store import RefreshStore
 from providers.embedded.signing_key import load_or_create_key
 from providers.embedded.users import load_users
@@ -68,6 +69,7 @@ class EmbeddedIssuer:
         check_bind_address(host)
         users = load_users(context.config_dir)
         key = load_or_create_key(context.secrets)
+        publish_public_key(context.data_dir, key)
         refresh = RefreshStore(context.data_dir / "embedded-idp", clock)
         # Bound now (the port is part of the endpoint URLs), listening only once ``start``
         # runs: a process that only refreshes never accepts a connection.

@@ -25,7 +25,7 @@ from typing import Any
 from broker.errors import ProviderError
 from broker.private_dirs import make_private_dirs
 
-__all__ = ["RefreshRecord", "RefreshStore"]
+__all__ = ["RefreshRecord", "RefreshStore", "private_dir", "replace_private_json"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _private_dir(path: Path) -> None:
+def private_dir(path: Path) -> None:
     # The data directory too is created 0700 (``parents=True`` alone would use the umask).
     make_private_dirs(path)
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -58,6 +58,21 @@ def _private_dir(path: Path) -> None:
         raise ProviderError(
             f"{path} is readable by others (mode {mode:o}); run `chmod 700 {path}` and retry"
         )
+
+
+def replace_private_json(path: Path, document: Any) -> None:
+    """Write ``document`` to ``path`` (0600): temporary file, fsync, rename over the old one."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:  # mkstemp creates the file 0600
+            json.dump(document, handle, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
 
 
 class RefreshStore:
@@ -71,7 +86,7 @@ class RefreshStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, Any]]]:
-        _private_dir(self._dir)
+        private_dir(self._dir)
         fd = os.open(self._lock, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -105,17 +120,7 @@ class RefreshStore:
         return data if isinstance(data, dict) else {}
 
     def _write(self, records: dict[str, dict[str, Any]]) -> None:
-        fd, temp = tempfile.mkstemp(dir=self._dir, prefix=".refresh-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as handle:  # mkstemp creates the file 0600
-                json.dump(records, handle, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self._file)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
+        replace_private_json(self._file, records)
 
     def add(self, token: str, record: RefreshRecord) -> None:
         """Remember ``token`` (as its hash) until ``record.expires_at``."""

@@ -48,12 +48,16 @@ class JWKSCache:
         self._keys: list[Key] | None = None
         self.fetches = 0
 
-    def _fetch(self) -> list[Key]:
+    def _document(self) -> dict[str, Any]:
+        """The JWK Set document, fetched from ``jwks_uri`` (a subclass may read it elsewhere)."""
         response = send(self._client, self._client.build_request("GET", self._uri), "JWKS")
         try:
-            document = read_json(response, "JWKS")
+            return read_json(response, "JWKS")
         except OAuthErrorResponse:
             raise ProviderUnavailableError("JWKS: the identity provider refused") from None
+
+    def _fetch(self) -> list[Key]:
+        document = self._document()
         self.fetches += 1
         keys: list[Key] = []
         for entry in document.get("keys", []) if isinstance(document.get("keys"), list) else []:
