@@ -20,8 +20,9 @@ from broker.errors import StsError
 from broker.sts.access_keys import AccessKey, AccessKeyStore
 from broker.sts.credential_format import SESSION_PREFIX, USER_KEY_PREFIX
 from broker.sts.revocation import RevocationSource
-from broker.sts.session_token import SessionClaims, verify_session
+from broker.sts.session_token import SessionClaims
 from broker.sts.signing_keys import KeyRing
+from broker.sts.verified_sessions import VerifiedSessions
 
 __all__ = ["Authenticator", "Caller", "stable_id"]
 
@@ -91,6 +92,7 @@ class Authenticator:
         self.ring = ring
         self.keys = keys
         self.revocations = revocations
+        self.sessions = VerifiedSessions()
 
     def secret_for(self, access_key_id: str, token: str | None) -> tuple[str, Caller]:
         if access_key_id.startswith(USER_KEY_PREFIX):
@@ -114,7 +116,7 @@ class Authenticator:
         return self.keys.secret_of(key), caller
 
     def _session(self, access_key_id: str, token: str) -> tuple[str, Caller]:
-        claims, secret = verify_session(self.ring(), token, access_key_id)
+        claims, secret = self.sessions.verify(self.ring(), token, access_key_id)
         if claims.kind == "assumed-role" and claims.role_arn:
             user_id = f"{stable_id('BRKR', claims.role_arn)}:{claims.session_name}"
         elif claims.kind == "federated-user":

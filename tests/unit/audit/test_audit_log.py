@@ -196,3 +196,38 @@ def test_head_lagging_after_a_crash_still_verifies_but_ahead_does_not(log) -> No
     log.head_path.write_text(json.dumps({**head, "events": 6}))
     with pytest.raises(AuditError, match="truncated"):
         log.verify()
+
+
+def test_head_is_one_fixed_size_record_rewritten_in_place(log) -> None:
+    """A head that always has the same size is written with one ``pwrite`` and no truncate:
+    a crash leaves the old head or the new one, never a torn or empty file."""
+    from broker.audit.log import HEAD_BYTES
+
+    before = os.stat(log.head_path)
+    assert before.st_size == HEAD_BYTES
+    log.append(event(user="late"))
+    after = os.stat(log.head_path)
+    assert after.st_size == HEAD_BYTES and after.st_ino == before.st_ino
+    assert json.loads(log.head_path.read_bytes())["events"] == 6
+    # A head left by an older version (shorter, unpadded) is resized on the next write.
+    log.head_path.write_text(json.dumps({"events": 6, "lastHash": log.verify().last_hash}))
+    log.append(event(user="later"))
+    assert os.stat(log.head_path).st_size == HEAD_BYTES and log.verify().events == 7
+
+
+def test_crash_after_the_log_fsync_before_the_head_write_verifies_and_continues(log) -> None:
+    """Events fsynced in the log but not yet in the head (crash, power loss) still verify,
+    and the next writer picks up the chain from the log itself and rewrites the head."""
+    stale = log.head_path.read_bytes()
+    log.append(event(user="a"))
+    log.append(event(user="b"))
+    log.head_path.write_bytes(stale)  # the head as a power loss may leave it
+    assert log.verify().events == 7
+    fresh = AuditLog(log.path)
+    assert fresh.append(event(user="c"))["eventSequence"] == 8
+    assert json.loads(log.head_path.read_bytes())["events"] == 8
+    # Cutting the log back below a head that was written is still caught.
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    rewrite(log, lines[:6])
+    with pytest.raises(AuditError, match="truncated"):
+        log.verify()
