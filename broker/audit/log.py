@@ -141,9 +141,13 @@ class AuditLog:
             slot.done = True
 
     def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
         try:
-            make_private_dirs(self.path.parent)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(self.path, flags, 0o600)
+            except FileNotFoundError:  # the first event: make the directory (0700), once
+                make_private_dirs(self.path.parent)
+                fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise self._refuse("open", exc) from None
         try:
