@@ -89,10 +89,7 @@ def run_serve(spec: ServeInput) -> int:
 
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
     """Record a revocation (audited first) that every later verification honours."""
-    import uuid
-
-    from broker.audit import AuditLog, cloudtrail_event
-    from broker.sts.revocation import Revocation, RevocationList
+    from broker.sts.revocation import Revocation, revoke
 
     if spec.role:
         rule = Revocation("role", spec.role, spec.issued_before)
@@ -102,17 +99,7 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
         rule = Revocation("session", spec.session, spec.issued_before)
     else:
         raise UsageError("give --role ARN, --user NAME or --session ID")
-    AuditLog().append(
-        cloudtrail_event(
-            "RevokeSessions",
-            user_identity={"type": "BrokerAdmin"},
-            request_id=uuid.uuid4().hex,
-            request_parameters=rule.to_json(),
-            event_source="broker.local",
-            event_type="BrokerAdminCall",
-        )
-    )
-    RevocationList().add(rule)
+    revoke(rule)
     print(
         f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
         file=out,

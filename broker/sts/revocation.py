@@ -15,7 +15,7 @@ from typing import Any, Literal
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.session_token import SessionClaims
 
-__all__ = ["Revocation", "RevocationList", "default_revocation_file"]
+__all__ = ["Revocation", "RevocationList", "default_revocation_file", "revoke"]
 
 Kind = Literal["role", "user", "session"]
 
@@ -74,3 +74,28 @@ class RevocationList:
         with locked(self.path):
             current = read_private_json(self.path, [])
             write_private_json(self.path, [*current, rule.to_json()])
+
+
+def revoke(rule: Revocation, *, data_dir: Path | None = None) -> None:
+    """Record ``rule``: audited first (no audit, no revocation), then added to the rules file
+    every verification reads. ``broker sts revoke`` and the TUI's revoke both come here.
+
+    Raises:
+        AuditError: the audit log cannot be written; nothing was revoked.
+    """
+    import uuid
+
+    from broker.audit import AuditLog, cloudtrail_event
+
+    log = AuditLog(data_dir / "audit" / "audit.jsonl" if data_dir else None)
+    log.append(
+        cloudtrail_event(
+            "RevokeSessions",
+            user_identity={"type": "BrokerAdmin"},
+            request_id=uuid.uuid4().hex,
+            request_parameters=rule.to_json(),
+            event_source="broker.local",
+            event_type="BrokerAdminCall",
+        )
+    )
+    RevocationList(data_dir / "sts" / "revocations.json" if data_dir else None).add(rule)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
+from textual.worker import WorkerFailed
 
 from broker.tui.model import SessionRow
 from broker.tui.screens.confirm import ConfirmModal
@@ -94,14 +96,21 @@ async def test_revoke_confirms_with_exact_scope_and_cancel_first(make_app) -> No
         assert isinstance(app.screen, SessionsScreen)
 
 
-async def test_confirmed_revoke_says_plainly_it_is_not_yet_available(make_app) -> None:
+async def test_confirmed_revoke_without_a_keyring_is_an_error_and_revokes_nothing(
+    make_app, broker_home
+) -> None:
+    # no usable keyring here: nothing can be read or forgotten, so the revoke stops with the
+    # store's error (naming the keyring) and writes no revocation rule
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await _open(app, pilot)
         await pilot.press("ctrl+d", "y")
-        await pilot.pause(0.5)
+        with contextlib.suppress(WorkerFailed):  # the worker's error is the point
+            await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "revoking from the TUI is not yet available" in flat_text(app)
+        assert "keyring" in flat_text(app)
+        assert "Revoked" not in flat_text(app)
+    assert not (broker_home / "sts" / "revocations.json").exists()
 
 
 async def test_readonly_hides_revoke(make_app) -> None:
