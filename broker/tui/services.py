@@ -77,6 +77,13 @@ def _load(feature: str) -> Any:
         ) from None
 
 
+def _role_label(index: Any, profile: str, role: str) -> str:
+    assignment = index.assignments.get(profile)
+    if assignment is not None and assignment.role == role and assignment.permission_set:
+        return str(assignment.permission_set)
+    return role
+
+
 def feature_available(feature: str) -> bool:
     """Whether the core piece behind ``feature`` is installed (cheap; used to label screens)."""
     try:
@@ -383,7 +390,8 @@ class Services:
     def sessions(self) -> list[SessionRow]:
         """Every cached profile, from the store's index (no secrets, no keyring read).
 
-        Account names come from the directory where it knows the account.
+        Account names come from the directory where it knows the account; an assignment
+        profile shows its permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
         """
         _load("sessions")
         from broker.store.index import IndexFile
@@ -402,7 +410,7 @@ class Services:
                 profile=row.profile,
                 account_id=row.account,
                 account_name=names.get(row.account, row.account),
-                role_name=row.role,
+                role_name=_role_label(index, row.profile, row.role),
                 expiration=row.expiration,
                 refreshable=row.provider in index.sessions,
             )
