@@ -5,6 +5,7 @@ reason is audited, a refresh re-mints, a revoke makes the session unusable."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from broker.tui.screens.credentials import CredentialsScreen
 from broker.tui.screens.portal import PortalScreen
 from broker.tui.screens.sessions import SessionsScreen
 from tests.functional.screen_text import flat_text, screen_text
+from tests.integration.conftest import BrokerServer, start_server, stop_server
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration, pytest.mark.anyio]
 
@@ -25,6 +27,32 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture
+def served(secret_service: None, broker_home: Path) -> Iterator[BrokerServer]:
+    """``broker serve`` over the TUI's BROKER_HOME: it verifies with the same signing keys and
+    reads the same revocation rules."""
+    process, server = start_server(broker_home)
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+def _caller_arn(server: BrokerServer, credentials) -> str:  # type: ignore[no-untyped-def]
+    """GetCallerIdentity signed with ``credentials`` (raises botocore's ClientError if refused)."""
+    import boto3
+
+    client = boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+    )
+    return str(client.get_caller_identity()["Arn"])
+
+
 async def _settle(app, pilot, done, rounds: int = 100) -> None:  # type: ignore[no-untyped-def]
     for _ in range(rounds):  # bounded: workers do real sign-in, minting and keyring I/O
         await app.workers.wait_for_complete()
@@ -34,7 +62,7 @@ async def _settle(app, pilot, done, rounds: int = 100) -> None:  # type: ignore[
 
 
 async def test_mint_refresh_and_revoke_from_the_tui(
-    secret_service: None, broker_home: Path, run_broker
+    served: BrokerServer, broker_home: Path, run_broker
 ) -> None:
     from broker.tui.app import BrokerApp
     from broker.tui.options import TuiOptions
@@ -81,9 +109,9 @@ async def test_mint_refresh_and_revoke_from_the_tui(
         assert "1 live" in text and "✓ 59m" in text, text
 
         # credential-process serves exactly what the TUI minted, from the cache
-        served = run_broker("credential-process", "--profile", PROFILE)
-        assert served.returncode == 0, served.stderr
-        document = json.loads(served.stdout)
+        process = run_broker("credential-process", "--profile", PROFILE)
+        assert process.returncode == 0, process.stderr
+        document = json.loads(process.stdout)
         assert document["AccessKeyId"] == minted.access_key_id
 
         # the reason is in the mint's audit event
@@ -98,8 +126,10 @@ async def test_mint_refresh_and_revoke_from_the_tui(
         await pilot.press("r")
         await _settle(app, pilot, lambda: "Refreshed" in flat_text(app))
         assert f"Refreshed {PROFILE}" in flat_text(app)
+        assert PROFILE in sessions.lit_until  # the refreshed row is lit for 2 s
         refreshed = CredentialStore(broker_home).credentials(PROFILE)
         assert refreshed is not None and refreshed.access_key_id != minted.access_key_id
+        assert _caller_arn(served, refreshed).endswith("/carol@example.com")
 
         await pilot.press("ctrl+d")
         await pilot.pause()
@@ -109,3 +139,13 @@ async def test_mint_refresh_and_revoke_from_the_tui(
         assert CredentialStore(broker_home).credentials(PROFILE) is None
     rules = json.loads((broker_home / "sts" / "revocations.json").read_text())
     assert [r["kind"] for r in rules] == ["session"]
+    # the attack: keep using the revoked credentials against the STS; it must refuse them
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as refused:
+        _caller_arn(served, refreshed)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # only that session: the credentials minted before the refresh are another session
+    assert _caller_arn(served, minted).endswith("/carol@example.com")
+    audit = run_broker("audit", "query", "--event", "RevokeSessions")
+    assert audit.returncode == 0 and "RevokeSessions" in audit.stdout, audit.stderr
