@@ -60,6 +60,8 @@ async def test_countdowns_with_glyphs_expired_last(make_app) -> None:
             "prod-read",
             "old",
         ]
+        # the header: live count and the nearest expiry with its threshold glyph (‼ ≤ 10 min)
+        assert "3 live · ‼ 9m 00s" in lines[0]
         assert "‼ 9m 00s" in body[0]
         assert "⚠ 12m 40s" in body[1]
         assert "✓ 3h 10m" in body[2] and "auto" in body[2]
