@@ -44,6 +44,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.audit",
     "broker.commands.client",
     "broker.commands.reports",
+    "broker.commands.console",
+    "broker.commands.db",
 )
 
 # Commands that belong to issues not yet landed: name -> (what it does, issue number).
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="DIR", help="configuration directory (default: $BROKER_CONFIG)"
     )
+    parser.add_argument(
+        "--database-url",
+        dest="global_database_url",
+        metavar="URL",
+        help="shared-state database, postgresql://... (default: $BROKER_DATABASE_URL, else SQLite)",
+    )
     app = parser.add_argument_group("terminal app (no command)")
     app.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
     app.add_argument("--ascii", action="store_true", help="ASCII glyphs and spinner only")
@@ -136,7 +144,15 @@ def _report_bug(exc: BaseException) -> int:
 
     from broker.logs import log_file
 
-    path = log_file()
+    try:
+        path = log_file()
+    except BrokerError as log_error:
+        print(
+            f"broker: internal error ({type(exc).__name__}); it could not be logged: "
+            f"{log_error}. Please report it.",
+            file=sys.stderr,
+        )
+        return 70
     logging.getLogger("broker").error(
         "unexpected error\n%s", "".join(traceback.format_exception(exc))
     )
@@ -160,10 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
-        if args.config:
+        if args.config or args.global_database_url:
             import os
 
-            os.environ["BROKER_CONFIG"] = args.config
+            if args.config:
+                os.environ["BROKER_CONFIG"] = args.config
+            if args.global_database_url:
+                os.environ["BROKER_DATABASE_URL"] = args.global_database_url
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             if args.command is None:

@@ -65,6 +65,19 @@ def one_line(text: str) -> str:
     return lines[0]
 
 
+def addresses_beside_loopback_one() -> list[str]:
+    """IPv4 addresses a listener bound to all interfaces (or to the host's address) would
+    answer on but one bound to 127.0.0.1 does not: 127.0.0.2 (the rest of the loopback /8,
+    present on every Linux host, so the list is never empty) and the host's own addresses."""
+    import socket
+
+    found = {"127.0.0.2"}
+    for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+        found.add(str(info[4][0]))
+    found.discard("127.0.0.1")
+    return sorted(found)
+
+
 def json_arg(data: object) -> str:
     import json
 

@@ -52,9 +52,9 @@ class KeyPair:
         )
 
 
-def make_keypair(common_name: str = "idp.example.com") -> KeyPair:
-    """A fresh RSA-2048 key and a self-signed certificate valid for a day."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def make_keypair(common_name: str = "idp.example.com", key_size: int = 2048) -> KeyPair:
+    """A fresh RSA key (2048 bits unless told) and a self-signed certificate valid for a day."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     cert = (

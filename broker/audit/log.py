@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import AuditError
+from broker.private_dirs import make_private_dirs
 
 __all__ = ["GENESIS_HASH", "AuditLog", "VerifyResult", "default_log_path"]
 
@@ -120,7 +121,7 @@ class AuditLog:
 
     def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(self.path.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
             raise self._refuse("open", exc) from None

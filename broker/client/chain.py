@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from broker.client.profiles import Profile
-from broker.errors import ProviderUnavailableError, ReauthenticationRequired
+from broker.errors import AuthenticationError, ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
 from providers.base import IdentityProvider, SignInResult
@@ -180,6 +180,14 @@ class Chain:
                     f"`broker login {provider}`",
                     code="invalid_grant",
                 ) from None
+            before, after = session.claims, renewed.claims
+            if (after.issuer, after.subject) != (before.issuer, before.subject):
+                # OIDC Core §12.2: a refreshed ID token must name the same person. Keep nothing
+                # from it, and make the person sign in again.
+                raise AuthenticationError(
+                    f"the {provider} IdP answered a refresh with a different identity; "
+                    f"run `broker login {provider}`"
+                )
             if renewed.refresh_token is None:  # no rotation: keep using the one we have
                 renewed = dataclasses.replace(renewed, refresh_token=session.refresh_token)
             self.store.save_session(provider, renewed)

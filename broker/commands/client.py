@@ -161,7 +161,9 @@ def run_configure_aws(
     if plan.text == existing:
         return [*lines, f"{inputs.file} is already up to date"]
     try:
-        inputs.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from broker.private_dirs import make_private_dirs
+
+        make_private_dirs(inputs.file.parent)
         if inputs.file.exists():
             backup = inputs.file.with_name(inputs.file.name + ".broker-backup")
             shutil.copyfile(inputs.file, backup)

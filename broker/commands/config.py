@@ -109,6 +109,12 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
         load_profiles(config)
     except ConfigIssues as exc:
         problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+    try:
+        from broker.minters.aws_settings import load_aws_settings
+
+        load_aws_settings(config)
+    except ConfigIssues as exc:
+        problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
     problems += _directory_problems(config)
     return problems
 

@@ -77,6 +77,10 @@ def run_simulate(options: SimulateInput) -> Any:
         raise UsageError(
             f"{options.input}: not valid JSON ({exc.msg}, line {exc.lineno})"
         ) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise UsageError(
+            f"{options.input}: not valid JSON (nested too deeply); flatten the input"
+        ) from None
     cases, as_list = read_cases(data)
     results: list[Any] = []
     for case in cases:

@@ -57,6 +57,11 @@ def run_metadata(options: MetadataInput) -> str:
     config = load_config()
     providers = config.section("providers")
     table = providers.get(options.provider)
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(
+            f"{config.file}: providers.{options.provider}: expected a table, got "
+            f"{type(table).__name__}; write it as [providers.{options.provider}]"
+        )
     if not isinstance(table, dict):
         names = ", ".join(sorted(providers)) or "none"
         raise ConfigError(

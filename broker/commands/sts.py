@@ -88,7 +88,8 @@ def run_serve(spec: ServeInput) -> int:
 
 
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
-    """Record a revocation (audited first) that every later verification honours."""
+    """Record a revocation (audited first) that every later verification honours: in the
+    shared-state database with ``BROKER_DATABASE_URL`` (every replica), else the data dir."""
     from broker.sts.revocation import Revocation, revoke
 
     if spec.role:
@@ -109,9 +110,22 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
 
 def run_keys(action: str, out: TextIO) -> int:
     """``rotate``: add a signing key; ``list``: kid, created, status (never key material)."""
+    import os
+
     from broker.sts.signing_keys import KeyRing
 
-    ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the ring in the shared database
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)
+        try:
+            shared = DatabaseKeyRing(state.keys)
+            ring = shared.rotate() if action == "rotate" else shared.current()
+        finally:
+            state.close()
+    else:
+        ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
     now = datetime.now(UTC)
     for key in ring.keys:
         print(f"{key.kid}\t{key.created.isoformat()}\t{key.status(now)}", file=out)
@@ -121,12 +135,22 @@ def run_keys(action: str, out: TextIO) -> int:
 def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
     """Create (secret shown once), list, deactivate or delete long-term keys."""
     import json
+    import os
 
     from broker.sts.access_keys import AccessKeyStore
     from broker.sts.signing_keys import KeyRing
 
-    ring = KeyRing.load()
-    store = AccessKeyStore(ring)
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: records in the shared database
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.access_keys_db import DatabaseAccessKeyStore
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)
+        ring = DatabaseKeyRing(state.keys).current()
+        store: AccessKeyStore = DatabaseAccessKeyStore(ring, state.access_keys)
+    else:
+        ring = KeyRing.load()
+        store = AccessKeyStore(ring)
     if spec.action == "mfa-enable":
         from broker.sts.mfa import MfaDevices
 

@@ -28,6 +28,7 @@ from broker.directory.naming import parse_iso_duration
 from broker.directory.policies import parse_document, read_policy
 from broker.directory.source import Source
 from broker.errors import DirectoryError
+from broker.private_dirs import make_private_dirs
 
 __all__ = [
     "RUNTIME_TABLES",
@@ -118,7 +119,7 @@ def exclusive_lock(data_dir: Path, timeout: float = 60.0) -> Iterator[None]:
     Raises:
         DirectoryError: another process held the lock for ``timeout`` seconds.
     """
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(data_dir)
     fd = os.open(data_dir / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + timeout
@@ -338,7 +339,7 @@ def _carry_runtime_state(conn: sqlite3.Connection, old: Path) -> None:
 
 def build_database(spec: DirectorySpec, source: Source, fp: str, data_dir: Path) -> Path:
     """Write a complete new database and rename it over the old one (call under the lock)."""
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(data_dir)
     final = database_path(data_dir)
     temp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from broker.directory.access import AccessQueries
 from broker.directory.handle import held_by, tags_of
 from broker.directory.identity import IdentityMapping, claim_value
 from broker.directory.organization import OrganizationQueries
+from broker.directory.runtime import EmbeddedRuntime, RuntimeState
+from broker.directory.source import Source
 from broker.directory.values import Assignment, Group, User
 from broker.errors import DirectoryError
 from providers.base import Claims
@@ -23,8 +25,17 @@ class Directory(OrganizationQueries, AccessQueries):
     """Read access to one built directory database (thread-safe; writes only runtime state).
 
     A ``Directory`` is a snapshot of the configuration it was loaded from: call
-    ``load_directory`` again to see later changes.
+    ``load_directory`` again to see later changes. Runtime state (MFA devices, JIT users) goes
+    through ``runtime``: the directory's own SQLite tables, or the shared database.
     """
+
+    def __init__(self, path: Path, source: Source, runtime: RuntimeState | None = None) -> None:
+        super().__init__(path, source)
+        self.runtime: RuntimeState = runtime or EmbeddedRuntime(self._rows, self._write)
+
+    def close(self) -> None:
+        super().close()
+        self.runtime.close()
 
     # -- users and groups -----------------------------------------------------------------
 
@@ -105,16 +116,7 @@ class Directory(OrganizationQueries, AccessQueries):
                 f"{value!r} from provider {claims.provider!r} is not in the directory; "
                 "ask an administrator to add them to directory/users.toml"
             )
-        self._write(
-            "INSERT OR IGNORE INTO jit_users VALUES (?, ?, ?, ?, ?)",
-            (
-                claims.provider,
-                claims.subject,
-                value,
-                claims.email or "",
-                datetime.now(UTC).isoformat(),
-            ),
-        )
+        self.runtime.record_jit_user(claims.provider, claims.subject, value, claims.email or "")
         return User(value, claims.email or "", claims.name or "", claim_tags, idp_groups, jit=True)
 
     def identity_policies(self, user: User) -> list[dict[str, Any]]:
@@ -141,33 +143,21 @@ class Directory(OrganizationQueries, AccessQueries):
     # -- runtime state: MFA devices --------------------------------------------------------
 
     def mfa_devices(self, user: str) -> list[str]:
-        rows = self._rows("SELECT device FROM mfa_devices WHERE user_name = ?", (user,))
-        return [r[0] for r in rows]
+        return self.runtime.mfa_devices(user)
 
     def add_mfa_device(self, user: str, device: str) -> None:
         self.user(user)
-        self._write(
-            "INSERT OR REPLACE INTO mfa_devices VALUES (?, ?, 'totp', ?, NULL)",
-            (user, device, datetime.now(UTC).isoformat()),
-        )
+        self.runtime.add_mfa_device(user, device)
 
     def mfa_last_step(self, user: str, device: str) -> int | None:
-        rows = self._rows(
-            "SELECT last_step FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device)
-        )
-        return rows[0][0] if rows else None
+        return self.runtime.mfa_last_step(user, device)
 
     def set_mfa_last_step(self, user: str, device: str, step: int) -> bool:
         """Record ``step`` as used; False if it (or a later one) already was (atomic)."""
-        changed = self._write(
-            "UPDATE mfa_devices SET last_step = ? WHERE user_name = ? AND device = ? "
-            "AND (last_step IS NULL OR last_step < ?)",
-            (step, user, device, step),
-        )
-        return changed == 1
+        return self.runtime.set_mfa_last_step(user, device, step)
 
     def remove_mfa_device(self, user: str, device: str) -> None:
-        self._write("DELETE FROM mfa_devices WHERE user_name = ? AND device = ?", (user, device))
+        self.runtime.remove_mfa_device(user, device)
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the directory holds (``broker directory show``)."""

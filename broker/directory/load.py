@@ -11,6 +11,7 @@ from broker.directory.database import (
     stored_fingerprint,
 )
 from broker.directory.directory import Directory
+from broker.directory.runtime import shared_runtime
 from broker.directory.source import Source, fingerprint
 from broker.directory.validate import InvalidDirectoryError, validate
 from broker.errors import DirectoryError
@@ -47,7 +48,7 @@ def load_directory(config_dir: Path | None = None, *, data_dir: Path | None = No
             else:
                 raise DirectoryError("the directory config keeps changing; retry when it settles")
     _refuse_shared(path)
-    return Directory(path, source)
+    return Directory(path, source, shared_runtime())
 
 
 def _refuse_shared(path: Path) -> None:

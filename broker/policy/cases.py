@@ -25,6 +25,7 @@ from broker.errors import UsageError
 from broker.policy.findings import PolicyKind
 from broker.policy.grammar import Policy, validate_policy
 from broker.policy.grammar import parse_policy as _parse
+from broker.policy.principals import IAM_CALLER_KINDS, caller_of
 from broker.policy.request import PolicySet, Request
 
 __all__ = ["Case", "read_cases"]
@@ -154,6 +155,12 @@ def _request(data: object, path: str) -> Request:
     federated_by = data.get("federated_by")
     if federated_by is not None and not isinstance(federated_by, str):
         raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
+    caller = caller_of(values["principal_arn"], values["principal_account"], None)
+    if caller.kind in IAM_CALLER_KINDS and caller.account != values["principal_account"]:
+        raise UsageError(
+            f"{path}.principal_account: {values['principal_account']} is not the account of "
+            f"principal_arn ({caller.account}); make them agree"
+        )
     return Request(context=dict(context), federated_by=federated_by, **values)
 
 

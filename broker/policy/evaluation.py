@@ -43,7 +43,7 @@ from broker.policy.applicability import (
     why_not,
 )
 from broker.policy.explain import Trace
-from broker.policy.principals import Caller, GrantKind, caller_of
+from broker.policy.principals import IAM_CALLER_KINDS, Caller, GrantKind, caller_of
 from broker.policy.request import Decision, PolicySet, Request
 from broker.policy.statements import Statement
 from broker.policy.variables import ContextValue
@@ -51,7 +51,7 @@ from broker.policy.variables import ContextValue
 __all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate"]
 
 _DIRECT: frozenset[GrantKind] = frozenset({"user", "session", "federated_user", "wildcard"})
-_IAM_CALLERS = frozenset({"root", "user", "role", "role_session", "federated_user"})
+_IAM_CALLERS = IAM_CALLER_KINDS
 _BOUNDED = frozenset({"user", "role", "role_session", "federated_user"})
 _SESSIONS = frozenset({"role", "role_session", "federated_user"})
 
@@ -296,7 +296,10 @@ def _combine(
             return True, "the resource policy allows this principal"
         return False, "only a resource policy can allow this principal, and none does"
     caller_side = identity and bounded and in_session
-    if request.principal_account != request.resource_account:
+    # An IAM caller's account is the one in its ARN (``caller_of``), whatever the request's
+    # ``principal_account`` says: a mismatch must never turn a cross-account call into a
+    # same-account one, where a resource policy alone can allow.
+    if caller.account != request.resource_account:
         if not grants:
             return False, "cross-account: the resource policy does not allow the caller"
         if not caller_side:

@@ -53,6 +53,9 @@ def _load(doc: Mapping[str, Any] | str, findings: list[Finding]) -> Any:
             Finding("error", "", f"not valid JSON: {exc.msg} (line {exc.lineno})", "invalid_json")
         )
         return None
+    except RecursionError:  # the parser recurses once per level of nesting
+        findings.append(Finding("error", "", "not valid JSON: nested too deeply", "invalid_json"))
+        return None
 
 
 def _check(

@@ -25,6 +25,7 @@ from typing import Literal
 from broker.policy.findings import Finding
 
 __all__ = [
+    "IAM_CALLER_KINDS",
     "Caller",
     "GrantKind",
     "PrincipalSpec",
@@ -45,6 +46,11 @@ GrantKind = Literal[
 CallerKind = Literal[
     "root", "user", "role", "role_session", "federated_user", "external", "anonymous"
 ]
+
+IAM_CALLER_KINDS: frozenset[CallerKind] = frozenset(
+    {"root", "user", "role", "role_session", "federated_user"}
+)
+"""Callers that are IAM principals of an account (their ARN names the account)."""
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _UNIQUE_ID = re.compile(r"^A[A-Z]{3}[A-Z0-9]{12,}$")  # AIDA..., AROA...: a deleted principal
@@ -117,8 +123,9 @@ def caller_of(
 ) -> Caller:
     """Classify the request's principal ARN (IAM User Guide, "IAM identifiers").
 
-    ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``);
-    ``federated_by``: the IAM user that created a federated-user session.
+    ``role_arn``: a role session's role ARN with its path (``aws:PrincipalArn``), used only
+    when its partition, account and role name are the session's;
+    ``federated_by``: the IAM user that created a federated-user session (of its account).
     """
     match = _IAM_ARN.match(principal_arn)
     if match is None:
@@ -134,9 +141,18 @@ def caller_of(
     if service == "sts" and rest.startswith("assumed-role/"):
         role_name = rest.split("/")[1] if rest.count("/") >= 2 else ""
         derived = f"arn:{partition}:iam::{account}:role/{role_name}"
-        return Caller("role_session", account, principal_arn, role_arn or derived)
+        # ``role_arn`` may only add the path the session ARN lacks: the same partition,
+        # account and role name, or it is ignored (it must not make the session another role).
+        prefix = f"arn:{partition}:iam::{account}:role/"
+        given = role_arn if role_arn is not None and role_arn.startswith(prefix) else None
+        if given is None or given.rsplit("/", 1)[-1] != role_name:
+            given = None
+        return Caller("role_session", account, principal_arn, given or derived)
     if service == "sts" and rest.startswith("federated-user/"):
-        return Caller("federated_user", account, principal_arn, federated_by)
+        # The IAM user behind it is in the same partition and account, or it is ignored.
+        user_prefix = f"arn:{partition}:iam::{account}:user/"
+        own = federated_by if federated_by and federated_by.startswith(user_prefix) else None
+        return Caller("federated_user", account, principal_arn, own)
     return Caller("external", account, principal_arn, None)
 
 

@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
+from providers.base import ReplayCache
 
-__all__ = ["app_from_environment", "create_app"]
+__all__ = ["app_from_environment", "create_app", "service_from_environment", "shared_replay_cache"]
 
 
 async def _signed(request: Request) -> SignedRequest:
@@ -90,12 +91,38 @@ def create_app(service: StsService) -> Starlette:
     )
 
 
-def app_from_environment() -> Starlette:
-    """The app for one ``broker serve`` worker: keys and state from the data directory
-    (``BROKER_HOME``), accepted regions from ``BROKER_SERVE_REGIONS`` (comma-separated).
+def shared_replay_cache() -> ReplayCache:
+    """One-time values (SAML assertion ids, MFA codes) shared by every worker and replica.
 
-    Workers share nothing in memory: tokens verify statelessly, access keys and revocations
-    are files, and the audit log is appended under ``flock``. ``/metrics`` counts per worker.
+    Kept in the shared-state database: ``BROKER_DATABASE_URL`` (PostgreSQL, whose schema
+    `broker db upgrade` must have made current) or the embedded SQLite in the data directory,
+    which is brought up to date here.
+    """
+    from broker.storage.database import open_database
+    from broker.storage.migrations import require_current, upgrade
+    from broker.storage.replay import SqlReplayCache
+    from broker.storage.url import database_url
+
+    url = database_url()
+    database = open_database(url)
+    if url.dialect == "sqlite":
+        upgrade(database)
+    else:
+        require_current(database)
+    return SqlReplayCache(database)
+
+
+def service_from_environment() -> StsService:
+    """The STS service for one ``broker serve`` worker: keys and state from the data directory
+    (``BROKER_HOME``), one-time values in the shared-state database, accepted regions from
+    ``BROKER_SERVE_REGIONS`` (comma-separated).
+
+    Workers share nothing in memory: tokens verify statelessly, replayed assertions or MFA
+    codes are refused through the shared-state database, and with ``BROKER_DATABASE_URL`` the
+    revocations, audit chain and session policies live in PostgreSQL too (replicas on other
+    hosts); otherwise those are files in the data directory (the audit log under ``flock``).
+    Signing keys and access key records then come from the database too. ``/metrics``
+    counts per worker.
     """
     import os
 
@@ -108,7 +135,33 @@ def app_from_environment() -> Starlette:
     principals = None
     if (config_dir() / "directory").is_dir():
         principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
-    service = StsService(
-        KeyRingFile(), regions=regions or None, data=data_dir(), principals=principals
+    if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.access_keys_db import DatabaseAccessKeyStore
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state()
+        ring = DatabaseKeyRing(state.keys)
+        return StsService(
+            ring,
+            keys=DatabaseAccessKeyStore(ring.current(), state.access_keys),
+            regions=regions or None,
+            data=data_dir(),
+            principals=principals,
+            saml_replay_cache=state.replay,
+            revocations=state.revocations,
+            audit=state.audit,
+            session_policies=state.session_policies,
+        )
+    return StsService(
+        KeyRingFile(),
+        regions=regions or None,
+        data=data_dir(),
+        principals=principals,
+        saml_replay_cache=shared_replay_cache(),
     )
-    return create_app(service)
+
+
+def app_from_environment() -> Starlette:
+    """The app for one ``broker serve`` worker (``service_from_environment``)."""
+    return create_app(service_from_environment())

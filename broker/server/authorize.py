@@ -22,7 +22,7 @@ from broker.errors import PolicyError, StsError
 from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
 from broker.sts.callers import Caller
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 
 __all__ = ["AuthorizeQuery", "authorize", "parse_query"]
 
@@ -92,7 +92,7 @@ def parse_query(body: bytes) -> AuthorizeQuery:
 
 
 def _caller_side(
-    caller: Caller, source: PrincipalSource, policies: SessionPolicyStore
+    caller: Caller, source: PrincipalSource, policies: SessionPolicySource
 ) -> tuple[PrincipalPolicies, Policy | None, dict[str, Any]]:
     session = caller.session
     context: dict[str, Any] = {
@@ -130,7 +130,7 @@ def authorize(
     caller: Caller,
     query: AuthorizeQuery,
     source: PrincipalSource,
-    policies: SessionPolicyStore,
+    policies: SessionPolicySource,
     *,
     source_ip: str | None = None,
     now: datetime | None = None,

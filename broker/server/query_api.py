@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
+from broker.audit.sink import AuditSink
 from broker.errors import AuditError, BrokerError, StsError
 from broker.server.authorize import authorize, parse_query
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
@@ -32,10 +33,10 @@ from broker.sts.operations import (
 )
 from broker.sts.principals import PrincipalSource
 from broker.sts.replay import MemoryReplayCache
-from broker.sts.revocation import RevocationList
+from broker.sts.revocation import RevocationList, RevocationSource
 from broker.sts.saml_assertion import assume_role_with_saml
-from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.signing_keys import KeyRing, KeyRingFile
+from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
+from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
@@ -79,16 +80,17 @@ class StsService:
 
     def __init__(
         self,
-        ring: KeyRing | KeyRingFile,
+        ring: KeyRing | KeyRingSource,
         *,
         keys: AccessKeyStore | None = None,
-        revocations: RevocationList | None = None,
-        audit: AuditLog | None = None,
+        revocations: RevocationSource | None = None,
+        audit: AuditSink | None = None,
         regions: Collection[str] | None = None,
         data: Path | None = None,
         principals: PrincipalSource | None = None,
         web_identity: WebIdentityVerifier | None = None,
         saml_replay_cache: ReplayCache | None = None,
+        session_policies: SessionPolicySource | None = None,
     ) -> None:
         self._ring = ring
         self.principals = principals
@@ -98,15 +100,17 @@ class StsService:
         self.keys = keys or AccessKeyStore(
             self.ring, sts_dir / "access-keys.json" if sts_dir else None
         )
-        self.revocations = revocations or RevocationList(
+        self.revocations: RevocationSource = revocations or RevocationList(
             sts_dir / "revocations.json" if sts_dir else None
         )
-        self.audit = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
-        self.session_policies = SessionPolicyStore(
+        self.audit: AuditSink = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
+        self.session_policies: SessionPolicySource = session_policies or SessionPolicyStore(
             (sts_dir or default_access_key_file().parent) / "session-policies"
         )
-        self.mfa = MfaDevices(
-            self.ring, (sts_dir or default_access_key_file().parent) / "mfa-devices.json"
+        self.mfa = MfaDevices(  # one-time MFA codes share the assertion-id replay cache
+            self.ring,
+            (sts_dir or default_access_key_file().parent) / "mfa-devices.json",
+            replay=self.saml_replay_cache,
         )
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
@@ -115,7 +119,7 @@ class StsService:
     @property
     def ring(self) -> KeyRing:
         """The current key ring (re-read after `broker keys rotate` when given a file)."""
-        return self._ring.current() if isinstance(self._ring, KeyRingFile) else self._ring
+        return self._ring if isinstance(self._ring, KeyRing) else self._ring.current()
 
     def handle(
         self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None

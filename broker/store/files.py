@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from broker.errors import StoreError
+from broker.private_dirs import make_private_dirs
 
 __all__ = [
     "check_private",
@@ -47,10 +48,8 @@ def check_private(path: Path, st: os.stat_result, *, directory: bool) -> None:
 
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and any missing parents) as 0700, then check it is private."""
-    missing = [p for p in (path, *path.parents) if not os.path.lexists(p)]
     try:
-        for directory in reversed(missing):
-            os.mkdir(directory, 0o700)  # parents too: pathlib would give them 0777 & ~umask
+        make_private_dirs(path)
         st = os.lstat(path)
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None

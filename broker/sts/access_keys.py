@@ -19,7 +19,13 @@ from broker.sts.credential_format import USER_KEY_PREFIX, derive_secret, new_acc
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.signing_keys import KeyRing
 
-__all__ = ["MAX_KEYS_PER_USER", "AccessKey", "AccessKeyStore", "default_access_key_file"]
+__all__ = [
+    "MAX_KEYS_PER_USER",
+    "AccessKey",
+    "AccessKeyStore",
+    "default_access_key_file",
+    "read_access_keys",
+]
 
 MAX_KEYS_PER_USER = 2
 _USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -71,6 +77,22 @@ class AccessKey:
         )
 
 
+def read_access_keys(path: Path | None = None) -> list[AccessKey]:
+    """Every key's record (no secrets, no key ring needed), e.g. for the credential report."""
+    return [
+        AccessKey.from_json(item)
+        for item in read_private_json(path or default_access_key_file(), [])
+    ]
+
+
+def limit_exceeded(user: str) -> StsError:
+    return StsError(
+        f"{user} already has {MAX_KEYS_PER_USER} access keys (IAM's limit); delete "
+        "one with `broker access-keys delete KEY_ID` first",
+        code="LimitExceeded",
+    )
+
+
 class AccessKeyStore:
     """The record file plus the key ring the secrets derive from."""
 
@@ -79,7 +101,7 @@ class AccessKeyStore:
         self.path = path or default_access_key_file()
 
     def _load(self) -> list[AccessKey]:
-        return [AccessKey.from_json(item) for item in read_private_json(self.path, [])]
+        return read_access_keys(self.path)
 
     def _save(self, keys: list[AccessKey]) -> None:
         write_private_json(self.path, [key.to_json() for key in keys])
@@ -94,23 +116,23 @@ class AccessKeyStore:
             raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
         if not _ACCOUNT_RE.match(account):
             raise UsageError(f"{account!r} is not a 12-digit account id")
+        key = AccessKey(
+            new_access_key_id(USER_KEY_PREFIX),
+            user,
+            account,
+            "Active",
+            datetime.now(UTC).replace(microsecond=0),
+        )
+        self._add(key)
+        return key, self.secret_of(key)
+
+    def _add(self, key: AccessKey) -> None:
+        """Record ``key``; ``StsError(LimitExceeded)`` past IAM's two keys per user."""
         with locked(self.path):
             keys = self._load()
-            if sum(1 for key in keys if key.user == user) >= MAX_KEYS_PER_USER:
-                raise StsError(
-                    f"{user} already has {MAX_KEYS_PER_USER} access keys (IAM's limit); delete "
-                    "one with `broker access-keys delete KEY_ID` first",
-                    code="LimitExceeded",
-                )
-            key = AccessKey(
-                new_access_key_id(USER_KEY_PREFIX),
-                user,
-                account,
-                "Active",
-                datetime.now(UTC).replace(microsecond=0),
-            )
+            if sum(1 for k in keys if k.user == key.user) >= MAX_KEYS_PER_USER:
+                raise limit_exceeded(key.user)
             self._save([*keys, key])
-        return key, self.secret_of(key)
 
     def list(self, user: str | None = None) -> list[AccessKey]:
         return [key for key in self._load() if user is None or key.user == user]

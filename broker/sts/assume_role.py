@@ -31,7 +31,7 @@ from broker.sts.role_session import (
     mint_role_session,
     require_role_arn,
 )
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["assume_role"]
@@ -61,7 +61,7 @@ def _denied(caller: Caller, action: str, resource: str) -> StsError:
 
 
 def _caller_policies(
-    caller: Caller, source: PrincipalSource, policies: SessionPolicyStore
+    caller: Caller, source: PrincipalSource, policies: SessionPolicySource
 ) -> tuple[PrincipalPolicies, Policy | None, str]:
     """The caller's identity side, its session policy, and its principal ARN for conditions."""
     session = caller.session
@@ -161,7 +161,7 @@ def _source_identity(caller: Caller, params: Mapping[str, str]) -> tuple[str | N
 def assume_role(
     ring: KeyRing,
     source: PrincipalSource,
-    policies: SessionPolicyStore,
+    policies: SessionPolicySource,
     caller: Caller,
     params: Mapping[str, str],
     *,

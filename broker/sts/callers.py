@@ -19,7 +19,7 @@ from typing import Any
 from broker.errors import StsError
 from broker.sts.access_keys import AccessKey, AccessKeyStore
 from broker.sts.credential_format import SESSION_PREFIX, USER_KEY_PREFIX
-from broker.sts.revocation import RevocationList
+from broker.sts.revocation import RevocationSource
 from broker.sts.session_token import SessionClaims, verify_session
 from broker.sts.signing_keys import KeyRing
 
@@ -86,7 +86,7 @@ class Authenticator:
     """Resolves access key ids (and tokens) to secrets and callers, statelessly."""
 
     def __init__(
-        self, ring: Callable[[], KeyRing], keys: AccessKeyStore, revocations: RevocationList
+        self, ring: Callable[[], KeyRing], keys: AccessKeyStore, revocations: RevocationSource
     ) -> None:
         self.ring = ring
         self.keys = keys

@@ -3,7 +3,8 @@
 The device seed is never stored: it is an HMAC, under the key ring's user-key secret, of the
 device's serial (``arn:aws:iam::ACCT:mfa/USER``), shown once when the device is enabled (as an
 ``otpauth://`` URI for an authenticator app). The record file lists only which serials are
-enabled and for whom. A code is accepted once: a replayed code in the same window is refused.
+enabled and for whom. A code is accepted once: a replayed code in the same window is refused —
+by every worker and replica when given the shared replay cache (``broker.storage``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import hmac
 import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from broker.errors import StsError, UsageError
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.signing_keys import KeyRing
+from providers.base import ReplayCache
 
 __all__ = ["MfaDevices", "mfa_serial"]
 
@@ -32,9 +35,10 @@ def mfa_serial(account: str, user: str) -> str:
 class MfaDevices:
     """Enabled devices (file) plus the derivation of their seeds (key ring)."""
 
-    def __init__(self, ring: KeyRing, path: Path) -> None:
+    def __init__(self, ring: KeyRing, path: Path, replay: ReplayCache | None = None) -> None:
         self.ring = ring
         self.path = path
+        self.replay = replay  # shared by workers and replicas; else this process only
         self._used: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
@@ -75,6 +79,11 @@ class MfaDevices:
         now = time.time()
         if not pyotp.TOTP(self.seed(serial)).verify(code, for_time=now, valid_window=1):
             raise StsError(_INVALID, code="AccessDenied")
+        if self.replay is not None:
+            until = datetime.fromtimestamp(now + 90, UTC)
+            if not self.replay.add_once("sts-mfa", f"{serial}\n{code}", until):
+                raise StsError(_INVALID, code="AccessDenied")
+            return True
         with self._lock:
             self._used = {k: v for k, v in self._used.items() if v > now}
             if (serial, code) in self._used:

@@ -23,7 +23,7 @@ from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_
 from broker.sts.durations import DurationRequest, Operation, session_expiry
 from broker.sts.mfa import MfaDevices
 from broker.sts.parameters import optional_int, read_extras, require_name
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.session_token import SessionClaims, policy_digest, sign_session
 from broker.sts.signing_keys import KeyRing
 from broker.sts.wire import XmlValue
@@ -114,7 +114,7 @@ def get_session_token(
     return Outcome({"Credentials": credentials}, audit, claims)
 
 
-def check_session_policy(text: str | None, store: SessionPolicyStore | None) -> None:
+def check_session_policy(text: str | None, store: SessionPolicySource | None) -> None:
     """Validate a session policy with the engine (``MalformedPolicyDocument``) and keep it."""
     if text is None:
         return
@@ -130,7 +130,7 @@ def get_federation_token(
     ring: KeyRing,
     caller: Caller,
     params: Mapping[str, str],
-    policies: SessionPolicyStore | None = None,
+    policies: SessionPolicySource | None = None,
 ) -> Outcome:
     """A federated-user session named ``Name``, bounded by the session policy given."""
     _long_term_only(caller, "GetFederationToken")

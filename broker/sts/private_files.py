@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import ConfigError
+from broker.private_dirs import make_private_dirs
 
 __all__ = ["ensure_private_dir", "locked", "read_private_json", "write_private_json"]
 
 
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (0700) if needed; refuse one that group or others can open."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(path)
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise ConfigError(f"{path} is accessible to other users (mode {mode:o}); run chmod 700")

@@ -1,7 +1,8 @@
 """A process-local replay cache for SAML assertion ids (``providers.base.ReplayCache``).
 
-One ``broker serve`` process refuses a replayed assertion until it expires. Replicas need the
-shared store the directory's database brings (issue #8); until then each replica keeps its own.
+For one process (tests, an in-process minter). ``broker serve`` uses the shared one instead
+(``broker.server.app.shared_replay_cache``: ``broker.storage.SqlReplayCache`` in the
+shared-state database), so every worker and replica refuses a replay.
 """
 
 from __future__ import annotations

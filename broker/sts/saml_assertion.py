@@ -29,7 +29,7 @@ from broker.sts.role_session import (
     mint_role_session,
     require_role_arn,
 )
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["assume_role_with_saml"]
@@ -95,7 +95,7 @@ def _one(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
 def assume_role_with_saml(
     ring: KeyRing,
     source: PrincipalSource,
-    policies: SessionPolicyStore,
+    policies: SessionPolicySource,
     replay_cache: Any,
     params: Mapping[str, str],
     *,

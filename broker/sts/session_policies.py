@@ -10,11 +10,21 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Protocol
 
 from broker.errors import StsError
 from broker.sts.private_files import ensure_private_dir
 
-__all__ = ["SessionPolicyStore"]
+__all__ = ["SessionPolicySource", "SessionPolicyStore"]
+
+
+class SessionPolicySource(Protocol):
+    """Policy texts by digest: these files, or ``broker.storage.SqlSessionPolicies`` shared by
+    replicas (same contract: ``put`` returns the digest, ``get`` refuses unknown or altered)."""
+
+    def put(self, text: str) -> str: ...
+
+    def get(self, digest: str) -> str: ...
 
 
 class SessionPolicyStore:

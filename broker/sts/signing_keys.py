@@ -17,12 +17,19 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from broker.errors import ConfigError
 from broker.sts.private_files import locked, read_private_json, write_private_json
 
-__all__ = ["KEY_LIFETIME_AFTER_RETIRE", "KeyRing", "KeyRingFile", "SigningKey", "default_key_file"]
+__all__ = [
+    "KEY_LIFETIME_AFTER_RETIRE",
+    "KeyRing",
+    "KeyRingFile",
+    "KeyRingSource",
+    "SigningKey",
+    "default_key_file",
+]
 
 # The longest session any key can sign (GetSessionToken/GetFederationToken: 36 h).
 KEY_LIFETIME_AFTER_RETIRE = timedelta(seconds=129_600)
@@ -175,6 +182,13 @@ def _retire(key: SigningKey, now: datetime) -> SigningKey:
     from dataclasses import replace
 
     return replace(key, retired=now)
+
+
+class KeyRingSource(Protocol):
+    """Where a long-running service reads the current ring: ``KeyRingFile`` or, for replicas
+    on several hosts, ``broker.sts.key_ring_db.DatabaseKeyRing``."""
+
+    def current(self) -> KeyRing: ...
 
 
 class KeyRingFile:

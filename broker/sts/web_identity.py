@@ -29,7 +29,7 @@ from broker.sts.role_session import (
     mint_role_session,
     require_role_arn,
 )
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["WebIdentityVerifier", "assume_role_with_web_identity"]
@@ -117,7 +117,7 @@ def _context(
 def assume_role_with_web_identity(
     ring: KeyRing,
     source: PrincipalSource,
-    policies: SessionPolicyStore,
+    policies: SessionPolicySource,
     verifier: WebIdentityVerifier,
     params: Mapping[str, str],
     *,

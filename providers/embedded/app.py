@@ -56,10 +56,18 @@ class EmbeddedApp:
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         form: dict[str, list[str]] = {}
         if method == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            if length > _MAX_BODY:
+            declared = str(environ.get("CONTENT_LENGTH") or "0")
+            # Digits only: int() would take "-1" (read until the peer closes) or raise; nine
+            # digits at most also keeps int() under its digit limit.
+            digits = len(declared) <= 9 and declared.isascii() and declared.isdigit()
+            length = int(declared) if digits else -1
+            if not 0 <= length <= _MAX_BODY:
                 return self._reply(start_response, 400, {"error": "invalid_request"})
-            form = parse_qs(environ["wsgi.input"].read(length).decode(), keep_blank_values=True)
+            try:
+                body = environ["wsgi.input"].read(length).decode()
+            except UnicodeDecodeError:
+                return self._reply(start_response, 400, {"error": "invalid_request"})
+            form = parse_qs(body, keep_blank_values=True)
         headers = {"Content-Type": environ.get("CONTENT_TYPE", "")}
         if environ.get("HTTP_AUTHORIZATION"):
             headers["Authorization"] = environ["HTTP_AUTHORIZATION"]

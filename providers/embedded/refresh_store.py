@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import ProviderError
+from broker.private_dirs import make_private_dirs
 
 __all__ = ["RefreshRecord", "RefreshStore"]
 
@@ -50,7 +51,8 @@ def _digest(token: str) -> str:
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The data directory too is created 0700 (``parents=True`` alone would use the umask).
+    make_private_dirs(path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ProviderError(

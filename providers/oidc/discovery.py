@@ -39,6 +39,7 @@ class ProviderMetadata:
     device_authorization_endpoint: str | None = None
     revocation_endpoint: str | None = None
     code_challenge_methods_supported: tuple[str, ...] = ()
+    iss_in_authorization_response: bool = False  # RFC 9207 §3: every response carries ``iss``
 
     @classmethod
     def from_document(cls, issuer: str, document: dict[str, Any]) -> ProviderMetadata:
@@ -86,6 +87,9 @@ class ProviderMetadata:
             device_authorization_endpoint=endpoints["device_authorization_endpoint"],
             revocation_endpoint=endpoints["revocation_endpoint"],
             code_challenge_methods_supported=methods,
+            iss_in_authorization_response=(
+                document.get("authorization_response_iss_parameter_supported") is True
+            ),
         )
 
 

@@ -61,10 +61,11 @@ def make_client(timeout: float, transport: httpx.BaseTransport | None = None) ->
 
 
 def send(client: httpx.Client, request: httpx.Request, what: str) -> httpx.Response:
-    """Send ``request``; network failures and 5xx become ``ProviderUnavailableError``."""
+    """Send ``request``; network failures, 5xx and answers over ``MAX_RESPONSE_BYTES``
+    (counted as they arrive, after decompression, so nothing larger is ever held) become
+    ``ProviderUnavailableError``."""
     try:
-        response = client.send(request)
-        response.read()
+        response = _read_capped(client.send(request, stream=True), what)
     except httpx.TimeoutException:
         raise ProviderUnavailableError(
             f"{what}: the identity provider did not answer in time; check it is up and retry"
@@ -78,9 +79,31 @@ def send(client: httpx.Client, request: httpx.Request, what: str) -> httpx.Respo
         raise ProviderUnavailableError(
             f"{what}: the identity provider answered HTTP {response.status_code}; retry later"
         )
-    if len(response.content) > MAX_RESPONSE_BYTES:
-        raise ProviderUnavailableError(f"{what}: the identity provider's answer is too large")
     return response
+
+
+# Headers that describe the body as sent on the wire, not the decoded bytes we keep.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _read_capped(streamed: httpx.Response, what: str) -> httpx.Response:
+    """The answer read whole, refusing it as soon as it passes the cap."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in streamed.iter_bytes():
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise ProviderUnavailableError(
+                    f"{what}: the identity provider's answer is too large"
+                )
+            chunks.append(chunk)
+    finally:
+        streamed.close()
+    headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=b"".join(chunks), request=streamed.request
+    )
 
 
 def read_json(response: httpx.Response, what: str) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class _Server(HTTPServer):
     expected_path: str
     expected_state: str
     expected_issuer: str
+    require_iss: bool
     outcome: Callback | AuthenticationError | None
     done: threading.Event
 
@@ -96,6 +97,13 @@ class _Handler(BaseHTTPRequestHandler):
                 code="state_mismatch",
             )
         issuer = query.get("iss")
+        if issuer is None and self.server.require_iss:
+            # RFC 9207 §2.4: the issuer says it always sends iss; its absence is a mix-up sign.
+            return AuthenticationError(
+                "the sign-in response did not name its issuer, which this identity provider "
+                "always does; sign in again",
+                code="invalid_issuer",
+            )
         if issuer is not None and issuer != [self.server.expected_issuer]:
             # RFC 9207: the response names another issuer than the one we asked (mix-up).
             return AuthenticationError(
@@ -117,14 +125,18 @@ class LoopbackRedirect:
     """A one-shot redirect listener on ``http://127.0.0.1:{port}{path}``.
 
     Use as a context manager; ``wait`` returns the single callback's result. When the response
-    carries ``iss`` (RFC 9207), it must be ``issuer``.
+    carries ``iss`` (RFC 9207), it must be ``issuer``; with ``require_iss`` (the issuer's
+    metadata says ``authorization_response_iss_parameter_supported``) it must carry it.
     """
 
-    def __init__(self, state: str, issuer: str, path: str = "/callback") -> None:
+    def __init__(
+        self, state: str, issuer: str, path: str = "/callback", *, require_iss: bool = False
+    ) -> None:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.expected_path = path
         server.expected_state = state
         server.expected_issuer = issuer
+        server.require_iss = require_iss
         server.outcome = None
         server.done = threading.Event()
         server.timeout = 0.2

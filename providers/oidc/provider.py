@@ -137,7 +137,12 @@ class OIDCProvider:
     ) -> SignInResult:
         """Authorization code + PKCE through the loopback listener (device flow if no browser)."""
         state, nonce, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), Pkce.create()
-        with LoopbackRedirect(state, meta.issuer, self.settings.redirect_path) as listener:
+        with LoopbackRedirect(
+            state,
+            meta.issuer,
+            self.settings.redirect_path,
+            require_iss=meta.iss_in_authorization_response,
+        ) as listener:
             params = {
                 "response_type": "code",
                 "client_id": self.settings.client_id,

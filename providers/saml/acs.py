@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
 from typing import Generic, Self, TypeVar
@@ -30,9 +30,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PostedResponse:
-    """The form the browser posted: the base64 response and its RelayState."""
+    """The form the browser posted: the base64 response and its RelayState.
 
-    saml_response: str
+    ``saml_response`` is a bearer credential (AssumeRoleWithSAML accepts it as is): kept out of
+    ``repr`` so a traceback or log line cannot carry it."""
+
+    saml_response: str = field(repr=False)
     relay_state: str | None
 
 

@@ -10,6 +10,7 @@ signed element is the one at that location.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,7 +119,8 @@ def validate_response(
         now: the current time (UTC-aware).
         pending: our outstanding AuthnRequests; the matching one is consumed.
         replay_cache: where assertion IDs are remembered until they expire.
-        relay_state: the ``RelayState`` POSTed beside the response, if any.
+        relay_state: the ``RelayState`` POSTed beside the response, if any (a response to
+            one of our requests must carry that request's RelayState).
 
     Raises:
         AuthenticationError: the first check that failed, on one line.
@@ -169,5 +171,9 @@ def _check_in_response_to(
     request = pending.consume(facts.in_response_to, now)
     if request is None:
         raise refuse("InResponseTo does not match a pending request of ours")
-    if relay_state is not None and relay_state != request.relay_state:
+    # SAML Bindings §3.5.3: the IdP MUST return the RelayState sent with our request, so an
+    # absent one is refused like a different one (else dropping it would skip the check).
+    if relay_state is None or not hmac.compare_digest(
+        relay_state.encode(), request.relay_state.encode()
+    ):
         raise refuse("RelayState does not match our request")

@@ -21,12 +21,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
 from broker.config import ConfigIssue, ConfigIssues, from_table
 from broker.errors import ConfigError
 
 __all__ = ["MAX_CLOCK_SKEW", "SAMLSettings", "load_certificates", "load_settings"]
 
+MIN_RSA_BITS = 2048  # NIST SP 800-131A, as for the OIDC side's JWKS keys
 MAX_CLOCK_SKEW = 180  # SECURITY.md: at most 180 s of skew on NotBefore / NotOnOrAfter
 
 
@@ -140,4 +142,23 @@ def load_certificates(path: Path, entity_id: str) -> tuple[x509.Certificate, ...
         certs = signing_certificates_from_idp_metadata(data, source=str(path), entity_id=entity_id)
     if not certs:
         raise ConfigError(f"{path}: holds no signing certificate; fix idp_certificate")
+    for cert in certs:
+        weakness = _weak_key(cert)
+        if weakness:
+            raise ConfigError(
+                f"{path}: the IdP certificate's key is {weakness}; pin an RSA key of at least "
+                f"{MIN_RSA_BITS} bits or an ECDSA P-256+ key"
+            )
     return certs
+
+
+def _weak_key(cert: x509.Certificate) -> str | None:
+    """Why the certificate's key cannot be trusted to sign responses, or None."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        return f"RSA of {key.key_size} bits"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
+        return f"an EC key on {key.curve.name}"
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA, which is refused"
+    return None

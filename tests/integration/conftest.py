@@ -19,6 +19,11 @@ import pytest
 from broker.store.keyring_store import SERVICE
 from tests.conftest import CONFIG, REPO
 
+# Session peers defined once here, so every module shares one PostgreSQL cluster and one moto
+# server (a fixture imported into several test modules would start one per module).
+from tests.integration.moto_peer import moto_peer, upstream_profile  # noqa: F401
+from tests.postgres_peer import fresh_database, postgres_server  # noqa: F401
+
 
 def _delete_our_items() -> None:
     import secretstorage

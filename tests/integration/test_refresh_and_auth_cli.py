@@ -166,3 +166,21 @@ def test_login_with_an_unknown_provider_type_lists_the_installed_ones(
     assert result.returncode == 3
     line = one_line(result.stderr)
     assert "unknown provider type 'kerberos'" in line and "installed:" in line
+
+
+def test_a_refresh_that_names_another_person_is_refused_and_not_kept(
+    secret_service: None, broker_home: Path, tmp_path: Path
+) -> None:
+    """OIDC Core §12.2: the refreshed ID token's `sub` must equal the original one."""
+    from broker.errors import AuthenticationError
+
+    idp = TestIdP(lifetime=60)  # at its end: the next mint needs a refresh
+    store, minter = _setup(broker_home, tmp_path, idp)
+    idp.subject = "mallory"  # the IdP now answers the refresh for someone else
+    chain = Chain(store=store, minter=lambda _p: minter, provider=lambda _n: idp)
+    with pytest.raises(AuthenticationError, match=r"different identity; run `broker login corp`"):
+        chain.credentials(DEV)
+    assert idp.refreshes == 1
+    assert minter.count() == 0
+    kept = store.session("corp")
+    assert kept is not None and kept.claims.subject == "alice"

@@ -212,6 +212,7 @@ class Fresh:
             self.pending.add(request)
             _, form = browser.login(redirect_url(idp.sso_url, request))
         self.encoded = form["SAMLResponse"]
+        self.relay_state = form.get("RelayState") or None
         self.xml = base64.b64decode(self.encoded)
 
     def check(self, encoded: str | None = None, *, now: datetime | None = None, **changes):
@@ -221,6 +222,7 @@ class Fresh:
             now=now or datetime.now(UTC),
             pending=self.pending,
             replay_cache=self.replay_cache,
+            relay_state=self.relay_state,
         )
 
     def refused(self, reason: str, encoded: str | None = None, **kwargs) -> str:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import socket
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -203,14 +203,29 @@ def test_state_mismatch_is_refused(make_peer_provider) -> None:
     assert caught.value.code == "state_mismatch"
 
 
+def test_callback_stripped_of_iss_is_refused(make_peer_provider) -> None:
+    """The peer advertises RFC 9207 ``iss`` in responses: one without it is a mix-up sign."""
+
+    def strip_iss(url: str) -> str:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items() if k != "iss"}
+        return url.split("?")[0] + "?" + urlencode(query)
+
+    person = Person("alice", tamper=strip_iss)
+    with pytest.raises(AuthenticationError) as caught:
+        make_peer_provider().sign_in(SignInOptions(ui=person, timeout=30))
+    assert caught.value.code == "invalid_issuer"
+
+
 def test_replayed_code_is_refused(make_peer_provider, person) -> None:
     provider = make_peer_provider()
     provider.sign_in(SignInOptions(ui=person, timeout=30))
-    stolen = parse_qs(urlsplit(person.browser.callbacks[0]).query)["code"][0]
+    stolen = parse_qs(urlsplit(person.browser.callbacks[0]).query)
 
     def replay(url: str) -> str:
+        # The whole stolen callback (code and the RFC 9207 iss), with the new attempt's state.
         query = parse_qs(urlsplit(url).query)
-        return url.split("?")[0] + f"?code={stolen}&state={query['state'][0]}"
+        forged = {"code": stolen["code"][0], "state": query["state"][0], "iss": stolen["iss"][0]}
+        return url.split("?")[0] + "?" + urlencode(forged)
 
     with pytest.raises(AuthenticationError) as caught:
         provider.sign_in(SignInOptions(ui=Person("alice", tamper=replay), timeout=30))

@@ -72,3 +72,12 @@ def test_saml_without_subcommand_says_what_to_add(run_broker) -> None:
     result = run_broker("saml")
     assert result.returncode == UsageError.exit_code
     assert "metadata" in one_line(result.stderr)
+
+
+def test_a_provider_that_is_not_a_table_is_named_as_such(saml_config) -> None:
+    (saml_config / "broker.toml").write_text('[providers]\ncorp = "saml"\n')
+    with pytest.raises(ConfigError) as caught:
+        run_metadata(MetadataInput(provider="corp"))
+    message = str(caught.value)
+    assert "providers.corp" in message and "table" in message
+    assert "no provider" not in message

@@ -3,6 +3,7 @@ processes, and the checks its authlib server enforces."""
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from urllib.parse import parse_qs, urlsplit
@@ -290,3 +291,51 @@ def test_login_page_escapes_what_the_request_carries(issuer) -> None:
     assert "<script>" not in page.text
     assert page_form(page.text)["state"] == evil  # carried through intact, as data
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_refresh_store_creates_a_missing_data_directory_private(tmp_path) -> None:
+    data = tmp_path / "fresh-home"
+    RefreshStore(data / "embedded-idp").take("anything")
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "embedded-idp").stat().st_mode) == 0o700
+
+
+class _OneShotBody(io.BytesIO):
+    """A request body that, like a socket, must never be read "until the end"."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        assert size is not None and size >= 0, "read until the peer closes"
+        return super().read(size)
+
+
+@pytest.mark.parametrize(
+    ("length", "body"),
+    [
+        ("abc", b"grant_type=x"),
+        ("-1", b"grant_type=x"),
+        ("99999999999999999999999", b"grant_type=x"),
+        ("9" * 5000, b"grant_type=x"),
+        ("4", b"\xff\xfe\xfd\xfc"),
+    ],
+)
+def test_a_bad_content_length_is_a_400_not_a_crash(context, length: str, body: bytes) -> None:
+    """A local process sending a malformed or negative Content-Length (or a body that is not
+    UTF-8) gets a 400; it neither crashes the handler (a traceback on the terminal) nor makes it
+    read until the peer closes."""
+    from providers.embedded.issuer import EmbeddedIssuer
+
+    issuer = EmbeddedIssuer(context)
+    try:
+        statuses: list[str] = []
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/token",
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": length,
+            "wsgi.input": _OneShotBody(body),
+        }
+        issuer.app(environ, lambda status, headers: statuses.append(status))
+        assert statuses and statuses[0].startswith("400")
+    finally:
+        issuer.close()

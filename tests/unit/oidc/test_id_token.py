@@ -120,6 +120,24 @@ def test_signature_by_another_key(idp: FakeIdP) -> None:
     refused(idp, jwt.encode(header, claims, rogue), "invalid_signature")
 
 
+@pytest.mark.parametrize("where", ["jwk", "jku", "x5u"])
+def test_keys_named_in_the_token_header_are_never_trusted(idp: FakeIdP, where: str) -> None:
+    """Keys come only from the issuer's JWKS: a token carrying its own key (``jwk``) or a URL
+    to fetch one from (``jku``, ``x5u``) and signed by that rogue key is refused, unfetched."""
+    rogue = RSAKey.generate_key(2048, auto_kid=True)
+    pointer = {
+        "jwk": rogue.as_dict(private=False),
+        "jku": "https://attacker.example/jwks",
+        "x5u": "https://attacker.example/cert.pem",
+    }[where]
+    header = {"alg": "RS256", "kid": rogue.kid, where: pointer}
+    claims = {"iss": ISSUER, "aud": CLIENT_ID, "sub": "x", "exp": time.time() + 60}
+    claims |= {"iat": time.time(), "nonce": "n-1"}
+    requests_before = len(idp.requests)
+    refused(idp, jwt.encode(header, claims, rogue), "unknown_key")
+    assert all(r.url.host == "idp.example.com" for r in idp.requests[requests_before:])
+
+
 def test_algorithm_must_fit_the_key_type(idp: FakeIdP) -> None:
     """ES256 in the header with the kid of an RSA key: no key fits, nothing is tried."""
     ec = ECKey.generate_key("P-256")

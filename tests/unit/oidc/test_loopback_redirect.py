@@ -9,6 +9,7 @@ import pytest
 
 from broker.errors import AuthenticationError
 from providers.oidc.loopback_redirect import LoopbackRedirect
+from tests.conftest import addresses_beside_loopback_one
 
 ISSUER = "https://idp.example.com"
 
@@ -52,14 +53,11 @@ def test_wrong_state_fails_the_sign_in() -> None:
 
 
 def test_not_reachable_on_other_interfaces() -> None:
+    # 127.0.0.2 always answers for a listener bound to 0.0.0.0, so this cannot pass vacuously
+    # on a host whose name resolves only to 127.0.0.1.
     with LoopbackRedirect("s", ISSUER) as listener:
         port = listener._server.server_address[1]
-        addresses = {
-            info[4][0]
-            for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-            if not info[4][0].startswith("127.")
-        }
-        for address in addresses:
+        for address in addresses_beside_loopback_one():
             with pytest.raises(OSError):
                 socket.create_connection((address, port), timeout=1).close()
 
@@ -83,3 +81,16 @@ def test_matching_iss_and_malformed_error_codes() -> None:
     with pytest.raises(AuthenticationError) as caught:
         listener.wait(2)
     assert caught.value.code == "malformed_error" and "\n" not in str(caught.value)
+
+
+def test_missing_iss_is_refused_when_the_issuer_always_sends_it() -> None:
+    """RFC 9207 §2.4: when the metadata says ``authorization_response_iss_parameter_supported``,
+    a response without ``iss`` is refused (else a mix-up attacker simply leaves it out)."""
+    listener = LoopbackRedirect("s", ISSUER, require_iss=True)
+    get(listener.redirect_uri, params={"code": "c", "state": "s"})
+    with pytest.raises(AuthenticationError) as caught:
+        listener.wait(2)
+    assert caught.value.code == "invalid_issuer"
+    listener = LoopbackRedirect("s", ISSUER, require_iss=True)
+    get(listener.redirect_uri, params={"code": "c", "state": "s", "iss": ISSUER})
+    assert listener.wait(2).code == "c"

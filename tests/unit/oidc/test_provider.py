@@ -3,7 +3,7 @@ listener, the device flow on a fake clock, refresh with rotation, and the attack
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -214,3 +214,26 @@ def test_sign_out_revokes_the_refresh_token(idp: FakeIdP, make_provider, browser
     result = provider.sign_in(SignInOptions(ui=browser))
     provider.sign_out(result)
     assert result.refresh_token not in idp.refresh_tokens
+
+
+def test_issuer_that_promises_iss_must_send_it(idp: FakeIdP, make_provider, browser) -> None:
+    """RFC 9207: the discovery flag binds the browser flow to responses that name the issuer."""
+    idp.discovery_overrides["authorization_response_iss_parameter_supported"] = True
+    with pytest.raises(AuthenticationError) as caught:
+        make_provider(idp).sign_in(SignInOptions(ui=browser, timeout=10))
+    assert caught.value.code == "invalid_issuer"
+
+    def with_iss(url: str) -> str:
+        return idp.approve(url) + "&iss=" + quote(idp.issuer, safe="")
+
+    result = make_provider(idp).sign_in(SignInOptions(ui=BrowserUI(with_iss), timeout=10))
+    assert result.claims.subject == "sub-alice"
+
+
+def test_each_sign_in_uses_fresh_state_nonce_and_verifier(idp, make_provider, browser) -> None:
+    provider = make_provider(idp)
+    provider.sign_in(SignInOptions(ui=browser, timeout=10))
+    provider.sign_in(SignInOptions(ui=browser, timeout=10))
+    first, second = (parse_qs(urlsplit(url).query) for url in browser.opened[:2])
+    for name in ("state", "nonce", "code_challenge"):
+        assert first[name] != second[name], name

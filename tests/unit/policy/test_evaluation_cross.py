@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from broker.policy import PolicySet, Request
+from broker.policy import PolicySet, Request, evaluate
 from tests.unit.policy.evaluation_fixtures import (
     ASSUME_ALLOWED,
     IDENTITY,
@@ -293,3 +293,48 @@ def test_fast_path_agrees(section: str, sets: dict[str, Any], req: Request, expe
     fast = compiled.evaluate(req, explain=False)
     assert fast.decision == expected and fast.allowed == (expected == "Allow"), section
     assert fast.explanation == []
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_cross_account_follows_the_caller_arn_not_a_mismatched_account_field(explain) -> None:
+    """[XA] An IAM caller's account is the one in its ARN: a request that names the resource's
+    account as ``principal_account`` for a caller of another account must still be treated as
+    cross-account (only the resource policy allowing it, no identity side: ImplicitDeny)."""
+    outsider = f"arn:aws:iam::{OTHER}:user/mallory"
+    policies = PolicySet(resource=[resource_policy({"AWS": outsider})])
+    forged = request(principal=outsider, account=ACCOUNT, resource_account=ACCOUNT)
+    assert evaluate(policies, forged, explain=explain).decision == "ImplicitDeny"
+    honest = request(principal=outsider, account=OTHER, resource_account=ACCOUNT)
+    assert evaluate(policies, honest, explain=explain).decision == "ImplicitDeny"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_principal_arn_context_cannot_make_a_session_another_roles(explain) -> None:
+    """[NP]/[TR] A role session is its own role: ``aws:PrincipalArn`` only supplies the role's
+    path. A context naming another role (or another account's role of the same name) must not
+    let the session match a Principal that names that role."""
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/dev/alice"
+    admin = f"arn:aws:iam::{ACCOUNT}:role/ops/admin"
+    elsewhere = f"arn:aws:iam::{OTHER}:role/ops/dev"
+    for claimed in (admin, elsewhere):
+        policies = PolicySet(resource=[resource_policy({"AWS": claimed})])
+        req = request(principal=session, context={"aws:PrincipalArn": claimed})
+        assert evaluate(policies, req, explain=explain).decision == "ImplicitDeny", claimed
+    own = f"arn:aws:iam::{ACCOUNT}:role/ops/dev"
+    policies = PolicySet(resource=[resource_policy({"AWS": own})])
+    req = request(principal=session, context={"aws:PrincipalArn": own})
+    assert evaluate(policies, req, explain=explain).decision == "Allow"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_federated_by_must_be_a_user_of_the_federated_users_account(explain) -> None:
+    """GetFederationToken sessions belong to the calling IAM user's account: a ``federated_by``
+    naming a user of another account must not pick up grants made to that user."""
+    outsider = f"arn:aws:iam::{OTHER}:user/alice"
+    policies = PolicySet(
+        resource=[resource_policy({"AWS": outsider})],
+        session=policy(allow("s3:*"), kind="session"),
+    )
+    federated = f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
+    req = request(principal=federated, federated_by=outsider)
+    assert evaluate(policies, req, explain=explain).decision == "ImplicitDeny"

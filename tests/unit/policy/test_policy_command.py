@@ -160,3 +160,25 @@ def test_simulate_trust_policy_case(tmp_path) -> None:
         )
     )
     assert [case["decision"] for case in out] == ["Allow", "ImplicitDeny"]
+
+
+def test_deeply_nested_json_is_bad_input_not_a_crash(run_broker, tmp_path) -> None:
+    # Python's JSON parser recurses per level: a hostile file must not become an internal
+    # error (exit 70, "please report it") but bad input (one line, what to do).
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    simulated = run_broker("policy", "simulate", "--input", str(path))
+    assert simulated.returncode == 2 and simulated.stdout == ""
+    assert "nested too deeply" in one_line(simulated.stderr)
+    validated = run_broker("policy", "validate", str(path))
+    assert validated.returncode == 1
+    assert "nested too deeply" in validated.stdout
+    assert "internal error" not in validated.stderr
+
+
+def test_simulate_refuses_a_principal_account_that_is_not_the_arns(run_broker, tmp_path) -> None:
+    mismatched = {**REQUEST, "principal_account": OTHER}
+    case = {"policies": {}, "request": mismatched}
+    result = run_broker("policy", "simulate", "--input", str(write(tmp_path, "c.json", case)))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "request.principal_account" in one_line(result.stderr)

@@ -66,8 +66,13 @@ def policy(keys: KeyPair) -> ResponsePolicy:
 
 @pytest.fixture
 def check(
-    policy: ResponsePolicy, pending: PendingRequests, replay_cache: MemoryReplayCache
+    policy: ResponsePolicy,
+    pending: PendingRequests,
+    replay_cache: MemoryReplayCache,
+    request_: AuthnRequest,
 ) -> Check:
+    """Validate as the ACS does, with the RelayState the IdP returns beside our request."""
+
     def run(encoded: str, *, now: datetime | None = None, **changes: object) -> AssertionFacts:
         from dataclasses import replace
 
@@ -77,6 +82,7 @@ def check(
             now=now or datetime.now(UTC),
             pending=pending,
             replay_cache=replay_cache,
+            relay_state=request_.relay_state,
         )
 
     return run

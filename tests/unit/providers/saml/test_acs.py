@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
 from providers.saml.acs import LoopbackACS, PostedResponse
 from providers.saml.safe_xml import MAX_ENCODED_BYTES
+from tests.conftest import addresses_beside_loopback_one
 
 
 def test_listens_on_loopback_only_and_hands_over_one_response() -> None:
@@ -72,3 +75,19 @@ def test_port_in_use_is_a_clear_error() -> None:
         port = int(first.url.rsplit(":", 1)[1].split("/")[0])
         with pytest.raises(ProviderUnavailableError, match="acs_port"):
             LoopbackACS(port, lambda p: p)
+
+
+def test_posted_response_keeps_the_assertion_out_of_repr() -> None:
+    # The base64 response is a bearer credential (AssumeRoleWithSAML takes it as is): a repr in
+    # a traceback, a log line or a debugger must not carry it.
+    posted = PostedResponse("PHNhbWxwOlJlc3BvbnNlIHNlY3JldD0ieWVzIi8+", "relay-123")
+    assert "PHNhbWxwOlJlc3BvbnNl" not in repr(posted)
+    assert "PHNhbWxwOlJlc3BvbnNl" not in str(posted)
+
+
+def test_not_reachable_beside_127_0_0_1() -> None:
+    with LoopbackACS(0, lambda posted: posted.saml_response) as acs:
+        port = acs._server.server_address[1]
+        for address in addresses_beside_loopback_one():
+            with pytest.raises(OSError):
+                socket.create_connection((address, port), timeout=1).close()

@@ -266,9 +266,12 @@ def test_status_shown_from_the_message_cannot_break_the_line(check, spec, keys) 
     assert "\u202e" not in message
 
 
+@pytest.mark.parametrize("posted", ["another", None], ids=["different", "dropped"])
 def test_relay_state_must_be_the_one_sent_with_our_request(
-    policy, pending, replay_cache, spec, keys, request_
+    policy, pending, replay_cache, spec, keys, request_, posted
 ) -> None:
+    """SAML Bindings §3.5.3: a response to a request sent with RelayState MUST carry it back;
+    a different one is refused, and dropping the field must not skip the check."""
     from providers.saml.response import validate_response
 
     encoded = encode(build_response(spec, keys))
@@ -279,7 +282,7 @@ def test_relay_state_must_be_the_one_sent_with_our_request(
             now=datetime.now(UTC),
             pending=pending,
             replay_cache=replay_cache,
-            relay_state="not-" + request_.relay_state,
+            relay_state=None if posted is None else f"{posted}-{request_.relay_state}",
         )
 
 

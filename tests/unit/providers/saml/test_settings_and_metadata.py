@@ -12,6 +12,7 @@ from broker.config import ConfigIssues
 from broker.errors import ConfigError
 from providers.saml.metadata import sp_metadata
 from providers.saml.settings import load_certificates, load_settings
+from tests.saml_forge import make_keypair
 
 IDP = "https://idp.example.com/metadata"
 BASE = {
@@ -81,6 +82,16 @@ def test_unusable_certificate_files_are_config_errors(tmp_path) -> None:
     )
     with pytest.raises(ConfigError, match="no signing certificate"):
         load_certificates(empty, IDP)
+
+
+def test_a_weak_rsa_idp_certificate_is_refused(tmp_path) -> None:
+    """Trust pinned to a 1024-bit RSA key is trust in a forgeable signature (NIST SP 800-131A;
+    the OIDC side ignores such JWKS keys too)."""
+    weak = make_keypair(key_size=1024)
+    path = tmp_path / "idp.pem"
+    path.write_bytes(weak.cert.public_bytes(Encoding.PEM))
+    with pytest.raises(ConfigError, match="2048"):
+        load_certificates(path, IDP)
 
 
 def test_sp_metadata_describes_us() -> None:

@@ -1,0 +1,72 @@
+"""The database seam: a transaction that yields a cursor, the same on SQLite and PostgreSQL.
+
+Stores write portable SQL with ``?`` placeholders and integer microsecond timestamps; each
+backend confines its dialect here: paramstyle, connection handling (a pool on PostgreSQL, one
+connection per thread on SQLite), and ``serialize`` — a named exclusive section that one writer
+at a time holds until commit, across every process and replica (the audit chain needs it):
+``BEGIN IMMEDIATE`` on SQLite, a transaction-scoped advisory lock on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from broker.storage.url import DatabaseUrl, database_url
+
+__all__ = ["Cursor", "Database", "open_database"]
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the stores use."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement with ``?`` placeholders."""
+        ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class Database(Protocol):
+    """One database shared by every store in a process.
+
+    Raises (every method):
+        ConfigError: the database cannot be reached or opened (message without password).
+    """
+
+    dialect: str
+
+    def transaction(
+        self, *, serialize: str | None = None, read_only: bool = False
+    ) -> AbstractContextManager[Cursor]:
+        """A transaction committed on normal exit and rolled back on an exception.
+
+        Args:
+            serialize: a section name; holders of the same name run one at a time.
+            read_only: the transaction only reads (SQLite then does not take the write lock).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def open_database(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -> Database:
+    """Open the database ``url`` names (default: ``database_url()``)."""
+    chosen = url if isinstance(url, DatabaseUrl) else database_url(url)
+    if chosen.dialect == "postgresql":
+        from broker.storage.postgres_db import PostgresDatabase
+
+        return PostgresDatabase(chosen, pool_size=pool_size)
+    from broker.storage.sqlite_db import SqliteDatabase
+
+    return SqliteDatabase(chosen)

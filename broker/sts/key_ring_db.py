@@ -1,0 +1,64 @@
+"""The session-token key ring in the shared-state database, for replicas on several hosts.
+
+``KeyRingFile``'s role (``current()`` for a long-running service) over
+``broker.storage.SqlKeySet``: each signing key's JSON is one row (its retirement time kept in
+the row), and the ring's user-key derivation secret is a ring secret. The first replica to
+start creates the first key and the secret; the others use them. A rotation elsewhere is seen
+within ``refresh`` seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from broker.storage.key_set import SqlKeySet
+from broker.sts.signing_keys import KeyRing, SigningKey, _generate
+
+__all__ = ["DatabaseKeyRing"]
+
+
+class DatabaseKeyRing:
+    """The key ring as the database holds it (thread-safe, cached for ``refresh`` seconds)."""
+
+    def __init__(self, keys: SqlKeySet, *, refresh: float = 1.0) -> None:
+        self._keys = keys
+        self._refresh = refresh
+        self._lock = threading.Lock()
+        self._ring: KeyRing | None = None
+        self._read_at = 0.0
+
+    def current(self) -> KeyRing:
+        with self._lock:
+            if self._ring is None or time.monotonic() - self._read_at > self._refresh:
+                self._ring = self._load()
+                self._read_at = time.monotonic()
+            return self._ring
+
+    def rotate(self) -> KeyRing:
+        """Add a key that signs from now on; the previous one keeps verifying."""
+        key = _generate(datetime.now(UTC))
+        self._keys.rotate(key.kid, json.dumps(key.to_json()))
+        with self._lock:
+            self._ring = None
+        return self.current()
+
+    def _load(self) -> KeyRing:
+        rows = self._keys.keys()
+        if not any(row.retired is None for row in rows):
+            key = _generate(datetime.now(UTC))
+            self._keys.rotate(key.kid, json.dumps(key.to_json()), only_if_none=True)
+            rows = self._keys.keys()
+        secret = self._keys.secret(
+            "user_key_secret", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+        keys = tuple(
+            replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
+            for row in reversed(rows)  # newest first, as the file ring keeps them
+        )
+        return KeyRing(keys, base64.b64decode(secret))

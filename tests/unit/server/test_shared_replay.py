@@ -1,0 +1,47 @@
+"""Workers and replicas share one-time values: an MFA code or SAML assertion id used through
+one ``StsService`` is refused by another built from the same environment."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from broker.server.app import service_from_environment, shared_replay_cache
+from broker.server.query_api import StsService
+from broker.sts.signing_keys import KeyRing
+from tests.unit.server.test_query_api import call
+from tests.unit.sts.test_mfa import code_of
+
+
+def test_mfa_code_used_on_one_worker_is_refused_on_another(
+    broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
+    ring = KeyRing.load(tmp_path / "k.json")
+    workers = [
+        StsService(ring, data=tmp_path, saml_replay_cache=shared_replay_cache()) for _ in range(2)
+    ]
+    record, secret = workers[0].keys.create("svc-app", "111122223333")
+    serial, uri = workers[0].mfa.enable("111122223333", "svc-app")
+    totp = pyotp.parse_uri(uri)
+    if 30 - time.time() % 30 < 5:  # stay inside one 30 s TOTP window
+        time.sleep(30 - time.time() % 30 + 0.1)
+    params = {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": totp.now()}
+    key = (record.access_key_id, secret)
+    assert call(workers[0], *key, params).status == 200
+    assert code_of(call(workers[1], *key, params)) == "AccessDenied"
+
+
+def test_services_from_one_environment_share_assertion_ids(
+    broker_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
+    first, second = service_from_environment(), service_from_environment()
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    assert first.saml_replay_cache.add_once("saml-assertion", "_a1", expires)
+    assert not second.saml_replay_cache.add_once("saml-assertion", "_a1", expires)
+    assert (broker_home / "broker.db").stat().st_mode & 0o077 == 0
