@@ -164,7 +164,7 @@ class SessionsScreen(BrokerScreen):
     def revoke(self, row: SessionRow) -> None:
         live = self.broker.services.revoke(row.profile)
         what = f"{row.role_name} @ {row.account_name}"
-        text = f"Revoked {what}" if live else f"Forgot the expired {what}"
+        text = f"Revoked {what}" if live else f"Forgot {what} (no live session was cached)"
         self.app.call_from_thread(self.flash, text)
         self.app.call_from_thread(self.load)
 
