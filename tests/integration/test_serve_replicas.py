@@ -2,8 +2,9 @@
 
 Each replica is a real process with its own data directory; they share only
 ``BROKER_DATABASE_URL``. Mint on A, call on B, revoke through B's command line, refused on A
-within a second; kill -9 one replica in the middle of a bounded load and find every answered
-call's RequestId in the database chain, which still verifies (also through `broker audit`).
+within a second; a SAML assertion accepted by A is refused by B; kill -9 one replica in the
+middle of a bounded load and find every answered call's RequestId in the database chain, which
+still verifies (also through `broker audit`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
 from broker.storage.migrations import upgrade
+from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
+from tests.integration.saml_peer import RunningIdP
+from tests.integration.test_saml_serve import (
+    assume,
+    refused,
+    response_of,
+    saml_config,
+    saml_idp,  # noqa: F401 - the IdP peer fixture, started once for this module
+)
 from tests.integration.test_sts_clients import sts
 
 pytestmark = pytest.mark.integration
@@ -33,22 +44,32 @@ LOAD_SECONDS = 4.0
 MAX_CALLS = 400
 
 
-@pytest.fixture
-def replicas(
-    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[tuple[subprocess.Popen[bytes], BrokerServer], ...]]:
-    database = open_database(fresh_database, pool_size=1)
+Replicas = tuple[tuple[subprocess.Popen[bytes], BrokerServer], ...]
+
+
+@contextmanager
+def _two_replicas(url: str, root: Path, config: Path = CONFIG) -> Iterator[Replicas]:
+    """Replicas A and B of ``config`` on ``url`` (upgraded here), each with its own home."""
+    database = open_database(url, pool_size=1)
     upgrade(database)
     database.close()
-    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
     started = []
     try:
         for name in ("a", "b"):
-            started.append(start_server(tmp_path / name))
+            started.append(start_server(root / name, config))
         yield tuple(started)
     finally:
         for process, _server in started:
             stop_server(process)
+
+
+@pytest.fixture
+def replicas(
+    fresh_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Replicas]:
+    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
+    with _two_replicas(fresh_database, tmp_path) as started:
+        yield started
 
 
 def _user_key(server: BrokerServer) -> tuple[str, str]:
@@ -69,7 +90,7 @@ def _chain(url: str) -> tuple[list[dict[str, object]], bool]:
 
 
 def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
-    replicas: tuple[tuple[subprocess.Popen[bytes], BrokerServer], ...], fresh_database: str
+    replicas: Replicas, fresh_database: str
 ) -> None:
     (_, a), (_, b) = replicas
     key = _user_key(b)
@@ -106,9 +127,7 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     assert {e["eventName"] for e in shown} == {"GetCallerIdentity"}
 
 
-def test_kill_9_mid_load_loses_no_answered_event(
-    replicas: tuple[tuple[subprocess.Popen[bytes], BrokerServer], ...], fresh_database: str
-) -> None:
+def test_kill_9_mid_load_loses_no_answered_event(replicas: Replicas, fresh_database: str) -> None:
     (process_a, a), (_, b) = replicas
     key = _user_key(a)
     clients = [sts(a, *key), sts(b, *key)]
@@ -151,3 +170,24 @@ def test_kill_9_mid_load_loses_no_answered_event(
     assert after["ResponseMetadata"]["RequestId"] in {
         r.get("requestID") for r in _chain(fresh_database)[0]
     }
+
+
+def test_saml_assertion_accepted_by_a_is_refused_by_b(
+    fresh_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    saml_idp: RunningIdP,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
+    config = saml_config(tmp_path, saml_idp)
+    with _two_replicas(fresh_database, tmp_path, config) as ((_, a), (_, b)):
+        assertion = response_of(saml_idp)
+        accepted = assume(a, assertion)
+        assert accepted["Subject"] == "alice@example.com"
+        assert refused(b, assertion) == "InvalidIdentityToken"
+        assert refused(a, assertion) == "InvalidIdentityToken"
+        fresh = assume(b, response_of(saml_idp))  # B itself accepts a new assertion
+        assert fresh["AssumedRoleUser"]["Arn"].endswith(":assumed-role/Dev/alice")
+    records, intact = _chain(fresh_database)
+    assert intact
+    assert accepted["ResponseMetadata"]["RequestId"] in {r.get("requestID") for r in records}
