@@ -119,6 +119,7 @@ def main() -> int:
 
     from broker.storage.database import open_database
     from broker.storage.migrations import upgrade
+    from tests.integration.conftest import stop_server
     from tests.postgres_peer import postgres_cluster
 
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -156,12 +157,7 @@ def main() -> int:
                 print(f"{name:28} ratio postgres x2 / sqlite x1: {ratio:.2f}x")
         finally:
             for process in processes:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop_server(process)
         failed = 0
         for label, env in (("sqlite file log", sqlite_env), ("postgres chain", replica_envs[1])):
             verify = broker(env, "audit", "verify")
