@@ -14,9 +14,10 @@ One fsync per group commit: the events are durable once the log's fsync returns;
 then rewritten in place as one fixed-size record (``HEAD_BYTES``, under a disk sector, so a
 crash leaves the old or the new head, never a torn one) and fsynced only when created or at
 most once per ``HEAD_SYNC_SECONDS``. The head is written after the log's fsync, so it can never
-be durable ahead of the log; after a power loss it may lag by up to that interval, which
-``verify`` accepts (the events it no longer covers still chain), as it always accepted a head
-one batch behind. A process crash loses nothing: the page cache keeps the written head.
+be durable ahead of the log; after a power loss it may lag behind the events of at most the
+last second of writing, which ``verify`` accepts (those events still chain; cutting them off
+would go unseen), as it always accepted a head one batch behind. A process crash loses
+nothing: the page cache keeps the written head.
 """
 
 from __future__ import annotations
