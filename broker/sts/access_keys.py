@@ -9,6 +9,7 @@ owners, status and dates, so reading it reveals nothing that signs.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,15 +94,36 @@ def limit_exceeded(user: str) -> StsError:
     )
 
 
+_RELOAD_SECONDS = 1.0
+
+
 class AccessKeyStore:
     """The record file plus the key ring the secrets derive from."""
 
     def __init__(self, ring: KeyRing, path: Path | None = None) -> None:
         self.ring = ring
         self.path = path or default_access_key_file()
+        self._cached: tuple[tuple[int, int, int, int], float, list[AccessKey]] | None = None
 
     def _load(self) -> list[AccessKey]:
-        return read_access_keys(self.path)
+        """The records, re-read when the file changes (one ``stat`` per call otherwise).
+
+        Every write replaces the file, so its inode, times or size change; a re-read at least
+        once a second also covers two writes within one timestamp tick that reuse an inode
+        and keep the size, so a deactivated key stops working within a second at worst.
+        """
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            self._cached = None
+            return []
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)
+        cached, now = self._cached, time.monotonic()
+        if cached is not None and cached[0] == stamp and now - cached[1] < _RELOAD_SECONDS:
+            return list(cached[2])
+        keys = read_access_keys(self.path)
+        self._cached = (stamp, now, keys)
+        return list(keys)
 
     def _save(self, keys: list[AccessKey]) -> None:
         write_private_json(self.path, [key.to_json() for key in keys])

@@ -30,7 +30,6 @@ __all__ = [
 
 SESSION_PREFIX = "BRKS"  # temporary credentials (AWS would use ASIA)
 USER_KEY_PREFIX = "BRKU"  # long-term keys of directory service users (AWS: AKIA)
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 ACCESS_KEY_ID_RE = re.compile(r"^BRK[SU][A-Z2-7]{16}$")
 SECRET_LENGTH = 40
 
@@ -39,7 +38,10 @@ def new_access_key_id(prefix: str) -> str:
     """A fresh 20-character access key id with ``prefix`` (one of the broker's own)."""
     if prefix not in (SESSION_PREFIX, USER_KEY_PREFIX):
         raise ValueError(f"unknown access key prefix {prefix!r}")
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    # 80 random bits in one read of the OS generator, as 16 base32 characters (A-Z, 2-7, no
+    # padding): uniform, and one syscall instead of one per character, which under many
+    # request threads each gave up and re-queued for the GIL.
+    return prefix + base64.b32encode(secrets.token_bytes(10)).decode()
 
 
 def new_token_id() -> str:

@@ -21,3 +21,25 @@ def test_read_access_keys_returns_every_record_without_secrets(tmp_path: Path) -
         (second.access_key_id, "svc-other", "Inactive"),
     }
     assert secret not in path.read_text(encoding="utf-8")
+
+
+def test_a_running_store_sees_another_process_deactivate_or_delete_at_once(tmp_path: Path) -> None:
+    """The service keeps the records between requests; a change made by ``broker access-keys``
+    (another store on the same file) must count at the very next request."""
+    path = tmp_path / "sts" / "access-keys.json"
+    ring = KeyRing.load(tmp_path / "keys.json")
+    service, cli = AccessKeyStore(ring, path), AccessKeyStore(ring, path)
+    key, _ = cli.create("svc-app", "111122223333")
+    found = service.get(key.access_key_id)
+    assert found is not None and found.status == "Active"
+    for _ in range(3):  # same size, back and forth, within one timestamp tick
+        cli.set_status(key.access_key_id, "Inactive")
+        found = service.get(key.access_key_id)
+        assert found is not None and found.status == "Inactive"
+        cli.set_status(key.access_key_id, "Active")
+        found = service.get(key.access_key_id)
+        assert found is not None and found.status == "Active"
+    cli.delete(key.access_key_id)
+    assert service.get(key.access_key_id) is None
+    path.unlink()
+    assert service.list() == []
