@@ -34,14 +34,16 @@ _KINDS: tuple[tuple[str, PrincipalKind], ...] = (
     ("permission set", "permission-set"),
 )
 _TABS = ("tab-credentials", "tab-last", "tab-analyzer")
+_FOCUS = ("#credentials", "#last-name", "#findings")
 
 
 class ReportsScreen(BrokerScreen):
     CRUMB = "Reports"
+    FEATURE: ClassVar[str] = "reports"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "tab(0)", "credentials"),
-        Binding("2", "tab(1)", "last accessed"),
-        Binding("3", "tab(2)", "analyzer"),
+        Binding("1", "tab(0)", "credentials", show=False),
+        Binding("2", "tab(1)", "last accessed", show=False),
+        Binding("3", "tab(2)", "analyzer", show=False),
         Binding("slash", "filter", "filter"),
         Binding("y", "copy", "copy policy"),
         Binding("r", "reload", "refresh"),
@@ -57,10 +59,10 @@ class ReportsScreen(BrokerScreen):
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="reports"):
-            with TabPane("Credentials", id="tab-credentials"):
+            with TabPane("1 Credentials", id="tab-credentials"):
                 yield Input(placeholder="/ filter rows", id="cred-filter")
                 yield DataTable(id="credentials", cursor_type="row", zebra_stripes=True)
-            with TabPane("Last accessed", id="tab-last"):
+            with TabPane("2 Last accessed", id="tab-last"):
                 with Horizontal(id="last-form"):
                     yield Select(_KINDS, value="role", allow_blank=False, id="last-kind")
                     yield Input(placeholder="name (enter runs)", id="last-name")
@@ -68,7 +70,7 @@ class ReportsScreen(BrokerScreen):
                 yield Static("", id="last-summary")
                 yield DataTable(id="last-accessed", cursor_type="row")
                 yield TextArea("", read_only=True, id="last-policy")
-            with TabPane("Analyzer", id="tab-analyzer"):
+            with TabPane("3 Analyzer", id="tab-analyzer"):
                 yield DataTable(id="findings", cursor_type="row")
                 yield Static("", id="witness")
         yield Static("", id="view-body", classes="empty")
@@ -85,7 +87,7 @@ class ReportsScreen(BrokerScreen):
             return
         self.query_one("#credentials", DataTable).add_columns(*_credential_columns())
         self.query_one("#last-accessed", DataTable).add_columns("service", "last used", "")
-        self.query_one("#findings", DataTable).add_columns("", "role", "account")
+        self.query_one("#findings", DataTable).add_columns("", "role (and its account)")
         self.query_one("#cred-filter", Input).display = False
         self.query_one("#credentials", DataTable).focus()
         self.load_credentials()
@@ -222,7 +224,7 @@ class ReportsScreen(BrokerScreen):
         }
         glyph, word = words.get(finding.status, ("?", finding.status))
         table = self.query_one("#findings", DataTable)
-        table.add_row(f"{glyph} {word}", finding.name, finding.account)
+        table.add_row(f"{glyph} {word}", finding.name)
         external = sum(f.status == "external" for f in self.findings)
         table.border_title = (
             f"Analyzer({len(self.findings)}/{total}) {external} with external access"
@@ -256,7 +258,10 @@ class ReportsScreen(BrokerScreen):
             self.run_analyzer()
 
     def action_tab(self, index: int) -> None:
+        """Switch tabs and focus the tab's main widget (else focus would stay in the hidden
+        pane, and the tabbed content follows focus back to it)."""
         self.query_one(TabbedContent).active = _TABS[index]
+        self.query_one(_FOCUS[index]).focus()
 
     def action_reload(self) -> None:
         active = self._active()
