@@ -33,6 +33,7 @@ __all__ = [
     "AssignmentProfiles",
     "all_profiles",
     "assignment_rows",
+    "profile_name",
     "resolve_profile",
     "to_profile",
 ]
@@ -74,6 +75,35 @@ def _render(template: str, values: dict[str, str]) -> str:
     return name
 
 
+def profile_name(
+    template: str,
+    *,
+    account_name: str,
+    account_id: str,
+    permission_set: str,
+    role_name: str,
+    provider: str,
+    user: str,
+) -> str:
+    """The profile name ``template`` gives one assignment: the one naming rule shared by
+    ``configure aws`` and credentials minted from the TUI.
+
+    Raises:
+        UsageError: the template is malformed or does not give a valid profile name.
+    """
+    return _render(
+        template,
+        {
+            "account_name": account_name,
+            "account_id": account_id,
+            "permission_set": permission_set,
+            "role_name": role_name,
+            "provider": provider,
+            "user": user,
+        },
+    )
+
+
 def assignment_rows(
     index: Index,
     directory: Directory | None,
@@ -105,15 +135,15 @@ def assignment_rows(
         if not held:
             notes.append(f"{provider}: {user.name} has no account assignments")
         for a in held:
-            values = {
-                "account_name": a.account_name,
-                "account_id": a.account_id,
-                "permission_set": a.permission_set,
-                "role_name": a.role_name,
-                "provider": provider,
-                "user": user.name,
-            }
-            name = _render(template, values)
+            name = profile_name(
+                template,
+                account_name=a.account_name,
+                account_id=a.account_id,
+                permission_set=a.permission_set,
+                role_name=a.role_name,
+                provider=provider,
+                user=user.name,
+            )
             row = AssignmentRow(
                 profile=name,
                 provider=provider,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from broker.client.chain import Chain
 from broker.client.minting import load_minter
 from broker.client.profiles import Profile
-from broker.config import BrokerConfig, data_dir, load_config
+from broker.config import BrokerConfig, load_config
 from broker.minters.base import Minter
 from broker.store.credential_store import CredentialStore
 
@@ -25,12 +26,19 @@ def stderr_log(verbose: bool) -> Callable[[str], None]:
     return log
 
 
-def open_chain(*, verbose: bool = False) -> tuple[BrokerConfig, Chain]:
-    """The configuration and a chain wired to the real store, minters and providers."""
+def open_chain(
+    *,
+    verbose: bool = False,
+    config_dir: Path | None = None,
+    data_dir: Path | None = None,
+) -> tuple[BrokerConfig, Chain]:
+    """The configuration and a chain wired to the real store, minters and providers (the
+    command line's directories unless given, as the TUI does)."""
+    from broker.config import data_dir as default_data_dir
     from broker.signin import provider_builder
 
-    config = load_config()
-    store = CredentialStore(data_dir())
+    config = load_config(config_dir)
+    store = CredentialStore(data_dir or default_data_dir())
     minters: dict[str, Minter] = {}
 
     def minter(profile: Profile) -> Minter:

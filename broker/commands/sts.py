@@ -6,13 +6,9 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from broker.errors import UsageError
-
-if TYPE_CHECKING:
-    from broker.audit.sink import AuditSink
-    from broker.sts.revocation import Revocation, RevocationSource
 
 __all__ = [
     "AccessKeyInput",
@@ -94,10 +90,7 @@ def run_serve(spec: ServeInput) -> int:
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
     """Record a revocation (audited first) that every later verification honours: in the
     shared-state database with ``BROKER_DATABASE_URL`` (every replica), else the data dir."""
-    import os
-
-    from broker.audit import AuditLog
-    from broker.sts.revocation import Revocation, RevocationList
+    from broker.sts.revocation import Revocation, revoke
 
     if spec.role:
         rule = Revocation("role", spec.role, spec.issued_before)
@@ -107,40 +100,12 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
         rule = Revocation("session", spec.session, spec.issued_before)
     else:
         raise UsageError("give --role ARN, --user NAME or --session ID")
-    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the shared-state database
-        from broker.storage.shared_state import open_shared_state
-
-        state = open_shared_state(pool_size=1)
-        try:
-            _revoke(rule, state.audit, state.revocations)
-        finally:
-            state.close()
-    else:
-        _revoke(rule, AuditLog(), RevocationList())
+    revoke(rule)
     print(
         f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
         file=out,
     )
     return 0
-
-
-def _revoke(rule: Revocation, audit: AuditSink, revocations: RevocationSource) -> None:
-    """Audit first (fail closed), then record the rule."""
-    import uuid
-
-    from broker.audit import cloudtrail_event
-
-    audit.append(
-        cloudtrail_event(
-            "RevokeSessions",
-            user_identity={"type": "BrokerAdmin"},
-            request_id=uuid.uuid4().hex,
-            request_parameters=rule.to_json(),
-            event_source="broker.local",
-            event_type="BrokerAdminCall",
-        )
-    )
-    revocations.add(rule)
 
 
 def run_keys(action: str, out: TextIO) -> int:

@@ -10,12 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.session_token import SessionClaims
 
-__all__ = ["Revocation", "RevocationList", "RevocationSource", "default_revocation_file"]
+if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
+
+__all__ = [
+    "Revocation",
+    "RevocationList",
+    "RevocationSource",
+    "default_revocation_file",
+    "record_revocation",
+    "revoke",
+]
 
 Kind = Literal["role", "user", "session"]
 
@@ -83,3 +93,50 @@ class RevocationList:
         with locked(self.path):
             current = read_private_json(self.path, [])
             write_private_json(self.path, [*current, rule.to_json()])
+
+
+def record_revocation(rule: Revocation, audit: AuditSink, revocations: RevocationSource) -> None:
+    """Audit first (fail closed: no audit, no revocation), then record the rule."""
+    import uuid
+
+    from broker.audit import cloudtrail_event
+
+    audit.append(
+        cloudtrail_event(
+            "RevokeSessions",
+            user_identity={"type": "BrokerAdmin"},
+            request_id=uuid.uuid4().hex,
+            request_parameters=rule.to_json(),
+            event_source="broker.local",
+            event_type="BrokerAdminCall",
+        )
+    )
+    revocations.add(rule)
+
+
+def revoke(rule: Revocation, *, data_dir: Path | None = None) -> None:
+    """Revoke per ``rule`` where every verification looks: the shared-state database with
+    ``BROKER_DATABASE_URL`` (every replica), else ``data_dir``'s audit log and rules file.
+    ``broker sts revoke`` and the TUI's revoke both come here.
+
+    Raises:
+        AuditError: the audit log cannot be written; nothing was revoked.
+    """
+    import os
+
+    if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.shared_state import open_shared_state
+
+        state = open_shared_state(pool_size=1)
+        try:
+            record_revocation(rule, state.audit, state.revocations)
+        finally:
+            state.close()
+        return
+    from broker.audit import AuditLog
+
+    record_revocation(
+        rule,
+        AuditLog(data_dir / "audit" / "audit.jsonl" if data_dir else None),
+        RevocationList(data_dir / "sts" / "revocations.json" if data_dir else None),
+    )

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from broker.errors import BrokerError, NotYetAvailableError, UsageError
+from broker.tui.model import SessionRow
 from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
 from broker.tui.services import Services
 from broker.tui.state import TuiState, load_state, save_state
@@ -65,6 +66,7 @@ class BrokerApp(App[int]):
         self._started = False
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
+        self.live_sessions: list[SessionRow] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -81,6 +83,39 @@ class BrokerApp(App[int]):
             self.push_screen(WelcomeScreen())
         self._started = True
         self.check_size(self.size.width, self.size.height)
+        self.set_interval(1.0, self.tick)
+        self.load_sessions()
+
+    @work(exclusive=True, group="sessions", exit_on_error=False, thread=True)
+    def load_sessions(self) -> None:
+        """Read the store's index (no keyring) for the header's count and the countdowns."""
+        try:
+            rows = self.services.sessions()
+        except BrokerError:
+            return  # the Sessions view reports store problems; the header just shows none
+        self.call_from_thread(self.set_live_sessions, rows)
+
+    def set_live_sessions(self, rows: list[SessionRow]) -> None:
+        self.live_sessions = list(rows)
+        self.tick()
+
+    def seconds_left(self, account_id: str, role_name: str) -> float | None:
+        """Seconds left on the latest cached credentials for a role, if any are cached."""
+        now = self.clock()
+        ends = [
+            r.expiration
+            for r in self.live_sessions
+            if (r.account_id, r.role_name) == (account_id, role_name)
+        ]
+        return (max(ends) - now).total_seconds() if ends else None
+
+    def tick(self) -> None:
+        """One 1 s timer: the header's nearest expiry and the visible countdowns."""
+        self.refresh_headers()
+        from broker.tui.widgets.role_list import RoleList
+
+        for role_list in self.screen.query(RoleList):
+            role_list.refresh_countdowns()
 
     def on_resize(self, event: events.Resize) -> None:
         if self._started:
@@ -133,7 +168,15 @@ class BrokerApp(App[int]):
     def header_facts(self) -> HeaderFacts:
         claims = self.identity.claims if self.identity else None
         who = (claims.email or claims.name or claims.subject) if claims else None
-        return HeaderFacts(identity=who, provider=self.provider_name, live=0, nearest_seconds=None)
+        now = self.clock()
+        left = [(r.expiration - now).total_seconds() for r in self.live_sessions]
+        live = [seconds for seconds in left if seconds > 0]
+        return HeaderFacts(
+            identity=who,
+            provider=self.provider_name,
+            live=len(live),
+            nearest_seconds=min(live) if live else None,
+        )
 
     def report_error(self, error: BaseException) -> str:
         """Show ``error`` in a dialog and return its one-line summary."""

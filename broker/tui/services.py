@@ -81,6 +81,13 @@ def _load(feature: str) -> Any:
         ) from None
 
 
+def _role_label(index: Any, profile: str, role: str) -> str:
+    assignment = index.assignments.get(profile)
+    if assignment is not None and assignment.role == role and assignment.permission_set:
+        return str(assignment.permission_set)
+    return role
+
+
 def feature_available(feature: str) -> bool:
     """Whether the core piece behind ``feature`` is installed (cheap; used to label screens)."""
     try:
@@ -203,13 +210,13 @@ class Services:
         return list(by_key.values())
 
     def mint(self, identity: SignInResult, role: PortalRole, choice: MintChoice) -> MintOutcome:
-        """Mint credentials for ``role`` and keep them in the store under a profile."""
+        """Mint credentials for ``role`` and keep them in the store under its profile name
+        (``broker.tui.session_ops.mint_profile``); the reason goes to the mint's audit event."""
         _load("mint")
         _load("sessions")
-        raise NotYetAvailableError(
-            "minting from the TUI is not yet available: its wiring to the minter and store "
-            "(issues #5, #6) is pending; use `broker credential-process` or `broker env`"
-        )
+        from broker.tui.session_ops import mint_profile
+
+        return mint_profile(self.config_dir, self.data_dir, identity, role, choice)
 
     def directory_tables(self) -> DirectoryTables:
         """Users, groups, accounts and permission sets, for the admin view."""
@@ -387,7 +394,8 @@ class Services:
     def sessions(self) -> list[SessionRow]:
         """Every cached profile, from the store's index (no secrets, no keyring read).
 
-        Account names come from the directory where it knows the account.
+        Account names come from the directory where it knows the account; an assignment
+        profile shows its permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
         """
         _load("sessions")
         from broker.store.index import IndexFile
@@ -406,28 +414,26 @@ class Services:
                 profile=row.profile,
                 account_id=row.account,
                 account_name=names.get(row.account, row.account),
-                role_name=row.role,
+                role_name=_role_label(index, row.profile, row.role),
                 expiration=row.expiration,
                 refreshable=row.provider in index.sessions,
             )
             for row in index.profiles.values()
         ]
 
-    def refresh(self, profiles: list[str]) -> None:
-        """Refresh ``profiles`` now (through the store's chain)."""
+    def refresh(self, profiles: list[str]) -> list[str]:
+        """Re-mint ``profiles`` now through the chain ``credential-process`` uses."""
         _load("sessions")
-        raise NotYetAvailableError(
-            "refreshing from the TUI is not yet available (its wiring to issue #6's refresher "
-            "is pending); run `broker refresh`"
-        )
+        from broker.tui.session_ops import refresh_profiles
 
-    def revoke(self, profile: str) -> None:
-        """Revoke the session behind ``profile`` and forget it."""
+        return refresh_profiles(self.config_dir, self.data_dir, profiles)
+
+    def revoke(self, profile: str) -> bool:
+        """Revoke the local STS session behind ``profile`` and forget its credentials."""
         _load("mint")
-        raise NotYetAvailableError(
-            "revoking from the TUI is not yet available (its wiring to issue #5's revocation "
-            "is pending); run `broker sts revoke`"
-        )
+        from broker.tui.session_ops import revoke_profile
+
+        return revoke_profile(self.data_dir, profile)
 
     # Reports (issue 7's Reports view over the governance core); shaping lives in reports_data.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
 from textual.widgets import Button, Input
+from textual.worker import WorkerFailed
 
 from broker.minters.base import Credentials
 from broker.tui.model import MintChoice, MintOutcome
@@ -104,17 +106,21 @@ async def test_free_entry_and_escape(make_app) -> None:
     assert results == [MintChoice(seconds=9000), None]
 
 
-async def test_minting_from_the_tui_says_plainly_it_is_not_yet_available(make_app) -> None:
+async def test_a_refused_mint_is_a_dialog_with_the_fix_not_a_traceback(make_app) -> None:
+    # the app believes alice is signed in, but the store holds no session for the provider:
+    # the chain refuses exactly as `credential-process` would, naming the login to run
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_dialog(app, pilot)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerFailed):  # the worker's error is the point
+            await app.workers.wait_for_complete()
         await pilot.pause()
         text = screen_text(app)
-        assert "Not yet available" in text
-        assert "minting from the TUI is not yet available" in flat_text(app)
+        assert "Error" in text
+        assert "not signed in to demo: run `broker login demo`" in flat_text(app)
         assert "Traceback" not in text
+        assert not isinstance(app.screen, CredentialsScreen)
 
 
 async def _credentials(app, pilot) -> CredentialsScreen:

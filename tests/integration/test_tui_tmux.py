@@ -1,14 +1,18 @@
 """The real ``broker`` command in a real terminal: tmux runs it at 100×30, keys go in with
 ``send-keys``, and ``capture-pane`` shows what a person would see.
 
-What it covers now: start-up on the demo config (welcome naming the demo users, then the
+The first test covers start-up on the demo config (welcome naming the demo users, then the
 portal), the ``:`` command line into the policy simulator and back, help, the size guard, and a
-clean exit. Signing in, minting and Sessions join this test when the sign-in, STS and store
-issues land (the issue's full end-to-end path).
+clean exit. The second is the issue's whole path: sign in as a demo user through the embedded
+IdP, filter the portal, mint a 1-hour session, see it under Sessions, then the real AWS CLI
+calls ``broker serve`` (sharing the same BROKER_HOME, so the same signing keys and audit chain)
+through the profile ``broker configure aws`` wrote, served from what the TUI cached.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import subprocess
 import sys
@@ -19,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from broker.store.credential_store import CredentialStore
 from tests.conftest import CONFIG, REPO
+from tests.integration.conftest import BrokerServer, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +133,108 @@ def test_broker_opens_the_portal_in_a_real_terminal(tmux: Tmux, broker_home: Pat
     shown = tmux.wait_for("EXITED=")
     assert "EXITED=0" in shown
     assert "Traceback" not in shown
+
+
+PROFILE = "analytics-dev.DataScientist"  # the assignment-profile name of carol's role
+
+
+@pytest.fixture
+def served(secret_service: None, broker_home: Path) -> Iterator[BrokerServer]:
+    """``broker serve`` on 127.0.0.1 over this test's BROKER_HOME (the TUI's too)."""
+    process, server = start_server(broker_home)
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+def test_sign_in_mint_and_use_from_a_real_terminal(
+    served: BrokerServer, tmux: Tmux, broker_home: Path, tmp_path: Path, run_broker
+) -> None:
+    tmux.wait_for("Welcome to Access Broker")
+    tmux.keys("Escape")
+    tmux.wait_for("Not signed in")
+    tmux.keys("s")
+    tmux.wait_for("choose an identity provider")
+    tmux.keys("Enter")
+    time.sleep(0.5)  # the demo user picker filters as you type once it is open
+    tmux.keys("carol")
+    tmux.keys("Enter")
+    tmux.wait_for("Accounts(2/2)", timeout=40)
+    tmux.keys("/")
+    time.sleep(0.3)
+    tmux.keys("analytics")
+    shown = tmux.wait_for("Accounts(1/2)")
+    assert "analytics-dev" in shown
+    tmux.keys("Enter")
+    time.sleep(0.3)
+    tmux.keys("m")
+    tmux.wait_for("Mint DataScientist")
+    time.sleep(0.5)  # the dialog focuses its duration field once mounted
+    tmux.keys("Tab")
+    tmux.keys("tmux end-to-end check")
+    tmux.keys("Enter")  # the duration field holds the default, 1h
+    shown = tmux.wait_for("credential_process (recommended)", timeout=40)
+    assert f"--profile {PROFILE}" in shown
+    tmux.keys("Escape")
+    tmux.wait_gone("Portal › Credentials")  # ESC then ':' at once would read as alt+:
+    shown = tmux.wait_for("1 live")
+    assert "✓ 59m" in shown  # the portal row counts down too
+    tmux.keys(":")
+    time.sleep(0.5)
+    tmux.keys("sessions", "Enter")
+    shown = tmux.wait_for(PROFILE)
+    assert "Sessions(1 live/1)" in shown
+    row = next(line for line in shown.splitlines() if PROFILE in line)
+    assert "analytics-dev" in row and "✓ 59m" in row, row
+    cached = CredentialStore(broker_home).credentials(PROFILE)
+    assert cached is not None
+
+    aws_config = tmp_path / "aws-config"
+    configured = run_broker(
+        "configure",
+        "aws",
+        "--file",
+        str(aws_config),
+        "--command-path",
+        f"{sys.executable} -m broker",
+    )
+    assert configured.returncode == 0, configured.stderr
+    assert f"[profile {PROFILE}]" in aws_config.read_text()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=str(aws_config),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_DEFAULT_REGION="us-east-1",
+        PYTHONPATH=str(REPO),
+    )
+    who = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("aws")),
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            PROFILE,
+            "--endpoint-url",
+            served.url,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert who.returncode == 0, who.stderr
+    arn = json.loads(who.stdout)["Arn"]
+    assert ":assumed-role/AWSReservedSSO_DataScientist_" in arn, arn
+    assert arn.endswith("/carol@example.com"), arn
+    after = CredentialStore(broker_home).credentials(PROFILE)
+    assert after is not None and after.access_key_id == cached.access_key_id  # from the cache
+
+    tmux.keys("Escape")
+    tmux.wait_gone("Portal › Sessions")
+    tmux.keys("q")
+    shown = tmux.wait_for("EXITED=")
+    assert "EXITED=0" in shown and "Traceback" not in shown

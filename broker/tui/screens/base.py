@@ -54,7 +54,10 @@ class BrokerScreen(Screen[None]):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        header = self.query_one(BrokerHeader)
+        headers = self.query(BrokerHeader)
+        if not headers:
+            return  # mounted but not composed yet (the 1 s tick can land in between)
+        header = headers.first()
         header.crumbs = self.broker.crumbs()
         header.facts = self.broker.header_facts()
 

@@ -57,7 +57,11 @@ class PortalScreen(BrokerScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter")
-        yield RoleList(ascii_only=self.broker.options.ascii_only, id="roles")
+        yield RoleList(
+            ascii_only=self.broker.options.ascii_only,
+            expiry=lambda role: self.broker.seconds_left(role.account_id, role.role_name),
+            id="roles",
+        )
         yield Static("", id="empty", classes="empty")
         yield Static("", id="detail", classes="detail")
 
@@ -218,6 +222,7 @@ class PortalScreen(BrokerScreen):
         from broker.tui.screens.credentials import CredentialsScreen
 
         self.broker.update_state(self.broker.tui_state.used(role.key))
+        self.broker.load_sessions()
         self._apply(keep=role.key)
         self.app.push_screen(CredentialsScreen(role, outcome))
 

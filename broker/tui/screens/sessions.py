@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -37,6 +38,7 @@ class SessionsScreen(BrokerScreen):
         self.rows: list[SessionRow] = []
 
         self._painted_minute: dict[str, int] = {}
+        self.lit_until: dict[str, datetime] = {}  # refreshed rows, lit for 2 s (htop)
 
     def compose_body(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(
@@ -69,6 +71,7 @@ class SessionsScreen(BrokerScreen):
     def set_sessions(self, rows: list[SessionRow]) -> None:
         """Show ``rows`` (attributes down: the loader or a test hands them in)."""
         self.rows = ordered(rows, self.broker.clock())
+        self.broker.set_live_sessions(rows)
         self._show()
 
     def _show(self, message: str | None = None) -> None:
@@ -79,7 +82,11 @@ class SessionsScreen(BrokerScreen):
         ascii_only = self.broker.options.ascii_only
         for row in self.rows:
             cells = row_cells(row, now, ascii_only=ascii_only)
-            table.add_row(*cells[:3], self._countdown(row, cells[3]), *cells[4:], key=row.profile)
+            lit = self.lit_until.get(row.profile, now) > now
+            name = Text(cells[0], style="bold reverse" if lit else "")
+            table.add_row(
+                name, *cells[1:3], self._countdown(row, cells[3]), *cells[4:], key=row.profile
+            )
             self._painted_minute[row.profile] = int(now.timestamp() // 60)
         live = sum(1 for r in self.rows if (r.expiration - now).total_seconds() > 0)
         table.border_title = f"Sessions({live} live/{len(self.rows)})"
@@ -93,6 +100,12 @@ class SessionsScreen(BrokerScreen):
         table = self.query_one(DataTable)
         now = self.broker.clock()
         minute = int(now.timestamp() // 60)
+        ended = [name for name, until in self.lit_until.items() if until <= now]
+        for name in ended:
+            del self.lit_until[name]
+        if ended:
+            self._show()
+            return
         for row in self.rows:
             left = (row.expiration - now).total_seconds()
             if repaint_interval(left) > 1 and self._painted_minute.get(row.profile) == minute:
@@ -124,8 +137,14 @@ class SessionsScreen(BrokerScreen):
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Refreshing")
     def refresh_profiles(self, profiles: list[str]) -> None:
-        self.broker.services.refresh(profiles)
-        self.app.call_from_thread(self.load)
+        done = self.broker.services.refresh(profiles)
+        self.app.call_from_thread(self._refreshed, done)
+
+    def _refreshed(self, done: list[str]) -> None:
+        until = self.broker.clock() + timedelta(seconds=2)
+        self.lit_until.update(dict.fromkeys(done, until))
+        self.flash(f"Refreshed {', '.join(done)}" if done else "Nothing to refresh")
+        self.load()
 
     def action_revoke(self) -> None:
         if self.broker.options.readonly:
@@ -143,8 +162,10 @@ class SessionsScreen(BrokerScreen):
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Revoking")
     def revoke(self, row: SessionRow) -> None:
-        self.broker.services.revoke(row.profile)
-        self.app.call_from_thread(self.flash, f"Revoked {row.role_name} @ {row.account_name}")
+        live = self.broker.services.revoke(row.profile)
+        what = f"{row.role_name} @ {row.account_name}"
+        text = f"Revoked {what}" if live else f"Forgot {what} (no live session was cached)"
+        self.app.call_from_thread(self.flash, text)
         self.app.call_from_thread(self.load)
 
     def _countdown(self, row: SessionRow, text: str) -> Text:

@@ -18,6 +18,7 @@ from broker.client.assignment_profiles import (
     DEFAULT_TEMPLATE,
     all_profiles,
     assignment_rows,
+    profile_name,
     resolve_profile,
 )
 from broker.config import load_config
@@ -180,3 +181,20 @@ def test_an_index_from_before_assignment_rows_still_reads(store: CredentialStore
     del data["assignments"]
     store.index.path.write_text(json.dumps(data))
     assert store.read_index().assignments == {}
+
+
+def test_profile_name_is_the_rule_configure_and_the_tui_share() -> None:
+    values = {
+        "account_name": "payments-prod",
+        "account_id": "444444444444",
+        "permission_set": "AdministratorAccess",
+        "role_name": "AWSReservedSSO_AdministratorAccess_0123456789abcdef",
+        "provider": "demo",
+        "user": "alice",
+    }
+    assert profile_name(DEFAULT_TEMPLATE, **values) == "payments-prod.AdministratorAccess"
+    assert profile_name("{user}@{account_id}", **values) == "alice@444444444444"
+    with pytest.raises(UsageError, match="placeholders"):
+        profile_name("{nope}", **values)
+    with pytest.raises(UsageError, match="not a profile name"):
+        profile_name("{account_name} {permission_set}", **values)

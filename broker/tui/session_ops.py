@@ -1,0 +1,161 @@
+"""Minting, refreshing and revoking for the TUI, through the same core paths as the CLI.
+
+Minting names the profile by the assignment-profile rule (``profile_name`` with the default
+template, as ``broker configure aws`` does) and records the assignment in the store's index, so
+``broker credential-process --profile NAME`` serves the TUI's credentials from the cache and
+re-mints them through the chain when they run low. Refresh is the chain's forced mint under the
+profile's lock; revoke is ``broker sts revoke --session``'s core function for the session the
+cached credentials belong to. No Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broker.errors import ConfigError, StsError
+from broker.tui.model import MintChoice, MintOutcome, PortalRole
+from providers.base import SignInResult
+
+__all__ = ["mint_profile", "refresh_profiles", "revoke_profile"]
+
+
+def mint_profile(
+    config_dir: Path, data_dir: Path, identity: SignInResult, role: PortalRole, choice: MintChoice
+) -> MintOutcome:
+    """Mint ``role`` for the person signed in as ``identity`` and keep the credentials under
+    the role's assignment-profile name.
+
+    Raises:
+        ReauthenticationRequired: the sign-in has ended; StsError: the minter refused;
+        AuditError: the mint could not be audited (nothing issued); ConfigError: a
+        ``[profiles.NAME]`` table with the same name stands for another role.
+    """
+    from broker.client.assignment_profiles import DEFAULT_TEMPLATE, profile_name, to_profile
+    from broker.client.profiles import load_profiles
+    from broker.client.wiring import close_chain, open_chain
+    from broker.directory import load_directory
+    from broker.minters.base import MintRequest
+    from broker.store.index import AssignmentRow
+
+    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    try:
+        provider = identity.claims.provider
+        directory = load_directory(config.directory, data_dir=data_dir)
+        try:
+            user = directory.resolve_user(identity.claims).name
+        finally:
+            directory.close()
+        name = profile_name(
+            DEFAULT_TEMPLATE,
+            account_name=role.account_name,
+            account_id=role.account_id,
+            permission_set=role.label,
+            role_name=role.role_name,
+            provider=provider,
+            user=user,
+        )
+        explicit = load_profiles(config).get(name)
+        if explicit is not None and (explicit.account, explicit.role) != (
+            role.account_id,
+            role.role_name,
+        ):
+            raise ConfigError(
+                f"[profiles.{name}] in {config.file} is another role; rename that table to "
+                "mint this one from the TUI"
+            )
+        row = AssignmentRow(
+            profile=name,
+            provider=provider,
+            account=role.account_id,
+            account_name=role.account_name,
+            permission_set=role.label,
+            role=role.role_name,
+            duration=choice.seconds,
+            region=None,
+        )
+        with chain.store.lock("profile", name):
+            session = chain.identity(provider)
+            request = MintRequest(
+                account_id=role.account_id,
+                role_name=role.role_name,
+                duration_seconds=choice.seconds,
+                session_name=session.claims.email or session.claims.subject,
+                session_policy=choice.session_policy,
+                reason=choice.reason,
+            )
+            credentials = chain.minter(to_profile(row)).mint(session, request)
+            chain.store.save_credentials(
+                name,
+                provider=provider,
+                account=role.account_id,
+                role=role.role_name,
+                credentials=credentials,
+            )
+            if explicit is None:
+                chain.store.record_assignments([row], replace=False)
+        return MintOutcome(profile=name, credentials=credentials)
+    finally:
+        close_chain(chain)
+
+
+def refresh_profiles(config_dir: Path, data_dir: Path, profiles: Sequence[str]) -> list[str]:
+    """Re-mint each of ``profiles`` now (the chain's forced path, under the profile's lock);
+    returns those refreshed, stopping at the first failure.
+
+    Raises:
+        ConfigError: a name is no longer a profile (its assignment was removed).
+        ReauthenticationRequired, StsError, StoreError: as ``credential-process`` raises them.
+    """
+    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.wiring import close_chain, open_chain
+
+    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    done: list[str] = []
+    try:
+        for name in profiles:
+            chain.credentials(resolve_profile(config, chain.store, name), force=True)
+            done.append(name)
+    finally:
+        close_chain(chain)
+    return done
+
+
+def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) -> bool:
+    """Revoke the local STS session behind ``profile``'s cached credentials and forget them.
+
+    Returns whether a live session was revoked (an expired one is only forgotten).
+
+    Raises:
+        StsError: the cached credentials are not a session this broker's STS issued (an
+            ``aws`` minter's); nothing is forgotten, revoke them upstream.
+        AuditError: the revocation could not be audited; nothing was revoked.
+    """
+    from broker.store.credential_store import CredentialStore
+    from broker.sts.revocation import Revocation, revoke
+    from broker.sts.session_token import verify_session
+    from broker.sts.signing_keys import KeyRing
+
+    now = now or datetime.now(UTC)
+    store = CredentialStore(data_dir)
+    credentials = store.credentials(profile)
+    revoked = False
+    if credentials is not None and credentials.expiration > now:
+        ring = KeyRing.load(data_dir / "sts" / "signing-keys.json", create=False)
+        try:
+            claims, _secret = verify_session(
+                ring, credentials.session_token, credentials.access_key_id, now=now
+            )
+        except StsError as exc:
+            if exc.code != "ExpiredToken":
+                raise StsError(
+                    f"{profile}: these credentials are not a session of this broker's STS, so "
+                    "it cannot revoke them; revoke them where they were issued",
+                    code="InvalidClientTokenId",
+                ) from None
+        else:
+            revoke(Revocation("session", claims.session_id, now), data_dir=data_dir)
+            revoked = True
+    store.forget_profile(profile)
+    return revoked
