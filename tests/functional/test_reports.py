@@ -38,6 +38,20 @@ def risky_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker_home: P
     return config
 
 
+@pytest.fixture
+def open_trust_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker_home: Path) -> Path:
+    """The shipped config, but BreakGlass trusts another AWS account (outside the org)."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    trust = config / "policies" / "trust-break-glass.json"
+    document = json.loads(trust.read_text())
+    document["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::999999999999:root"}
+    del document["Statement"][0]["Condition"]["NumericLessThan"]  # the solver cannot decide it
+    trust.write_text(json.dumps(document))
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    return config
+
+
 async def _open(app, pilot) -> ReportsScreen:
     await pilot.press("colon", *"reports", "enter")
     await pilot.pause()
@@ -157,3 +171,24 @@ async def test_esc_cancels_a_running_analysis(make_app, broker_home) -> None:
         targets, _zone = app.services.analyzer_targets()
         assert len(screen.query_one("#findings", DataTable).rows) < len(targets)
         assert "Analysis cancelled" in flat_text(app)
+
+
+async def test_analyzer_shows_the_witness_of_external_access(make_app, open_trust_config) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _open(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        external = [f for f in screen.findings if f.status == "external"]
+        assert [f.name for f in external] == ["role BreakGlass in 111111111111"]
+        assert "1 with external access" in flat_text(app)
+        table = screen.query_one("#findings", DataTable)
+        row = next(i for i in range(table.row_count) if "BreakGlass" in str(table.get_row_at(i)[1]))
+        assert str(table.get_row_at(row)[0]) == "✗ EXTERNAL"
+        table.move_cursor(row=row)
+        await pilot.pause()
+        text = flat_text(app)
+        assert "finding:" in text and "999999999999" in text and "sts:AssumeRole" in text
+        assert 'aws:multifactorauthpresent": "true"' in text  # the context it needs
