@@ -52,10 +52,14 @@ def open_trust_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker_ho
     return config
 
 
-async def _open(app, pilot) -> ReportsScreen:
+async def _open(app, pilot, tab: str = "1") -> ReportsScreen:
+    """Open Reports, switch to ``tab`` and wait for its worker."""
     await pilot.press("colon", *"reports", "enter")
     await pilot.pause()
     assert isinstance(app.screen, ReportsScreen)
+    await app.workers.wait_for_complete()
+    await pilot.press(tab)
+    await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
     return app.screen
@@ -145,11 +149,7 @@ async def test_last_accessed_unknown_role_is_one_line_with_the_fix(make_app, bro
 async def test_analyzer_lists_each_role_with_its_status(make_app, broker_home) -> None:
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _open(app, pilot)
-        await pilot.press("3")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        screen = await _open(app, pilot, tab="3")
         table = screen.query_one("#findings", DataTable)
         names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert "role BreakGlass in 111111111111" in names
@@ -176,11 +176,7 @@ async def test_esc_cancels_a_running_analysis(make_app, broker_home) -> None:
 async def test_analyzer_shows_the_witness_of_external_access(make_app, open_trust_config) -> None:
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = await _open(app, pilot)
-        await pilot.press("3")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        screen = await _open(app, pilot, tab="3")
         external = [f for f in screen.findings if f.status == "external"]
         assert [f.name for f in external] == ["role BreakGlass in 111111111111"]
         assert "1 with external access" in flat_text(app)
