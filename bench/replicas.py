@@ -1,184 +1,171 @@
-"""Replica benchmark: two processes sharing PostgreSQL beside one process on SQLite, same load.
+"""Replica benchmark over HTTP: two `broker serve` replicas on PostgreSQL beside one `broker
+serve` on SQLite (the embedded default), the same load, in the same run.
 
-    python bench/replicas.py [--seconds 10] [--threads 8]
+    python bench/replicas.py [--seconds 10] [--connections 32]
 
-The load is the shared-state work each STS call of `broker serve` does (the STS issue's load:
-GetCallerIdentity, GetSessionToken, AssumeRoleWithWebIdentity): a revocation check for the
-presented session, a replay-cache insert for the one-time value (ID token ``jti`` / SAML
-assertion id) on every third call, and one audit event appended to the hash chain and committed
-before the answer. Closed loop, ``--threads`` callers in total: all in one process on SQLite
-(the embedded default), or split over two replica processes, each with its own connection
-pool, on a private PostgreSQL cluster started for the run. Prints calls/s and p50/p99 latency
-for each, the PostgreSQL/SQLite throughput ratio, and verifies each audit chain afterwards.
-
-Until `broker serve` reads its state through ``broker.storage`` (the STS branch lands it), this
-drives the state layer directly rather than HTTP; the figures are what the database adds to
-each call, which is what a second replica changes.
+The load is bench/sts.py's (its raw keep-alive HTTP/1.1 client and SigV4 signing), for the
+calls a plain `broker serve` answers without a configured identity provider:
+GetCallerIdentity with session credentials (token verified, revocations read, event audited)
+and GetSessionToken with a long-term key (a session minted and audited). ``--connections`` in
+total: all to the SQLite process, or half to each replica (their own data directories, sharing
+only ``BROKER_DATABASE_URL`` on a private PostgreSQL cluster started for the run). Each server
+is one `broker serve` process. Prints requests/s and p50/p99 for each, the
+PostgreSQL/SQLite throughput ratio, and `broker audit verify` for both (the file log and the
+database chain).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from broker.storage.audit_chain import SqlAuditLog  # noqa: E402
-from broker.storage.database import open_database  # noqa: E402
-from broker.storage.migrations import upgrade  # noqa: E402
-from broker.storage.replay import SqlReplayCache  # noqa: E402
-from broker.storage.revocations import RevocationRule, SqlRevocations  # noqa: E402
+import httpx  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
 
-ROLE = "arn:aws:iam::111122223333:role/Developer"
+from bench.sts import free_port, load, signed, wait_up  # noqa: E402
 
-
-def worker(url: str, seconds: float, threads: int, tag: str) -> dict[str, object]:
-    """Run the closed loop in this process; latencies in milliseconds."""
-    database = open_database(url, pool_size=threads)
-    audit, revocations, replay = (
-        SqlAuditLog(database),
-        SqlRevocations(database),
-        SqlReplayCache(database),
-    )
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def loop(n: int) -> None:
-        nonlocal errors
-        mine: list[float] = []
-        bad, i = 0, 0
-        issued = datetime.now(UTC)
-        while time.monotonic() < stop_at:
-            i += 1
-            start = time.perf_counter()
-            try:
-                if revocations.is_revoked_session(
-                    session_id=f"{tag}-{n}", role_arn=ROLE, user="alice", issued_at=issued
-                ):
-                    bad += 1
-                if i % 3 == 0:
-                    replay.add_once(
-                        "jti", secrets.token_hex(8), datetime.now(UTC) + timedelta(minutes=5)
-                    )
-                audit.append({"eventName": "GetCallerIdentity", "eventID": f"{tag}-{n}-{i}"})
-            except Exception:
-                bad += 1
-            mine.append((time.perf_counter() - start) * 1000)
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-
-    pool = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    database.close()
-    return {"latencies": latencies, "errors": errors}
+CALLS = (
+    ("GetCallerIdentity (session)", "Action=GetCallerIdentity&Version=2011-06-15", "session"),
+    ("GetSessionToken (mint)", "Action=GetSessionToken&Version=2011-06-15", "user"),
+)
 
 
-def _prepare(url: str) -> None:
-    database = open_database(url)
-    upgrade(database)
-    SqlRevocations(database).add(
-        RevocationRule("user", "mallory", datetime.now(UTC))
-    )  # a rule to check against
-    database.close()
-
-
-def _summary(name: str, results: list[dict[str, object]], seconds: float) -> dict[str, float]:
-    latencies = sorted(x for r in results for x in r["latencies"])  # type: ignore[attr-defined]
-    errors = sum(int(r["errors"]) for r in results)  # type: ignore[call-overload]
-    count = len(latencies)
-    p50 = latencies[count // 2] if count else float("nan")
-    p99 = latencies[min(count - 1, int(count * 0.99))] if count else float("nan")
-    rate = count / seconds
-    print(
-        f"{name:<34} {rate:9.0f} calls/s   p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   errors {errors}"
-    )
-    return {"rate": rate, "p99": p99}
-
-
-def _spawn(url: str, seconds: float, threads: int, tag: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, __file__, "--worker", url, str(seconds), str(threads), tag],
-        stdout=subprocess.PIPE,
+def broker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "broker", *args],
+        env=env,
+        capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
 
 
-def _collect(process: subprocess.Popen[str], seconds: float) -> dict[str, object]:
-    out, _ = process.communicate(timeout=seconds + 120)
-    if process.returncode != 0:
-        raise SystemExit(f"a replica exited with {process.returncode}")
-    result: dict[str, object] = json.loads(out)
-    return result
+def server_env(database_url: str | None) -> dict[str, str]:
+    home = Path(tempfile.mkdtemp(prefix="broker-bench-"))
+    os.chmod(home, 0o700)
+    env = dict(
+        os.environ, BROKER_HOME=str(home), BROKER_CONFIG=str(REPO / "config"), PYTHONPATH=str(REPO)
+    )
+    env.pop("BROKER_DATABASE_URL", None)
+    if database_url:
+        env["BROKER_DATABASE_URL"] = database_url
+    return env
 
 
-def _verify(url: str) -> str:
-    database = open_database(url)
-    check = SqlAuditLog(database).verify()
-    database.close()
-    state = "verifies" if check.ok else f"BROKEN: {check.problem}"
-    return f"chain {state} ({check.events} events)"
+def serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "serve", "--port", url.rsplit(":", 1)[1]],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_up(url + "/health", process)
+    return process, url
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--threads", type=int, default=8, help="concurrent callers in total")
-    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+def credentials(env: dict[str, str], url: str) -> dict[str, Credentials]:
+    created = broker(env, "access-keys", "create", "bench", "--account", "111122223333", "--json")
+    if created.returncode != 0:
+        raise SystemExit(f"access-keys create failed: {created.stderr.strip()}")
+    key = json.loads(created.stdout)["AccessKey"]
+    user = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    headers, body = signed(url, "Action=GetSessionToken&Version=2011-06-15", user)
+    text = httpx.post(url + "/", content=body, headers=headers).text
+    session = Credentials(
+        *(
+            text.split(f"<{n}>")[1].split(f"</{n}>")[0]
+            for n in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        )
+    )
+    return {"user": user, "session": session}
+
+
+async def spread(
+    urls: list[str], body: str, creds: Credentials, seconds: float, connections: int
+) -> dict[str, Any]:
+    """The same closed loop, ``connections`` split evenly over ``urls``; merged figures."""
+    share = connections // len(urls)
+    parts = await asyncio.gather(
+        *(load(url, [signed(url, body, creds) for _ in range(8)], seconds, share) for url in urls)
+    )
+    latencies = sorted(x for part in parts for x in part["latencies"])
+    count = len(latencies)
+    return {
+        "requests": count,
+        "rps": sum(part["rps"] for part in parts),
+        "p50_ms": 1000 * latencies[count // 2] if count else 0,
+        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else 0,
+        "errors": sum(part["errors"] for part in parts),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    if args.worker:
-        url, seconds, threads, tag = args.worker
-        print(json.dumps(worker(url, float(seconds), int(threads), tag)))
-        return
 
+    from broker.storage.database import open_database
+    from broker.storage.migrations import upgrade
+    from tests.integration.conftest import stop_server
     from tests.postgres_peer import postgres_cluster
 
-    print(f"{args.threads} callers, {args.seconds:.0f} s each; cpus: {os.cpu_count()}")
-    with tempfile.TemporaryDirectory(prefix="broker-bench-") as tmp:
-        sqlite_url = f"sqlite://{Path(tmp) / 'broker.db'}"
-        _prepare(sqlite_url)
-        single = _summary(
-            "1 process, SQLite",
-            [_collect(_spawn(sqlite_url, args.seconds, args.threads, "s"), args.seconds)],
-            args.seconds,
-        )
-        print(f"{'':<34} {_verify(sqlite_url)}")
-    with postgres_cluster() as server:
-        import psycopg
-
-        with psycopg.connect(server.url(), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE bench")
-        pg_url = server.url("bench")
-        _prepare(pg_url)
-        half = max(1, args.threads // 2)
-        replicas = [_spawn(pg_url, args.seconds, half, tag) for tag in ("a", "b")]
-        double = _summary(
-            "2 replicas, PostgreSQL",
-            [_collect(p, args.seconds) for p in replicas],
-            args.seconds,
-        )
-        print(f"{'':<34} {_verify(pg_url)}")
-    print(
-        f"ratio PostgreSQL replicas / SQLite: throughput {double['rate'] / single['rate']:.2f}x, "
-        f"p99 {double['p99'] / single['p99']:.2f}x"
-    )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    processes: list[subprocess.Popen[bytes]] = []
+    with postgres_cluster() as cluster:
+        database = open_database(cluster.url(), pool_size=1)
+        upgrade(database)
+        database.close()
+        try:
+            sqlite_env = server_env(None)
+            process, sqlite_url = serve(sqlite_env)
+            processes.append(process)
+            replica_envs = [server_env(cluster.url()) for _ in range(2)]
+            replica_urls = []
+            for env in replica_envs:
+                process, url = serve(env)
+                processes.append(process)
+                replica_urls.append(url)
+            setups = (
+                ("sqlite x1", [sqlite_url], credentials(sqlite_env, sqlite_url)),
+                ("postgres x2", replica_urls, credentials(replica_envs[0], replica_urls[0])),
+            )
+            for name, body, which in CALLS:
+                results = {}
+                for setup, urls, creds in setups:
+                    run = spread(urls, body, creds[which], args.seconds, args.connections)
+                    r = asyncio.run(run)
+                    results[setup] = r
+                    print(
+                        f"{name:28} {setup:11} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms"
+                        f"  p99 {r['p99_ms']:6.1f} ms  errors {r['errors']}"
+                        f"  ({r['requests']} requests)"
+                    )
+                ratio = results["postgres x2"]["rps"] / max(results["sqlite x1"]["rps"], 1e-9)
+                print(f"{name:28} ratio postgres x2 / sqlite x1: {ratio:.2f}x")
+        finally:
+            for process in processes:
+                stop_server(process)
+        failed = 0
+        for label, env in (("sqlite file log", sqlite_env), ("postgres chain", replica_envs[1])):
+            verify = broker(env, "audit", "verify")
+            failed |= verify.returncode
+            print(f"audit ({label}):", (verify.stdout or verify.stderr).strip())
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -143,6 +143,7 @@ async def load(
         "p50_ms": 1000 * latencies[count // 2] if count else 0,
         "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else 0,
         "errors": errors,
+        "latencies": latencies,
     }
 
 

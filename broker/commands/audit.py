@@ -1,15 +1,25 @@
-"""``broker audit verify|tail|query``: check and read the audit log."""
+"""``broker audit verify|tail|query``: check and read the audit log.
+
+With a database URL (``--database-url`` / ``BROKER_DATABASE_URL``) and no ``--log``, they read
+the shared database's chain, the one every replica writes; otherwise the data directory's file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from broker.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from broker.storage.audit_chain import SqlAuditLog
 
 __all__ = ["AuditQueryInput", "register", "run_query", "run_verify"]
 
@@ -40,10 +50,38 @@ def _since(text: str | None) -> datetime | None:
     return when
 
 
+@contextmanager
+def _database_chain(log: Path | None) -> Iterator[SqlAuditLog | None]:
+    """The database chain when a URL is set and no file was asked for, else ``None``."""
+    import os
+
+    if log is not None or not os.environ.get("BROKER_DATABASE_URL"):
+        yield None
+        return
+    from broker.storage.audit_chain import SqlAuditLog
+    from broker.storage.database import open_database
+    from broker.storage.migrations import require_current
+
+    database = open_database(os.environ["BROKER_DATABASE_URL"], pool_size=1)
+    try:
+        require_current(database)
+        yield SqlAuditLog(database)
+    finally:
+        database.close()
+
+
 def run_verify(log: Path | None, out: TextIO) -> int:
     """Verify the whole chain; print a one-line summary. ``AuditError`` on any break."""
     from broker.audit import AuditLog
+    from broker.errors import AuditError
 
+    with _database_chain(log) as chain:
+        if chain is not None:
+            check = chain.verify()
+            if not check.ok:
+                raise AuditError(f"the database audit chain is broken: {check.problem}")
+            print(f"ok: {check.events} events in the database chain, hash chain intact", file=out)
+            return 0
     result = AuditLog(log).verify()
     print(f"ok: {result.events} events, hash chain intact, last {result.last_hash}", file=out)
     return 0
@@ -56,13 +94,17 @@ def run_query(spec: AuditQueryInput, out: TextIO) -> int:
 
     from broker.audit import AuditLog, EventFilter, select
 
-    chosen = select(
-        AuditLog(spec.log).events(),
-        EventFilter(user=spec.user, role=spec.role, since=spec.since, event=spec.event),
-    )
-    rows = deque(chosen, maxlen=spec.limit) if spec.limit else chosen
-    for event in rows:
-        print(json.dumps(event, sort_keys=True), file=out)
+    with _database_chain(spec.log) as chain:
+        events: Iterable[Mapping[str, Any]] = (
+            chain.records() if chain is not None else AuditLog(spec.log).events()
+        )
+        chosen = select(
+            events,
+            EventFilter(user=spec.user, role=spec.role, since=spec.since, event=spec.event),
+        )
+        rows = deque(chosen, maxlen=spec.limit) if spec.limit else chosen
+        for event in rows:
+            print(json.dumps(event, sort_keys=True), file=out)
     return 0
 
 
@@ -85,7 +127,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit = subparsers.add_parser("audit", help="the audit log: verify, tail, query")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     audit.set_defaults(handler=_need_action)
-    log_help = "the log file (default: <data>/audit/audit.jsonl)"
+    log_help = (
+        "the log file (default: the database chain with a database URL, "
+        "else <data>/audit/audit.jsonl)"
+    )
 
     verify = actions.add_parser("verify", help="check the hash chain: edits, deletions, cuts")
     verify.add_argument("--log", type=Path, help=log_help)

@@ -71,7 +71,17 @@ def run_serve(spec: ServeInput) -> int:
 
     if spec.workers < 1:
         raise UsageError("--workers must be at least 1")
-    KeyRing.load()  # create the first key (or refuse a bad key file) before any worker starts
+    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the database key ring only
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)  # refuses a schema that is not current
+        try:
+            DatabaseKeyRing(state.keys).current()  # the first key, once, before any worker
+        finally:
+            state.close()
+    else:
+        KeyRing.load()  # create the first key (or refuse a bad key file) before any worker starts
     if spec.regions:
         os.environ["BROKER_SERVE_REGIONS"] = ",".join(spec.regions)
     print(f"broker: serving STS on http://{spec.host}:{spec.port}/", file=sys.stderr)

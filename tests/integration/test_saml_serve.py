@@ -8,6 +8,7 @@ import base64
 import json
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -35,9 +36,9 @@ def saml_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningIdP]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def served(saml_idp: RunningIdP, tmp_path_factory) -> Iterator[BrokerServer]:
-    root = tmp_path_factory.mktemp("saml-federated")
+def saml_config(root: Path, saml_idp: RunningIdP) -> Path:
+    """A copy of the test configuration with the IdP peer as IAM SAML provider ``Example`` and
+    role ``Dev`` trusting it for alice."""
     config = root / "config"
     shutil.copytree(CONFIG, config)
     directory = config / "directory"
@@ -69,7 +70,13 @@ def served(saml_idp: RunningIdP, tmp_path_factory) -> Iterator[BrokerServer]:
     (config / "saml").mkdir()
     der = saml_idp.keys.cert.public_bytes(serialization.Encoding.DER)
     (config / "saml" / "example.xml").write_text(idp_metadata(IDP_ENTITY, der))
-    process, server = start_server(root / "home", config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def served(saml_idp: RunningIdP, tmp_path_factory) -> Iterator[BrokerServer]:
+    root = tmp_path_factory.mktemp("saml-federated")
+    process, server = start_server(root / "home", saml_config(root, saml_idp))
     try:
         yield server
     finally:
