@@ -194,6 +194,18 @@ def test_audit_chain_detects_tampering(replicas: tuple[Database, Database]) -> N
     assert not check.ok and check.problem == "record 3 does not follow its predecessor"
 
 
+def test_audit_chain_detects_a_cut_end_against_its_head(
+    replicas: tuple[Database, Database],
+) -> None:
+    log = SqlAuditLog(replicas[0])
+    for i in range(4):
+        log.append({"eventName": "AssumeRole", "eventID": f"e-{i}"})
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DELETE FROM audit_events WHERE sequence > 2")
+    check = log.verify()
+    assert not check.ok and check.problem == "records 3-4 missing at the end (the head records 4)"
+
+
 def _writer(url: str, count: int, tag: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
