@@ -206,6 +206,22 @@ def test_audit_chain_detects_a_cut_end_against_its_head(
     assert not check.ok and check.problem == "records 3-4 missing at the end (the head records 4)"
 
 
+def test_audit_head_migration_takes_the_chain_end_of_an_existing_chain(
+    replicas: tuple[Database, Database],
+) -> None:
+    log = SqlAuditLog(replicas[0])
+    for i in range(3):
+        log.append({"eventName": "AssumeRole", "eventID": f"e-{i}"})
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DROP TABLE audit_head")
+        cursor.execute("DELETE FROM schema_migrations WHERE version = 4")
+    assert [m.name for m in upgrade(replicas[1])] == ["audit_head"]
+    assert log.append({"eventName": "AssumeRole", "eventID": "e-3"})["eventSequence"] == 4
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DELETE FROM audit_events WHERE sequence = 4")
+    assert log.verify().problem == "record 4 missing at the end (the head records 4)"
+
+
 def _writer(url: str, count: int, tag: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
