@@ -7,9 +7,11 @@ replicas), read the head, insert (a batch of concurrent events at once), and com
 ``append`` returns: an event whose call was
 answered is durable in the database. Any failure raises ``AuditError`` and the caller refuses.
 
-``verify`` re-walks the chain: an edited, reordered or deleted record breaks it; cutting
-records off the end is caught by comparing with a count the caller kept (``expect_at_least``),
-as the file log's head file does.
+``verify`` re-walks the chain: an edited, reordered or deleted record breaks it. Cutting
+records off the end is caught by the head (``audit_head``, migration 0004): the newest
+record's sequence number and hash, written in the same transaction as each batch, as the file
+log's head file is. Writers number from the head, not from the newest row, so records appended
+after a cut leave a gap rather than paper over it; a chain without its head refuses writes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import AuditError, BrokerError
-from broker.storage.database import Database
+from broker.storage.database import Cursor, Database
 from broker.storage.group_commit import GroupCommit
 
 __all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "canonical"]
@@ -65,11 +67,15 @@ class SqlAuditLog:
         records: list[dict[str, Any]] = []
         try:
             with self._db.transaction(serialize="audit") as cursor:
-                cursor.execute(
-                    "SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"
-                )
-                head = cursor.fetchone()
-                sequence, previous = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+                head = _read_head(cursor)
+                if head is None:
+                    cursor.execute("SELECT 1 FROM audit_events LIMIT 1")
+                    if cursor.fetchone() is not None:
+                        raise AuditError(
+                            "the database audit chain has records but no head; "
+                            "run `broker audit verify` and restore the database"
+                        )
+                sequence, previous = head or (0, GENESIS_HASH)
                 for event in events:
                     sequence += 1
                     record = {**event, "eventSequence": sequence, "previousEventHash": previous}
@@ -80,6 +86,7 @@ class SqlAuditLog:
                         (sequence, line.decode(), previous),
                     )
                     records.append(record)
+                _write_head(cursor, (sequence, previous), exists=head is not None)
         except AuditError:
             raise
         except BrokerError as exc:
@@ -107,9 +114,19 @@ class SqlAuditLog:
                 after = int(sequence)
                 yield json.loads(text)
 
+    def _head(self) -> tuple[int, str] | None:
+        with self._db.transaction(read_only=True) as cursor:
+            return _read_head(cursor)
+
     def verify(self, *, expect_at_least: int = 0) -> ChainCheck:
-        """Re-walk the chain from the first record."""
-        previous, count = GENESIS_HASH, 0
+        """Re-walk the chain from the first record and compare its end with the head.
+
+        The head is read before the walk (the chain must reach it, with its hash) and again
+        after (the chain must not run past it), so writers appending meanwhile do not count
+        as a break.
+        """
+        start = self._head()
+        previous, count, at_head = GENESIS_HASH, 0, None
         for record in self.records():
             count += 1
             if record.get("eventSequence") != count:
@@ -117,6 +134,43 @@ class SqlAuditLog:
             if record.get("previousEventHash") != previous:
                 return ChainCheck(False, count, f"record {count} does not follow its predecessor")
             previous = hashlib.sha256(canonical(record)).hexdigest()
-        if count < expect_at_least:
-            return ChainCheck(False, count, f"{expect_at_least - count} records missing at the end")
-        return ChainCheck(True, count)
+            if start is not None and count == start[0]:
+                at_head = previous
+        problem = _compare_with_head(count, at_head, start, self._head())
+        if problem is None and count < expect_at_least:
+            problem = f"{expect_at_least - count} records missing at the end"
+        return ChainCheck(problem is None, count, problem)
+
+
+def _read_head(cursor: Cursor) -> tuple[int, str] | None:
+    cursor.execute("SELECT sequence, hash FROM audit_head WHERE id = 1")
+    row = cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def _write_head(cursor: Cursor, head: tuple[int, str], *, exists: bool) -> None:
+    if exists:
+        cursor.execute("UPDATE audit_head SET sequence = ?, hash = ? WHERE id = 1", head)
+    else:
+        cursor.execute("INSERT INTO audit_head (id, sequence, hash) VALUES (1, ?, ?)", head)
+
+
+def _compare_with_head(
+    count: int, at_head: str | None, start: tuple[int, str] | None, end: tuple[int, str] | None
+) -> str | None:
+    """The truncation problem, if any, of a chain of ``count`` records against its head."""
+    if end is None:
+        if count == 0:
+            return None
+        return f"the head is missing ({count} records, nothing records where the chain ends)"
+    if start is not None and count < start[0]:
+        return f"{_span(count + 1, start[0])} missing at the end (the head records {start[0]})"
+    if start is not None and at_head != start[1]:
+        return f"record {start[0]} does not match the head's hash"
+    if count > end[0]:
+        return f"{_span(end[0] + 1, count)} beyond the head (the head records {end[0]})"
+    return None
+
+
+def _span(first: int, last: int) -> str:
+    return f"record {first}" if first == last else f"records {first}-{last}"

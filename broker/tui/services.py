@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broker.errors import (
     BrokerError,
@@ -35,6 +35,10 @@ from broker.tui.model import (
 )
 from providers.base import Claims, SignInResult, SignInUI
 
+if TYPE_CHECKING:
+    from broker.analyzer.targets import Target, Zone
+    from broker.tui.reports_data import Finding, LastAccessedView, PrincipalKind
+
 __all__ = [
     "ProviderChoice",
     "Services",
@@ -50,7 +54,7 @@ _FEATURES: dict[str, tuple[str, str, int]] = {
     "audit": ("broker.audit", "AuditLog", 5),
     "sessions": ("broker.store", "CredentialStore", 6),
     "simulator": ("broker.policy", "evaluate", 2),
-    "reports": ("broker.analyzer", "credential_report", 9),
+    "reports": ("broker.analyzer.credential_report", "credential_report", 9),
 }
 
 _WHAT = {
@@ -430,3 +434,32 @@ class Services:
         from broker.tui.session_ops import revoke_profile
 
         return revoke_profile(self.data_dir, profile)
+
+    # Reports (issue 7's Reports view over the governance core); shaping lives in reports_data.
+
+    def credential_report(self) -> list[dict[str, str]]:
+        """IAM's credential report for the directory, one dict per row (no secrets)."""
+        _load("reports")
+        from broker.tui.reports_data import credential_rows
+
+        return credential_rows(self.config_dir, self.data_dir)
+
+    def last_accessed(self, kind: PrincipalKind, name: str, days: int) -> LastAccessedView:
+        """When ``name`` last used each granted service; unused for ``days`` flagged."""
+        _load("reports")
+        from broker.tui.reports_data import last_accessed_view
+
+        return last_accessed_view(self.config_dir, self.data_dir, kind, name, days)
+
+    def analyzer_targets(self) -> tuple[Sequence[Target], Zone]:
+        """The directory's roles to analyse and the organization as the zone of trust."""
+        _load("reports")
+        from broker.tui.reports_data import analyzer_targets
+
+        return analyzer_targets(self.config_dir, self.data_dir)
+
+    def analyze(self, target: Target, zone: Zone) -> Finding:
+        """The solver's answer for one role (blocks up to the solver's timeout)."""
+        from broker.tui.reports_data import analyze_target
+
+        return analyze_target(target, zone)

@@ -94,3 +94,14 @@ def test_too_small(snap_compare, make_app) -> None:
 
 def test_first_run_welcome(snap_compare, make_app) -> None:
     assert snap_compare(make_app(welcome=True), terminal_size=(80, 24), run_before=_still)
+
+
+def test_reports_credentials_80x24(snap_compare, make_app) -> None:
+    """The credential report at 80 columns; no user has signed in, so no times vary."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.press("colon", *"reports", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await _still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -177,10 +177,15 @@ def test_audit_chain_one_chain_under_concurrent_writers(
     assert len({r["eventID"] for r in logs[0].records()}) == 100
 
 
-def test_audit_chain_detects_tampering(replicas: tuple[Database, Database]) -> None:
-    log = SqlAuditLog(replicas[0])
-    for i in range(3):
+def _chain_of(database: Database, count: int) -> SqlAuditLog:
+    log = SqlAuditLog(database)
+    for i in range(count):
         log.append({"eventName": "AssumeRole", "eventID": f"e-{i}"})
+    return log
+
+
+def test_audit_chain_detects_tampering(replicas: tuple[Database, Database]) -> None:
+    log = _chain_of(replicas[0], 3)
     assert log.verify(expect_at_least=3).ok
     assert not log.verify(expect_at_least=4).ok  # truncation noticed against a kept count
     with replicas[1].transaction() as cursor:
@@ -192,6 +197,30 @@ def test_audit_chain_detects_tampering(replicas: tuple[Database, Database]) -> N
         )
     check = log.verify()
     assert not check.ok and check.problem == "record 3 does not follow its predecessor"
+
+
+def test_audit_chain_detects_a_cut_end_against_its_head(
+    replicas: tuple[Database, Database],
+) -> None:
+    log = _chain_of(replicas[0], 4)
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DELETE FROM audit_events WHERE sequence > 2")
+    check = log.verify()
+    assert not check.ok and check.problem == "records 3-4 missing at the end (the head records 4)"
+
+
+def test_audit_head_migration_takes_the_chain_end_of_an_existing_chain(
+    replicas: tuple[Database, Database],
+) -> None:
+    log = _chain_of(replicas[0], 3)
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DROP TABLE audit_head")
+        cursor.execute("DELETE FROM schema_migrations WHERE version = 4")
+    assert [m.name for m in upgrade(replicas[1])] == ["audit_head"]
+    assert log.append({"eventName": "AssumeRole", "eventID": "e-3"})["eventSequence"] == 4
+    with replicas[1].transaction() as cursor:
+        cursor.execute("DELETE FROM audit_events WHERE sequence = 4")
+    assert log.verify().problem == "record 4 missing at the end (the head records 4)"
 
 
 def _writer(url: str, count: int, tag: str) -> subprocess.Popen[bytes]:
