@@ -4,7 +4,8 @@ Why an allow-list: ``keyring`` happily picks a plaintext file backend (the keyri
 package), a null backend, or a chainer that ends in one; a broker holding cloud keys must
 refuse those and say what to install or start instead. Why the lock check: ``keyring``'s
 Secret Service backend unlocks a locked collection by raising a GUI prompt, once per call — a
-prompt storm for parallel helpers and a hang for headless ones. We look first and fail with one line.
+prompt storm for parallel helpers and a hang for headless ones. We look first and fail with
+one line.
 """
 
 from __future__ import annotations
