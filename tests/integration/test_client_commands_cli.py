@@ -195,7 +195,13 @@ def test_refresh_watch_stops_a_profile_says_so_and_ends_on_sigterm(
         lines = [proc.stderr.readline(), proc.stderr.readline()]
     finally:
         proc.terminate()
-        out, rest = proc.communicate(timeout=20)
+        try:
+            out, rest = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Reap it and close its pipes before failing, so no later test trips over them.
+            proc.kill()
+            proc.communicate(timeout=10)
+            raise
     assert "dev: stopped refreshing: not signed in to corp" in lines[0]
     assert "run `broker login corp`" in lines[0]
     assert "waiting for `broker login`" in lines[1]
