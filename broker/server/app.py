@@ -98,18 +98,10 @@ def shared_replay_cache() -> ReplayCache:
     `broker db upgrade` must have made current) or the embedded SQLite in the data directory,
     which is brought up to date here.
     """
-    from broker.storage.database import open_database
-    from broker.storage.migrations import require_current, upgrade
+    from broker.storage.migrations import open_current
     from broker.storage.replay import SqlReplayCache
-    from broker.storage.url import database_url
 
-    url = database_url()
-    database = open_database(url)
-    if url.dialect == "sqlite":
-        upgrade(database)
-    else:
-        require_current(database)
-    return SqlReplayCache(database)
+    return SqlReplayCache(open_current())
 
 
 def service_from_environment() -> StsService:
@@ -139,6 +131,7 @@ def service_from_environment() -> StsService:
         from broker.storage.shared_state import open_shared_state
         from broker.sts.access_keys_db import DatabaseAccessKeyStore
         from broker.sts.key_ring_db import DatabaseKeyRing
+        from broker.sts.mfa import open_mfa_devices
 
         state = open_shared_state()
         ring = DatabaseKeyRing(state.keys)
@@ -152,6 +145,7 @@ def service_from_environment() -> StsService:
             revocations=state.revocations,
             audit=state.audit,
             session_policies=state.session_policies,
+            mfa=open_mfa_devices(ring, state.sts_mfa, data_dir()),
         )
     return StsService(
         KeyRingFile(),

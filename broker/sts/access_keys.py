@@ -24,6 +24,7 @@ __all__ = [
     "MAX_KEYS_PER_USER",
     "AccessKey",
     "AccessKeyStore",
+    "check_user_and_account",
     "default_access_key_file",
     "read_access_keys",
 ]
@@ -76,6 +77,14 @@ class AccessKey:
             status=status,
             created=datetime.fromisoformat(data["CreateDate"].replace("Z", "+00:00")),
         )
+
+
+def check_user_and_account(user: str, account: str) -> None:
+    """``UsageError`` unless ``user`` is an IAM user name and ``account`` a 12-digit id."""
+    if not _USER_RE.match(user):
+        raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
+    if not _ACCOUNT_RE.match(account):
+        raise UsageError(f"{account!r} is not a 12-digit account id")
 
 
 def read_access_keys(path: Path | None = None) -> list[AccessKey]:
@@ -134,10 +143,7 @@ class AccessKeyStore:
 
     def create(self, user: str, account: str) -> tuple[AccessKey, str]:
         """A new Active key for ``user`` in ``account``, and its secret (shown once)."""
-        if not _USER_RE.match(user):
-            raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
-        if not _ACCOUNT_RE.match(account):
-            raise UsageError(f"{account!r} is not a 12-digit account id")
+        check_user_and_account(user, account)
         key = AccessKey(
             new_access_key_id(USER_KEY_PREFIX),
             user,

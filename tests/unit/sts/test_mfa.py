@@ -98,9 +98,14 @@ def test_trust_policy_requiring_mfa(setup) -> None:
     assert code_of(call(service, *key, base)) == "AccessDenied"
     direct = call(service, *key, {**base, "SerialNumber": serial, "TokenCode": totp.now()})
     assert direct.status == 200, direct.body
-    previous = totp.at(time.time() - 30)
-    mfa_session = call(
+    previous = totp.at(time.time() - 30)  # valid within the window, but older than the used one
+    stale = call(
         service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": previous}
+    )
+    assert code_of(stale) == "AccessDenied"
+    following = totp.at(time.time() + 30)  # one step ahead: within the window, not yet used
+    mfa_session = call(
+        service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": following}
     )
     assert mfa_session.status == 200, mfa_session.body
     creds = credentials_of(mfa_session.body)
@@ -117,6 +122,9 @@ def test_trust_policy_requiring_mfa(setup) -> None:
 
 def test_device_seed_is_not_stored(setup, tmp_path) -> None:
     service, _key, serial, totp = setup
-    stored = service.mfa.path.read_text()
-    assert serial in stored and totp.secret not in stored
-    assert service.mfa.path.stat().st_mode & 0o777 == 0o600
+    device = service.mfa.store.get(serial)
+    assert device is not None and device.user == "svc-app" and device.account == HOME
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("broker.db*"))  # with the WAL
+    assert serial.encode() in stored and totp.secret.encode() not in stored
+    assert (tmp_path / "broker.db").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "sts" / "mfa-devices.json").exists()
