@@ -135,7 +135,10 @@ def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
 
     The file (``{serial: user}``, no secrets) is renamed ``<name>.imported`` afterwards, under
     its lock, so concurrent openers import it once. Imported devices keep their seeds (derived
-    without a nonce), so authenticators already enrolled keep working.
+    without a nonce), so authenticators already enrolled keep working under the same key ring.
+    (A file written under a data directory's key file and imported into PostgreSQL, whose ring
+    has its own secret, lists devices that must be enrolled again, as that deployment's access
+    keys must be created again; the message says so.)
 
     Raises:
         ConfigError: the file is not private, not JSON, or holds an entry that is not a device.
@@ -161,7 +164,9 @@ def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
         path.rename(path.with_name(path.name + ".imported"))
     print(
         f"broker: moved {len(rows)} MFA device(s) from {path} into the database "
-        f"({added} new); the file is kept as {path.name}.imported",
+        f"({added} new); the file is kept as {path.name}.imported. A device enrolled under "
+        "another key ring (a data directory's key file, now PostgreSQL's) must be enrolled "
+        "again: `broker access-keys mfa-disable USER --account ACCT`, then mfa-enable",
         file=sys.stderr,
     )
     return added
