@@ -92,7 +92,8 @@ def create_app(service: StsService) -> Starlette:
 
 
 def shared_replay_cache() -> ReplayCache:
-    """One-time values (SAML assertion ids, MFA codes) shared by every worker and replica.
+    """One-time values (SAML assertion ids) shared by every worker and replica; MFA codes are
+    refused once used through the device store in the same database (``broker.sts.mfa``).
 
     Kept in the shared-state database: ``BROKER_DATABASE_URL`` (PostgreSQL, whose schema
     `broker db upgrade` must have made current) or the embedded SQLite in the data directory,
