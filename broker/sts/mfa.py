@@ -108,9 +108,10 @@ class MfaDevices:
             raise UsageError(f"{serial} is not enabled")
         return serial
 
-    def verify(self, user: str, params: Mapping[str, str]) -> bool:
-        """True when the request carries a valid, unused code for ``user``'s device; False when
-        it carries none; ``StsError(AccessDenied)`` when it carries a wrong, stale or used one."""
+    def verify(self, account: str, user: str, params: Mapping[str, str]) -> bool:
+        """True when the request carries a valid, unused code for the device of ``user`` in
+        ``account`` (a user of the same name in another account is another principal); False
+        when it carries none; ``StsError(AccessDenied)`` for a wrong, stale or used one."""
         serial, code = params.get("SerialNumber"), params.get("TokenCode")
         if serial is None and code is None:
             return False
@@ -123,7 +124,7 @@ class MfaDevices:
                 code="ValidationError",
             )
         record = self.store.get(serial)
-        if record is None or record.user != user:
+        if record is None or (record.account, record.user) != (account, user):
             raise _denied()
         if not totp.verify(_Device(self, record), code):
             raise _denied()

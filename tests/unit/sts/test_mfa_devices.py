@@ -130,3 +130,14 @@ def test_commands_enable_list_disable_in_the_embedded_database(
     empty = io.StringIO()
     run_mfa_devices(MfaDeviceInput("list", "svc-app"), empty)
     assert empty.getvalue() == ""
+
+
+def test_a_device_of_the_same_user_name_in_another_account_is_refused(tmp_path: Path) -> None:
+    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    _serial, uri = service.mfa.enable(ACCOUNT, "svc-app")
+    record, secret = service.keys.create("svc-app", "444455556666")  # another principal
+    wait_for_fresh_step()
+    code = pyotp.parse_uri(uri).now()
+    assert session_token(service, (record.access_key_id, secret), code) == "AccessDenied"
+    home, home_secret = service.keys.create("svc-app", ACCOUNT)
+    assert session_token(service, (home.access_key_id, home_secret), code) == "ok"  # unused
