@@ -117,10 +117,11 @@ class MfaDevices:
             return False
         if serial is None or code is None:
             raise _denied()
-        if not (len(code) == 6 and code.isdigit()):
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            # STS's wording, without echoing the value: a code is a (short-lived) secret
             raise StsError(
-                f"1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy "
-                "constraint: Member must satisfy regular expression pattern: [\\d]*",
+                "1 validation error detected: Value at 'tokenCode' failed to satisfy "
+                "constraint: Member must be 6 digits, pattern [\\d]*",
                 code="ValidationError",
             )
         record = self.store.get(serial)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pyotp
@@ -128,3 +129,19 @@ def test_device_seed_is_not_stored(setup, tmp_path) -> None:
     assert serial.encode() in stored and totp.secret.encode() not in stored
     assert (tmp_path / "broker.db").stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / "sts" / "mfa-devices.json").exists()
+
+
+def test_codes_never_reach_the_answer_or_the_audit_log(setup) -> None:
+    service, key, serial, totp = setup
+    valid, malformed = totp.now(), "12ab5x"
+    wrong = f"{(int(valid) + 500_000) % 1_000_000:06d}"
+    answers = [
+        call(service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": c})
+        for c in (malformed, wrong, valid)
+    ]
+    assert [code_of(a) for a in answers] == ["ValidationError", "AccessDenied", "ok"]
+    logged = json.dumps(list(service.audit.events()))
+    for code in (malformed, wrong, valid):
+        assert code not in logged
+        assert all(code not in a.body for a in answers[:2])
+    assert serial in logged  # the device is still named
