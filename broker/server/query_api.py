@@ -297,7 +297,7 @@ class StsService:
             except StsError:
                 key_id = None
             identity = {"type": "Unknown", "accessKeyId": key_id}
-        skip = {"Action", "Version", "TokenCode"}  # an MFA code is a secret, if short-lived
+        skip = {"Action", "Version"}
         return cloudtrail_event(
             action or "Unknown",
             user_identity=identity,
