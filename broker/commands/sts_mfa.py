@@ -2,6 +2,8 @@
 
 The devices live in the shared-state database (``BROKER_DATABASE_URL``, else the embedded
 SQLite in the data directory), so a device enabled on one host is known to every replica.
+Enabling and disabling are audited first (``EnableMFADevice`` / ``DeactivateMFADevice``), as
+revocations are: no audit, no change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
     from broker.sts.mfa import MfaDevices
 
 __all__ = ["MfaDeviceInput", "register_mfa_devices", "run_mfa_devices"]
@@ -28,17 +31,20 @@ class MfaDeviceInput:
 
 
 @contextmanager
-def _devices() -> Iterator[MfaDevices]:
-    """The device store of this deployment, with the key ring its seeds are derived from."""
+def _devices() -> Iterator[tuple[MfaDevices, AuditSink]]:
+    """The device store of this deployment, with the key ring its seeds are derived from, and
+    the audit log its changes go to (the same places ``broker serve`` uses)."""
     import os
 
     from broker.sts.mfa import embedded_mfa_devices, open_mfa_devices
     from broker.sts.signing_keys import KeyRing
 
     if not os.environ.get("BROKER_DATABASE_URL"):
+        from broker.audit import AuditLog
+
         devices = embedded_mfa_devices(KeyRing.load())
         try:
-            yield devices
+            yield devices, AuditLog()
         finally:
             devices.store.close()
         return
@@ -47,24 +53,24 @@ def _devices() -> Iterator[MfaDevices]:
 
     state = open_shared_state(pool_size=1)
     try:
-        yield open_mfa_devices(DatabaseKeyRing(state.keys), state.sts_mfa)
+        yield open_mfa_devices(DatabaseKeyRing(state.keys), state.sts_mfa), state.audit
     finally:
         state.close()
 
 
 def run_mfa_devices(spec: MfaDeviceInput, out: TextIO) -> int:
     """Enable (URI shown once), disable or list ``spec.user``'s virtual MFA devices."""
-    with _devices() as devices:
+    with _devices() as (devices, audit):
         if spec.action == "list":
             for device in devices.store.for_user(spec.user):
                 print(f"{device.serial}\t{device.created.isoformat()}", file=out)
             return 0
         assert spec.account is not None
         if spec.action == "disable":
-            serial = devices.disable(spec.account, spec.user)
+            serial = devices.disable(spec.account, spec.user, audit=audit)
             print(f"broker: {serial} disabled", file=sys.stderr)
             return 0
-        serial, uri = devices.enable(spec.account, spec.user)
+        serial, uri = devices.enable(spec.account, spec.user, audit=audit)
     print(f"{serial}\t{uri}", file=out)
     print("broker: add the URI to an authenticator app now; it is shown only once", file=sys.stderr)
     return 0

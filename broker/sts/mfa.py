@@ -23,6 +23,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker import totp
 from broker.errors import ConfigError, StsError, UsageError
@@ -30,6 +31,9 @@ from broker.storage.sts_mfa_devices import SqlStsMfaDevices, StsMfaDevice
 from broker.sts.access_keys import check_user_and_account
 from broker.sts.private_files import locked, read_private_json
 from broker.sts.signing_keys import KeyRing, KeyRingSource
+
+if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
 
 __all__ = [
     "DEVICE_FILE",
@@ -51,6 +55,27 @@ def mfa_serial(account: str, user: str) -> str:
 
 def _denied() -> StsError:
     return StsError(_INVALID, code="AccessDenied")
+
+
+def _audit(audit: AuditSink | None, event: str, serial: str, user: str) -> None:
+    """Record an administrator's device change, as IAM's CloudTrail records EnableMFADevice and
+    DeactivateMFADevice; raises ``AuditError`` (nothing is changed) when it cannot be written."""
+    if audit is None:
+        return
+    import uuid
+
+    from broker.audit import cloudtrail_event
+
+    audit.append(
+        cloudtrail_event(
+            event,
+            user_identity={"type": "BrokerAdmin"},
+            request_id=uuid.uuid4().hex,
+            request_parameters={"userName": user, "serialNumber": serial},
+            event_source="broker.local",
+            event_type="BrokerAdminCall",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -84,26 +109,36 @@ class MfaDevices:
         digest = hmac.new(self.ring.user_key_secret, message, hashlib.sha256).digest()
         return base64.b32encode(digest[:20]).decode()
 
-    def enable(self, account: str, user: str) -> tuple[str, str]:
+    def enable(self, account: str, user: str, *, audit: AuditSink | None = None) -> tuple[str, str]:
         """Enable ``user``'s device; return its serial and ``otpauth://`` URI (shown once).
+        With ``audit`` (the commands pass the deployment's log) the change is audited first.
 
         Raises:
             UsageError: a malformed user or account, or the device is already enabled.
+            AuditError: the audit log cannot be written; nothing was enabled.
         """
         check_user_and_account(user, account)
         serial, nonce = mfa_serial(account, user), secrets.token_hex(16)
+        already = UsageError(
+            f"{serial} is already enabled; `broker access-keys mfa-disable {user} "
+            f"--account {account}` first to enrol a new authenticator"
+        )
+        if self.store.get(serial) is not None:
+            raise already
+        _audit(audit, "EnableMFADevice", serial, user)
         if not self.store.add(serial, user, account, nonce):
-            raise UsageError(
-                f"{serial} is already enabled; `broker access-keys mfa-disable {user} "
-                f"--account {account}` first to enrol a new authenticator"
-            )
+            raise already
         uri = totp.provisioning_uri(self.seed(serial, nonce), user)
         return serial, uri
 
-    def disable(self, account: str, user: str) -> str:
-        """Remove ``user``'s device (a later ``enable`` derives a new seed); its serial."""
+    def disable(self, account: str, user: str, *, audit: AuditSink | None = None) -> str:
+        """Remove ``user``'s device (a later ``enable`` derives a new seed); its serial.
+        With ``audit`` the change is audited first (``AuditError``: nothing was removed)."""
         check_user_and_account(user, account)
         serial = mfa_serial(account, user)
+        if self.store.get(serial) is None:
+            raise UsageError(f"{serial} is not enabled")
+        _audit(audit, "DeactivateMFADevice", serial, user)
         if not self.store.remove(serial):
             raise UsageError(f"{serial} is not enabled")
         return serial

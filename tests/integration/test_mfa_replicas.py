@@ -63,6 +63,7 @@ def test_device_enabled_on_one_host_is_one_device_for_every_replica(
         enabled = a.cli("access-keys", "mfa-enable", "svc-app", "--account", ACCOUNT)
         assert enabled.returncode == 0, enabled.stderr
         serial, uri = enabled.stdout.strip().split("\t")
+        assert "EnableMFADevice" in b.cli("audit", "query", "--event", "EnableMFADevice").stdout
         listed = b.cli("access-keys", "mfa-list", "svc-app")
         assert listed.stdout.split("\t")[0] == serial
         assert not (a.home / "sts" / "mfa-devices.json").exists()

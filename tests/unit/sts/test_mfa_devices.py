@@ -141,3 +141,33 @@ def test_a_device_of_the_same_user_name_in_another_account_is_refused(tmp_path: 
     assert session_token(service, (record.access_key_id, secret), code) == "AccessDenied"
     home, home_secret = service.keys.create("svc-app", ACCOUNT)
     assert session_token(service, (home.access_key_id, home_secret), code) == "ok"  # unused
+
+
+def test_commands_audit_each_change_before_making_it(
+    broker_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.audit import AuditLog
+
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
+    out = io.StringIO()
+    run_mfa_devices(MfaDeviceInput("enable", "svc-app", ACCOUNT), out)
+    run_mfa_devices(MfaDeviceInput("disable", "svc-app", ACCOUNT), io.StringIO())
+    events = list(AuditLog().events())
+    assert [e["eventName"] for e in events] == ["EnableMFADevice", "DeactivateMFADevice"]
+    assert all(e["requestParameters"]["serialNumber"] == SERIAL for e in events)
+    seed = pyotp.parse_uri(out.getvalue().split("\t")[1].strip()).secret
+    assert seed not in (broker_home / "audit" / "audit.jsonl").read_text()
+
+
+def test_no_audit_no_change(broker_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broker.errors import AuditError
+
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
+    audit_dir = broker_home / "audit"
+    audit_dir.mkdir(mode=0o700)
+    (audit_dir / "audit.jsonl").mkdir()  # a directory where the log should be: cannot append
+    with pytest.raises(AuditError):
+        run_mfa_devices(MfaDeviceInput("enable", "svc-app", ACCOUNT), io.StringIO())
+    listed = io.StringIO()
+    run_mfa_devices(MfaDeviceInput("list", "svc-app"), listed)
+    assert listed.getvalue() == ""
