@@ -10,6 +10,7 @@ from pathlib import Path
 
 from broker.errors import StoreError
 from broker.minters.base import Credentials
+from broker.private_files import PrivateFiles
 from broker.store.entries import (
     decode_credentials,
     decode_session,
@@ -18,13 +19,14 @@ from broker.store.entries import (
     profile_key,
     session_key,
 )
-from broker.store.files import ensure_private_dir
 from broker.store.index import AssignmentRow, Index, IndexFile, ProfileRow, SessionRow
 from broker.store.keyring_store import KeyringStore
 from broker.store.locking import named_lock
 from providers.base import SignInResult
 
 __all__ = ["CredentialStore"]
+
+_files = PrivateFiles(StoreError)
 
 
 class CredentialStore:
@@ -44,7 +46,7 @@ class CredentialStore:
     @contextmanager
     def lock(self, kind: str, name: str, *, timeout: float = 120.0) -> Iterator[None]:
         """The cross-process lock for a profile (``kind="profile"``) or provider session."""
-        ensure_private_dir(self.dir)
+        _files.ensure_dir(self.dir)
         with named_lock(self.dir / "locks", kind, name, timeout=timeout):
             yield
 

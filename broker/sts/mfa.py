@@ -18,12 +18,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from broker.errors import StsError, UsageError
-from broker.sts.private_files import locked, read_private_json, write_private_json
+from broker.errors import ConfigError, StsError, UsageError
+from broker.private_files import PrivateFiles
 from broker.sts.signing_keys import KeyRing
 from providers.base import ReplayCache
 
 __all__ = ["MfaDevices", "mfa_serial"]
+
+_files = PrivateFiles(ConfigError)
 
 _INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 
@@ -51,11 +53,11 @@ class MfaDevices:
         import pyotp
 
         serial = mfa_serial(account, user)
-        with locked(self.path):
-            devices: dict[str, str] = read_private_json(self.path, {})
+        with _files.locked(self.path):
+            devices: dict[str, str] = _files.read_json(self.path, {})
             if serial in devices:
                 raise UsageError(f"{serial} is already enabled")
-            write_private_json(self.path, {**devices, serial: user})
+            _files.write_json(self.path, {**devices, serial: user})
         uri = pyotp.TOTP(self.seed(serial)).provisioning_uri(name=user, issuer_name="access-broker")
         return serial, uri
 
@@ -67,7 +69,7 @@ class MfaDevices:
         serial, code = params.get("SerialNumber"), params.get("TokenCode")
         if serial is None and code is None:
             return False
-        devices: dict[str, str] = read_private_json(self.path, {})
+        devices: dict[str, str] = _files.read_json(self.path, {})
         if serial is None or code is None or devices.get(serial) != user:
             raise StsError(_INVALID, code="AccessDenied")
         if not (len(code) == 6 and code.isdigit()):
