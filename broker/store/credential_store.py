@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,6 +68,12 @@ class CredentialStore:
         self.keyring.delete(key)
         return legacy
 
+    def _drop_legacy(self, key: str, vouched: Callable[[str], bool]) -> bool:
+        """Delete a pre-id entry for ``key`` if it is this directory's (never left behind by
+        a logout that happened before the first read adopted it)."""
+        legacy = self.keyring.get(key)
+        return legacy is not None and vouched(legacy) and self.keyring.delete(key)
+
     @contextmanager
     def lock(self, kind: str, name: str, *, timeout: float = 120.0) -> Iterator[None]:
         """The cross-process lock for a profile (``kind="profile"``) or provider session."""
@@ -112,6 +119,7 @@ class CredentialStore:
 
     def forget_profile(self, profile: str) -> bool:
         """Remove the profile's keyring entry and index row; False if neither existed."""
+        self._drop_legacy(profile_key(profile), lambda old: self._vouches(profile, old))
         removed = self.keyring.delete(self._key(profile_key(profile)))
         had_row = profile in self.read_index().profiles
         if had_row:
@@ -150,9 +158,12 @@ class CredentialStore:
 
     def forget_session(self, provider: str) -> list[str]:
         """Remove the session and every profile minted from it; returns those profiles."""
+        had_session = provider in self.read_index().sessions
+        self._drop_legacy(session_key(provider), lambda _old: had_session)
         self.keyring.delete(self._key(session_key(provider)))
         profiles = [n for n, r in self.read_index().profiles.items() if r.provider == provider]
         for name in profiles:
+            self._drop_legacy(profile_key(name), functools.partial(self._vouches, name))
             self.keyring.delete(self._key(profile_key(name)))
 
         def drop(index: Index) -> Index:

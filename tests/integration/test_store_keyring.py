@@ -394,3 +394,18 @@ def test_entries_from_before_the_id_are_adopted_only_when_the_index_vouches(
     keyring.delete(scoped_key(home_id(home), "profile:dev"))
     assert CredentialStore(home).credentials("dev") is None
     assert _read_item("profile:dev") is not None  # left for its owner
+
+
+def test_logout_also_removes_this_directorys_entries_from_before_the_id(
+    secret_service: None, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    store, idp, minter = _signed_in(home, tmp_path, TestIdP())
+    _chain(store, minter, idp).credentials(DEV)
+    keyring = KeyringStore()
+    for key in ("profile:dev", "session:corp"):  # as an earlier version left them
+        scoped = scoped_key(home_id(home), key)
+        keyring.set(key, keyring.get(scoped) or "")
+        keyring.delete(scoped)
+    assert CredentialStore(home).forget_session("corp") == ["dev"]
+    assert _read_item("profile:dev") is None and _read_item("session:corp") is None
