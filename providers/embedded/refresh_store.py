@@ -52,7 +52,6 @@ class RefreshStore:
     """Refresh-token hashes in ``directory/refresh-tokens.json``."""
 
     def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
-        self._dir = directory
         self._file = directory / "refresh-tokens.json"
         self._clock = clock
 
