@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from broker import totp
 from broker.errors import ConfigError, StsError, UsageError
+from broker.private_files import PrivateFiles
 from broker.storage.sts_mfa_devices import SqlStsMfaDevices, StsMfaDevice
 from broker.sts.access_keys import check_user_and_account
-from broker.sts.private_files import locked, read_private_json
 from broker.sts.signing_keys import KeyRing, KeyRingSource
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ __all__ = [
     "mfa_serial",
     "open_mfa_devices",
 ]
+
+_files = PrivateFiles(ConfigError)
 
 DEVICE_FILE = "mfa-devices.json"  # the old device list under <data>/sts/, imported once
 _INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
@@ -180,10 +182,10 @@ def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
     Raises:
         ConfigError: the file is not private, not JSON, or holds an entry that is not a device.
     """
-    if not path.exists():
+    if not _files.exists(path):
         return 0
-    with locked(path):
-        listed = read_private_json(path, None)
+    with _files.locked(path):
+        listed = _files.read_json(path, None, fix="fix or remove it, then retry")
         if listed is None:  # another process imported it while we waited for the lock
             return 0
         if not isinstance(listed, dict):

@@ -16,12 +16,13 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
+from broker.errors import ConfigError
+from broker.private_files import PrivateFiles
 from broker.storage.database import open_database
 from broker.storage.key_set import SqlKeySet
 from broker.storage.migrations import applied, upgrade
 from broker.storage.sts_mfa_devices import SqlStsMfaDevices
 from broker.sts.key_ring_db import DatabaseKeyRing
-from broker.sts.private_files import write_private_json
 from broker.sts.session_token import verify_session
 from tests.integration.test_serve_replicas import ACCOUNT, _two_replicas, _user_key
 from tests.integration.test_sts_clients import sts
@@ -57,7 +58,8 @@ def test_device_enabled_on_one_host_is_one_device_for_every_replica(
     monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
     legacy_serial = f"arn:aws:iam::{ACCOUNT}:mfa/svc-legacy"
     old_file = tmp_path / "a" / "sts" / "mfa-devices.json"
-    write_private_json(old_file, {legacy_serial: "svc-legacy"})  # A's pre-database device list
+    # A's device list from before the database
+    PrivateFiles(ConfigError).write_json(old_file, {legacy_serial: "svc-legacy"})
     with _two_replicas(fresh_database, tmp_path) as ((_, a), (_, b)):
         assert not old_file.exists() and old_file.with_name("mfa-devices.json.imported").exists()
         enabled = a.cli("access-keys", "mfa-enable", "svc-app", "--account", ACCOUNT)

@@ -15,8 +15,8 @@ import pytest
 
 from broker.commands.sts_mfa import MfaDeviceInput, run_mfa_devices
 from broker.errors import ConfigError, UsageError
+from broker.private_files import PrivateFiles
 from broker.server.query_api import StsService
-from broker.sts.private_files import write_private_json
 from broker.sts.signing_keys import KeyRing
 from tests.unit.server.test_query_api import call
 from tests.unit.sts.test_mfa import code_of
@@ -46,7 +46,7 @@ def test_old_device_file_is_imported_once_and_its_authenticator_keeps_working(
 ) -> None:
     ring = KeyRing.load(tmp_path / "k.json")
     old_file = tmp_path / "sts" / "mfa-devices.json"
-    write_private_json(old_file, {SERIAL: "svc-app"})
+    PrivateFiles(ConfigError).write_json(old_file, {SERIAL: "svc-app"})
     service = StsService(ring, data=tmp_path)
     assert not old_file.exists()
     assert (tmp_path / "sts" / "mfa-devices.json.imported").exists()
@@ -76,7 +76,7 @@ def test_a_doubtful_device_file_stops_the_import_with_the_file_named(
     tmp_path: Path, content: object, mode: int
 ) -> None:
     old_file = tmp_path / "sts" / "mfa-devices.json"
-    write_private_json(old_file, content)
+    PrivateFiles(ConfigError).write_json(old_file, content)
     old_file.chmod(mode)
     with pytest.raises(ConfigError, match=r"mfa-devices\.json"):
         StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
