@@ -91,9 +91,10 @@ def open_report_state(data_dir: Path | None = None) -> Iterator[ReportState]:
     Raises:
         ConfigError: the database is unreachable or its schema is not current (run
             ``broker db upgrade``), or an old MFA device file is not private or not valid.
-        AuditError, StoreError: the audit log or the access-key file cannot be read.
+        AuditError: the audit log cannot be read (the access-key file: ConfigError).
     """
-    from broker.storage.database import open_database
+    from broker.storage.migrations import open_current
+    from broker.storage.url import DatabaseUrl
 
     if data_dir is None:
         from broker.config.loader import data_dir as default_data_dir
@@ -101,19 +102,12 @@ def open_report_state(data_dir: Path | None = None) -> Iterator[ReportState]:
         data_dir = default_data_dir()
     url = os.environ.get("BROKER_DATABASE_URL")
     database: Database | None = None
-    if url:
-        from broker.storage.migrations import require_current
-
-        database = open_database(url, pool_size=1)
+    if url:  # refused unless current (PostgreSQL), as every replica's opener does
+        database = open_current(url, pool_size=1)
     elif (data_dir / "broker.db").exists() or (data_dir / "sts" / "mfa-devices.json").exists():
-        from broker.storage.migrations import open_current
-        from broker.storage.url import DatabaseUrl
-
         path = (data_dir / "broker.db").absolute()
         database = open_current(DatabaseUrl("sqlite", f"sqlite://{path}"), pool_size=1)
     try:
-        if url and database is not None:
-            require_current(database)
         if database is not None:
             _import_old_devices(database, data_dir)
         yield ReportState(data_dir, database, shared=bool(url))

@@ -141,3 +141,14 @@ def test_a_report_creates_no_state_in_an_empty_data_directory(broker_home: Path)
     assert not (broker_home / "broker.db").exists()
     assert not (broker_home / "sts").exists()
     assert not (broker_home / "audit").exists()
+
+
+def test_a_device_in_the_old_device_file_counts_once_imported(broker_home: Path) -> None:
+    from broker.errors import ConfigError
+    from broker.private_files import PrivateFiles
+
+    assert _users(credential_rows())["alice"]["mfa_active"] == "false"
+    old = broker_home / "sts" / "mfa-devices.json"
+    PrivateFiles(ConfigError).write_json(old, {f"arn:aws:iam::{MANAGEMENT}:mfa/alice": "alice"})
+    assert _users(credential_rows())["alice"]["mfa_active"] == "true"
+    assert not old.exists() and old.with_name("mfa-devices.json.imported").exists()
