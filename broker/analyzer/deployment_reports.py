@@ -39,9 +39,8 @@ def credential_rows(
     with open_report_state(data_dir) as state:
         directory = load_directory(config_dir, data_dir=data_dir)
         try:
-            names = [u.name for u in directory.users()]
             management = directory.management_account_id()
-            users = user_facts(directory, state.sts_mfa_principals(names))
+            users = user_facts(directory, state.sts_mfa_principals())
             roots = root_facts(directory)
         finally:
             directory.close()

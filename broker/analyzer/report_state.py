@@ -15,7 +15,7 @@ disagrees with what the STS on this host will accept.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,15 +54,14 @@ class ReportState:
             for k in read_access_keys(self._data / "sts" / "access-keys.json")
         ]
 
-    def sts_mfa_principals(self, users: Iterable[str]) -> frozenset[tuple[str, str]]:
-        """``(account, user)`` of every enabled virtual MFA device of these user names (a
-        device belongs to one account's user: the caller matches the account)."""
+    def sts_mfa_principals(self) -> frozenset[tuple[str, str]]:
+        """``(account, user)`` of every enabled virtual MFA device (a device belongs to one
+        account's user: the caller matches both)."""
         if self._db is None:
             return frozenset()
         from broker.storage.sts_mfa_devices import SqlStsMfaDevices
 
-        store = SqlStsMfaDevices(self._db)
-        return frozenset((d.account, d.user) for name in users for d in store.for_user(name))
+        return frozenset((d.account, d.user) for d in SqlStsMfaDevices(self._db).all())
 
     def events(self) -> Iterator[Mapping[str, Any]]:
         """Every audit event, oldest first (the database chain, or the data directory's log)."""

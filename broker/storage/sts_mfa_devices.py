@@ -91,6 +91,15 @@ class SqlStsMfaDevices:
             )
             return [_device(row) for row in cursor.fetchall()]
 
+    def all(self) -> list[StsMfaDevice]:
+        """Every enabled device (the credential report's ``mfa_active``), by serial."""
+        with self._db.transaction(read_only=True) as cursor:
+            cursor.execute(
+                "SELECT serial, user_name, account, seed_nonce, created_us, last_step "
+                "FROM sts_mfa_devices ORDER BY serial"
+            )
+            return [_device(row) for row in cursor.fetchall()]
+
     def accept_step(self, serial: str, step: int) -> bool:
         """Record TOTP ``step`` as used; False if it (or a later one) already was."""
         with self._db.transaction() as cursor:
