@@ -160,7 +160,9 @@ class AccessKeyStore:
         """Record ``key``; ``StsError(LimitExceeded)`` past IAM's two keys per user."""
         with _files.locked(self.path):
             keys = self._load()
-            if sum(1 for k in keys if k.user == key.user) >= MAX_KEYS_PER_USER:
+            if sum(1 for k in keys if (k.user, k.account) == (key.user, key.account)) >= (
+                MAX_KEYS_PER_USER
+            ):
                 raise limit_exceeded(key.user)
             self._save([*keys, key])
 
