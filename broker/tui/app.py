@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from broker.errors import BrokerError, NotYetAvailableError, UsageError
-from broker.tui.model import SessionRow
+from broker.tui.model import PortalRole, SessionRow
 from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
 from broker.tui.services import Services
 from broker.tui.state import TuiState, load_state, save_state
@@ -108,6 +108,19 @@ class BrokerApp(App[int]):
             if (r.account_id, r.role_name) == (account_id, role_name)
         ]
         return (max(ends) - now).total_seconds() if ends else None
+
+    def cached_profile(self, role: PortalRole) -> str | None:
+        """The profile holding the latest live credentials for ``role``, if one does (Sessions
+        rows name an assignment profile's role by its permission set, as the portal does)."""
+        now = self.clock()
+        live = [
+            r
+            for r in self.live_sessions
+            if r.account_id == role.account_id
+            and r.role_name in (role.role_name, role.label)
+            and r.expiration > now
+        ]
+        return max(live, key=lambda r: r.expiration).profile if live else None
 
     def tick(self) -> None:
         """One 1 s timer: the header's nearest expiry and the visible countdowns."""

@@ -179,6 +179,18 @@ class Services:
 
         return refresh_profiles(self.config_dir, self.data_dir, profiles)
 
+    def console_url(self, profile: str) -> str:
+        """The AWS console sign-in URL for ``profile``'s session (a bearer secret for 15 min:
+        show it, never log it).
+
+        Raises:
+            NoConsoleError (a ``UsageError``): the local minter's sessions have no console.
+            StsError: AWS or the federation endpoint refused; ConfigError: no such profile.
+        """
+        from broker.client.console_session import console_url
+
+        return console_url(profile, config_dir=self.config_dir, data_dir=self.data_dir)
+
     def revoke(self, profile: str) -> bool:
         """Revoke the local STS session behind ``profile`` and forget its credentials."""
         _load("mint")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from broker.errors import ConfigError, DirectoryError
 from broker.tui.features import feature_available, load_feature
 from broker.tui.model import SessionRow
 
@@ -21,24 +22,33 @@ def role_label(index: Any, profile: str, role: str) -> str:
     return role
 
 
+def _account_names(config_dir: Path, data_dir: Path) -> dict[str, str]:
+    """Account id -> name from the directory, or nothing where there is no usable directory."""
+    if not feature_available("directory"):
+        return {}
+    load_directory = load_feature("directory")
+    try:
+        directory = load_directory(config_dir, data_dir=data_dir)
+    except (ConfigError, DirectoryError):
+        return {}  # the Directory view reports what is wrong with it; sessions still show
+    try:
+        return {account.id: account.name for account in directory.accounts()}
+    finally:
+        directory.close()
+
+
 def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
     """Every cached profile, from the store's index (no secrets, no keyring read).
 
-    Account names come from the directory where it knows the account; an assignment
-    profile shows its permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
+    Account names come from the directory where it knows the account (a machine with only
+    ``[profiles]`` tables and no directory shows account ids); an assignment profile shows its
+    permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
     """
     load_feature("sessions")
     from broker.store.index import IndexFile
 
     index = IndexFile(data_dir / "store").read()
-    names: dict[str, str] = {}
-    if feature_available("directory") and index.profiles:
-        load_directory = load_feature("directory")
-        directory = load_directory(config_dir, data_dir=data_dir)
-        try:
-            names = {account.id: account.name for account in directory.accounts()}
-        finally:
-            directory.close()
+    names = _account_names(config_dir, data_dir) if index.profiles else {}
     return [
         SessionRow(
             profile=row.profile,

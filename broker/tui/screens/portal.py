@@ -98,9 +98,9 @@ class PortalScreen(BrokerScreen):
         try:
             roles = self.broker.services.portal_roles(identity)
         except NotYetAvailableError as exc:
-            self.app.call_from_thread(self._mark_unavailable, str(exc))
+            self.deliver(self._mark_unavailable, str(exc))
             return
-        self.post_message(self.RolesLoaded(roles))
+        self.deliver(self.post_message, self.RolesLoaded(roles))
 
     def _mark_unavailable(self, text: str) -> None:
         self._unavailable = text
@@ -174,7 +174,7 @@ class PortalScreen(BrokerScreen):
         box.display = True
         box.focus()
 
-    def action_back(self) -> None:
+    def back(self) -> None:
         box = self.query_one("#filter", Input)
         if box.value or box.has_focus:
             box.value = ""
@@ -182,7 +182,7 @@ class PortalScreen(BrokerScreen):
             self._apply_text("")
             self.query_one(RoleList).focus()
             return
-        super().action_back()
+        super().back()
 
     def _current(self) -> PortalRole | None:
         role = self.query_one(RoleList).current
@@ -216,7 +216,7 @@ class PortalScreen(BrokerScreen):
         if identity is None:
             return
         outcome = self.broker.services.mint(identity, role, choice)
-        self.app.call_from_thread(self._minted, role, outcome)
+        self.deliver(self._minted, role, outcome)
 
     def _minted(self, role: PortalRole, outcome: MintOutcome) -> None:
         from broker.tui.screens.credentials import CredentialsScreen
@@ -273,9 +273,18 @@ class PortalScreen(BrokerScreen):
         self.load_roles()
 
     def action_console(self) -> None:
-        self.flash(
-            "Opening the console is not yet available (issue #8 brings it).", FlashLevel.WARNING
-        )
+        """``o``: the console for the highlighted role's cached session (mint one first)."""
+        role = self._current()
+        if role is None:
+            return
+        profile = self.broker.cached_profile(role)
+        if profile is None:
+            self.flash(
+                f"No session for {role.label} @ {role.account_name} — m mints one, then o.",
+                FlashLevel.WARNING,
+            )
+            return
+        self.open_console(profile)
 
     def action_quit(self) -> None:
         self.app.exit(0)
