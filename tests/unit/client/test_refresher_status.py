@@ -88,3 +88,23 @@ def test_a_damaged_record_says_to_remove_it(tmp_path: Path) -> None:
     status_path(tmp_path).write_text("{not json")
     with pytest.raises(StoreError, match="damaged; remove it"):
         read_status(tmp_path, NOW)
+
+
+def test_the_sessions_line_words_each_state(tmp_path: Path) -> None:
+    from broker.client.refresher_status import StatusView
+    from broker.tui.sessions_view import refresher_line
+
+    running = StatusView(RefresherState.RUNNING, _status(), "pid 4242")
+    assert refresher_line(running, NOW) == (
+        "✓ Refresher running (pid 4242) · next round in 0m 50s · refreshed dev"
+    )
+    in_round = StatusView(RefresherState.RUNNING, _status(next_round=None), "pid 4242")
+    assert "refreshing now" in refresher_line(in_round, NOW, ascii_only=True)
+    failing = StatusView(RefresherState.RUNNING, _status(last_error="dev: IdP down"), "pid 4242")
+    assert refresher_line(failing, NOW).startswith("⚠ Refresher running")
+    assert refresher_line(failing, NOW).endswith("· last error: dev: IdP down")
+    stopped = StatusView(RefresherState.STOPPED, _status(), "pid 4242 is gone")
+    assert refresher_line(stopped, NOW).startswith("✗ Refresher stopped (pid 4242 is gone)")
+    never = StatusView(RefresherState.NEVER, None, "")
+    assert "broker refresh --watch" in refresher_line(never, NOW)
+    assert refresher_line(None, NOW, problem="damaged").endswith("unreadable: damaged")
