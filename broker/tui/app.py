@@ -14,6 +14,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 
 from broker.errors import BrokerError, NotYetAvailableError, UsageError
 from broker.tui.model import PortalRole, SessionRow
@@ -36,10 +37,27 @@ class BrokerApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
-        Binding("question_mark", "help", "help"),
-        Binding("f1", "help", "help", show=False),
-        Binding("colon", "command_line", "cmd"),
-        Binding("p", "show_copied", "show copied", show=False),
+        Binding("question_mark,f1", "help", "help", tooltip="this help: every key, colour legend"),
+        Binding(
+            "colon",
+            "command_line",
+            "cmd",
+            tooltip="commands: :portal :sessions :sim :audit :users :reports :signin",
+        ),
+        Binding(
+            "p",
+            "show_copied",
+            "show copied",
+            show=False,
+            tooltip="show the last copied text (printed to stdout on exit)",
+        ),
+        Binding(
+            "ctrl+o",
+            "jump_mode",
+            "jump",
+            show=False,
+            tooltip="jump mode: a letter on every pane; type it to go there",
+        ),
     ]
 
     def __init__(
@@ -259,6 +277,21 @@ class BrokerApp(App[int]):
 
         self.print_on_exit = self.last_copied
         self.push_screen(CopiedScreen(self.last_copied))
+
+    def action_jump_mode(self) -> None:
+        """``ctrl+o``: a letter on every focusable pane of the screen; typing it focuses it."""
+        from broker.tui.screens.jump import JumpOverlay, jump_targets
+
+        targets = jump_targets(self.screen.focus_chain)
+        if not targets:
+            self.flash("Nothing to jump to here.")
+            return
+
+        def chosen(widget: Widget | None) -> None:
+            if widget is not None and widget.is_attached:
+                widget.focus()
+
+        self.push_screen(JumpOverlay(targets), chosen)
 
     def action_help(self) -> None:
         from broker.tui.screens.help import HelpScreen

@@ -42,7 +42,9 @@ class BrokerScreen(Screen[None]):
 
     CRUMB: ClassVar[str] = ""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,h", "back", "back", show=False),
+        Binding(
+            "escape,h", "back", "back", show=False, tooltip="cancel running work, else back a crumb"
+        ),
     ]
 
     @property

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Label, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from broker.tui.screens.modal import BrokerModal
 
@@ -38,7 +38,7 @@ class ConsoleLinkModal(BrokerModal[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="console-box", classes="dialog"):
             yield Label(f"AWS console for {self.profile}", classes="dialog-title")
-            yield Label(
+            yield Static(
                 "Anyone holding this link is signed in as this session for 15 minutes: "
                 "do not paste it anywhere shared.",
                 id="console-warning",

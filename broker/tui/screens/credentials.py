@@ -26,7 +26,7 @@ class CredentialsScreen(BrokerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "copy", "copy"),
         Binding("v", "reveal", "show/hide secrets"),
-        Binding("o", "console", "console"),
+        Binding("o", "console", "console", tooltip="open the AWS console for this session"),
         Binding("escape,h,q", "back", "back"),
     ]
 

@@ -25,18 +25,33 @@ class PortalScreen(BrokerScreen):
 
     CRUMB = "Portal"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "filter"),
-        Binding("enter,l", "open", "open"),
-        Binding("m", "mint", "mint"),
-        Binding("y", "copy", "copy"),
-        Binding("f", "favourite", "fav"),
+        Binding(
+            "slash",
+            "filter",
+            "filter",
+            tooltip="filter: name, id, email, role, tags; !term excludes; key=value; ARN",
+        ),
+        Binding("enter,l", "open", "open", tooltip="open (mint the highlighted role)"),
+        Binding("m", "mint", "mint", tooltip="mint for the highlighted role"),
+        Binding("y", "copy", "copy", tooltip="copy menu: account id, role ARN"),
+        Binding("f", "favourite", "fav", tooltip="toggle favourite ★"),
         Binding("s", "sign_in", "sign in"),
-        Binding("r", "reload", "refresh", show=False),
-        Binding("R", "reload", "refresh all", show=False),
-        Binding("o", "console", "console", show=False),
-        Binding("escape,h", "back", "back", show=False),
+        Binding("r,R", "reload", "refresh", show=False, tooltip="reload the account list"),
+        Binding(
+            "o",
+            "console",
+            "console",
+            show=False,
+            tooltip="open the AWS console for the role's cached session",
+        ),
+        Binding("escape,h", "back", "back", show=False, tooltip="clear filter, else back a crumb"),
         Binding("q", "quit", "quit", show=False),
-        *(Binding(str(n), f"jump({n})", f"favourite {n}", show=False) for n in range(1, 10)),
+        *(
+            Binding(
+                str(n), f"jump({n})", f"favourite {n}", show=False, tooltip=f"jump to favourite {n}"
+            )
+            for n in range(1, 10)
+        ),
     ]
 
     class RolesLoaded(Message):

@@ -41,8 +41,10 @@ class SessionsScreen(BrokerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh_one", "refresh"),
         Binding("R", "refresh_all", "refresh all"),
-        Binding("ctrl+d", "revoke", "revoke"),
-        Binding("o", "console", "console"),
+        Binding(
+            "ctrl+d", "revoke", "revoke", tooltip="revoke (always confirms; not with --readonly)"
+        ),
+        Binding("o", "console", "console", tooltip="open the AWS console for this session"),
         Binding("escape,h", "back", "back"),
     ]
 
