@@ -84,7 +84,7 @@ async def test_help_lists_keys_and_colour_legend_and_filters(make_app) -> None:
         assert "toggle favourite ★" in text and "jump to favourite N" in text
         await pilot.press(*["backspace"] * len("favourite"), *"window")
         await pilot.pause()
-        text = screen_text(app)
+        text = flat_text(app)
         assert "⚠" in text and "advisory window" in text
         assert "‼" in text and "mandatory window" in text
         assert "toggle favourite" not in text
