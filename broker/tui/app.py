@@ -14,9 +14,9 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widget import Widget
 
-from broker.errors import BrokerError, NotYetAvailableError, UsageError
+from broker.errors import BrokerError, UsageError
+from broker.tui.live_sessions import LiveSessions
 from broker.tui.model import PortalRole, SessionRow
 from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
 from broker.tui.services import Services
@@ -84,7 +84,7 @@ class BrokerApp(App[int]):
         self._started = False
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
-        self.live_sessions: list[SessionRow] = []
+        self.live = LiveSessions()  # the store's index, for the header and countdowns
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -114,31 +114,14 @@ class BrokerApp(App[int]):
         self.call_from_thread(self.set_live_sessions, rows)
 
     def set_live_sessions(self, rows: list[SessionRow]) -> None:
-        self.live_sessions = list(rows)
+        self.live = LiveSessions.of(rows)
         self.tick()
 
-    def seconds_left(self, account_id: str, role_name: str) -> float | None:
-        """Seconds left on the latest cached credentials for a role, if any are cached."""
-        now = self.clock()
-        ends = [
-            r.expiration
-            for r in self.live_sessions
-            if (r.account_id, r.role_name) == (account_id, role_name)
-        ]
-        return (max(ends) - now).total_seconds() if ends else None
+    def seconds_left(self, role: PortalRole) -> float | None:
+        return self.live.seconds_left(role, self.clock())
 
     def cached_profile(self, role: PortalRole) -> str | None:
-        """The profile holding the latest live credentials for ``role``, if one does (Sessions
-        rows name an assignment profile's role by its permission set, as the portal does)."""
-        now = self.clock()
-        live = [
-            r
-            for r in self.live_sessions
-            if r.account_id == role.account_id
-            and r.role_name in (role.role_name, role.label)
-            and r.expiration > now
-        ]
-        return max(live, key=lambda r: r.expiration).profile if live else None
+        return self.live.profile_for(role, self.clock())
 
     def tick(self) -> None:
         """One 1 s timer: the header's nearest expiry and the visible countdowns."""
@@ -199,37 +182,19 @@ class BrokerApp(App[int]):
     def header_facts(self) -> HeaderFacts:
         claims = self.identity.claims if self.identity else None
         who = (claims.email or claims.name or claims.subject) if claims else None
-        now = self.clock()
-        left = [(r.expiration - now).total_seconds() for r in self.live_sessions]
-        live = [seconds for seconds in left if seconds > 0]
+        live, nearest = self.live.live(self.clock())
         return HeaderFacts(
             identity=who,
             provider=self.provider_name,
-            live=len(live),
-            nearest_seconds=min(live) if live else None,
+            live=live,
+            nearest_seconds=nearest,
         )
 
     def report_error(self, error: BaseException) -> str:
         """Show ``error`` in a dialog and return its one-line summary."""
-        from broker.tui.screens.error import ErrorModal
+        from broker.tui.screens.error import ErrorModal, describe_error
 
-        if isinstance(error, BrokerError):
-            summary = str(error)
-            title = "Not yet available" if isinstance(error, NotYetAvailableError) else "Error"
-            details = f"code: {error.code}" if error.code else ""
-        else:
-            import logging
-            import traceback
-
-            from broker.logs import log_file
-
-            path = log_file()
-            logging.getLogger("broker").error(
-                "TUI worker failed\n%s", "".join(traceback.format_exception(error))
-            )
-            title = "Internal error"
-            summary = f"internal error ({type(error).__name__}); please report it"
-            details = f"traceback in {path}"
+        title, summary, details = describe_error(error)
         self.push_screen(ErrorModal(title, summary, details))
         return summary
 
@@ -280,18 +245,10 @@ class BrokerApp(App[int]):
 
     def action_jump_mode(self) -> None:
         """``ctrl+o``: a letter on every focusable pane of the screen; typing it focuses it."""
-        from broker.tui.screens.jump import JumpOverlay, jump_targets
+        from broker.tui.screens.jump import start_jump
 
-        targets = jump_targets(self.screen.focus_chain)
-        if not targets:
+        if not start_jump(self):
             self.flash("Nothing to jump to here.")
-            return
-
-        def chosen(widget: Widget | None) -> None:
-            if widget is not None and widget.is_attached:
-                widget.focus()
-
-        self.push_screen(JumpOverlay(targets), chosen)
 
     def action_help(self) -> None:
         from broker.tui.screens.help import HelpScreen

@@ -4,15 +4,16 @@ its top-left corner; typing the letter focuses that pane, any other key leaves."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import Label
 
 from broker.tui.screens.modal import BrokerModal
 
-__all__ = ["JUMP_KEYS", "JumpOverlay", "jump_targets"]
+__all__ = ["JUMP_KEYS", "JumpOverlay", "jump_targets", "start_jump"]
 
 JUMP_KEYS = "asdfgqwertzxcvbyuiophjklnm"
 """Home row first: the letters a hand finds without looking."""
@@ -41,3 +42,17 @@ class JumpOverlay(BrokerModal[Widget | None]):
         event.stop()
         event.prevent_default()
         self.dismiss(self.targets.get(event.character or ""))
+
+
+def start_jump(app: App[Any]) -> bool:
+    """Label the current screen's panes and focus the one chosen; ``False`` if there are none."""
+    targets = jump_targets(app.screen.focus_chain)
+    if not targets:
+        return False
+
+    def chosen(widget: Widget | None) -> None:
+        if widget is not None and widget.is_attached:
+            widget.focus()
+
+    app.push_screen(JumpOverlay(targets), chosen)
+    return True

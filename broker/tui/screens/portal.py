@@ -74,7 +74,7 @@ class PortalScreen(BrokerScreen):
         yield Input(placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter")
         yield RoleList(
             ascii_only=self.broker.options.ascii_only,
-            expiry=lambda role: self.broker.seconds_left(role.account_id, role.role_name),
+            expiry=self.broker.seconds_left,
             id="roles",
         )
         yield Static("", id="empty", classes="empty")
