@@ -12,6 +12,7 @@ import pytest
 from textual import work
 
 from broker.client.refresher_status import RefresherStatus, write_status
+from broker.errors import StsError
 from broker.tui.screens.base import BrokerScreen
 from broker.tui.screens.sessions import SessionsScreen
 from tests.functional.conftest import NOW, Clock
@@ -31,8 +32,10 @@ class SlowScreen(BrokerScreen):
         self.applied: list[str] = []
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Waiting on the IdP")
-    def slow(self) -> None:
+    def slow(self, fail: bool = False) -> None:
         assert self.release.wait(10), "the test never released the worker"
+        if fail:
+            raise StsError("the IdP refused", code="AccessDenied")
         self.deliver(self.applied.append, "result")
 
 
@@ -55,6 +58,22 @@ async def test_esc_cancels_running_work_and_its_result_is_never_applied(make_app
         await pilot.press("escape")  # nothing runs now: back a crumb
         await pilot.pause()
         assert app.screen is not screen
+
+
+async def test_a_cancelled_worker_that_then_fails_shows_no_error(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = SlowScreen()
+        await app.push_screen(screen)
+        screen.slow(fail=True)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        screen.release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert app.screen is screen  # no error dialog on top
+        assert "the IdP refused" not in flat_text(app)
 
 
 async def test_a_worker_left_alone_delivers(make_app) -> None:

@@ -94,7 +94,7 @@ class BrokerScreen(Screen[None]):
         elif event.state is WorkerState.ERROR:
             self.status.stop()
             error = worker.error
-            if error is not None:
+            if error is not None and not worker.is_cancelled:  # esc said: ignore its outcome
                 summary = self.broker.report_error(error)
                 self.flash(summary, FlashLevel.ERROR)
 
