@@ -217,16 +217,23 @@ async def test_o_on_a_role_without_a_cached_session_says_to_mint_first(make_app)
 async def test_o_on_a_role_with_a_live_session_asks_for_its_profile(make_app) -> None:
     from datetime import timedelta
 
-    from broker.tui.screens.error import ErrorModal
     from broker.tui.model import SessionRow
+    from broker.tui.screens.error import ErrorModal
     from tests.functional.conftest import NOW
 
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         sign_in_with_roles(app)
         app.set_live_sessions(
-            [SessionRow("analytics.ds", "777788889999", "analytics", "DataScientist",
-                        NOW + timedelta(hours=1))]  # fmt: skip
+            [
+                SessionRow(
+                    "analytics.ds",
+                    "777788889999",
+                    "analytics",
+                    "DataScientist",
+                    NOW + timedelta(hours=1),
+                )
+            ]
         )
         await pilot.pause()
         await pilot.press("o")
