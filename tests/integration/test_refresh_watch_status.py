@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from broker.client.refresher_status import RefresherState, read_status, status_path
+from broker.client.refresher_status import (
+    RefresherState,
+    RefresherStatus,
+    read_status,
+    status_path,
+)
 from broker.minters.base import Credentials
 from broker.store.credential_store import CredentialStore
 from tests.client_support import write_config
@@ -194,3 +199,49 @@ def test_sigterm_ends_the_watcher_in_the_middle_of_a_round(
     assert "Traceback" not in err
     view = read_status(broker_home, datetime.now(UTC))
     assert view.state is RefresherState.STOPPED
+
+
+def test_each_round_records_what_it_refreshed(
+    secret_service: None, broker_home: Path, tmp_path: Path
+) -> None:
+    """``watch`` in-process with a real store and chain: the record after a round names the
+    profile that round re-minted and when the next is due; SIGTERM (raised by the handler,
+    here from the sleep) ends it with the end written."""
+    import random
+
+    from broker.client.chain import Chain
+    from broker.client.profiles import Profile
+    from broker.client.refresher import Refresher
+    from broker.client.watch import Terminated, watch
+    from broker.signin import LoginInput, run_login
+    from providers.testing import SilentUI
+    from tests.client_support import CountingMinter, TestIdP
+
+    dev = Profile("dev", "corp", "111122223333", "Developer", "local", 3600, None)
+    idp = TestIdP()
+    store = CredentialStore(broker_home)
+    run_login(LoginInput(provider="corp"), store=store, build=lambda _n: idp, ui=SilentUI())
+    store.save_credentials(
+        "dev", provider="corp", account="111122223333", role="Developer", credentials=_expired()
+    )
+    minter = CountingMinter(tmp_path / "mints.log")
+    chain = Chain(store=store, minter=lambda _p: minter, provider=lambda _n: idp)
+    refresher = Refresher(chain, [dev], report=lambda _line: None, rng=random.Random(3))
+    seen: list[RefresherStatus] = []
+
+    def sleep(seconds: float) -> None:
+        view = read_status(broker_home, datetime.now(UTC))
+        assert view.state is RefresherState.RUNNING and view.status is not None
+        seen.append(view.status)
+        assert seconds > 0
+        raise Terminated
+
+    watch(refresher, broker_home, report=lambda _line: None, sleep=sleep)
+    (during,) = seen
+    assert during.refreshed == ("dev",) and during.last_error is None
+    assert during.pid == os.getpid() and during.next_round is not None
+    assert minter.count() == 1
+    after = read_status(broker_home, datetime.now(UTC))
+    assert after.state is RefresherState.STOPPED and after.status is not None
+    assert after.status.ended is not None
+    assert after.status.refreshed == ("dev",)
