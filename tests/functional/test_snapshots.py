@@ -100,8 +100,15 @@ def test_reports_credentials_80x24(snap_compare, make_app) -> None:
     """The credential report at 80 columns; no user has signed in, so no times vary."""
 
     async def run_before(pilot: Pilot[object]) -> None:
+        from textual.widgets import DataTable
+
         await pilot.press("colon", *"reports", "enter")
-        await pilot.app.workers.wait_for_complete()
+        for _ in range(100):  # bounded: under load the report's worker may not have started yet
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            tables = pilot.app.screen.query("#credentials")
+            if tables and isinstance(tables.first(), DataTable) and tables.first().row_count:
+                break
         await _still(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
@@ -128,11 +135,13 @@ def test_sessions_with_refresher(snap_compare, make_app, broker_home) -> None:
 
     async def run_before(pilot: Pilot[object]) -> None:
         pilot.app.go("sessions")  # type: ignore[attr-defined]
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
         screen = pilot.app.screen
         assert isinstance(screen, SessionsScreen)
+        for _ in range(100):  # bounded: both reads done, so neither lands after set_sessions
+            await pilot.pause(0.05)
+            await pilot.app.workers.wait_for_complete()
+            if screen.is_mounted and screen.refresher is not None:
+                break
         screen.set_sessions(
             [
                 SessionRow(
