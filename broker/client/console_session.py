@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.config import BrokerConfig
 from broker.errors import UsageError
 from broker.minters.base import Credentials
+
+if TYPE_CHECKING:
+    from broker.minters.console import ConsoleRequest
 
 __all__ = ["ConsoleTarget", "NoConsoleError", "console_url", "console_url_for"]
 
@@ -47,16 +51,25 @@ def console_url_for(
         ConfigError: ``[minters.aws]`` is invalid or the federation endpoint is not HTTPS.
         StsError: the federation endpoint refused the session or cannot be reached.
     """
+    return _signin(credentials, _request(config, target))
+
+
+def _request(config: BrokerConfig, target: ConsoleTarget) -> ConsoleRequest:
     from broker.minters.aws_settings import load_aws_settings
-    from broker.minters.console import ConsoleRequest, signin_url
+    from broker.minters.console import ConsoleRequest
 
     settings = load_aws_settings(config)
-    request = ConsoleRequest(
+    return ConsoleRequest(
         federation_url=settings.federation_url,
         destination=target.destination or settings.console_url,
         issuer=settings.issuer,
         session_duration=target.duration,
     )
+
+
+def _signin(credentials: Credentials, request: ConsoleRequest) -> str:
+    from broker.minters.console import signin_url
+
     return signin_url(credentials, request)
 
 
@@ -84,7 +97,8 @@ def console_url(
         profile = resolve_profile(config, chain.store, profile_name)
         if profile.minter != "aws":
             raise NoConsoleError(f"{profile_name}: {NO_CONSOLE}")
+        request = _request(config, target)  # a broken [minters.aws] fails before any mint
         credentials = chain.credentials(profile)
     finally:
         close_chain(chain)
-    return console_url_for(credentials, config, target)
+    return _signin(credentials, request)

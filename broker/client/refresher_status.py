@@ -13,6 +13,7 @@ failing means the watcher is stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -134,7 +135,7 @@ def write_status(data_dir: Path, status: RefresherStatus) -> None:
     from broker.store.files import write_private_file
 
     if status.last_error is not None:
-        status = RefresherStatus(**{**vars(status), "last_error": one_line(status.last_error)})
+        status = dataclasses.replace(status, last_error=one_line(status.last_error))
     data = json.dumps(status.to_json(), sort_keys=True).encode()
     write_private_file(status_path(data_dir), data)
 
