@@ -116,7 +116,7 @@ class WebIdentityVerifier:
         from providers.oidc.id_token import IdTokenRules, validate_id_token
 
         cache = self._key_source(provider)
-        rules = IdTokenRules(provider.issuer, client_id, provider.algorithms)
+        rules = IdTokenRules(provider.issuer, client_id, provider.algorithms, sts_audience=True)
         try:
             return validate_id_token(token, cache.key_for, rules, nonce=None)
         except AuthenticationError as exc:
