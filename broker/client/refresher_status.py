@@ -1,7 +1,7 @@
 """The refresher's status record: what ``broker refresh --watch`` last did, for the TUI to show.
 
 The watcher rewrites one small JSON file under the data directory after every round (atomically,
-0600, through the store's private-file helpers): its pid, when it started, when the last round
+0600, through ``broker.private_files``): its pid, when it started, when the last round
 ran and the next is due, the profiles that round refreshed, and the last error as one line.
 Nothing in it is secret: profile names and the broker's own one-line error messages, which never
 carry a key or token.
@@ -23,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 
 from broker.errors import StoreError
+from broker.private_files import PrivateFiles
 
 __all__ = [
     "RefresherState",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _MAX_ERROR = 200
+_FILES = PrivateFiles(StoreError)
 
 
 class RefresherState(Enum):
@@ -132,12 +134,10 @@ def write_status(data_dir: Path, status: RefresherStatus) -> None:
     Raises:
         StoreError: the directory or file is not private, or cannot be written.
     """
-    from broker.store.files import write_private_file
-
     if status.last_error is not None:
         status = dataclasses.replace(status, last_error=one_line(status.last_error))
     data = json.dumps(status.to_json(), sort_keys=True).encode()
-    write_private_file(status_path(data_dir), data)
+    _FILES.write_bytes(status_path(data_dir), data)
 
 
 def pid_alive(pid: int) -> bool:
@@ -169,9 +169,7 @@ def read_status(
     Raises:
         StoreError: the record is readable by others or not a plain file.
     """
-    from broker.store.files import read_private_file
-
-    raw = read_private_file(status_path(data_dir))
+    raw = _FILES.read_bytes(status_path(data_dir))
     if raw is None:
         return StatusView(RefresherState.NEVER, None, "`broker refresh --watch` has not run here")
     try:

@@ -79,7 +79,7 @@ def test_the_error_is_kept_to_one_short_line(tmp_path: Path) -> None:
 def test_a_record_others_can_read_is_refused(tmp_path: Path) -> None:
     write_status(tmp_path, _status())
     os.chmod(status_path(tmp_path), 0o644)
-    with pytest.raises(StoreError, match="chmod 0600"):
+    with pytest.raises(StoreError, match="chmod 600"):
         read_status(tmp_path, NOW)
 
 
