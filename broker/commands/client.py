@@ -227,9 +227,6 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
@@ -249,20 +246,13 @@ def _refresh(args: argparse.Namespace) -> int:
             _notify(line)
 
     refresher = Refresher(chain=chain, profiles=profiles, report=report)
-    if not args.watch:
-        outcomes = refresher.round()
-        return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    waiting = False
     try:
-        while not stop.is_set():
+        if not args.watch:
             outcomes = refresher.round()
-            active = [o for o in outcomes if o.status != "stopped"]
-            if refresher.stopped and not active and not waiting:
-                report("nothing left to refresh; waiting for `broker login` (resumes by itself)")
-            waiting = bool(refresher.stopped) and not active
-            stop.wait(refresher.next_wake(outcomes).total_seconds())
+            return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
+        from broker.client.watch import watch
+
+        watch(refresher, chain.store.data_dir, report)
     finally:
         close_chain(chain)
     return 0

@@ -9,12 +9,11 @@ stdout and nothing else; it grants console access, so treat it as a secret.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from broker.errors import NotYetAvailableError, UsageError
+from broker.errors import UsageError
 
 __all__ = ["ConsoleInput", "register", "run_console"]
 
@@ -75,50 +74,14 @@ def _env_credentials() -> Any:
     )
 
 
-def _profile_credentials(config: Any, name: str) -> Any:
-    try:
-        wiring = importlib.import_module("broker.client.wiring")
-        profiles = importlib.import_module("broker.client.profiles")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("broker.client"):
-            raise NotYetAvailableError(
-                "`broker console PROFILE` needs the credential store (issue #6); meanwhile use "
-                "`broker console --env` with the AWS_* variables set"
-            ) from None
-        raise
-    profile = profiles.find_profile(config, name)
-    if profile.minter != "aws":
-        raise UsageError(
-            f"profile {name!r} is minted by the {profile.minter!r} minter; the AWS console "
-            "accepts only sessions from the aws minter"
-        )
-    _config, chain = wiring.open_chain()
-    try:
-        return chain.credentials(profile)
-    finally:
-        close = getattr(wiring, "close_chain", None)
-        if close is not None:
-            close(chain)
-
-
 def run_console(options: ConsoleInput) -> str:
-    """The console sign-in URL for the chosen session."""
+    """The console sign-in URL for the chosen session (``broker.client.console_session``)."""
+    from broker.client.console_session import ConsoleTarget, console_url, console_url_for
     from broker.config import load_config
-    from broker.minters.aws_settings import load_aws_settings
-    from broker.minters.console import ConsoleRequest, signin_url
 
     if options.from_env == (options.profile is not None):
         raise UsageError("name a PROFILE or pass --env (exactly one)")
-    config = load_config()
-    settings = load_aws_settings(config)
+    target = ConsoleTarget(destination=options.destination, duration=options.duration)
     if options.profile is not None:
-        credentials = _profile_credentials(config, options.profile)
-    else:
-        credentials = _env_credentials()
-    request = ConsoleRequest(
-        federation_url=settings.federation_url,
-        destination=options.destination or settings.console_url,
-        issuer=settings.issuer,
-        session_duration=options.duration,
-    )
-    return signin_url(credentials, request)
+        return console_url(options.profile, target)
+    return console_url_for(_env_credentials(), load_config(), target)

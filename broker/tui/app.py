@@ -15,8 +15,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from broker.errors import BrokerError, NotYetAvailableError, UsageError
-from broker.tui.model import SessionRow
+from broker.errors import BrokerError, UsageError
+from broker.tui.live_sessions import LiveSessions
+from broker.tui.model import PortalRole, SessionRow
 from broker.tui.options import MIN_HEIGHT, MIN_WIDTH, TuiOptions
 from broker.tui.services import Services
 from broker.tui.state import TuiState, load_state, save_state
@@ -36,10 +37,27 @@ class BrokerApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
-        Binding("question_mark", "help", "help"),
-        Binding("f1", "help", "help", show=False),
-        Binding("colon", "command_line", "cmd"),
-        Binding("p", "show_copied", "show copied", show=False),
+        Binding("question_mark,f1", "help", "help", tooltip="this help: every key, colour legend"),
+        Binding(
+            "colon",
+            "command_line",
+            "cmd",
+            tooltip="commands: :portal :sessions :sim :audit :users :reports :signin",
+        ),
+        Binding(
+            "p",
+            "show_copied",
+            "show copied",
+            show=False,
+            tooltip="show the last copied text (printed to stdout on exit)",
+        ),
+        Binding(
+            "ctrl+o",
+            "jump_mode",
+            "jump",
+            show=False,
+            tooltip="jump mode: a letter on every pane; type it to go there",
+        ),
     ]
 
     def __init__(
@@ -66,7 +84,7 @@ class BrokerApp(App[int]):
         self._started = False
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
-        self.live_sessions: list[SessionRow] = []
+        self.live = LiveSessions()  # the store's index, for the header and countdowns
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -96,18 +114,14 @@ class BrokerApp(App[int]):
         self.call_from_thread(self.set_live_sessions, rows)
 
     def set_live_sessions(self, rows: list[SessionRow]) -> None:
-        self.live_sessions = list(rows)
+        self.live = LiveSessions.of(rows)
         self.tick()
 
-    def seconds_left(self, account_id: str, role_name: str) -> float | None:
-        """Seconds left on the latest cached credentials for a role, if any are cached."""
-        now = self.clock()
-        ends = [
-            r.expiration
-            for r in self.live_sessions
-            if (r.account_id, r.role_name) == (account_id, role_name)
-        ]
-        return (max(ends) - now).total_seconds() if ends else None
+    def seconds_left(self, role: PortalRole) -> float | None:
+        return self.live.seconds_left(role, self.clock())
+
+    def cached_profile(self, role: PortalRole) -> str | None:
+        return self.live.profile_for(role, self.clock())
 
     def tick(self) -> None:
         """One 1 s timer: the header's nearest expiry and the visible countdowns."""
@@ -168,37 +182,19 @@ class BrokerApp(App[int]):
     def header_facts(self) -> HeaderFacts:
         claims = self.identity.claims if self.identity else None
         who = (claims.email or claims.name or claims.subject) if claims else None
-        now = self.clock()
-        left = [(r.expiration - now).total_seconds() for r in self.live_sessions]
-        live = [seconds for seconds in left if seconds > 0]
+        live, nearest = self.live.live(self.clock())
         return HeaderFacts(
             identity=who,
             provider=self.provider_name,
-            live=len(live),
-            nearest_seconds=min(live) if live else None,
+            live=live,
+            nearest_seconds=nearest,
         )
 
     def report_error(self, error: BaseException) -> str:
         """Show ``error`` in a dialog and return its one-line summary."""
-        from broker.tui.screens.error import ErrorModal
+        from broker.tui.screens.error import ErrorModal, describe_error
 
-        if isinstance(error, BrokerError):
-            summary = str(error)
-            title = "Not yet available" if isinstance(error, NotYetAvailableError) else "Error"
-            details = f"code: {error.code}" if error.code else ""
-        else:
-            import logging
-            import traceback
-
-            from broker.logs import log_file
-
-            path = log_file()
-            logging.getLogger("broker").error(
-                "TUI worker failed\n%s", "".join(traceback.format_exception(error))
-            )
-            title = "Internal error"
-            summary = f"internal error ({type(error).__name__}); please report it"
-            details = f"traceback in {path}"
+        title, summary, details = describe_error(error)
         self.push_screen(ErrorModal(title, summary, details))
         return summary
 
@@ -246,6 +242,13 @@ class BrokerApp(App[int]):
 
         self.print_on_exit = self.last_copied
         self.push_screen(CopiedScreen(self.last_copied))
+
+    def action_jump_mode(self) -> None:
+        """``ctrl+o``: a letter on every focusable pane of the screen; typing it focuses it."""
+        from broker.tui.screens.jump import start_jump
+
+        if not start_jump(self):
+            self.flash("Nothing to jump to here.")
 
     def action_help(self) -> None:
         from broker.tui.screens.help import HelpScreen

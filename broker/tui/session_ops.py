@@ -85,7 +85,8 @@ def mint_profile(
                 session_policy=choice.session_policy,
                 reason=choice.reason,
             )
-            credentials = chain.minter(to_profile(row)).mint(session, request)
+            # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS).
+            credentials = chain.minter(explicit or to_profile(row)).mint(session, request)
             chain.store.save_credentials(
                 name,
                 provider=provider,

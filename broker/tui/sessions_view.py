@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from broker.tui.expiry import Level, describe, level_for
+from broker.tui.expiry import Level, describe, format_remaining, glyph, level_for
 from broker.tui.model import SessionRow, format_account_id
 
-__all__ = ["ordered", "revoke_question", "row_cells"]
+if TYPE_CHECKING:
+    from broker.client.refresher_status import StatusView
+
+__all__ = ["ordered", "refresher_line", "revoke_question", "row_cells"]
+
+_START = "start it with `broker refresh --watch`"
 
 
 def ordered(rows: Sequence[SessionRow], now: datetime) -> list[SessionRow]:
@@ -44,3 +50,34 @@ def revoke_question(row: SessionRow, rows: Sequence[SessionRow]) -> str:
         f"Revoke {row.role_name} @ {row.account_name} ({format_account_id(row.account_id)})? "
         f"{users} {plural} it."
     )
+
+
+def refresher_line(
+    view: StatusView | None, now: datetime, *, problem: str | None = None, ascii_only: bool = False
+) -> str:
+    """One line on ``broker refresh --watch``: running (next round countdown, what the last
+    round refreshed), stopped (why), or never started; a glyph and words, never colour alone.
+    ``problem``: the status record could not be read (shown instead)."""
+    from broker.client.refresher_status import RefresherState
+
+    ok, warn, bad = (
+        glyph(lv, ascii_only=ascii_only) for lv in (Level.OK, Level.WARN, Level.EXPIRED)
+    )
+    if problem is not None:
+        return f"{warn} Refresher status unreadable: {problem}"
+    if view is None:
+        return "Refresher: reading its status…"
+    status = view.status
+    if view.state is RefresherState.NEVER or status is None:
+        return f"Refresher: never started here — {_START} to keep these fresh"
+    error = f" · last error: {status.last_error}" if status.last_error else ""
+    if view.state is RefresherState.STOPPED:
+        return f"{bad} Refresher stopped ({view.reason}) — {_START}{error}"
+    left = (status.next_round - now).total_seconds() if status.next_round else None
+    if left is None:
+        when = "refreshing now"
+    else:
+        when = f"next round in {format_remaining(left)}" if left >= 1 else "next round due now"
+    done = f" · refreshed {', '.join(status.refreshed)}" if status.refreshed else ""
+    lead = warn if status.last_error else ok
+    return f"{lead} Refresher running (pid {status.pid}) · {when}{done}{error}"

@@ -77,11 +77,14 @@ async def test_help_lists_keys_and_colour_legend_and_filters(make_app) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = screen_text(app)
-        assert "toggle favourite ★" in text and "jump to favourite N" in text
-        await pilot.press(*"window")
+        assert "Everywhere:" in screen_text(app)
+        await pilot.press(*"favourite")
         await pilot.pause()
         text = screen_text(app)
+        assert "toggle favourite ★" in text and "jump to favourite N" in text
+        await pilot.press(*["backspace"] * len("favourite"), *"window")
+        await pilot.pause()
+        text = flat_text(app)
         assert "⚠" in text and "advisory window" in text
         assert "‼" in text and "mandatory window" in text
         assert "toggle favourite" not in text

@@ -198,3 +198,50 @@ async def test_portal_loads_the_signed_in_persons_roles_from_the_directory(make_
         assert "Accounts(2/2)" in text
         assert text.count("DataScientist") >= 2
         assert "carol@example.com · demo" in text
+
+
+async def test_o_on_a_role_without_a_cached_session_says_to_mint_first(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        sign_in_with_roles(app)
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, PortalScreen)  # nothing asked of AWS, no dialog
+        assert "No session for DataScientist @ analytics — m mints one, then o." in (
+            screen_text(app)
+        )
+        assert not app.workers  # no console worker started
+
+
+async def test_o_on_a_role_with_a_live_session_asks_for_its_profile(make_app) -> None:
+    from datetime import timedelta
+
+    from broker.tui.model import SessionRow
+    from broker.tui.screens.error import ErrorModal
+    from tests.functional.conftest import NOW
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        sign_in_with_roles(app)
+        app.set_live_sessions(
+            [
+                SessionRow(
+                    "analytics.ds",
+                    "777788889999",
+                    "analytics",
+                    "DataScientist",
+                    NOW + timedelta(hours=1),
+                )
+            ]
+        )
+        await pilot.pause()
+        await pilot.press("o")
+        for _ in range(50):  # bounded: the worker reads the real config and store
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, PortalScreen):
+                break
+        # The real core was asked for that profile: the shipped config has no such one.
+        assert isinstance(app.screen, ErrorModal), screen_text(app)
+        assert "no profile 'analytics.ds'" in screen_text(app)

@@ -39,10 +39,14 @@ ROWS = [
 
 async def _open(app, pilot) -> SessionsScreen:
     app.go("sessions")
-    await pilot.pause()
-    await app.workers.wait_for_complete()
     screen = app.screen
     assert isinstance(screen, SessionsScreen)
+    for _ in range(200):  # bounded: mounted means its store read has started
+        await pilot.pause(0.01)
+        if screen.is_mounted:
+            break
+    await app.workers.wait_for_complete()  # so the read cannot land after the rows below
+    await pilot.pause()
     screen.set_sessions(ROWS)
     await pilot.pause()
     return screen

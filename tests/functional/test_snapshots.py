@@ -100,8 +100,88 @@ def test_reports_credentials_80x24(snap_compare, make_app) -> None:
     """The credential report at 80 columns; no user has signed in, so no times vary."""
 
     async def run_before(pilot: Pilot[object]) -> None:
+        from textual.widgets import DataTable
+
         await pilot.press("colon", *"reports", "enter")
-        await pilot.app.workers.wait_for_complete()
+        for _ in range(100):  # bounded: under load the report's worker may not have started yet
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            tables = pilot.app.screen.query("#credentials")
+            if tables and isinstance(tables.first(), DataTable) and tables.first().row_count:
+                break
         await _still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_sessions_with_refresher(snap_compare, make_app, broker_home) -> None:
+    from datetime import timedelta
+
+    from broker.client.refresher_status import RefresherStatus, write_status
+    from broker.tui.model import SessionRow
+    from broker.tui.screens.sessions import SessionsScreen
+    from tests.functional.conftest import NOW
+
+    write_status(
+        broker_home,
+        RefresherStatus(
+            pid=1,  # always alive, and the same on every machine
+            started=NOW - timedelta(hours=2),
+            last_round=NOW - timedelta(seconds=30),
+            next_round=NOW + timedelta(minutes=4, seconds=10),
+            refreshed=("payments-prod.AdminAccess",),
+        ),
+    )
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        pilot.app.go("sessions")  # type: ignore[attr-defined]
+        screen = pilot.app.screen
+        assert isinstance(screen, SessionsScreen)
+        for _ in range(100):  # bounded: both reads done, so neither lands after set_sessions
+            await pilot.pause(0.05)
+            await pilot.app.workers.wait_for_complete()
+            if screen.is_mounted and screen.refresher is not None:
+                break
+        screen.set_sessions(
+            [
+                SessionRow(
+                    "payments-prod.AdminAccess",
+                    "111122223333",
+                    "payments-prod",
+                    "AdminAccess",
+                    NOW + timedelta(minutes=12, seconds=40),
+                    refreshable=True,
+                )
+            ]
+        )
+        await _still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_console_link(snap_compare, make_app, monkeypatch) -> None:
+    from broker.tui.screens.console_link import ConsoleLinkModal
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    url = (
+        "https://signin.aws.amazon.com/federation?Action=login&Issuer=https%3A%2F%2Fbroker"
+        ".example.com&Destination=https%3A%2F%2Fconsole.aws.amazon.com%2F&SigninToken=EXAMPLE"
+    )
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        pilot.app.push_screen(ConsoleLinkModal("payments-prod.AdminAccess", url))
+        await _still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_jump_mode(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        pilot.app.go("sim")  # type: ignore[attr-defined]
+        await pilot.pause()
+        await _still(pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -46,9 +46,9 @@ class AuditScreen(BrokerScreen):
         try:
             status, rows = self.broker.services.audit(query)
         except NotYetAvailableError as exc:
-            self.app.call_from_thread(self._unavailable, str(exc))
+            self.deliver(self._unavailable, str(exc))
             return
-        self.app.call_from_thread(self.show, status, rows)
+        self.deliver(self.show, status, rows)
 
     def _unavailable(self, text: str) -> None:
         body = self.query_one("#view-body", Static)

@@ -3,18 +3,27 @@
 Workers started by a screen report their state here: the status line shows the spinner while
 they run, and a failure becomes one status line plus an error dialog with the fix (never a
 traceback: unexpected exceptions go to the log file, whose path the dialog shows).
+
+``esc`` cancels every running worker of the screen before it goes back a crumb. A thread worker
+cannot be stopped mid-call, so its result is what must not land: workers hand results over with
+``deliver``, which checks the worker's state on the UI thread (where ``esc`` cancels it), so a
+cancelled worker's result is never applied.
+
+``o`` (open the console) is shared: ``open_console`` asks the core for the sign-in URL in a
+worker and shows it in ``ConsoleLinkModal``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from broker.tui.widgets.header import BrokerHeader
 from broker.tui.widgets.status import FlashLevel, StatusLine
@@ -22,7 +31,10 @@ from broker.tui.widgets.status import FlashLevel, StatusLine
 if TYPE_CHECKING:
     from broker.tui.app import BrokerApp
 
-__all__ = ["BrokerScreen"]
+__all__ = ["BACKGROUND", "BrokerScreen"]
+
+BACKGROUND = "background"
+"""The worker group of quiet periodic reads: no spinner, and ``esc`` does not count them."""
 
 
 class BrokerScreen(Screen[None]):
@@ -30,7 +42,9 @@ class BrokerScreen(Screen[None]):
 
     CRUMB: ClassVar[str] = ""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,h", "back", "back", show=False),
+        Binding(
+            "escape,h", "back", "back", show=False, tooltip="cancel running work, else back a crumb"
+        ),
     ]
 
     @property
@@ -70,6 +84,8 @@ class BrokerScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == BACKGROUND:
+            return  # quiet periodic reads: no spinner, and they report their own problems
         if event.state is WorkerState.RUNNING:
             self.status.clear_error()
             self.status.start(worker.description or worker.name or "Working")
@@ -78,11 +94,75 @@ class BrokerScreen(Screen[None]):
         elif event.state is WorkerState.ERROR:
             self.status.stop()
             error = worker.error
-            if error is not None:
+            if error is not None and not worker.is_cancelled:  # esc said: ignore its outcome
                 summary = self.broker.report_error(error)
                 self.flash(summary, FlashLevel.ERROR)
 
+    # -- workers ------------------------------------------------------------------------------
+    def running_workers(self) -> list[Worker[object]]:
+        """This screen's workers that have not finished (quiet background reads aside)."""
+        return [
+            w
+            for w in self.app.workers
+            if w.node is self
+            and w.group != BACKGROUND
+            and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
+
+    def deliver(self, callback: Callable[..., object], *args: object) -> None:
+        """From a thread worker: run ``callback(*args)`` on the UI thread, unless the worker
+        is cancelled by then (checked on the UI thread, so ``esc`` and this cannot race)."""
+        worker = get_current_worker()
+        self.app.call_from_thread(self._deliver, worker, callback, args)
+
+    def _deliver(
+        self, worker: Worker[object], callback: Callable[..., object], args: tuple[object, ...]
+    ) -> None:
+        if worker.is_cancelled or not self.is_attached:
+            return
+        callback(*args)
+
+    def cancel_workers(self) -> bool:
+        """Cancel every running worker of this screen; whether there was one."""
+        running = self.running_workers()
+        for worker in running:
+            worker.cancel()
+        if running:
+            what = ", ".join(sorted({w.description or w.name or "work" for w in running}))
+            self.flash(f"Cancelled: {what} (its result will be ignored)", FlashLevel.WARNING)
+        return bool(running)
+
+    # -- console --------------------------------------------------------------------------------
+    def open_console(self, profile: str) -> None:
+        """``o``: the AWS console sign-in URL for ``profile``'s session, in a dialog."""
+        self._console_link(profile)
+
+    @work(
+        exclusive=True,
+        exit_on_error=False,
+        thread=True,
+        group="console",
+        description="Asking AWS for a console sign-in link",
+    )
+    def _console_link(self, profile: str) -> None:
+        # The local minter's sessions raise NoConsoleError: its one line (why, and the fix)
+        # becomes the usual error dialog and status line, like every worker failure.
+        url = self.broker.services.console_url(profile)
+        self.deliver(self._show_console, profile, url)
+
+    def _show_console(self, profile: str, url: str) -> None:
+        from broker.tui.screens.console_link import ConsoleLinkModal
+
+        self.app.push_screen(ConsoleLinkModal(profile, url))
+
+    # -- navigation -----------------------------------------------------------------------------
     def action_back(self) -> None:
-        """``esc``: back one crumb (the portal is the root and stays)."""
+        """``esc``: cancel this screen's running work, else ``back``."""
+        if self.cancel_workers():
+            return
+        self.back()
+
+    def back(self) -> None:
+        """Back one crumb (the portal is the root and stays)."""
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()

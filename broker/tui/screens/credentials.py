@@ -26,6 +26,7 @@ class CredentialsScreen(BrokerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "copy", "copy"),
         Binding("v", "reveal", "show/hide secrets"),
+        Binding("o", "console", "console", tooltip="open the AWS console for this session"),
         Binding("escape,h,q", "back", "back"),
     ]
 
@@ -81,5 +82,8 @@ class CredentialsScreen(BrokerScreen):
         what = names.get(tab, f"env exports ({Shell[tab.upper()].value})" if tab in _TABS else tab)
         self.broker.copy(what, self.block(tab, masked=False))
 
-    def action_back(self) -> None:
+    def action_console(self) -> None:
+        self.open_console(self.outcome.profile)
+
+    def back(self) -> None:
         self.app.pop_screen()

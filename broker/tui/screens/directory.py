@@ -50,9 +50,9 @@ class DirectoryScreen(BrokerScreen):
         try:
             tables = self.broker.services.directory_tables()
         except NotYetAvailableError as exc:
-            self.app.call_from_thread(self._unavailable, str(exc))
+            self.deliver(self._unavailable, str(exc))
             return
-        self.app.call_from_thread(self.show, tables)
+        self.deliver(self.show, tables)
 
     def _unavailable(self, text: str) -> None:
         body = self.query_one("#view-body", Static)
@@ -80,4 +80,4 @@ class DirectoryScreen(BrokerScreen):
         lines += [f"{account}\n  {ps} · via {via}" for account, ps, via in rows]
         if not rows:
             lines.append("nothing assigned")
-        self.app.call_from_thread(self.query_one("#dir-access", Static).update, "\n".join(lines))
+        self.deliver(self.query_one("#dir-access", Static).update, "\n".join(lines))

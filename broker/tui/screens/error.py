@@ -10,7 +10,29 @@ from textual.widgets import Label, Static
 
 from broker.tui.screens.modal import BrokerModal
 
-__all__ = ["ErrorModal"]
+__all__ = ["ErrorModal", "describe_error"]
+
+
+def describe_error(error: BaseException) -> tuple[str, str, str]:
+    """``(title, one-line summary, details)`` for a worker's failure. A ``BrokerError`` is its
+    own one line; anything else is a bug: its traceback goes to the log file only, and the
+    dialog says where."""
+    from broker.errors import BrokerError, NotYetAvailableError
+
+    if isinstance(error, BrokerError):
+        title = "Not yet available" if isinstance(error, NotYetAvailableError) else "Error"
+        return title, str(error), f"code: {error.code}" if error.code else ""
+    import logging
+    import traceback
+
+    from broker.logs import log_file
+
+    path = log_file()
+    logging.getLogger("broker").error(
+        "TUI worker failed\n%s", "".join(traceback.format_exception(error))
+    )
+    summary = f"internal error ({type(error).__name__}); please report it"
+    return "Internal error", summary, f"traceback in {path}"
 
 
 class ErrorModal(BrokerModal[None]):

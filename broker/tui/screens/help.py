@@ -1,4 +1,6 @@
-"""``?``: every key and the colour legend; typing filters at once (lazygit, posting)."""
+"""``?``: every key and the colour legend; typing filters at once (lazygit, posting).
+
+The keys are read from the screens' own bindings (``broker.tui.keymap``), never a hand-kept list."""
 
 from __future__ import annotations
 
@@ -13,31 +15,7 @@ from textual.widgets import Input, Label, Static
 from broker.tui.expiry import ADVISORY_SECONDS, MANDATORY_SECONDS, Level, glyph
 from broker.tui.screens.modal import BrokerModal
 
-__all__ = ["HELP_KEYS", "HelpScreen", "legend"]
-
-HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("j k ↑ ↓", "move"),
-    ("g G", "top, bottom"),
-    ("pgup pgdn", "page"),
-    ("enter l", "open (mint the highlighted role)"),
-    ("esc h", "clear filter, else back one crumb"),
-    ("/", "filter: name, id, email, role, tags; !term excludes; key=value; ARN"),
-    (":", "commands: :portal :sessions :sim :audit :users :reports :signin; :portal /pay"),
-    ("f", "toggle favourite ★"),
-    ("1-9", "jump to favourite N"),
-    ("m", "mint for the highlighted role"),
-    ("o", "open console in browser"),
-    ("y", "copy menu: env exports, credential_process profile, ARN, account id"),
-    ("v", "show or hide secrets (credentials view)"),
-    ("p", "show the last copied text (printed to stdout on exit)"),
-    ("r R", "refresh selected, all"),
-    ("ctrl+d", "revoke (always confirms; hidden with --readonly)"),
-    ("s", "sign in"),
-    ("? F1", "this help"),
-    ("ctrl+p", "command palette: every action, themes"),
-    ("tab", "next pane"),
-    ("q ctrl+q", "quit (q closes a dialog)"),
-)
+__all__ = ["HelpScreen", "help_lines", "legend"]
 
 
 def legend(*, ascii_only: bool = False) -> list[tuple[str, str]]:
@@ -61,6 +39,24 @@ def legend(*, ascii_only: bool = False) -> list[tuple[str, str]]:
     ]
 
 
+def help_lines(term: str, *, ascii_only: bool = False, palette_key: str = "ctrl+p") -> list[str]:
+    """The help text's lines: each screen's keys, then the colours; ``term`` keeps the rows
+    (or whole sections, by title) that contain it."""
+    from broker.tui.keymap import key_sections
+
+    needle = term.lower().strip()
+    lines: list[str] = []
+    for section in key_sections(palette_key):
+        whole = needle in section.title.lower()
+        rows = [f"  {k:<12} {v}" for k, v in section.keys if whole or needle in f"{k} {v}".lower()]
+        if rows:
+            lines += [*([""] if lines else []), f"{section.title}:", *rows]
+    colours = [f"  {g:<12} {v}" for g, v in legend(ascii_only=ascii_only) if needle in v.lower()]
+    if colours:
+        lines += [*([""] if lines else []), "Colours (each also has a glyph):", *colours]
+    return lines
+
+
 class HelpScreen(BrokerModal[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "close")]
 
@@ -82,11 +78,9 @@ class HelpScreen(BrokerModal[None]):
     def _paint(self, term: str) -> None:
         options = getattr(self.app, "options", None)
         ascii_only = bool(getattr(options, "ascii_only", False))
-        needle = term.lower().strip()
-        keys = [f"{k:<12} {v}" for k, v in HELP_KEYS if needle in f"{k} {v}".lower()]
-        colours = [f"{g:<12} {v}" for g, v in legend(ascii_only=ascii_only) if needle in v.lower()]
-        parts = keys + (["", "Colours (each also has a glyph):", *colours] if colours else [])
-        self.query_one("#help-body", Static).update("\n".join(parts) or f"nothing matches {term!r}")
+        palette = getattr(self.app, "COMMAND_PALETTE_BINDING", "ctrl+p")
+        lines = help_lines(term, ascii_only=ascii_only, palette_key=palette)
+        self.query_one("#help-body", Static).update("\n".join(lines) or f"nothing matches {term!r}")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -25,18 +25,33 @@ class PortalScreen(BrokerScreen):
 
     CRUMB = "Portal"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "filter"),
-        Binding("enter,l", "open", "open"),
-        Binding("m", "mint", "mint"),
-        Binding("y", "copy", "copy"),
-        Binding("f", "favourite", "fav"),
+        Binding(
+            "slash",
+            "filter",
+            "filter",
+            tooltip="filter: name, id, email, role, tags; !term excludes; key=value; ARN",
+        ),
+        Binding("enter,l", "open", "open", tooltip="open (mint the highlighted role)"),
+        Binding("m", "mint", "mint", tooltip="mint for the highlighted role"),
+        Binding("y", "copy", "copy", tooltip="copy menu: account id, role ARN"),
+        Binding("f", "favourite", "fav", tooltip="toggle favourite ★"),
         Binding("s", "sign_in", "sign in"),
-        Binding("r", "reload", "refresh", show=False),
-        Binding("R", "reload", "refresh all", show=False),
-        Binding("o", "console", "console", show=False),
-        Binding("escape,h", "back", "back", show=False),
+        Binding("r,R", "reload", "refresh", show=False, tooltip="reload the account list"),
+        Binding(
+            "o",
+            "console",
+            "console",
+            show=False,
+            tooltip="open the AWS console for the role's cached session",
+        ),
+        Binding("escape,h", "back", "back", show=False, tooltip="clear filter, else back a crumb"),
         Binding("q", "quit", "quit", show=False),
-        *(Binding(str(n), f"jump({n})", f"favourite {n}", show=False) for n in range(1, 10)),
+        *(
+            Binding(
+                str(n), f"jump({n})", f"favourite {n}", show=False, tooltip=f"jump to favourite {n}"
+            )
+            for n in range(1, 10)
+        ),
     ]
 
     class RolesLoaded(Message):
@@ -59,7 +74,7 @@ class PortalScreen(BrokerScreen):
         yield Input(placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter")
         yield RoleList(
             ascii_only=self.broker.options.ascii_only,
-            expiry=lambda role: self.broker.seconds_left(role.account_id, role.role_name),
+            expiry=self.broker.seconds_left,
             id="roles",
         )
         yield Static("", id="empty", classes="empty")
@@ -98,9 +113,9 @@ class PortalScreen(BrokerScreen):
         try:
             roles = self.broker.services.portal_roles(identity)
         except NotYetAvailableError as exc:
-            self.app.call_from_thread(self._mark_unavailable, str(exc))
+            self.deliver(self._mark_unavailable, str(exc))
             return
-        self.post_message(self.RolesLoaded(roles))
+        self.deliver(self.post_message, self.RolesLoaded(roles))
 
     def _mark_unavailable(self, text: str) -> None:
         self._unavailable = text
@@ -174,7 +189,7 @@ class PortalScreen(BrokerScreen):
         box.display = True
         box.focus()
 
-    def action_back(self) -> None:
+    def back(self) -> None:
         box = self.query_one("#filter", Input)
         if box.value or box.has_focus:
             box.value = ""
@@ -182,7 +197,7 @@ class PortalScreen(BrokerScreen):
             self._apply_text("")
             self.query_one(RoleList).focus()
             return
-        super().action_back()
+        super().back()
 
     def _current(self) -> PortalRole | None:
         role = self.query_one(RoleList).current
@@ -216,7 +231,7 @@ class PortalScreen(BrokerScreen):
         if identity is None:
             return
         outcome = self.broker.services.mint(identity, role, choice)
-        self.app.call_from_thread(self._minted, role, outcome)
+        self.deliver(self._minted, role, outcome)
 
     def _minted(self, role: PortalRole, outcome: MintOutcome) -> None:
         from broker.tui.screens.credentials import CredentialsScreen
@@ -273,9 +288,18 @@ class PortalScreen(BrokerScreen):
         self.load_roles()
 
     def action_console(self) -> None:
-        self.flash(
-            "Opening the console is not yet available (issue #8 brings it).", FlashLevel.WARNING
-        )
+        """``o``: the console for the highlighted role's cached session (mint one first)."""
+        role = self._current()
+        if role is None:
+            return
+        profile = self.broker.cached_profile(role)
+        if profile is None:
+            self.flash(
+                f"No session for {role.label} @ {role.account_name} — m mints one, then o.",
+                FlashLevel.WARNING,
+            )
+            return
+        self.open_console(profile)
 
     def action_quit(self) -> None:
         self.app.exit(0)

@@ -101,7 +101,7 @@ class ReportsScreen(BrokerScreen):
           description="Building the credential report")  # fmt: skip
     def load_credentials(self) -> None:
         rows = self.broker.services.credential_report()
-        self.app.call_from_thread(self.show_credentials, rows)
+        self.deliver(self.show_credentials, rows)
 
     def show_credentials(self, rows: list[dict[str, str]]) -> None:
         from broker.tui.reports_data import shape_credential_row
@@ -164,7 +164,7 @@ class ReportsScreen(BrokerScreen):
             if value == kind:
                 principal = value
         view = self.broker.services.last_accessed(principal, name, days)
-        self.app.call_from_thread(self.show_last_accessed, view, days)
+        self.deliver(self.show_last_accessed, view, days)
 
     def show_last_accessed(self, view: LastAccessedView, days: int) -> None:
         table = self.query_one("#last-accessed", DataTable)
@@ -213,7 +213,7 @@ class ReportsScreen(BrokerScreen):
             finding = services.analyze(target, zone)
             if _cancelled():
                 return
-            self.app.call_from_thread(self.add_finding, finding, len(targets))
+            self.deliver(self.add_finding, finding, len(targets))
 
     def add_finding(self, finding: Finding, total: int) -> None:
         self.findings.append(finding)

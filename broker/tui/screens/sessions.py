@@ -1,9 +1,10 @@
-"""Sessions: every cached profile with a live countdown; refresh, revoke (always confirmed)."""
+"""Sessions: every cached profile with a live countdown; refresh, revoke (always confirmed),
+open the console; and the refresher's state, its next-round countdown repainted each second."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -11,14 +12,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from broker.errors import NotYetAvailableError
+from broker.errors import BrokerError, NotYetAvailableError
 from broker.tui.expiry import Level, repaint_interval
 from broker.tui.model import SessionRow
-from broker.tui.screens.base import BrokerScreen
-from broker.tui.sessions_view import level_of, ordered, revoke_question, row_cells
+from broker.tui.screens.base import BACKGROUND, BrokerScreen
+from broker.tui.sessions_view import (
+    level_of,
+    ordered,
+    refresher_line,
+    revoke_question,
+    row_cells,
+)
 from broker.tui.widgets.status import FlashLevel
 
+if TYPE_CHECKING:
+    from broker.client.refresher_status import StatusView
+
 __all__ = ["SessionsScreen"]
+
+REFRESHER_READ_SECONDS = 5.0
 
 _COLUMNS = ("profile", "account", "role", "expires in", "at", "refresh")
 
@@ -29,7 +41,10 @@ class SessionsScreen(BrokerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh_one", "refresh"),
         Binding("R", "refresh_all", "refresh all"),
-        Binding("ctrl+d", "revoke", "revoke"),
+        Binding(
+            "ctrl+d", "revoke", "revoke", tooltip="revoke (always confirms; not with --readonly)"
+        ),
+        Binding("o", "console", "console", tooltip="open the AWS console for this session"),
         Binding("escape,h", "back", "back"),
     ]
 
@@ -37,6 +52,8 @@ class SessionsScreen(BrokerScreen):
         super().__init__()
         self.rows: list[SessionRow] = []
 
+        self.refresher: StatusView | None = None
+        self.refresher_problem: str | None = None
         self._painted_minute: dict[str, int] = {}
         self.lit_until: dict[str, datetime] = {}  # refreshed rows, lit for 2 s (htop)
 
@@ -46,23 +63,51 @@ class SessionsScreen(BrokerScreen):
         )
         yield table
         yield Static("", id="view-body", classes="empty")
+        yield Static("", id="refresher", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for column in _COLUMNS:
             table.add_column(column, key=column)
         self.set_interval(1.0, self.tick)
+        self.set_interval(REFRESHER_READ_SECONDS, self.load_refresher)
         self._show()
         self.load()
+        self.load_refresher()
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Reading sessions")
     def load(self) -> None:
         try:
             rows = self.broker.services.sessions()
         except NotYetAvailableError as exc:
-            self.app.call_from_thread(self._unavailable, str(exc))
+            self.deliver(self._unavailable, str(exc))
             return
-        self.app.call_from_thread(self.set_sessions, rows)
+        self.deliver(self.set_sessions, rows)
+
+    @work(exclusive=True, exit_on_error=False, thread=True, group=BACKGROUND)
+    def load_refresher(self) -> None:
+        """Read the refresher's status record (a small private file) off the UI thread."""
+        try:
+            view = self.broker.services.refresher(self.broker.clock())
+        except BrokerError as exc:
+            self.deliver(self.set_refresher, None, str(exc))
+            return
+        self.deliver(self.set_refresher, view, None)
+
+    def set_refresher(self, view: StatusView | None, problem: str | None = None) -> None:
+        """Show the refresher's state (attributes down: the reader or a test hands it in)."""
+        self.refresher = view
+        self.refresher_problem = problem
+        self._paint_refresher()
+
+    def _paint_refresher(self) -> None:
+        line = refresher_line(
+            self.refresher,
+            self.broker.clock(),
+            problem=self.refresher_problem,
+            ascii_only=self.broker.options.ascii_only,
+        )
+        self.query_one("#refresher", Static).update(line)
 
     def _unavailable(self, text: str) -> None:
         if not self.rows:
@@ -97,6 +142,7 @@ class SessionsScreen(BrokerScreen):
 
     def tick(self) -> None:
         """Repaint countdowns under an hour every second, the others when the minute turns."""
+        self._paint_refresher()
         table = self.query_one(DataTable)
         now = self.broker.clock()
         minute = int(now.timestamp() // 60)
@@ -132,13 +178,18 @@ class SessionsScreen(BrokerScreen):
         if row is not None:
             self.refresh_profiles([row.profile])
 
+    def action_console(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.open_console(row.profile)
+
     def action_refresh_all(self) -> None:
         self.refresh_profiles([r.profile for r in self.rows])
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Refreshing")
     def refresh_profiles(self, profiles: list[str]) -> None:
         done = self.broker.services.refresh(profiles)
-        self.app.call_from_thread(self._refreshed, done)
+        self.deliver(self._refreshed, done)
 
     def _refreshed(self, done: list[str]) -> None:
         until = self.broker.clock() + timedelta(seconds=2)
@@ -165,8 +216,8 @@ class SessionsScreen(BrokerScreen):
         live = self.broker.services.revoke(row.profile)
         what = f"{row.role_name} @ {row.account_name}"
         text = f"Revoked {what}" if live else f"Forgot {what} (no live session was cached)"
-        self.app.call_from_thread(self.flash, text)
-        self.app.call_from_thread(self.load)
+        self.deliver(self.flash, text)
+        self.deliver(self.load)
 
     def _countdown(self, row: SessionRow, text: str) -> Text:
         """The countdown cell in its threshold colour (the glyph carries it without colour)."""

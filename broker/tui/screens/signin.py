@@ -156,7 +156,7 @@ class SignInScreen(BrokerScreen):
     def sign_in(self, provider: str, device: bool, user_hint: str | None = None) -> None:
         ui = TuiSignInUI(self.app, self)
         result = self.broker.services.sign_in(provider, ui, device=device, user_hint=user_hint)
-        self.app.call_from_thread(self._done, provider, result)
+        self.deliver(self._done, provider, result)
 
     def _done(self, provider: str, result: SignInResult) -> None:
         self.broker.signed_in(provider, result)

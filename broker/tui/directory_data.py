@@ -1,0 +1,200 @@
+"""What the portal, the directory view, the simulator and the welcome read from the directory.
+
+Each function opens the directory for one question and closes it; values come back as the
+TUI's own (``broker.tui.model``) or plain tuples. No Textual here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from broker.errors import BrokerError
+from broker.tui.features import feature_available, load_feature
+from broker.tui.model import DirectoryTables, PortalRole, format_account_id
+from providers.base import Claims, SignInResult
+
+__all__ = [
+    "demo_users",
+    "directory_tables",
+    "effective_access",
+    "portal_roles",
+    "simulation_form",
+    "simulation_principals",
+]
+
+
+def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> list[PortalRole]:
+    """The roles ``identity`` may use, from the directory's assignments.
+
+    The directory lists each path to a role (direct, and once per group); the portal shows
+    the role once, with every path in ``via``.
+
+    Raises:
+        DirectoryError: the person is not in the directory (and JIT is off).
+        ConfigError: the directory configuration is invalid.
+    """
+    load_directory = load_feature("portal")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    try:
+        accounts = {account.id: account for account in directory.accounts()}
+        assignments = directory.assignments_for(identity.claims)
+    finally:
+        directory.close()
+    by_key: dict[tuple[str, str], PortalRole] = {}
+    for a in assignments:
+        key = (a.account_id, a.role_name)
+        seen = by_key.get(key)
+        if seen is not None:
+            by_key[key] = dataclasses.replace(seen, via=f"{seen.via}, {a.via}")
+            continue
+        account = accounts.get(a.account_id)
+        by_key[key] = PortalRole(
+            account_id=a.account_id,
+            account_name=a.account_name,
+            role_name=a.role_name,
+            permission_set=a.permission_set,
+            role_arn=a.role_arn,
+            max_session_seconds=a.max_session_duration,
+            email=account.email if account else "",
+            tags=dict(account.tags) if account else {},
+            via=a.via,
+        )
+    return list(by_key.values())
+
+
+def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
+    """Users, groups, accounts and permission sets, for the admin view."""
+    from broker.tui.durations import format_duration
+
+    load_directory = load_feature("directory")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    try:
+        return DirectoryTables(
+            users=tuple(
+                (u.name, u.email, ", ".join(u.groups), "service" if u.service else "person")
+                for u in directory.users()
+            ),
+            groups=tuple((g.name, str(len(g.members)), g.description) for g in directory.groups()),
+            accounts=tuple(
+                (a.name, format_account_id(a.id), " / ".join(a.ou_path), a.email)
+                for a in directory.accounts()
+            ),
+            permission_sets=tuple(
+                (p.name, format_duration(p.session_duration), p.description)
+                for p in directory.permission_sets()
+            ),
+        )
+    finally:
+        directory.close()
+
+
+def effective_access(
+    config_dir: Path, data_dir: Path, user_name: str
+) -> list[tuple[str, str, str]]:
+    """``(account, permission set, via)`` for everything ``user_name`` may use."""
+    load_directory = load_feature("directory")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    try:
+        held = directory.assignments_of(directory.user(user_name))
+    finally:
+        directory.close()
+    return [
+        (f"{a.account_name} ({format_account_id(a.account_id)})", a.permission_set, a.via)
+        for a in held
+    ]
+
+
+def simulation_principals(config_dir: Path, data_dir: Path) -> list[tuple[str, str]]:
+    """Every person's role on every account, as ``(label, key)`` for the simulator."""
+    load_directory = load_feature("directory")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    try:
+        out: dict[str, str] = {}
+        for user in directory.users():
+            for a in directory.assignments_of(user):
+                key = f"{user.name}|{a.account_id}|{a.role_name}"
+                label = f"{user.name} · {a.permission_set} @ {a.account_name}"
+                out.setdefault(key, label)
+    finally:
+        directory.close()
+    return sorted(((label, key) for key, label in out.items()), key=lambda item: item[0])
+
+
+def simulation_form(config_dir: Path, data_dir: Path, key: str) -> dict[str, Any]:
+    """The simulator's fields for a person's session in a role: the session ARN, the role's
+    permission policies, its boundary, the account's SCPs, and context keys AWS sets."""
+    from broker.tui.simulation import merge_documents
+
+    user_name, account_id, role_name = key.split("|", 2)
+    load_directory = load_feature("directory")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    try:
+        user = directory.user(user_name)
+        role = directory.role(account_id, role_name)
+        levels = directory.scp_hierarchy(account_id)
+        management = directory.is_management_account(account_id)
+        tags = directory.principal_tags(user)
+    finally:
+        directory.close()
+    context = [f"aws:PrincipalArn={role.arn}"]
+    context += [f"aws:PrincipalTag/{k}={v}" for k, v in sorted(tags.items())]
+    return {
+        "principal_arn": f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{user.name}",
+        "identity": merge_documents(list(role.permission_policies)),
+        "boundary": merge_documents([role.permissions_boundary])
+        if role.permissions_boundary
+        else "",
+        "scp": "\n---\n".join(merge_documents(list(level)) for level in levels),
+        "context": "\n".join(context),
+        "management_account": management,
+    }
+
+
+def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> list[tuple[str, str]]:
+    """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
+
+    Each user's roles are what the directory assigns to the claims the embedded IdP would
+    issue for them; before the directory lands, their IdP groups are what is known.
+    ``embedded``: the configured embedded providers' names (the first one signs them in).
+    """
+    if not embedded:
+        return []
+    from providers.embedded.users import ISSUER, load_users
+
+    users = sorted(load_users(config_dir).items())
+    mfa_word = {True: "MFA", False: "no MFA"}
+    if not feature_available("directory"):
+        return [
+            (name, f"{u.email} · groups: {', '.join(u.groups) or 'none'} · {mfa_word[u.mfa]}")
+            for name, u in users
+        ]
+    load_directory = load_feature("directory")
+    directory = load_directory(config_dir, data_dir=data_dir)
+    out = []
+    try:
+        for name, user in users:
+            claims = Claims(
+                provider=embedded[0],
+                issuer=ISSUER,
+                subject=user.subject,
+                email=user.email,
+                name=user.name,
+                groups=user.groups,
+                mfa=user.mfa,
+            )
+            try:
+                held = directory.assignments_for(claims)
+            except BrokerError as exc:
+                out.append((name, f"{user.email} · {exc}"))
+                continue
+            sets = sorted({a.permission_set for a in held})
+            accounts = len({a.account_id for a in held})
+            what = ", ".join(sets) if sets else "nothing assigned"
+            noun = "account" if accounts == 1 else "accounts"
+            out.append((name, f"{accounts} {noun}: {what} · {mfa_word[user.mfa]}"))
+    finally:
+        directory.close()
+    return out
