@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -111,23 +110,9 @@ def shape_credential_row(row: Mapping[str, str]) -> CredentialRow:
 
 def credential_rows(config_dir: Path, data_dir: Path) -> list[dict[str, str]]:
     """The credential report, exactly as ``broker report credentials`` prints it."""
-    from broker.analyzer.credential_report import KeyFacts, credential_report
-    from broker.analyzer.directory_facts import root_facts, user_facts
-    from broker.audit import AuditLog
-    from broker.directory import load_directory
-    from broker.sts.access_keys import read_access_keys
+    from broker.analyzer import deployment_reports
 
-    directory = load_directory(config_dir, data_dir=data_dir)
-    try:
-        users, roots = user_facts(directory), root_facts(directory)
-    finally:
-        directory.close()
-    keys = [
-        KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created)
-        for k in read_access_keys(data_dir / "sts" / "access-keys.json")
-    ]
-    events = AuditLog(data_dir / "audit" / "audit.jsonl").events()
-    return credential_report(users, roots, keys, events, datetime.now(UTC))
+    return deployment_reports.credential_rows(config_dir, data_dir)
 
 
 def last_accessed_view(
@@ -138,25 +123,15 @@ def last_accessed_view(
     Raises:
         UsageError: ``days`` below 1 or no name. DirectoryError: no such principal.
     """
-    from broker.analyzer.directory_facts import known_services, principal_policies
-    from broker.analyzer.last_accessed import last_accessed
-    from broker.analyzer.principal_events import principal_events
-    from broker.audit import AuditLog
-    from broker.directory import load_directory
+    from broker.analyzer.deployment_reports import principal_access
 
     if days < 1:
         raise UsageError("days must be at least 1")
     if not name.strip():
         raise UsageError(f"give the {kind}'s name, then press enter")
-    directory = load_directory(config_dir, data_dir=data_dir)
-    try:
-        principal, documents = principal_policies(directory, kind, name.strip())
-        known = known_services(directory)
-    finally:
-        directory.close()
-    own = principal_events(AuditLog(data_dir / "audit" / "audit.jsonl").events(), principal)
-    report = last_accessed(documents, own.events, known, datetime.now(UTC), days)
-    assumed = own.last_assumed.isoformat(timespec="seconds") if own.last_assumed else None
+    access = principal_access(kind, name.strip(), days, config_dir, data_dir)
+    report = access.report
+    assumed = access.last_assumed.isoformat(timespec="seconds") if access.last_assumed else None
     policy = report.suggested_policy
     return LastAccessedView(
         principal=f"{kind} {name.strip()}",
