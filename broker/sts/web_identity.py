@@ -11,8 +11,10 @@ token's ``HOST:sub``, ``HOST:aud`` and ``HOST:amr`` as condition keys, as STS do
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import httpx
 from broker.errors import AuthenticationError, ProviderError, StsError
 from broker.policy import PolicySet, Request, evaluate
 from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.expiring_cache import ExpiringCache
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, WebIdentityProvider, parse_role_arn
@@ -79,6 +82,7 @@ class WebIdentityVerifier:
         self._data_dir = data_dir
         self._caches: dict[str, Any] = {}
         self._jwks_uris: dict[str, str] = {}
+        self._verified: ExpiringCache[tuple[Any, dict[str, Any]]] = ExpiringCache()
 
     def _discovered(self, issuer: str) -> str:
         """The issuer's ``jwks_uri`` from its discovery document (fetched once per issuer)."""
@@ -112,19 +116,48 @@ class WebIdentityVerifier:
             cache = self._caches[jwks_uri] = JWKSCache(self._client, jwks_uri)
         return cache
 
-    def verify(self, provider: WebIdentityProvider, client_id: str, token: str) -> dict[str, Any]:
+    def verify(
+        self,
+        provider: WebIdentityProvider,
+        client_id: str,
+        token: str,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> dict[str, Any]:
+        """The token's verified claims under ``provider``'s rules for ``client_id``.
+
+        A token that verified before under the very same rules (same issuer, client id,
+        algorithms and key source) is answered from memory, keyed by the SHA-256 of its bytes,
+        after its expiry is checked again as a fresh validation would (same leeway): the
+        signature, issuer, audience and times cannot have changed for those bytes, and
+        ``iat``/``nbf`` only become more acceptable as time passes. Refusals are never
+        remembered. Callers get a copy, so nothing they do changes what is remembered.
+        """
         from providers.oidc.id_token import IdTokenRules, validate_id_token
 
-        cache = self._key_source(provider)
+        source = self._key_source(provider)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms)
+        digest = hashlib.sha256(
+            "\x00".join((token, provider.issuer, client_id, *provider.algorithms)).encode()
+        ).digest()
+        current = now()
+        remembered = self._verified.get(digest)
+        if remembered is not None and remembered[0] is source:
+            if float(remembered[1]["exp"]) <= current - rules.leeway:
+                raise StsError("Token is expired", code="ExpiredTokenException")
+            self._verified.hits += 1
+            return dict(remembered[1])
         try:
-            return validate_id_token(token, cache.key_for, rules, nonce=None)
+            claims = validate_id_token(token, source.key_for, rules, nonce=None, now=now)
         except AuthenticationError as exc:
             if exc.code == "expired":
                 raise StsError("Token is expired", code="ExpiredTokenException") from None
             raise _invalid(f"The web identity token was refused: {exc.code}") from None
         except ProviderError:
             raise _unreachable() from None
+        expires = float(claims["exp"]) + rules.leeway
+        self._verified.put(digest, (source, dict(claims)), expires, current)
+        return claims
 
 
 def _context(
