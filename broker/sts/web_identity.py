@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from broker.errors import AuthenticationError, ProviderError, StsError
-from broker.policy import PolicySet, Request, evaluate
+from broker.policy import Request
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.expiring_cache import ExpiringCache
 from broker.sts.operations import Outcome, check_session_policy
@@ -32,6 +32,7 @@ from broker.sts.role_session import (
     RoleSession,
     mint_role_session,
     require_role_arn,
+    trust_policy_set,
 )
 from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
@@ -226,10 +227,7 @@ def assume_role_with_web_identity(
     role = source.role(account, name)
     context = _context(provider, claims, client_id, session_name, source_ip, now)
     request = Request(_ACTION, params["RoleArn"], provider.arn, account, account, context)
-    if (
-        role is None
-        or not evaluate(PolicySet(resource=(role.trust_policy,)), request, explain=False).allowed
-    ):
+    if role is None or not trust_policy_set(role).evaluate(request, explain=False).allowed:
         raise StsError(f"Not authorized to perform {_ACTION}", code="AccessDenied")
     expires = session_expiry(
         DurationRequest(
