@@ -40,6 +40,7 @@ import httpx  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
 from bench.sts_load import (  # noqa: E402
+    MachineProbe,
     ProcessCpu,
     closed_loop,
     free_port,
@@ -122,6 +123,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=TARGET_RPS, help="open-loop requests/s")
     parser.add_argument("--workers", type=int, default=2, help="broker serve processes")
+    parser.add_argument("--part", choices=("a", "b", "both"), default="both", help="which figures")
     parser.add_argument(
         "--no-moto-open-loop",
         action="store_true",
@@ -224,7 +226,7 @@ def main() -> int:
             for _name, body, creds in calls:
                 closed_loop([(urls[server], requests_for(server, body, creds))], 1, 8)
         print("(a) saturation: closed loop, wrk, one request in flight per connection")
-        for name, body, creds in calls:
+        for name, body, creds in calls if args.part != "b" else ():
             results = {}
             for server in ("broker", "moto"):
                 raws = requests_for(server, body, creds)
@@ -253,13 +255,14 @@ def main() -> int:
             f"(b) latency at a fixed offered rate: open loop, {args.rate:.0f} req/s over "
             f"{args.connections} connections, latency from each request's due time"
         )
-        for name, body, creds in calls:
+        for name, body, creds in calls if args.part != "a" else ():
             if name not in GOAL_CALLS:
                 continue
             for server in ("broker", "moto"):
                 if server == "moto" and args.no_moto_open_loop:
                     continue
                 raws = requests_for(server, body, creds)
+                probe = MachineProbe(args.seconds, home)
                 r = measure(
                     server,
                     lambda url=urls[server], raws=raws: open_loop(
@@ -267,6 +270,7 @@ def main() -> int:
                     ),
                 )
                 print(describe(name, server, r))
+                print(f"{'':36}{probe.summary()}")
                 if server == "broker":
                     kept_up = r["requests"] >= 0.99 * r["offered"]
                     checks.append(

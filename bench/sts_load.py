@@ -20,9 +20,11 @@ what else was loading the two cores.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +37,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 __all__ = [
+    "MachineProbe",
     "ProcessCpu",
     "closed_loop",
     "free_port",
@@ -135,6 +138,52 @@ class ProcessCpu:
                 continue
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
         return total / _TICKS
+
+
+_PROBE = r"""
+import json, os, sys, time
+seconds, path = float(sys.argv[1]), sys.argv[2]
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+late, syncs = [], []
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    t = time.monotonic(); time.sleep(0.001); late.append(time.monotonic() - t - 0.001)
+    if len(late) % 10 == 0:
+        os.write(fd, b"x" * 512); t = time.monotonic(); os.fsync(fd)
+        syncs.append(time.monotonic() - t)
+os.close(fd); os.unlink(path)
+print(json.dumps({"late": sorted(late), "fsync": sorted(syncs)}))
+"""
+
+
+class MachineProbe:
+    """What the machine did to everyone during a run, measured from a separate process.
+
+    Every millisecond it sleeps 1 ms and records how late it woke (CPU scheduling delay: the
+    other sessions' load), and every tenth time it appends 512 bytes and fsyncs them in the
+    broker's data directory (the disk's fsync latency, which every audited answer waits for).
+    A server's latency percentiles cannot be better than what these show.
+    """
+
+    def __init__(self, seconds: float, directory: Path) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _PROBE, str(seconds), str(directory / "fsync-probe")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def summary(self) -> str:
+        out, _ = self._process.communicate(timeout=120)
+        data = json.loads(out)
+
+        def pct(values: list[float], q: float) -> float:
+            return 1000 * values[min(len(values) - 1, int(len(values) * q))] if values else 0.0
+
+        late, sync = data["late"], data["fsync"]
+        return (
+            f"machine: wake-up delay p99 {pct(late, 0.99):.1f} ms, max {pct(late, 1):.0f} ms; "
+            f"fsync p99 {pct(sync, 0.99):.1f} ms, max {pct(sync, 1):.0f} ms"
+        )
 
 
 def _lua_string(data: bytes) -> str:
