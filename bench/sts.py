@@ -113,7 +113,8 @@ def describe(name: str, server: str, r: dict[str, Any]) -> str:
     return (
         f"{name:28} {server:6} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.1f} ms{extra}  "
         f"server {1e6 * r['server_cpu'] / max(r['requests'], 1):6.0f} us CPU/req  "
-        f"client {100 * r['client_cpu'] / r['seconds']:3.0f}% CPU  load {r['load']}"
+        f"client {100 * r['client_cpu'] / r['seconds']:3.0f}% CPU  load {r['load']}\n"
+        f"{'':36}{r['machine']}"
     )
 
 
@@ -220,11 +221,13 @@ def main() -> int:
 
         def measure(server: str, run: Any) -> dict[str, Any]:
             cpu = ProcessCpu(servers[server].pid)
+            probe = MachineProbe(args.seconds, home)
             before = cpu.seconds()
             result: dict[str, Any] = run()
             result["server_cpu"] = cpu.seconds() - before
             result["seconds"] = args.seconds
             result["load"] = load_average()
+            result["machine"] = probe.summary()
             return result
 
         for server in ("broker", "moto"):  # first calls import lazily: not part of any figure
@@ -267,7 +270,6 @@ def main() -> int:
                 if server == "moto" and args.no_moto_open_loop:
                     continue
                 raws = requests_for(server, body, creds)
-                probe = MachineProbe(args.seconds, home)
                 r = measure(
                     server,
                     lambda url=urls[server], raws=raws: open_loop(
@@ -275,7 +277,6 @@ def main() -> int:
                     ),
                 )
                 print(describe(name, server, r))
-                print(f"{'':36}{probe.summary()}")
                 if server == "broker":
                     kept_up = r["requests"] >= 0.99 * r["offered"]
                     checks.append(

@@ -16,6 +16,7 @@ thread pool.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import partial
 
@@ -34,20 +35,8 @@ from providers.base import ReplayCache
 __all__ = ["app_from_environment", "create_app", "service_from_environment", "shared_replay_cache"]
 
 
-async def _signed(request: Request) -> SignedRequest:
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
-    return SignedRequest(
-        method=request.method,
-        path=request.url.path,
-        query=request.url.query,
-        headers=headers,
-        body=await request.body(),
-    )
-
-
-def _query_request(scope: Scope, body: bytes) -> SignedRequest:
+def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
+    """The request as SigV4 verification sees it (header names are lower-case in ASGI)."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
@@ -59,6 +48,10 @@ def _query_request(scope: Scope, body: bytes) -> SignedRequest:
         headers=headers,
         body=body,
     )
+
+
+async def _signed(request: Request) -> SignedRequest:
+    return _signed_request(request.scope, await request.body())
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -81,11 +74,10 @@ def _query_app(service: StsService) -> ASGIApp:
     sits waiting for the disk, and the answer is sent only after the write returned; if it
     failed, the answer becomes ``InternalFailure`` and no credentials leave.
     """
-    import asyncio
 
     async def query(scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            signed = _query_request(scope, await _read_body(receive))
+            signed = _signed_request(scope, await _read_body(receive))
         except ConnectionError:
             return
         client = scope.get("client")
