@@ -4,7 +4,7 @@ user, a principal's policy documents and role ARNs, and every service the config
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from broker.analyzer.credential_report import RootFacts, UserFacts
@@ -17,9 +17,21 @@ from broker.errors import DirectoryError
 __all__ = ["known_services", "principal_policies", "root_facts", "user_facts"]
 
 
-def user_facts(directory: Directory) -> list[UserFacts]:
+def user_facts(
+    directory: Directory, sts_mfa: Collection[tuple[str, str]] = frozenset()
+) -> list[UserFacts]:
+    """Each directory user; ``mfa_active`` as IAM's: any MFA device of that principal, a
+    directory TOTP device or an STS virtual device (``sts_mfa``: ``(account, user)`` pairs).
+    A directory user is ``arn:aws:iam::<management>:user/<name>``, so a device of a same-named
+    user in another account is another principal's and does not count."""
+    management = directory.management_account_id()
     return [
-        UserFacts(u.name, u.email, directory.user_arn(u.name), bool(directory.mfa_devices(u.name)))
+        UserFacts(
+            u.name,
+            u.email,
+            directory.user_arn(u.name),
+            bool(directory.mfa_devices(u.name)) or (management, u.name) in sts_mfa,
+        )
         for u in directory.users()
     ]
 
@@ -67,7 +79,8 @@ def principal_policies(
     """The principal and its permission policies (boundaries and SCPs only limit: not here)."""
     if kind == "user":
         user = directory.user(name)
-        return Principal("user", name), list(directory.identity_policies(user))
+        principal = Principal("user", name, user_arn=directory.user_arn(name))
+        return principal, list(directory.identity_policies(user))
     if kind == "role":
         roles = _roles_named(directory, name)
         if not roles:

@@ -1,6 +1,7 @@
 """Selecting one principal's own events from the audit log, for last-accessed.
 
-A user's events are the calls signed with its long-term keys (``IAMUser``); a role's (or a
+A user's events are the calls signed with its long-term keys (``IAMUser`` with the user's ARN:
+a same-named user of another account is another principal); a role's (or a
 permission set's provisioned roles') are the calls made with its sessions (the session's
 issuer). Minted sessions of the role say when the role itself was last assumed.
 """
@@ -28,6 +29,7 @@ class Principal:
     kind: Literal["user", "role", "permission-set"]
     name: str
     role_arns: frozenset[str] = frozenset()
+    user_arn: str | None = None  # a user's ARN; None matches the name in any account
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ def principal_events(events: Iterable[Mapping[str, Any]], who: Principal) -> Pri
             continue
         caller = identity(event)
         if who.kind == "user":
-            if caller.get("type") == "IAMUser" and caller.get("userName") == who.name:
+            if (
+                caller.get("type") == "IAMUser"
+                and caller.get("userName") == who.name
+                and (who.user_arn is None or caller.get("arn") == who.user_arn)
+            ):
                 own.append(event)
             continue
         if event_role_arns(event) & who.role_arns:

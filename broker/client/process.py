@@ -1,7 +1,8 @@
 """The ``credential-process`` hot path: a cache hit with (almost) no imports.
 
 ``broker.cli.main`` calls ``fast_credential_process`` before building the parser. On a hit it
-reads one keyring item over D-Bus (``broker.store.secret_service``), checks the expiry epoch in
+reads this data directory's id (``broker.store.home_id``) and one keyring item over D-Bus
+(``broker.store.secret_service``), checks the expiry epoch in
 the entry's first line, and writes the stored Version 1 JSON. Anything else — unusual
 arguments, no Secret Service, a miss, credentials inside the refresh window — returns None and
 the full command handles it (with locking, minting and proper errors).
@@ -28,14 +29,37 @@ def parse_profile_arg(argv: list[str]) -> str | None:
     return None
 
 
+def _home_id() -> str | None:
+    """This data directory's keyring namespace (``broker.store.home_id``), if it has one.
+
+    The data directory is resolved as ``broker.config.loader.data_dir`` does (a test holds
+    the two equal) without importing ``broker.config`` (~25 ms).
+    """
+    import os
+    from pathlib import Path
+
+    from broker.store.home_id import read_home_id
+
+    home = os.environ.get("BROKER_HOME")
+    if home:
+        return read_home_id(Path(home).expanduser())
+    import platformdirs
+
+    return read_home_id(Path(platformdirs.user_data_dir("access-broker", appauthor=False)))
+
+
 def fast_credential_process(argv: list[str]) -> int | None:
     """Print cached credentials and return 0, or None to take the full path."""
     profile = parse_profile_arg(argv)
     if profile is None:
         return None
+    home = _home_id()
+    if home is None:
+        return None
+    from broker.store.home_id import scoped_key
     from broker.store.secret_service import read_secret
 
-    raw = read_secret(_SERVICE, f"profile:{profile}")
+    raw = read_secret(_SERVICE, scoped_key(home, f"profile:{profile}"))
     if raw is None:
         return None
     head, _, body = raw.decode("utf-8", "replace").partition("\n")

@@ -77,26 +77,14 @@ class LastAccessedInput:
 
 
 def run_credential_report(options: CredentialReportInput, out: TextIO) -> int:
-    """Print the credential report: every account's root user, then every directory user."""
+    """Print the credential report: every account's root user, then every directory user,
+    from the shared database with ``BROKER_DATABASE_URL`` (any replica host prints the same)."""
     import csv
-    from datetime import UTC, datetime
 
-    from broker.analyzer.credential_report import COLUMNS, KeyFacts, credential_report
-    from broker.analyzer.directory_facts import root_facts, user_facts
-    from broker.audit import AuditLog
-    from broker.directory import load_directory
-    from broker.sts.access_keys import read_access_keys
+    from broker.analyzer.credential_report import COLUMNS
+    from broker.analyzer.deployment_reports import credential_rows
 
-    directory = load_directory()
-    try:
-        users, roots = user_facts(directory), root_facts(directory)
-    finally:
-        directory.close()
-    keys = [
-        KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created)
-        for k in read_access_keys()
-    ]
-    rows = credential_report(users, roots, keys, AuditLog().events(), datetime.now(UTC))
+    rows = credential_rows()
     if options.format == "json":
         json.dump(rows, out, indent=2)
         out.write("\n")
@@ -109,32 +97,18 @@ def run_credential_report(options: CredentialReportInput, out: TextIO) -> int:
 
 def run_last_accessed(options: LastAccessedInput, out: TextIO) -> int:
     """Print when each granted service was last used; 1 when any grant is unused."""
-    from datetime import UTC, datetime
+    from broker.analyzer.deployment_reports import principal_access
 
-    from broker.analyzer.directory_facts import known_services, principal_policies
-    from broker.analyzer.last_accessed import last_accessed
-    from broker.analyzer.principal_events import principal_events
-    from broker.audit import AuditLog
-    from broker.directory import load_directory
-
-    if options.days < 1:
-        raise UsageError("--days must be at least 1")
-    directory = load_directory()
-    try:
-        principal, documents = principal_policies(directory, options.kind, options.name)
-        known = known_services(directory)
-    finally:
-        directory.close()
-    own = principal_events(AuditLog().events(), principal)
-    report = last_accessed(documents, own.events, known, datetime.now(UTC), options.days)
-    assumed = own.last_assumed.isoformat(timespec="seconds") if own.last_assumed else None
+    access = principal_access(options.kind, options.name, options.days)
+    report = access.report
+    assumed = access.last_assumed.isoformat(timespec="seconds") if access.last_assumed else None
     if options.as_json:
         json.dump(
             {"principal": options.name, "last_assumed": assumed, **report.to_json()}, out, indent=2
         )
         out.write("\n")
     else:
-        if principal.kind != "user":
+        if not access.is_user:
             print(f"last assumed: {assumed or 'never (in the audit log)'}", file=out)
         for use in report.services:
             when = use.last_used.isoformat(timespec="seconds") if use.last_used else "never"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
+from broker.commands.sts_mfa import register_mfa_devices
 from broker.errors import UsageError
 
 __all__ = [
@@ -161,18 +162,6 @@ def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
     else:
         ring = KeyRing.load()
         store = AccessKeyStore(ring)
-    if spec.action == "mfa-enable":
-        from broker.sts.mfa import MfaDevices
-
-        assert spec.user is not None and spec.account is not None
-        devices = MfaDevices(ring, store.path.with_name("mfa-devices.json"))
-        serial, uri = devices.enable(spec.account, spec.user)
-        print(f"{serial}\t{uri}", file=out)
-        print(
-            "broker: add the URI to an authenticator app now; it is shown only once",
-            file=sys.stderr,
-        )
-        return 0
     if spec.action == "create":
         assert spec.user is not None and spec.account is not None
         key, secret = store.create(spec.user, spec.account)
@@ -262,16 +251,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             AccessKeyInput("create", user=a.user, account=a.account, as_json=a.json), sys.stdout
         )
     )
-    mfa = access_actions.add_parser(
-        "mfa-enable", help="a virtual MFA device for USER (TOTP URI shown once)"
-    )
-    mfa.add_argument("user")
-    mfa.add_argument("--account", required=True, help="the user's 12-digit account id")
-    mfa.set_defaults(
-        handler=lambda a: run_access_keys(
-            AccessKeyInput("mfa-enable", user=a.user, account=a.account), sys.stdout
-        )
-    )
     listing = access_actions.add_parser("list", help="keys (no secrets)")
     listing.add_argument("user", nargs="?")
     listing.add_argument("--json", action="store_true")
@@ -288,3 +267,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                 AccessKeyInput(name, key_id=a.key_id), sys.stdout
             )
         )
+    register_mfa_devices(access_actions)

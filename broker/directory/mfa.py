@@ -1,19 +1,20 @@
 """TOTP MFA devices (RFC 6238) for directory users: enrol, verify a code, remove.
 
 The seed is a secret: it is shown once (as an ``otpauth://`` URI and its QR code) and kept only
-in the OS keyring (``MfaSecrets``); SQLite records that the device exists, when it was made,
-and the last time step accepted, so a code is never accepted twice (RFC 6238 §5.2).
+in the OS keyring (``MfaSecrets``); the runtime state (``Directory.runtime``: the directory's
+SQLite, or the shared database for replicas) records that the device exists, when it was made,
+and the last time step accepted. Codes are checked by the one TOTP core (``broker.totp``), the
+same as service users' virtual devices: ±1 step, each step once (RFC 6238 §5.2).
 ``aws:MultiFactorAuthPresent`` is true only for sessions created with a code that passed
 ``verify_code`` (or from an IdP sign-in whose claims prove MFA, which ``Claims.mfa`` carries).
 """
 
 from __future__ import annotations
 
-import hmac
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from broker import totp
 from broker.directory.directory import Directory
 from broker.errors import DirectoryError
 
@@ -28,8 +29,7 @@ __all__ = [
     "verify_code",
 ]
 
-ISSUER = "Access Broker"
-STEP = 30
+ISSUER = totp.ISSUER
 
 
 class MfaSecrets(Protocol):
@@ -69,17 +69,15 @@ def enable_mfa(
     Raises:
         DirectoryError: unknown user, or the device exists and ``replace`` is False.
     """
-    import pyotp
-
     account = directory.user(user)
     if device in directory.mfa_devices(user) and not replace:
         raise DirectoryError(
             f"{user} already has MFA device {device!r}; pass --replace to re-enrol it"
         )
-    seed = pyotp.random_base32(length=32)  # 160 bits, RFC 4226's recommended seed size
+    seed = totp.new_seed()
     secrets.set_secret(secret_key(user, device), seed)
     directory.add_mfa_device(user, device)
-    uri = pyotp.TOTP(seed).provisioning_uri(name=account.email or user, issuer_name=ISSUER)
+    uri = totp.provisioning_uri(seed, account.email or user)
     return Enrollment(user, device, seed, uri)
 
 
@@ -96,8 +94,6 @@ def verify_code(
 
     A step once accepted (or any earlier one) is refused afterwards: no replay.
     """
-    import pyotp
-
     if device not in directory.mfa_devices(user):
         raise DirectoryError(
             f"{user} has no MFA device {device!r}; run `broker directory mfa enable {user}`"
@@ -107,13 +103,23 @@ def verify_code(
         raise DirectoryError(
             f"the keyring has no seed for {user}'s MFA device; re-enrol with --replace"
         )
-    moment = time.time() if now is None else now
-    totp = pyotp.TOTP(seed)
-    for offset in (0, -1, 1):
-        step = int(moment // STEP) + offset
-        if hmac.compare_digest(totp.at(step * STEP), code.strip()):
-            return directory.set_mfa_last_step(user, device, step)
-    return False
+    return totp.verify(_KeyringDevice(directory, user, device, seed), code.strip(), now=now)
+
+
+@dataclass(frozen=True)
+class _KeyringDevice:
+    """A directory user's device as the TOTP core sees it (``broker.totp.TotpDevice``)."""
+
+    directory: Directory
+    user: str
+    device: str
+    secret: str = field(repr=False)
+
+    def seed(self) -> str:
+        return self.secret
+
+    def accept_step(self, step: int) -> bool:
+        return self.directory.set_mfa_last_step(self.user, self.device, step)
 
 
 def disable_mfa(directory: Directory, secrets: MfaSecrets, user: str, device: str = "totp") -> None:

@@ -67,6 +67,7 @@ class ScpSpec:
 class OrganizationSpec:
     management_account: str
     scps: tuple[str, ...] = ()
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ FIELD_DOCS: Mapping[str, str] = {
     "ScpSpec.policy": "policy file name under config/policies/ (without .json)",
     "OrganizationSpec.management_account": "name of the management account (SCPs never apply)",
     "OrganizationSpec.scps": "SCPs attached to the organization root",
+    "OrganizationSpec.id": "the Organizations id, 'o-' then 10-32 lowercase letters or digits",
     "UserSpec.email": "primary email; identity mappings may match on it",
     "UserSpec.service": "a service user: may hold long-term access keys (issue 5)",
     "GroupSpec.members": "user names; groups cannot contain groups",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from broker.directory.findings import RuleContext
 from broker.directory.naming import valid_account_id
 
 __all__ = ["OrganizationRules"]
+
+# AWS Organizations' id pattern (Organization.Id): "o-" then 10 to 32 lowercase letters/digits.
+_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
 
 
 class OrganizationRules(RuleContext):
@@ -16,6 +21,13 @@ class OrganizationRules(RuleContext):
                 "organization",
                 "organization.management_account",
                 f"unknown account {org.management_account!r}; name one under [accounts]",
+            )
+        if org.id and not _ORGANIZATION_ID.fullmatch(org.id):
+            self.error(
+                "organization",
+                "organization.id",
+                f"{org.id!r} is not an Organizations id ('o-' then 10-32 lowercase letters "
+                "or digits, e.g. 'o-a1b2c3d4e5')",
             )
         self.scp_refs("organization", "organization.scps", org.scps)
         for name, scp in self.spec.scps.items():

@@ -156,24 +156,17 @@ def create_app(service: StsService) -> ASGIApp:
 
 
 def shared_replay_cache() -> ReplayCache:
-    """One-time values (SAML assertion ids, MFA codes) shared by every worker and replica.
+    """One-time values (SAML assertion ids) shared by every worker and replica; MFA codes are
+    refused once used through the device store in the same database (``broker.sts.mfa``).
 
     Kept in the shared-state database: ``BROKER_DATABASE_URL`` (PostgreSQL, whose schema
     `broker db upgrade` must have made current) or the embedded SQLite in the data directory,
     which is brought up to date here.
     """
-    from broker.storage.database import open_database
-    from broker.storage.migrations import require_current, upgrade
+    from broker.storage.migrations import open_current
     from broker.storage.replay import SqlReplayCache
-    from broker.storage.url import database_url
 
-    url = database_url()
-    database = open_database(url)
-    if url.dialect == "sqlite":
-        upgrade(database)
-    else:
-        require_current(database)
-    return SqlReplayCache(database)
+    return SqlReplayCache(open_current())
 
 
 def service_from_environment() -> StsService:
@@ -203,6 +196,7 @@ def service_from_environment() -> StsService:
         from broker.storage.shared_state import open_shared_state
         from broker.sts.access_keys_db import DatabaseAccessKeyStore
         from broker.sts.key_ring_db import DatabaseKeyRing
+        from broker.sts.mfa import open_mfa_devices
 
         state = open_shared_state()
         ring = DatabaseKeyRing(state.keys)
@@ -216,6 +210,7 @@ def service_from_environment() -> StsService:
             revocations=state.revocations,
             audit=state.audit,
             session_policies=state.session_policies,
+            mfa=open_mfa_devices(ring, state.sts_mfa, data_dir()),
         )
     return StsService(
         KeyRingFile(),

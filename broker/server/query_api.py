@@ -23,7 +23,7 @@ from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.callers import Authenticator, Caller
-from broker.sts.mfa import MfaDevices
+from broker.sts.mfa import MfaDevices, embedded_mfa_devices
 from broker.sts.operations import (
     ROLE_ACTIONS,
     Outcome,
@@ -104,6 +104,7 @@ class StsService:
         web_identity: WebIdentityVerifier | None = None,
         saml_replay_cache: ReplayCache | None = None,
         session_policies: SessionPolicySource | None = None,
+        mfa: MfaDevices | None = None,
     ) -> None:
         self._ring = ring
         self.principals = principals
@@ -120,11 +121,8 @@ class StsService:
         self.session_policies: SessionPolicySource = session_policies or SessionPolicyStore(
             (sts_dir or default_access_key_file().parent) / "session-policies"
         )
-        self.mfa = MfaDevices(  # one-time MFA codes share the assertion-id replay cache
-            self.ring,
-            (sts_dir or default_access_key_file().parent) / "mfa-devices.json",
-            replay=self.saml_replay_cache,
-        )
+        # virtual MFA devices: the shared database given, else the data directory's SQLite
+        self.mfa = mfa or embedded_mfa_devices(ring, data)
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
         self.counts: Counter[tuple[str, str]] = Counter()

@@ -2,7 +2,7 @@
 
 ``open_database(url)`` gives a ``Database`` (``broker.storage.database``); the stores written
 over it — replay cache, revocations, audit chain, key set, access key records, session
-policies, the directory's runtime state — use the same SQL and the same
+policies, the directory's runtime state, service users' MFA devices — use the same SQL and the same
 schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks PostgreSQL; without it the
 broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the migrations.
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from broker.storage.revocations import SqlRevocations
     from broker.storage.session_policies import SqlSessionPolicies
     from broker.storage.shared_state import SharedState, open_shared_state
+    from broker.storage.sts_mfa_devices import SqlStsMfaDevices
     from broker.storage.url import database_url
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SqlReplayCache",
     "SqlRevocations",
     "SqlSessionPolicies",
+    "SqlStsMfaDevices",
     "database_url",
     "open_database",
     "open_shared_state",
@@ -52,6 +54,7 @@ _HOMES = {
     "SqlReplayCache": "replay",
     "SqlRevocations": "revocations",
     "SqlSessionPolicies": "session_policies",
+    "SqlStsMfaDevices": "sts_mfa_devices",
     "SharedState": "shared_state",
     "database_url": "url",
     "open_database": "database",

@@ -42,9 +42,15 @@ class SqlAccessKeyRecords:
         self._db = database
 
     def create(self, record: AccessKeyRecord) -> None:
-        """Insert ``record``; ``StsError(LimitExceeded)`` past two keys for the user."""
+        """Insert ``record``; ``StsError(LimitExceeded)`` past two keys for the user.
+
+        A user is one account's principal: a same-named user elsewhere has its own two.
+        """
         with self._db.transaction(serialize="access-keys") as cursor:
-            cursor.execute("SELECT COUNT(*) FROM access_keys WHERE user_name = ?", (record.user,))
+            cursor.execute(
+                "SELECT COUNT(*) FROM access_keys WHERE user_name = ? AND account = ?",
+                (record.user, record.account),
+            )
             row = cursor.fetchone()
             if row is not None and int(row[0]) >= MAX_KEYS_PER_USER:
                 raise StsError(

@@ -14,9 +14,17 @@ from dataclasses import dataclass
 from importlib import resources
 
 from broker.errors import ConfigError
-from broker.storage.database import Cursor, Database
+from broker.storage.database import Cursor, Database, open_database
+from broker.storage.url import DatabaseUrl, database_url
 
-__all__ = ["Migration", "applied", "known_migrations", "require_current", "upgrade"]
+__all__ = [
+    "Migration",
+    "applied",
+    "known_migrations",
+    "open_current",
+    "require_current",
+    "upgrade",
+]
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -71,8 +79,9 @@ def _check_not_newer(done: dict[int, str], known: tuple[Migration, ...]) -> None
         )
 
 
-def upgrade(database: Database) -> list[Migration]:
-    """Apply every migration not yet applied; return those applied now."""
+def upgrade(database: Database, *, through: int | None = None) -> list[Migration]:
+    """Apply every migration not yet applied (up to version ``through`` when given, which
+    tests use to build an older schema); return those applied now."""
     known = known_migrations()
     done_now: list[Migration] = []
     with database.transaction(serialize="schema") as cursor:
@@ -80,7 +89,7 @@ def upgrade(database: Database) -> list[Migration]:
         done = _applied(cursor)
         _check_not_newer(done, known)
         for migration in known:
-            if migration.version in done:
+            if migration.version in done or (through is not None and migration.version > through):
                 continue
             for statement in _statements(migration.sql):
                 cursor.execute(statement)
@@ -102,3 +111,23 @@ def require_current(database: Database) -> None:
         raise ConfigError(
             f"the database schema is behind (missing {missing[0]:04d}); run `broker db upgrade`"
         )
+
+
+def open_current(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -> Database:
+    """Open the shared-state database ready for use: the embedded SQLite is brought up to date
+    on open; PostgreSQL, shared by replicas, must already be (`broker db upgrade`).
+
+    Raises:
+        ConfigError: unreachable, or a PostgreSQL schema behind or ahead of this broker.
+    """
+    chosen = url if isinstance(url, DatabaseUrl) else database_url(url)
+    database = open_database(chosen, pool_size=pool_size)
+    try:
+        if chosen.dialect == "sqlite":
+            upgrade(database)
+        else:
+            require_current(database)
+    except BaseException:
+        database.close()
+        raise
+    return database

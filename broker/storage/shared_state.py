@@ -18,6 +18,7 @@ from broker.storage.migrations import require_current
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
+from broker.storage.sts_mfa_devices import SqlStsMfaDevices
 from broker.storage.url import DatabaseUrl
 
 __all__ = ["SharedState", "open_shared_state"]
@@ -35,6 +36,7 @@ class SharedState:
     access_keys: SqlAccessKeyRecords
     directory_runtime: SqlDirectoryRuntime
     session_policies: SqlSessionPolicies
+    sts_mfa: SqlStsMfaDevices
 
     def close(self) -> None:
         self.database.close()
@@ -61,4 +63,5 @@ def open_shared_state(url: str | DatabaseUrl | None = None, *, pool_size: int = 
         access_keys=SqlAccessKeyRecords(database),
         directory_runtime=SqlDirectoryRuntime(database),
         session_policies=SqlSessionPolicies(database),
+        sts_mfa=SqlStsMfaDevices(database),
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from broker.errors import StoreError
 from broker.minters.base import Credentials
+from broker.private_files import PrivateFiles
 from broker.store.entries import (
     decode_credentials,
     decode_session,
@@ -18,7 +20,7 @@ from broker.store.entries import (
     profile_key,
     session_key,
 )
-from broker.store.files import ensure_private_dir
+from broker.store.home_id import home_id, scoped_key
 from broker.store.index import AssignmentRow, Index, IndexFile, ProfileRow, SessionRow
 from broker.store.keyring_store import KeyringStore
 from broker.store.locking import named_lock
@@ -26,9 +28,16 @@ from providers.base import SignInResult
 
 __all__ = ["CredentialStore"]
 
+_files = PrivateFiles(StoreError)
+
 
 class CredentialStore:
     """Credentials per profile and IdP sessions per provider, under ``<data>/store``.
+
+    Keyring entries carry the data directory's id (``home_id``), so two data directories of
+    one user never share or overwrite each other's. An entry written by an earlier version
+    (no id) is adopted on first read when this directory's index vouches for it (a profile's
+    row names the same access key id; a session has its row), and removed from the old name.
 
     Args:
         data_dir: the broker's data directory (``broker.config.data_dir()``).
@@ -40,11 +49,35 @@ class CredentialStore:
         self.dir = data_dir / "store"
         self.keyring = keyring or KeyringStore()
         self.index = IndexFile(self.dir)
+        self._home: str | None = None
+
+    def _key(self, key: str) -> str:
+        if self._home is None:
+            self._home = home_id(self.data_dir)
+        return scoped_key(self._home, key)
+
+    def _get(self, key: str, vouched: Callable[[str], bool]) -> str | None:
+        """The entry for ``key`` in this data directory, adopting a pre-id entry if vouched."""
+        entry = self.keyring.get(self._key(key))
+        if entry is not None:
+            return entry
+        legacy = self.keyring.get(key)
+        if legacy is None or not vouched(legacy):
+            return None
+        self.keyring.set(self._key(key), legacy)
+        self.keyring.delete(key)
+        return legacy
+
+    def _drop_legacy(self, key: str, vouched: Callable[[str], bool]) -> bool:
+        """Delete a pre-id entry for ``key`` if it is this directory's (never left behind by
+        a logout that happened before the first read adopted it)."""
+        legacy = self.keyring.get(key)
+        return legacy is not None and vouched(legacy) and self.keyring.delete(key)
 
     @contextmanager
     def lock(self, kind: str, name: str, *, timeout: float = 120.0) -> Iterator[None]:
         """The cross-process lock for a profile (``kind="profile"``) or provider session."""
-        ensure_private_dir(self.dir)
+        _files.ensure_dir(self.dir)
         with named_lock(self.dir / "locks", kind, name, timeout=timeout):
             yield
 
@@ -52,7 +85,7 @@ class CredentialStore:
 
     def credentials(self, profile: str) -> Credentials | None:
         """The cached credentials of ``profile``, or None (absent or unreadable)."""
-        entry = self.keyring.get(profile_key(profile))
+        entry = self._get(profile_key(profile), lambda old: self._vouches(profile, old))
         if entry is None:
             return None
         try:
@@ -60,11 +93,18 @@ class CredentialStore:
         except StoreError:
             return None
 
+    def _vouches(self, profile: str, legacy: str) -> bool:
+        row = self.read_index().profiles.get(profile)
+        try:
+            return row is not None and decode_credentials(legacy).access_key_id == row.access_key_id
+        except StoreError:
+            return False
+
     def save_credentials(
         self, profile: str, *, provider: str, account: str, role: str, credentials: Credentials
     ) -> None:
         """Keep ``credentials`` for ``profile``: keyring entry first, then its index row."""
-        self.keyring.set(profile_key(profile), encode_credentials(credentials))
+        self.keyring.set(self._key(profile_key(profile)), encode_credentials(credentials))
         row = ProfileRow(
             profile=profile,
             provider=provider,
@@ -79,7 +119,8 @@ class CredentialStore:
 
     def forget_profile(self, profile: str) -> bool:
         """Remove the profile's keyring entry and index row; False if neither existed."""
-        removed = self.keyring.delete(profile_key(profile))
+        self._drop_legacy(profile_key(profile), lambda old: self._vouches(profile, old))
+        removed = self.keyring.delete(self._key(profile_key(profile)))
         had_row = profile in self.read_index().profiles
         if had_row:
             self.index.update(
@@ -96,14 +137,14 @@ class CredentialStore:
         row = self.read_index().sessions.get(provider)
         if row is None:
             return None
-        entry = self.keyring.get(session_key(provider))
+        entry = self._get(session_key(provider), lambda _old: True)  # the row vouches
         if entry is None:
             return None
         return decode_session(entry, row.claims)
 
     def save_session(self, provider: str, result: SignInResult) -> None:
         """Keep a sign-in: tokens to the keyring, claims and expiry to the index."""
-        self.keyring.set(session_key(provider), encode_session(result))
+        self.keyring.set(self._key(session_key(provider)), encode_session(result))
         row = SessionRow(
             provider=provider,
             claims=result.claims,
@@ -117,10 +158,13 @@ class CredentialStore:
 
     def forget_session(self, provider: str) -> list[str]:
         """Remove the session and every profile minted from it; returns those profiles."""
-        self.keyring.delete(session_key(provider))
+        had_session = provider in self.read_index().sessions
+        self._drop_legacy(session_key(provider), lambda _old: had_session)
+        self.keyring.delete(self._key(session_key(provider)))
         profiles = [n for n, r in self.read_index().profiles.items() if r.provider == provider]
         for name in profiles:
-            self.keyring.delete(profile_key(name))
+            self._drop_legacy(profile_key(name), functools.partial(self._vouches, name))
+            self.keyring.delete(self._key(profile_key(name)))
 
         def drop(index: Index) -> Index:
             return dataclasses.replace(

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import StoreError
-from broker.store.files import read_private_file, write_private_file
+from broker.private_files import PrivateFiles
 from broker.store.locking import named_lock
 from providers.base import Claims
 
 __all__ = ["AssignmentRow", "Index", "IndexFile", "ProfileRow", "SessionRow"]
+
+_files = PrivateFiles(StoreError)
 
 _VERSION = 1
 
@@ -163,7 +165,7 @@ class IndexFile:
         Raises:
             StoreError: the file is not private, not ours, or corrupt.
         """
-        raw = read_private_file(self.path)
+        raw = _files.read_bytes(self.path)
         if raw is None:
             return Index()
         try:
@@ -179,5 +181,5 @@ class IndexFile:
         with named_lock(self._locks, "index", "index", timeout=30):
             new = change(self.read())
             text = json.dumps(new.to_json(), indent=2, sort_keys=True) + "\n"
-            write_private_file(self.path, text.encode())
+            _files.write_bytes(self.path, text.encode())
             return new

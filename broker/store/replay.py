@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from broker.errors import StoreError
-from broker.store.files import check_private_path, ensure_private_dir
+from broker.private_files import PrivateFiles
 
 __all__ = ["SqliteReplayCache"]
+
+_files = PrivateFiles(StoreError)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (
@@ -29,9 +31,9 @@ class SqliteReplayCache:
     """One-time values (SAML assertion ids, request ids) in ``<data>/replay.sqlite3`` (0600)."""
 
     def __init__(self, data_dir: Path) -> None:
-        ensure_private_dir(data_dir)
+        _files.ensure_dir(data_dir)
         self.path = data_dir / "replay.sqlite3"
-        if not check_private_path(self.path):
+        if not _files.exists(self.path):
             import os
 
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))

@@ -15,18 +15,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from broker.errors import DirectoryError, StsError, UsageError
+from broker.errors import ConfigError, DirectoryError, StsError, UsageError
+from broker.private_files import PrivateFiles
 from broker.sts.credential_format import USER_KEY_PREFIX, derive_secret, new_access_key_id
-from broker.sts.private_files import locked, read_private_json, write_private_json
 from broker.sts.signing_keys import KeyRing
 
 __all__ = [
     "MAX_KEYS_PER_USER",
     "AccessKey",
     "AccessKeyStore",
+    "check_user_and_account",
     "default_access_key_file",
     "read_access_keys",
 ]
+
+_files = PrivateFiles(ConfigError)
 
 MAX_KEYS_PER_USER = 2
 _USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -78,11 +81,19 @@ class AccessKey:
         )
 
 
+def check_user_and_account(user: str, account: str) -> None:
+    """``UsageError`` unless ``user`` is an IAM user name and ``account`` a 12-digit id."""
+    if not _USER_RE.match(user):
+        raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
+    if not _ACCOUNT_RE.match(account):
+        raise UsageError(f"{account!r} is not a 12-digit account id")
+
+
 def read_access_keys(path: Path | None = None) -> list[AccessKey]:
     """Every key's record (no secrets, no key ring needed), e.g. for the credential report."""
     return [
         AccessKey.from_json(item)
-        for item in read_private_json(path or default_access_key_file(), [])
+        for item in _files.read_json(path or default_access_key_file(), [])
     ]
 
 
@@ -126,7 +137,7 @@ class AccessKeyStore:
         return list(keys)
 
     def _save(self, keys: list[AccessKey]) -> None:
-        write_private_json(self.path, [key.to_json() for key in keys])
+        _files.write_json(self.path, [key.to_json() for key in keys])
 
     def secret_of(self, key: AccessKey) -> str:
         """The key's secret, re-derived (shown to the user once, at creation)."""
@@ -134,10 +145,7 @@ class AccessKeyStore:
 
     def create(self, user: str, account: str) -> tuple[AccessKey, str]:
         """A new Active key for ``user`` in ``account``, and its secret (shown once)."""
-        if not _USER_RE.match(user):
-            raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
-        if not _ACCOUNT_RE.match(account):
-            raise UsageError(f"{account!r} is not a 12-digit account id")
+        check_user_and_account(user, account)
         key = AccessKey(
             new_access_key_id(USER_KEY_PREFIX),
             user,
@@ -150,9 +158,11 @@ class AccessKeyStore:
 
     def _add(self, key: AccessKey) -> None:
         """Record ``key``; ``StsError(LimitExceeded)`` past IAM's two keys per user."""
-        with locked(self.path):
+        with _files.locked(self.path):
             keys = self._load()
-            if sum(1 for k in keys if k.user == key.user) >= MAX_KEYS_PER_USER:
+            if sum(1 for k in keys if (k.user, k.account) == (key.user, key.account)) >= (
+                MAX_KEYS_PER_USER
+            ):
                 raise limit_exceeded(key.user)
             self._save([*keys, key])
 
@@ -166,7 +176,7 @@ class AccessKeyStore:
         return None
 
     def _change(self, access_key_id: str, status: Status | None) -> AccessKey:
-        with locked(self.path):
+        with _files.locked(self.path):
             keys = self._load()
             found = next((k for k in keys if k.access_key_id == access_key_id), None)
             if found is None:

@@ -50,7 +50,7 @@ def _mfa(caller: Caller, params: Mapping[str, str], devices: MfaDevices | None) 
             "MultiFactorAuthentication failed with invalid MFA one time pass code.",
             code="AccessDenied",
         )
-    return devices.verify(caller.user, params) or carried
+    return devices.verify(caller.account, caller.user, params) or carried
 
 
 def _denied(caller: Caller, action: str, resource: str) -> StsError:

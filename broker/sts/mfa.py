@@ -1,10 +1,15 @@
-"""Virtual MFA devices (RFC 6238 TOTP, via pyotp) for directory users' long-term keys.
+"""Virtual MFA devices (RFC 6238 TOTP) for directory users' long-term keys.
 
-The device seed is never stored: it is an HMAC, under the key ring's user-key secret, of the
-device's serial (``arn:aws:iam::ACCT:mfa/USER``), shown once when the device is enabled (as an
-``otpauth://`` URI for an authenticator app). The record file lists only which serials are
-enabled and for whom. A code is accepted once: a replayed code in the same window is refused —
-by every worker and replica when given the shared replay cache (``broker.storage``).
+The device list lives in the shared-state database (``broker.storage.sts_mfa_devices``: the
+embedded SQLite, or PostgreSQL shared by replicas), so a device enabled through any host is
+known to every replica. The seed is never stored: it is an HMAC, under the key ring's user-key
+secret (shared by replicas as the long-term keys' secrets are), of the device's serial
+(``arn:aws:iam::ACCT:mfa/USER``) and a random per-enrolment nonce kept in the row; it is shown
+once when the device is enabled, as an ``otpauth://`` URI. Codes are checked by the one TOTP
+core (``broker.totp``): ±1 step, and each step once per device across every worker and replica.
+
+The device list used to be a file (``<data>/sts/mfa-devices.json``): ``import_device_file``
+moves it into the database once (and renames it ``….imported``) whenever the store is opened.
 """
 
 from __future__ import annotations
@@ -12,81 +17,222 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import threading
-import time
+import re
+import secrets
+import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from broker.errors import StsError, UsageError
-from broker.sts.private_files import locked, read_private_json, write_private_json
-from broker.sts.signing_keys import KeyRing
-from providers.base import ReplayCache
+from broker import totp
+from broker.errors import ConfigError, StsError, UsageError
+from broker.private_files import PrivateFiles
+from broker.storage.sts_mfa_devices import SqlStsMfaDevices, StsMfaDevice
+from broker.sts.access_keys import check_user_and_account
+from broker.sts.signing_keys import KeyRing, KeyRingSource
 
-__all__ = ["MfaDevices", "mfa_serial"]
+if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
 
+__all__ = [
+    "DEVICE_FILE",
+    "MfaDevices",
+    "embedded_mfa_devices",
+    "import_device_file",
+    "mfa_serial",
+    "open_mfa_devices",
+]
+
+_files = PrivateFiles(ConfigError)
+
+DEVICE_FILE = "mfa-devices.json"  # the old device list under <data>/sts/, imported once
 _INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+_SERIAL = re.compile(r"^arn:aws:iam::(\d{12}):mfa/([\w+=,.@-]{1,64})$")
 
 
 def mfa_serial(account: str, user: str) -> str:
     return f"arn:aws:iam::{account}:mfa/{user}"
 
 
+def _denied() -> StsError:
+    return StsError(_INVALID, code="AccessDenied")
+
+
+def _audit(audit: AuditSink | None, event: str, serial: str, user: str) -> None:
+    """Record an administrator's device change, as IAM's CloudTrail records EnableMFADevice and
+    DeactivateMFADevice; raises ``AuditError`` (nothing is changed) when it cannot be written."""
+    if audit is None:
+        return
+    import uuid
+
+    from broker.audit import cloudtrail_event
+
+    audit.append(
+        cloudtrail_event(
+            event,
+            user_identity={"type": "BrokerAdmin"},
+            request_id=uuid.uuid4().hex,
+            request_parameters={"userName": user, "serialNumber": serial},
+            event_source="broker.local",
+            event_type="BrokerAdminCall",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Device:
+    """One stored device as the TOTP core sees it (``broker.totp.TotpDevice``)."""
+
+    devices: MfaDevices
+    record: StsMfaDevice
+
+    def seed(self) -> str:
+        return self.devices.seed(self.record.serial, self.record.seed_nonce)
+
+    def accept_step(self, step: int) -> bool:
+        return self.devices.store.accept_step(self.record.serial, step)
+
+
 class MfaDevices:
-    """Enabled devices (file) plus the derivation of their seeds (key ring)."""
+    """Enabled devices (shared database) plus the derivation of their seeds (key ring)."""
 
-    def __init__(self, ring: KeyRing, path: Path, replay: ReplayCache | None = None) -> None:
-        self.ring = ring
-        self.path = path
-        self.replay = replay  # shared by workers and replicas; else this process only
-        self._used: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
+    def __init__(self, ring: KeyRing | KeyRingSource, store: SqlStsMfaDevices) -> None:
+        self._ring = ring
+        self.store = store
 
-    def seed(self, serial: str) -> str:
-        digest = hmac.new(self.ring.user_key_secret, b"mfa\x00" + serial.encode(), hashlib.sha256)
-        return base64.b32encode(digest.digest()[:20]).decode()
+    @property
+    def ring(self) -> KeyRing:
+        return self._ring if isinstance(self._ring, KeyRing) else self._ring.current()
 
-    def enable(self, account: str, user: str) -> tuple[str, str]:
-        """Enable ``user``'s device; return its serial and ``otpauth://`` URI (shown once)."""
-        import pyotp
+    def seed(self, serial: str, nonce: str = "") -> str:
+        """The base32 seed of ``serial``; ``nonce`` empty for devices enabled before nonces."""
+        message = b"mfa\x00" + serial.encode() + (b"\x00" + nonce.encode() if nonce else b"")
+        digest = hmac.new(self.ring.user_key_secret, message, hashlib.sha256).digest()
+        return base64.b32encode(digest[:20]).decode()
 
-        serial = mfa_serial(account, user)
-        with locked(self.path):
-            devices: dict[str, str] = read_private_json(self.path, {})
-            if serial in devices:
-                raise UsageError(f"{serial} is already enabled")
-            write_private_json(self.path, {**devices, serial: user})
-        uri = pyotp.TOTP(self.seed(serial)).provisioning_uri(name=user, issuer_name="access-broker")
+    def enable(self, account: str, user: str, *, audit: AuditSink | None = None) -> tuple[str, str]:
+        """Enable ``user``'s device; return its serial and ``otpauth://`` URI (shown once).
+        With ``audit`` (the commands pass the deployment's log) the change is audited first.
+
+        Raises:
+            UsageError: a malformed user or account, or the device is already enabled.
+            AuditError: the audit log cannot be written; nothing was enabled.
+        """
+        check_user_and_account(user, account)
+        serial, nonce = mfa_serial(account, user), secrets.token_hex(16)
+        already = UsageError(
+            f"{serial} is already enabled; `broker access-keys mfa-disable {user} "
+            f"--account {account}` first to enrol a new authenticator"
+        )
+        if self.store.get(serial) is not None:
+            raise already
+        _audit(audit, "EnableMFADevice", serial, user)
+        if not self.store.add(serial, user, account, nonce):
+            raise already
+        uri = totp.provisioning_uri(self.seed(serial, nonce), user)
         return serial, uri
 
-    def verify(self, user: str, params: Mapping[str, str]) -> bool:
-        """True when the request carries a valid, unused code for ``user``'s device; False when
-        it carries none; ``StsError(AccessDenied)`` when it carries a wrong one."""
-        import pyotp
+    def disable(self, account: str, user: str, *, audit: AuditSink | None = None) -> str:
+        """Remove ``user``'s device (a later ``enable`` derives a new seed); its serial.
+        With ``audit`` the change is audited first (``AuditError``: nothing was removed)."""
+        check_user_and_account(user, account)
+        serial = mfa_serial(account, user)
+        if self.store.get(serial) is None:
+            raise UsageError(f"{serial} is not enabled")
+        _audit(audit, "DeactivateMFADevice", serial, user)
+        if not self.store.remove(serial):
+            raise UsageError(f"{serial} is not enabled")
+        return serial
 
+    def verify(self, account: str, user: str, params: Mapping[str, str]) -> bool:
+        """True when the request carries a valid, unused code for the device of ``user`` in
+        ``account`` (a user of the same name in another account is another principal); False
+        when it carries none; ``StsError(AccessDenied)`` for a wrong, stale or used one."""
         serial, code = params.get("SerialNumber"), params.get("TokenCode")
         if serial is None and code is None:
             return False
-        devices: dict[str, str] = read_private_json(self.path, {})
-        if serial is None or code is None or devices.get(serial) != user:
-            raise StsError(_INVALID, code="AccessDenied")
-        if not (len(code) == 6 and code.isdigit()):
+        if serial is None or code is None:
+            raise _denied()
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            # STS's wording, without echoing the value: a code is a (short-lived) secret
             raise StsError(
-                f"1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy "
-                "constraint: Member must satisfy regular expression pattern: [\\d]*",
+                "1 validation error detected: Value at 'tokenCode' failed to satisfy "
+                "constraint: Member must be 6 digits, pattern [\\d]*",
                 code="ValidationError",
             )
-        now = time.time()
-        if not pyotp.TOTP(self.seed(serial)).verify(code, for_time=now, valid_window=1):
-            raise StsError(_INVALID, code="AccessDenied")
-        if self.replay is not None:
-            until = datetime.fromtimestamp(now + 90, UTC)
-            if not self.replay.add_once("sts-mfa", f"{serial}\n{code}", until):
-                raise StsError(_INVALID, code="AccessDenied")
-            return True
-        with self._lock:
-            self._used = {k: v for k, v in self._used.items() if v > now}
-            if (serial, code) in self._used:
-                raise StsError(_INVALID, code="AccessDenied")
-            self._used[(serial, code)] = now + 90
+        record = self.store.get(serial)
+        if record is None or (record.account, record.user) != (account, user):
+            raise _denied()
+        if not totp.verify(_Device(self, record), code):
+            raise _denied()
         return True
+
+
+def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
+    """Move the old device list at ``path`` into the database once; how many devices were new.
+
+    The file (``{serial: user}``, no secrets) is renamed ``<name>.imported`` afterwards, under
+    its lock, so concurrent openers import it once. Imported devices keep their seeds (derived
+    without a nonce), so authenticators already enrolled keep working under the same key ring.
+    (A file written under a data directory's key file and imported into PostgreSQL, whose ring
+    has its own secret, lists devices that must be enrolled again, as that deployment's access
+    keys must be created again; the message says so.)
+
+    Raises:
+        ConfigError: the file is not private, not JSON, or holds an entry that is not a device.
+    """
+    if not _files.exists(path):
+        return 0
+    with _files.locked(path):
+        listed = _files.read_json(path, None, fix="fix or remove it, then retry")
+        if listed is None:  # another process imported it while we waited for the lock
+            return 0
+        if not isinstance(listed, dict):
+            raise ConfigError(f"{path} is not an MFA device list; fix or remove it, then retry")
+        rows = []
+        for serial, user in listed.items():
+            match = _SERIAL.match(serial)
+            if match is None or match[2] != user:
+                raise ConfigError(
+                    f"{path} lists an entry that is not an MFA device ({serial!r}); "
+                    "fix or remove it, then retry"
+                )
+            rows.append((serial, user, match[1], ""))
+        added = store.add_many(rows)
+        path.rename(path.with_name(path.name + ".imported"))
+    print(
+        f"broker: moved {len(rows)} MFA device(s) from {path} into the database "
+        f"({added} new); the file is kept as {path.name}.imported. A device enrolled under "
+        "another key ring (a data directory's key file, now PostgreSQL's) must be enrolled "
+        "again: `broker access-keys mfa-disable USER --account ACCT`, then mfa-enable",
+        file=sys.stderr,
+    )
+    return added
+
+
+def open_mfa_devices(
+    ring: KeyRing | KeyRingSource, store: SqlStsMfaDevices, data: Path | None = None
+) -> MfaDevices:
+    """The devices in ``store``, after importing ``<data>/sts/mfa-devices.json`` if present
+    (``data`` defaults to the data directory)."""
+    if data is None:
+        from broker.config.loader import data_dir
+
+        data = data_dir()
+    import_device_file(store, data / "sts" / DEVICE_FILE)
+    return MfaDevices(ring, store)
+
+
+def embedded_mfa_devices(ring: KeyRing | KeyRingSource, data: Path | None = None) -> MfaDevices:
+    """The devices in the embedded SQLite database of ``data`` (default: the data directory),
+    upgraded on open as the embedded database always is."""
+    from broker.storage.migrations import open_current
+    from broker.storage.url import DatabaseUrl
+
+    if data is None:
+        from broker.config.loader import data_dir
+
+        data = data_dir()
+    url = DatabaseUrl("sqlite", f"sqlite://{(data / 'broker.db').absolute()}")
+    return open_mfa_devices(ring, SqlStsMfaDevices(open_current(url)), data)

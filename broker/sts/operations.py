@@ -98,7 +98,7 @@ def get_session_token(
                 "MultiFactorAuthentication failed with invalid MFA one time pass code.",
                 code="AccessDenied",
             )
-        with_mfa = mfa.verify(caller.user, params)
+        with_mfa = mfa.verify(caller.account, caller.user, params)
     now = datetime.now(UTC).replace(microsecond=0)
     claims = SessionClaims(
         kind="user-session",

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from broker.sts.private_files import locked, read_private_json, write_private_json
+from broker.errors import ConfigError
+from broker.private_files import PrivateFiles
 from broker.sts.session_token import SessionClaims
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ __all__ = [
     "record_revocation",
     "revoke",
 ]
+
+_files = PrivateFiles(ConfigError)
 
 Kind = Literal["role", "user", "session"]
 
@@ -78,7 +81,7 @@ class RevocationList:
             return ()
         stamp = (info.st_mtime_ns, info.st_size)
         if stamp != self._stamp:
-            raw = read_private_json(self.path, [])
+            raw = _files.read_json(self.path, [])
             self._rules = tuple(
                 Revocation(item["kind"], item["value"], datetime.fromisoformat(item["before"]))
                 for item in raw
@@ -90,9 +93,9 @@ class RevocationList:
         return any(rule.applies(claims) for rule in self.rules())
 
     def add(self, rule: Revocation) -> None:
-        with locked(self.path):
-            current = read_private_json(self.path, [])
-            write_private_json(self.path, [*current, rule.to_json()])
+        with _files.locked(self.path):
+            current = _files.read_json(self.path, [])
+            _files.write_json(self.path, [*current, rule.to_json()])
 
 
 def record_revocation(rule: Revocation, audit: AuditSink, revocations: RevocationSource) -> None:

@@ -12,10 +12,12 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from broker.errors import StsError
-from broker.sts.private_files import ensure_private_dir
+from broker.errors import ConfigError, StsError
+from broker.private_files import PrivateFiles
 
 __all__ = ["SessionPolicySource", "SessionPolicyStore"]
+
+_files = PrivateFiles(ConfigError)
 
 
 class SessionPolicySource(Protocol):
@@ -37,7 +39,7 @@ class SessionPolicyStore:
         digest = hashlib.sha256(text.encode()).hexdigest()
         path = self.directory / f"{digest}.json"
         if not path.exists():
-            ensure_private_dir(self.directory)
+            _files.ensure_dir(self.directory)
             temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from broker.errors import ConfigError
-from broker.sts.private_files import locked, read_private_json, write_private_json
+from broker.private_files import PrivateFiles
 
 __all__ = [
     "KEY_LIFETIME_AFTER_RETIRE",
@@ -30,6 +30,8 @@ __all__ = [
     "SigningKey",
     "default_key_file",
 ]
+
+_files = PrivateFiles(ConfigError)
 
 # The longest session any key can sign (GetSessionToken/GetFederationToken: 36 h).
 KEY_LIFETIME_AFTER_RETIRE = timedelta(seconds=129_600)
@@ -132,12 +134,12 @@ class KeyRing:
     def load(cls, path: Path | None = None, *, create: bool = True) -> KeyRing:
         """Read the key file; with ``create``, make the first key when there is none."""
         path = path or default_key_file()
-        data = read_private_json(path, None)
+        data = _files.read_json(path, None)
         if data is None:
             if not create:
                 raise ConfigError(f"no signing keys in {path}; run `broker keys rotate`")
-            with locked(path):
-                data = read_private_json(path, None)
+            with _files.locked(path):
+                data = _files.read_json(path, None)
                 if data is None:
                     ring = cls((_generate(datetime.now(UTC)),), secrets.token_bytes(32))
                     ring.save(path)
@@ -153,7 +155,7 @@ class KeyRing:
             raise ConfigError(f"{path} is not a valid signing-key file") from None
 
     def save(self, path: Path | None = None) -> None:
-        write_private_json(
+        _files.write_json(
             path or default_key_file(),
             {
                 "keys": [key.to_json() for key in self.keys],
@@ -166,7 +168,7 @@ class KeyRing:
         """Retire the active key, add a new one that signs from now, drop expired ones."""
         path = path or default_key_file()
         now = now or datetime.now(UTC)
-        with locked(path):
+        with _files.locked(path):
             ring = cls.load(path)
             kept = tuple(
                 key if key.retired is not None else _retire(key, now)

@@ -137,7 +137,7 @@ class WebIdentityVerifier:
         from providers.oidc.id_token import IdTokenRules, validate_id_token
 
         source = self._key_source(provider)
-        rules = IdTokenRules(provider.issuer, client_id, provider.algorithms)
+        rules = IdTokenRules(provider.issuer, client_id, provider.algorithms, sts_audience=True)
         digest = hashlib.sha256(
             "\x00".join((token, provider.issuer, client_id, *provider.algorithms)).encode()
         ).digest()

@@ -12,7 +12,6 @@ and only for the exact development issuer (``users.ISSUER``) — never for any o
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import stat
@@ -23,7 +22,7 @@ import httpx
 from joserfc.jwk import ECKey
 
 from broker.errors import ProviderUnavailableError
-from providers.embedded.refresh_store import private_dir, replace_private_json
+from providers.embedded.refresh_store import PROVIDER_FILES
 from providers.embedded.users import ISSUER
 from providers.oidc.jwks import JWKSCache
 
@@ -77,10 +76,7 @@ def _read(path: Path) -> dict[str, Any]:
 def publish_public_key(data_dir: Path, key: ECKey) -> Path:
     """Add ``key``'s public half to the published set (idempotent); returns the file's path."""
     path = jwks_path(data_dir)
-    private_dir(path.parent)
-    fd = os.open(path.parent / "public-jwks.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with PROVIDER_FILES.locked(path):
         try:
             keys = [k for k in _read(path)["keys"] if isinstance(k, dict)]
         except ProviderUnavailableError:
@@ -90,10 +86,8 @@ def publish_public_key(data_dir: Path, key: ECKey) -> Path:
             return path
         others = [k for k in keys if k.get("kid") != entry["kid"]]
         keys = [*others[-(MAX_KEYS - 1) :], entry]
-        replace_private_json(path, {"keys": keys})
+        PROVIDER_FILES.write_json(path, {"keys": keys})
         return path
-    finally:
-        os.close(fd)  # closing releases the flock
 
 
 class PublishedJWKS(JWKSCache):

@@ -10,12 +10,7 @@ processes rotating at once cannot both redeem one token.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import json
-import os
-import stat
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -23,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import ProviderError
-from broker.private_dirs import make_private_dirs
+from broker.private_files import PrivateFiles
 
-__all__ = ["RefreshRecord", "RefreshStore", "private_dir", "replace_private_json"]
+__all__ = ["PROVIDER_FILES", "RefreshRecord", "RefreshStore"]
+
+PROVIDER_FILES = PrivateFiles(ProviderError)
+"""The private-file rules for the embedded IdP's files, raising ``ProviderError``."""
 
 
 @dataclass(frozen=True)
@@ -50,46 +48,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def private_dir(path: Path) -> None:
-    # The data directory too is created 0700 (``parents=True`` alone would use the umask).
-    make_private_dirs(path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ProviderError(
-            f"{path} is readable by others (mode {mode:o}); run `chmod 700 {path}` and retry"
-        )
-
-
-def replace_private_json(path: Path, document: Any) -> None:
-    """Write ``document`` to ``path`` (0600): temporary file, fsync, rename over the old one."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:  # mkstemp creates the file 0600
-            json.dump(document, handle, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
 class RefreshStore:
     """Refresh-token hashes in ``directory/refresh-tokens.json``."""
 
     def __init__(self, directory: Path, clock: Callable[[], float] = time.time) -> None:
-        self._dir = directory
         self._file = directory / "refresh-tokens.json"
-        self._lock = directory / "refresh-tokens.lock"
         self._clock = clock
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, Any]]]:
-        private_dir(self._dir)
-        fd = os.open(self._lock, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with PROVIDER_FILES.locked(self._file):
             records = self._read()
             before = dict(records)
             now = self._clock()
@@ -97,30 +65,15 @@ class RefreshStore:
                 del records[key]
             yield records
             if records != before:
-                self._write(records)
-        finally:
-            os.close(fd)  # closing releases the flock
+                PROVIDER_FILES.write_json(self._file, records)
 
     def _read(self) -> dict[str, dict[str, Any]]:
-        try:
-            info = self._file.stat()
-        except FileNotFoundError:
-            return {}
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            raise ProviderError(
-                f"{self._file} is readable by others; run `chmod 600 {self._file}` and retry"
-            )
-        try:
-            data = json.loads(self._file.read_text())
-        except ValueError:
-            raise ProviderError(
-                f"{self._file} is corrupt; delete it (everyone signed in to the embedded IdP "
-                "will sign in again)"
-            ) from None
+        data = PROVIDER_FILES.read_json(
+            self._file,
+            {},
+            fix="delete it (everyone signed in to the embedded IdP will sign in again)",
+        )
         return data if isinstance(data, dict) else {}
-
-    def _write(self, records: dict[str, dict[str, Any]]) -> None:
-        replace_private_json(self._file, records)
 
     def add(self, token: str, record: RefreshRecord) -> None:
         """Remember ``token`` (as its hash) until ``record.expires_at``."""

@@ -1,8 +1,9 @@
 """RFC 8628 OAuth 2.0 Device Authorization Grant: start (§3.1–3.2) and poll (§3.4–3.5).
 
 Polling honours ``interval`` (default 5 s), adds 5 s for every ``slow_down`` (for all later
-polls), keeps waiting on ``authorization_pending``, and stops on ``access_denied`` and
-``expired_token`` or when the device code's lifetime (or the caller's timeout) runs out.
+polls), keeps waiting on ``authorization_pending``, backs off exponentially while the IdP
+cannot be reached, and stops on ``access_denied`` and ``expired_token`` or when the device
+code's lifetime (or the caller's timeout) runs out.
 """
 
 from __future__ import annotations
@@ -84,28 +85,47 @@ def poll_for_token(
     device: DeviceAuthorization,
     *,
     timeout: float,
+    idp: str = "the identity provider",
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> TokenResponse:
     """Poll the token endpoint until the person approves, refuses, or time runs out.
 
+    A poll that cannot reach the IdP (connection refused, timeout, 5xx) is not the end: §3.5
+    asks for an exponentially increasing interval, so the wait doubles after each such failure
+    (and returns to ``interval`` once the IdP answers again) until the device code expires.
+
+    Args:
+        idp: the provider's name, for the message when it stays unreachable.
+
     Raises:
         AuthenticationError: ``access_denied``, ``expired_token``, timeout, or another error.
-        ProviderUnavailableError: the IdP cannot be reached.
+        ProviderUnavailableError: the IdP could not be reached before the device code expired.
     """
     deadline = clock() + min(float(device.expires_in), timeout)
     interval = float(device.interval)
+    backoff = 1.0
+    unreachable: ProviderUnavailableError | None = None
     form = {"grant_type": GRANT_TYPE, "device_code": device.device_code}
     while True:
-        if clock() + interval > deadline:
+        if clock() + interval * backoff > deadline:
+            if unreachable is not None:
+                raise ProviderUnavailableError(
+                    f"device sign-in: {idp} could not be reached before the device code "
+                    "expired; check your network and the issuer URL, then sign in again"
+                ) from None
             raise AuthenticationError(
                 "the device sign-in was not approved in time; run the sign-in again",
                 code="expired_token",
             )
-        sleep(interval)
+        sleep(interval * backoff)
         try:
             data = post_form(client, token_endpoint, form, auth, "device token")
+        except ProviderUnavailableError as exc:
+            unreachable, backoff = exc, backoff * 2
+            continue
         except OAuthErrorResponse as exc:
+            unreachable, backoff = None, 1.0
             if exc.error == "authorization_pending":
                 continue
             if exc.error == "slow_down":

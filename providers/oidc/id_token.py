@@ -38,6 +38,13 @@ class IdTokenRules:
     algorithms: tuple[str, ...]
     leeway: int = 60
     max_bytes: int = 16 * 1024
+    trusted_audiences: tuple[str, ...] = ()
+    """Audiences besides ``client_id`` that may appear in ``aud`` (OIDC Core 3.1.3.7 step 3:
+    refuse "additional audiences not trusted by the Client"). Empty: ours alone."""
+    sts_audience: bool = False
+    """AssumeRoleWithWebIdentity's rule instead of the client's: ``aud`` need only list
+    ``client_id`` (one of the IAM OIDC provider's client ids); STS documents no check of
+    other audiences or of ``azp``, so neither is made."""
 
 
 def _refuse(message: str, code: str = "invalid_id_token") -> AuthenticationError:
@@ -84,6 +91,31 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
+def _check_audience(claims: dict[str, Any], rules: IdTokenRules) -> None:
+    """Steps 3-5: ``aud`` lists us and no one we do not trust; ``azp`` is us when present,
+    and present when there are several audiences."""
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audiences, list) or rules.client_id not in audiences:
+        raise _refuse("it was issued for another client", code="invalid_audience")
+    if any(not isinstance(a, str) for a in audiences):
+        raise _refuse("its audience is malformed", code="invalid_audience")
+    if rules.sts_audience:
+        return
+    trusted = {rules.client_id, *rules.trusted_audiences}
+    if any(a not in trusted for a in audiences):
+        raise _refuse(
+            "it also names an audience this provider does not trust "
+            "(list it in trusted_audiences if it should be)",
+            code="invalid_audience",
+        )
+    azp = claims.get("azp")
+    if len(audiences) > 1 and azp is None:
+        raise _refuse("several audiences but no authorized party", code="invalid_audience")
+    if azp is not None and azp != rules.client_id:
+        raise _refuse("it was issued to another authorized party", code="invalid_audience")
+
+
 def validate_id_token(
     token: str,
     keys: KeyLookup,
@@ -122,18 +154,7 @@ def validate_id_token(
     # 2. iss exactly equal.
     if claims.get("iss") != rules.issuer:
         raise _refuse("wrong issuer", code="invalid_issuer")
-    # 3. aud contains our client id; 4./5. azp with several audiences, and if present, ours.
-    audience = claims.get("aud")
-    audiences = [audience] if isinstance(audience, str) else audience
-    if not isinstance(audiences, list) or rules.client_id not in audiences:
-        raise _refuse("it was issued for another client", code="invalid_audience")
-    if any(not isinstance(a, str) for a in audiences):
-        raise _refuse("its audience is malformed", code="invalid_audience")
-    azp = claims.get("azp")
-    if len(audiences) > 1 and azp is None:
-        raise _refuse("several audiences but no authorized party", code="invalid_audience")
-    if azp is not None and azp != rules.client_id:
-        raise _refuse("it was issued to another authorized party", code="invalid_audience")
+    _check_audience(claims, rules)
     # 9. exp in the future; 10. iat not in the future (both with leeway).
     current = now()
     if _number(claims, "exp") <= current - rules.leeway:

@@ -86,6 +86,7 @@ class OIDCProvider:
             client_id=settings.client_id,
             algorithms=settings.algorithms,
             leeway=settings.leeway,
+            trusted_audiences=settings.trusted_audiences,
         )
 
     @classmethod
@@ -202,6 +203,7 @@ class OIDCProvider:
             self._auth,
             device,
             timeout=options.timeout,
+            idp=f"the identity provider {self.name!r}",
             sleep=self._sleep,
             clock=self._clock,
         )

@@ -40,6 +40,8 @@ class OIDCSettings:
         leeway: clock skew, in seconds, allowed on ``exp``/``iat`` (at most 300).
         device: offer the device authorization grant when the IdP supports it.
         redirect_path: the loopback redirect path registered at the IdP.
+        trusted_audiences: audiences besides ``client_id`` an ID token may also name (OIDC
+            Core 3.1.3.7: any other audience is refused); empty by default.
     """
 
     type: Literal["oidc", "embedded"]
@@ -54,6 +56,7 @@ class OIDCSettings:
     leeway: int = 60
     device: bool = True
     redirect_path: str = "/callback"
+    trusted_audiences: tuple[str, ...] = ()
 
 
 def load_settings(name: str, table: Mapping[str, Any], file: str = "broker.toml") -> OIDCSettings:
@@ -91,6 +94,9 @@ def _check(settings: OIDCSettings, file: str, prefix: str) -> list[ConfigIssue]:
         problem("algorithms", "must name at least one algorithm")
     if not 0 <= settings.leeway <= 300:
         problem("leeway", "must be between 0 and 300 seconds")
+    for i, audience in enumerate(settings.trusted_audiences):
+        if not audience or audience == settings.client_id:
+            problem(f"trusted_audiences[{i}]", "must be a non-empty audience other than client_id")
     if not settings.redirect_path.startswith("/"):
         problem("redirect_path", "must start with '/'")
     return issues

@@ -33,9 +33,9 @@ def config(broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return directory
 
 
-def _seed(home: Path, minutes: int) -> Credentials:
+def _seed(home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001") -> Credentials:
     credentials = Credentials(
-        access_key_id="BKIAFASTPATH00000001",
+        access_key_id=key_id,
         secret_access_key="s3cr3t/" + "k" * 33,
         session_token="token-" + "t" * 40,
         expiration=(datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0),
@@ -56,6 +56,21 @@ def test_cache_hit_prints_exactly_the_version_1_json(
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
     assert json.loads(result.stdout) == credentials.to_process_json()
     assert json.loads(result.stdout)["Expiration"].endswith("Z")
+
+
+def test_two_data_directories_each_serve_their_own_profile(
+    secret_service: None, tmp_path: Path, config: Path, run_broker
+) -> None:
+    # One user, one keyring, two BROKER_HOMEs with a profile of the same name: the fast path
+    # must read each directory's own entry, never the one written last.
+    homes = [tmp_path / "home-a", tmp_path / "home-b"]
+    seeded = [_seed(home, 50, f"BKIAFASTPATH0000000{i}") for i, home in enumerate(homes)]
+    for home, credentials in zip(homes, seeded, strict=True):
+        result = run_broker(
+            "credential-process", "--profile", "dev", env={"BROKER_HOME": str(home)}
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == credentials.to_process_json()
 
 
 def test_cache_hit_imports_almost_nothing(

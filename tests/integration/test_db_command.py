@@ -22,6 +22,7 @@ def test_upgrade_then_status_on_postgresql(
         "applied 0002_directory_runtime",
         "applied 0003_session_policies",
         "applied 0004_audit_head",
+        "applied 0005_sts_mfa_devices",
     ]
     again = run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": fresh_database})
     assert again.returncode == 0
@@ -33,6 +34,7 @@ def test_upgrade_then_status_on_postgresql(
         "0002_directory_runtime\tapplied",
         "0003_session_policies\tapplied",
         "0004_audit_head\tapplied",
+        "0005_sts_mfa_devices\tapplied",
     ]
 
 
@@ -45,6 +47,7 @@ def test_default_database_is_sqlite_under_broker_home(
         "0002_directory_runtime\tpending",
         "0003_session_policies\tpending",
         "0004_audit_head\tpending",
+        "0005_sts_mfa_devices\tpending",
     ]
     assert run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": ""}).returncode == 0
     assert (broker_home / "broker.db").stat().st_mode & 0o077 == 0

@@ -302,6 +302,10 @@ def test_two_keys_per_user_even_when_replicas_race(replicas: tuple[Database, Dat
     )
     assert stores[1].delete(keys[0].access_key_id)
     assert stores[0].get(keys[0].access_key_id) is None
+    # the same name in another account is another user, with two keys of its own
+    stores[1].create(
+        AccessKeyRecord("BRKU9" + "0" * 15, "ci-deployer", "444455556666", "Active", NOW)
+    )
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from broker.errors import ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login, run_logout, run_whoami
 from broker.store.credential_store import CredentialStore
+from broker.store.home_id import home_id, scoped_key
 from broker.store.keyring_store import KeyringSecretStore, KeyringStore
 from providers.testing import SilentUI
 from tests.client_support import CountingMinter, TestIdP
@@ -52,8 +53,12 @@ def _signed_in(
     return store, idp, CountingMinter(tmp / "mints.log")
 
 
-def _read_item(username: str) -> str | None:
+def _read_item(username: str, home: Path | None = None) -> str | None:
+    """The raw item ``username`` (scoped to data directory ``home``'s id when given)."""
     import secretstorage
+
+    if home is not None:
+        username = scoped_key(home_id(home), username)
 
     with closing(secretstorage.dbus_init()) as connection:
         collection = secretstorage.Collection(connection)
@@ -84,8 +89,8 @@ def test_secrets_are_in_the_keyring_and_nowhere_on_disk(
         session.id_token,
         session.access_token,
     ]
-    profile_entry = _read_item("profile:dev")
-    session_entry = _read_item("session:corp")
+    profile_entry = _read_item("profile:dev", broker_home)
+    session_entry = _read_item("session:corp", broker_home)
     assert profile_entry is not None and session_entry is not None
     assert credentials.secret_access_key in profile_entry
     assert session.refresh_token in session_entry
@@ -242,7 +247,8 @@ def test_login_whoami_logout(secret_service: None, broker_home: Path, tmp_path: 
     assert removed == ["dev"]
     assert idp.signed_out == ["alice"]
     assert run_whoami(store) == []
-    assert _read_item("session:corp") is None and _read_item("profile:dev") is None
+    assert _read_item("session:corp", broker_home) is None
+    assert _read_item("profile:dev", broker_home) is None
 
 
 def test_a_different_person_signing_in_drops_the_previous_persons_credentials(
@@ -335,3 +341,71 @@ def _count_items() -> int:
     with closing(secretstorage.dbus_init()) as connection:
         collection = secretstorage.Collection(connection)
         return len(list(collection.search_items({"service": "access-broker"})))
+
+
+# -- one keyring, several data directories -------------------------------------------------
+
+
+def test_two_data_directories_keep_their_own_credentials_under_one_profile_name(
+    secret_service: None, tmp_path: Path
+) -> None:
+    first_home, second_home = tmp_path / "first", tmp_path / "second"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, idp1, minter1 = _signed_in(first_home, tmp_path / "a", TestIdP())
+    second, idp2, minter2 = _signed_in(second_home, tmp_path / "b", TestIdP())
+    one = _chain(first, minter1, idp1).credentials(DEV)
+    two = _chain(second, minter2, idp2).credentials(DEV)
+    assert one.access_key_id != two.access_key_id
+    # Each reads back its own, from a fresh store object (nothing cached in memory).
+    assert CredentialStore(first_home).credentials("dev") == one
+    assert CredentialStore(second_home).credentials("dev") == two
+    assert home_id(first_home) != home_id(second_home)
+    # Forgetting one directory's profile leaves the other's in place.
+    assert CredentialStore(first_home).forget_profile("dev")
+    assert CredentialStore(first_home).credentials("dev") is None
+    assert CredentialStore(second_home).credentials("dev") == two
+
+
+def test_the_id_survives_moving_the_data_directory(secret_service: None, tmp_path: Path) -> None:
+    store, idp, minter = _signed_in(tmp_path / "before", tmp_path, TestIdP())
+    minted = _chain(store, minter, idp).credentials(DEV)
+    (tmp_path / "before").rename(tmp_path / "after")
+    assert CredentialStore(tmp_path / "after").credentials("dev") == minted
+
+
+def test_entries_from_before_the_id_are_adopted_only_when_the_index_vouches(
+    secret_service: None, tmp_path: Path
+) -> None:
+    from broker.store.entries import encode_credentials
+
+    home = tmp_path / "home"
+    store, idp, minter = _signed_in(home, tmp_path, TestIdP())
+    minted = _chain(store, minter, idp).credentials(DEV)
+    keyring = KeyringStore()
+    # As an earlier version left them: unscoped names.
+    keyring.set("profile:dev", keyring.get(scoped_key(home_id(home), "profile:dev")) or "")
+    keyring.delete(scoped_key(home_id(home), "profile:dev"))
+    assert CredentialStore(home).credentials("dev") == minted  # adopted: the row matches
+    assert _read_item("profile:dev") is None and _read_item("profile:dev", home) is not None
+    # Another directory's old entry (another access key id) is not taken for ours.
+    foreign = dataclasses.replace(minted, access_key_id="ABKX" + "9" * 16)
+    keyring.set("profile:dev", encode_credentials(foreign))
+    keyring.delete(scoped_key(home_id(home), "profile:dev"))
+    assert CredentialStore(home).credentials("dev") is None
+    assert _read_item("profile:dev") is not None  # left for its owner
+
+
+def test_logout_also_removes_this_directorys_entries_from_before_the_id(
+    secret_service: None, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    store, idp, minter = _signed_in(home, tmp_path, TestIdP())
+    _chain(store, minter, idp).credentials(DEV)
+    keyring = KeyringStore()
+    for key in ("profile:dev", "session:corp"):  # as an earlier version left them
+        scoped = scoped_key(home_id(home), key)
+        keyring.set(key, keyring.get(scoped) or "")
+        keyring.delete(scoped)
+    assert CredentialStore(home).forget_session("corp") == ["dev"]
+    assert _read_item("profile:dev") is None and _read_item("session:corp") is None

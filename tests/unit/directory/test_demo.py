@@ -58,6 +58,13 @@ def test_shipped_config_is_valid_and_its_only_warnings_are_about_policy_contents
     assert own_findings(report.findings) == []
 
 
+def test_the_demo_organization_has_an_organizations_id() -> None:
+    with (CONFIG / "directory" / "organization.toml").open("rb") as handle:
+        org_id = tomllib.load(handle)["organization"]["id"]
+    assert org_id.startswith("o-") and 10 <= len(org_id) - 2 <= 32
+    assert org_id[2:].isalnum() and org_id[2:] == org_id[2:].lower()
+
+
 def test_committed_json_schema_is_generated_from_the_models() -> None:
     committed = json.loads((CONFIG / "directory" / "directory.schema.json").read_text())
     assert committed == directory_schema()

@@ -63,6 +63,16 @@ CASES = {
             "unknown account 'nope'",
         ),
     ),
+    "organization id not in Organizations' form": (
+        "organization.toml",
+        ('id = "o-example0001"', 'id = "o-Example"'),
+        ("directory/organization.toml", "organization.id", "not an Organizations id"),
+    ),
+    "organization id too long": (
+        "organization.toml",
+        ('id = "o-example0001"', f'id = "o-{"a" * 33}"'),
+        ("directory/organization.toml", "organization.id", "10-32 lowercase"),
+    ),
     "unknown SCP": (
         "organization.toml",
         ('scps = ["FullAWSAccess", "RestrictRegions"]', 'scps = ["FullAWSAccess", "Nope"]'),

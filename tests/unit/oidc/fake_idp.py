@@ -203,6 +203,8 @@ class FakeIdP:
         if grant == "urn:ietf:params:oauth:grant-type:device_code":
             self.device_polls.append(self.clock())
             answer = self.device_answers.pop(0) if self.device_answers else "ok"
+            if answer == "down":  # the network, not the IdP, answers this poll
+                raise httpx.ConnectError("connection refused")
             if answer != "ok":
                 return self.error(400, answer)
             return self.tokens("bob", None)

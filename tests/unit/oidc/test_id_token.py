@@ -56,13 +56,48 @@ def test_wrong_audience(idp: FakeIdP) -> None:
     refused(idp, idp.id_token("alice", "n-1"), "invalid_audience")
 
 
-def test_several_audiences_need_azp(idp: FakeIdP) -> None:
-    idp.claim_overrides["aud"] = [CLIENT_ID, "another-client"]
+TRUSTING = IdTokenRules(
+    issuer=ISSUER,
+    client_id=CLIENT_ID,
+    algorithms=("RS256",),
+    trusted_audiences=("https://api.example.com",),
+)
+
+
+def test_an_extra_untrusted_audience_is_refused_even_beside_ours(idp: FakeIdP) -> None:
+    # OIDC Core 3.1.3.7 (3): a token also minted for another party could be replayed to us by
+    # that party (or ours to it); our presence in the list is not enough.
+    idp.claim_overrides.update(aud=[CLIENT_ID, "https://evil.example.net"], azp=CLIENT_ID)
     refused(idp, idp.id_token("alice", "n-1"), "invalid_audience")
-    idp.claim_overrides["azp"] = "another-client"
-    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience")
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience", rules=TRUSTING)
+
+
+def test_a_trusted_extra_audience_is_accepted_with_our_azp(idp: FakeIdP) -> None:
+    idp.claim_overrides.update(aud=[CLIENT_ID, "https://api.example.com"], azp=CLIENT_ID)
+    claims = check(idp, idp.id_token("alice", "n-1"), rules=TRUSTING)
+    assert claims["aud"] == [CLIENT_ID, "https://api.example.com"]
+
+
+def test_several_audiences_need_azp_equal_to_our_client_id(idp: FakeIdP) -> None:
+    idp.claim_overrides["aud"] = [CLIENT_ID, "https://api.example.com"]
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience", rules=TRUSTING)
+    idp.claim_overrides["azp"] = "https://api.example.com"
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience", rules=TRUSTING)
     idp.claim_overrides["azp"] = CLIENT_ID
-    assert check(idp, idp.id_token("alice", "n-1"))["azp"] == CLIENT_ID
+    assert check(idp, idp.id_token("alice", "n-1"), rules=TRUSTING)["azp"] == CLIENT_ID
+
+
+def test_a_trusted_audience_alone_is_not_ours(idp: FakeIdP) -> None:
+    idp.claim_overrides.update(aud=["https://api.example.com"], azp=CLIENT_ID)
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience", rules=TRUSTING)
+
+
+def test_sts_audience_rule_needs_only_a_listed_client_id(idp: FakeIdP) -> None:
+    sts = IdTokenRules(ISSUER, CLIENT_ID, ("RS256",), sts_audience=True)
+    idp.claim_overrides["aud"] = [CLIENT_ID, "https://api.example.com"]
+    assert check(idp, idp.id_token("alice", "n-1"), rules=sts)["sub"] == "sub-alice"
+    idp.claim_overrides["aud"] = ["https://api.example.com"]
+    refused(idp, idp.id_token("alice", "n-1"), "invalid_audience", rules=sts)
 
 
 def test_expired_beyond_leeway(idp: FakeIdP) -> None:

@@ -129,6 +129,17 @@ def test_no_mfa_without_an_mfa_amr(idp: FakeIdP, make_provider, browser) -> None
     assert make_provider(idp).sign_in(SignInOptions(ui=browser)).claims.mfa is False
 
 
+def test_extra_audiences_follow_the_trusted_audiences_setting(
+    idp: FakeIdP, make_provider, browser
+) -> None:
+    idp.claim_overrides.update(aud=[idp.client_id, "https://api.example.com"], azp=idp.client_id)
+    with pytest.raises(AuthenticationError) as caught:
+        make_provider(idp).sign_in(SignInOptions(ui=browser))
+    assert caught.value.code == "invalid_audience"
+    trusting = make_provider(idp, trusted_audiences=["https://api.example.com"])
+    assert trusting.sign_in(SignInOptions(ui=browser)).claims.subject == "sub-alice"
+
+
 # -- device flow ---------------------------------------------------------------------------
 
 
@@ -160,6 +171,36 @@ def test_device_flow_gives_up_at_the_timeout(idp: FakeIdP, make_provider) -> Non
     with pytest.raises(AuthenticationError, match="not approved in time"):
         make_provider(idp, clock).sign_in(options)
     assert sum(clock.slept) <= 60
+
+
+def test_device_flow_backs_off_while_the_idp_is_unreachable(idp: FakeIdP, make_provider) -> None:
+    # RFC 8628 §3.5: a connection failure is not a refusal; wait ever longer and keep polling.
+    clock = FakeClock()
+    idp.device_answers = ["down", "down", "down", "authorization_pending", "ok"]
+    ui = BrowserUI(idp.approve)
+    result = make_provider(idp, clock).sign_in(SignInOptions(ui=ui, device=True))
+    assert result.claims.subject == "sub-bob"
+    assert clock.slept == [5, 10, 20, 40, 5]  # doubled while down, back to the interval after
+
+
+def test_device_flow_backoff_keeps_slow_down(idp: FakeIdP, make_provider) -> None:
+    clock = FakeClock()
+    idp.device_answers = ["slow_down", "down", "ok"]
+    make_provider(idp, clock).sign_in(SignInOptions(ui=BrowserUI(idp.approve), device=True))
+    assert clock.slept == [5, 10, 20]
+
+
+def test_device_flow_gives_up_when_the_idp_stays_down(idp: FakeIdP, make_provider) -> None:
+    clock = FakeClock()
+    idp.device_answers = ["down"] * 100
+    options = SignInOptions(ui=BrowserUI(idp.approve), device=True, timeout=3600)
+    with pytest.raises(ProviderUnavailableError) as caught:
+        make_provider(idp, clock).sign_in(options)
+    message = str(caught.value)
+    assert "'corp'" in message and "could not be reached" in message
+    assert "sign in again" in message and "\n" not in message
+    assert sum(clock.slept) <= 600  # never past the device code's expires_in
+    assert len(idp.device_polls) < 10  # exponential, not every 5 s
 
 
 def test_no_browser_falls_back_to_the_device_flow(idp: FakeIdP, make_provider) -> None:

@@ -46,6 +46,12 @@ def test_every_problem_is_reported() -> None:
     assert keys == {"providers.corp.issuer", "providers.corp.scopes", "providers.corp.leeway"}
 
 
+def test_trusted_audiences_default_empty_and_must_not_repeat_the_client_id() -> None:
+    assert load_settings("corp", BASE).trusted_audiences == ()
+    with pytest.raises(ConfigIssues, match=r"providers\.corp\.trusted_audiences\[1\]"):
+        load_settings("corp", {**BASE, "trusted_audiences": ["api", BASE["client_id"]]})
+
+
 def test_missing_required_keys() -> None:
     with pytest.raises(ConfigIssues) as caught:
         load_settings("corp", {"type": "oidc"})

@@ -98,5 +98,5 @@ def test_replay_cache_accepts_a_value_once_across_processes(tmp_path: Path) -> N
 def test_world_readable_replay_cache_is_refused(tmp_path: Path) -> None:
     SqliteReplayCache(tmp_path)
     (tmp_path / "replay.sqlite3").chmod(0o644)
-    with pytest.raises(StoreError, match="chmod 0600"):
+    with pytest.raises(StoreError, match="chmod 600"):
         SqliteReplayCache(tmp_path)

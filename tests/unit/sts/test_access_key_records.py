@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from broker.errors import StsError
 from broker.sts.access_keys import AccessKeyStore, read_access_keys
 from broker.sts.signing_keys import KeyRing
 
@@ -43,3 +46,17 @@ def test_a_running_store_sees_another_process_deactivate_or_delete_at_once(tmp_p
     assert service.get(key.access_key_id) is None
     path.unlink()
     assert service.list() == []
+
+
+def test_two_keys_per_user_count_within_one_account(tmp_path: Path) -> None:
+    """IAM's limit is per user, and a user belongs to one account: a same-named user in
+    another account has two keys of its own, and a third in the first account is refused."""
+    store = AccessKeyStore(KeyRing.load(tmp_path / "keys.json"), tmp_path / "access-keys.json")
+    store.create("svc-app", "111122223333")
+    store.create("svc-app", "111122223333")
+    store.create("svc-app", "444455556666")
+    store.create("svc-app", "444455556666")
+    with pytest.raises(StsError) as refused:
+        store.create("svc-app", "111122223333")
+    assert refused.value.code == "LimitExceeded"
+    assert len(store.list("svc-app")) == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pyotp
@@ -98,9 +99,14 @@ def test_trust_policy_requiring_mfa(setup) -> None:
     assert code_of(call(service, *key, base)) == "AccessDenied"
     direct = call(service, *key, {**base, "SerialNumber": serial, "TokenCode": totp.now()})
     assert direct.status == 200, direct.body
-    previous = totp.at(time.time() - 30)
-    mfa_session = call(
+    previous = totp.at(time.time() - 30)  # valid within the window, but older than the used one
+    stale = call(
         service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": previous}
+    )
+    assert code_of(stale) == "AccessDenied"
+    following = totp.at(time.time() + 30)  # one step ahead: within the window, not yet used
+    mfa_session = call(
+        service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": following}
     )
     assert mfa_session.status == 200, mfa_session.body
     creds = credentials_of(mfa_session.body)
@@ -117,6 +123,25 @@ def test_trust_policy_requiring_mfa(setup) -> None:
 
 def test_device_seed_is_not_stored(setup, tmp_path) -> None:
     service, _key, serial, totp = setup
-    stored = service.mfa.path.read_text()
-    assert serial in stored and totp.secret not in stored
-    assert service.mfa.path.stat().st_mode & 0o777 == 0o600
+    device = service.mfa.store.get(serial)
+    assert device is not None and device.user == "svc-app" and device.account == HOME
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("broker.db*"))  # with the WAL
+    assert serial.encode() in stored and totp.secret.encode() not in stored
+    assert (tmp_path / "broker.db").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "sts" / "mfa-devices.json").exists()
+
+
+def test_codes_never_reach_the_answer_or_the_audit_log(setup) -> None:
+    service, key, serial, totp = setup
+    valid, malformed = totp.now(), "12ab5x"
+    wrong = f"{(int(valid) + 500_000) % 1_000_000:06d}"
+    answers = [
+        call(service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": c})
+        for c in (malformed, wrong, valid)
+    ]
+    assert [code_of(a) for a in answers] == ["ValidationError", "AccessDenied", "ok"]
+    logged = json.dumps(list(service.audit.events()))
+    for code in (malformed, wrong, valid):
+        assert code not in logged
+        assert all(code not in a.body for a in answers[:2])
+    assert serial in logged  # the device is still named

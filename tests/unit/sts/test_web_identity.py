@@ -153,6 +153,18 @@ def test_token_signed_by_another_key_or_unsigned_is_refused(service) -> None:
     assert code(ask(service, WebIdentityToken=hs)) == "InvalidIdentityToken"
 
 
+def test_audience_rule_is_stss_own_a_registered_client_id_in_aud(service, signing_key) -> None:
+    # STS checks `aud` against the IAM OIDC provider's client-id list ("client IDs, also known
+    # as audiences"); it documents no refusal of other audiences and no `azp` check, so a
+    # token listing a registered client id among others is accepted, and `HOST:aud` is it.
+    token = id_token(signing_key, aud=["https://api.example.com", CLIENT])
+    answer = ask(service, WebIdentityToken=token)
+    assert answer.status == 200, answer.body
+    assert f"<Audience>{CLIENT}</Audience>" in answer.body
+    lone = id_token(signing_key, aud=["https://api.example.com"])
+    assert code(ask(service, WebIdentityToken=lone)) == "InvalidIdentityToken"
+
+
 def remembering_verifier(signing_key) -> tuple[WebIdentityVerifier, WebIdentityProvider]:
     jwks = {"keys": [{**signing_key.as_dict(private=False), "kid": "k1", "use": "sig"}]}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks))
