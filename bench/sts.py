@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,7 @@ def main() -> int:
         help="where the broker's data directory (audit log) goes; default the temp dir. "
         "A tmpfs here (/dev/shm) takes the disk's fsync out of the figures: a diagnostic only",
     )
+    parser.add_argument("--keep-data", action="store_true", help="keep the data directory")
     parser.add_argument("--part", choices=("a", "b", "both"), default="both", help="which figures")
     parser.add_argument(
         "--no-moto-open-loop",
@@ -300,6 +302,10 @@ def main() -> int:
     checks.append(
         (f"audit log verifies: {(verify.stdout or verify.stderr).strip()}", verify.returncode == 0)
     )
+    if args.keep_data:
+        print(f"data directory kept: {home}")
+    else:  # hundreds of MB of audit log after a 30 s run (in RAM under a tmpfs --data-parent)
+        shutil.rmtree(home, ignore_errors=True)
     print(f"load average {load_average()}")
     where = (
         f"  [data under {args.data_parent}: a diagnostic, not the target, unless that is "
