@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,7 +54,7 @@ class SqliteDatabase:
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA journal_mode=WAL")
+            self._enter_wal(connection)
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
@@ -62,6 +63,23 @@ class SqliteDatabase:
         with self._lock:
             self._all.append(connection)
         return connection
+
+    def _enter_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch to WAL, waiting up to the busy timeout for another opener doing the same.
+
+        SQLite answers ``database is locked`` to ``journal_mode=WAL`` at once, without its busy
+        handler, while another connection is converting a new file: two workers or replicas
+        starting together on a fresh data directory would otherwise fail to start.
+        """
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
     def transaction(
