@@ -17,7 +17,7 @@ from broker.tui.screens.portal import PortalScreen
 from broker.tui.screens.widget_help import WidgetHelpScreen
 from broker.tui.widgets.focus_targets import PortalFilter, SessionsTable
 from tests.functional.conftest import sign_in_with_roles
-from tests.functional.screen_text import flat_text
+from tests.functional.screen_text import flat_text, screen_lines
 from tests.functional.test_sessions import _open
 
 pytestmark = pytest.mark.anyio
@@ -31,9 +31,13 @@ async def test_f1_on_the_portal_filter_says_what_it_filters(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         sign_in_with_roles(app)
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        assert "? help" in footer and "f1" not in footer  # ? is the help key outside text boxes
         await pilot.press("slash")
         await pilot.pause()
         assert isinstance(app.focused, PortalFilter)
+        assert "f1 help" in screen_lines(app)[-1]  # a text box takes ?: the footer offers F1
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, WidgetHelpScreen)

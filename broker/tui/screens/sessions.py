@@ -172,7 +172,7 @@ class SessionsScreen(BrokerScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "revoke" and self.broker.options.readonly:
             return False  # --readonly hides revoke (k9s readOnly)
-        return True
+        return super().check_action(action, parameters)
 
     def action_refresh_one(self) -> None:
         row = self._selected()
