@@ -3,8 +3,8 @@ serve` on SQLite (the embedded default), the same load, in the same run.
 
     python bench/replicas.py [--seconds 10] [--connections 32]
 
-The load is bench/sts.py's (its raw keep-alive HTTP/1.1 client and SigV4 signing), for the
-calls a plain `broker serve` answers without a configured identity provider:
+The load is bench/sts.py's (wrk's closed loop over pre-signed requests, bench/sts_load.py),
+for the calls a plain `broker serve` answers without a configured identity provider:
 GetCallerIdentity with session credentials (token verified, revocations read, event audited)
 and GetSessionToken with a long-term key (a session minted and audited). ``--connections`` in
 total: all to the SQLite process, or half to each replica (their own data directories, sharing
@@ -17,7 +17,6 @@ database chain).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
@@ -32,7 +31,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
-from bench.sts import free_port, load, signed, wait_up  # noqa: E402
+from bench.sts_load import closed_loop, free_port, load_average, signed, signed_raw, wait_up  # noqa: E402
 
 CALLS = (
     ("GetCallerIdentity (session)", "Action=GetCallerIdentity&Version=2011-06-15", "session"),
@@ -92,23 +91,12 @@ def credentials(env: dict[str, str], url: str) -> dict[str, Credentials]:
     return {"user": user, "session": session}
 
 
-async def spread(
+def spread(
     urls: list[str], body: str, creds: Credentials, seconds: float, connections: int
 ) -> dict[str, Any]:
-    """The same closed loop, ``connections`` split evenly over ``urls``; merged figures."""
-    share = connections // len(urls)
-    parts = await asyncio.gather(
-        *(load(url, [signed(url, body, creds) for _ in range(8)], seconds, share) for url in urls)
-    )
-    latencies = sorted(x for part in parts for x in part["latencies"])
-    count = len(latencies)
-    return {
-        "requests": count,
-        "rps": sum(part["rps"] for part in parts),
-        "p50_ms": 1000 * latencies[count // 2] if count else 0,
-        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else 0,
-        "errors": sum(part["errors"] for part in parts),
-    }
+    """The same closed loop (wrk), ``connections`` split evenly over ``urls``; merged figures
+    (p50/p99: the worse replica's)."""
+    return closed_loop([(url, signed_raw(url, body, creds)) for url in urls], seconds, connections)
 
 
 def main() -> int:
@@ -122,7 +110,7 @@ def main() -> int:
     from tests.integration.conftest import stop_server
     from tests.postgres_peer import postgres_cluster
 
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average: {load_average()}")
     processes: list[subprocess.Popen[bytes]] = []
     with postgres_cluster() as cluster:
         database = open_database(cluster.url(), pool_size=1)
@@ -145,8 +133,7 @@ def main() -> int:
             for name, body, which in CALLS:
                 results = {}
                 for setup, urls, creds in setups:
-                    run = spread(urls, body, creds[which], args.seconds, args.connections)
-                    r = asyncio.run(run)
+                    r = spread(urls, body, creds[which], args.seconds, args.connections)
                     results[setup] = r
                     print(
                         f"{name:28} {setup:11} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms"
@@ -163,7 +150,7 @@ def main() -> int:
             verify = broker(env, "audit", "verify")
             failed |= verify.returncode
             print(f"audit ({label}):", (verify.stdout or verify.stderr).strip())
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average: {load_average()}")
     return 1 if failed else 0
 
 

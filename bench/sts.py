@@ -1,184 +1,80 @@
 """STS load benchmark: `broker serve` against moto's STS server, same load, same run.
 
-    python bench/sts.py [--seconds 30] [--connections 64]
+    python bench/sts.py [--seconds 30] [--connections 64] [--rate 1000]
 
-Starts both servers on 127.0.0.1, then for each runs a closed-loop load of SigV4-signed
-GetCallerIdentity (session credentials: the token is verified, the secret re-derived, the
-signature checked and the call audited), GetSessionToken (a long-term key mints credentials:
-ES256 signing plus an audited, fsynced event) and AssumeRoleWithWebIdentity (an RS256 ID token
-verified against the provider's JWKS, the trust policy evaluated, a role session minted).
-Prints requests/s, p50/p99 latency and errors for each, the broker/moto ratio, and checks that
-the broker's audit log verifies. The broker side is `broker serve`'s ASGI app with a plain-data
-role source (bench/sts_roles_app.py) until the directory backs `broker serve`.
+Starts both servers on 127.0.0.1 and measures, for each server and call:
+
+(a) saturation: a closed loop of ``--connections`` keep-alive connections driven by ``wrk``
+    (C; one request in flight per connection), requests/s, p50/p99, and the broker/moto ratio;
+(b) latency at a fixed offered rate: ``--rate`` requests/s over the same connections from an
+    open-loop generator that measures each request from its due time (bench/sts_load.py).
+
+The calls are those of issue 5's speed goal, SigV4-signed GetCallerIdentity with session
+credentials (the token verified, the secret re-derived, the signature checked, revocation
+read, the call audited) and AssumeRoleWithWebIdentity (an RS256 ID token verified against the
+provider's JWKS, the trust policy evaluated, an ES256 session token minted and audited), plus
+GetSessionToken (a long-term key mints credentials). Each figure comes with the server's CPU
+seconds per request (from /proc, so it means something while other work loads the machine),
+the load generator's own CPU, and the load average. PASS/FAIL against each target, then
+`broker audit verify` on the broker's log. The broker side is `broker serve`'s ASGI app with a
+plain-data role source (bench/sts_roles_app.py) so the IdP's JWKS is answered in-process.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
-
-import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from typing import Any
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
+import httpx  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from bench.sts_load import (  # noqa: E402
+    MachineProbe,
+    ProcessCpu,
+    closed_loop,
+    free_port,
+    load_average,
+    open_loop,
+    signed,
+    signed_raw,
+    unsigned_raw,
+    wait_up,
+)
 
-
-def wait_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server for {url} exited with {process.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"server {url} did not start in {timeout}s")
-
-
-def signed(url: str, body: str, creds: Credentials) -> tuple[dict[str, str], bytes]:
-    request = AWSRequest(
-        method="POST",
-        url=url + "/",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-    )
-    SigV4Auth(creds, "sts", "us-east-1").add_auth(request)
-    prepared = request.prepare()
-    headers = dict(prepared.headers.items())
-    headers["Host"] = urlsplit(url).netloc
-    return headers, prepared.body
-
-
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> tuple[int, bool]:
-    """Send one HTTP/1.1 request; read the whole answer; return its status and whether the
-    server closes the connection (moto's Werkzeug server answers ``Connection: close``)."""
-    writer.write(raw)
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length, close = 0, False
-    for line in head.split(b"\r\n"):
-        lower = line.lower()
-        if lower.startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-        elif lower.startswith(b"connection:") and b"close" in lower:
-            close = True
-    await reader.readexactly(length)
-    return status, close
-
-
-def raw_request(url: str, headers: dict[str, str], body: bytes) -> bytes:
-    kept = {k: v for k, v in headers.items() if k.lower() != "content-length"}
-    lines = ["POST / HTTP/1.1", *(f"{k}: {v}" for k, v in kept.items())]
-    lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-async def load(
-    url: str, requests: list[tuple[dict[str, str], bytes]], seconds: float, connections: int
-) -> dict:
-    """A closed loop: ``connections`` keep-alive connections, each one request at a time.
-
-    A raw asyncio HTTP/1.1 client: a general-purpose client library costs more CPU per request
-    than the servers under test on this 2-core machine and would measure itself.
-    """
-    host, port = urlsplit(url).netloc.split(":")
-    raws = [raw_request(url, headers, body) for headers, body in requests]
-    latencies: list[float] = []
-    errors = 0
-    stop = time.monotonic() + seconds
-
-    async def worker(index: int) -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            while time.monotonic() < stop:
-                start = time.perf_counter()
-                try:
-                    status, close = await asyncio.wait_for(
-                        _exchange(reader, writer, raws[index % len(raws)]), timeout=10
-                    )
-                except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
-                    errors += 1
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
-                    continue
-                if close:
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
-                if status != 200:
-                    errors += 1
-                latencies.append(time.perf_counter() - start)
-        finally:
-            writer.close()
-
-    began = time.monotonic()
-    await asyncio.gather(*(worker(i) for i in range(connections)))
-    elapsed = time.monotonic() - began
-    latencies.sort()
-    count = len(latencies)
-    return {
-        "requests": count,
-        "rps": count / elapsed,
-        "p50_ms": 1000 * latencies[count // 2] if count else 0,
-        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else 0,
-        "errors": errors,
-        "latencies": latencies,
-    }
-
-
-def unsigned_headers(url: str) -> dict[str, str]:
-    return {
-        "Host": urlsplit(url).netloc,
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-    }
+TARGET_RPS = 1000
+TARGET_RATIO = 5.0
+TARGET_P99_MS = 50.0
+GOAL_CALLS = ("GetCallerIdentity (session)", "AssumeRoleWithWebIdentity")
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2, help="broker serve processes")
-    args = parser.parse_args()
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
 
-    home = Path(tempfile.mkdtemp(prefix="broker-bench-"))
-    os.chmod(home, 0o700)
+
+def web_identity_body(env: dict[str, str]) -> str:
+    """An RS256 ID token from a bench IdP whose JWKS goes to the broker in ``BENCH_JWKS``."""
     from joserfc import jwt
     from joserfc.jwk import RSAKey
 
     idp_key = RSAKey.generate_key(2048, parameters={"kid": "bench"})
     jwks = {"keys": [{**idp_key.as_dict(private=False), "kid": "bench", "use": "sig"}]}
-    env = dict(
-        os.environ,
-        BROKER_HOME=str(home),
-        BROKER_CONFIG=str(REPO / "config"),
-        PYTHONPATH=str(REPO),
-        BENCH_JWKS=json.dumps(jwks),
-    )
+    env["BENCH_JWKS"] = json.dumps(jwks)
     now = int(time.time())
     id_token = jwt.encode(
         {"alg": "RS256", "kid": "bench"},
@@ -191,7 +87,7 @@ def main() -> int:
         },
         idp_key,
     )
-    web_identity_body = urlencode(
+    return urlencode(
         {
             "Action": "AssumeRoleWithWebIdentity",
             "Version": "2011-06-15",
@@ -200,6 +96,55 @@ def main() -> int:
             "WebIdentityToken": id_token,
         }
     )
+
+
+def credentials_from(text: str) -> Credentials:
+    return Credentials(
+        *(
+            text.split(f"<{n}>")[1].split(f"</{n}>")[0]
+            for n in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        )
+    )
+
+
+def describe(name: str, server: str, r: dict[str, Any]) -> str:
+    extra = f"  p99 {r['p99_ms']:7.1f} ms  errors {r['errors']}"
+    if "offered" in r:
+        extra += f"  late/unsent {r['unsent']}  max {r['max_ms']:.0f} ms"
+    return (
+        f"{name:28} {server:6} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.1f} ms{extra}  "
+        f"server {1e6 * r['server_cpu'] / max(r['requests'], 1):6.0f} us CPU/req  "
+        f"client {100 * r['client_cpu'] / r['seconds']:3.0f}% CPU  load {r['load']}\n"
+        f"{'':36}{r['machine']}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=TARGET_RPS, help="open-loop requests/s")
+    parser.add_argument("--workers", type=int, default=2, help="broker serve processes")
+    parser.add_argument(
+        "--data-parent",
+        help="where the broker's data directory (audit log) goes; default the temp dir. "
+        "A tmpfs here (/dev/shm) takes the disk's fsync out of the figures: a diagnostic only",
+    )
+    parser.add_argument("--keep-data", action="store_true", help="keep the data directory")
+    parser.add_argument("--part", choices=("a", "b", "both"), default="both", help="which figures")
+    parser.add_argument(
+        "--no-moto-open-loop",
+        action="store_true",
+        help="skip (b) against moto (it cannot keep up; its figures only show by how much)",
+    )
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="broker-bench-", dir=args.data_parent))
+    os.chmod(home, 0o700)
+    env = dict(
+        os.environ, BROKER_HOME=str(home), BROKER_CONFIG=str(REPO / "config"), PYTHONPATH=str(REPO)
+    )
+    web_identity = web_identity_body(env)
     created = subprocess.run(
         [
             sys.executable,
@@ -222,14 +167,11 @@ def main() -> int:
 
     broker_url = f"http://127.0.0.1:{free_port()}"
     moto_url = f"http://127.0.0.1:{free_port()}"
-    servers = [
-        start(
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "bench.sts_roles_app:app"]
+    servers = {
+        "broker": start(
             [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "bench.sts_roles_app:app",
+                *uvicorn,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -242,7 +184,7 @@ def main() -> int:
             ],
             env,
         ),
-        start(
+        "moto": start(
             [
                 sys.executable,
                 "-m",
@@ -254,50 +196,101 @@ def main() -> int:
             ],
             env,
         ),
-    ]
+    }
+    urls = {"broker": broker_url, "moto": moto_url}
+    print(
+        f"{os.cpu_count()} CPUs, {args.connections} connections, {args.seconds:.0f} s per run, "
+        f"broker: {args.workers} uvicorn workers; load average {load_average()}"
+    )
+    checks: list[tuple[str, bool]] = []
     try:
-        wait_up(broker_url + "/health", servers[0])
-        wait_up(moto_url + "/moto-api/", servers[1])
-        minted = httpx.post(
-            broker_url + "/",
-            content=signed(broker_url, "Action=GetSessionToken&Version=2011-06-15", user)[1],
-            headers=signed(broker_url, "Action=GetSessionToken&Version=2011-06-15", user)[0],
-        )
-        text = minted.text
-        session = Credentials(
-            *(
-                text.split(f"<{n}>")[1].split(f"</{n}>")[0]
-                for n in ("AccessKeyId", "SecretAccessKey", "SessionToken")
-            )
-        )
+        wait_up(broker_url + "/health", servers["broker"])
+        wait_up(moto_url + "/moto-api/", servers["moto"])
+        headers, body = signed(broker_url, "Action=GetSessionToken&Version=2011-06-15", user)
+        session = credentials_from(httpx.post(broker_url + "/", content=body, headers=headers).text)
         moto_creds = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-        results = {}
-        for name, body, broker_creds in (
+        calls = (
             ("GetCallerIdentity (session)", "Action=GetCallerIdentity&Version=2011-06-15", session),
+            ("AssumeRoleWithWebIdentity", web_identity, None),
             ("GetSessionToken (mint)", "Action=GetSessionToken&Version=2011-06-15", user),
-            ("AssumeRoleWithWebIdentity", web_identity_body, None),
-        ):
-            for server, url, creds in (
-                ("broker", broker_url, broker_creds),
-                ("moto", moto_url, moto_creds if broker_creds else None),
-            ):
-                requests = (
-                    [signed(url, body, creds) for _ in range(8)]
-                    if creds is not None
-                    else [(unsigned_headers(url), body.encode())]
+        )
+
+        def requests_for(server: str, body: str, creds: Credentials | None) -> list[bytes]:
+            url = urls[server]
+            if creds is None:
+                return unsigned_raw(url, body)
+            return signed_raw(url, body, creds if server == "broker" else moto_creds)
+
+        def measure(server: str, run: Any) -> dict[str, Any]:
+            cpu = ProcessCpu(servers[server].pid)
+            probe = MachineProbe(args.seconds, home)
+            before = cpu.seconds()
+            result: dict[str, Any] = run()
+            result["server_cpu"] = cpu.seconds() - before
+            result["seconds"] = args.seconds
+            result["load"] = load_average()
+            result["machine"] = probe.summary()
+            return result
+
+        for server in ("broker", "moto"):  # first calls import lazily: not part of any figure
+            for _name, body, creds in calls:
+                closed_loop([(urls[server], requests_for(server, body, creds))], 1, 8)
+        print("(a) saturation: closed loop, wrk, one request in flight per connection")
+        for name, body, creds in calls if args.part != "b" else ():
+            results = {}
+            for server in ("broker", "moto"):
+                raws = requests_for(server, body, creds)
+                results[server] = r = measure(
+                    server,
+                    lambda url=urls[server], raws=raws: closed_loop(
+                        [(url, raws)], args.seconds, args.connections
+                    ),
                 )
-                results[(name, server)] = asyncio.run(
-                    load(url, requests, args.seconds, args.connections)
+                print(describe(name, server, r))
+            ratio = results["broker"]["rps"] / max(results["moto"]["rps"], 1e-9)
+            broker_r = results["broker"]
+            print(f"{name:28} ratio broker/moto {ratio:.2f}x")
+            if name in GOAL_CALLS:
+                checks.append(
+                    (
+                        f"(a) {name}: >= {TARGET_RPS} req/s, >= {TARGET_RATIO:.0f}x moto, "
+                        f"0 errors ({broker_r['rps']:.0f} req/s, {ratio:.2f}x, "
+                        f"{broker_r['errors']} errors)",
+                        broker_r["rps"] >= TARGET_RPS
+                        and ratio >= TARGET_RATIO
+                        and broker_r["errors"] == 0,
+                    )
                 )
-                r = results[(name, server)]
-                print(
-                    f"{name:30} {server:6} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  "
-                    f"p99 {r['p99_ms']:6.1f} ms  errors {r['errors']}  ({r['requests']} requests)"
+        print(
+            f"(b) latency at a fixed offered rate: open loop, {args.rate:.0f} req/s over "
+            f"{args.connections} connections, latency from each request's due time"
+        )
+        for name, body, creds in calls if args.part != "a" else ():
+            if name not in GOAL_CALLS:
+                continue
+            for server in ("broker", "moto"):
+                if server == "moto" and args.no_moto_open_loop:
+                    continue
+                raws = requests_for(server, body, creds)
+                r = measure(
+                    server,
+                    lambda url=urls[server], raws=raws: open_loop(
+                        url, raws, args.rate, args.seconds, args.connections
+                    ),
                 )
-            ratio = results[(name, "broker")]["rps"] / max(results[(name, "moto")]["rps"], 1e-9)
-            print(f"{name:30} ratio broker/moto: {ratio:.2f}x")
+                print(describe(name, server, r))
+                if server == "broker":
+                    kept_up = r["requests"] >= 0.99 * r["offered"]
+                    checks.append(
+                        (
+                            f"(b) {name}: p99 < {TARGET_P99_MS:.0f} ms at {args.rate:.0f} req/s, "
+                            f"0 errors (p99 {r['p99_ms']:.1f} ms, {r['requests']}/{r['offered']} "
+                            f"answered, {r['errors']} errors)",
+                            r["p99_ms"] < TARGET_P99_MS and kept_up and r["errors"] == 0,
+                        )
+                    )
     finally:
-        for server in servers:
+        for server in servers.values():
             server.terminate()
             try:
                 server.wait(timeout=10)
@@ -306,8 +299,21 @@ def main() -> int:
     verify = subprocess.run(
         [sys.executable, "-m", "broker", "audit", "verify"], env=env, capture_output=True, text=True
     )
-    print("audit:", (verify.stdout or verify.stderr).strip())
-    return 0 if verify.returncode == 0 else 1
+    checks.append(
+        (f"audit log verifies: {(verify.stdout or verify.stderr).strip()}", verify.returncode == 0)
+    )
+    if args.keep_data:
+        print(f"data directory kept: {home}")
+    else:  # hundreds of MB of audit log after a 30 s run (in RAM under a tmpfs --data-parent)
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"load average {load_average()}")
+    where = (
+        f"  [data under {args.data_parent}: a diagnostic, not the target, unless that is "
+        "durable storage]"
+    )
+    for label, ok in checks:
+        print(f"{verdict(ok)}  {label}{where if args.data_parent else ''}")
+    return 0 if all(ok for _label, ok in checks) else 1
 
 
 if __name__ == "__main__":

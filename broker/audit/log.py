@@ -26,7 +26,6 @@ import fcntl
 import hashlib
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import AuditError
+from broker.group_commit import GroupCommit
 from broker.private_dirs import make_private_dirs
 
 __all__ = [
@@ -64,16 +64,6 @@ def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
 
 
-@dataclass
-class _Slot:
-    """One queued event and, once flushed, its record or the error that stopped it."""
-
-    event: dict[str, Any]
-    record: dict[str, Any] | None = None
-    error: AuditError | None = None
-    done: bool = False
-
-
 @dataclass(frozen=True)
 class VerifyResult:
     """What ``verify`` found in a log that verifies."""
@@ -88,9 +78,7 @@ class AuditLog:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_log_path()
         self.head_path = self.path.with_name(self.path.name + ".head")
-        self._cond = threading.Condition()
-        self._pending: list[_Slot] = []
-        self._flushing = False
+        self._group: GroupCommit[dict[str, Any], dict[str, Any]] = GroupCommit(self._write)
         self._head_synced = float("-inf")
 
     def _refuse(self, what: str, exc: OSError) -> AuditError:
@@ -102,44 +90,21 @@ class AuditLog:
     def append(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Write ``event`` durably; return it with ``eventSequence`` and ``previousEventHash``.
 
-        Group commit: concurrent callers in this process queue their events; one of them
-        writes the whole queue and fsyncs once, and each caller returns only after the fsync
-        that covers its own event (or raises the error that prevented it).
+        Group commit (``broker.group_commit``): concurrent callers in this process share one
+        write and one fsync, and each returns only after the fsync that covers its own event
+        (or raises the ``AuditError`` that prevented it).
         """
-        slot = _Slot(dict(event))
-        with self._cond:
-            self._pending.append(slot)
-            while not slot.done:
-                if self._flushing:
-                    self._cond.wait()
-                    continue
-                self._flushing = True
-                batch, self._pending = self._pending, []
-                self._cond.release()
-                try:
-                    self._write_batch(batch)
-                finally:
-                    self._cond.acquire()
-                    self._flushing = False
-                    self._cond.notify_all()
-        if slot.error is not None:
-            raise slot.error
-        assert slot.record is not None
-        return slot.record
+        return self._group.submit(dict(event))
 
-    def _write_batch(self, batch: list[_Slot]) -> None:
+    async def append_async(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``append``, awaited on an event loop (the write happens on a writer thread)."""
+        return await self._group.submit_async(dict(event))
+
+    def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
-            records = self._write_locked([slot.event for slot in batch])
-        except AuditError as exc:
-            records, error = None, exc
+            return self._write_locked(events)
         except OSError as exc:
-            records, error = None, self._refuse("write", exc)
-        for index, slot in enumerate(batch):
-            if records is None:
-                slot.error = error
-            else:
-                slot.record = records[index]
-            slot.done = True
+            raise self._refuse("write", exc) from None
 
     def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT

@@ -14,3 +14,7 @@ class AuditSink(Protocol):
     def append(self, event: Mapping[str, Any]) -> object:
         """Write ``event``; raise ``AuditError`` when it cannot be written (fail closed)."""
         ...
+
+    async def append_async(self, event: Mapping[str, Any]) -> object:
+        """As ``append``, awaited on an event loop without blocking it."""
+        ...

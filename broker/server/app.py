@@ -7,20 +7,27 @@ Routes:
     GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
     GET  /metrics        Prometheus text: requests per action and outcome
 
-The blocking work (ES256, fsync) runs in Starlette's thread pool so the event loop keeps
-accepting connections.
+The Query API, the hot path, is a plain ASGI callable (``_query_app``): each request is
+decided on a pool thread, and its audit event is handed to the log's group commit, whose writer
+thread writes and fsyncs while the event loop serves other connections; the answer is sent
+when that write has returned. The other routes are Starlette's, their blocking work in its
+thread pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from broker.errors import AuditError
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from providers.base import ReplayCache
@@ -28,36 +35,86 @@ from providers.base import ReplayCache
 __all__ = ["app_from_environment", "create_app", "service_from_environment", "shared_replay_cache"]
 
 
-async def _signed(request: Request) -> SignedRequest:
+def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
+    """The request as SigV4 verification sees it (header names are lower-case in ASGI)."""
     headers: dict[str, str] = {}
-    for name, value in request.headers.items():
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return SignedRequest(
-        method=request.method,
-        path=request.url.path,
-        query=request.url.query,
+        method=scope["method"],
+        path=scope["path"],
+        query=scope["query_string"].decode("latin-1"),
         headers=headers,
-        body=await request.body(),
+        body=body,
     )
 
 
-def create_app(service: StsService) -> Starlette:
-    """The application around ``service`` (one per process; the service holds no request state)."""
+async def _signed(request: Request) -> SignedRequest:
+    return _signed_request(request.scope, await request.body())
 
-    async def query(request: Request) -> Response:
-        signed = await _signed(request)
-        answer = await run_in_threadpool(
-            service.handle,
-            signed,
-            source_ip=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"),
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("the client went away")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _query_app(service: StsService) -> ASGIApp:
+    """``POST /`` and ``GET /``, the STS Query API: the hot path, as a plain ASGI callable.
+
+    The request is decided on a pool thread (it may read files or a database, or fetch an
+    issuer's JWKS, none of which may stall the event loop), then its audit event is awaited
+    through the log's group commit, whose writer thread does the write and fsync: no thread
+    sits waiting for the disk, and the answer is sent only after the write returned; if it
+    failed, the answer becomes ``InternalFailure`` and no credentials leave.
+    """
+
+    async def query(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            signed = _signed_request(scope, await _read_body(receive))
+        except ConnectionError:
+            return
+        client = scope.get("client")
+        source_ip = client[0] if client else None
+        user_agent = signed.headers.get("user-agent")
+        decision = await asyncio.get_running_loop().run_in_executor(
+            None, partial(service.decide, signed, source_ip=source_ip, user_agent=user_agent)
         )
-        return Response(
-            answer.body,
-            status_code=answer.status,
-            media_type="text/xml",
-            headers={"x-amzn-RequestId": answer.request_id},
+        try:
+            await service.audit.append_async(decision.event)
+        except AuditError as exc:
+            answer = service.finish(decision, exc)
+        else:
+            answer = service.finish(decision)
+        body = answer.body.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [
+                    (b"content-type", b"text/xml; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-amzn-requestid", answer.request_id.encode()),
+                ],
+            }
         )
+        await send({"type": "http.response.body", "body": body})
+
+    return query
+
+
+def create_app(service: StsService) -> ASGIApp:
+    """The application around ``service`` (one per process; the service holds no request state).
+
+    The Query API is served by ``_query_app`` directly; the other routes by Starlette.
+    """
+    query = _query_app(service)
 
     async def authorize(request: Request) -> Response:
         signed = await _signed(request)
@@ -81,14 +138,21 @@ def create_app(service: StsService) -> Starlette:
             )
         return PlainTextResponse("\n".join(lines) + "\n")
 
-    return Starlette(
+    others = Starlette(
         routes=[
-            Route("/", query, methods=["GET", "POST"]),
             Route("/authorize", authorize, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ]
     )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "POST"):
+            await query(scope, receive, send)
+        else:
+            await others(scope, receive, send)
+
+    return app
 
 
 def shared_replay_cache() -> ReplayCache:
@@ -157,6 +221,6 @@ def service_from_environment() -> StsService:
     )
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ASGIApp:
     """The app for one ``broker serve`` worker (``service_from_environment``)."""
     return create_app(service_from_environment())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,11 +41,24 @@ from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_id
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
 
-__all__ = ["StsAnswer", "StsService"]
+__all__ = ["StsAnswer", "StsDecision", "StsService"]
 
 VERSION = "2011-06-15"
 _UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+
+
+@dataclass(frozen=True)
+class StsDecision:
+    """A decided request whose answer waits for its audit event to be written.
+
+    ``body`` may hold credentials: it must not leave before ``event`` is durable.
+    """
+
+    event: dict[str, Any]
+    code: str
+    body: str = field(repr=False)
+    request_id: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,22 @@ class StsService:
     def handle(
         self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
     ) -> StsAnswer:
-        """Answer one Query API request (POST form body, or GET query string)."""
+        """Answer one Query API request (POST form body, or GET query string), audited first."""
+        decision = self.decide(request, source_ip=source_ip, user_agent=user_agent)
+        try:
+            self.audit.append(decision.event)
+        except AuditError as exc:
+            return self.finish(decision, exc)
+        return self.finish(decision)
+
+    def decide(
+        self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
+    ) -> StsDecision:
+        """Everything ``handle`` does but the audit write: the answer, held back, and its event.
+
+        The caller must write ``decision.event`` to ``self.audit`` and then call ``finish``
+        (with the ``AuditError`` if the write failed); only ``finish``'s answer may leave.
+        """
         request_id = str(uuid.uuid4())
         params = dict(parse_qsl(request.query, keep_blank_values=True))
         params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -143,13 +171,27 @@ class StsService:
             event = self._event(
                 action, caller, request, params, request_id, None, code, str(exc), source_ip
             )
-            return self._answer(event, code, error_xml(code, str(exc), request_id), request_id)
+            return StsDecision(event, code, error_xml(code, str(exc), request_id), request_id)
         event = self._event(
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
         if outcome.identity is not None:
             event["userIdentity"] = dict(outcome.identity)
-        return self._answer(event, "ok", result_xml(action, outcome.result, request_id), request_id)
+        body = result_xml(action, outcome.result, request_id)
+        return StsDecision(event, "ok", body, request_id)
+
+    def finish(self, decision: StsDecision, audit_error: AuditError | None = None) -> StsAnswer:
+        """The answer that may leave once ``decision.event`` was written (or failed to be)."""
+        name = decision.event["eventName"]
+        if audit_error is not None:
+            self.counts[(name, "AuditFailure")] += 1
+            message = f"The request was refused because it could not be audited: {audit_error}"
+            return StsAnswer(
+                500, error_xml("InternalFailure", message, decision.request_id), decision.request_id
+            )
+        self.counts[(name, decision.code)] += 1
+        status = 200 if decision.code == "ok" else status_for(decision.code)
+        return StsAnswer(status, decision.body, decision.request_id)
 
     def authorize(self, request: SignedRequest, *, source_ip: str | None) -> tuple[int, Any]:
         """``POST /authorize``: verify the caller, decide, audit, answer JSON."""
@@ -199,16 +241,6 @@ class StsService:
             return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
         self.counts[("Authorize", code)] += 1
         return status, {**answer, "requestId": request_id}
-
-    def _answer(self, event: dict[str, Any], code: str, body: str, request_id: str) -> StsAnswer:
-        try:
-            self.audit.append(event)
-        except AuditError as exc:
-            self.counts[(event["eventName"], "AuditFailure")] += 1
-            message = f"The request was refused because it could not be audited: {exc}"
-            return StsAnswer(500, error_xml("InternalFailure", message, request_id), request_id)
-        self.counts[(event["eventName"], code)] += 1
-        return StsAnswer(200 if code == "ok" else status_for(code), body, request_id)
 
     @staticmethod
     def _check_action(params: Mapping[str, str], action: str) -> None:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import AuditError, BrokerError
+from broker.group_commit import GroupCommit
 from broker.storage.database import Cursor, Database
-from broker.storage.group_commit import GroupCommit
 
 __all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "canonical"]
 
@@ -62,6 +62,10 @@ class SqlAuditLog:
             AuditError: the database refused or is unreachable; nothing may be answered.
         """
         return self._group.submit(dict(event))
+
+    async def append_async(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``append``, awaited on an event loop (the transaction runs on a writer thread)."""
+        return await self._group.submit_async(dict(event))
 
     def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ nothing about which sessions are revoked.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = ["Authenticator", "Caller", "stable_id"]
 _INVALID = "The security token included in the request is invalid."
 
 
+@functools.lru_cache(maxsize=1024)
 def stable_id(prefix: str, text: str) -> str:
     """A 21-character unique id (like IAM's ``AIDA…``/``AROA…``) stable for ``text``."""
     digest = hashlib.sha256(text.encode()).digest()

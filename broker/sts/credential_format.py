@@ -45,8 +45,12 @@ def new_access_key_id(prefix: str) -> str:
 
 
 def new_token_id() -> str:
-    """A session id (the token's ``jti``): 128 bits, URL-safe."""
-    return secrets.token_urlsafe(16)
+    """A session id (the token's ``jti``): 128 bits as 26 lowercase base32 characters.
+
+    Not base64url: an id that began with ``-`` read as an option to ``broker sts revoke
+    --session ID``, so one session in 64 could not be revoked by the command people type.
+    """
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
 def derive_secret(key: bytes, purpose: str, *parts: str) -> str:

@@ -59,13 +59,14 @@ def mint_credentials(
     ring: KeyRing, claims: SessionClaims
 ) -> tuple[dict[str, XmlValue], dict[str, Any]]:
     token, secret = sign_session(ring, claims)
+    expiration = _iso(claims.expires_at)
     credentials: dict[str, XmlValue] = {
         "AccessKeyId": claims.access_key_id,
         "SecretAccessKey": secret,
         "SessionToken": token,
-        "Expiration": _iso(claims.expires_at),
+        "Expiration": expiration,
     }
-    safe = {"accessKeyId": claims.access_key_id, "expiration": _iso(claims.expires_at)}
+    safe = {"accessKeyId": claims.access_key_id, "expiration": expiration}
     return credentials, {"credentials": safe, "sessionId": claims.session_id}
 
 

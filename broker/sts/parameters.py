@@ -90,8 +90,17 @@ class SessionExtras:
 
 def packed_size_percent(policy: str | None, arns: tuple[str, ...], tags: Mapping[str, str]) -> int:
     """How much of the packed space the session policy, ARNs and tags use (as STS reports)."""
+    if policy is None and not arns and not tags:
+        return _EMPTY_PERCENT
+    return _packed_percent(policy, arns, tags)
+
+
+def _packed_percent(policy: str | None, arns: tuple[str, ...], tags: Mapping[str, str]) -> int:
     packed = json.dumps([policy, list(arns), sorted(tags.items())], separators=(",", ":"))
     return math.ceil(len(zlib.compress(packed.encode(), 9)) * 100 / _PACKED_LIMIT)
+
+
+_EMPTY_PERCENT = _packed_percent(None, (), {})  # the common case, worked out once
 
 
 def read_extras(params: Mapping[str, str]) -> SessionExtras:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from broker.policy import PolicySet, Request, evaluate
+from broker.policy import CompiledPolicySet, Policy, PolicySet, Request, compile_policy_set
 from broker.sts.callers import stable_id
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.operations import mint_credentials
@@ -18,7 +18,13 @@ from broker.sts.session_token import SessionClaims, policy_digest
 from broker.sts.signing_keys import KeyRing
 from broker.sts.wire import XmlValue
 
-__all__ = ["RoleSession", "federated_trust_allows", "mint_role_session", "require_role_arn"]
+__all__ = [
+    "RoleSession",
+    "federated_trust_allows",
+    "mint_role_session",
+    "require_role_arn",
+    "trust_policy_set",
+]
 
 
 def require_role_arn(params: Mapping[str, str], *names: str) -> None:
@@ -28,6 +34,26 @@ def require_role_arn(params: Mapping[str, str], *names: str) -> None:
             require_name(params, name, 20, 2048)
 
 
+_TRUST_CACHE_LIMIT = 256
+_compiled_trust: dict[int, tuple[Policy, CompiledPolicySet]] = {}
+
+
+def trust_policy_set(role: RoleDefinition) -> CompiledPolicySet:
+    """The role's trust policy alone, compiled once per policy object (not per request).
+
+    Keyed by the policy object's identity and holding that object, so an entry can never
+    answer for another policy; a reloaded directory brings new objects and new entries.
+    """
+    policy = role.trust_policy
+    entry = _compiled_trust.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_compiled_trust) >= _TRUST_CACHE_LIMIT:
+            _compiled_trust.clear()
+        entry = (policy, compile_policy_set(PolicySet(resource=(policy,))))
+        _compiled_trust[id(policy)] = entry
+    return entry[1]
+
+
 def federated_trust_allows(
     role: RoleDefinition | None, action: str, provider_arn: str, context: Mapping[str, Any]
 ) -> bool:
@@ -35,7 +61,7 @@ def federated_trust_allows(
     if role is None:
         return False
     request = Request(action, role.arn, provider_arn, role.account, role.account, context)
-    return evaluate(PolicySet(resource=(role.trust_policy,)), request, explain=False).allowed
+    return trust_policy_set(role).evaluate(request, explain=False).allowed
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ access key id the request was signed with. Claims are short-named to keep tokens
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -135,7 +136,7 @@ def sign_session(ring: KeyRing, claims: SessionClaims) -> tuple[str, str]:
     key = ring.active
     token: str = jwt.encode(
         claims.to_claims(),
-        key.private_pem,
+        _jose_key(key.private_pem),
         algorithm=ALGORITHM,
         headers={"kid": key.kid, "typ": TOKEN_TYPE},
     )
@@ -146,6 +147,15 @@ def sign_session(ring: KeyRing, claims: SessionClaims) -> tuple[str, str]:
         )
     secret = derive_secret(key.derivation, "session", claims.access_key_id, claims.session_id)
     return token, secret
+
+
+@functools.lru_cache(maxsize=32)
+def _jose_key(pem: str) -> Any:
+    """python-jose's key object for a PEM, built once: parsing the PEM on every call cost more
+    than the ES256 operation itself. Pinned to ES256 as every use of it is."""
+    from jose import jwk
+
+    return jwk.construct(pem, ALGORITHM)
 
 
 def _invalid() -> StsError:
@@ -183,7 +193,7 @@ def verify_session(
     try:
         raw = jwt.decode(
             token,
-            key.public_pem,
+            _jose_key(key.public_pem),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             options={

@@ -13,11 +13,11 @@ then the oldest.
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from broker.errors import StsError
+from broker.sts.expiring_cache import ExpiringCache
 from broker.sts.session_token import SessionClaims, verify_session
 from broker.sts.signing_keys import KeyRing
 
@@ -37,10 +37,15 @@ class VerifiedSessions:
     """``verify_session`` with a bounded memory of tokens that verified."""
 
     def __init__(self, capacity: int = 4096) -> None:
-        self.capacity = capacity
-        self._entries: dict[bytes, _Entry] = {}
-        self._lock = threading.Lock()
-        self.hits = 0
+        self._cache: ExpiringCache[_Entry] = ExpiringCache(capacity)
+
+    @property
+    def capacity(self) -> int:
+        return self._cache.capacity
+
+    @property
+    def hits(self) -> int:
+        return self._cache.hits
 
     def verify(
         self, ring: KeyRing, token: str, access_key_id: str, *, now: datetime | None = None
@@ -48,8 +53,7 @@ class VerifiedSessions:
         """As ``verify_session``; the same errors for the same tokens."""
         now = now or datetime.now(UTC)
         digest = hashlib.sha256(token.encode()).digest()
-        with self._lock:
-            entry = self._entries.get(digest)
+        entry = self._cache.get(digest)
         if (
             entry is not None
             and entry.ring is ring
@@ -60,24 +64,15 @@ class VerifiedSessions:
                 raise StsError(
                     "The security token included in the request is expired", code="ExpiredToken"
                 )
-            self.hits += 1
+            self._cache.hits += 1
             return entry.claims, entry.secret
         claims, secret = verify_session(ring, token, access_key_id, now=now)
-        kid = _kid(token)
-        with self._lock:
-            if len(self._entries) >= self.capacity:
-                self._evict(now)
-            self._entries[digest] = _Entry(ring, kid, access_key_id, claims, secret)
+        entry = _Entry(ring, _kid(token), access_key_id, claims, secret)
+        self._cache.put(digest, entry, claims.expires_at.timestamp(), now.timestamp())
         return claims, secret
 
-    def _evict(self, now: datetime) -> None:
-        for digest in [d for d, e in self._entries.items() if e.claims.expires_at <= now]:
-            del self._entries[digest]
-        while len(self._entries) >= self.capacity:
-            del self._entries[next(iter(self._entries))]  # the oldest (insertion order)
-
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._cache)
 
 
 def _kid(token: str) -> str:

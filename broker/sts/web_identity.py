@@ -11,8 +11,10 @@ token's ``HOST:sub``, ``HOST:aud`` and ``HOST:amr`` as condition keys, as STS do
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,9 @@ from typing import Any
 import httpx
 
 from broker.errors import AuthenticationError, ProviderError, StsError
-from broker.policy import PolicySet, Request, evaluate
+from broker.policy import Request
 from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.expiring_cache import ExpiringCache
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, WebIdentityProvider, parse_role_arn
@@ -29,6 +32,7 @@ from broker.sts.role_session import (
     RoleSession,
     mint_role_session,
     require_role_arn,
+    trust_policy_set,
 )
 from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
@@ -79,6 +83,7 @@ class WebIdentityVerifier:
         self._data_dir = data_dir
         self._caches: dict[str, Any] = {}
         self._jwks_uris: dict[str, str] = {}
+        self._verified: ExpiringCache[tuple[Any, dict[str, Any]]] = ExpiringCache()
 
     def _discovered(self, issuer: str) -> str:
         """The issuer's ``jwks_uri`` from its discovery document (fetched once per issuer)."""
@@ -112,19 +117,48 @@ class WebIdentityVerifier:
             cache = self._caches[jwks_uri] = JWKSCache(self._client, jwks_uri)
         return cache
 
-    def verify(self, provider: WebIdentityProvider, client_id: str, token: str) -> dict[str, Any]:
+    def verify(
+        self,
+        provider: WebIdentityProvider,
+        client_id: str,
+        token: str,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> dict[str, Any]:
+        """The token's verified claims under ``provider``'s rules for ``client_id``.
+
+        A token that verified before under the very same rules (same issuer, client id,
+        algorithms and key source) is answered from memory, keyed by the SHA-256 of its bytes,
+        after its expiry is checked again as a fresh validation would (same leeway): the
+        signature, issuer, audience and times cannot have changed for those bytes, and
+        ``iat``/``nbf`` only become more acceptable as time passes. Refusals are never
+        remembered. Callers get a copy, so nothing they do changes what is remembered.
+        """
         from providers.oidc.id_token import IdTokenRules, validate_id_token
 
-        cache = self._key_source(provider)
+        source = self._key_source(provider)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms, sts_audience=True)
+        digest = hashlib.sha256(
+            "\x00".join((token, provider.issuer, client_id, *provider.algorithms)).encode()
+        ).digest()
+        current = now()
+        remembered = self._verified.get(digest)
+        if remembered is not None and remembered[0] is source:
+            if float(remembered[1]["exp"]) <= current - rules.leeway:
+                raise StsError("Token is expired", code="ExpiredTokenException")
+            self._verified.hits += 1
+            return dict(remembered[1])
         try:
-            return validate_id_token(token, cache.key_for, rules, nonce=None)
+            claims = validate_id_token(token, source.key_for, rules, nonce=None, now=now)
         except AuthenticationError as exc:
             if exc.code == "expired":
                 raise StsError("Token is expired", code="ExpiredTokenException") from None
             raise _invalid(f"The web identity token was refused: {exc.code}") from None
         except ProviderError:
             raise _unreachable() from None
+        expires = float(claims["exp"]) + rules.leeway
+        self._verified.put(digest, (source, dict(claims)), expires, current)
+        return claims
 
 
 def _context(
@@ -193,10 +227,7 @@ def assume_role_with_web_identity(
     role = source.role(account, name)
     context = _context(provider, claims, client_id, session_name, source_ip, now)
     request = Request(_ACTION, params["RoleArn"], provider.arn, account, account, context)
-    if (
-        role is None
-        or not evaluate(PolicySet(resource=(role.trust_policy,)), request, explain=False).allowed
-    ):
+    if role is None or not trust_policy_set(role).evaluate(request, explain=False).allowed:
         raise StsError(f"Not authorized to perform {_ACTION}", code="AccessDenied")
     expires = session_expiry(
         DurationRequest(

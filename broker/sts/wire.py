@@ -45,9 +45,11 @@ def status_for(code: str) -> int:
 
 
 def _element(name: str, value: XmlValue) -> str:
+    if isinstance(value, str):  # most values: before the (slow) Mapping ABC check
+        return f"<{name}>{escape(value)}</{name}>"
     if value is None:
         return ""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         inner = "".join(_element(k, v) for k, v in value.items())
         return f"<{name}>{inner}</{name}>"
     if isinstance(value, list | tuple):

@@ -93,8 +93,11 @@ def publish_public_key(data_dir: Path, key: ECKey) -> Path:
 class PublishedJWKS(JWKSCache):
     """``JWKSCache`` over the published file instead of a URL (re-read on an unknown ``kid``).
 
-    Development only: constructing one for any issuer but the embedded one is refused.
+    Development only: constructing one for any issuer but the embedded one is refused. No
+    re-read pause: the keys come from a local file, so an unknown ``kid`` costs no network call.
     """
+
+    refetch_cooldown = 0.0
 
     def __init__(self, data_dir: Path, issuer: str) -> None:
         if issuer != ISSUER:

@@ -2,12 +2,17 @@
 
 OIDC Core §10.1.1: a signer may add keys at any time; a verifier that meets an unknown ``kid``
 re-fetches the set. We re-fetch at most once per lookup, so a token naming a made-up ``kid``
-costs one request, never a loop.
+costs one request, never a loop; and at most once per ``refetch_cooldown`` seconds, because
+AssumeRoleWithWebIdentity is unauthenticated: without the pause, anyone could make the broker
+fetch the IdP's JWKS once per request by sending tokens with made-up ``kid`` values.
 """
 
 from __future__ import annotations
 
 import base64
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,10 +47,18 @@ can never be used as an HMAC secret, because no HS* algorithm is listed at all.
 class JWKSCache:
     """The signing keys of one issuer, fetched lazily from ``jwks_uri``."""
 
-    def __init__(self, client: httpx.Client, jwks_uri: str) -> None:
+    refetch_cooldown = 30.0
+    """Seconds after a re-fetch for an unknown ``kid`` before another may happen."""
+
+    def __init__(
+        self, client: httpx.Client, jwks_uri: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._client = client
         self._uri = jwks_uri
+        self._clock = clock
         self._keys: list[Key] | None = None
+        self._last_refetch: float | None = None
+        self._refetch_lock = threading.Lock()
         self.fetches = 0
 
     def _document(self) -> dict[str, Any]:
@@ -81,7 +94,7 @@ class JWKSCache:
         fresh = self._keys is None
         keys = self._fetch() if self._keys is None else self._keys
         found = _pick(keys, kid, alg)
-        if found is None and not fresh:
+        if found is None and not fresh and self._may_refetch():
             found = _pick(self._fetch(), kid, alg)
         if found is None:
             raise AuthenticationError(
@@ -89,6 +102,15 @@ class JWKSCache:
                 code="unknown_key",
             )
         return found
+
+    def _may_refetch(self) -> bool:
+        """True (and the pause starts now) unless a re-fetch happened within the cooldown."""
+        with self._refetch_lock:
+            now = self._clock()
+            if self._last_refetch is not None and now - self._last_refetch < self.refetch_cooldown:
+                return False
+            self._last_refetch = now
+            return True
 
 
 def _weak_rsa(entry: dict[str, Any]) -> bool:

@@ -220,7 +220,10 @@ def test_encrypted_token_is_refused(idp: FakeIdP) -> None:
 
 
 def test_unknown_kid_refetches_once_for_rotation(idp: FakeIdP) -> None:
-    cache = JWKSCache(make_client(5, httpx.MockTransport(idp)), f"{ISSUER}/jwks")
+    now = [1000.0]
+    cache = JWKSCache(
+        make_client(5, httpx.MockTransport(idp)), f"{ISSUER}/jwks", clock=lambda: now[0]
+    )
     validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
     assert idp.jwks_fetches == 1
     validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
@@ -229,9 +232,33 @@ def test_unknown_kid_refetches_once_for_rotation(idp: FakeIdP) -> None:
     validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
     assert idp.jwks_fetches == 2
     idp.header_overrides = {"kid": "made-up"}
+    now[0] += JWKSCache.refetch_cooldown
     with pytest.raises(AuthenticationError):
         validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
     assert idp.jwks_fetches == 3  # exactly one more fetch, no loop
+
+
+def test_made_up_kids_cannot_make_the_broker_fetch_the_jwks_per_request(idp: FakeIdP) -> None:
+    """An unauthenticated caller (AssumeRoleWithWebIdentity) sending tokens with made-up kids:
+    one re-fetch, then none until the cooldown has passed, and a known key still verifies."""
+    now = [1000.0]
+    cache = JWKSCache(
+        make_client(5, httpx.MockTransport(idp)), f"{ISSUER}/jwks", clock=lambda: now[0]
+    )
+    validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
+    idp.header_overrides = {"kid": "made-up"}
+    for _ in range(50):
+        with pytest.raises(AuthenticationError):
+            validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
+        now[0] += 0.5
+    assert idp.jwks_fetches == 2
+    now[0] += JWKSCache.refetch_cooldown
+    with pytest.raises(AuthenticationError):
+        validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
+    assert idp.jwks_fetches == 3
+    idp.header_overrides = {}
+    validate_id_token(idp.id_token("alice", "n"), cache.key_for, RULES, nonce="n")
+    assert idp.jwks_fetches == 3
 
 
 def test_missing_subject(idp: FakeIdP) -> None:

@@ -107,6 +107,22 @@ def test_clock_window_is_five_minutes(skew) -> None:
     assert verify_sigv4(request, lookup(), now=now - skew / 3 * 2).principal == "alice"
 
 
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-11-27T10:00:00Z",  # extended, not basic, format
+        "20261127T100000",  # no Z
+        "20261327T100000Z",  # month 13
+        "20261127T250000Z",  # hour 25
+        "２０２６１１２７T100000Z",  # digits, but not ASCII ones
+    ],
+)
+def test_x_amz_date_must_be_a_real_basic_format_time(stamp) -> None:
+    request = botocore_signed()
+    malformed = replace(request, headers={**request.headers, "x-amz-date": stamp})
+    assert code_of(malformed) == "IncompleteSignature"
+
+
 def test_scope_must_name_service_and_region() -> None:
     assert code_of(botocore_signed(service="s3")) == "SignatureDoesNotMatch"
     assert code_of(botocore_signed(region="eu-west-1"), regions={"us-east-1"}) == (

@@ -68,6 +68,13 @@ def test_access_key_ids_are_ours_never_aws() -> None:
         new_access_key_id("ASIA")
 
 
+def test_session_ids_are_128_bits_and_never_read_as_a_command_line_option() -> None:
+    """``broker sts revoke --session ID`` must take every id: none may start with ``-``."""
+    ids = {new_token_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 26 and i[0] != "-" and i.isalnum() and i == i.lower() for i in ids)
+
+
 def test_round_trip_gives_claims_and_the_same_secret(ring) -> None:
     original = claims()
     token, secret = sign_session(ring, original)

@@ -163,3 +163,56 @@ def test_audience_rule_is_stss_own_a_registered_client_id_in_aud(service, signin
     assert f"<Audience>{CLIENT}</Audience>" in answer.body
     lone = id_token(signing_key, aud=["https://api.example.com"])
     assert code(ask(service, WebIdentityToken=lone)) == "InvalidIdentityToken"
+
+
+def remembering_verifier(signing_key) -> tuple[WebIdentityVerifier, WebIdentityProvider]:
+    jwks = {"keys": [{**signing_key.as_dict(private=False), "kid": "k1", "use": "sig"}]}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks))
+    provider = WebIdentityProvider(PROVIDER_ARN, ISSUER, (CLIENT, "other-client"), f"{ISSUER}/jwks")
+    return WebIdentityVerifier(httpx.Client(transport=transport)), provider
+
+
+def refusal(call) -> str | None:  # type: ignore[no-untyped-def]
+    from broker.errors import StsError
+
+    try:
+        call()
+    except StsError as exc:
+        return exc.code
+    return None
+
+
+def test_a_verified_token_is_remembered_until_it_expires(signing_key) -> None:
+    verifier, provider = remembering_verifier(signing_key)
+    token = id_token(signing_key)
+    exp = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["exp"]
+    first = verifier.verify(provider, CLIENT, token)
+    first["sub"] = "changed by the caller"
+    second = verifier.verify(provider, CLIENT, token)
+    assert second["sub"] == "repo:example/app" and verifier._verified.hits == 1
+    # past exp + the validator's leeway (60 s): refused from memory as a fresh check would be
+    assert verifier.verify(provider, CLIENT, token, now=lambda: exp + 59)["sub"]
+    late = refusal(lambda: verifier.verify(provider, CLIENT, token, now=lambda: exp + 61))
+    assert late == "ExpiredTokenException"
+
+
+def test_a_remembered_token_is_bound_to_the_rules_it_passed(signing_key) -> None:
+    verifier, provider = remembering_verifier(signing_key)
+    token = id_token(signing_key)  # aud: CLIENT
+    verifier.verify(provider, CLIENT, token)
+    assert refusal(lambda: verifier.verify(provider, "other-client", token)) == (
+        "InvalidIdentityToken"
+    )
+    narrower = WebIdentityProvider(
+        PROVIDER_ARN, ISSUER, (CLIENT,), f"{ISSUER}/jwks", algorithms=("ES256",)
+    )
+    assert refusal(lambda: verifier.verify(narrower, CLIENT, token)) == "InvalidIdentityToken"
+
+
+def test_refused_tokens_are_never_remembered(signing_key) -> None:
+    verifier, provider = remembering_verifier(signing_key)
+    other = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    forged = id_token(other)
+    for _ in range(2):
+        assert refusal(lambda: verifier.verify(provider, CLIENT, forged)) == "InvalidIdentityToken"
+    assert verifier._verified.hits == 0 and len(verifier._verified) == 0
