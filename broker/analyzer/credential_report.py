@@ -1,19 +1,26 @@
 """IAM's credential report (GetCredentialReport's CSV columns, in IAM's order) for the broker.
 
-One row per account's root user (``<root_account>``, as IAM gives it) and one per directory
-user, filled from the directory (users, MFA devices, the root-user facts of each account), the
-access-key records and the audit log. Values follow IAM's conventions: ``true``/``false``,
-ISO 8601 times, ``N/A`` where a credential does not exist or a key was never used,
-``not_supported`` for root passwords, ``no_information`` where the broker keeps no record (the
-broker does not record when users or root keys were created). People sign in through an IdP,
-so no directory user has a password. Three columns the broker adds after IAM's:
-``identity_provider`` and ``last_sign_in`` (the newest successful federated sign-in) and
-``active_sessions`` (sessions minted and not yet expired; revocations are not subtracted).
+One row per account's root user (``<root_account>``, as IAM gives it), one per directory user,
+and one per IAM user outside the directory (a service user such as ``svc-app`` given long-term
+keys with ``broker access-keys create USER --account ACCT``, or holding an STS virtual MFA
+device): IAM lists every IAM user, and those keys are the ones the report exists to find. Rows
+are filled from the directory (users, MFA devices, the root-user facts of each account), the
+access-key records and the audit log. Keys and devices belong to a principal, its account and
+name both: a same-named directory user's row never takes another account's keys.
+
+Values follow IAM's conventions: ``true``/``false``, ISO 8601 times, ``N/A`` where a
+credential does not exist or a key was never used, ``not_supported`` for root passwords,
+``no_information`` where the broker keeps no record (the broker does not record when users or
+root keys were created). People sign in through an IdP, so no directory user has a password,
+and no IAM user outside the directory has one either (the broker issues none). Three columns
+the broker adds after IAM's: ``identity_provider`` and ``last_sign_in`` (the newest successful
+federated sign-in) and ``active_sessions`` (sessions minted and not yet expired; revocations
+are not subtracted).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +40,8 @@ __all__ = [
     "RootFacts",
     "UserFacts",
     "credential_report",
+    "outside_users",
+    "user_arn",
 ]
 
 _KEY_FIELDS = ("active", "last_rotated", "last_used_date", "last_used_region", "last_used_service")
@@ -58,12 +67,18 @@ NA, NO_INFO, NOT_SUPPORTED = "N/A", "no_information", "not_supported"
 _SIGN_INS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 
 
+def user_arn(account: str, name: str) -> str:
+    """The IAM user principal ``name`` of ``account`` (the broker's users have the root path)."""
+    return f"arn:aws:iam::{account}:user/{name}"
+
+
 @dataclass(frozen=True)
 class UserFacts:
     name: str
     email: str
     arn: str
     mfa_active: bool
+    in_directory: bool = True  # False: an IAM user only (no sign-in through the IdP)
 
 
 @dataclass(frozen=True)
@@ -75,12 +90,17 @@ class RootFacts:
 
 @dataclass(frozen=True)
 class KeyFacts:
-    """One long-term access key's record (no secret)."""
+    """One long-term access key's record (no secret) of ``account``'s user ``user``."""
 
     access_key_id: str
     user: str
     active: bool
     created: datetime
+    account: str
+
+    @property
+    def owner(self) -> str:
+        return user_arn(self.account, self.user)
 
 
 def _iso(when: datetime | None) -> str:
@@ -130,12 +150,12 @@ class _Usage:
     """The newest relevant events, gathered in one pass over the log."""
 
     key_use: dict[str, Mapping[str, Any]]
-    sign_in: dict[str, Mapping[str, Any]]
-    sessions: dict[str, list[datetime]]
+    sign_in: dict[str, Mapping[str, Any]]  # by the directory user's ARN
+    sessions: dict[str, list[datetime]]  # by the directory user's ARN
 
 
 def _user_of(event: Mapping[str, Any], users: Mapping[str, str]) -> str | None:
-    """The directory user a sign-in event names (by user name or email)."""
+    """The ARN of the directory user a sign-in event names (by user name or email)."""
     who = identity(event)
     for value in (who.get("userName"), who.get("brokerUser")):
         if isinstance(value, str) and value.lower() in users:
@@ -144,7 +164,8 @@ def _user_of(event: Mapping[str, Any], users: Mapping[str, str]) -> str | None:
 
 
 def _gather(events: Iterable[Mapping[str, Any]], users: Sequence[UserFacts]) -> _Usage:
-    names = {u.name.lower(): u.name for u in users} | {u.email.lower(): u.name for u in users}
+    people = [u for u in users if u.in_directory]  # only they sign in through the IdP
+    names = {u.name.lower(): u.arn for u in people} | {u.email.lower(): u.arn for u in people}
     usage = _Usage({}, {}, {})
     for event in events:
         if not is_authenticated(event) or event.get("errorCode"):
@@ -185,9 +206,9 @@ def _user_row(
     for number in (1, 2):
         key = ordered[number - 1] if len(ordered) >= number else None
         row |= _key_columns(number, key, usage.key_use.get(key.access_key_id) if key else None)
-    sign_in = usage.sign_in.get(user.name)
+    sign_in = usage.sign_in.get(user.arn)
     provider = identity(sign_in).get("identityProvider") if sign_in else None
-    active = sum(1 for expires in usage.sessions.get(user.name, ()) if expires > now)
+    active = sum(1 for expires in usage.sessions.get(user.arn, ()) if expires > now)
     return (
         row
         | _no_certs()
@@ -217,18 +238,37 @@ def _root_row(root: RootFacts) -> dict[str, str]:
     return row | _no_certs() | {"identity_provider": NA, "last_sign_in": NA, "active_sessions": "0"}
 
 
+def outside_users(
+    users: Sequence[UserFacts],
+    keys: Sequence[KeyFacts],
+    sts_mfa: Collection[tuple[str, str]],
+) -> list[UserFacts]:
+    """The IAM users holding keys or an STS MFA device (``(account, user)`` pairs) who are
+    none of ``users``, by account then name: an IAM user has no email and, here, no password."""
+    known = {u.arn for u in users}
+    found = {(k.account, k.user) for k in keys} | set(sts_mfa)
+    return [
+        UserFacts(name, "", user_arn(account, name), (account, name) in sts_mfa, False)
+        for account, name in sorted(found)
+        if user_arn(account, name) not in known
+    ]
+
+
 def credential_report(
     users: Sequence[UserFacts],
     roots: Sequence[RootFacts],
     keys: Sequence[KeyFacts],
     events: Iterable[Mapping[str, Any]],
     now: datetime,
+    sts_mfa: Collection[tuple[str, str]] = frozenset(),
 ) -> list[dict[str, str]]:
-    """Rows (every value a string, keys in ``COLUMNS`` order): roots first, then users."""
-    usage = _gather(events, users)
-    by_user: dict[str, list[KeyFacts]] = {}
+    """Rows (every value a string, keys in ``COLUMNS`` order): roots first, then ``users``,
+    then every other IAM user with keys or an STS MFA device (``sts_mfa``)."""
+    everyone = [*users, *outside_users(users, keys, sts_mfa)]
+    usage = _gather(events, everyone)
+    by_owner: dict[str, list[KeyFacts]] = {}
     for key in keys:
-        by_user.setdefault(key.user, []).append(key)
+        by_owner.setdefault(key.owner, []).append(key)
     rows = [_root_row(root) for root in roots]
-    rows += [_user_row(user, by_user.get(user.name, []), usage, now) for user in users]
+    rows += [_user_row(user, by_owner.get(user.arn, []), usage, now) for user in everyone]
     return [{column: row[column] for column in COLUMNS} for row in rows]

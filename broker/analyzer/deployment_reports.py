@@ -7,7 +7,7 @@ whichever replica host runs the report, else the data directory.
 
 Facts are matched to report rows by exact principal: a directory user is
 ``arn:aws:iam::<management>:user/<name>``, so an access key or MFA device of a same-named user
-in another account belongs to another principal and is not on that row.
+in another account belongs to another principal and has a row of its own.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = ["PrincipalAccess", "credential_rows", "principal_access"]
 def credential_rows(
     config_dir: Path | None = None, data_dir: Path | None = None, now: datetime | None = None
 ) -> list[dict[str, str]]:
-    """IAM's credential report: every account's root user, then every directory user.
+    """IAM's credential report: every account's root user, every directory user, then every
+    other IAM user holding access keys or an STS virtual MFA device (a service user).
 
     Raises:
         InvalidDirectoryError, ConfigError, AuditError: as ``load_directory`` and
@@ -39,17 +40,17 @@ def credential_rows(
     with open_report_state(data_dir) as state:
         directory = load_directory(config_dir, data_dir=data_dir)
         try:
-            management = directory.management_account_id()
-            users = user_facts(directory, state.sts_mfa_principals())
+            sts_mfa = state.sts_mfa_principals()
+            users = user_facts(directory, sts_mfa)
             roots = root_facts(directory)
         finally:
             directory.close()
         keys = [
-            KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created)
+            KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created, k.account)
             for k in state.access_keys()
-            if k.account == management
         ]
-        return credential_report(users, roots, keys, state.events(), now or datetime.now(UTC))
+        when = now or datetime.now(UTC)
+        return credential_report(users, roots, keys, state.events(), when, sts_mfa)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,19 @@ class BrokerApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "quit", show=False, priority=True),
-        Binding("question_mark,f1", "help", "help", tooltip="this help: every key, colour legend"),
+        Binding(
+            "question_mark",
+            "help",
+            "help",
+            tooltip="this help: every key, colour legend",
+        ),
+        Binding(
+            "f1",
+            "widget_help",
+            "widget help",
+            show=False,
+            tooltip="help for the focused widget: what it is, its keys",
+        ),
         Binding(
             "colon",
             "command_line",
@@ -254,6 +266,13 @@ class BrokerApp(App[int]):
         from broker.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
+
+    def action_widget_help(self) -> None:
+        """``F1``: the focused widget's help (the screen's when nothing is focused)."""
+        from broker.tui.focus_help import focus_help
+        from broker.tui.screens.widget_help import WidgetHelpScreen
+
+        self.push_screen(WidgetHelpScreen(focus_help(self.focused, self.screen)))
 
     def action_command_line(self) -> None:
         from broker.tui.screens.command_line import CommandLine

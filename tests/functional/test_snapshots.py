@@ -88,6 +88,15 @@ def test_help(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
 
+def test_widget_help_on_the_role_list(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await _portal()(pilot)
+        await pilot.press("f1")
+        await _still(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_too_small(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(60, 20))
 

@@ -62,8 +62,7 @@ def test_report_on_an_empty_host_shows_keys_used_through_the_replicas(
     monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
     with _two_replicas(fresh_database, tmp_path) as ((_, a), (_, b)):
         used_key = _key(a, "ci-deployer", MANAGEMENT)
-        # a same-named user of another account: another principal, not on the row
-        # (the STS counts IAM's two-key limit by user name, so this is the row's second key slot)
+        # a same-named user of another account: another principal, with a row of its own
         elsewhere = _key(b, "ci-deployer", OTHER)
         who = sts(b, *used_key).get_caller_identity()
         assert who["Arn"] == f"arn:aws:iam::{MANAGEMENT}:user/ci-deployer"
@@ -78,9 +77,8 @@ def test_report_on_an_empty_host_shows_keys_used_through_the_replicas(
         env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
         report = _broker(env, "report", "credentials", "--format", "json")
         assert report.returncode == 0, report.stderr
-        rows = {r["user"]: r for r in json.loads(report.stdout) if r["user"] != "<root_account>"}
-        deployer = rows["ci-deployer"]
-        assert deployer["arn"] == f"arn:aws:iam::{MANAGEMENT}:user/ci-deployer"
+        rows = {r["arn"]: r for r in json.loads(report.stdout)}
+        deployer = rows[f"arn:aws:iam::{MANAGEMENT}:user/ci-deployer"]
         assert deployer["mfa_active"] == "true"
         keys = {
             (deployer[f"access_key_{n}_active"], deployer[f"access_key_{n}_last_used_date"])
@@ -90,7 +88,12 @@ def test_report_on_an_empty_host_shows_keys_used_through_the_replicas(
         assert keys == {("true", used_at), ("false", "N/A")}
         assert deployer["access_key_1_last_used_service"] == "sts"
         assert deployer["access_key_1_last_used_region"] == "us-east-1"
-        assert rows["bob"]["mfa_active"] == "false"  # bob's device is another account's user
+        bob = rows[f"arn:aws:iam::{MANAGEMENT}:user/bob"]
+        assert bob["mfa_active"] == "false"  # bob's device is another account's user's
+        other = rows[f"arn:aws:iam::{OTHER}:user/ci-deployer"]  # outside the directory
+        assert other["access_key_1_active"] == "true"
+        assert other["access_key_1_last_used_service"] == "sts"
+        assert rows[f"arn:aws:iam::{OTHER}:user/bob"]["mfa_active"] == "true"
         assert not (empty / "audit").exists() and not (empty / "sts").exists()
         assert used_key[0] not in report.stdout  # the report names no key ids
 

@@ -19,6 +19,8 @@ _COLUMNS = ("time (UTC)", "event", "who", "role", "outcome")
 
 
 class AuditScreen(BrokerScreen):
+    """The audit log, newest first, filtered by user, role, event and time."""
+
     CRUMB = "Audit"
     FEATURE = "audit"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -45,11 +45,23 @@ class BrokerScreen(Screen[None]):
         Binding(
             "escape,h", "back", "back", show=False, tooltip="cancel running work, else back a crumb"
         ),
+        # The footer's help hint where a text box takes ``?`` (TUI.md: never drop it); elsewhere
+        # this is off and ``F1`` reaches the app's own binding. Both open the widget's help, so
+        # help lists only the app's (``system`` keeps this one out of it).
+        Binding("f1", "typing_help", "help", system=True),
     ]
 
     @property
     def broker(self) -> BrokerApp:
         return cast("BrokerApp", self.app)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "typing_help":  # only where the focused widget would type a "?"
+            return self.focused is not None and self.focused.check_consume_key("question_mark", "?")
+        return True
+
+    def action_typing_help(self) -> None:
+        self.broker.action_widget_help()
 
     def compose(self) -> ComposeResult:
         options = self.broker.options

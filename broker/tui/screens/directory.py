@@ -26,6 +26,8 @@ _TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 class DirectoryScreen(BrokerScreen):
+    """The directory (admins): users, groups, accounts, permission sets, a user's access."""
+
     CRUMB = "Directory"
     FEATURE = "directory"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h", "back", "back")]

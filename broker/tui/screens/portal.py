@@ -14,6 +14,7 @@ from broker.errors import NotYetAvailableError
 from broker.tui.model import MintChoice, MintOutcome, PortalRole, format_account_id
 from broker.tui.portal_filter import Query, RoleFilter, parse_query
 from broker.tui.screens.base import BrokerScreen
+from broker.tui.widgets.focus_targets import PortalFilter
 from broker.tui.widgets.role_list import RoleList
 from broker.tui.widgets.status import FlashLevel
 
@@ -71,7 +72,9 @@ class PortalScreen(BrokerScreen):
         self._unavailable: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter")
+        yield PortalFilter(
+            placeholder="filter: name, id, role, key=value, !exclude, ARN", id="filter"
+        )
         yield RoleList(
             ascii_only=self.broker.options.ascii_only,
             expiry=self.broker.seconds_left,

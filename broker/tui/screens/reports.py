@@ -38,6 +38,8 @@ _FOCUS = ("#credentials", "#last-name", "#findings")
 
 
 class ReportsScreen(BrokerScreen):
+    """Governance reports: the credential report, last accessed, and the access analyzer."""
+
     CRUMB = "Reports"
     FEATURE: ClassVar[str] = "reports"
     BINDINGS: ClassVar[list[BindingType]] = [

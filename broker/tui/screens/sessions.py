@@ -23,6 +23,7 @@ from broker.tui.sessions_view import (
     revoke_question,
     row_cells,
 )
+from broker.tui.widgets.focus_targets import SessionsTable
 from broker.tui.widgets.status import FlashLevel
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ _COLUMNS = ("profile", "account", "role", "expires in", "at", "refresh")
 
 
 class SessionsScreen(BrokerScreen):
+    """Every cached profile with a live countdown: refresh, revoke (confirmed), open the console."""
+
     CRUMB = "Sessions"
     FEATURE = "sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,9 +61,7 @@ class SessionsScreen(BrokerScreen):
         self.lit_until: dict[str, datetime] = {}  # refreshed rows, lit for 2 s (htop)
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[str | Text] = DataTable(
-            id="sessions", cursor_type="row", zebra_stripes=True
-        )
+        table = SessionsTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="view-body", classes="empty")
         yield Static("", id="refresher", markup=False)
@@ -171,7 +172,7 @@ class SessionsScreen(BrokerScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "revoke" and self.broker.options.readonly:
             return False  # --readonly hides revoke (k9s readOnly)
-        return True
+        return super().check_action(action, parameters)
 
     def action_refresh_one(self) -> None:
         row = self._selected()

@@ -64,6 +64,8 @@ class TuiSignInUI:
 
 
 class SignInScreen(BrokerScreen):
+    """Sign in through one of the configured identity providers."""
+
     CRUMB = "Sign in"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "browser", "browser sign-in", show=True),

@@ -29,6 +29,8 @@ _TABS = (
 
 
 class SimulatorScreen(FeatureScreen):
+    """The policy simulator: a principal, an action, a resource; the decision and why."""
+
     CRUMB = "Simulator"
     FEATURE = "simulator"
     TITLE_TEXT = "Policy simulator — ctrl+r evaluates"

@@ -30,7 +30,13 @@ OTHER = "222222222222"
 
 
 def _users(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    return {row["user"]: row for row in rows if row["user"] != "<root_account>"}
+    """The directory users' rows (the management account's principals), by name."""
+    mine = f"arn:aws:iam::{MANAGEMENT}:user/"
+    return {row["user"]: row for row in rows if row["arn"].startswith(mine)}
+
+
+def _by_arn(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {row["arn"]: row for row in rows}
 
 
 def _enable(account: str, user: str) -> None:
@@ -39,6 +45,13 @@ def _enable(account: str, user: str) -> None:
         devices.enable(account, user)
     finally:
         devices.store.close()
+
+
+def _used_key(store: AccessKeyStore, user: str, account: str, action: str, when: datetime):
+    """A new key of ``account``'s ``user``, with one call signed by it logged at ``when``."""
+    key, _secret = store.create(user, account)
+    AuditLog().append(authorize(key_caller(user, key.access_key_id, account), action, when))
+    return key
 
 
 def test_an_sts_virtual_device_is_mfa_of_that_accounts_user_only(broker_home: Path) -> None:
@@ -56,6 +69,8 @@ def test_an_sts_virtual_device_is_mfa_of_that_accounts_user_only(broker_home: Pa
     assert after["bob"]["mfa_active"] == "false"
     changed = {u for u in after if after[u]["mfa_active"] != before[u]["mfa_active"]}
     assert changed == {"ci-deployer"}
+    elsewhere = _by_arn(json.loads(out.getvalue()))[f"arn:aws:iam::{OTHER}:user/bob"]
+    assert (elsewhere["user"], elsewhere["mfa_active"]) == ("bob", "true")  # a row of its own
 
 
 def test_keys_and_calls_of_a_same_named_user_elsewhere_are_not_on_the_row(
@@ -63,12 +78,15 @@ def test_keys_and_calls_of_a_same_named_user_elsewhere_are_not_on_the_row(
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     store = AccessKeyStore(KeyRing.load())
-    elsewhere, _secret = store.create("ci-deployer", OTHER)
-    AuditLog().append(
-        authorize(key_caller("ci-deployer", elsewhere.access_key_id, OTHER), "s3:GetObject", now)
-    )
-    row = _users(credential_rows())["ci-deployer"]
+    _used_key(store, "ci-deployer", OTHER, "s3:GetObject", now)
+    rows = credential_rows()
+    row = _users(rows)["ci-deployer"]
     assert (row["access_key_1_active"], row["access_key_1_last_used_date"]) == ("false", "N/A")
+    other = _by_arn(rows)[f"arn:aws:iam::{OTHER}:user/ci-deployer"]  # its own principal's row
+    assert (other["access_key_1_active"], other["access_key_1_last_used_date"]) == (
+        "true",
+        now.isoformat(),
+    )
     used = principal_access("user", "ci-deployer", 30).report.services
     assert all(use.last_used is None for use in used)
 
@@ -152,3 +170,55 @@ def test_a_device_in_the_old_device_file_counts_once_imported(broker_home: Path)
     PrivateFiles(ConfigError).write_json(old, {f"arn:aws:iam::{MANAGEMENT}:mfa/alice": "alice"})
     assert _users(credential_rows())["alice"]["mfa_active"] == "true"
     assert not old.exists() and old.with_name("mfa-devices.json.imported").exists()
+
+
+SERVICE = "111122223333"  # an account whose IAM user is no directory user
+
+
+def test_a_service_users_keys_and_device_are_reported_from_the_data_directory(
+    broker_home: Path,
+) -> None:
+    import csv
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    key = _used_key(AccessKeyStore(KeyRing.load()), "svc-app", SERVICE, "sqs:SendMessage", now)
+    _enable(SERVICE, "svc-app")
+    _enable(OTHER, "svc-ci")  # a device and no keys
+
+    out = io.StringIO()
+    assert run_credential_report(CredentialReportInput("csv"), out) == 0
+    rows = _by_arn(list(csv.DictReader(io.StringIO(out.getvalue()))))
+    row = rows[f"arn:aws:iam::{SERVICE}:user/svc-app"]
+    assert row["user"] == "svc-app" and row["password_enabled"] == "false"
+    assert row["mfa_active"] == "true"
+    assert row["access_key_1_active"] == "true"
+    assert row["access_key_1_last_rotated"] == key.created.isoformat(timespec="seconds")
+    assert row["access_key_1_last_used_date"] == now.isoformat()
+    assert row["access_key_1_last_used_service"] == "sqs"
+    device_only = rows[f"arn:aws:iam::{OTHER}:user/svc-ci"]
+    assert (device_only["mfa_active"], device_only["access_key_1_active"]) == ("true", "false")
+    assert f"arn:aws:iam::{MANAGEMENT}:user/svc-app" not in rows
+
+
+def test_a_service_users_keys_are_reported_from_the_shared_database(
+    broker_home: Path, shared_url: str
+) -> None:
+    used = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    database = open_database(shared_url, pool_size=1)
+    try:
+        SqlAccessKeyRecords(database).create(
+            AccessKeyRecord("BRKUSVCSHARED0000001", "svc-app", SERVICE, "Inactive", used)
+        )
+        SqlStsMfaDevices(database).add(
+            f"arn:aws:iam::{SERVICE}:mfa/svc-app", "svc-app", SERVICE, "n"
+        )
+    finally:
+        database.close()
+    AccessKeyStore(KeyRing.load()).create("svc-stale", SERVICE)  # this host's files: not read
+
+    rows = _by_arn(credential_rows())
+    row = rows[f"arn:aws:iam::{SERVICE}:user/svc-app"]
+    assert row["mfa_active"] == "true"
+    assert row["access_key_1_active"] == "false"
+    assert row["access_key_1_last_rotated"] == used.isoformat()
+    assert f"arn:aws:iam::{SERVICE}:user/svc-stale" not in rows
