@@ -18,7 +18,7 @@ import httpx
 
 from broker.config.loader import data_dir
 from broker.policy import parse_policy
-from broker.server.app import create_app
+from broker.server.app import audit_log_from_environment, create_app
 from broker.server.query_api import StsService
 from broker.sts.principals import PrincipalPolicies, RoleDefinition, WebIdentityProvider
 from broker.sts.signing_keys import KeyRingFile
@@ -69,5 +69,6 @@ def app():
         data=data_dir(),
         principals=BenchPrincipals(),
         web_identity=WebIdentityVerifier(httpx.Client(transport=transport)),
+        audit=audit_log_from_environment(),
     )
     return create_app(service)

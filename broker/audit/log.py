@@ -18,14 +18,25 @@ be durable ahead of the log; after a power loss it may lag behind the events of 
 last second of writing, which ``verify`` accepts (those events still chain; cutting them off
 would go unseen), as it always accepted a head one batch behind. A process crash loses
 nothing: the page cache keeps the written head.
+
+``sync_interval`` > 0 (``broker serve --audit-sync interval``) is an opt-in trade for disks whose
+fsync stalls for hundreds of milliseconds: each event is still written (``write`` returned, so
+a killed process loses nothing answered, and a failed write still refuses the call) before the
+answer leaves, but the fsync, and the head that follows it, happen on a background thread at
+most ``sync_interval`` seconds later. A power loss can then drop up to that much of the newest
+events, and cutting them off the end goes unseen until the next sync moves the head; the head
+is still only ever written for events already fsynced, so it is never ahead of the log. A sync
+that fails makes every later append refuse, as a failed write does.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -75,11 +86,15 @@ class VerifyResult:
 class AuditLog:
     """One log file and its head file. Cheap to construct; every call opens and locks."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, sync_interval: float = 0.0) -> None:
         self.path = path or default_log_path()
         self.head_path = self.path.with_name(self.path.name + ".head")
+        self.sync_interval = sync_interval
         self._group: GroupCommit[dict[str, Any], dict[str, Any]] = GroupCommit(self._write)
         self._head_synced = float("-inf")
+        self._unsynced = threading.Event()
+        self._syncer: threading.Thread | None = None
+        self._sync_failure: AuditError | None = None
 
     def _refuse(self, what: str, exc: OSError) -> AuditError:
         return AuditError(
@@ -101,10 +116,86 @@ class AuditLog:
         return await self._group.submit_async(dict(event))
 
     def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self._sync_failure is not None:
+            raise self._sync_failure
         try:
-            return self._write_locked(events)
+            records = self._write_locked(events)
         except OSError as exc:
             raise self._refuse("write", exc) from None
+        if self.sync_interval > 0:
+            self._schedule_sync()
+        return records
+
+    def _schedule_sync(self) -> None:
+        if self._syncer is None:
+            self._syncer = threading.Thread(target=self._sync_loop, name="audit-sync", daemon=True)
+            self._syncer.start()
+            atexit.register(self._flush_at_exit)
+        self._unsynced.set()
+
+    def _sync_loop(self) -> None:
+        while True:
+            self._unsynced.wait()
+            time.sleep(self.sync_interval)
+            self._unsynced.clear()  # events written from here on wait for the next round
+            try:
+                self.flush()
+            except OSError as exc:
+                self._sync_failure = self._refuse("fsync", exc)
+            except AuditError as exc:
+                self._sync_failure = exc
+
+    def _flush_at_exit(self) -> None:
+        """The last sync of an exiting process; a failure here has no call left to refuse."""
+        try:
+            self.flush()
+        except (OSError, AuditError):
+            return
+
+    def flush(self) -> None:
+        """Make every event written so far durable and move the head to the last of them.
+
+        The tail is read under the lock, the fsync runs without it (writers go on), and the
+        head moves forward only, under the lock, to events the fsync covered.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                sequence, last = self._last(fd)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.fsync(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if self._head_events() < sequence:
+                    self._write_head(sequence, last, sync=False)  # synced below, unlocked
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        self._sync_head()
+
+    def _head_events(self) -> int:
+        try:
+            head = json.loads(self.head_path.read_bytes())
+        except (OSError, ValueError):
+            return -1
+        events = head.get("events") if isinstance(head, dict) else None
+        return events if isinstance(events, int) else -1
+
+    def _sync_head(self) -> None:
+        try:
+            fd = os.open(self.head_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _write_locked(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
@@ -132,8 +223,11 @@ class AuditLog:
                 records.append(record)
                 lines.append(line + b"\n")
             os.write(fd, b"".join(lines))
-            os.fsync(fd)
-            self._write_head(sequence, previous)
+            if self.sync_interval <= 0:
+                os.fsync(fd)
+                self._write_head(sequence, previous)
+            elif not self.head_path.exists():  # a head from the start, so verify has one
+                self._write_head(0, GENESIS_HASH)
             return records
         finally:
             os.close(fd)
@@ -161,7 +255,8 @@ class AuditLog:
             ) from None
         return sequence, _line_hash(last)
 
-    def _write_head(self, events: int, last_hash: str) -> None:
+    def _write_head(self, events: int, last_hash: str, *, sync: bool = True) -> None:
+        """Rewrite the head; fsync it when new, or (``sync``) at most once per second."""
         data = json.dumps({"events": events, "lastHash": last_hash}).encode().ljust(HEAD_BYTES)
         fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
@@ -170,7 +265,7 @@ class AuditLog:
             if resized:
                 os.ftruncate(fd, HEAD_BYTES)
             now = time.monotonic()
-            if resized or now - self._head_synced >= HEAD_SYNC_SECONDS:
+            if resized or (sync and now - self._head_synced >= HEAD_SYNC_SECONDS):
                 os.fsync(fd)
                 self._head_synced = now
         finally:

@@ -29,6 +29,7 @@ class ServeInput:
     port: int
     regions: tuple[str, ...] | None
     workers: int = 1
+    audit_sync: str = "fsync"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ def run_serve(spec: ServeInput) -> int:
 
     if spec.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if spec.audit_sync == "interval" and os.environ.get("BROKER_DATABASE_URL"):
+        raise UsageError(
+            "--audit-sync interval is for the file audit log; with a database the audit chain "
+            "is durable at each commit: drop the option"
+        )
+    os.environ["BROKER_AUDIT_SYNC"] = spec.audit_sync
     if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the database key ring only
         from broker.storage.shared_state import open_shared_state
         from broker.sts.key_ring_db import DatabaseKeyRing
@@ -208,9 +215,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--workers", type=int, default=1, help="processes (stateless; they share the data dir)"
     )
+    serve.add_argument(
+        "--audit-sync",
+        choices=("fsync", "interval"),
+        default="fsync",
+        help="fsync: each answer waits for its audit event's fsync (default); interval: it "
+        "waits for the write only, fsync follows within 0.2 s (for disks with slow fsync)",
+    )
     serve.set_defaults(
         handler=lambda a: run_serve(
-            ServeInput(a.host, a.port, tuple(a.regions) if a.regions else None, a.workers)
+            ServeInput(
+                a.host, a.port, tuple(a.regions) if a.regions else None, a.workers, a.audit_sync
+            )
         )
     )
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from functools import partial
 
 from starlette.applications import Starlette
@@ -27,12 +29,23 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from broker.errors import AuditError
+from broker.audit import AuditLog
+from broker.errors import AuditError, ConfigError
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from providers.base import ReplayCache
 
-__all__ = ["app_from_environment", "create_app", "service_from_environment", "shared_replay_cache"]
+__all__ = [
+    "INTERVAL_SYNC_SECONDS",
+    "app_from_environment",
+    "audit_log_from_environment",
+    "create_app",
+    "service_from_environment",
+    "shared_replay_cache",
+]
+
+INTERVAL_SYNC_SECONDS = 0.2
+"""With ``--audit-sync interval``: the longest an answered event waits for its fsync."""
 
 
 def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
@@ -138,12 +151,22 @@ def create_app(service: StsService) -> ASGIApp:
             )
         return PlainTextResponse("\n".join(lines) + "\n")
 
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        # uvicorn ends a worker by re-raising SIGTERM after shutdown, so atexit never runs:
+        # the file log's last interval sync (``--audit-sync interval``) happens here.
+        if isinstance(service.audit, AuditLog) and service.audit.sync_interval > 0:
+            with suppress(OSError, AuditError):  # no call is left to refuse
+                await run_in_threadpool(service.audit.flush)
+
     others = Starlette(
         routes=[
             Route("/authorize", authorize, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -218,7 +241,22 @@ def service_from_environment() -> StsService:
         data=data_dir(),
         principals=principals,
         saml_replay_cache=shared_replay_cache(),
+        audit=audit_log_from_environment(),
     )
+
+
+def audit_log_from_environment() -> AuditLog:
+    """The data directory's audit log, synced as ``BROKER_AUDIT_SYNC`` says (``broker serve
+    --audit-sync``): ``fsync`` (default) before each answer, ``interval`` within 0.2 s."""
+    import os
+
+    from broker.config.loader import data_dir
+
+    mode = os.environ.get("BROKER_AUDIT_SYNC", "fsync")
+    if mode not in ("fsync", "interval"):
+        raise ConfigError(f"BROKER_AUDIT_SYNC={mode!r}: expected fsync or interval")
+    interval = INTERVAL_SYNC_SECONDS if mode == "interval" else 0.0
+    return AuditLog(data_dir() / "audit" / "audit.jsonl", sync_interval=interval)
 
 
 def app_from_environment() -> ASGIApp:

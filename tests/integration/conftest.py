@@ -83,7 +83,9 @@ class BrokerServer:
         )
 
 
-def start_server(home: Path, config: Path = CONFIG) -> tuple[subprocess.Popen[bytes], BrokerServer]:
+def start_server(
+    home: Path, config: Path = CONFIG, extra_args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], BrokerServer]:
     """``broker serve`` on a free loopback port, data in ``home``, configuration from ``config``."""
     home.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ)
@@ -95,7 +97,7 @@ def start_server(home: Path, config: Path = CONFIG) -> tuple[subprocess.Popen[by
     port = free_port()
     with (home / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "broker", "serve", "--port", str(port)],
+            [sys.executable, "-m", "broker", "serve", "--port", str(port), *extra_args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
