@@ -60,6 +60,9 @@ class BenchPrincipals:
     def saml_provider(self, arn: str) -> None:
         return None
 
+    def organization_id(self, account: str) -> None:
+        return None
+
 
 def app():
     jwks = json.loads(os.environ["BENCH_JWKS"])

@@ -41,7 +41,7 @@ __all__ = [
     "stored_fingerprint",
 ]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: meta holds the organization id
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -202,6 +202,7 @@ def _fill(conn: sqlite3.Connection, spec: DirectorySpec, source: Source, fp: str
             ("fingerprint", fp),
             ("built_at", datetime.now(UTC).isoformat()),
             ("config_dir", str(source.config_dir)),
+            *([("organization_id", org.id)] if org.id else []),
         ],
     )
     conn.executemany("INSERT INTO policies VALUES (?, ?)", _policy_rows(spec, source))

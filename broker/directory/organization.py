@@ -54,6 +54,14 @@ class OrganizationQueries(DatabaseHandle):
         rows = self._rows("SELECT management FROM accounts WHERE id = ?", (account_id,))
         return bool(rows and rows[0][0])
 
+    def organization_id(self, account_id: str) -> str | None:
+        """The Organizations id (``o-…``) when ``account_id`` is one of the organization's
+        accounts and the organization declares its id; else None (``aws:PrincipalOrgID``)."""
+        if not self._rows("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
+            return None
+        rows = self._rows("SELECT value FROM meta WHERE key = 'organization_id'")
+        return str(rows[0][0]) if rows else None
+
     def management_account_id(self) -> str:
         (row,) = self._rows("SELECT id FROM accounts WHERE management = 1")
         account_id: str = row[0]

@@ -41,6 +41,9 @@ _SESSION_KEYS = (
     "aws:sourceip",
     "aws:currenttime",
     "aws:epochtime",
+    "aws:principalorg",  # PrincipalOrgID and PrincipalOrgPaths: the directory says
+    "aws:principalisawsservice",
+    "aws:principalservicename",
 )
 
 
@@ -100,6 +103,9 @@ def _caller_side(
         "aws:userid": caller.user_id,
         "aws:MultiFactorAuthPresent": bool(session and session.mfa),
     }
+    organization = source.organization_id(caller.account)
+    if organization is not None:
+        context["aws:PrincipalOrgID"] = organization
     if session is None:
         context.update({"aws:PrincipalArn": caller.arn, "aws:username": caller.user})
         context["aws:PrincipalType"] = "User"

@@ -202,6 +202,9 @@ def assume_role(
     context = _context(
         caller, principal_arn, params, extras, extras.tags, source_identity, source_ip, now
     )
+    organization = source.organization_id(caller.account)
+    if organization is not None:
+        context["aws:PrincipalOrgID"] = organization
     context["aws:MultiFactorAuthPresent"] = with_mfa
     if with_mfa and caller.session is None:
         context["aws:MultiFactorAuthAge"] = 0

@@ -66,6 +66,9 @@ class DirectoryPrincipals:
         )
         return scps, bool(self.directory.is_management_account(account))
 
+    def organization_id(self, account: str) -> str | None:
+        return self.directory.organization_id(account)
+
     def role(self, account: str, name: str) -> RoleDefinition | None:
         try:
             role = self.directory.role(account, name)

@@ -115,3 +115,7 @@ class PrincipalSource(Protocol):
     def saml_provider(self, arn: str) -> SamlProviderEntry | None:
         """The SAML provider entry named by ``arn`` (``arn:aws:iam::ACCT:saml-provider/N``)."""
         ...
+
+    def organization_id(self, account: str) -> str | None:
+        """The organization ``account`` belongs to (``aws:PrincipalOrgID``), if it declares one."""
+        ...

@@ -65,6 +65,19 @@ def test_the_demo_organization_has_an_organizations_id() -> None:
     assert org_id[2:].isalnum() and org_id[2:] == org_id[2:].lower()
 
 
+def test_member_accounts_carry_the_organization_id_for_principal_org_id(
+    config, open_directory
+) -> None:
+    """``aws:PrincipalOrgID`` comes from here: the id for member accounts only, none when the
+    organization declares no id (a snapshot built before the id existed is rebuilt)."""
+    directory = open_directory()
+    members = [a.id for a in directory.accounts()]
+    assert members and all(directory.organization_id(a) == "o-example0001" for a in members)
+    assert directory.organization_id("999999999999") is None
+    config.replace("organization.toml", 'id = "o-example0001"\n', "")
+    assert open_directory().organization_id(members[0]) is None
+
+
 def test_committed_json_schema_is_generated_from_the_models() -> None:
     committed = json.loads((CONFIG / "directory" / "directory.schema.json").read_text())
     assert committed == directory_schema()

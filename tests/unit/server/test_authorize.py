@@ -194,3 +194,30 @@ def test_role_revocation_refuses_older_sessions_of_that_role_only(setup) -> None
         user_session["SessionToken"],
     )
     assert still.status == 200
+
+
+def test_principal_org_id_comes_from_the_directory_never_the_body(setup) -> None:
+    service, key, role = setup
+    creds = session(service, key, Action="AssumeRole", RoleArn=role, RoleSessionName="app")
+    body = {
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::example-reports/q1.csv",
+        "context": {"aws:PrincipalOrgID": "o-example0001"},
+        "resourcePolicies": [
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": "*",
+                        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-example0001"}},
+                    }
+                ],
+            }
+        ],
+    }
+    assert ask(service, creds, body)[1]["allowed"] is False  # the claim in the body is ignored
+    service.principals.organization = ("o-example0001", frozenset({HOME}))
+    assert ask(service, creds, body)[1]["allowed"] is True

@@ -39,6 +39,7 @@ class Directory:
     users: dict[tuple[str, str], PrincipalPolicies] = field(default_factory=dict)
     web_providers: dict[tuple[str, str], WebIdentityProvider] = field(default_factory=dict)
     saml_providers: dict[str, SamlProviderEntry] = field(default_factory=dict)
+    organization: tuple[str, frozenset[str]] | None = None  # (o-id, member accounts)
 
     def add_role(self, account, name, trust_policy, *, policies=(), max_session=3600):
         self.roles[(account, name)] = RoleDefinition(
@@ -62,3 +63,8 @@ class Directory:
 
     def saml_provider(self, arn):
         return self.saml_providers.get(arn)
+
+    def organization_id(self, account):
+        if self.organization is None or account not in self.organization[1]:
+            return None
+        return self.organization[0]

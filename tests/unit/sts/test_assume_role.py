@@ -81,6 +81,23 @@ def test_cross_account_needs_both_sides(ring, store) -> None:
     assert denied(ring, directory, store, alice(), RoleArn=untrusting).code == "AccessDenied"
 
 
+def test_trust_limited_to_the_organization_by_principal_org_id(ring, store) -> None:
+    """``aws:PrincipalOrgID`` is the caller's organization: present only for member accounts."""
+    directory = Directory()
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-example0001"}}
+    arn = directory.add_role(
+        OTHER, "OrgRead", trust({"AWS": "*"}, condition=condition), max_session=3600
+    )
+    directory.users[(HOME, "alice")] = PrincipalPolicies(identity=(allow("sts:AssumeRole", arn),))
+    assert denied(ring, directory, store, alice(), RoleArn=arn).code == "AccessDenied"
+    directory.organization = ("o-example0001", frozenset({OTHER}))  # alice's account outside
+    assert denied(ring, directory, store, alice(), RoleArn=arn).code == "AccessDenied"
+    directory.organization = ("o-example0002", frozenset({HOME, OTHER}))  # another organization
+    assert denied(ring, directory, store, alice(), RoleArn=arn).code == "AccessDenied"
+    directory.organization = ("o-example0001", frozenset({HOME, OTHER}))
+    assert assume(ring, directory, store, alice(), RoleArn=arn).session.account == OTHER
+
+
 def test_unknown_role_is_access_denied_not_a_hint(ring, store) -> None:
     err = denied(ring, Directory(), store, alice(), RoleArn=f"arn:aws:iam::{HOME}:role/Nope")
     assert err.code == "AccessDenied"
