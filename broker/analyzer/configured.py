@@ -16,6 +16,12 @@ def organization_accounts(directory: Directory) -> frozenset[str]:
     return frozenset(account.id for account in directory.accounts())
 
 
+def organization_id(directory: Directory) -> str | None:
+    """The organization's declared id (``o-…``): requests carrying it as ``aws:PrincipalOrgID``
+    come from inside the zone of trust."""
+    return directory.organization_id(directory.management_account_id())
+
+
 def directory_targets(directory: Directory) -> list[Target]:
     """A target per role: plain roles from ``roles.toml``, then provisioned ones."""
     spec, _issues, _broken = read_source(directory.source)

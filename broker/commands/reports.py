@@ -155,19 +155,25 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
 
     targets = []
     accounts = frozenset(options.zone_accounts)
+    org_id = options.org_id
     if not options.targets:
-        from broker.analyzer.configured import directory_targets, organization_accounts
+        from broker.analyzer.configured import (
+            directory_targets,
+            organization_accounts,
+            organization_id,
+        )
         from broker.directory import load_directory
 
         directory = load_directory()
         try:
             targets = directory_targets(directory)
             accounts |= organization_accounts(directory)
+            org_id = org_id or organization_id(directory)
         finally:
             directory.close()
     elif options.zone == "organization" and not options.org_id and not accounts:
         raise UsageError("--zone organization needs --org-id and/or --zone-account")
-    zone = Zone(options.zone, accounts, options.org_id)
+    zone = Zone(options.zone, accounts, org_id)
     results = [analyze(target, zone) for target in targets]
     for spec in options.targets:
         account = _account_of(spec.arn) or (options.zone_accounts or ("",))[0]

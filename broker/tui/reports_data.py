@@ -163,7 +163,11 @@ def analyzer_targets(config_dir: Path, data_dir: Path) -> tuple[Sequence[Target]
         raise ConfigError(
             "the analyzer needs z3-solver: install it with `pip install z3-solver`"
         ) from None
-    from broker.analyzer.configured import directory_targets, organization_accounts
+    from broker.analyzer.configured import (
+        directory_targets,
+        organization_accounts,
+        organization_id,
+    )
     from broker.analyzer.targets import Zone
     from broker.directory import load_directory
 
@@ -171,9 +175,10 @@ def analyzer_targets(config_dir: Path, data_dir: Path) -> tuple[Sequence[Target]
     try:
         targets = directory_targets(directory)
         accounts = organization_accounts(directory)
+        org_id = organization_id(directory)
     finally:
         directory.close()
-    return targets, Zone("organization", accounts, None)
+    return targets, Zone("organization", accounts, org_id)
 
 
 def analyze_target(target: Target, zone: Zone) -> Finding:

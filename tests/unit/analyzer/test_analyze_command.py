@@ -97,3 +97,38 @@ def test_commands_as_a_process(run_broker: Any, tmp_path: Path) -> None:
     answers = json.loads(result.stdout)
     assert answers and all(a["status"] != "external" for a in answers)
     assert any(a["status"] == "none" for a in answers)
+
+
+def test_directory_roles_trusting_the_organization_by_id_are_internal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --org-id, the organization's declared id is the zone's: a role trusting anyone
+    with ``aws:PrincipalOrgID`` of it is not external; with no id declared, it is a finding."""
+    import shutil
+
+    from tests.conftest import CONFIG
+
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    trust = {**OPEN_TRUST, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-example0001"}}}
+    (config / "policies" / "trust-org-readers.json").write_text(
+        json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    )
+    with (config / "directory" / "roles.toml").open("a") as roles:
+        roles.write(
+            '\n[[roles]]\naccount = "sandbox"\nname = "org-readers"\n'
+            'trust_policy = "trust-org-readers"\npolicies = ["ReadOnlyAccess"]\n'
+        )
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    monkeypatch.setenv("BROKER_HOME", str(tmp_path / "home"))
+
+    def status_of_org_readers() -> str:
+        out = io.StringIO()
+        run_analyze(AnalyzeInput("organization", None, (), (), True), out)
+        (answer,) = [a for a in json.loads(out.getvalue()) if "org-readers" in a["resource"]]
+        return str(answer["status"])
+
+    assert status_of_org_readers() == "none"
+    organization = config / "directory" / "organization.toml"
+    organization.write_text(organization.read_text().replace('id = "o-example0001"\n', "", 1))
+    assert status_of_org_readers() == "external"
