@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,8 @@ def main() -> int:
             verify = broker(env, "audit", "verify")
             failed |= verify.returncode
             print(f"audit ({label}):", (verify.stdout or verify.stderr).strip())
+        for env in (sqlite_env, *replica_envs):  # the data directories this run made
+            shutil.rmtree(env["BROKER_HOME"], ignore_errors=True)
     print(f"load average: {load_average()}")
     return 1 if failed else 0
 
