@@ -250,13 +250,11 @@ def audit_log_from_environment() -> AuditLog:
     --audit-sync``): ``fsync`` (default) before each answer, ``interval`` within 0.2 s."""
     import os
 
-    from broker.config.loader import data_dir
-
     mode = os.environ.get("BROKER_AUDIT_SYNC", "fsync")
     if mode not in ("fsync", "interval"):
         raise ConfigError(f"BROKER_AUDIT_SYNC={mode!r}: expected fsync or interval")
     interval = INTERVAL_SYNC_SECONDS if mode == "interval" else 0.0
-    return AuditLog(data_dir() / "audit" / "audit.jsonl", sync_interval=interval)
+    return AuditLog(sync_interval=interval)  # at ``default_log_path()``
 
 
 def app_from_environment() -> ASGIApp:
