@@ -113,7 +113,7 @@ def _refuse_if_locked() -> None:
     """Fail at once when the Secret Service's default collection is locked (no prompt)."""
     try:
         import secretstorage
-        from secretstorage.exceptions import SecretStorageException
+        from secretstorage.exceptions import ItemNotFoundException, SecretStorageException
     except ImportError:  # libsecret without secretstorage: nothing to look with
         return
 
@@ -124,10 +124,17 @@ def _refuse_if_locked() -> None:
     try:
         collection = secretstorage.Collection(connection)
         locked = collection.is_locked()
-    except SecretStorageException:
+    except ItemNotFoundException:
         raise KeyringUnavailableError(
             "the Secret Service has no default keyring collection: create and unlock one "
             "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
+        ) from None
+    except SecretStorageException:
+        # NoReply / ServiceUnknown from a daemon too busy to answer in time (many helpers on
+        # two cores) say nothing about the collection: retried, never reported as "no
+        # default collection" (which is final).
+        raise _Transient(
+            f"cannot reach the Secret Service (it did not answer in time): {_what_to_do()}"
         ) from None
     finally:
         connection.close()
