@@ -2,7 +2,7 @@
 
 Each command group lives in ``broker/commands/<group>.py`` and exposes
 ``register(subparsers) -> None``; its handlers take the parsed arguments, build a frozen input
-dataclass, and call a ``run_…`` function that does the work (STYLE.md rule 7). Command modules
+dataclass, and call a ``run_…`` function that does the work (docs/style.md rule 7). Command modules
 import heavy libraries inside their handlers, never at module level, so building the parser
 stays cheap.
 

@@ -1,4 +1,5 @@
-"""Response validation: every SECURITY.md SAML rule, each tried as an attack on a valid response."""
+"""Response validation: every SAML rule of docs/security.md, each tried as an attack on a valid
+response."""
 
 from __future__ import annotations
 
