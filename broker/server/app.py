@@ -4,7 +4,8 @@ Routes:
     POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
     POST /authorize      decisions on the caller's effective permissions (SigV4-signed;
                          501 "not yet available" until a directory backs the service)
-    GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
+    GET  /health         ``{"status": "ok"}``, or a JSON 503 naming what is down (the state
+                         store, this replica's clock); run off the event loop
     GET  /metrics        Prometheus text: requests per action and outcome
 
 The Query API, the hot path, is a plain ASGI callable (``_query_app``): each request is
@@ -137,7 +138,10 @@ def create_app(service: StsService) -> ASGIApp:
         return JSONResponse(answer, status_code=status)
 
     async def health(_request: Request) -> Response:
-        return JSONResponse({"status": "ok", "signingKey": service.ring.active.kid})
+        # Off the event loop: the probe reads the database, which may be slow or down, and
+        # must never hold up the Query API or /metrics of this replica.
+        status, answer = await run_in_threadpool(service.health)
+        return JSONResponse(answer, status_code=status)
 
     async def metrics(_request: Request) -> Response:
         lines = [
@@ -216,12 +220,15 @@ def service_from_environment() -> StsService:
     if (config_dir() / "directory").is_dir():
         principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
     if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.clock_skew import ClockGuard
         from broker.storage.shared_state import open_shared_state
         from broker.sts.access_keys_db import DatabaseAccessKeyStore
         from broker.sts.key_ring_db import DatabaseKeyRing
         from broker.sts.mfa import open_mfa_devices
 
         state = open_shared_state()
+        guard = ClockGuard(state.database)
+        guard.start()
         ring = DatabaseKeyRing(state.keys)
         return StsService(
             ring,
@@ -234,6 +241,7 @@ def service_from_environment() -> StsService:
             audit=state.audit,
             session_policies=state.session_policies,
             mfa=open_mfa_devices(ring, state.sts_mfa, data_dir()),
+            clock_guard=guard,
         )
     return StsService(
         KeyRingFile(),

@@ -17,9 +17,16 @@ from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
-from broker.errors import AuditError, BrokerError, StsError
+from broker.errors import (
+    AuditError,
+    AuditUnavailableError,
+    BrokerError,
+    StateStoreUnavailableError,
+    StsError,
+)
 from broker.server.authorize import authorize, parse_query
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
+from broker.storage.clock_skew import ClockGuard
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.callers import Authenticator, Caller
@@ -70,6 +77,9 @@ class StsAnswer:
     request_id: str
 
 
+_UNAVAILABLE = "The service's state store is unavailable; retry the request shortly."
+
+
 def _as_sts_error(exc: BrokerError) -> StsError:
     """STS errors pass through; any other broker error (a bad state file, a directory
     failure) is refused as ``InternalFailure`` and logged for the operator, fail closed."""
@@ -78,6 +88,8 @@ def _as_sts_error(exc: BrokerError) -> StsError:
     import logging
 
     logging.getLogger("broker.server").error("request refused: %s", exc)
+    if isinstance(exc, StateStoreUnavailableError | AuditUnavailableError):
+        return StsError(_UNAVAILABLE, code="ServiceUnavailable")
     return StsError(
         "The request could not be processed; the broker's operator should check its log.",
         code="InternalFailure",
@@ -105,8 +117,10 @@ class StsService:
         saml_replay_cache: ReplayCache | None = None,
         session_policies: SessionPolicySource | None = None,
         mfa: MfaDevices | None = None,
+        clock_guard: ClockGuard | None = None,
     ) -> None:
         self._ring = ring
+        self.clock_guard = clock_guard
         self.principals = principals
         self.web_identity = web_identity or WebIdentityVerifier(data_dir=data)
         self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
@@ -158,6 +172,7 @@ class StsService:
         caller: Caller | None = None
         try:
             self._check_action(params, action)
+            self._refuse_if_clock_skewed()
             if action in _UNSIGNED:
                 outcome = self._dispatch_unsigned(action, params, source_ip)
             else:
@@ -184,10 +199,18 @@ class StsService:
         """The answer that may leave once ``decision.event`` was written (or failed to be)."""
         name = decision.event["eventName"]
         if audit_error is not None:
+            # The reason (a path, a database host) is for the operator's log, not the caller.
+            import logging
+
+            logging.getLogger("broker.server").error("request not audited: %s", audit_error)
             self.counts[(name, "AuditFailure")] += 1
-            message = f"The request was refused because it could not be audited: {audit_error}"
+            if isinstance(audit_error, AuditUnavailableError):
+                code, status, message = "ServiceUnavailable", 503, _UNAVAILABLE
+            else:
+                code, status = "InternalFailure", 500
+                message = "The request was refused because the service could not record it."
             return StsAnswer(
-                500, error_xml("InternalFailure", message, decision.request_id), decision.request_id
+                status, error_xml(code, message, decision.request_id), decision.request_id
             )
         self.counts[(name, decision.code)] += 1
         status = 200 if decision.code == "ok" else status_for(decision.code)
@@ -204,6 +227,7 @@ class StsService:
                     "not yet available",
                     code="NotYetAvailable",
                 )
+            self._refuse_if_clock_skewed()
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
             self.auth.check_not_revoked(caller)
@@ -238,9 +262,39 @@ class StsService:
         try:
             self.audit.append(event)
         except AuditError as exc:
-            return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
+            import logging
+
+            logging.getLogger("broker.server").error("authorize not audited: %s", exc)
+            if isinstance(exc, AuditUnavailableError):
+                return 503, {"error": "ServiceUnavailable", "message": _UNAVAILABLE}
+            return 500, {"error": "InternalFailure", "message": "the call could not be recorded"}
         self.counts[("Authorize", code)] += 1
         return status, {**answer, "requestId": request_id}
+
+    def health(self) -> tuple[int, dict[str, str]]:
+        """``GET /health``: 200 and the active key id, or 503 naming what is down (the state
+        store, this replica's clock). Blocking: the app runs it on a worker thread."""
+        problems = self.clock_guard.probe() if self.clock_guard is not None else {}
+        if problems:
+            return 503, {"status": "unavailable", **problems}
+        try:
+            kid = self.ring.active.kid
+        except BrokerError as exc:
+            import logging
+
+            logging.getLogger("broker.server").error("health: signing keys: %s", exc)
+            return 503, {"status": "unavailable", "signingKeys": "unavailable"}
+        return 200, {"status": "ok", "signingKey": kid}
+
+    def _refuse_if_clock_skewed(self) -> None:
+        """A replica whose clock is off from the database's mints sessions that escape
+        revocation and misjudges SigV4 windows: it refuses, retryably, until corrected."""
+        skew = self.clock_guard.skew() if self.clock_guard is not None else None
+        if skew is not None:
+            raise StsError(
+                "This replica's clock is not in step with the service's; retry the request.",
+                code="ServiceUnavailable",
+            )
 
     @staticmethod
     def _check_action(params: Mapping[str, str], action: str) -> None:
