@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -32,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from broker.audit import AuditLog
 from broker.errors import AuditError, ConfigError
-from broker.server.query_api import StsService
+from broker.server.query_api import REQUEST_DEADLINE_SECONDS, StsService
 from broker.server.sigv4 import SignedRequest
 from providers.base import ReplayCache
 
@@ -90,6 +91,7 @@ def _query_app(service: StsService) -> ASGIApp:
     """
 
     async def query(scope: Scope, receive: Receive, send: Send) -> None:
+        arrived = time.monotonic()
         try:
             signed = _signed_request(scope, await _read_body(receive))
         except ConnectionError:
@@ -98,7 +100,14 @@ def _query_app(service: StsService) -> ASGIApp:
         source_ip = client[0] if client else None
         user_agent = signed.headers.get("user-agent")
         decision = await asyncio.get_running_loop().run_in_executor(
-            None, partial(service.decide, signed, source_ip=source_ip, user_agent=user_agent)
+            None,
+            partial(
+                service.decide,
+                signed,
+                source_ip=source_ip,
+                user_agent=user_agent,
+                deadline=arrived + REQUEST_DEADLINE_SECONDS,
+            ),
         )
         try:
             await service.audit.append_async(decision.event)

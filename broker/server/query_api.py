@@ -7,6 +7,7 @@ Used by ``broker serve``; pure of HTTP frameworks so it is tested directly.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping
@@ -78,6 +79,16 @@ class StsAnswer:
 
 
 _UNAVAILABLE = "The service's state store is unavailable; retry the request shortly."
+
+REQUEST_DEADLINE_SECONDS = 5.0
+"""The longest a Query API request may take from arrival to decision (``decide``)."""
+
+
+def _refuse_if_past(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise StsError(
+            "The request could not be served in time; retry it.", code="ServiceUnavailable"
+        )
 
 
 def _as_sts_error(exc: BrokerError) -> StsError:
@@ -158,12 +169,21 @@ class StsService:
         return self.finish(decision)
 
     def decide(
-        self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
+        self,
+        request: SignedRequest,
+        *,
+        source_ip: str | None,
+        user_agent: str | None,
+        deadline: float | None = None,
     ) -> StsDecision:
         """Everything ``handle`` does but the audit write: the answer, held back, and its event.
 
         The caller must write ``decision.event`` to ``self.audit`` and then call ``finish``
         (with the ``AuditError`` if the write failed); only ``finish``'s answer may leave.
+
+        ``deadline`` (``time.monotonic()`` seconds): a request still queued then is refused
+        before any work, and one whose operation finished after it is refused instead of
+        answered, so no credentials are minted for a caller that has likely given up.
         """
         request_id = str(uuid.uuid4())
         params = dict(parse_qsl(request.query, keep_blank_values=True))
@@ -172,6 +192,7 @@ class StsService:
         caller: Caller | None = None
         try:
             self._check_action(params, action)
+            _refuse_if_past(deadline)
             self._refuse_if_clock_skewed()
             if action in _UNSIGNED:
                 outcome = self._dispatch_unsigned(action, params, source_ip)
@@ -180,6 +201,7 @@ class StsService:
                 caller = verified.principal
                 self.auth.check_not_revoked(caller)
                 outcome = self._dispatch(action, caller, params, source_ip)
+            _refuse_if_past(deadline)
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"

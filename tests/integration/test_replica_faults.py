@@ -127,6 +127,70 @@ def test_outage_fails_fast_and_the_first_call_after_it_succeeds(
             stop_server(process)  # type: ignore[arg-type]
 
 
+def test_a_ten_second_outage_under_steady_load(
+    cluster: PostgresServer, database_url: str, tmp_path: Path
+) -> None:
+    """Four callers over both replicas while the database is down for 10 s: no answer takes
+    more than 2 s, every refusal is a 503 ServiceUnavailable, every answered call's event is
+    in the chain, and calls succeed again once it is back."""
+    import threading
+
+    from broker.storage.audit_chain import SqlAuditLog
+
+    started = [_replica(tmp_path, "a", database_url), _replica(tmp_path, "b", database_url)]
+    try:
+        servers = [server for _, server in started]
+        key = _user_key(servers[0])
+        results: list[tuple[float, float, str, str]] = []  # (start, took, code, request id)
+        stop = threading.Event()
+
+        def caller(index: int) -> None:
+            client = sts(servers[index % 2], *key)
+            while not stop.is_set():
+                began = time.monotonic()
+                try:
+                    answer = client.get_caller_identity()
+                    code, rid = "ok", answer["ResponseMetadata"]["RequestId"]
+                except ClientError as error:
+                    code, rid = error.response["Error"]["Code"], ""
+                results.append((began, time.monotonic() - began, code, rid))
+                time.sleep(0.05)
+
+        threads = [threading.Thread(target=caller, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(2)
+            down_at = time.monotonic()  # before: the shutdown refuses connections as it begins
+            cluster.stop("fast")
+            time.sleep(10)
+            cluster.start()
+            up_at = time.monotonic()
+            time.sleep(3)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+
+        assert max(took for _, took, _, _ in results) < ANSWER_WITHIN
+        assert {code for _, _, code, _ in results} <= {"ok", "ServiceUnavailable"}
+        refused = [r for r in results if r[2] == "ServiceUnavailable"]
+        assert refused and all(down_at <= r[0] <= up_at + 1 for r in refused)
+        assert any(r[2] == "ok" and r[0] > up_at + 1 for r in results)
+        database = open_database(database_url, pool_size=1)
+        try:
+            chain = SqlAuditLog(database)
+            records = list(chain.records())
+            assert chain.verify(expect_at_least=len(records)).ok
+        finally:
+            database.close()
+        recorded = {r.get("requestID") for r in records}
+        assert {rid for _, _, code, rid in results if code == "ok"} <= recorded
+    finally:
+        for process, _server in started:
+            stop_server(process)  # type: ignore[arg-type]
+
+
 def test_health_probe_during_an_outage_does_not_hold_up_other_requests(
     cluster: PostgresServer, database_url: str, tmp_path: Path
 ) -> None:
