@@ -1,6 +1,6 @@
 """The repository explains itself: every document the code, tests and docs cite is in it.
 
-Team notes kept outside the repository (a ``STYLE.md`` or ``SECURITY.md`` beside it) cannot be
+Team notes kept outside the repository (a style or security note beside it) cannot be
 followed by a reader of the repository alone, so a citation must name a file under ``docs/`` (or
 the README) that exists. ``docs/style.md`` and ``docs/tui.md`` cite files of other public
 projects by ``repo:path``; those are not ours to check.
