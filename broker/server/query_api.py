@@ -13,12 +13,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
-from broker.errors import AuditError, BrokerError, StsError
+from broker.errors import AuditError, BrokerError, StsError, one_printable_line
 from broker.server.authorize import authorize, parse_query
+from broker.server.limits import audited_parameters, parse_parameters
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
@@ -46,6 +46,8 @@ __all__ = ["StsAnswer", "StsDecision", "StsService"]
 VERSION = "2011-06-15"
 _UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+_EVENT_NAMES = frozenset((*_ACTIONS, "Authorize"))  # anything else is logged as "Unknown"
+_MAX_KEY_ID = 128  # AWS's longest access key id: an unauthenticated caller's is cut to it
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,18 @@ def _as_sts_error(exc: BrokerError) -> StsError:
     )
 
 
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+_NOT_RECORDED = (
+    "The request was refused because the service cannot record it right now; try again later "
+    "or tell the service's operator."
+)
+"""What a caller is told when its call could not be audited: nothing about where or why (the
+path and the cause are in the server's log, for the operator)."""
+
+
+def _log_audit_failure(request_id: str, error: AuditError) -> None:
+    import logging
+
+    logging.getLogger("broker.server").error("request %s refused: %s", request_id, error)
 
 
 class StsService:
@@ -152,11 +164,12 @@ class StsService:
         (with the ``AuditError`` if the write failed); only ``finish``'s answer may leave.
         """
         request_id = str(uuid.uuid4())
-        params = dict(parse_qsl(request.query, keep_blank_values=True))
-        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-        action = params.get("Action", "")
+        params: dict[str, str] = {}
+        action = ""
         caller: Caller | None = None
         try:
+            params = parse_parameters(request.query, request.body)
+            action = params.get("Action", "")
             self._check_action(params, action)
             if action in _UNSIGNED:
                 outcome = self._dispatch_unsigned(action, params, source_ip)
@@ -180,14 +193,26 @@ class StsService:
         body = result_xml(action, outcome.result, request_id)
         return StsDecision(event, "ok", body, request_id)
 
+    def refuse(
+        self, request: SignedRequest, error: StsError, *, source_ip: str | None
+    ) -> StsDecision:
+        """A request refused before it was read (too large): its answer and a bounded event
+        that records nothing the request carried but its caller's claimed key id."""
+        request_id = str(uuid.uuid4())
+        code = error.code or "InternalFailure"
+        event = self._event("", None, request, {}, request_id, None, code, str(error), source_ip)
+        return StsDecision(event, code, error_xml(code, str(error), request_id), request_id)
+
     def finish(self, decision: StsDecision, audit_error: AuditError | None = None) -> StsAnswer:
         """The answer that may leave once ``decision.event`` was written (or failed to be)."""
         name = decision.event["eventName"]
         if audit_error is not None:
             self.counts[(name, "AuditFailure")] += 1
-            message = f"The request was refused because it could not be audited: {audit_error}"
+            _log_audit_failure(decision.request_id, audit_error)
             return StsAnswer(
-                500, error_xml("InternalFailure", message, decision.request_id), decision.request_id
+                500,
+                error_xml("InternalFailure", _NOT_RECORDED, decision.request_id),
+                decision.request_id,
             )
         self.counts[(name, decision.code)] += 1
         status = 200 if decision.code == "ok" else status_for(decision.code)
@@ -238,7 +263,8 @@ class StsService:
         try:
             self.audit.append(event)
         except AuditError as exc:
-            return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
+            _log_audit_failure(request_id, exc)
+            return 500, {"error": "InternalFailure", "message": _NOT_RECORDED}
         self.counts[("Authorize", code)] += 1
         return status, {**answer, "requestId": request_id}
 
@@ -246,12 +272,14 @@ class StsService:
     def _check_action(params: Mapping[str, str], action: str) -> None:
         if action not in _ACTIONS:
             raise StsError(
-                f"Could not find operation {action or '(none)'} for version {VERSION}",
+                f"Could not find operation {one_printable_line(action) or '(none)'} for version "
+                f"{VERSION}",
                 code="InvalidAction",
             )
         if params.get("Version") != VERSION:
             raise StsError(
-                f"Could not find operation {action} for version {params.get('Version', '(none)')}",
+                f"Could not find operation {action} for version "
+                f"{one_printable_line(params.get('Version', '(none)'))}",
                 code="InvalidAction",
             )
 
@@ -325,18 +353,20 @@ class StsService:
             identity = caller.user_identity()
         else:
             try:
-                key_id = parse_authorization(request).access_key_id
+                key_id: str | None = parse_authorization(request).access_key_id[:_MAX_KEY_ID]
             except StsError:
                 key_id = None
             identity = {"type": "Unknown", "accessKeyId": key_id}
-        skip = {"Action", "Version"}
+        # Who was authenticated decides how much of the request is recorded: an anonymous
+        # failure keeps only bounded STS fields (``broker.server.limits``).
+        authenticated = caller is not None or response is not None
         return cloudtrail_event(
-            action or "Unknown",
+            action if action in _EVENT_NAMES else "Unknown",
             user_identity=identity,
             request_id=request_id,
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent"),
-            request_parameters={_camel(k): v for k, v in params.items() if k not in skip} or None,
+            request_parameters=audited_parameters(params, authenticated=authenticated) or None,
             response_elements=response,
             error_code=code,
             error_message=message,
