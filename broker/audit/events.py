@@ -9,7 +9,7 @@ session tokens, ID tokens, SAML assertions, MFA codes and passwords never reach 
 A field list alone misses a secret sent under another name (a session token as
 ``X-Amz-Security-Token`` or ``SecurityToken``, or pasted into ``ExternalId``), so values are
 judged by their shape too (``secret_shaped``): a compact JWS/JWE (our session tokens, OIDC ID
-tokens) or a long standard-base64 string mixing upper case, lower case and digits (a secret
+tokens) or a long standard-base64 string with upper case and lower case or digits (a secret
 access key, a SAML response, an upstream session token) is replaced by ``REDACTED``, and such
 runs inside free text (``errorMessage``, ``userAgent``) likewise. The shape test errs towards
 redacting: a 32-character random-looking name is hidden too.
@@ -72,9 +72,10 @@ def secret_shaped(value: str) -> bool:
     """Whether ``value`` looks like a credential, whatever field it came in.
 
     A compact JWS or JWE (a header that starts ``eyJ``, the base64url of ``{"``: session tokens,
-    ID tokens), or at least 32 characters of standard base64 mixing upper case, lower case and
-    digits (secret access keys, base64 SAML responses, opaque upstream tokens). ARNs, policies,
-    and names with ``-``, ``_`` or ``.`` are not base64 of this kind and stay readable.
+    ID tokens), or at least 32 characters of standard base64 with upper case and lower case or
+    digits (secret access keys, base64 SAML responses, base32 TOTP seeds, opaque upstream
+    tokens). ARNs, policies, lower-case hex digests and names with ``-``, ``_`` or ``.`` are not
+    of this kind and stay readable.
     """
     if len(value) < _SHORTEST_SECRET:
         return False
@@ -83,8 +84,7 @@ def secret_shaped(value: str) -> bool:
     return (
         _STANDARD_BASE64.fullmatch(value) is not None
         and any(c.isupper() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isdigit() for c in value)
+        and any(c.islower() or c.isdigit() for c in value)
     )
 
 
