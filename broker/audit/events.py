@@ -65,7 +65,8 @@ def _is_secret(key: object) -> bool:
 _SHORTEST_SECRET = 32
 _COMPACT_JOSE = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2}(?:(?:\.[A-Za-z0-9_-]*){2})?")
 _STANDARD_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-_CANDIDATE_RUN = re.compile(rf"[A-Za-z0-9+/=_.-]{{{_SHORTEST_SECRET},}}")
+_JOSE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2,4}")
+_BASE64_RUN = re.compile(rf"[A-Za-z0-9+/]{{{_SHORTEST_SECRET},}}={{0,2}}")
 
 
 def secret_shaped(value: str) -> bool:
@@ -92,8 +93,9 @@ def redact_text(text: str) -> str:
     """Free text (an error message, a user agent) with each secret-shaped run replaced."""
     if len(text) < _SHORTEST_SECRET:
         return text
-    return _CANDIDATE_RUN.sub(
-        lambda run: REDACTED if secret_shaped(run.group().strip(".")) else run.group(), text
+    text = _JOSE_IN_TEXT.sub(REDACTED, text)
+    return _BASE64_RUN.sub(
+        lambda run: REDACTED if secret_shaped(run.group()) else run.group(), text
     )
 
 
