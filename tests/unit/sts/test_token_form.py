@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from jose import jwt
 from jose.exceptions import JOSEError
 
 from broker.errors import StsError
-from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
-from broker.sts.session_token import ALGORITHM, SessionClaims, sign_session, verify_session
+from broker.sts.session_token import ALGORITHM, sign_session, verify_session
 from broker.sts.signing_keys import KeyRing
 from broker.sts.token_form import P256_ORDER, canonical_token, low_s_token
 from tests.token_mutations import high_s_twin, unused_bits_twin
-
-NOW = datetime.now(UTC).replace(microsecond=0)
+from tests.unit.sts.test_session_token import NOW, claims
 
 
 @pytest.fixture
 def ring(tmp_path) -> KeyRing:
     return KeyRing.load(tmp_path / "sts" / "signing-keys.json")
-
-
-def claims() -> SessionClaims:
-    return SessionClaims(
-        kind="user-session",
-        access_key_id=new_access_key_id(SESSION_PREFIX),
-        session_id=new_token_id(),
-        arn="arn:aws:iam::111122223333:user/build",
-        account="111122223333",
-        user="build",
-        issued_at=NOW,
-        expires_at=NOW + timedelta(hours=1),
-    )
 
 
 def s_of(token: str) -> int:
