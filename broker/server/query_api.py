@@ -94,6 +94,15 @@ _NOT_RECORDED = (
 path and the cause are in the server's log, for the operator)."""
 
 
+_MAX_MESSAGE = 1024
+
+
+def _shown(error: BrokerError) -> str:
+    """An error's message as a caller and the log see it: one line of printable characters
+    (a value it echoes may hold control characters, which XML 1.0 cannot even carry), bounded."""
+    return one_printable_line(str(error), _MAX_MESSAGE)
+
+
 def _log_audit_failure(request_id: str, error: AuditError) -> None:
     import logging
 
@@ -181,10 +190,11 @@ class StsService:
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
+            message = _shown(exc)
             event = self._event(
-                action, caller, request, params, request_id, None, code, str(exc), source_ip
+                action, caller, request, params, request_id, None, code, message, source_ip
             )
-            return StsDecision(event, code, error_xml(code, str(exc), request_id), request_id)
+            return StsDecision(event, code, error_xml(code, message, request_id), request_id)
         event = self._event(
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
@@ -246,7 +256,7 @@ class StsService:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
             status = 501 if code == "NotYetAvailable" else status_for(code)
-            answer = {"error": code, "message": str(exc)}
+            answer = {"error": code, "message": _shown(exc)}
             audited = None
         event = self._event(
             "Authorize",

@@ -125,6 +125,15 @@ def test_a_200_mb_body_is_refused_before_it_is_read(served) -> None:
     assert resident_kib(process.pid) - before < 20 * 1024  # far below the 200 MB offered
 
 
+def test_authorize_has_the_same_cap(server) -> None:
+    head = (
+        "POST /authorize HTTP/1.1\r\nHost: sts\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {200 * MB}\r\n\r\n"
+    )
+    with raw_request(server, head) as sock:
+        assert read_status(sock) == 413
+
+
 def test_a_chunked_body_is_cut_off_at_the_cap(served) -> None:
     process, server = served
     before = resident_kib(process.pid)
@@ -281,6 +290,14 @@ def test_a_look_alike_name_is_a_validation_error(server, deployer_key, call) -> 
 def test_a_look_alike_federated_name_is_a_validation_error(server, deployer_key) -> None:
     error = refused(sts(server, deployer_key).get_federation_token, Name=LOOK_ALIKE)
     assert error["Error"]["Code"] == "ValidationError"
+
+
+def test_control_characters_in_an_echoed_value_come_back_escaped(server, deployer_key) -> None:
+    client = sts(server, deployer_key, validate=False)
+    error = refused(client.assume_role, RoleArn=ROLE, RoleSessionName="ev\x1b[2Jil\nx")
+    message = error["Error"]["Message"]
+    assert error["Error"]["Code"] == "ValidationError"
+    assert message.isprintable() and "ev\\x1b[2Jil\\nx" in message
 
 
 # -- item: an unwritable audit log tells the caller nothing of the server's files --------------
