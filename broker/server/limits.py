@@ -3,7 +3,7 @@
 STS requests are small: the largest value AWS documents is a SAML response of at most 100,000
 characters. So a body, a query string, a parameter count and every parameter's length are
 capped here, at AWS's documented maximum lengths for the parameters STS knows (the STS API
-reference's "Length Constraints"), and at a small default for any other name. A request over a
+reference's "Length Constraints"), and at a fixed default for any other name. A request over a
 bound is refused before it is parsed further, and its audit event never holds the oversized
 value (``audited_parameters``).
 """
@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-from broker.errors import StsError
+from broker.errors import StsError, one_printable_line
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -32,8 +32,13 @@ percent-encoded, with every other parameter at its maximum, fits with room to sp
 MAX_PARAMETERS = 256
 """More than any STS operation can use (50 tags, 50 transitive keys, 10 policy ARNs, ...)."""
 
-_DEFAULT_MAX = 256
-"""A parameter name STS does not define: its value's (and its name's) longest length."""
+_MAX_NAME = 256
+"""The longest parameter name (STS's longest is ``ProvidedContexts.member.N.ContextAssertion``)."""
+
+_OTHER_MAX = 2048
+"""The longest value of a parameter STS does not define (such a parameter is never used nor
+recorded; 2048 lets a stray ``X-Amz-Security-Token`` reach the signature check, which then
+refuses the request as before, instead of failing here first)."""
 
 _UNAUTHENTICATED_VALUE = 256
 """The longest value recorded for a request that was refused before it was authenticated."""
@@ -120,7 +125,7 @@ def parse_parameters(query: str, body: bytes) -> dict[str, str]:
 
 
 def check_parameter_lengths(params: Mapping[str, str]) -> None:
-    """Refuse the first parameter longer than AWS allows (or, unknown, than ``_DEFAULT_MAX``).
+    """Refuse the first parameter longer than AWS allows (or, unknown, than ``_OTHER_MAX``).
 
     The message names the parameter and the bound, never the value (which may be a secret, or
     megabytes long).
@@ -128,15 +133,15 @@ def check_parameter_lengths(params: Mapping[str, str]) -> None:
     for name, value in params.items():
         limit = _known_limit(name)
         if limit is None:
-            if len(name) > _DEFAULT_MAX:
+            if len(name) > _MAX_NAME:
                 raise StsError(
                     f"1 validation error detected: a parameter name is longer than "
-                    f"{_DEFAULT_MAX} characters",
+                    f"{_MAX_NAME} characters",
                     code="ValidationError",
                 )
-            limit = _DEFAULT_MAX
+            limit = _OTHER_MAX
         if len(value) > limit:
-            field = _camel(name) if len(name) <= _DEFAULT_MAX else "(parameter)"
+            field = one_printable_line(_camel(name))
             raise StsError(
                 f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {limit}",

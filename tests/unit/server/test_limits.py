@@ -32,7 +32,7 @@ def code_of(query: str = "", body: bytes = b"") -> str:
         ("PolicyArns.member.10.arn", 2048),
         ("TransitiveTagKeys.member.7", 128),
         ("SAMLAssertion", 100_000),
-        ("SomethingElse", 256),
+        ("SomethingElse", 2048),
     ],
 )
 def test_each_parameter_is_held_to_its_longest_length(name, longest) -> None:
