@@ -46,7 +46,35 @@ __all__ = [
     "StoreError",
     "StsError",
     "UsageError",
+    "one_printable_line",
 ]
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def one_printable_line(text: str, limit: int | None = None) -> str:
+    """``text`` safe to show on a terminal or in a one-line message: every character that is
+    not printable (newlines, escape sequences, bidirectional and zero-width controls) spelled
+    as a Python-style escape, and, given ``limit``, cut to that many characters with a mark.
+
+    Messages echo what a user typed (a profile name, a parameter); this keeps such a value
+    from starting a second line or driving the terminal.
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"...({len(text) - limit} more characters)"
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
 
 
 class BrokerError(Exception):

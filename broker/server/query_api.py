@@ -14,7 +14,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
@@ -24,8 +23,10 @@ from broker.errors import (
     BrokerError,
     StateStoreUnavailableError,
     StsError,
+    one_printable_line,
 )
 from broker.server.authorize import authorize, parse_query
+from broker.server.limits import audited_parameters, parse_parameters
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.storage.clock_skew import ClockGuard
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
@@ -54,6 +55,8 @@ __all__ = ["StsAnswer", "StsDecision", "StsService"]
 VERSION = "2011-06-15"
 _UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+_EVENT_NAMES = frozenset((*_ACTIONS, "Authorize"))  # anything else is logged as "Unknown"
+_MAX_KEY_ID = 128  # AWS's longest access key id: an unauthenticated caller's is cut to it
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,27 @@ def _as_sts_error(exc: BrokerError) -> StsError:
     )
 
 
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+_NOT_RECORDED = (
+    "The request was refused because the service cannot record it right now; try again later "
+    "or tell the service's operator."
+)
+"""What a caller is told when its call could not be audited: nothing about where or why (the
+path and the cause are in the server's log, for the operator)."""
+
+
+_MAX_MESSAGE = 1024
+
+
+def _shown(error: BrokerError) -> str:
+    """An error's message as a caller and the log see it: one line of printable characters
+    (a value it echoes may hold control characters, which XML 1.0 cannot even carry), bounded."""
+    return one_printable_line(str(error), _MAX_MESSAGE)
+
+
+def _log_audit_failure(request_id: str, error: AuditError) -> None:
+    import logging
+
+    logging.getLogger("broker.server").error("request %s refused: %s", request_id, error)
 
 
 class StsService:
@@ -186,11 +208,12 @@ class StsService:
         answered, so no credentials are minted for a caller that has likely given up.
         """
         request_id = str(uuid.uuid4())
-        params = dict(parse_qsl(request.query, keep_blank_values=True))
-        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-        action = params.get("Action", "")
+        params: dict[str, str] = {}
+        action = ""
         caller: Caller | None = None
         try:
+            params = parse_parameters(request.query, request.body)
+            action = params.get("Action", "")
             self._check_action(params, action)
             _refuse_if_past(deadline)
             self._refuse_if_clock_skewed()
@@ -205,10 +228,11 @@ class StsService:
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
+            message = _shown(exc)
             event = self._event(
-                action, caller, request, params, request_id, None, code, str(exc), source_ip
+                action, caller, request, params, request_id, None, code, message, source_ip
             )
-            return StsDecision(event, code, error_xml(code, str(exc), request_id), request_id)
+            return StsDecision(event, code, error_xml(code, message, request_id), request_id)
         event = self._event(
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
@@ -217,20 +241,27 @@ class StsService:
         body = result_xml(action, outcome.result, request_id)
         return StsDecision(event, "ok", body, request_id)
 
+    def refuse(
+        self, request: SignedRequest, error: StsError, *, source_ip: str | None
+    ) -> StsDecision:
+        """A request refused before it was read (too large): its answer and a bounded event
+        that records nothing the request carried but its caller's claimed key id."""
+        request_id = str(uuid.uuid4())
+        code = error.code or "InternalFailure"
+        event = self._event("", None, request, {}, request_id, None, code, str(error), source_ip)
+        return StsDecision(event, code, error_xml(code, str(error), request_id), request_id)
+
     def finish(self, decision: StsDecision, audit_error: AuditError | None = None) -> StsAnswer:
         """The answer that may leave once ``decision.event`` was written (or failed to be)."""
         name = decision.event["eventName"]
         if audit_error is not None:
             # The reason (a path, a database host) is for the operator's log, not the caller.
-            import logging
-
-            logging.getLogger("broker.server").error("request not audited: %s", audit_error)
+            _log_audit_failure(decision.request_id, audit_error)
             self.counts[(name, "AuditFailure")] += 1
             if isinstance(audit_error, AuditUnavailableError):
                 code, status, message = "ServiceUnavailable", 503, _UNAVAILABLE
             else:
-                code, status = "InternalFailure", 500
-                message = "The request was refused because the service could not record it."
+                code, status, message = "InternalFailure", 500, _NOT_RECORDED
             return StsAnswer(
                 status, error_xml(code, message, decision.request_id), decision.request_id
             )
@@ -267,7 +298,7 @@ class StsService:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
             status = 501 if code == "NotYetAvailable" else status_for(code)
-            answer = {"error": code, "message": str(exc)}
+            answer = {"error": code, "message": _shown(exc)}
             audited = None
         event = self._event(
             "Authorize",
@@ -284,12 +315,10 @@ class StsService:
         try:
             self.audit.append(event)
         except AuditError as exc:
-            import logging
-
-            logging.getLogger("broker.server").error("authorize not audited: %s", exc)
+            _log_audit_failure(request_id, exc)
             if isinstance(exc, AuditUnavailableError):
                 return 503, {"error": "ServiceUnavailable", "message": _UNAVAILABLE}
-            return 500, {"error": "InternalFailure", "message": "the call could not be recorded"}
+            return 500, {"error": "InternalFailure", "message": _NOT_RECORDED}
         self.counts[("Authorize", code)] += 1
         return status, {**answer, "requestId": request_id}
 
@@ -322,12 +351,14 @@ class StsService:
     def _check_action(params: Mapping[str, str], action: str) -> None:
         if action not in _ACTIONS:
             raise StsError(
-                f"Could not find operation {action or '(none)'} for version {VERSION}",
+                f"Could not find operation {one_printable_line(action) or '(none)'} for version "
+                f"{VERSION}",
                 code="InvalidAction",
             )
         if params.get("Version") != VERSION:
             raise StsError(
-                f"Could not find operation {action} for version {params.get('Version', '(none)')}",
+                f"Could not find operation {action} for version "
+                f"{one_printable_line(params.get('Version', '(none)'))}",
                 code="InvalidAction",
             )
 
@@ -401,18 +432,20 @@ class StsService:
             identity = caller.user_identity()
         else:
             try:
-                key_id = parse_authorization(request).access_key_id
+                key_id: str | None = parse_authorization(request).access_key_id[:_MAX_KEY_ID]
             except StsError:
                 key_id = None
             identity = {"type": "Unknown", "accessKeyId": key_id}
-        skip = {"Action", "Version"}
+        # Who was authenticated decides how much of the request is recorded: an anonymous
+        # failure keeps only bounded STS fields (``broker.server.limits``).
+        authenticated = caller is not None or response is not None
         return cloudtrail_event(
-            action or "Unknown",
+            action if action in _EVENT_NAMES else "Unknown",
             user_identity=identity,
             request_id=request_id,
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent"),
-            request_parameters={_camel(k): v for k, v in params.items() if k not in skip} or None,
+            request_parameters=audited_parameters(params, authenticated=authenticated) or None,
             response_elements=response,
             error_code=code,
             error_message=message,

@@ -13,7 +13,6 @@ may not change), as STS does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +23,13 @@ from broker.sts.callers import Caller
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.mfa import MfaDevices
 from broker.sts.operations import Outcome, check_session_policy
-from broker.sts.parameters import SessionExtras, optional_int, read_extras, require_name
+from broker.sts.parameters import (
+    SessionExtras,
+    optional_int,
+    read_extras,
+    require_external_id,
+    require_name,
+)
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
 from broker.sts.role_session import (
     RoleSession,
@@ -35,9 +40,6 @@ from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["assume_role"]
-
-
-_EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 
 
 def _mfa(caller: Caller, params: Mapping[str, str], devices: MfaDevices | None) -> bool:
@@ -174,14 +176,7 @@ def assume_role(
     require_role_arn(params)
     role_arn = params["RoleArn"]
     session_name = require_name(params, "RoleSessionName", 2, 64)
-    external_id = params.get("ExternalId")
-    if external_id is not None and not _EXTERNAL_ID_RE.match(external_id):
-        raise StsError(
-            f"1 validation error detected: Value '{external_id}' at 'externalId' failed to "
-            "satisfy constraint: Member must have length between 2 and 1224 and satisfy "
-            "regular expression pattern: [\\w+=,.@:\\/-]*",
-            code="ValidationError",
-        )
+    require_external_id(params)
     with_mfa = _mfa(caller, params, mfa)
     extras = read_extras(params)
     tags, transitive = _inherited(caller, extras)

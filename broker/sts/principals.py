@@ -26,12 +26,14 @@ __all__ = [
     "parse_role_arn",
 ]
 
-_ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
+_ROLE_ARN_RE = re.compile(
+    r"arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})", re.ASCII
+)
 
 
 def parse_role_arn(arn: str) -> tuple[str, str, str]:
     """``(account, path, name)`` of a role ARN, or ``ValidationError`` as STS answers."""
-    match = _ROLE_ARN_RE.match(arn)
+    match = _ROLE_ARN_RE.fullmatch(arn)
     if match is None:
         raise StsError(f"{arn} is invalid", code="ValidationError")
     return match[1], "/" + match[2], match[3]

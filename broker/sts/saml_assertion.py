@@ -2,8 +2,12 @@
 
 The response is verified by the SAML provider's own validator (``providers.saml.response``:
 one lxml parse, signxml with the entry's pinned certificates, exactly one assertion, issuer,
-audience, recipient, conditions window, replay cache), as an IdP-initiated response addressed
-to the entry's ACS URL. Then, as STS requires: the assertion's
+audience, recipient, conditions window, replay cache) as a response addressed to the entry's
+ACS URL. Like AWS's SAML endpoint, the STS sends no AuthnRequests, so it accepts both an
+IdP-initiated response and one that answers another SP's request (an SP-initiated `broker
+login`): ``InResponseTo`` cannot be matched here and is not, while the replay cache still
+lets each assertion ID be used once (docs/architecture.md, "SAML responses on the STS path").
+Then, as STS requires: the assertion's
 ``https://aws.amazon.com/SAML/Attributes/Role`` must pair this RoleArn with this PrincipalArn,
 ``RoleSessionName`` comes from the assertion, and the role's trust policy decides with
 ``saml:sub``, ``saml:aud``, ``saml:iss`` and ``saml:sub_type``. Credentials never outlive
@@ -53,6 +57,7 @@ def _verify(entry: SamlProviderEntry, encoded: str, replay_cache: Any, now: date
         sp_entity_id=entry.audience,
         acs_url=entry.acs_url,
         allow_idp_initiated=True,
+        requests_sent_elsewhere=True,
     )
     try:
         return validate_response(
@@ -169,6 +174,8 @@ def assume_role_with_saml(
         k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
     )
     source_identity = _one(facts.attributes, "SourceIdentity")
+    if source_identity is not None:  # AWS's pattern, as for the request parameter
+        require_name({"SourceIdentity": source_identity}, "SourceIdentity", 2, 64)
     minted, result, audit = mint_role_session(
         ring,
         RoleSession(
