@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ACCOUNT = "111122223333"
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 ANSWER_WITHIN = 2.0
+RECOVERY_GRACE = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +176,15 @@ def test_a_ten_second_outage_under_steady_load(
         assert max(took for _, took, _, _ in results) < ANSWER_WITHIN
         assert {code for _, _, code, _ in results} <= {"ok", "ServiceUnavailable"}
         refused = [r for r in results if r[2] == "ServiceUnavailable"]
-        assert refused and all(down_at <= r[0] <= up_at + 1 for r in refused)
-        assert any(r[2] == "ok" and r[0] > up_at + 1 for r in results)
+        # Refusals only while the database was away: answered after the stop began, asked
+        # before it was back (plus a moment for the first reconnect on a loaded machine).
+        outside = [
+            (round(began - down_at, 2), round(took, 3))
+            for began, took, _, _ in refused
+            if began + took < down_at or began > up_at + RECOVERY_GRACE
+        ]
+        assert refused and outside == []
+        assert any(r[2] == "ok" and r[0] > up_at + RECOVERY_GRACE for r in results)
         database = open_database(database_url, pool_size=1)
         try:
             chain = SqlAuditLog(database)
