@@ -52,26 +52,34 @@ def test_exec_runs_the_command_with_credentials_and_passes_its_status(
     assert result.stdout.strip() == "commands-token"
 
 
-def test_serve_credentials_feeds_botocore(seeded: Credentials, broker_home: Path) -> None:
-    from botocore.credentials import ContainerProvider
-
+def _serve_credentials(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start ``broker serve-credentials ARGS --format json``; return it and its exports."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve-credentials", "dev", "--format", "json"],
+        [sys.executable, "-m", "broker", "serve-credentials", *args, "--format", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env=env,
         text=True,
     )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1].strip() != "}":
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
+        lines.append(line)
+    exports: dict[str, str] = json.loads("".join(lines))
+    return proc, exports
+
+
+def test_serve_credentials_feeds_botocore(seeded: Credentials, broker_home: Path) -> None:
+    from botocore.credentials import ContainerProvider
+
+    proc, exports = _serve_credentials("dev")
     try:
-        assert proc.stdout is not None
-        lines = []
-        while not lines or lines[-1].strip() != "}":
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read() if proc.stderr else "no output"
-            lines.append(line)
-        exports = json.loads("".join(lines))
         assert exports["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
         creds = ContainerProvider(environ=exports).load().get_frozen_credentials()
         assert creds.access_key == seeded.access_key_id
@@ -224,23 +232,10 @@ def _other_user_curl(*args: str) -> subprocess.CompletedProcess[str]:
 def test_serve_credentials_imds_serves_only_the_user_who_started_it(
     seeded: Credentials, broker_home: Path
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve-credentials", "dev", "--imds", "--format", "json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
+    proc, exports = _serve_credentials("dev", "--imds")
     try:
-        assert proc.stdout is not None and proc.stderr is not None
-        lines = []
-        while not lines or lines[-1].strip() != "}":
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-            lines.append(line)
-        base = json.loads("".join(lines))["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
+        assert proc.stderr is not None
+        base = exports["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
         ttl = "X-aws-ec2-metadata-token-ttl-seconds: 60"
         put = ("-X", "PUT", "-H", ttl, "-w", "\n%{http_code}", f"{base}latest/api/token")
 

@@ -83,21 +83,28 @@ def test_cache_hit_imports_almost_nothing(
     secret_service: None, broker_home: Path, config: Path
 ) -> None:
     _seed(broker_home, minutes=50)
+    out = _credential_process_in_python(
+        "heavy = {'keyring', 'secretstorage', 'cryptography', 'argparse', 'json', 'textual',\n"
+        "         'httpx', 'jose', 'authlib', 'datetime', 'tomllib', 'providers'}\n"
+        "print(rc, sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def _credential_process_in_python(then: str) -> subprocess.CompletedProcess[str]:
+    """Run ``credential-process --profile dev`` through ``broker.cli.main`` in a fresh
+    interpreter (its output kept in ``out``, its status in ``rc``), then the code ``then``."""
     code = (
         "import sys, io\n"
         "from broker.cli import main\n"
         "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
         "rc = main(['credential-process', '--profile', 'dev'])\n"
         "sys.stdout = real\n"
-        "heavy = {'keyring', 'secretstorage', 'cryptography', 'argparse', 'json', 'textual',\n"
-        "         'httpx', 'jose', 'authlib', 'datetime', 'tomllib', 'providers'}\n"
-        "print(rc, sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
-    )
+    ) + then
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
-    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
 
 
 def test_inside_the_refresh_window_takes_the_full_path(
@@ -191,24 +198,14 @@ def test_locked_keyring_is_a_clear_error_not_a_prompt(tmp_path: Path) -> None:
 def _served_by_the_fast_path(expected: Credentials) -> bool:
     """Run ``credential-process`` in a fresh interpreter; True when the answer came from the
     fast path (which never builds the argument parser)."""
-    code = (
-        "import sys, io\n"
-        "from broker.cli import main\n"
-        "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
-        "rc = main(['credential-process', '--profile', 'dev'])\n"
-        "sys.stdout = real\n"
-        "print(rc, 'argparse' in sys.modules)\n"
-        "print(out.getvalue(), end='')\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    out = _credential_process_in_python(
+        "print(rc, 'argparse' in sys.modules)\nprint(out.getvalue(), end='')\n"
     )
     status, _, served = out.stdout.partition("\n")
     assert json.loads(served) == expected.to_process_json(), out.stderr
-    code_, full_path = status.split(" ")
-    assert code_ == "0"
-    return full_path == "False"
+    rc, parser_built = status.split(" ")
+    assert rc == "0"
+    return parser_built == "False"
 
 
 def test_an_unchecked_entry_is_checked_once_by_the_full_path_then_served_fast(

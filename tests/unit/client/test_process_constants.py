@@ -8,4 +8,4 @@ from broker.store import intents
 
 def test_the_fast_path_looks_for_intents_where_the_store_writes_them() -> None:
     assert INTENTS_DIR == intents.INTENTS_DIR
-    assert intents.intent_file_name("profile:dev") == "profile:dev".encode().hex() + ".json"
+    assert intents.intent_file_name("profile:dev") == b"profile:dev".hex() + ".json"
