@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 
 from broker.store.crash_points import ENV, POINTS
+from broker.store.credential_store import CredentialStore
 from broker.store.entries import decode_credentials
 from broker.store.home_id import home_id, scoped_key
 from broker.store.intents import INTENTS_DIR
 from broker.store.keyring_store import KeyringStore
-from tests.integration.test_aws_cli_e2e import ALICE_PROFILE, _mints, _sign_in_and_configure
+from tests.integration.test_aws_cli_e2e import (
+    ALICE_PROFILE,
+    _age,
+    _mints,
+    _sign_in_and_configure,
+)
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -87,15 +93,27 @@ def test_a_mint_killed_at_each_point_is_repaired_and_logout_removes_everything(
     point: str, secret_service: None, broker_home: Path, tmp_path: Path, run_broker
 ) -> None:
     _sign_in_and_configure(run_broker, "alice", tmp_path / "aws-config")
+    first = run_broker("credential-process", "--profile", ALICE_PROFILE)
+    assert first.returncode == 0, first.stderr
+    old_key = json.loads(first.stdout)["AccessKeyId"]
+    _age(CredentialStore(broker_home))  # due for a new mint
     _crash(run_broker, point, "credential-process", "--profile", ALICE_PROFILE)
+
+    # The next process to open the store settles the write: the old pair, or the new one.
+    assert run_broker("whoami").returncode == 0
+    new_secret_written = point in ("secret-written", "row-written")
+    settled = decode_credentials(_scope_entries(broker_home)[f"profile:{ALICE_PROFILE}"])
+    assert (settled.access_key_id == old_key) is not new_secret_written
+    _consistent(broker_home, settled.access_key_id)
 
     served = run_broker("credential-process", "--profile", ALICE_PROFILE)
     assert served.returncode == 0, served.stderr
     key = json.loads(served.stdout)["AccessKeyId"]
+    assert key != old_key
     _consistent(broker_home, key)
     # Killed once the new secret was written, the write is finished, not minted again.
-    kept = point in ("secret-written", "row-written")
-    assert len(_mints(run_broker, "AWSReservedSSO_AdministratorAccess_")) == (1 if kept else 2)
+    mints = _mints(run_broker, "AWSReservedSSO_AdministratorAccess_")
+    assert len(mints) == (2 if new_secret_written else 3)
     _logout_leaves_nothing(broker_home, run_broker)
 
 
