@@ -21,6 +21,7 @@ from broker.client.profiles import Profile
 from broker.errors import AuthenticationError, ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
+from broker.store.revocation_stamp import may_serve
 from providers.base import IdentityProvider, SignInResult
 
 __all__ = ["OUTAGE_FLOOR", "REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
@@ -96,7 +97,7 @@ class Chain:
             StoreError: keyring, index or lock failure.
         """
         if not force:
-            cached = self._usable_cache(profile, checked_at=self.store.revocation_stamp())
+            cached = self._usable_cache(profile, checked=True)
             if cached is not None:
                 self.log(f"{profile.name}: cached credentials are fresh")
                 return cached
@@ -172,14 +173,12 @@ class Chain:
             return None
         return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
 
-    def _usable_cache(
-        self, profile: Profile, *, checked_at: str | None = None
-    ) -> Credentials | None:
+    def _usable_cache(self, profile: Profile, *, checked: bool = False) -> Credentials | None:
         """Cached credentials that are fresh and were minted for this profile's current
         provider, account and role (a profile edited in ``broker.toml`` is re-minted); with
-        ``checked_at``, only if last checked against revocations at that stamp."""
+        ``checked``, only if checked against the revocation rules as they stand now."""
         found = self.store.cached(profile.name)
-        if found is None or (checked_at is not None and not self._checked_at(found[1], checked_at)):
+        if found is None or (checked and not may_serve(found[1], self.store.data_dir)):
             return None
         cached = found[0]
         if not fresh_enough(cached, profile, self.now()):
@@ -193,12 +192,6 @@ class Chain:
             self.log(f"{profile.name}: cached credentials are for another role; minting")
             return None
         return cached
-
-    @staticmethod
-    def _checked_at(entry_stamp: str, current: str) -> bool:
-        from broker.store.revocation_stamp import UNCHECKABLE
-
-        return entry_stamp == current and current != UNCHECKABLE
 
     def identity(self, provider: str) -> SignInResult:
         """The stored IdP session for ``provider``, refreshed first if it has (nearly) ended."""
