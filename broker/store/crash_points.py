@@ -3,7 +3,8 @@
 Why: a store is only crash-safe if every interruption between its steps leaves something the
 next open repairs. The crash-safety tests run real ``broker`` processes with
 ``BROKER_TEST_CRASH_AT=<point>`` for every point in ``POINTS`` and check what survives. Unset
-(always, outside those tests), a point costs one environment lookup.
+(always, outside those tests), a point costs one environment lookup. With
+``BROKER_TEST_CRASH_SIGNAL=INT`` the process gets ``SIGINT`` instead, as from Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import signal
 __all__ = ["POINTS", "crash_point"]
 
 ENV = "BROKER_TEST_CRASH_AT"
+SIGNAL_ENV = "BROKER_TEST_CRASH_SIGNAL"
 
 POINTS = (
     "intent-locked",  # the write's lock is held, nothing recorded yet
@@ -26,6 +28,7 @@ POINTS = (
 
 
 def crash_point(name: str) -> None:
-    """Kill this process here when ``BROKER_TEST_CRASH_AT`` names this point."""
+    """Kill (or interrupt) this process here when ``BROKER_TEST_CRASH_AT`` names this point."""
     if os.environ.get(ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
+        interrupt = os.environ.get(SIGNAL_ENV) == "INT"
+        os.kill(os.getpid(), signal.SIGINT if interrupt else signal.SIGKILL)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.store.crash_points import ENV, POINTS
+from broker.store.crash_points import ENV, POINTS, SIGNAL_ENV
 from broker.store.credential_store import CredentialStore
 from broker.store.entries import decode_credentials
 from broker.store.home_id import home_id, scoped_key
@@ -54,7 +54,13 @@ def _intents(home: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
 
 
-def _crash(run_broker, point: str, *args: str):
+def _crash(run_broker, point: str, *args: str, interrupt: bool = False):
+    """Run ``broker ARGS`` killed at ``point`` (``SIGKILL``, or ``SIGINT`` as from Ctrl-C)."""
+    if interrupt:
+        result = run_broker(*args, env={ENV: point, SIGNAL_ENV: "INT"})
+        assert result.returncode == 130, (point, result.returncode, result.stderr)
+        assert result.stderr == "broker: interrupted\n"
+        return result
     result = run_broker(*args, env={ENV: point})
     assert result.returncode == KILLED, (point, result.returncode, result.stderr)
     return result
@@ -88,16 +94,17 @@ def test_every_crash_point_is_named_in_the_store() -> None:
     assert all(f'crash_point("{point}")' in source for point in POINTS)
 
 
+@pytest.mark.parametrize("interrupt", [False, True], ids=["kill-9", "ctrl-c"])
 @pytest.mark.parametrize("point", WRITE_POINTS)
 def test_a_mint_killed_at_each_point_is_repaired_and_logout_removes_everything(
-    point: str, secret_service: None, broker_home: Path, tmp_path: Path, run_broker
+    point: str, interrupt: bool, secret_service: None, broker_home: Path, tmp_path: Path, run_broker
 ) -> None:
     _sign_in_and_configure(run_broker, "alice", tmp_path / "aws-config")
     first = run_broker("credential-process", "--profile", ALICE_PROFILE)
     assert first.returncode == 0, first.stderr
     old_key = json.loads(first.stdout)["AccessKeyId"]
     _age(CredentialStore(broker_home))  # due for a new mint
-    _crash(run_broker, point, "credential-process", "--profile", ALICE_PROFILE)
+    _crash(run_broker, point, "credential-process", "--profile", ALICE_PROFILE, interrupt=interrupt)
 
     # The next process to open the store settles the write: the old pair, or the new one.
     assert run_broker("whoami").returncode == 0
