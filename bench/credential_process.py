@@ -81,6 +81,7 @@ def main() -> int:
                 session_token="bench-token",
                 expiration=datetime.now(UTC) + timedelta(hours=2),
             ),
+            stamp=store.revocation_stamp(),  # as a mint records it: the fast path serves it
         )
         broker = [sys.executable, "-m", "broker", "credential-process", "--profile", "bench"]
         baseline = [sys.executable, "-c", "pass"]

@@ -1,6 +1,8 @@
 """The credential chain: cached → (refresh the IdP session) → mint, each decision logged.
 
-Like aws-vault's cached session provider: serve from the keyring while comfortably fresh;
+Like aws-vault's cached session provider: serve from the keyring while comfortably fresh (and
+not revoked: cached credentials are checked against the STS's revocation rules whenever the
+rules changed since the entry was last checked, see ``broker.store.revocation_stamp``);
 otherwise take the profile's lock, look again (another process may have just refreshed), and
 only then mint — from the stored IdP session, refreshed under the provider's lock when it has
 ended. Lock order is always profile, then provider, so two helpers never deadlock.
@@ -19,6 +21,7 @@ from broker.client.profiles import Profile
 from broker.errors import AuthenticationError, ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
+from broker.store.revocation_stamp import may_serve
 from providers.base import IdentityProvider, SignInResult
 
 __all__ = ["OUTAGE_FLOOR", "REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
@@ -38,6 +41,10 @@ def _now() -> datetime:
 
 def _quiet(_message: str) -> None:
     return None
+
+
+def _never_revoked(_profile: Profile, _credentials: Credentials) -> bool:
+    return False
 
 
 def fresh_enough(credentials: Credentials | None, profile: Profile, now: datetime) -> bool:
@@ -63,6 +70,8 @@ class Chain:
         log: one line per decision, to stderr in the CLI with ``--verbose`` (never a secret).
         warn: lines always worth telling (serving cached credentials through an IdP outage).
         now: the clock.
+        revoked: whether cached credentials of a profile belong to a revoked session
+            (``broker.client.revocation``; the wiring asks it for ``local``-minted profiles).
     """
 
     store: CredentialStore
@@ -71,6 +80,7 @@ class Chain:
     log: Callable[[str], None] = field(default=_quiet)
     warn: Callable[[str], None] = field(default=_quiet)
     now: Callable[[], datetime] = field(default=_now)
+    revoked: Callable[[Profile, Credentials], bool] = field(default=_never_revoked)
 
     def credentials(
         self, profile: Profile, *, force: bool = False, ride_out_outage: bool = True
@@ -87,14 +97,14 @@ class Chain:
             StoreError: keyring, index or lock failure.
         """
         if not force:
-            cached = self._usable_cache(profile)
+            cached = self._usable_cache(profile, checked=True)
             if cached is not None:
                 self.log(f"{profile.name}: cached credentials are fresh")
                 return cached
         with self.store.lock("profile", profile.name):
-            cached = None if force else self._usable_cache(profile)
+            stamp = self.store.revocation_stamp()  # before the check: a later revoke re-checks
+            cached = None if force else self._checked_cache(profile, stamp)
             if cached is not None:
-                self.log(f"{profile.name}: another process refreshed the credentials")
                 return cached
             try:
                 identity = self.identity(profile.provider)
@@ -118,13 +128,38 @@ class Chain:
                 account=profile.account,
                 role=profile.role,
                 credentials=credentials,
+                stamp=stamp,
             )
             return credentials
+
+    def _checked_cache(self, profile: Profile, stamp: str) -> Credentials | None:
+        """Under the profile's lock: the cached credentials if usable and not revoked (then
+        marked checked at ``stamp``); revoked ones are removed from the store."""
+        cached = self._usable_cache(profile)
+        if cached is None:
+            return None
+        if self.revoked(profile, cached):
+            self.log(f"{profile.name}: the cached session was revoked; minting")
+            self.store.forget_profile(profile.name)
+            return None
+        found = self.store.cached(profile.name)
+        if found is not None and found[1] != stamp:
+            self.store.restamp(profile.name, cached, stamp)
+        self.log(f"{profile.name}: cached credentials are fresh")
+        return cached
+
+    def servable(self, profile: Profile) -> Credentials | None:
+        """The cached credentials if they would be served now without minting: fresh, for
+        this profile's role, and not revoked (checked every time)."""
+        cached = self._usable_cache(profile)
+        return None if cached is None or self.revoked(profile, cached) else cached
 
     def _still_usable(self, profile: Profile, *, force: bool) -> Credentials | None:
         """Cached credentials for this role that botocore would still accept (more than its
         10-minute mandatory window left), to ride out an IdP outage."""
         cached = None if force else self.store.credentials(profile.name)
+        if cached is not None and self.revoked(profile, cached):
+            return None
         row = self.store.read_index().profiles.get(profile.name)
         if (
             cached is None
@@ -138,10 +173,14 @@ class Chain:
             return None
         return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
 
-    def _usable_cache(self, profile: Profile) -> Credentials | None:
+    def _usable_cache(self, profile: Profile, *, checked: bool = False) -> Credentials | None:
         """Cached credentials that are fresh and were minted for this profile's current
-        provider, account and role (a profile edited in ``broker.toml`` is re-minted)."""
-        cached = self.store.credentials(profile.name)
+        provider, account and role (a profile edited in ``broker.toml`` is re-minted); with
+        ``checked``, only if checked against the revocation rules as they stand now."""
+        found = self.store.cached(profile.name)
+        if found is None or (checked and not may_serve(found[1], self.store.data_dir)):
+            return None
+        cached = found[0]
         if not fresh_enough(cached, profile, self.now()):
             return None
         row = self.store.read_index().profiles.get(profile.name)

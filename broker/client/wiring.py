@@ -10,7 +10,7 @@ from broker.client.chain import Chain
 from broker.client.minting import load_minter
 from broker.client.profiles import Profile
 from broker.config import BrokerConfig, load_config
-from broker.minters.base import Minter
+from broker.minters.base import Credentials, Minter
 from broker.store.credential_store import CredentialStore
 
 __all__ = ["close_chain", "open_chain", "stderr_log"]
@@ -46,12 +46,20 @@ def open_chain(
             minters[profile.minter] = load_minter(profile.minter, config)
         return minters[profile.minter]
 
+    from broker.client.revocation import revocation_check
+
+    own_sts_revoked = revocation_check(store.data_dir)
+
+    def revoked(profile: Profile, credentials: Credentials) -> bool:
+        return profile.minter == "local" and own_sts_revoked(credentials)
+
     chain = Chain(
         store=store,
         minter=minter,
         provider=provider_builder(config, store),
         log=stderr_log(verbose),
         warn=stderr_log(True),
+        revoked=revoked,
     )
     return config, chain
 

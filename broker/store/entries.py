@@ -20,8 +20,10 @@ __all__ = [
     "decode_session",
     "encode_credentials",
     "encode_session",
+    "entry_stamp",
     "profile_key",
     "session_key",
+    "session_nonce",
 ]
 
 PROFILE_MAGIC = "broker-v1"
@@ -35,11 +37,17 @@ def session_key(provider: str) -> str:
     return f"session:{provider}"
 
 
-def encode_credentials(credentials: Credentials) -> str:
-    """The profile entry for ``credentials``."""
+def encode_credentials(credentials: Credentials, stamp: str) -> str:
+    """The profile entry for ``credentials``, checked against revocation list ``stamp``."""
     epoch = int(credentials.expiration.timestamp())
     body = json.dumps(credentials.to_process_json(), separators=(",", ":"))
-    return f"{PROFILE_MAGIC} {epoch}\n{body}"
+    return f"{PROFILE_MAGIC} {epoch} {stamp}\n{body}"
+
+
+def entry_stamp(entry: str) -> str | None:
+    """The revocation stamp a profile entry was last checked at (None: never checked)."""
+    fields = entry.partition("\n")[0].split(" ")
+    return fields[2] if len(fields) == 3 else None
 
 
 def decode_credentials(entry: str) -> Credentials:
@@ -67,11 +75,12 @@ def decode_credentials(entry: str) -> Credentials:
         raise StoreError("a cached profile entry in the keyring is unreadable") from None
 
 
-def encode_session(result: SignInResult) -> str:
-    """The session entry: the tokens only (claims live in the index)."""
+def encode_session(result: SignInResult, nonce: str | None = None) -> str:
+    """The session entry: the tokens only (claims live in the index), and the write's nonce."""
     return json.dumps(
         {
             "v": 1,
+            "nonce": nonce,
             "expires_at": result.expires_at.isoformat(),
             "refresh_token": result.refresh_token,
             "id_token": result.id_token,
@@ -79,6 +88,15 @@ def encode_session(result: SignInResult) -> str:
             "saml_response": result.saml_response,
         }
     )
+
+
+def session_nonce(entry: str) -> str | None:
+    """The nonce a session entry was written with (None when unreadable or without one)."""
+    try:
+        nonce = json.loads(entry).get("nonce")
+    except (ValueError, AttributeError):
+        return None
+    return nonce if isinstance(nonce, str) else None
 
 
 def decode_session(entry: str, claims: Claims) -> SignInResult:

@@ -255,6 +255,39 @@ class KeyringStore:
             for i in range(count):
                 self._call("delete_password", f"{key}#{generation}.{i}")
 
+    def keys_with_prefix(self, prefix: str) -> list[str] | None:
+        """Every key of this service starting with ``prefix`` (parts included), read from the
+        keyring itself; None where the backend cannot list its items (then callers fall back
+        to the keys they know of)."""
+        if _qualname(self.backend) not in _SECRET_SERVICE_CLIENTS:
+            return None
+        try:
+            import secretstorage
+            from secretstorage.exceptions import SecretStorageException
+        except ImportError:
+            return None
+        _refuse_if_locked()
+        try:
+            connection = secretstorage.dbus_init()
+        except (SecretStorageException, OSError):
+            raise KeyringUnavailableError(
+                f"cannot reach the Secret Service: {_what_to_do()}"
+            ) from None
+        try:
+            collection = secretstorage.Collection(connection)
+            found = [
+                item.get_attributes().get("username", "")
+                for item in collection.search_items({"service": self.service})
+            ]
+        except SecretStorageException:
+            raise KeyringUnavailableError(
+                "the OS keyring failed to list its entries; check that it is running and "
+                "unlocked, then retry"
+            ) from None
+        finally:
+            connection.close()
+        return sorted({name for name in found if name.startswith(prefix)})
+
     def delete(self, key: str) -> bool:
         """Remove the entry (and its parts); False if there was none."""
         parts = self._parts_of(self._raw_get(key))
