@@ -1,7 +1,7 @@
 """The local minter on a replica deployment: `broker credential-process` in a third process,
 sharing only ``BROKER_DATABASE_URL`` with two `broker serve` replicas, mints credentials that
 verify on both, whose mint is in the database's one audit chain, and that `broker sts revoke`
-through either replica stops — through the real AWS CLI.
+through either replica stops (the client then mints anew) — through the real AWS CLI.
 
 (Before, the local minter signed with its own data directory's key file and audited to its
 file log whatever the URL said: its credentials failed at every replica.)
@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
@@ -25,6 +26,7 @@ from tests.integration.test_aws_cli_e2e import (
     _client_env,
     _sign_in_and_configure,
 )
+from tests.integration.test_sts_clients import sts
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -67,12 +69,21 @@ def test_credential_process_mints_for_every_replica_and_revoke_through_either_st
         assert len(mints) == 1 and mints[0]["eventName"] == "AssumeRoleWithSAML"
         assert mints[0].get("errorCode") is None
 
+        served = run_broker("credential-process", "--profile", ALICE_PROFILE)
+        assert served.returncode == 0, served.stderr
+        old = json.loads(served.stdout)
+        old_keys = (old["AccessKeyId"], old["SecretAccessKey"], old["SessionToken"])
+
         revoked = b.cli("sts", "revoke", "--user", "alice")
         assert revoked.returncode == 0, revoked.stderr
         for server in (a, b):
-            refused = _aws(env, server, "sts", "get-caller-identity", "--profile", ALICE_PROFILE)
-            assert refused.returncode != 0
-            assert "ExpiredToken" in refused.stderr or "AccessDenied" in refused.stderr
+            with pytest.raises(ClientError) as refused:
+                sts(server, *old_keys).get_caller_identity()
+            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        # The client never serves the revoked session again: it mints another.
+        again = run_broker("credential-process", "--profile", ALICE_PROFILE)
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["AccessKeyId"] != old["AccessKeyId"]
     finally:
         for process, _server in replicas:
             stop_server(process)
