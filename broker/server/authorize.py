@@ -21,6 +21,7 @@ from typing import Any
 from broker.errors import PolicyError, StsError
 from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
 from broker.sts.callers import Caller
+from broker.sts.managed_policies import load_session_policy
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
 from broker.sts.session_policies import SessionPolicySource
 
@@ -116,9 +117,7 @@ def _caller_side(
     if session.source_identity:
         context["aws:SourceIdentity"] = session.source_identity
     session_policy = (
-        parse_policy(policies.get(session.policy_digest), kind="session")
-        if session.policy_digest
-        else None
+        load_session_policy(policies, session.policy_digest) if session.policy_digest else None
     )
     if session.kind == "assumed-role" and session.role_arn:
         account, _path, name = parse_role_arn(session.role_arn)

@@ -20,7 +20,8 @@ from typing import Any
 
 from broker.errors import AuthenticationError, StsError
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
+from broker.sts.operations import Outcome
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
 from broker.sts.role_session import (
@@ -114,6 +115,7 @@ def assume_role_with_saml(
             code="ValidationError",
         )
     extras = read_extras(params)
+    arns = read_policy_arns(params)
     account, _path, name = parse_role_arn(role_arn)
     entry = source.saml_provider(provider_arn)
     if entry is None or not provider_arn.startswith(f"arn:aws:iam::{account}:saml-provider/"):
@@ -159,7 +161,7 @@ def assume_role_with_saml(
         ),
         now,
     )
-    check_session_policy(extras.policy, policies)
+    session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     tags = {
         key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
         for key, values in facts.attributes.items()
@@ -177,7 +179,7 @@ def assume_role_with_saml(
             facts.name_id,
             now,
             expires,
-            policy=extras.policy,
+            policy=session_policies.text,
             tags=tags,
             transitive_tag_keys=transitive,
             source_identity=source_identity,
@@ -185,7 +187,7 @@ def assume_role_with_saml(
     )
     result.update(
         {
-            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
             "Subject": facts.name_id,
             "SubjectType": sub_type,
             "Issuer": facts.issuer,
