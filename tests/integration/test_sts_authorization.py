@@ -10,7 +10,6 @@ ARN; an eleventh ARN; a federated user assumes a role. Then the whole caller-kin
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from botocore.exceptions import ClientError
 from broker.sts.authorization import CALLER_KINDS, RULES
 from tests.integration.authz_config import ACCOUNT, BUCKET, ROLE, authz_config
 from tests.integration.conftest import BrokerServer, start_server, stop_server
+from tests.integration.test_sts_clients import aws_cli
 from tests.integration.test_sts_directory import authorize
 
 pytestmark = pytest.mark.integration
@@ -87,23 +87,30 @@ def test_explicit_deny_refuses_get_federation_token(server, keys) -> None:
     )
     assert error["Code"] == "AccessDenied"
     assert "sts:GetFederationToken" in error["Message"]
-    key = keys["svc-denied"]
-    cli = subprocess.run(
-        ["aws", "sts", "get-federation-token", "--name", "app", "--endpoint-url", server.url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **server.env,
-            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        },
-    )
+    cli = aws_cli(server, keys["svc-denied"], "get-federation-token", "--name", "app")
     assert cli.returncode != 0 and "AccessDenied" in cli.stderr
     assert "Credentials" not in cli.stdout
+    granted = aws_cli(
+        server,
+        keys["svc-federation"],
+        "get-federation-token",
+        "--name",
+        "app",
+        "--policy",
+        READ_ALL,
+    )
+    assert granted.returncode == 0, granted.stderr
+    assert json.loads(granted.stdout)["Credentials"]["AccessKeyId"].startswith("BRKS")
+
+
+def test_federation_token_with_policy_and_tags(server, keys) -> None:
+    answer = sts(server, keys["svc-tagger"]).get_federation_token(
+        Name="bob", Policy=READ_ALL, Tags=[{"Key": "team", "Value": "blue"}], DurationSeconds=7200
+    )
+    assert answer["FederatedUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/bob"
+    assert 0 < answer["PackedPolicySize"] <= 100
+    who = sts(server, answer["Credentials"]).get_caller_identity()
+    assert who["Arn"] == answer["FederatedUser"]["Arn"]
 
 
 def test_key_holder_cannot_tag_itself_into_an_abac_condition(server, keys) -> None:
