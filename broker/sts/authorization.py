@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from broker.errors import StsError
-from broker.policy import Policy, PolicySet, Request, evaluate
+from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
 from broker.sts.callers import Caller
 from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
 from broker.sts.session_policies import SessionPolicySource
@@ -141,6 +141,11 @@ RULES: tuple[OperationRule, ...] = (
     ),
 )
 _BY_NAME = {r.operation: r for r in RULES}
+_ROOT_IDENTITY = parse_policy(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    kind="identity",
+    name="root user",
+)
 
 
 def rule(operation: str) -> OperationRule:
@@ -190,6 +195,13 @@ def caller_side(
     from broker.sts.managed_policies import load_session_policy
 
     session = caller.session
+    if session is None and caller_kind(caller) == "root":
+        # the root user is not bound by identity policies; its account's SCPs still bind it
+        scps = source.user_policies(caller.account, caller.user)
+        root = PrincipalPolicies(
+            (_ROOT_IDENTITY,), None, scps.scp_hierarchy, scps.management_account
+        )
+        return CallerSide(root, None, caller.arn)
     if session is None:
         return CallerSide(source.user_policies(caller.account, caller.user), None, caller.arn)
     session_policy = (
