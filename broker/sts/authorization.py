@@ -135,7 +135,11 @@ RULES: tuple[OperationRule, ...] = (
     OperationRule(
         "AssumeRoleWithSAML",
         None,
-        ("sts:AssumeRoleWithSAML on the role",),
+        (
+            "sts:AssumeRoleWithSAML on the role",
+            "sts:TagSession with PrincipalTag attributes",
+            "sts:SetSourceIdentity with a SourceIdentity attribute",
+        ),
         "the role's trust policy alone (the caller is the SAML provider)",
         "the role's permissions ∩ boundary ∩ SCPs ∩ the session policies (Policy, PolicyArns)",
     ),

@@ -134,8 +134,9 @@ def _rule_actions(operation: str) -> tuple[str, ...]:
 
 
 def test_every_signed_row_with_actions_is_walked() -> None:
-    """AssumeRoleWithWebIdentity/SAML: the trust policy alone, walked in test_web_identity.py
-    (test_trust_conditions_decide) and test_saml_assertion.py."""
+    """AssumeRoleWithWebIdentity/SAML (the trust policy alone) are walked in
+    test_web_identity.py (test_trust_conditions_decide) and test_saml_assertion.py
+    (test_asserted_tags_and_source_identity_need_the_trust_policy)."""
     signed = {r.operation for r in RULES if r.actions and r.callers is not None}
     assert signed == set(REFUSED_ONE_AT_A_TIME)
 

@@ -21,6 +21,7 @@ PROVIDER = f"arn:aws:iam::{HOME}:saml-provider/ExampleIdP"
 ROLE = f"arn:aws:iam::{HOME}:role/Engineer"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 KEYS = make_keypair()
+SAML_ACTIONS = ("sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity")
 
 
 def spec(**changes) -> Spec:
@@ -51,7 +52,7 @@ def service(tmp_path) -> StsService:
     directory.add_role(
         HOME,
         "Engineer",
-        trust({"Federated": PROVIDER}, actions=("sts:AssumeRoleWithSAML",), condition=condition),
+        trust({"Federated": PROVIDER}, actions=SAML_ACTIONS, condition=condition),
         policies=[allow("s3:GetObject")],
         max_session=14_400,
     )
@@ -153,3 +154,20 @@ def test_policy_arns_scope_the_saml_session(service) -> None:
     assert code(ask(service, encode(build_response(spec(), KEYS)), **unknown)) == (
         "MalformedPolicyDocument"
     )
+
+
+@pytest.mark.parametrize(
+    ("allowed", "refused_for"),
+    [
+        (("sts:AssumeRoleWithSAML", "sts:SetSourceIdentity"), "sts:TagSession"),
+        (("sts:AssumeRoleWithSAML", "sts:TagSession"), "sts:SetSourceIdentity"),
+    ],
+)
+def test_asserted_tags_and_source_identity_need_the_trust_policy(
+    service, allowed, refused_for
+) -> None:
+    service.principals.add_role(HOME, "Engineer", trust({"Federated": PROVIDER}, actions=allowed))
+    answer = ask(service, encode(build_response(spec(), KEYS)))
+    assert code(answer) == "AccessDenied" and refused_for in answer.body
+    plain = spec(attributes=spec().attributes[:2])  # Role and RoleSessionName only
+    assert code(ask(service, encode(build_response(plain, KEYS)))) == "ok"
