@@ -104,13 +104,7 @@ def _caller_side(
 ) -> tuple[PrincipalPolicies, Policy | None, dict[str, Any]]:
     """The same caller side every STS decision uses (``broker.sts.authorization``)."""
     side = caller_side(caller, source, policies)
-    context = principal_context(
-        caller,
-        side.principal_arn,
-        now,
-        source_ip=source_ip,
-        organization=source.organization_id(caller.account),
-    )
+    context = principal_context(caller, side.principal_arn, now, source, source_ip)
     return side.policies, side.session_policy, context
 
 

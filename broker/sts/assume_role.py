@@ -75,12 +75,10 @@ def _context(
     extras: SessionExtras,
     source_identity: str | None,
     source_ip: str | None,
-    organization: str | None,
+    source: PrincipalSource,
     now: datetime,
 ) -> dict[str, Any]:
-    context = principal_context(
-        caller, principal_arn, now, source_ip=source_ip, organization=organization
-    )
+    context = principal_context(caller, principal_arn, now, source, source_ip)
     context["sts:RoleSessionName"] = params["RoleSessionName"]
     if "ExternalId" in params:
         context["sts:ExternalId"] = params["ExternalId"]
@@ -175,7 +173,7 @@ def assume_role(
         extras,
         source_identity,
         source_ip,
-        source.organization_id(caller.account),
+        source,
         now,
     )
     context["aws:MultiFactorAuthPresent"] = with_mfa

@@ -224,11 +224,12 @@ def principal_context(
     caller: Caller,
     principal_arn: str,
     now: datetime,
-    *,
+    source: PrincipalSource,
     source_ip: str | None = None,
-    organization: str | None = None,
 ) -> dict[str, Any]:
-    """The condition keys that describe the verified caller (never taken from the request)."""
+    """The condition keys that describe the verified caller (never taken from the request);
+    ``aws:PrincipalOrgID`` when the directory puts the caller's account in an organization."""
+    organization = source.organization_id(caller.account)
     session = caller.session
     context: dict[str, Any] = {
         "aws:PrincipalArn": principal_arn,

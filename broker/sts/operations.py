@@ -164,13 +164,7 @@ def get_federation_token(
         scp_hierarchy=side.policies.scp_hierarchy,
         management_account=side.policies.management_account,
     )
-    context = principal_context(
-        caller,
-        side.principal_arn,
-        now,
-        source_ip=source_ip,
-        organization=source.organization_id(caller.account),
-    )
+    context = principal_context(caller, side.principal_arn, now, source, source_ip)
     context.update(request_tag_context(extras.tags))
     actions = ["sts:GetFederationToken", *(["sts:TagSession"] if extras.tags else [])]
     decide_actions(caller, policy_set, actions, arn, caller.account, context)
