@@ -19,19 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.errors import AuthenticationError, StsError
-from broker.sts.authorization import request_tag_context
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
 from broker.sts.operations import Outcome
 from broker.sts.parameters import optional_int, read_extras, require_name
-from broker.sts.principals import (
-    PrincipalSource,
-    RoleDefinition,
-    SamlProviderEntry,
-    parse_role_arn,
-)
+from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
 from broker.sts.role_session import (
     RoleSession,
+    authorize_federated_extras,
     federated_trust_allows,
     mint_role_session,
     require_role_arn,
@@ -99,33 +94,6 @@ def _one(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _authorize_extras(
-    role: RoleDefinition,
-    provider_arn: str,
-    context: Mapping[str, Any],
-    tags: Mapping[str, str],
-    source_identity: str | None,
-) -> None:
-    """Session tags and a source identity from the assertion need the trust policy to allow
-    ``sts:TagSession`` / ``sts:SetSourceIdentity`` too, as for AssumeRole."""
-    if tags:
-        tagged = {**context, **request_tag_context(tags)}
-        if not federated_trust_allows(role, "sts:TagSession", provider_arn, tagged):
-            raise StsError(
-                "Not authorized to perform sts:TagSession with the assertion's PrincipalTag "
-                "attributes; the role's trust policy must allow it.",
-                code="AccessDenied",
-            )
-    if source_identity is not None:
-        sourced = {**context, "sts:SourceIdentity": source_identity}
-        if not federated_trust_allows(role, "sts:SetSourceIdentity", provider_arn, sourced):
-            raise StsError(
-                "Not authorized to perform sts:SetSourceIdentity with the assertion's "
-                "SourceIdentity attribute; the role's trust policy must allow it.",
-                code="AccessDenied",
-            )
-
-
 def assume_role_with_saml(
     ring: KeyRing,
     source: PrincipalSource,
@@ -187,7 +155,7 @@ def assume_role_with_saml(
         if key.startswith(_ATTR + "PrincipalTag:") and values
     }
     source_identity = _one(facts.attributes, "SourceIdentity")
-    _authorize_extras(role, provider_arn, context, tags, source_identity)
+    authorize_federated_extras(role, provider_arn, context, tags, source_identity)
     requested = optional_int(params, "DurationSeconds")
     attribute_duration = _one(facts.attributes, "SessionDuration")
     if requested is None and attribute_duration and attribute_duration.isdigit():

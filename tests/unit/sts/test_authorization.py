@@ -315,3 +315,28 @@ def test_no_session_exceeds_its_principal(
         assert not any(_allowed(service, minted, a, r) for a in ACTIONS for r in RESOURCES)
     if operation == "GetFederationToken" and inline is None and not managed:
         assert not any(_allowed(service, minted, a, r) for a in ACTIONS for r in RESOURCES)
+
+
+def test_federated_tags_and_source_identity_need_the_trust_policy() -> None:
+    """The broker's own federation (broker/minters/local.py) and AssumeRoleWithSAML ask the
+    role's trust policy for sts:TagSession and sts:SetSourceIdentity; permission-set roles'
+    trust policies allow both, a trust allowing only the assume action does not."""
+    from broker.directory.naming import sso_trust_policy
+    from broker.sts.directory_source import broker_saml_provider_arn
+    from broker.sts.role_session import authorize_federated_extras
+
+    provider = broker_saml_provider_arn(HOME)
+    context = {"saml:aud": "https://signin.aws.amazon.com/saml"}
+    directory = Directory()
+    directory.add_role(HOME, "Sso", parse_policy(dict(sso_trust_policy(HOME)), kind="trust"))
+    sso = directory.role(HOME, "Sso")
+    authorize_federated_extras(sso, provider, context, {"team": "blue"}, "alice")
+    directory.add_role(
+        HOME, "Narrow", trust({"Federated": provider}, actions=("sts:AssumeRoleWithSAML",))
+    )
+    narrow = directory.role(HOME, "Narrow")
+    authorize_federated_extras(narrow, provider, context, {}, None)
+    with pytest.raises(StsError, match="sts:TagSession"):
+        authorize_federated_extras(narrow, provider, context, {"team": "blue"}, None)
+    with pytest.raises(StsError, match="sts:SetSourceIdentity"):
+        authorize_federated_extras(narrow, provider, context, {}, "alice")
