@@ -150,6 +150,19 @@ def test_deny_all_policy_arn_makes_the_session_deny_everything(server, keys) -> 
         Name="app", Policy=READ_ALL, PolicyArns=[{"arn": DENY_ALL}]
     )["Credentials"]
     assert not allowed(server, mixed, GET_OBJECT)
+    cli = aws_cli(
+        server,
+        keys["svc-federation"],
+        "assume-role",
+        "--role-arn",
+        ROLE,
+        "--role-session-name",
+        "cli",
+        "--policy-arns",
+        f"arn={DENY_ALL}",
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert not allowed(server, json.loads(cli.stdout)["Credentials"], GET_OBJECT)
 
 
 def test_declared_managed_policies_scope_the_session(server, keys) -> None:
