@@ -340,3 +340,24 @@ def test_federated_tags_and_source_identity_need_the_trust_policy() -> None:
         authorize_federated_extras(narrow, provider, context, {"team": "blue"}, None)
     with pytest.raises(StsError, match="sts:SetSourceIdentity"):
         authorize_federated_extras(narrow, provider, context, {}, "alice")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # an inline policy cannot pass for a stored bundle of session policies
+        {"Policy": json.dumps({**doc(), "SessionPolicies": [doc()]})},
+        # members numbered with a gap: the third would otherwise be skipped
+        {
+            "PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/AWSDenyAll",
+            "PolicyArns.member.3.arn": "arn:aws:iam::aws:policy/AWSDenyAll",
+        },
+    ],
+)
+def test_session_policy_parameters_are_never_half_read(service, params) -> None:
+    key = key_of(service, PrincipalPolicies(identity=(allow("sts:GetFederationToken"),)))
+    answer = call(service, *key, {**FEDERATE, **params})
+    assert answer.status == 400, answer.body
+    assert "<Code>MalformedPolicyDocument</Code>" in answer.body or (
+        "<Code>ValidationError</Code>" in answer.body
+    )
