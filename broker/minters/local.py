@@ -28,7 +28,12 @@ from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.principals import PrincipalSource
 from broker.sts.replay import MemoryReplayCache
-from broker.sts.role_session import RoleSession, federated_trust_allows, mint_role_session
+from broker.sts.role_session import (
+    RoleSession,
+    authorize_federated_extras,
+    federated_trust_allows,
+    mint_role_session,
+)
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
@@ -209,6 +214,8 @@ class LocalMinter:
             role, "sts:AssumeRoleWithSAML", provider, context
         ):
             return None
+        source_identity = user.email or user.name
+        authorize_federated_extras(role, provider, context, user.tags, source_identity)
         expires = session_expiry(
             DurationRequest(
                 "AssumeRoleWithSAML",
@@ -229,7 +236,7 @@ class LocalMinter:
                 expires,
                 policy=request.session_policy,
                 tags=user.tags,
-                source_identity=user.email or user.name,
+                source_identity=source_identity,
                 mfa=identity.claims.mfa,
             ),
         )

@@ -397,7 +397,14 @@ class StsService:
         if action == "GetSessionToken":
             return get_session_token(self.ring, caller, params, self.mfa)
         if action == "GetFederationToken":
-            return get_federation_token(self.ring, caller, params, self.session_policies)
+            return get_federation_token(
+                self.ring,
+                caller,
+                params,
+                self.session_policies,
+                self.principals,
+                source_ip=source_ip,
+            )
         if action == "AssumeRole" and self.principals is not None:
             return assume_role(
                 self.ring,

@@ -121,3 +121,8 @@ class PrincipalSource(Protocol):
     def organization_id(self, account: str) -> str | None:
         """The organization ``account`` belongs to (``aws:PrincipalOrgID``), if it declares one."""
         ...
+
+    def managed_policy(self, owner: str, name: str) -> Mapping[str, Any] | None:
+        """The managed policy document ``name`` of ``owner`` (``aws`` for AWS managed ones, else
+        an account id), or ``None`` when there is no such policy."""
+        ...

@@ -24,11 +24,13 @@ from typing import Any
 
 from broker.errors import AuthenticationError, StsError
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
+from broker.sts.operations import Outcome
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
 from broker.sts.role_session import (
     RoleSession,
+    authorize_federated_extras,
     federated_trust_allows,
     mint_role_session,
     require_role_arn,
@@ -119,6 +121,7 @@ def assume_role_with_saml(
             code="ValidationError",
         )
     extras = read_extras(params)
+    arns = read_policy_arns(params)
     account, _path, name = parse_role_arn(role_arn)
     entry = source.saml_provider(provider_arn)
     if entry is None or not provider_arn.startswith(f"arn:aws:iam::{account}:saml-provider/"):
@@ -151,6 +154,15 @@ def assume_role_with_saml(
     role = source.role(account, name)
     if role is None or not federated_trust_allows(role, _ACTION, provider_arn, context):
         raise _denied()
+    tags = {
+        key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
+        for key, values in facts.attributes.items()
+        if key.startswith(_ATTR + "PrincipalTag:") and values
+    }
+    source_identity = _one(facts.attributes, "SourceIdentity")
+    if source_identity is not None:  # AWS's pattern, as for the request parameter
+        require_name({"SourceIdentity": source_identity}, "SourceIdentity", 2, 64)
+    authorize_federated_extras(role, provider_arn, context, tags, source_identity)
     requested = optional_int(params, "DurationSeconds")
     attribute_duration = _one(facts.attributes, "SessionDuration")
     if requested is None and attribute_duration and attribute_duration.isdigit():
@@ -164,18 +176,10 @@ def assume_role_with_saml(
         ),
         now,
     )
-    check_session_policy(extras.policy, policies)
-    tags = {
-        key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
-        for key, values in facts.attributes.items()
-        if key.startswith(_ATTR + "PrincipalTag:") and values
-    }
+    session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     transitive = tuple(
         k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
     )
-    source_identity = _one(facts.attributes, "SourceIdentity")
-    if source_identity is not None:  # AWS's pattern, as for the request parameter
-        require_name({"SourceIdentity": source_identity}, "SourceIdentity", 2, 64)
     minted, result, audit = mint_role_session(
         ring,
         RoleSession(
@@ -184,7 +188,7 @@ def assume_role_with_saml(
             facts.name_id,
             now,
             expires,
-            policy=extras.policy,
+            policy=session_policies.text,
             tags=tags,
             transitive_tag_keys=transitive,
             source_identity=source_identity,
@@ -192,7 +196,7 @@ def assume_role_with_saml(
     )
     result.update(
         {
-            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
             "Subject": facts.name_id,
             "SubjectType": sub_type,
             "Issuer": facts.issuer,

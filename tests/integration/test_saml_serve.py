@@ -64,7 +64,7 @@ def saml_config(root: Path, saml_idp: RunningIdP) -> Path:
             {
                 "Effect": "Allow",
                 "Principal": {"Federated": PROVIDER},
-                "Action": "sts:AssumeRoleWithSAML",
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
                 "Condition": {"StringEquals": {"SAML:sub": "alice@example.com"}},
             }
         ],
