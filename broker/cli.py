@@ -35,6 +35,7 @@ Handler = Callable[["argparse.Namespace"], int]
 
 # Command group modules, in the order their help is listed.
 COMMAND_MODULES: tuple[str, ...] = (
+    "broker.commands.init",
     "broker.commands.config",
     "broker.commands.policy",
     "broker.commands.auth",

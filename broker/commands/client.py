@@ -180,21 +180,31 @@ def run_configure_aws(
 
 def _configure(args: argparse.Namespace) -> int:
     import os
-    import shutil
 
     from broker.client.assignment_profiles import assignment_rows, to_profile
+    from broker.client.executable import running_broker_command, temporary_location
     from broker.client.profiles import load_profiles
     from broker.config import data_dir, load_config
+    from broker.config.toml_names import toml_key
     from broker.directory import load_directory
     from broker.store.credential_store import CredentialStore
 
     default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    command = args.command_path or running_broker_command()
+    why = temporary_location(command)
+    if why:
+        print(
+            f"broker: warning: the profiles will run {command}, but {why}; install the broker "
+            "for good (e.g. `pipx install .`) and rerun `broker configure aws`, or pass "
+            "--command-path",
+            file=sys.stderr,
+        )
     inputs = ConfigureInput(
         file=Path(args.file or default_file).expanduser(),
         template=args.name_template,
         prune=args.prune,
         dry_run=args.dry_run,
-        command=args.command_path or shutil.which("broker") or "broker",
+        command=command,
         region=args.region,
     )
     config = load_config()
@@ -211,7 +221,8 @@ def _configure(args: argparse.Namespace) -> int:
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [
-        f"{row.profile}: a [profiles.{row.profile}] table in broker.toml has this name and wins"
+        f"{row.profile}: a [profiles.{toml_key(row.profile)}] table in broker.toml has this name "
+        "and wins"
         for row in found.rows
         if row.profile in explicit
     ]
@@ -345,7 +356,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     aws.add_argument("--region", help="region written into each assignment profile")
     aws.add_argument("--file", help="AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)")
     aws.add_argument("--dry-run", action="store_true", help="print the new file, change nothing")
-    aws.add_argument("--command-path", help="broker command to write (default: found on PATH)")
+    aws.add_argument(
+        "--command-path", help="broker executable to write (default: the one running now)"
+    )
     aws.set_defaults(handler=_configure)
 
     refresh = sub.add_parser("refresh", help="refresh stored sessions headlessly")

@@ -105,8 +105,13 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
     problems += _provider_problems(config)
     try:
         from broker.client.profiles import load_profiles
+        from broker.commands.profile_limits import profile_limit_findings
 
-        load_profiles(config)
+        profiles = load_profiles(config)
+        problems += [
+            ConfigProblem(file, key, "error", message)
+            for key, message in profile_limit_findings(config, profiles)
+        ]
     except ConfigIssues as exc:
         problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
     try:
@@ -171,7 +176,18 @@ def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
-        return []  # a broker.toml-only setup (no local directory) is allowed
+        # Every command that resolves people or roles reads the directory; without one they
+        # all fail, so a configuration without it is not valid.
+        return [
+            ConfigProblem(
+                str(config.directory / "directory"),
+                "",
+                "error",
+                "missing: every command that resolves people or roles reads the directory "
+                "(users, accounts, permission sets, assignments); create it (`broker init "
+                "--dir NEWDIR` writes the demo's to start from)",
+            )
+        ]
     report = validate(Source(config.directory))
     return [
         ConfigProblem(f"{config.directory}/{f.file}", f.key, f.severity, f.message)
