@@ -238,9 +238,12 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
+    from broker.errors import ConfigError
 
     config, chain = open_chain(verbose=args.verbose)
 
@@ -249,7 +252,23 @@ def _refresh(args: argparse.Namespace) -> int:
 
     profiles = list(all_profiles(config, chain.store, on_dropped=dropped).values())
     if args.profile:
+        known = {p.name for p in profiles}
+        unknown = [name for name in args.profile if name not in known]
+        if unknown:
+            close_chain(chain)
+            raise ConfigError(
+                f"no profile {unknown[0]!r} to refresh (known: {', '.join(sorted(known)) or 'none'}"
+                "); see `broker configure aws --dry-run` for the assignment profiles"
+            )
         profiles = [p for p in profiles if p.name in set(args.profile)]
+    if not profiles and not args.watch:
+        close_chain(chain)
+        print(
+            "broker: nothing to refresh: no profiles yet; sign in with `broker login`, then "
+            "`broker configure aws` (or add [profiles.NAME] tables to broker.toml)",
+            file=sys.stderr,
+        )
+        return 0
 
     def report(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
@@ -260,6 +279,15 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         if not args.watch:
             outcomes = refresher.round()
+            counts = Counter(o.status for o in outcomes)
+            if args.verbose or counts["fresh"] == len(outcomes):
+                # Otherwise each refreshed or stopped profile has said so in a line of its own.
+                print(
+                    f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
+                    f"{counts['refreshed']} refreshed, "
+                    f"{counts['stopped'] + counts['retrying']} not refreshed",
+                    file=sys.stderr,
+                )
             return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
         from broker.client.watch import watch
 
