@@ -23,11 +23,11 @@ def _running_script() -> Path | None:
     """The ``broker`` console script this process was started as, if it was."""
     started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if started is not None and started.name == "broker" and started.is_file():
-        return started.absolute()
+        return Path(os.path.abspath(started))
     # ``python -m broker`` from an environment that has the script: the one beside python.
     beside = Path(sys.executable).parent / "broker"
     if beside.is_file() and os.access(beside, os.X_OK):
-        return beside.absolute()
+        return Path(os.path.abspath(beside))
     return None
 
 
@@ -38,7 +38,7 @@ def running_broker_command() -> str:
         return shlex.quote(str(script))
     found = shutil.which("broker")
     if found:
-        return shlex.quote(str(Path(found).absolute()))
+        return shlex.quote(os.path.abspath(found))
     return f"{shlex.quote(str(Path(sys.executable).absolute()))} -m broker"
 
 
