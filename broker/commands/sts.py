@@ -85,12 +85,12 @@ def run_serve(spec: ServeInput) -> int:
 
     if spec.workers < 1:
         raise UsageError("--workers must be at least 1")
-    _tcp_port(str(spec.port))
     if spec.audit_sync == "interval" and os.environ.get("BROKER_DATABASE_URL"):
         raise UsageError(
             "--audit-sync interval is for the file audit log; with a database the audit chain "
             "is durable at each commit: drop the option"
         )
+    _tcp_port(str(spec.port))
     os.environ["BROKER_AUDIT_SYNC"] = spec.audit_sync
     if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the database key ring only
         from broker.storage.shared_state import open_shared_state
