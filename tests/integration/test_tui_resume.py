@@ -4,17 +4,14 @@ welcome's own "press s to sign in" works while it is open. Real ``broker`` in tm
 
 from __future__ import annotations
 
-import shlex
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONFIG, REPO
-from tests.integration.test_tui_tmux import Tmux
+from tests.integration.test_tui_tmux import Tmux, open_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.keyring]
 
@@ -28,20 +25,7 @@ def start_app(broker_home: Path) -> Iterator[object]:
         if servers:
             subprocess.run(["tmux", "-L", servers[-1].socket, "kill-server"], timeout=10)
         server = Tmux(f"broker-resume-{uuid.uuid4().hex[:8]}")
-        env = {
-            "BROKER_HOME": str(broker_home),
-            "BROKER_CONFIG": str(CONFIG),
-            "PYTHONPATH": str(REPO),
-            "TERM": "xterm-256color",
-        }
-        command = (
-            "env -u COLUMNS -u LINES "
-            + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            + f" {shlex.quote(sys.executable)} -m broker; echo EXITED=$?; sleep 30"
-        )
-        server.run("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
-        server.run("set-option", "-t", "app", "window-size", "manual")
-        server.run("resize-window", "-t", "app", "-x", "100", "-y", "30")
+        open_broker(server, broker_home)
         servers.append(server)
         return server
 
