@@ -127,6 +127,7 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
 def _provider_problems(config: Any) -> list[ConfigProblem]:
     from broker.config import ConfigIssues, data_dir
     from broker.config.offline import offline_context
+    from broker.config.toml_names import toml_key
     from broker.errors import ConfigError
     from providers import registry
 
@@ -142,7 +143,7 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
                 file,
                 "broker.default_provider",
                 "error",
-                f"names {default!r}, which has no [providers.{default}] table",
+                f"names {default!r}, which has no [providers.{toml_key(default)}] table",
             )
         )
     context = offline_context(config.directory, data_dir(), "validating configuration")

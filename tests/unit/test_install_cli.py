@@ -241,3 +241,13 @@ def test_the_crash_handler_never_fails_when_the_log_cannot_be_written(
     assert _report_bug(RuntimeError("a bug")) == 70
     err = capsys.readouterr().err
     assert one_line(err).startswith("broker: internal error (RuntimeError); it could not be logged")
+
+
+def test_the_unknown_provider_hint_is_valid_toml_for_a_dotted_name(run_broker) -> None:
+    import tomllib
+
+    result = run_broker("login", "corp.eu")
+    assert result.returncode == 3
+    table = one_line(result.stderr).split("add a ", 1)[1].split(" table", 1)[0]
+    assert table == '[providers."corp.eu"]'
+    assert list(tomllib.loads(f'{table}\ntype = "oidc"\n')["providers"]) == ["corp.eu"]
