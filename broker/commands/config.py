@@ -75,7 +75,13 @@ def _validate(args: argparse.Namespace) -> int:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     verdict = "invalid" if errors else "valid"
-    print(f"configuration {verdict}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    from broker.config import config_dir
+
+    # Which directory was read matters: it is found by a lookup order (docs/configuration.md).
+    print(
+        f"configuration {verdict}: {errors} error(s), {warnings} warning(s) in {config_dir()}",
+        file=sys.stderr,
+    )
     return 1 if errors else 0
 
 

@@ -32,8 +32,9 @@ def _validate(run_broker, config: Path | None = None) -> tuple[int, list[dict[st
 
 def test_without_any_configuration_the_packaged_demo_is_used(user_config, run_broker) -> None:
     assert not user_config.exists()
-    code, problems, _ = _validate(run_broker)
+    code, problems, said = _validate(run_broker)
     assert code == 0
+    assert said.strip().endswith(f"warning(s) in {CONFIG}")
     assert {p["file"] for p in problems} <= {str(CONFIG / "directory" / "permission-sets.toml")}, (
         problems
     )
@@ -57,8 +58,9 @@ def test_init_writes_a_commented_demo_the_broker_then_reads(user_config, run_bro
     # against that file.
     with (user_config / "broker.toml").open("a") as handle:
         handle.write("\n[telemetry]\nenabled = true\n")
-    code, problems, _ = _validate(run_broker)
+    code, problems, said = _validate(run_broker)
     assert code == 1
+    assert said.strip().endswith(f"warning(s) in {user_config}")
     assert [p["file"] for p in problems if p["key"] == "telemetry"] == [
         str(user_config / "broker.toml")
     ]
