@@ -103,9 +103,10 @@ def test_init_for_saml_needs_the_idp_certificate_before_it_validates(
     assert "idp-corp.pem" in result.stdout
     code, problems, _ = _validate(run_broker)
     assert code == 1
-    assert [p["key"] for p in problems if p["severity"] == "error"] == ["providers.corp"]
-    assert "idp-corp.pem" in problems[0]["message"] or any(
-        "idp-corp.pem" in p["message"] for p in problems
+    [error] = [p for p in problems if p["severity"] == "error"]
+    assert error["key"] == "providers.corp"
+    assert (
+        "idp-corp.pem" in error["message"] and "cannot read the IdP certificate" in error["message"]
     )
 
 
