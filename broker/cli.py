@@ -36,6 +36,7 @@ Handler = Callable[["argparse.Namespace"], int]
 
 # Command group modules, in the order their help is listed.
 COMMAND_MODULES: tuple[str, ...] = (
+    "broker.commands.init",
     "broker.commands.config",
     "broker.commands.policy",
     "broker.commands.auth",
@@ -145,18 +146,21 @@ def _report_bug(exc: BaseException) -> int:
 
     from broker.logs import log_file
 
+    # The crash handler must never fail itself: whatever goes wrong while logging, the person
+    # gets one line and exit 70.
     try:
         path = log_file()
-    except BrokerError as log_error:
+        logging.getLogger("broker").error(
+            "unexpected error\n%s", "".join(traceback.format_exception(exc))
+        )
+    except Exception as log_error:
+        reason = str(log_error) if isinstance(log_error, BrokerError) else type(log_error).__name__
         print(
             f"broker: internal error ({type(exc).__name__}); it could not be logged: "
-            f"{log_error}. Please report it.",
+            f"{reason}. Please report it.",
             file=sys.stderr,
         )
         return 70
-    logging.getLogger("broker").error(
-        "unexpected error\n%s", "".join(traceback.format_exception(exc))
-    )
     print(
         f"broker: internal error ({type(exc).__name__}); details in {path}. Please report it.",
         file=sys.stderr,
@@ -200,7 +204,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 141
     except Exception as exc:
-        return _report_bug(exc)
+        return _unusable_data_dir(exc) or _report_bug(exc)
+
+
+def _unusable_data_dir(exc: Exception) -> int | None:
+    """One line and the store's exit code when ``exc`` is an unusable data directory."""
+    if not isinstance(exc, OSError):
+        return None
+    try:
+        from broker.config.data_home import unusable_data_dir
+
+        error = unusable_data_dir(exc)
+    except Exception:
+        return None
+    if error is None:
+        return None
+    print(f"broker: error: {error}", file=sys.stderr)
+    return error.exit_code
 
 
 def _open_tui(args: argparse.Namespace) -> int:

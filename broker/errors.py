@@ -16,7 +16,8 @@ do. Nothing secret is ever put into a message. Anything else escaping is a bug.
     │   ├── AuthenticationError              sign-in refused, token or assertion invalid
     │   └── ReauthenticationRequired         refresh token refused (invalid_grant)
     ├── StsError                     exit 7   an STS operation refused; carries STS's own code
-    ├── StoreError                   exit 8   keyring absent/locked/refused, index corrupt, lock
+    ├── StoreError                   exit 8   keyring absent/locked/refused, index corrupt, lock,
+    │                                          data directory unusable
     │   └── KeyringUnavailableError
     ├── AuditError                   exit 9   the audit log cannot be written or does not verify
     │   └── AuditUnavailableError            its database is unreachable (transient)
@@ -24,6 +25,9 @@ do. Nothing secret is ever put into a message. Anything else escaping is a bug.
 
 Protocol errors carry their spec's code in ``code`` (OAuth 2.0 ``error``, STS ``Code``), so a
 front end can show it and tests can assert it.
+
+The command line adds 0 (success), 1 (a check found problems), 70 (internal error), 130
+(interrupted) and 141 (broken pipe); README.md's "Exit codes" is the one table of all of them.
 """
 
 from __future__ import annotations

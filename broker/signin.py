@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.config import BrokerConfig
+from broker.config.toml_names import toml_key
 from broker.errors import ConfigError, ProviderError
 from broker.store.credential_store import CredentialStore
 from broker.store.index import SessionRow
@@ -69,7 +70,7 @@ def resolve_provider_name(config: BrokerConfig, name: str | None) -> str:
     if chosen not in tables:
         raise ConfigError(
             f"no provider {chosen!r} in {config.file} (configured: "
-            f"{', '.join(sorted(tables)) or 'none'}); add a [providers.{chosen}] table"
+            f"{', '.join(sorted(tables)) or 'none'}); add a [providers.{toml_key(chosen)}] table"
         )
     return chosen
 

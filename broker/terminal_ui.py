@@ -1,9 +1,12 @@
 """The command line's ``SignInUI``: everything on stderr, a browser only where one can open.
 
-A browser is opened only on a local graphical session: never over SSH (``SSH_CONNECTION``,
-``SSH_CLIENT``, ``SSH_TTY``), and on Linux/BSD only with ``DISPLAY`` or ``WAYLAND_DISPLAY``.
-Otherwise the URL is printed; the device code is shown large, with a QR code of the
-verification URL for a phone.
+A browser is opened when the person named one in ``$BROWSER`` (Python's ``webbrowser`` runs it,
+display or not: a text-mode browser or a script that forwards the URL is their choice), else
+only on a local graphical session: never over SSH (``SSH_CONNECTION``, ``SSH_CLIENT``,
+``SSH_TTY``), and on Linux/BSD only with ``DISPLAY`` or ``WAYLAND_DISPLAY``. When no browser
+opens, ``open_url`` prints nothing: the provider either switches to the device sign-in or prints
+the URL itself, so a URL is never shown whose listener is about to close. The device code is
+shown large, with a QR code of the verification URL for a phone.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ __all__ = ["TerminalSignInUI", "browser_possible"]
 
 def browser_possible(env: Mapping[str, str], platform: str) -> bool:
     """Whether a browser opened here would appear in front of the person at the keyboard."""
+    if env.get("BROWSER"):
+        return True
     if any(env.get(name) for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")):
         return False
     if platform == "darwin" or platform.startswith("win"):
@@ -59,7 +64,6 @@ class TerminalSignInUI:
                     return True
             except webbrowser.Error:
                 pass
-        self._say(f"Open this address in a browser to sign in:\n  {url}")
         return False
 
     def show_device_code(

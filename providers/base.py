@@ -124,7 +124,11 @@ class SignInUI(Protocol):
     """How a provider talks to the person during sign-in; the CLI and the TUI implement it."""
 
     def open_url(self, url: str) -> bool:
-        """Offer ``url`` to the user (open a browser where possible). True if a browser opened."""
+        """Open ``url`` in a browser where possible; True if one opened.
+
+        On False the provider says what happens next (prints the URL, or switches to the device
+        sign-in), so that no URL is shown that is about to stop working.
+        """
         ...
 
     def show_device_code(

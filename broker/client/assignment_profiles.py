@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broker.client.profiles import Profile, load_profiles
+from broker.config.toml_names import toml_key
 from broker.errors import ConfigError, DirectoryError, UsageError
 from broker.store.index import AssignmentRow, Index
 
@@ -226,7 +227,7 @@ def resolve_profile(
     if row is None:
         known = ", ".join(sorted({*explicit, *index.assignments})) or "none"
         raise ConfigError(
-            f"no profile {name!r} (known: {known}); add a [profiles.{name}] table to "
+            f"no profile {name!r} (known: {known}); add a [profiles.{toml_key(name)}] table to "
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
     _check_held(row, index, (directory or _default_directory(config))())

@@ -17,8 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from broker.client.mint_errors import worded_for_people
 from broker.client.profiles import Profile
-from broker.errors import AuthenticationError, ProviderUnavailableError, ReauthenticationRequired
+from broker.errors import (
+    AuthenticationError,
+    ProviderUnavailableError,
+    ReauthenticationRequired,
+    StsError,
+)
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
 from broker.store.revocation_stamp import may_serve
@@ -121,7 +127,10 @@ class Chain:
                 duration_seconds=profile.duration,
                 session_name=identity.claims.email or identity.claims.subject,
             )
-            credentials = self.minter(profile).mint(identity, request)
+            try:
+                credentials = self.minter(profile).mint(identity, request)
+            except StsError as exc:
+                raise worded_for_people(exc, profile) from None
             self.store.save_credentials(
                 profile.name,
                 provider=profile.provider,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from broker.config import BrokerConfig, ConfigIssue, ConfigIssues, from_table
+from broker.config.toml_names import toml_key
 from broker.errors import ConfigError
 
 __all__ = ["Profile", "ProfileSettings", "default_provider", "find_profile", "load_profiles"]
@@ -114,6 +115,6 @@ def find_profile(config: BrokerConfig, name: str) -> Profile:
         known = ", ".join(sorted(profiles)) or "none"
         raise ConfigError(
             f"no profile {name!r} in {config.file} (configured: {known}); add a "
-            f"[profiles.{name}] table"
+            f"[profiles.{toml_key(name)}] table"
         )
     return profiles[name]

@@ -180,21 +180,31 @@ def run_configure_aws(
 
 def _configure(args: argparse.Namespace) -> int:
     import os
-    import shutil
 
     from broker.client.assignment_profiles import assignment_rows, to_profile
+    from broker.client.executable import running_broker_command, temporary_location
     from broker.client.profiles import load_profiles
     from broker.config import data_dir, load_config
+    from broker.config.toml_names import toml_key
     from broker.directory import load_directory
     from broker.store.credential_store import CredentialStore
 
     default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    command = args.command_path or running_broker_command()
+    why = temporary_location(command)
+    if why:
+        print(
+            f"broker: warning: the profiles will run {command}, but {why}; install the broker "
+            "for good (e.g. `pipx install .`) and rerun `broker configure aws`, or pass "
+            "--command-path",
+            file=sys.stderr,
+        )
     inputs = ConfigureInput(
         file=Path(args.file or default_file).expanduser(),
         template=args.name_template,
         prune=args.prune,
         dry_run=args.dry_run,
-        command=args.command_path or shutil.which("broker") or "broker",
+        command=command,
         region=args.region,
     )
     config = load_config()
@@ -211,7 +221,8 @@ def _configure(args: argparse.Namespace) -> int:
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [
-        f"{row.profile}: a [profiles.{row.profile}] table in broker.toml has this name and wins"
+        f"{row.profile}: a [profiles.{toml_key(row.profile)}] table in broker.toml has this name "
+        "and wins"
         for row in found.rows
         if row.profile in explicit
     ]
@@ -227,9 +238,12 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
+    from broker.errors import ConfigError
 
     config, chain = open_chain(verbose=args.verbose)
 
@@ -238,7 +252,23 @@ def _refresh(args: argparse.Namespace) -> int:
 
     profiles = list(all_profiles(config, chain.store, on_dropped=dropped).values())
     if args.profile:
+        known = {p.name for p in profiles}
+        unknown = [name for name in args.profile if name not in known]
+        if unknown:
+            close_chain(chain)
+            raise ConfigError(
+                f"no profile {unknown[0]!r} to refresh (known: {', '.join(sorted(known)) or 'none'}"
+                "); see `broker configure aws --dry-run` for the assignment profiles"
+            )
         profiles = [p for p in profiles if p.name in set(args.profile)]
+    if not profiles and not args.watch:
+        close_chain(chain)
+        print(
+            "broker: nothing to refresh: no profiles yet; sign in with `broker login`, then "
+            "`broker configure aws` (or add [profiles.NAME] tables to broker.toml)",
+            file=sys.stderr,
+        )
+        return 0
 
     def report(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
@@ -249,6 +279,15 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         if not args.watch:
             outcomes = refresher.round()
+            counts = Counter(o.status for o in outcomes)
+            if args.verbose or counts["fresh"] == len(outcomes):
+                # Otherwise each refreshed or stopped profile has said so in a line of its own.
+                print(
+                    f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
+                    f"{counts['refreshed']} refreshed, "
+                    f"{counts['stopped'] + counts['retrying']} not refreshed",
+                    file=sys.stderr,
+                )
             return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
         from broker.client.watch import watch
 
@@ -345,7 +384,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     aws.add_argument("--region", help="region written into each assignment profile")
     aws.add_argument("--file", help="AWS config file (default: $AWS_CONFIG_FILE or ~/.aws/config)")
     aws.add_argument("--dry-run", action="store_true", help="print the new file, change nothing")
-    aws.add_argument("--command-path", help="broker command to write (default: found on PATH)")
+    aws.add_argument(
+        "--command-path", help="broker executable to write (default: the one running now)"
+    )
     aws.set_defaults(handler=_configure)
 
     refresh = sub.add_parser("refresh", help="refresh stored sessions headlessly")

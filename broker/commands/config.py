@@ -75,7 +75,13 @@ def _validate(args: argparse.Namespace) -> int:
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     verdict = "invalid" if errors else "valid"
-    print(f"configuration {verdict}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    from broker.config import config_dir
+
+    # Which directory was read matters: it is found by a lookup order (docs/configuration.md).
+    print(
+        f"configuration {verdict}: {errors} error(s), {warnings} warning(s) in {config_dir()}",
+        file=sys.stderr,
+    )
     return 1 if errors else 0
 
 
@@ -105,8 +111,13 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
     problems += _provider_problems(config)
     try:
         from broker.client.profiles import load_profiles
+        from broker.commands.profile_limits import profile_limit_findings
 
-        load_profiles(config)
+        profiles = load_profiles(config)
+        problems += [
+            ConfigProblem(file, key, "error", message)
+            for key, message in profile_limit_findings(config, profiles)
+        ]
     except ConfigIssues as exc:
         problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
     try:
@@ -122,6 +133,7 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
 def _provider_problems(config: Any) -> list[ConfigProblem]:
     from broker.config import ConfigIssues, data_dir
     from broker.config.offline import offline_context
+    from broker.config.toml_names import toml_key
     from broker.errors import ConfigError
     from providers import registry
 
@@ -137,7 +149,7 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
                 file,
                 "broker.default_provider",
                 "error",
-                f"names {default!r}, which has no [providers.{default}] table",
+                f"names {default!r}, which has no [providers.{toml_key(default)}] table",
             )
         )
     context = offline_context(config.directory, data_dir(), "validating configuration")
@@ -171,7 +183,18 @@ def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
-        return []  # a broker.toml-only setup (no local directory) is allowed
+        # Every command that resolves people or roles reads the directory; without one they
+        # all fail, so a configuration without it is not valid.
+        return [
+            ConfigProblem(
+                str(config.directory / "directory"),
+                "",
+                "error",
+                "missing: every command that resolves people or roles reads the directory "
+                "(users, accounts, permission sets, assignments); create it (`broker init "
+                "--dir NEWDIR` writes the demo's to start from)",
+            )
+        ]
     report = validate(Source(config.directory))
     return [
         ConfigProblem(f"{config.directory}/{f.file}", f.key, f.severity, f.message)

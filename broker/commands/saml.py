@@ -52,6 +52,7 @@ def run_metadata(options: MetadataInput) -> str:
     """
     from broker.config import data_dir, load_config
     from broker.config.offline import offline_context
+    from broker.config.toml_names import toml_key
     from providers import registry
 
     config = load_config()
@@ -60,7 +61,7 @@ def run_metadata(options: MetadataInput) -> str:
     if table is not None and not isinstance(table, dict):
         raise ConfigError(
             f"{config.file}: providers.{options.provider}: expected a table, got "
-            f"{type(table).__name__}; write it as [providers.{options.provider}]"
+            f"{type(table).__name__}; write it as [providers.{toml_key(options.provider)}]"
         )
     if not isinstance(table, dict):
         names = ", ".join(sorted(providers)) or "none"

@@ -65,6 +65,18 @@ def _time(text: str | None) -> datetime:
     return when
 
 
+def _tcp_port(text: str) -> int:
+    """A ``--port`` value: 1-65535. Port 0 is refused too: the service would listen on a port
+    the operator and clients cannot know (its address is announced before binding)."""
+    try:
+        port = int(text, 10)
+    except ValueError:
+        raise UsageError(f"--port {text!r}: expected a number from 1 to 65535") from None
+    if not 1 <= port <= 65_535:
+        raise UsageError(f"--port {port}: a TCP port is a number from 1 to 65535")
+    return port
+
+
 def run_serve(spec: ServeInput) -> int:
     """Run the STS-compatible service until interrupted."""
     import os
@@ -80,6 +92,7 @@ def run_serve(spec: ServeInput) -> int:
             "--audit-sync interval is for the file audit log; with a database the audit chain "
             "is durable at each commit: drop the option"
         )
+    _tcp_port(str(spec.port))
     os.environ["BROKER_AUDIT_SYNC"] = spec.audit_sync
     if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the database key ring only
         from broker.storage.shared_state import open_shared_state
@@ -211,7 +224,7 @@ def _need_action(_args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser("serve", help="run the STS-compatible HTTP service")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    serve.add_argument("--port", type=_tcp_port, default=8787, help="port, 1-65535 (default 8787)")
     serve.add_argument(
         "--region",
         action="append",

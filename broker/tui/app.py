@@ -115,6 +115,29 @@ class BrokerApp(App[int]):
         self.check_size(self.size.width, self.size.height)
         self.set_interval(1.0, self.tick)
         self.load_sessions()
+        self.load_stored_identity()
+
+    @work(exclusive=True, group="identity", exit_on_error=False, thread=True)
+    def load_stored_identity(self) -> None:
+        """Start signed in when the store holds a live session (``broker login`` made one)."""
+        from broker.tui.stored_identity import stored_identity
+
+        try:
+            found = stored_identity(self.services.config_dir, self.services.data_dir, self.clock())
+        except BrokerError:
+            return  # the sign-in screen and Sessions view report store problems
+        if found is not None:
+            self.call_from_thread(self._resume_identity, *found)
+
+    def _resume_identity(self, provider: str, result: SignInResult) -> None:
+        if self.identity is not None:
+            return  # signed in meanwhile on the sign-in screen
+        self.signed_in(provider, result)
+        from broker.tui.screens.portal import PortalScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, PortalScreen) and screen.is_mounted:
+                screen.load_roles()
 
     @work(exclusive=True, group="sessions", exit_on_error=False, thread=True)
     def load_sessions(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from broker.config.toml_names import toml_key
 from broker.errors import ConfigError, StsError
 from broker.tui.model import MintChoice, MintOutcome, PortalRole
 from providers.base import SignInResult
@@ -62,8 +63,8 @@ def mint_profile(
             role.role_name,
         ):
             raise ConfigError(
-                f"[profiles.{name}] in {config.file} is another role; rename that table to "
-                "mint this one from the TUI"
+                f"[profiles.{toml_key(name)}] in {config.file} is another role; rename that "
+                "table to mint this one from the TUI"
             )
         row = AssignmentRow(
             profile=name,

@@ -160,10 +160,12 @@ class OIDCProvider:
                 params["login_hint"] = options.user_hint
             url = add_params_to_uri(meta.authorization_endpoint, list(params.items()))
             options.ui.status(f"Opening the sign-in page of {self.name}…")
-            if not options.ui.open_url(url) and device_ok:
-                listener.close()
-                options.ui.status("No browser here: switching to the device sign-in")
-                return self._finish(self._device_flow(options, meta), nonce=None)
+            if not options.ui.open_url(url):
+                if device_ok:
+                    listener.close()
+                    options.ui.status("No browser here: switching to the device sign-in")
+                    return self._finish(self._device_flow(options, meta), nonce=None)
+                options.ui.status(f"Open this address in a browser to sign in:\n  {url}")
             options.ui.status("Waiting for the sign-in to finish in the browser…")
             callback = listener.wait(options.timeout)
         form = {

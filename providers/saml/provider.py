@@ -136,7 +136,9 @@ class SAMLProvider:
                 lifetime=options.timeout,
             )
             self._pending.add(request)
-            options.ui.open_url(redirect_url(self.settings.sso_url, request))
+            url = redirect_url(self.settings.sso_url, request)
+            if not options.ui.open_url(url):
+                options.ui.status(f"Open this address in a browser to sign in:\n  {url}")
             options.ui.status("Waiting for the identity provider's response…")
             try:
                 result = acs.wait(options.timeout)

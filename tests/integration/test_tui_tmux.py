@@ -71,10 +71,8 @@ class Tmux:
         raise AssertionError(f"{text!r} still shown after {timeout} s; screen:\n{shown}")
 
 
-@pytest.fixture
-def tmux(broker_home: Path) -> Iterator[Tmux]:
-    socket = f"broker-test-{uuid.uuid4().hex[:8]}"
-    server = Tmux(socket)
+def open_broker(server: Tmux, broker_home: Path) -> None:
+    """Start the real ``broker`` (the app) in ``server``'s window ``app``, 100×30."""
     env = {
         "BROKER_HOME": str(broker_home),
         "BROKER_CONFIG": str(CONFIG),
@@ -90,6 +88,13 @@ def tmux(broker_home: Path) -> Iterator[Tmux]:
     server.run("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
     server.run("set-option", "-t", "app", "window-size", "manual")
     server.run("resize-window", "-t", "app", "-x", "100", "-y", "30")
+
+
+@pytest.fixture
+def tmux(broker_home: Path) -> Iterator[Tmux]:
+    socket = f"broker-test-{uuid.uuid4().hex[:8]}"
+    server = Tmux(socket)
+    open_broker(server, broker_home)
     try:
         yield server
     finally:

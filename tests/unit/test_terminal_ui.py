@@ -19,19 +19,24 @@ from broker.terminal_ui import TerminalSignInUI, browser_possible
         ({"SSH_TTY": "/dev/pts/1"}, "darwin", False),
         ({}, "darwin", True),
         ({}, "win32", True),
+        # $BROWSER is the person's own choice (a text browser, a forwarding script): honoured
+        # without a display instead of silently switching to the device sign-in.
+        ({"BROWSER": "w3m"}, "linux", True),
     ],
 )
 def test_browser_only_on_a_local_graphical_session(env, platform, expected) -> None:
     assert browser_possible(env, platform) is expected
 
 
-def test_over_ssh_the_url_is_printed_not_opened() -> None:
+def test_over_ssh_no_browser_opens_and_nothing_is_printed_for_the_provider_to_decide() -> None:
+    # The provider prints the URL itself, or switches to the device sign-in: a URL printed
+    # here would be dead the moment the loopback listener closes.
     out = io.StringIO()
     ui = TerminalSignInUI(
         stream=out, env={"SSH_CONNECTION": "x", "DISPLAY": ":0"}, platform="linux"
     )
     assert ui.open_url("https://idp.example.com/authorize?x=1") is False
-    assert "https://idp.example.com/authorize?x=1" in out.getvalue()
+    assert out.getvalue() == ""
 
 
 def test_device_code_is_shown_large_with_a_qr_code() -> None:

@@ -21,7 +21,11 @@ __all__ = ["WelcomeScreen"]
 
 
 class WelcomeScreen(BrokerModal[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "close"),
+        # The text says "press s to sign in": a modal screen hides the app's own binding.
+        Binding("s", "sign_in", "sign in"),
+    ]
 
     @property
     def broker(self) -> BrokerApp:
@@ -68,7 +72,7 @@ class WelcomeScreen(BrokerModal[None]):
         self.dismiss(None)
 
     @on(Button.Pressed, "#signin")
-    def _sign_in(self) -> None:
+    def action_sign_in(self) -> None:
         self._remember()
         self.dismiss(None)
         self.broker.go("signin")
