@@ -125,14 +125,16 @@ def _refuse_if_locked() -> None:
         collection = secretstorage.Collection(connection)
         locked = collection.is_locked()
     except ItemNotFoundException:
-        raise KeyringUnavailableError(
+        # gnome-keyring drops a file-backed collection's object for a moment while it reloads
+        # the file under many concurrent writers: retried, and only a collection still absent
+        # after every attempt is reported as missing.
+        raise _NoCollection(
             "the Secret Service has no default keyring collection: create and unlock one "
             "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
         ) from None
     except SecretStorageException:
         # NoReply / ServiceUnknown from a daemon too busy to answer in time (many helpers on
-        # two cores) say nothing about the collection: retried, never reported as "no
-        # default collection" (which is final).
+        # two cores) say nothing about the collection: retried like any transient failure.
         raise _Transient(
             f"cannot reach the Secret Service (it did not answer in time): {_what_to_do()}"
         ) from None
@@ -144,6 +146,10 @@ def _refuse_if_locked() -> None:
 
 class _Transient(Exception):
     """A failure worth retrying (the bus or daemon did not answer in time)."""
+
+
+class _NoCollection(_Transient):
+    """No default collection: retried, then reported in its own words."""
 
 
 class KeyringStore:
@@ -179,6 +185,7 @@ class KeyringStore:
         from keyring.errors import KeyringLocked, PasswordDeleteError
 
         failure = "failed"
+        missing: str | None = None
         for attempt in range(_ATTEMPTS):
             try:
                 if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
@@ -189,13 +196,19 @@ class KeyringStore:
             except KeyringLocked:
                 raise KeyringUnavailableError(_LOCKED) from None
             except KeyringUnavailableError:
-                raise  # locked, or no collection: retrying will not help
+                raise  # locked: retrying will not help
+            except _NoCollection as exc:
+                missing = str(exc)
+                failure = ""
             except _Transient as exc:
-                failure = str(exc)
+                missing, failure = None, str(exc)
             except Exception as exc:  # backends raise their own types (D-Bus, OSError, ...)
+                missing = None
                 failure = f"failed to {op.split('_')[0]} an entry ({type(exc).__name__})"
             if attempt + 1 < _ATTEMPTS:
                 _pause(attempt)
+        if missing is not None:
+            raise KeyringUnavailableError(missing)
         raise KeyringUnavailableError(
             f"the OS keyring {failure} after {_ATTEMPTS} attempts; check that it is running "
             "and unlocked, then retry"

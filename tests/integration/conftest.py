@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +25,34 @@ from tests.integration.moto_peer import moto_peer, upstream_profile  # noqa: F40
 from tests.postgres_peer import fresh_database, postgres_server  # noqa: F401
 
 
+def _with_retries(action: Callable[[], None], attempts: int = 5) -> None:
+    """gnome-keyring drops a file-backed collection's object for a moment while it reloads the
+    file after many concurrent writes (as ``broker.store.keyring_store`` retries it): the
+    fixture's own look-ups retry too rather than fail the next test."""
+    from secretstorage.exceptions import SecretStorageException
+
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except SecretStorageException:
+            if attempt + 1 == attempts:
+                raise
+            time.sleep(0.5)
+
+
 def _delete_our_items() -> None:
     import secretstorage
+    from secretstorage.exceptions import ItemNotFoundException
 
-    with closing(secretstorage.dbus_init()) as connection:
-        collection = secretstorage.Collection(connection)
-        for item in collection.search_items({"service": SERVICE}):
-            item.delete()
+    def delete() -> None:
+        with closing(secretstorage.dbus_init()) as connection:
+            collection = secretstorage.Collection(connection)
+            for item in collection.search_items({"service": SERVICE}):
+                with suppress(ItemNotFoundException):  # gone already
+                    item.delete()
+
+    _with_retries(delete)
 
 
 @pytest.fixture
@@ -45,11 +66,14 @@ def secret_service(broker_home: Path) -> Iterator[None]:
     try:
         import secretstorage
 
-        with closing(secretstorage.dbus_init()) as connection:
-            if not secretstorage.check_service_availability(connection):
-                raise RuntimeError("org.freedesktop.secrets is not on the bus")
-            if secretstorage.Collection(connection).is_locked():
-                raise RuntimeError("the default collection is locked")
+        def check() -> None:
+            with closing(secretstorage.dbus_init()) as connection:
+                if not secretstorage.check_service_availability(connection):
+                    raise RuntimeError("org.freedesktop.secrets is not on the bus")
+                if secretstorage.Collection(connection).is_locked():
+                    raise RuntimeError("the default collection is locked")
+
+        _with_retries(check)
     except Exception as exc:
         pytest.fail(f"no usable Secret Service ({exc}); start it with scripts/with-keyring")
     _delete_our_items()

@@ -143,7 +143,9 @@ def test_a_secret_service_that_does_not_answer_is_retried_not_called_collectionl
     assert errors == []
 
 
-def test_a_missing_default_collection_is_final(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import secretstorage
     from secretstorage.exceptions import ItemNotFoundException
 
@@ -152,12 +154,45 @@ def test_a_missing_default_collection_is_final(monkeypatch: pytest.MonkeyPatch) 
 
     calls: list[int] = []
     monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
+    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
 
     def _no_collection(connection: object) -> None:
         calls.append(1)
         raise ItemNotFoundException("Item does not exist!")
 
     monkeypatch.setattr(secretstorage, "Collection", _no_collection)
-    with pytest.raises(KeyringUnavailableError, match="no default keyring collection"):
-        keyring_store._refuse_if_locked()
-    assert calls == [1]
+
+    class _Backend:
+        def get_password(self, service: str, key: str) -> str:
+            return "value"
+
+    store = keyring_store.KeyringStore()
+    store._backend = _Backend()
+    backend_name = keyring_store._qualname(_Backend())
+    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    with pytest.raises(KeyringUnavailableError, match=r"^the Secret Service has no default keyring"):
+        store._call("get_password", "k")
+    assert len(calls) == keyring_store._ATTEMPTS
+
+
+def test_a_collection_gone_for_a_moment_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gnome-keyring drops the collection's object while it reloads its file under load."""
+    import secretstorage
+    from secretstorage.exceptions import ItemNotFoundException
+
+    from broker.store import keyring_store
+
+    errors: list[Exception] = [ItemNotFoundException("Item does not exist!")]
+    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
+    monkeypatch.setattr(secretstorage, "Collection", _collection_failing_with(errors))
+    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
+
+    class _Backend:
+        def get_password(self, service: str, key: str) -> str:
+            return "value"
+
+    store = keyring_store.KeyringStore()
+    store._backend = _Backend()
+    backend_name = keyring_store._qualname(_Backend())
+    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    assert store._call("get_password", "k") == "value"
