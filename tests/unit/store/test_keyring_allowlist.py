@@ -170,7 +170,8 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     store._backend = _Backend()
     backend_name = keyring_store._qualname(_Backend())
     monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
-    with pytest.raises(KeyringUnavailableError, match=r"^the Secret Service has no default keyring"):
+    missing = r"^the Secret Service has no default keyring"
+    with pytest.raises(KeyringUnavailableError, match=missing):
         store._call("get_password", "k")
     assert len(calls) == keyring_store._ATTEMPTS
 
