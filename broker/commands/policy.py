@@ -100,7 +100,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     result = run_simulate(SimulateInput(Path(args.input), args.explain))
-    json.dump(result, sys.stdout, indent=2 if args.explain else None)
+    # ``dumps`` uses the C encoder; ``dump`` writes chunk by chunk in Python.
+    sys.stdout.write(json.dumps(result, indent=2 if args.explain else None))
     sys.stdout.write("\n")
     return 0
 
