@@ -43,14 +43,27 @@ def _read(path: Path) -> str:
         raise UsageError(f"{path}: cannot read ({reason})") from None
 
 
+def _findings(text: str, kind: str) -> list[Any]:
+    """The grammar's findings, then (for a document that is JSON) the service reference's."""
+    from broker.policy import validate_policy
+    from broker.policy.reference_checks import reference_findings
+
+    findings = validate_policy(text, kind=kind)  # type: ignore[arg-type]
+    if any(f.code == "invalid_json" for f in findings):
+        return findings
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return findings
+    return findings + reference_findings(data, kind)  # type: ignore[arg-type]
+
+
 def run_validate(options: ValidateInput, out: TextIO) -> int:
     """Print every finding of every file; 1 when any is an error, else 0."""
-    from broker.policy import validate_policy
-
     errors = 0
     report: list[dict[str, Any]] = []
     for path in options.files:
-        findings = validate_policy(_read(path), kind=options.kind)  # type: ignore[arg-type]
+        findings = _findings(_read(path), options.kind)
         errors += sum(f.severity == "error" for f in findings)
         if options.as_json:
             report.append({"file": str(path), "findings": [f.to_json() for f in findings]})
@@ -58,7 +71,8 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
             print(f"{path}: ok", file=out)
         for finding in [] if options.as_json else findings:
             where = f"{finding.path}: " if finding.path else ""
-            print(f"{path}: {finding.severity}: {where}{finding.message}", file=out)
+            fix = f" (fix: {finding.fix})" if finding.fix else ""
+            print(f"{path}: {finding.severity}: {where}{finding.message}{fix}", file=out)
     if options.as_json:
         json.dump(report, out, indent=2)
         out.write("\n")
