@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from broker.errors import UsageError
+
+if TYPE_CHECKING:
+    from broker.policy.cases import Case
 
 __all__ = [
     "SimulateInput",
@@ -17,6 +21,7 @@ __all__ = [
     "register",
     "run_simulate",
     "run_validate",
+    "write_simulation",
 ]
 
 KINDS = ("identity", "resource", "trust", "scp", "boundary", "session", "key", "rcp")
@@ -33,6 +38,7 @@ class ValidateInput:
 class SimulateInput:
     input: Path
     explain: bool
+    full: bool = False  # with explain: also the statements whose Action did not match
 
 
 def _read(path: Path) -> str:
@@ -79,9 +85,8 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
     return 1 if errors else 0
 
 
-def run_simulate(options: SimulateInput) -> Any:
-    """Evaluate every request of every case; returns the JSON-ready result."""
-    from broker.policy import compile_policy_set
+def _load_cases(options: SimulateInput) -> tuple[list[Case], bool]:
+    """Every case of the input, each checked whole before anything is evaluated or written."""
     from broker.policy.cases import read_cases
 
     text = _read(options.input)
@@ -95,16 +100,66 @@ def run_simulate(options: SimulateInput) -> Any:
         raise UsageError(
             f"{options.input}: not valid JSON (nested too deeply); flatten the input"
         ) from None
-    cases, as_list = read_cases(data)
+    return read_cases(data)
+
+
+def _answers(case: Case, options: SimulateInput) -> Iterator[dict[str, Any]]:
+    from broker.policy import compile_policy_set
+
+    compiled = compile_policy_set(case.policies)
+    for request in case.requests:
+        yield compiled.evaluate(request, explain=options.explain, full=options.full).to_json()
+
+
+def run_simulate(options: SimulateInput) -> Any:
+    """Evaluate every request of every case; returns the JSON-ready result."""
+    cases, as_list = _load_cases(options)
     results: list[Any] = []
     for case in cases:
-        compiled = compile_policy_set(case.policies)
-        answers = [
-            compiled.evaluate(request, explain=options.explain).to_json()
-            for request in case.requests
-        ]
+        answers = list(_answers(case, options))
         results.append(answers[0] if case.single else answers)
     return results if as_list else results[0]
+
+
+# Unexplained answers are one of three fixed texts (what ``json.dumps`` would write).
+_PLAIN = {
+    name: json.dumps({"decision": name, "explanation": []})
+    for name in ("Allow", "ImplicitDeny", "ExplicitDeny")
+}
+
+
+def write_simulation(options: SimulateInput, out: TextIO) -> None:
+    """Write the answers as ``run_simulate`` returns them, as they are computed.
+
+    The input is checked whole first, so a bad case writes nothing. A single explained answer
+    is indented for reading; in a batch each answer is one line, written as soon as it is
+    decided, so memory stays flat however many requests are explained."""
+    from broker.policy import compile_policy_set
+
+    cases, as_list = _load_cases(options)
+    if not options.explain:
+        parts = []
+        for case in cases:
+            compiled = compile_policy_set(case.policies)
+            texts = [_PLAIN[compiled.evaluate(r).decision] for r in case.requests]
+            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
+        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
+        return
+    if not as_list and cases[0].single:
+        out.write(json.dumps(next(_answers(cases[0], options)), indent=2) + "\n")
+        return
+    out.write("[\n" if as_list else "")
+    for number, case in enumerate(cases):
+        if number:
+            out.write(",\n")
+        if case.single:
+            out.write(json.dumps(next(_answers(case, options))))
+            continue
+        out.write("[\n")
+        for index, answer in enumerate(_answers(case, options)):
+            out.write((",\n" if index else "") + json.dumps(answer))
+        out.write("\n]")
+    out.write("\n]\n" if as_list else "\n")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -113,10 +168,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    result = run_simulate(SimulateInput(Path(args.input), args.explain))
-    # ``dumps`` uses the C encoder; ``dump`` writes chunk by chunk in Python.
-    sys.stdout.write(json.dumps(result, indent=2 if args.explain else None))
-    sys.stdout.write("\n")
+    explain = args.explain is not None
+    write_simulation(
+        SimulateInput(Path(args.input), explain, full=args.explain == "full"), sys.stdout
+    )
     return 0
 
 
@@ -140,6 +195,11 @@ def register(subparsers: Any) -> None:
         "--input", required=True, metavar="FILE", help="a case or a list of cases (JSON; - = stdin)"
     )
     simulate.add_argument(
-        "--explain", action="store_true", help="say per layer which statements matched and why"
+        "--explain",
+        nargs="?",
+        const="brief",
+        choices=("brief", "full"),
+        help="say per layer which statements about the action applied and why, and which "
+        "decided; `full` also lists the statements whose Action did not match",
     )
     simulate.set_defaults(handler=_simulate)

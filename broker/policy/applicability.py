@@ -111,9 +111,12 @@ def why_not(statement: Statement, r: Req, explain: bool) -> str | None:
     if resources is not None and resources.match(r.resource, context) == statement.not_resource:
         if not explain:
             return ""
-        element = "NotResource" if statement.not_resource else "Resource"
-        verb = "lists" if statement.not_resource else "does not match"
-        return f"{element} {verb} {r.resource}"
+        # The request's resource is not repeated: a batch explains thousands of statements.
+        return (
+            "NotResource lists the resource"
+            if statement.not_resource
+            else ("Resource does not match the resource")
+        )
     spec = statement.principal
     if spec is not None:
         if statement.not_principal:

@@ -150,11 +150,12 @@ class CompiledPolicySet:
             caller = self._callers[key] = caller_of(*key)
         return caller
 
-    def evaluate(self, request: Request, *, explain: bool = False) -> Decision:
-        """The decision for ``request``; with ``explain``, why, layer by layer."""
+    def evaluate(self, request: Request, *, explain: bool = False, full: bool = False) -> Decision:
+        """The decision for ``request``; with ``explain``, why, layer by layer (with ``full``,
+        also the statements whose Action does not cover the action)."""
         if not explain:
             return self._fast(request)
-        return self._explained(request)
+        return self._explained(request, full)
 
     def _fast(self, request: Request) -> Decision:
         """The same flow as ``_explained``, recording nothing and stopping early."""
@@ -197,7 +198,7 @@ class CompiledPolicySet:
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
         return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
 
-    def _explained(self, request: Request) -> Decision:
+    def _explained(self, request: Request, full: bool = False) -> Decision:
         """Every applicable statement about the action, each with why it applies or not; then
         the same decision as ``_fast``."""
         context = normalise_context(request.context)
@@ -227,8 +228,17 @@ class CompiledPolicySet:
                 trace.skip(layer.name, skipped)
                 continue
             deny, allow = layer.candidates(r.action)
-            for number, statement in sorted(deny + allow, key=lambda e: (e[0], e[1].index)):
-                why = why_not(statement, r, True)
+            about = deny + allow
+            others = _other_statements(layer, about) if full else []
+            missed = {id(statement) for _, statement in others}
+            for number, statement in sorted(
+                about + tuple(others), key=lambda e: (e[0], e[1].index)
+            ):
+                why: str | None = (
+                    _ACTION_MISS[statement.not_action]
+                    if id(statement) in missed
+                    else why_not(statement, r, True)
+                )
                 trace.saw(layer.name, layer.policies[number].name, number, statement, why)
                 if why is None and statement.effect == "Allow":
                     grants[layer.name].add(grant(statement, caller))
@@ -253,6 +263,20 @@ class CompiledPolicySet:
             caller, request, grants["resource"], identity, bounded, in_session, self._strict
         )
         return trace.finish("Allow" if verdict else "ImplicitDeny", reason)
+
+
+_ACTION_MISS = {False: "Action does not match", True: "NotAction lists the action"}
+
+
+def _other_statements(layer: Layer, about: tuple[Entry, ...]) -> list[Entry]:
+    """The layer's statements whose Action (or NotAction) leaves the action out."""
+    seen = {id(statement) for _, statement in about}
+    return [
+        (number, statement)
+        for number, policy in enumerate(layer.policies)
+        for statement in policy.statements
+        if id(statement) not in seen
+    ]
 
 
 def _service_linked(caller: Caller) -> bool:
@@ -338,6 +362,8 @@ def compile_policy_set(policies: PolicySet) -> CompiledPolicySet:
     return CompiledPolicySet(policies)
 
 
-def evaluate(policies: PolicySet, request: Request, *, explain: bool = True) -> Decision:
+def evaluate(
+    policies: PolicySet, request: Request, *, explain: bool = True, full: bool = False
+) -> Decision:
     """The decision AWS documents for ``request`` under ``policies``, with why."""
-    return CompiledPolicySet(policies).evaluate(request, explain=explain)
+    return CompiledPolicySet(policies).evaluate(request, explain=explain, full=full)
