@@ -4,8 +4,9 @@ Service Authorization Reference gives (``arn:${Partition}:s3:::${BucketName}/${O
 Both sides have wildcards: the pattern its ``*``/``?`` (and policy variables, which can be
 anything), the format its ``${Placeholders}``. The question is whether some ARN matches both,
 answered part by part (partition, service, region, account, resource) on the two patterns.
-A placeholder followed by ``/`` (a bucket name before its object key) cannot itself contain
-``/``; one at the end, or before ``:``, can (object keys, names with paths, log groups).
+A placeholder stands for at least one character; followed by ``/`` (a bucket name before its
+object key) it cannot contain ``/``; at the end, or before ``:``, it can (object keys, names
+with paths, log groups).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _format_tokens(text: str) -> tuple[Token, ...]:
         out.extend(("lit", c) for c in text[position : match.start()])
         following = text[match.end() : match.end() + 1]
         no_slash = following == "/" or match.group(1).endswith("BucketName")
+        out.append((_ONE, ""))  # a name has at least one character
         out.append((_STAR_NO_SLASH if no_slash else _STAR_ANY, ""))
         position = match.end()
     out.extend(("lit", c) for c in text[position:])

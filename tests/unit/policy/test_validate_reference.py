@@ -160,6 +160,7 @@ def test_identity_provider_keys_in_a_trust_policy_are_not_flagged() -> None:
         ("arn:aws:s3:*", OBJECT_FORMAT, True),  # a short pattern: the star spans the rest
         ("arn:aws:s3:us-east-1::example-bucket", BUCKET_FORMAT, False),  # buckets have no region
         ("arn:aws:ec2:*:*:instance/*", BUCKET_FORMAT, False),
+        ("arn:aws:s3:::example-bucket/", OBJECT_FORMAT, False),  # an object key is not empty
         (
             "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/fn:*",
             "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}",
