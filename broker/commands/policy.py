@@ -141,7 +141,7 @@ def write_simulation(options: SimulateInput, out: TextIO) -> None:
         parts = []
         for case in cases:
             compiled = compile_policy_set(case.policies)
-            texts = [_PLAIN[compiled.evaluate(r).decision] for r in case.requests]
+            texts = [_PLAIN[compiled.decide(r)] for r in case.requests]
             parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
         out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
         return

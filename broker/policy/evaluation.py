@@ -44,7 +44,7 @@ from broker.policy.applicability import (
 )
 from broker.policy.explain import Trace
 from broker.policy.principals import IAM_CALLER_KINDS, Caller, GrantKind, caller_of
-from broker.policy.request import Decision, PolicySet, Request
+from broker.policy.request import Decision, DecisionName, PolicySet, Request
 from broker.policy.statements import Statement
 from broker.policy.variables import ContextValue
 
@@ -67,6 +67,23 @@ class _Plan:
     rcp_allow: tuple[tuple[Check, ...], ...]
     layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
     resource_allow: tuple[tuple[Check, Statement], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """One caller's path through a ``_Plan``: every Deny that applies to it (one flat tuple: any
+    of them decides), the SCP/RCP levels that must each allow, resource grants with the kind
+    of grant they make for this caller, and the identity (None: the root user, who needs
+    none), boundary and session allows (None where that layer does not bind the caller)."""
+
+    denies: tuple[Check, ...]
+    levels: tuple[tuple[Check, ...], ...]
+    resource_allow: tuple[tuple[Check, GrantKind], ...]
+    identity: tuple[Check, ...] | None
+    boundary: tuple[Check, ...] | None
+    session: tuple[Check, ...] | None
+    no_session: bool  # a federated user without a session policy has no permissions
+    bounded: bool
 
 
 class CompiledPolicySet:
@@ -96,6 +113,7 @@ class CompiledPolicySet:
         self._plans: dict[str, _Plan] = {}
         self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
+        self._routes: dict[tuple[str, Caller], _Route] = {}
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -158,45 +176,63 @@ class CompiledPolicySet:
         return self._explained(request, full)
 
     def _fast(self, request: Request) -> Decision:
-        """The same flow as ``_explained``, recording nothing and stopping early."""
+        name = self.decide(request)
+        return Decision(name, name == "Allow", [])
+
+    def _route(self, action: str, caller: Caller) -> _Route:
+        """The checks one caller's requests for ``action`` go through (cached): the flow of
+        ``_explained`` with every layer that does not apply to this caller left out."""
+        key = (action, caller)
+        route = self._routes.get(key)
+        if route is None:
+            if len(self._routes) >= CACHE_LIMIT:
+                self._routes.clear()
+            plan = self._plans.get(action) or self._plan(action)
+            kind = caller.kind
+            iam = kind in _IAM_CALLERS
+            p = self.policies
+            bounded = p.boundary is not None and kind in _BOUNDED
+            in_session = p.session is not None and kind in _SESSIONS
+            scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
+            rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
+            (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
+            denies = res_deny + (plan.rcp_deny if rcps else ()) + (plan.scp_deny if scps else ())
+            denies += (id_deny if iam else ()) + (b_deny if bounded else ())
+            denies += s_deny if in_session else ()
+            route = self._routes[key] = _Route(
+                denies=denies,
+                levels=(plan.rcp_allow if rcps else ()) + (plan.scp_allow if scps else ()),
+                resource_allow=tuple((c, grant(s, caller)) for c, s in plan.resource_allow),
+                identity=None if kind == "root" else id_allow if iam else (),
+                boundary=b_allow if bounded else None,
+                session=s_allow if in_session else None,
+                no_session=kind == "federated_user",
+                bounded=bounded,
+            )
+        return route
+
+    def decide(self, request: Request) -> DecisionName:
+        """The decision alone: the fast path, recording nothing and stopping early."""
         context = normalise_context(request.context)
         caller = self._caller(request, context)
-        kind = caller.kind
-        iam = kind in _IAM_CALLERS
-        p = self.policies
-        bounded_caller = p.boundary is not None and kind in _BOUNDED
-        session_caller = p.session is not None and kind in _SESSIONS
         action = request.action.lower()
-        plan = self._plans.get(action) or self._plan(action)
-        r = Req(action, request.resource, context, caller, bounded_caller)
-        scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
-        rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
-        (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
-        for check in res_deny:
+        route = self._routes.get((action, caller)) or self._route(action, caller)
+        r = Req(action, request.resource, context, caller, route.bounded)
+        for check in route.denies:
             if check(r):
-                return Decision("ExplicitDeny", False, [])
-        for group, applies in (
-            (plan.rcp_deny, rcps),
-            (plan.scp_deny, scps),
-            (id_deny, iam),
-            (b_deny, bounded_caller),
-            (s_deny, session_caller),
-        ):
-            if applies:
-                for check in group:
-                    if check(r):
-                        return Decision("ExplicitDeny", False, [])
-        for levels, applies in ((plan.rcp_allow, rcps), (plan.scp_allow, scps)):
-            if applies:
-                for level in levels:
-                    if not any_applies(level, r):
-                        return Decision("ImplicitDeny", False, [])
-        grants = {grant(s, caller) for check, s in plan.resource_allow if check(r)}
-        identity = kind == "root" or (iam and any_applies(id_allow, r))
-        bounded = not bounded_caller or any_applies(b_allow, r)
-        in_session = any_applies(s_allow, r) if session_caller else kind != "federated_user"
+                return "ExplicitDeny"
+        for level in route.levels:
+            if not any_applies(level, r):
+                return "ImplicitDeny"
+        grants = {kind for check, kind in route.resource_allow if check(r)}
+        identity = route.identity is None or any_applies(route.identity, r)
+        bounded = route.boundary is None or any_applies(route.boundary, r)
+        if route.session is not None:
+            in_session = any_applies(route.session, r)
+        else:
+            in_session = not route.no_session
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
-        return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
+        return "Allow" if verdict else "ImplicitDeny"
 
     def _explained(self, request: Request, full: bool = False) -> Decision:
         """Every applicable statement about the action, each with why it applies or not; then
