@@ -129,3 +129,21 @@ def test_simulate_unexplained_batch_is_one_line(run_broker, tmp_path: Path) -> N
         [{"decision": "Allow", "explanation": []}, {"decision": "Allow", "explanation": []}],
         {"decision": "ImplicitDeny", "explanation": []},
     ]
+
+
+def test_simulate_reads_context_values_as_evaluation_normalises_them(tmp_path: Path) -> None:
+    """The batch reader builds the normalised context itself (speed); it must equal what
+    ``normalise_context`` makes of the raw values, for every JSON value kind it accepts."""
+    from broker.policy.applicability import normalise_context
+    from broker.policy.cases import read_cases
+
+    raw = {
+        "Aws:SecureTransport": True,
+        "aws:MultiFactorAuthAge": 300,
+        "aws:TagKeys": ["a", True, 7],
+        "aws:PrincipalTag/Team": "red",
+        "aws:ViaAWSService": False,
+    }
+    (case,), _ = read_cases({"policies": {}, "request": {**REQUEST, "context": raw}})
+    (read,) = case.requests
+    assert dict(normalise_context(read.context)) == normalise_context(raw)
