@@ -50,6 +50,7 @@ from broker.policy.variables import ContextValue
 
 __all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate"]
 
+Pair = tuple[Check, Statement]
 _DIRECT: frozenset[GrantKind] = frozenset({"user", "session", "federated_user", "wildcard"})
 _IAM_CALLERS = IAM_CALLER_KINDS
 _BOUNDED = frozenset({"user", "role", "role_session", "federated_user"})
@@ -61,12 +62,12 @@ class _Plan:
     """Per action: SCP and RCP denies (all levels), their allows per level, and (deny, allow)
     statements of the resource, identity, boundary and session layers."""
 
-    scp_deny: tuple[Check, ...]
-    scp_allow: tuple[tuple[Check, ...], ...]
-    rcp_deny: tuple[Check, ...]
-    rcp_allow: tuple[tuple[Check, ...], ...]
-    layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
-    resource_allow: tuple[tuple[Check, Statement], ...]
+    scp_deny: tuple[Pair, ...]
+    scp_allow: tuple[tuple[Pair, ...], ...]
+    rcp_deny: tuple[Pair, ...]
+    rcp_allow: tuple[tuple[Pair, ...], ...]
+    layers: tuple[tuple[tuple[Pair, ...], tuple[Pair, ...]], ...]
+    resource_allow: tuple[Pair, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +77,56 @@ class _Route:
     of grant they make for this caller, and the identity (None: the root user, who needs
     none), boundary and session allows (None where that layer does not bind the caller)."""
 
-    denies: tuple[Check, ...]
-    levels: tuple[tuple[Check, ...], ...]
-    resource_allow: tuple[tuple[Check, GrantKind], ...]
-    identity: tuple[Check, ...] | None
-    boundary: tuple[Check, ...] | None
-    session: tuple[Check, ...] | None
+    denies: tuple[Pair, ...]
+    levels: tuple[tuple[Pair, ...], ...]
+    resource_allow: tuple[tuple[Pair, GrantKind], ...]
+    identity: tuple[Pair, ...] | None
+    boundary: tuple[Pair, ...] | None
+    session: tuple[Pair, ...] | None
     no_session: bool  # a federated user without a session policy has no permissions
     bounded: bool
+
+
+# A layer's statements about one request narrowed by its resource: (one of them applies
+# whatever the context, the checks of those that still may).
+Narrowed = tuple[bool, tuple[Check, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Narrow:
+    """A ``_Route`` for one resource: statements whose Resource cannot match it are gone, and
+    a statement that matches it with nothing left to test (no condition, no variable, no
+    principal) settles its group. Only the context-dependent checks run per request."""
+
+    denies: Narrowed
+    levels: tuple[Narrowed, ...]
+    resource_allow: tuple[tuple[Check | None, GrantKind], ...]  # None: applies outright
+    identity: Narrowed | None
+    boundary: Narrowed | None
+    session: Narrowed | None
+    no_session: bool
+    bounded: bool
+
+
+def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
+    rest: list[Check] = []
+    for check, statement in pairs:
+        resources = statement.resources
+        if resources is not None and not resources.templates:
+            if resources.match(resource) == statement.not_resource:
+                continue  # its Resource/NotResource rules this resource out
+        elif resources is not None:
+            rest.append(check)  # a policy variable in Resource: decided per request
+            continue
+        if statement.conditions or statement.required_keys or statement.principal is not None:
+            rest.append(check)
+        else:
+            return True, ()
+    return False, tuple(rest)
+
+
+def _holds(group: Narrowed, r: Req) -> bool:
+    return group[0] or any_applies(group[1], r)
 
 
 class CompiledPolicySet:
@@ -114,6 +157,7 @@ class CompiledPolicySet:
         self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
         self._routes: dict[tuple[str, Caller], _Route] = {}
+        self._narrows: dict[tuple[object, ...], _Narrow] = {}
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -124,8 +168,8 @@ class CompiledPolicySet:
             scp = [layer.candidates(action) for layer in self._scps]
             rcp = [layer.candidates(action) for layer in self._rcps]
 
-            def statements(entries: tuple[Entry, ...]) -> tuple[Check, ...]:
-                return tuple(self._check(statement) for _, statement in entries)
+            def statements(entries: tuple[Entry, ...]) -> tuple[Pair, ...]:
+                return tuple((self._check(statement), statement) for _, statement in entries)
 
             plan = _Plan(
                 scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
@@ -202,7 +246,9 @@ class CompiledPolicySet:
             route = self._routes[key] = _Route(
                 denies=denies,
                 levels=(plan.rcp_allow if rcps else ()) + (plan.scp_allow if scps else ()),
-                resource_allow=tuple((c, grant(s, caller)) for c, s in plan.resource_allow),
+                resource_allow=tuple(
+                    (pair, grant(pair[1], caller)) for pair in plan.resource_allow
+                ),
                 identity=None if kind == "root" else id_allow if iam else (),
                 boundary=b_allow if bounded else None,
                 session=s_allow if in_session else None,
@@ -211,26 +257,62 @@ class CompiledPolicySet:
             )
         return route
 
+    def _narrowed(
+        self, action: str, resource: str, caller: Caller, key: tuple[object, ...]
+    ) -> _Narrow:
+        route = self._routes.get((action, caller)) or self._route(action, caller)
+        if len(self._narrows) >= CACHE_LIMIT:
+            self._narrows.clear()
+
+        def optional(pairs: tuple[Pair, ...] | None) -> Narrowed | None:
+            return None if pairs is None else _narrow(pairs, resource)
+
+        narrowed = self._narrows[key] = _Narrow(
+            denies=_narrow(route.denies, resource),
+            levels=tuple(_narrow(level, resource) for level in route.levels),
+            resource_allow=tuple(
+                (None if always else check, kind)
+                for (check, statement), kind in route.resource_allow
+                for always, checks in (_narrow(((check, statement),), resource),)
+                if always or checks
+            ),
+            identity=optional(route.identity),
+            boundary=optional(route.boundary),
+            session=optional(route.session),
+            no_session=route.no_session,
+            bounded=route.bounded,
+        )
+        return narrowed
+
     def decide(self, request: Request) -> DecisionName:
         """The decision alone: the fast path, recording nothing and stopping early."""
         context = normalise_context(request.context)
-        caller = self._caller(request, context)
+        role_arn = context.get("aws:principalarn")
+        who = (
+            request.principal_arn,
+            request.principal_account,
+            role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+            request.federated_by,
+        )
         action = request.action.lower()
-        route = self._routes.get((action, caller)) or self._route(action, caller)
-        r = Req(action, request.resource, context, caller, route.bounded)
-        for check in route.denies:
-            if check(r):
-                return "ExplicitDeny"
-        for level in route.levels:
-            if not any_applies(level, r):
+        key = (action, request.resource, who)
+        narrowed = self._narrows.get(key)
+        caller = self._caller(request, context)
+        if narrowed is None:
+            narrowed = self._narrowed(action, request.resource, caller, key)
+        r = Req(action, request.resource, context, caller, narrowed.bounded)
+        if _holds(narrowed.denies, r):
+            return "ExplicitDeny"
+        for level in narrowed.levels:
+            if not _holds(level, r):
                 return "ImplicitDeny"
-        grants = {kind for check, kind in route.resource_allow if check(r)}
-        identity = route.identity is None or any_applies(route.identity, r)
-        bounded = route.boundary is None or any_applies(route.boundary, r)
-        if route.session is not None:
-            in_session = any_applies(route.session, r)
+        grants = {kind for check, kind in narrowed.resource_allow if check is None or check(r)}
+        identity = narrowed.identity is None or _holds(narrowed.identity, r)
+        bounded = narrowed.boundary is None or _holds(narrowed.boundary, r)
+        if narrowed.session is not None:
+            in_session = _holds(narrowed.session, r)
         else:
-            in_session = not route.no_session
+            in_session = not narrowed.no_session
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
         return "Allow" if verdict else "ImplicitDeny"
 
