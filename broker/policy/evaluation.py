@@ -108,6 +108,21 @@ class _Narrow:
     bounded: bool
 
 
+CallerKey = tuple[str, str, str | None, str | None]
+
+
+def _caller_key(request: Request, context: dict[str, ContextValue]) -> CallerKey:
+    """What ``caller_of`` reads: the ARN, account, the role ARN given as ``aws:PrincipalArn``
+    (with its path) and the federating user."""
+    role_arn = context.get("aws:principalarn")
+    return (
+        request.principal_arn,
+        request.principal_account,
+        role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+        request.federated_by,
+    )
+
+
 def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
     rest: list[Check] = []
     for check, statement in pairs:
@@ -154,7 +169,7 @@ class CompiledPolicySet:
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
         self._plans: dict[str, _Plan] = {}
-        self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
+        self._callers: dict[CallerKey, Caller] = {}
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
         self._routes: dict[tuple[str, Caller], _Route] = {}
         self._narrows: dict[tuple[object, ...], _Narrow] = {}
@@ -197,14 +212,10 @@ class CompiledPolicySet:
             check = self._checks[id(statement)] = checker(statement)
         return check
 
-    def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
-        role_arn = context.get("aws:principalarn")
-        key = (
-            request.principal_arn,
-            request.principal_account,
-            role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
-            request.federated_by,
-        )
+    def _caller(
+        self, request: Request, context: dict[str, ContextValue], key: CallerKey | None = None
+    ) -> Caller:
+        key = key or _caller_key(request, context)
         caller = self._callers.get(key)
         if caller is None:
             if len(self._callers) >= CACHE_LIMIT:
@@ -287,17 +298,11 @@ class CompiledPolicySet:
     def decide(self, request: Request) -> DecisionName:
         """The decision alone: the fast path, recording nothing and stopping early."""
         context = normalise_context(request.context)
-        role_arn = context.get("aws:principalarn")
-        who = (
-            request.principal_arn,
-            request.principal_account,
-            role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
-            request.federated_by,
-        )
+        who = _caller_key(request, context)
         action = request.action.lower()
         key = (action, request.resource, who)
         narrowed = self._narrows.get(key)
-        caller = self._caller(request, context)
+        caller = self._caller(request, context, who)
         if narrowed is None:
             narrowed = self._narrowed(action, request.resource, caller, key)
         r = Req(action, request.resource, context, caller, narrowed.bounded)
