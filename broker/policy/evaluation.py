@@ -140,6 +140,13 @@ def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
     return False, tuple(rest)
 
 
+def _any_pair(pairs: tuple[Pair, ...], r: Req) -> bool:
+    for check, _ in pairs:
+        if check(r):
+            return True
+    return False
+
+
 def _holds(group: Narrowed, r: Req) -> bool:
     return group[0] or any_applies(group[1], r)
 
@@ -173,6 +180,7 @@ class CompiledPolicySet:
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
         self._routes: dict[tuple[str, Caller], _Route] = {}
         self._narrows: dict[tuple[object, ...], _Narrow] = {}
+        self._seen: set[tuple[object, ...]] = set()  # shapes decided once, not yet narrowed
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -304,6 +312,14 @@ class CompiledPolicySet:
         narrowed = self._narrows.get(key)
         caller = self._caller(request, context, who)
         if narrowed is None:
+            # Narrowing looks at every statement once, so it pays only for a shape seen before;
+            # the first time, the route's checks run directly and stop at the first answer.
+            if key not in self._seen:
+                if len(self._seen) >= CACHE_LIMIT:
+                    self._seen.clear()
+                self._seen.add(key)
+                route = self._routes.get((action, caller)) or self._route(action, caller)
+                return self._decide_on_route(route, request, action, context, caller)
             narrowed = self._narrowed(action, request.resource, caller, key)
         r = Req(action, request.resource, context, caller, narrowed.bounded)
         if _holds(narrowed.denies, r):
@@ -318,6 +334,31 @@ class CompiledPolicySet:
             in_session = _holds(narrowed.session, r)
         else:
             in_session = not narrowed.no_session
+        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
+        return "Allow" if verdict else "ImplicitDeny"
+
+    def _decide_on_route(
+        self,
+        route: _Route,
+        request: Request,
+        action: str,
+        context: dict[str, ContextValue],
+        caller: Caller,
+    ) -> DecisionName:
+        r = Req(action, request.resource, context, caller, route.bounded)
+        for check, _ in route.denies:
+            if check(r):
+                return "ExplicitDeny"
+        for level in route.levels:
+            if not _any_pair(level, r):
+                return "ImplicitDeny"
+        grants = {kind for (check, _), kind in route.resource_allow if check(r)}
+        identity = route.identity is None or _any_pair(route.identity, r)
+        bounded = route.boundary is None or _any_pair(route.boundary, r)
+        if route.session is not None:
+            in_session = _any_pair(route.session, r)
+        else:
+            in_session = not route.no_session
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
         return "Allow" if verdict else "ImplicitDeny"
 
