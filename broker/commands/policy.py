@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -169,9 +170,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     explain = args.explain is not None
-    write_simulation(
-        SimulateInput(Path(args.input), explain, full=args.explain == "full"), sys.stdout
-    )
+    # A batch is hundreds of thousands of small acyclic objects (the parsed JSON, requests,
+    # answers): the cyclic garbage collector would rescan them again and again and free
+    # nothing, a quarter of the command's time. The process ends right after.
+    gc.disable()
+    try:
+        write_simulation(
+            SimulateInput(Path(args.input), explain, full=args.explain == "full"), sys.stdout
+        )
+    finally:
+        gc.enable()
     return 0
 
 
