@@ -17,6 +17,7 @@ import z3
 
 from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.external import SOLVER_TIMEOUT_MS, disagreement, witness_policies
+from broker.analyzer.real_names import readable_witness
 from broker.analyzer.support import check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.policy import Policy, PolicySet, Request, evaluate
@@ -50,6 +51,16 @@ class Comparison:
             },
             "cannot_decide": list(self.reasons),
         }
+
+
+def _values(policy: Policy, element: str) -> list[str]:
+    """The Allow statements' Action or Resource values of ``policy``, in order."""
+    return [
+        value
+        for s in policy.statements
+        if s.effect == "Allow" and not s.not_action
+        for value in getattr(s, element)
+    ]
 
 
 def _unused_account(*policies: Policy) -> str:
@@ -109,11 +120,21 @@ def compare(old: Policy, new: Policy, *, timeout_ms: int = SOLVER_TIMEOUT_MS) ->
             continue
         resource = f"arn:aws:iam::{account}:role/compared" if new.kind == "trust" else None
         witness = request.witness(solver.model(), resource_account=account, resource=resource)
-        if (
-            evaluate(new_set, witness, explain=False).allowed
-            and not evaluate(old_set, witness, explain=False).allowed
-        ):
-            return Comparison("broader", witness, tuple(reasons))
+
+        def still(candidate: Request) -> bool:
+            return (
+                evaluate(new_set, candidate, explain=False).allowed
+                and not evaluate(old_set, candidate, explain=False).allowed
+            )
+
+        if still(witness):
+            named = readable_witness(
+                witness,
+                still,
+                actions=_values(new, "action_values"),
+                resources=_values(new, "resource_values"),
+            )
+            return Comparison("broader", named, tuple(reasons))
         reasons.append(disagreement(shape.kind, support.reasons))
     if reasons:
         return Comparison("undecided", None, tuple(reasons))

@@ -17,7 +17,7 @@ as inside.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import z3
@@ -25,6 +25,7 @@ import z3
 from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.globs import ascii_string
 from broker.analyzer.guess import guesses
+from broker.analyzer.real_names import readable_witness
 from broker.analyzer.support import KeyType, check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.analyzer.targets import Target, Zone, outside_names
@@ -119,25 +120,21 @@ def _on_resource(request: SymbolicRequest, target: Target) -> z3.BoolRef:
 
 
 def readable(request: Request, target: Target, policies: PolicySet) -> Request:
-    """The same witness with the action and resource as the policy spells them, where the
-    engine still allows it (the solver picks any letter case and any object name)."""
-    actions = [
-        a
-        for s in target.policy.statements
-        if s.effect == "Allow" and not s.not_action
-        for a in s.action_values
-        if "*" not in a and "?" not in a
-    ]
-    resources = [target.resource] if target.kind == "resource" else []
-    for action in actions:
-        if action.lower() == request.action.lower():
-            request = replace(request, action=action)
-            break
-    for resource in resources:
-        candidate = replace(request, resource=resource)
-        if evaluate(policies, candidate, explain=False).allowed:
-            return candidate
-    return request
+    """The same witness with a real action, a resource of the policy's (or of the action's
+    type) and readable names, where the engine still allows it (the solver picks any letter
+    case, any object name, any caller name)."""
+    compiled = compile_policy_set(policies)
+    return readable_witness(
+        request,
+        lambda candidate: compiled.evaluate(candidate).allowed,
+        actions=[
+            a
+            for s in target.policy.statements
+            if s.effect == "Allow" and not s.not_action
+            for a in s.action_values
+        ],
+        resources=[target.resource] if target.kind == "resource" else [],
+    )
 
 
 def _solve(

@@ -10,6 +10,7 @@ import ipaddress
 import itertools
 from collections.abc import Iterator
 
+from broker.analyzer.real_names import expand_action
 from broker.analyzer.targets import Target, Zone, outside_names
 from broker.policy import Request
 from broker.policy.evaluation import CompiledPolicySet
@@ -89,7 +90,7 @@ def guesses(
     """(group, request) for the first allowed guess of each caller group."""
     actions = sorted(
         {
-            _concrete(a)
+            (expand_action(a) or [_concrete(a)])[0]  # a real action the pattern covers
             for s in target.policy.statements
             if s.effect == "Allow" and not s.not_action
             for a in s.action_values

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from broker.errors import UsageError
+
+if TYPE_CHECKING:
+    from broker.policy.cases import Case
 
 __all__ = [
     "SimulateInput",
@@ -17,6 +22,7 @@ __all__ = [
     "register",
     "run_simulate",
     "run_validate",
+    "write_simulation",
 ]
 
 KINDS = ("identity", "resource", "trust", "scp", "boundary", "session", "key", "rcp")
@@ -33,6 +39,7 @@ class ValidateInput:
 class SimulateInput:
     input: Path
     explain: bool
+    full: bool = False  # with explain: also the statements whose Action did not match
 
 
 def _read(path: Path) -> str:
@@ -43,14 +50,27 @@ def _read(path: Path) -> str:
         raise UsageError(f"{path}: cannot read ({reason})") from None
 
 
+def _findings(text: str, kind: str) -> list[Any]:
+    """The grammar's findings, then (for a document that is JSON) the service reference's."""
+    from broker.policy import validate_policy
+    from broker.policy.reference_checks import reference_findings
+
+    findings = validate_policy(text, kind=kind)  # type: ignore[arg-type]
+    if any(f.code == "invalid_json" for f in findings):
+        return findings
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return findings
+    return findings + reference_findings(data, kind)  # type: ignore[arg-type]
+
+
 def run_validate(options: ValidateInput, out: TextIO) -> int:
     """Print every finding of every file; 1 when any is an error, else 0."""
-    from broker.policy import validate_policy
-
     errors = 0
     report: list[dict[str, Any]] = []
     for path in options.files:
-        findings = validate_policy(_read(path), kind=options.kind)  # type: ignore[arg-type]
+        findings = _findings(_read(path), options.kind)
         errors += sum(f.severity == "error" for f in findings)
         if options.as_json:
             report.append({"file": str(path), "findings": [f.to_json() for f in findings]})
@@ -58,16 +78,16 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
             print(f"{path}: ok", file=out)
         for finding in [] if options.as_json else findings:
             where = f"{finding.path}: " if finding.path else ""
-            print(f"{path}: {finding.severity}: {where}{finding.message}", file=out)
+            fix = f" (fix: {finding.fix})" if finding.fix else ""
+            print(f"{path}: {finding.severity}: {where}{finding.message}{fix}", file=out)
     if options.as_json:
         json.dump(report, out, indent=2)
         out.write("\n")
     return 1 if errors else 0
 
 
-def run_simulate(options: SimulateInput) -> Any:
-    """Evaluate every request of every case; returns the JSON-ready result."""
-    from broker.policy import compile_policy_set
+def _load_cases(options: SimulateInput) -> tuple[list[Case], bool]:
+    """Every case of the input, each checked whole before anything is evaluated or written."""
     from broker.policy.cases import read_cases
 
     text = _read(options.input)
@@ -81,16 +101,66 @@ def run_simulate(options: SimulateInput) -> Any:
         raise UsageError(
             f"{options.input}: not valid JSON (nested too deeply); flatten the input"
         ) from None
-    cases, as_list = read_cases(data)
+    return read_cases(data)
+
+
+def _answers(case: Case, options: SimulateInput) -> Iterator[dict[str, Any]]:
+    from broker.policy import compile_policy_set
+
+    compiled = compile_policy_set(case.policies)
+    for request in case.requests:
+        yield compiled.evaluate(request, explain=options.explain, full=options.full).to_json()
+
+
+def run_simulate(options: SimulateInput) -> Any:
+    """Evaluate every request of every case; returns the JSON-ready result."""
+    cases, as_list = _load_cases(options)
     results: list[Any] = []
     for case in cases:
-        compiled = compile_policy_set(case.policies)
-        answers = [
-            compiled.evaluate(request, explain=options.explain).to_json()
-            for request in case.requests
-        ]
+        answers = list(_answers(case, options))
         results.append(answers[0] if case.single else answers)
     return results if as_list else results[0]
+
+
+# Unexplained answers are one of three fixed texts (what ``json.dumps`` would write).
+_PLAIN = {
+    name: json.dumps({"decision": name, "explanation": []})
+    for name in ("Allow", "ImplicitDeny", "ExplicitDeny")
+}
+
+
+def write_simulation(options: SimulateInput, out: TextIO) -> None:
+    """Write the answers as ``run_simulate`` returns them, as they are computed.
+
+    The input is checked whole first, so a bad case writes nothing. A single explained answer
+    is indented for reading; in a batch each answer is one line, written as soon as it is
+    decided, so memory stays flat however many requests are explained."""
+    from broker.policy import compile_policy_set
+
+    cases, as_list = _load_cases(options)
+    if not options.explain:
+        parts = []
+        for case in cases:
+            compiled = compile_policy_set(case.policies)
+            texts = [_PLAIN[compiled.decide(r)] for r in case.requests]
+            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
+        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
+        return
+    if not as_list and cases[0].single:
+        out.write(json.dumps(next(_answers(cases[0], options)), indent=2) + "\n")
+        return
+    out.write("[\n" if as_list else "")
+    for number, case in enumerate(cases):
+        if number:
+            out.write(",\n")
+        if case.single:
+            out.write(json.dumps(next(_answers(case, options))))
+            continue
+        out.write("[\n")
+        for index, answer in enumerate(_answers(case, options)):
+            out.write((",\n" if index else "") + json.dumps(answer))
+        out.write("\n]")
+    out.write("\n]\n" if as_list else "\n")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -99,9 +169,17 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    result = run_simulate(SimulateInput(Path(args.input), args.explain))
-    json.dump(result, sys.stdout, indent=2 if args.explain else None)
-    sys.stdout.write("\n")
+    explain = args.explain is not None
+    # A batch is hundreds of thousands of small acyclic objects (the parsed JSON, requests,
+    # answers): the cyclic garbage collector would rescan them again and again and free
+    # nothing, a quarter of the command's time. The process ends right after.
+    gc.disable()
+    try:
+        write_simulation(
+            SimulateInput(Path(args.input), explain, full=args.explain == "full"), sys.stdout
+        )
+    finally:
+        gc.enable()
     return 0
 
 
@@ -125,6 +203,11 @@ def register(subparsers: Any) -> None:
         "--input", required=True, metavar="FILE", help="a case or a list of cases (JSON; - = stdin)"
     )
     simulate.add_argument(
-        "--explain", action="store_true", help="say per layer which statements matched and why"
+        "--explain",
+        nargs="?",
+        const="brief",
+        choices=("brief", "full"),
+        help="say per layer which statements about the action applied and why, and which "
+        "decided; `full` also lists the statements whose Action did not match",
     )
     simulate.set_defaults(handler=_simulate)

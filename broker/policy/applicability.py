@@ -22,11 +22,13 @@ __all__ = [
     "Check",
     "Entry",
     "Layer",
+    "NormalContext",
     "Req",
     "any_applies",
     "checker",
     "grant",
     "normalise_context",
+    "normalise_value",
     "why_not",
 ]
 
@@ -41,16 +43,29 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
+class NormalContext(dict[str, ContextValue]):
+    """A context already in ``normalise_context``'s form (made while reading input that was
+    checked value by value anyway), which evaluation then takes as it is."""
+
+    __slots__ = ()
+
+
+def normalise_value(value: object) -> ContextValue:
+    if isinstance(value, str | bool | int | float):
+        return _scalar(value)
+    return tuple(_scalar(v) for v in value)  # type: ignore[attr-defined]
+
+
 def normalise_context(context: ContextInput) -> dict[str, ContextValue]:
     """Lower-case keys; booleans and numbers as IAM's strings; sequences as tuples."""
+    if type(context) is NormalContext:
+        return context
     out: dict[str, ContextValue] = {}
     for key, value in context.items():
         if type(value) is str:
             out[key.lower()] = value
-        elif isinstance(value, str | bool | int | float):
-            out[key.lower()] = _scalar(value)
         else:
-            out[key.lower()] = tuple(_scalar(v) for v in value)
+            out[key.lower()] = normalise_value(value)
     return out
 
 
@@ -111,9 +126,12 @@ def why_not(statement: Statement, r: Req, explain: bool) -> str | None:
     if resources is not None and resources.match(r.resource, context) == statement.not_resource:
         if not explain:
             return ""
-        element = "NotResource" if statement.not_resource else "Resource"
-        verb = "lists" if statement.not_resource else "does not match"
-        return f"{element} {verb} {r.resource}"
+        # The request's resource is not repeated: a batch explains thousands of statements.
+        return (
+            "NotResource lists the resource"
+            if statement.not_resource
+            else ("Resource does not match the resource")
+        )
     spec = statement.principal
     if spec is not None:
         if statement.not_principal:

@@ -44,12 +44,13 @@ from broker.policy.applicability import (
 )
 from broker.policy.explain import Trace
 from broker.policy.principals import IAM_CALLER_KINDS, Caller, GrantKind, caller_of
-from broker.policy.request import Decision, PolicySet, Request
+from broker.policy.request import Decision, DecisionName, PolicySet, Request
 from broker.policy.statements import Statement
 from broker.policy.variables import ContextValue
 
 __all__ = ["CompiledPolicySet", "compile_policy_set", "evaluate"]
 
+Pair = tuple[Check, Statement]
 _DIRECT: frozenset[GrantKind] = frozenset({"user", "session", "federated_user", "wildcard"})
 _IAM_CALLERS = IAM_CALLER_KINDS
 _BOUNDED = frozenset({"user", "role", "role_session", "federated_user"})
@@ -61,12 +62,93 @@ class _Plan:
     """Per action: SCP and RCP denies (all levels), their allows per level, and (deny, allow)
     statements of the resource, identity, boundary and session layers."""
 
-    scp_deny: tuple[Check, ...]
-    scp_allow: tuple[tuple[Check, ...], ...]
-    rcp_deny: tuple[Check, ...]
-    rcp_allow: tuple[tuple[Check, ...], ...]
-    layers: tuple[tuple[tuple[Check, ...], tuple[Check, ...]], ...]
-    resource_allow: tuple[tuple[Check, Statement], ...]
+    scp_deny: tuple[Pair, ...]
+    scp_allow: tuple[tuple[Pair, ...], ...]
+    rcp_deny: tuple[Pair, ...]
+    rcp_allow: tuple[tuple[Pair, ...], ...]
+    layers: tuple[tuple[tuple[Pair, ...], tuple[Pair, ...]], ...]
+    resource_allow: tuple[Pair, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """One caller's path through a ``_Plan``: every Deny that applies to it (one flat tuple: any
+    of them decides), the SCP/RCP levels that must each allow, resource grants with the kind
+    of grant they make for this caller, and the identity (None: the root user, who needs
+    none), boundary and session allows (None where that layer does not bind the caller)."""
+
+    denies: tuple[Pair, ...]
+    levels: tuple[tuple[Pair, ...], ...]
+    resource_allow: tuple[tuple[Pair, GrantKind], ...]
+    identity: tuple[Pair, ...] | None
+    boundary: tuple[Pair, ...] | None
+    session: tuple[Pair, ...] | None
+    no_session: bool  # a federated user without a session policy has no permissions
+    bounded: bool
+
+
+# A layer's statements about one request narrowed by its resource: (one of them applies
+# whatever the context, the checks of those that still may).
+Narrowed = tuple[bool, tuple[Check, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Narrow:
+    """A ``_Route`` for one resource: statements whose Resource cannot match it are gone, and
+    a statement that matches it with nothing left to test (no condition, no variable, no
+    principal) settles its group. Only the context-dependent checks run per request."""
+
+    denies: Narrowed
+    levels: tuple[Narrowed, ...]
+    resource_allow: tuple[tuple[Check | None, GrantKind], ...]  # None: applies outright
+    identity: Narrowed | None
+    boundary: Narrowed | None
+    session: Narrowed | None
+    no_session: bool
+    bounded: bool
+
+
+CallerKey = tuple[str, str, str | None, str | None]
+
+
+def _caller_key(request: Request, context: dict[str, ContextValue]) -> CallerKey:
+    """What ``caller_of`` reads: the ARN, account, the role ARN given as ``aws:PrincipalArn``
+    (with its path) and the federating user."""
+    role_arn = context.get("aws:principalarn")
+    return (
+        request.principal_arn,
+        request.principal_account,
+        role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+        request.federated_by,
+    )
+
+
+def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
+    rest: list[Check] = []
+    for check, statement in pairs:
+        resources = statement.resources
+        if resources is not None and not resources.templates:
+            if resources.match(resource) == statement.not_resource:
+                continue  # its Resource/NotResource rules this resource out
+        elif resources is not None:
+            rest.append(check)  # a policy variable in Resource: decided per request
+            continue
+        if statement.conditions or statement.required_keys or statement.principal is not None:
+            rest.append(check)
+        else:
+            return True, ()
+    return False, tuple(rest)
+
+
+def _any_pair(pairs: tuple[Pair, ...], r: Req) -> bool:
+    for check, _ in pairs:
+        if check(r):
+            return True
+    return False
+
+
+def _holds(group: Narrowed, r: Req) -> bool:
+    return group[0] or any_applies(group[1], r)
 
 
 class CompiledPolicySet:
@@ -94,8 +176,11 @@ class CompiledPolicySet:
         self._strict = any(p.kind in ("trust", "key") for p in policies.resource)
 
         self._plans: dict[str, _Plan] = {}
-        self._callers: dict[tuple[str, str, str | None, str | None], Caller] = {}
+        self._callers: dict[CallerKey, Caller] = {}
         self._checks: dict[int, Check] = {}  # by id() of statements this set holds
+        self._routes: dict[tuple[str, Caller], _Route] = {}
+        self._narrows: dict[tuple[object, ...], _Narrow] = {}
+        self._seen: set[tuple[object, ...]] = set()  # shapes decided once, not yet narrowed
 
     def _plan(self, action: str) -> _Plan:
         """The statements about ``action`` in every layer (cached per action)."""
@@ -106,8 +191,8 @@ class CompiledPolicySet:
             scp = [layer.candidates(action) for layer in self._scps]
             rcp = [layer.candidates(action) for layer in self._rcps]
 
-            def statements(entries: tuple[Entry, ...]) -> tuple[Check, ...]:
-                return tuple(self._check(statement) for _, statement in entries)
+            def statements(entries: tuple[Entry, ...]) -> tuple[Pair, ...]:
+                return tuple((self._check(statement), statement) for _, statement in entries)
 
             plan = _Plan(
                 scp_deny=tuple(s for deny, _ in scp for s in statements(deny)),
@@ -135,14 +220,10 @@ class CompiledPolicySet:
             check = self._checks[id(statement)] = checker(statement)
         return check
 
-    def _caller(self, request: Request, context: dict[str, ContextValue]) -> Caller:
-        role_arn = context.get("aws:principalarn")
-        key = (
-            request.principal_arn,
-            request.principal_account,
-            role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
-            request.federated_by,
-        )
+    def _caller(
+        self, request: Request, context: dict[str, ContextValue], key: CallerKey | None = None
+    ) -> Caller:
+        key = key or _caller_key(request, context)
         caller = self._callers.get(key)
         if caller is None:
             if len(self._callers) >= CACHE_LIMIT:
@@ -150,54 +231,138 @@ class CompiledPolicySet:
             caller = self._callers[key] = caller_of(*key)
         return caller
 
-    def evaluate(self, request: Request, *, explain: bool = False) -> Decision:
-        """The decision for ``request``; with ``explain``, why, layer by layer."""
+    def evaluate(self, request: Request, *, explain: bool = False, full: bool = False) -> Decision:
+        """The decision for ``request``; with ``explain``, why, layer by layer (with ``full``,
+        also the statements whose Action does not cover the action)."""
         if not explain:
             return self._fast(request)
-        return self._explained(request)
+        return self._explained(request, full)
 
     def _fast(self, request: Request) -> Decision:
-        """The same flow as ``_explained``, recording nothing and stopping early."""
-        context = normalise_context(request.context)
-        caller = self._caller(request, context)
-        kind = caller.kind
-        iam = kind in _IAM_CALLERS
-        p = self.policies
-        bounded_caller = p.boundary is not None and kind in _BOUNDED
-        session_caller = p.session is not None and kind in _SESSIONS
-        action = request.action.lower()
-        plan = self._plans.get(action) or self._plan(action)
-        r = Req(action, request.resource, context, caller, bounded_caller)
-        scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
-        rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
-        (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
-        for check in res_deny:
-            if check(r):
-                return Decision("ExplicitDeny", False, [])
-        for group, applies in (
-            (plan.rcp_deny, rcps),
-            (plan.scp_deny, scps),
-            (id_deny, iam),
-            (b_deny, bounded_caller),
-            (s_deny, session_caller),
-        ):
-            if applies:
-                for check in group:
-                    if check(r):
-                        return Decision("ExplicitDeny", False, [])
-        for levels, applies in ((plan.rcp_allow, rcps), (plan.scp_allow, scps)):
-            if applies:
-                for level in levels:
-                    if not any_applies(level, r):
-                        return Decision("ImplicitDeny", False, [])
-        grants = {grant(s, caller) for check, s in plan.resource_allow if check(r)}
-        identity = kind == "root" or (iam and any_applies(id_allow, r))
-        bounded = not bounded_caller or any_applies(b_allow, r)
-        in_session = any_applies(s_allow, r) if session_caller else kind != "federated_user"
-        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
-        return Decision("Allow" if verdict else "ImplicitDeny", verdict, [])
+        name = self.decide(request)
+        return Decision(name, name == "Allow", [])
 
-    def _explained(self, request: Request) -> Decision:
+    def _route(self, action: str, caller: Caller) -> _Route:
+        """The checks one caller's requests for ``action`` go through (cached): the flow of
+        ``_explained`` with every layer that does not apply to this caller left out."""
+        key = (action, caller)
+        route = self._routes.get(key)
+        if route is None:
+            if len(self._routes) >= CACHE_LIMIT:
+                self._routes.clear()
+            plan = self._plans.get(action) or self._plan(action)
+            kind = caller.kind
+            iam = kind in _IAM_CALLERS
+            p = self.policies
+            bounded = p.boundary is not None and kind in _BOUNDED
+            in_session = p.session is not None and kind in _SESSIONS
+            scps = bool(self._scps) and _scp_skip(caller, p.management_account) is None
+            rcps = bool(self._rcps) and _rcp_skip(caller, p.resource_management_account) is None
+            (res_deny, _), (id_deny, id_allow), (b_deny, b_allow), (s_deny, s_allow) = plan.layers
+            denies = res_deny + (plan.rcp_deny if rcps else ()) + (plan.scp_deny if scps else ())
+            denies += (id_deny if iam else ()) + (b_deny if bounded else ())
+            denies += s_deny if in_session else ()
+            route = self._routes[key] = _Route(
+                denies=denies,
+                levels=(plan.rcp_allow if rcps else ()) + (plan.scp_allow if scps else ()),
+                resource_allow=tuple(
+                    (pair, grant(pair[1], caller)) for pair in plan.resource_allow
+                ),
+                identity=None if kind == "root" else id_allow if iam else (),
+                boundary=b_allow if bounded else None,
+                session=s_allow if in_session else None,
+                no_session=kind == "federated_user",
+                bounded=bounded,
+            )
+        return route
+
+    def _narrowed(
+        self, action: str, resource: str, caller: Caller, key: tuple[object, ...]
+    ) -> _Narrow:
+        route = self._routes.get((action, caller)) or self._route(action, caller)
+        if len(self._narrows) >= CACHE_LIMIT:
+            self._narrows.clear()
+
+        def optional(pairs: tuple[Pair, ...] | None) -> Narrowed | None:
+            return None if pairs is None else _narrow(pairs, resource)
+
+        narrowed = self._narrows[key] = _Narrow(
+            denies=_narrow(route.denies, resource),
+            levels=tuple(_narrow(level, resource) for level in route.levels),
+            resource_allow=tuple(
+                (None if always else check, kind)
+                for (check, statement), kind in route.resource_allow
+                for always, checks in (_narrow(((check, statement),), resource),)
+                if always or checks
+            ),
+            identity=optional(route.identity),
+            boundary=optional(route.boundary),
+            session=optional(route.session),
+            no_session=route.no_session,
+            bounded=route.bounded,
+        )
+        return narrowed
+
+    def decide(self, request: Request) -> DecisionName:
+        """The decision alone: the fast path, recording nothing and stopping early."""
+        context = normalise_context(request.context)
+        who = _caller_key(request, context)
+        action = request.action.lower()
+        key = (action, request.resource, who)
+        narrowed = self._narrows.get(key)
+        caller = self._caller(request, context, who)
+        if narrowed is None:
+            # Narrowing looks at every statement once, so it pays only for a shape seen before;
+            # the first time, the route's checks run directly and stop at the first answer.
+            if key not in self._seen:
+                if len(self._seen) >= CACHE_LIMIT:
+                    self._seen.clear()
+                self._seen.add(key)
+                route = self._routes.get((action, caller)) or self._route(action, caller)
+                return self._decide_on_route(route, request, action, context, caller)
+            narrowed = self._narrowed(action, request.resource, caller, key)
+        r = Req(action, request.resource, context, caller, narrowed.bounded)
+        if _holds(narrowed.denies, r):
+            return "ExplicitDeny"
+        for level in narrowed.levels:
+            if not _holds(level, r):
+                return "ImplicitDeny"
+        grants = {kind for check, kind in narrowed.resource_allow if check is None or check(r)}
+        identity = narrowed.identity is None or _holds(narrowed.identity, r)
+        bounded = narrowed.boundary is None or _holds(narrowed.boundary, r)
+        if narrowed.session is not None:
+            in_session = _holds(narrowed.session, r)
+        else:
+            in_session = not narrowed.no_session
+        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
+        return "Allow" if verdict else "ImplicitDeny"
+
+    def _decide_on_route(
+        self,
+        route: _Route,
+        request: Request,
+        action: str,
+        context: dict[str, ContextValue],
+        caller: Caller,
+    ) -> DecisionName:
+        r = Req(action, request.resource, context, caller, route.bounded)
+        for check, _ in route.denies:
+            if check(r):
+                return "ExplicitDeny"
+        for level in route.levels:
+            if not _any_pair(level, r):
+                return "ImplicitDeny"
+        grants = {kind for (check, _), kind in route.resource_allow if check(r)}
+        identity = route.identity is None or _any_pair(route.identity, r)
+        bounded = route.boundary is None or _any_pair(route.boundary, r)
+        if route.session is not None:
+            in_session = _any_pair(route.session, r)
+        else:
+            in_session = not route.no_session
+        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
+        return "Allow" if verdict else "ImplicitDeny"
+
+    def _explained(self, request: Request, full: bool = False) -> Decision:
         """Every applicable statement about the action, each with why it applies or not; then
         the same decision as ``_fast``."""
         context = normalise_context(request.context)
@@ -227,8 +392,17 @@ class CompiledPolicySet:
                 trace.skip(layer.name, skipped)
                 continue
             deny, allow = layer.candidates(r.action)
-            for number, statement in sorted(deny + allow, key=lambda e: (e[0], e[1].index)):
-                why = why_not(statement, r, True)
+            about = deny + allow
+            others = _other_statements(layer, about) if full else []
+            missed = {id(statement) for _, statement in others}
+            for number, statement in sorted(
+                about + tuple(others), key=lambda e: (e[0], e[1].index)
+            ):
+                why: str | None = (
+                    _ACTION_MISS[statement.not_action]
+                    if id(statement) in missed
+                    else why_not(statement, r, True)
+                )
                 trace.saw(layer.name, layer.policies[number].name, number, statement, why)
                 if why is None and statement.effect == "Allow":
                     grants[layer.name].add(grant(statement, caller))
@@ -253,6 +427,20 @@ class CompiledPolicySet:
             caller, request, grants["resource"], identity, bounded, in_session, self._strict
         )
         return trace.finish("Allow" if verdict else "ImplicitDeny", reason)
+
+
+_ACTION_MISS = {False: "Action does not match", True: "NotAction lists the action"}
+
+
+def _other_statements(layer: Layer, about: tuple[Entry, ...]) -> list[Entry]:
+    """The layer's statements whose Action (or NotAction) leaves the action out."""
+    seen = {id(statement) for _, statement in about}
+    return [
+        (number, statement)
+        for number, policy in enumerate(layer.policies)
+        for statement in policy.statements
+        if id(statement) not in seen
+    ]
 
 
 def _service_linked(caller: Caller) -> bool:
@@ -338,6 +526,8 @@ def compile_policy_set(policies: PolicySet) -> CompiledPolicySet:
     return CompiledPolicySet(policies)
 
 
-def evaluate(policies: PolicySet, request: Request, *, explain: bool = True) -> Decision:
+def evaluate(
+    policies: PolicySet, request: Request, *, explain: bool = True, full: bool = False
+) -> Decision:
     """The decision AWS documents for ``request`` under ``policies``, with why."""
-    return CompiledPolicySet(policies).evaluate(request, explain=explain)
+    return CompiledPolicySet(policies).evaluate(request, explain=explain, full=full)

@@ -32,23 +32,28 @@ POLICY_KINDS: tuple[PolicyKind, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem in a policy document: where (JSON path), how bad, what, and a stable code."""
+    """One problem in a policy document: where (JSON path), how bad, what, a stable code and,
+    where the message does not already say it, how to fix it."""
 
     severity: Severity
     path: str
     message: str
     code: str
+    fix: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
     def to_json(self) -> dict[str, str]:
-        return {
+        out = {
             "severity": self.severity,
             "path": self.path,
             "message": self.message,
             "code": self.code,
         }
+        if self.fix:
+            out["fix"] = self.fix
+        return out
 
 
 class PolicyValidationError(PolicyError):
