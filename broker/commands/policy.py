@@ -68,7 +68,7 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
 def run_simulate(options: SimulateInput) -> Any:
     """Evaluate every request of every case; returns the JSON-ready result."""
     from broker.policy import compile_policy_set
-    from broker.policy.cases import read_cases
+    from broker.policy.cases import Unreadable, read_cases
 
     text = _read(options.input)
     try:
@@ -81,16 +81,32 @@ def run_simulate(options: SimulateInput) -> Any:
         raise UsageError(
             f"{options.input}: not valid JSON (nested too deeply); flatten the input"
         ) from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise UsageError(
+            f"{options.input}: not valid JSON (a number has too many digits)"
+        ) from None
     cases, as_list = read_cases(data)
     results: list[Any] = []
     for case in cases:
+        if isinstance(case, Unreadable):  # a refused case of a list carries its error
+            results.append(case.to_json())
+            continue
         compiled = compile_policy_set(case.policies)
         answers = [
-            compiled.evaluate(request, explain=options.explain).to_json()
+            request.to_json()
+            if isinstance(request, Unreadable)
+            else compiled.evaluate(request, explain=options.explain).to_json()
             for request in case.requests
         ]
         results.append(answers[0] if case.single else answers)
     return results if as_list else results[0]
+
+
+def refused_any(result: Any) -> bool:
+    """Whether a ``run_simulate`` result holds a refused case or request (exit 1)."""
+    if isinstance(result, list):
+        return any(refused_any(item) for item in result)
+    return isinstance(result, dict) and "error" in result
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -102,7 +118,7 @@ def _simulate(args: argparse.Namespace) -> int:
     result = run_simulate(SimulateInput(Path(args.input), args.explain))
     json.dump(result, sys.stdout, indent=2 if args.explain else None)
     sys.stdout.write("\n")
-    return 0
+    return 1 if refused_any(result) else 0
 
 
 def register(subparsers: Any) -> None:

@@ -10,7 +10,14 @@ A case::
                   "management_account": false, "resource_management_account": false},
      "request": {...} | "requests": [{...}, ...]}
 
-A request may also carry ``federated_by`` (see ``Request``).
+A request may also carry ``federated_by`` (see ``Request``). An anonymous caller
+(``principal_arn`` ``""`` or ``"anonymous"``) may have ``principal_account: null``.
+
+In a list of cases each case is answered on its own: a case that cannot be read is an
+``Unreadable`` (its one-line error) in its place, and so is a request of a ``requests`` list, so
+one bad policy or request among thousands does not hide the other answers. A file that is not a
+case or a list of cases at all, and a single case that cannot be read, are still a
+``UsageError``.
 ``trust`` and ``key`` documents are resource policies of those kinds (see
 ``broker.policy.request``). Absent keys mean no policies of that kind.
 """
@@ -25,10 +32,11 @@ from broker.errors import UsageError
 from broker.policy.findings import PolicyKind
 from broker.policy.grammar import Policy, validate_policy
 from broker.policy.grammar import parse_policy as _parse
+from broker.policy.limits import bad_character
 from broker.policy.principals import IAM_CALLER_KINDS, caller_of
 from broker.policy.request import PolicySet, Request
 
-__all__ = ["Case", "read_cases"]
+__all__ = ["Case", "Unreadable", "read_cases"]
 
 _POLICY_KEYS = frozenset(
     {
@@ -56,11 +64,22 @@ _REQUEST_KEYS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A case or request of a list that was refused: the one-line reason."""
+
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
-    """One case: its policies and its requests (``single``: it had ``request``, not a list)."""
+    """One case: its policies and its requests (``single``: it had ``request``, not a list);
+    a request of a ``requests`` list that was refused is an ``Unreadable`` in its place."""
 
     policies: PolicySet
-    requests: tuple[Request, ...]
+    requests: tuple[Request | Unreadable, ...]
     single: bool
 
 
@@ -138,8 +157,11 @@ def _request(data: object, path: str) -> Request:
     values: dict[str, str] = {}
     for key in _REQUEST_KEYS:
         value = data.get(key)
+        if value is None and key == "principal_account" and _anonymous(data):
+            value = ""  # an anonymous caller has no account
         if not isinstance(value, str):
             raise UsageError(f"{path}.{key}: required, a string")
+        _check_text(value, f"{path}.{key}")
         values[key] = value
     context = data.get("context", {})
     if not isinstance(context, Mapping):
@@ -152,6 +174,10 @@ def _request(data: object, path: str) -> Request:
             raise UsageError(
                 f"{path}.context.{key}: must be a string, boolean, number or a list of them"
             )
+        _check_text(key, f"{path}.context")
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, str):
+                _check_text(item, f"{path}.context.{key}")
     federated_by = data.get("federated_by")
     if federated_by is not None and not isinstance(federated_by, str):
         raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
@@ -162,6 +188,23 @@ def _request(data: object, path: str) -> Request:
             f"principal_arn ({caller.account}); make them agree"
         )
     return Request(context=dict(context), federated_by=federated_by, **values)
+
+
+def _anonymous(data: Mapping[str, Any]) -> bool:
+    return data.get("principal_arn") in ("", "anonymous")
+
+
+def _check_text(text: str, path: str) -> None:
+    problem = bad_character(text)
+    if problem is not None:
+        raise UsageError(f"{path}: holds {problem}; remove it")
+
+
+def _each_request(item: object, path: str) -> Request | Unreadable:
+    try:
+        return _request(item, path)
+    except UsageError as exc:
+        return Unreadable(str(exc))
 
 
 def _case(data: object, path: str) -> Case:
@@ -180,12 +223,20 @@ def _case(data: object, path: str) -> Case:
     items = data["requests"]
     if not isinstance(items, list):
         raise UsageError(f"{prefix}requests: must be a list of requests")
-    requests = tuple(_request(item, f"{prefix}requests[{i}]") for i, item in enumerate(items))
+    requests = tuple(_each_request(item, f"{prefix}requests[{i}]") for i, item in enumerate(items))
     return Case(policies, requests, False)
 
 
-def read_cases(data: Any) -> tuple[list[Case], bool]:
-    """The cases in ``data`` (one case or a list), and whether it was a list."""
+def _each_case(data: object, path: str) -> Case | Unreadable:
+    try:
+        return _case(data, path)
+    except UsageError as exc:
+        return Unreadable(str(exc))
+
+
+def read_cases(data: Any) -> tuple[list[Case | Unreadable], bool]:
+    """The cases in ``data`` (one case or a list), and whether it was a list. In a list, a case
+    that cannot be read is an ``Unreadable``; a single case that cannot be read raises."""
     if isinstance(data, list):
-        return [_case(item, f"[{i}]") for i, item in enumerate(data)], True
+        return [_each_case(item, f"[{i}]") for i, item in enumerate(data)], True
     return [_case(data, "")], False

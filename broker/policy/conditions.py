@@ -8,11 +8,14 @@ Rules implemented here, each tested against the doc section it comes from:
 * A negated operator (``StringNotEquals``, ``StringNotLike``, ``NumericNotEquals``,
   ``DateNotEquals``, ``NotIpAddress``, ``ArnNotEquals``, ``ArnNotLike``) is true when the
   context value matches *none* of the values.
-* A missing key: a positive operator is false, a negated one is true, any ``...IfExists`` form
-  is true; ``Null: true`` is true exactly when the key is missing.
+* A missing key: a positive operator is false, a negated one is true, an ``...IfExists`` form
+  is true (except under ``ForAnyValue:``); ``Null: true`` is true exactly when the key is missing.
+* A policy variable with no value in a condition value is a null that no context value matches
+  ("Policy variables with no value"): the key's other values are still ORed, and a negated
+  operator is true for it.
 * ``ForAllValues:`` is true when every context value passes (so true for a missing key or an
-  empty set); ``ForAnyValue:`` when at least one does (so false for a missing key, unless
-  ``IfExists``); an empty value counts as an empty set for both, and as absent for ``Null``
+  empty set); ``ForAnyValue:`` when at least one does (so false for a missing key, with
+  ``IfExists`` too); an empty value counts as an empty set for both, and as absent for ``Null``
   ("Condition set operators for multivalued context keys"). Without a qualifier a multi-valued
   key passes a positive operator when any
   of its values does, and a negated operator when none matches.
@@ -241,7 +244,10 @@ class ConditionTest:
             if self.qualifier == "all":
                 return True
             if self.qualifier == "any":
-                return self.if_exists
+                # No value at all, so none passes: false, with IfExists too (IAM User Guide,
+                # "Single-valued vs. multivalued context keys": ForAnyValue on a missing key
+                # evaluates to false; IfExists does not turn it into "no key, no test").
+                return False
             return self.if_exists or self.negated
         try:
             if isinstance(value, str):
