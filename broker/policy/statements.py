@@ -122,6 +122,23 @@ def _templates(
     return out
 
 
+def _no_short_patterns(values: tuple[str, ...], path: str, findings: list[Finding]) -> None:
+    """RCPs take full ARNs only. The docs say how a short pattern (``arn:aws:sqs:*``) reads in
+    IAM policies, not in RCPs, and a guess in a control policy that binds every caller could
+    open or close too much: fail closed and ask for the six parts (wildcards allowed)."""
+    for value in values:
+        if value != "*" and value.count(":") < 5:
+            findings.append(
+                Finding(
+                    "error",
+                    path,
+                    f'"{value}": an RCP needs the full six-part ARN (arn:partition:service:region:'
+                    'account:resource, "*" in any part)',
+                    "invalid_resource",
+                )
+            )
+
+
 def _required_keys(templates: list[Template]) -> tuple[str, ...]:
     """The variable keys of an Allow's NotResource. IAM User Guide, "Policy variables with no
     value": the entry holding a variable with no value matches nothing. In a NotResource that
@@ -189,6 +206,16 @@ def parse_statement(
         return None
 
     action_key = one_of("Action", "NotAction", True)
+    if action_key == "NotAction" and kind == "rcp":
+        # AWS Organizations User Guide, "RCP syntax": RCPs do not support NotAction.
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.NotAction",
+                "NotAction is not allowed in an RCP; list the actions to deny in Action",
+                "prohibited_element",
+            )
+        )
     action_values: tuple[str, ...] = ()
     if action_key:
         action_path = f"{path}.{action_key}"
@@ -224,6 +251,8 @@ def parse_statement(
         if listed is not None:
             resource_values = listed
             templates = _templates(listed, resource_path, substitute, findings)
+            if kind == "rcp":
+                _no_short_patterns(listed, resource_path, findings)
 
     principal_key = one_of("Principal", "NotPrincipal", kind in _PRINCIPAL_KINDS)
     principal: PrincipalSpec | None = None

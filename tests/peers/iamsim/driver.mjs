@@ -19,9 +19,10 @@ async function one(simulation) {
   try {
     const result = await runSimulation(simulation, { simulationMode: 'Strict' })
     if (result.resultType === 'error') {
-      return { error: result.errors.message ?? 'refused' }
+      return { error: result.errors.message ?? 'refused', details: result.errors }
     }
-    return { decision: NAMES[result.overallResult] ?? result.overallResult }
+    const ignored = result.resultType === 'single' ? result.result.ignoredContextKeys : []
+    return { decision: NAMES[result.overallResult] ?? result.overallResult, ignored: ignored ?? [] }
   } catch (error) {
     return { error: String(error && error.message ? error.message : error) }
   }
