@@ -292,6 +292,13 @@ def _check_values(family: str, values: Sequence[str], path: str) -> list[Finding
                 ipaddress.ip_network(value.strip(), strict=False)
             elif family == "binary":
                 base64.b64decode(value, validate=True)
+            elif family == "arn" and "${" not in value and value != "*" and value.count(":") < 5:
+                # "Condition operators" > ARN: each of the six colon-delimited parts is compared
+                # on its own; the Resource element's short patterns do not apply here.
+                bad(
+                    f'"{value}" is not a six-part ARN (arn:partition:service:region:account:'
+                    'resource); ARN operators compare the parts one by one, "*" in any part'
+                )
         except (_Incomparable, ValueError, binascii.Error):
             kind = {"ip": "an IP address or CIDR", "binary": "base64"}.get(
                 family, "a number" if family.startswith("numeric") else "a date"

@@ -33,8 +33,16 @@ REGION = "us-east-1"
 _TARGETS: list[tuple[str, list[str], str]] = [
     ("s3", ["GetObject", "PutObject", "DeleteObject"], "arn:aws:s3:::{bucket}/{path}"),
     ("s3", ["ListBucket"], "arn:aws:s3:::{bucket}"),
-    ("sqs", ["SendMessage", "ReceiveMessage", "DeleteMessage"], "arn:aws:sqs:{region}:{acct}:{name}"),
-    ("dynamodb", ["GetItem", "PutItem", "DeleteItem"], "arn:aws:dynamodb:{region}:{acct}:table/{name}"),
+    (
+        "sqs",
+        ["SendMessage", "ReceiveMessage", "DeleteMessage"],
+        "arn:aws:sqs:{region}:{acct}:{name}",
+    ),
+    (
+        "dynamodb",
+        ["GetItem", "PutItem", "DeleteItem"],
+        "arn:aws:dynamodb:{region}:{acct}:table/{name}",
+    ),
     (
         "secretsmanager",
         ["GetSecretValue", "DescribeSecret"],
@@ -220,11 +228,15 @@ class _Gen:
         if family == "string":
             op = self.pick(_STRING_OPS)
             key = self.pick(_STRING_KEYS)
-            values = [self.pick(_TEAMS if "Tag" in key else _USERS) for _ in range(self.r.randint(1, 2))]
+            values = [
+                self.pick(_TEAMS if "Tag" in key else _USERS) for _ in range(self.r.randint(1, 2))
+            ]
             if op.endswith("Like") and self.chance(0.4):
                 values[0] = values[0][:2] + "*"
             if self.chance(0.3):
-                other = self.pick(["aws:PrincipalTag/team", "aws:PrincipalTag/dept", "aws:username"])
+                other = self.pick(
+                    ["aws:PrincipalTag/team", "aws:PrincipalTag/dept", "aws:username"]
+                )
                 var = "${" + other + "}"
                 if self.chance(0.3):
                     var = "${" + other + ", 'red'}"
@@ -241,33 +253,61 @@ class _Gen:
             account = self.pick([HOME, OTHER])
             if key == "aws:PrincipalArn":
                 value = self.pick(
-                    [f"arn:aws:iam::{account}:role/*", f"arn:aws:iam::{account}:role/dev", "arn:aws:iam::*:role/d?v"]
+                    [
+                        f"arn:aws:iam::{account}:role/*",
+                        f"arn:aws:iam::{account}:role/dev",
+                        "arn:aws:iam::*:role/d?v",
+                    ]
                 )
             else:
-                value = self.pick([f"arn:aws:sns:{REGION}:{account}:*", f"arn:aws:sns:*:{account}:topic-a"])
+                value = self.pick(
+                    [f"arn:aws:sns:{REGION}:{account}:*", f"arn:aws:sns:*:{account}:topic-a"]
+                )
             if self.chance(0.1):
-                value = "arn:aws:sns:*"
-                self.tags.add("short-arn")
+                value = "arn:aws:sns:*:*:*"
             self.missing(key, op, if_exists)
             return op + suffix, key, value
         if family == "ip":
             op = self.pick(["IpAddress", "NotIpAddress"])
             self.missing("aws:SourceIp", op, if_exists)
-            return op + suffix, "aws:SourceIp", self.pick(["10.0.0.0/8", ["192.168.1.0/24", "203.0.113.7/32"]])
+            return (
+                op + suffix,
+                "aws:SourceIp",
+                self.pick(["10.0.0.0/8", ["192.168.1.0/24", "203.0.113.7/32"]]),
+            )
         if family == "bool":
             key = self.pick(["aws:SecureTransport", "aws:MultiFactorAuthPresent"])
             self.missing(key, "Bool", if_exists)
             return "Bool" + suffix, key, self.pick(["true", "false", True])
         if family == "numeric":
             op = self.pick(
-                ["NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals"]
+                [
+                    "NumericEquals",
+                    "NumericNotEquals",
+                    "NumericLessThan",
+                    "NumericLessThanEquals",
+                    "NumericGreaterThan",
+                    "NumericGreaterThanEquals",
+                ]
             )
             self.missing("aws:MultiFactorAuthAge", op, if_exists)
             return op + suffix, "aws:MultiFactorAuthAge", self.pick(["600", 3600, ["30", "7200"]])
         if family == "date":
-            op = self.pick(["DateEquals", "DateNotEquals", "DateLessThan", "DateGreaterThan", "DateGreaterThanEquals"])
+            op = self.pick(
+                [
+                    "DateEquals",
+                    "DateNotEquals",
+                    "DateLessThan",
+                    "DateGreaterThan",
+                    "DateGreaterThanEquals",
+                ]
+            )
             self.missing("aws:CurrentTime", op, if_exists)
-            return op + suffix, "aws:CurrentTime", self.pick(["2026-03-01T00:00:00Z", "2026-06-30T12:00:00Z"])
+            return (
+                op + suffix,
+                "aws:CurrentTime",
+                self.pick(["2026-03-01T00:00:00Z", "2026-06-30T12:00:00Z"]),
+            )
         if family == "null":
             key = self.pick(_STRING_KEYS + _LIST_KEYS + ["aws:SourceIp"])
             return "Null", key, self.pick(["true", "false", True])
@@ -307,10 +347,14 @@ class _Gen:
         else:
             out["Action"] = actions if len(actions) > 1 else actions[0]
         negated = self.chance(0.12)
-        resources = [self.resource_pattern(arn, effect, negated) for _ in range(self.r.randint(1, 2))]
+        resources = [
+            self.resource_pattern(arn, effect, negated) for _ in range(self.r.randint(1, 2))
+        ]
         if rcp:
             resources = [r if r == "*" or r.count(":") >= 5 else arn for r in resources]
-        out["NotResource" if negated else "Resource"] = resources if len(resources) > 1 else resources[0]
+        out["NotResource" if negated else "Resource"] = (
+            resources if len(resources) > 1 else resources[0]
+        )
         if negated and "*" in resources:
             del out["NotResource"]
             out["Resource"] = resources if len(resources) > 1 else resources[0]
@@ -386,6 +430,8 @@ def _one(rng: random.Random, seed: int) -> Scenario:
             g.statement(service, action, arn, principal=g.pick(principals))
             for _ in range(g.r.randint(1, 2))
         ]
+        if any(st["Principal"] == "*" for st in statements) and (s.session or s.boundary):
+            g.tags.add("wildcard-principal-bounded")
         if trust:
             for st in statements:
                 st.pop("Resource", None)
@@ -420,7 +466,9 @@ def to_ours(s: Scenario) -> dict[str, Any]:
     if s.rcps:
         # The oracle adds AWS's default RCPFullAWSAccess to every level; here it is explicit.
         full = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
-        policies["rcp_hierarchy"] = [[_doc([full]), *[_doc([st]) for st in level]] for level in s.rcps]
+        policies["rcp_hierarchy"] = [
+            [_doc([full]), *[_doc([st]) for st in level]] for level in s.rcps
+        ]
     if s.resource_policy is not None:
         policies[s.resource_kind] = [s.resource_policy]
     account = s.principal.split(":")[4]
@@ -446,13 +494,25 @@ def to_oracle(s: Scenario) -> dict[str, Any]:
             "resource": {"resource": s.resource, "accountId": s.resource_account},
             "contextVariables": s.context,
         },
-        "identityPolicies": [{"name": f"identity{i}", "policy": p} for i, p in enumerate(s.identity)],
+        "identityPolicies": [
+            {"name": f"identity{i}", "policy": p} for i, p in enumerate(s.identity)
+        ],
         "serviceControlPolicies": [
-            {"orgIdentifier": f"ou-{i}", "policies": [{"name": f"scp{i}-{j}", "policy": _doc([st])} for j, st in enumerate(level)]}
+            {
+                "orgIdentifier": f"ou-{i}",
+                "policies": [
+                    {"name": f"scp{i}-{j}", "policy": _doc([st])} for j, st in enumerate(level)
+                ],
+            }
             for i, level in enumerate(s.scps)
         ],
         "resourceControlPolicies": [
-            {"orgIdentifier": f"ou-{i}", "policies": [{"name": f"rcp{i}-{j}", "policy": _doc([st])} for j, st in enumerate(level)]}
+            {
+                "orgIdentifier": f"ou-{i}",
+                "policies": [
+                    {"name": f"rcp{i}-{j}", "policy": _doc([st])} for j, st in enumerate(level)
+                ],
+            }
             for i, level in enumerate(s.rcps)
         ],
     }
