@@ -22,8 +22,8 @@ Rules implemented here, each tested against the doc section it comes from:
 * Condition keys are case-insensitive; values are case-sensitive except for the
   ``IgnoreCase`` operators, ``Bool`` and the action-like parts AWS documents.
 * A context value that cannot be read as the operator's type (a number, a date, an IP
-  address) makes that condition false, negated or not: a malformed value never grants by
-  slipping through a ``Not`` operator's "matches nothing".
+  address, an ARN of six parts) makes that condition false, negated or not: a malformed value
+  never grants by slipping through a ``Not`` operator's "matches nothing".
 """
 
 from __future__ import annotations
@@ -171,7 +171,15 @@ def _string_test(family: str, templates: Sequence[Template]) -> Test:
         return lambda value, context: matcher.match(value, context)
     if family == "arn":
         arns = resource_matcher_set(templates)
-        return lambda value, context: arns.match(value, context)
+
+        def arn_test(value: str, context: Mapping[str, ContextValue]) -> bool:
+            # "Each of the six colon-delimited components of the ARN is checked separately":
+            # a context value without six parts cannot be compared (false, negated or not).
+            if not value.startswith("arn:") or value.count(":") < 5:
+                raise _Incomparable
+            return arns.match(value, context)
+
+        return arn_test
     fold = family == "string_ci"
     texts = [t.pieces[0] for t in templates if t.is_plain]
     plain = {(t.lower() if fold else t) for t in texts if isinstance(t, str)}

@@ -26,6 +26,8 @@ from typing import Any
 __all__ = ["Scenario", "generate", "to_oracle", "to_ours"]
 
 HOME = "111111111111"
+ANONYMOUS = "anonymous"
+_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 OTHER = "222222222222"
 REGION = "us-east-1"
 
@@ -135,7 +137,7 @@ class _Gen:
         for key in _STRING_KEYS:
             if self.chance(0.55):
                 c[key] = self.pick(_TEAMS if "Tag" in key else _USERS)
-        if self.chance(0.8):
+        if principal != ANONYMOUS and self.chance(0.8):
             c["aws:PrincipalArn"] = _role_arn_of(principal)
         if self.chance(0.4):
             c["aws:SourceArn"] = f"arn:aws:sns:{REGION}:{self.pick([HOME, OTHER])}:topic-a"
@@ -381,32 +383,46 @@ _ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 def _one(rng: random.Random, seed: int) -> Scenario:
     g = _Gen(rng)
     caller_account = HOME
-    kind = g.pick(["user", "user", "session", "session", "other-user"])
+    kind = g.pick(["user", "user", "session", "session", "other-user", "federated", "anonymous"])
     if kind == "user":
         principal = f"arn:aws:iam::{HOME}:user/alice"
     elif kind == "session":
         principal = f"arn:aws:sts::{HOME}:assumed-role/dev/s1"
+    elif kind == "federated":
+        principal = f"arn:aws:sts::{HOME}:federated-user/fed1"
+        g.tags.add("federated")
+    elif kind == "anonymous":
+        principal = ANONYMOUS
+        caller_account = ""
+        g.tags.add("anonymous")
     else:
         caller_account = OTHER
         principal = f"arn:aws:iam::{OTHER}:user/bob"
     g.fill_context(principal)
-    trust = g.chance(0.08)
+    trust = kind != "anonymous" and g.chance(0.08)
+    key = not trust and g.chance(0.08)
     if trust:
         service, action = "sts", "sts:AssumeRole"
         resource_account = g.pick([HOME, OTHER])
         arn = f"arn:aws:iam::{resource_account}:role/target"
+    elif key:
+        service, action = "kms", g.pick(["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"])
+        resource_account = g.pick([HOME, HOME, OTHER])
+        arn = f"arn:aws:kms:{REGION}:{resource_account}:key/{_KEY_ID}"
     else:
         resource_account = g.pick([HOME, HOME, OTHER])
         service, action, arn = g.target(resource_account)
     identity = [g.policy(service, action, arn, g.r.randint(1, 3)) for _ in range(g.r.randint(1, 2))]
+    if kind == "anonymous":
+        identity = []  # an anonymous caller has only what resource policies grant
     s = Scenario(seed, principal, action, arn, resource_account, g.context, identity)
-    if g.chance(0.25):
+    if kind != "anonymous" and g.chance(0.25):
         s.boundary = g.policy(service, action, arn, g.r.randint(1, 2))
         g.tags.add("boundary")
-    if kind == "session" and g.chance(0.35):
+    if kind == "federated" or (kind == "session" and g.chance(0.35)):
         s.session = g.policy(service, action, arn, g.r.randint(1, 2))
         g.tags.add("session")
-    if g.chance(0.3):
+    if kind != "anonymous" and g.chance(0.3):
         for _ in range(g.r.randint(1, 3)):
             level = [copy.deepcopy(_ALLOW_ALL)] if g.chance(0.7) else []
             level.append(g.policy(service, action, arn, 1)["Statement"][0])
@@ -418,13 +434,15 @@ def _one(rng: random.Random, seed: int) -> Scenario:
             s.rcps.append([statement])
         g.tags.add("rcp")
     cross = caller_account != resource_account
-    if trust or cross or g.chance(0.35):
+    if trust or key or cross or g.chance(0.35):
+        own = caller_account or HOME
         principals = [
             "*",
-            {"AWS": caller_account},
-            {"AWS": f"arn:aws:iam::{caller_account}:root"},
-            {"AWS": principal if kind != "session" else _role_arn_of(principal)},
-            {"AWS": f"arn:aws:iam::{OTHER if caller_account == HOME else HOME}:user/carol"},
+            {"AWS": own},
+            {"AWS": f"arn:aws:iam::{own}:root"},
+            {"AWS": _role_arn_of(principal) if kind != "anonymous" else "*"},
+            {"AWS": principal if kind != "anonymous" else "*"},
+            {"AWS": f"arn:aws:iam::{OTHER if own == HOME else HOME}:user/carol"},
         ]
         statements = [
             g.statement(service, action, arn, principal=g.pick(principals))
@@ -432,12 +450,19 @@ def _one(rng: random.Random, seed: int) -> Scenario:
         ]
         if any(st["Principal"] == "*" for st in statements) and (s.session or s.boundary):
             g.tags.add("wildcard-principal-bounded")
+        named = {"AWS": principal}
+        if ":sts::" in principal and any(st["Principal"] == named for st in statements):
+            if s.session or s.boundary:
+                g.tags.add("session-arn-principal-bounded")
         if trust:
             for st in statements:
                 st.pop("Resource", None)
                 st.pop("NotResource", None)
             s.resource_kind = "trust"
             g.tags.add("trust")
+        if key:
+            s.resource_kind = "key"
+            g.tags.add("key")
         s.resource_policy = {"Version": "2012-10-17", "Statement": statements}
         g.tags.add("cross-account" if cross else "resource-policy")
     s.tags = g.tags
@@ -471,7 +496,7 @@ def to_ours(s: Scenario) -> dict[str, Any]:
         ]
     if s.resource_policy is not None:
         policies[s.resource_kind] = [s.resource_policy]
-    account = s.principal.split(":")[4]
+    account = None if s.principal == ANONYMOUS else s.principal.split(":")[4]
     return {
         "policies": policies,
         "request": {
@@ -489,7 +514,7 @@ def to_oracle(s: Scenario) -> dict[str, Any]:
     """The case as iam-simulate's ``runSimulation`` takes it."""
     out: dict[str, Any] = {
         "request": {
-            "principal": s.principal,
+            "principal": {"type": "Anonymous"} if s.principal == ANONYMOUS else s.principal,
             "action": s.action,
             "resource": {"resource": s.resource, "accountId": s.resource_account},
             "contextVariables": s.context,

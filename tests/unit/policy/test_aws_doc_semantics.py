@@ -178,3 +178,44 @@ def test_escaped_wildcard_in_the_account_part_is_not_a_variable() -> None:
         for f in validate_policy(doc(allow(resource="arn:aws:s3:::b/${*}")))
         if f.severity == "error"
     ]
+
+
+# --- "IAM JSON policy elements: Condition operators" > ARN condition operators ---------------
+
+
+@pytest.mark.parametrize("value", ["arn:aws:sns:*", "arn:aws:iam::*"])
+def test_arn_condition_values_need_six_parts(value: str) -> None:
+    # Each of the six colon-delimited parts is compared on its own: a short pattern is refused.
+    condition = {"ArnLike": {"aws:SourceArn": value}}
+    found = [f for f in validate_policy(doc(allow(Condition=condition))) if f.severity == "error"]
+    assert [f.code for f in found] == ["invalid_condition_value"]
+    six = {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:*"}}
+    assert not [f for f in validate_policy(doc(allow(Condition=six))) if f.severity == "error"]
+
+
+# --- AWS Organizations User Guide, "RCP syntax" ------------------------------------------------
+
+
+def test_rcp_refuses_not_action() -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "NotAction": "s3:GetObject", "Resource": "*"}
+    found = {(f.path, f.code) for f in validate_policy(doc(statement), kind="rcp")}
+    assert ("Statement[0].NotAction", "prohibited_element") in found
+
+
+def test_rcp_refuses_short_arn_patterns() -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "arn:aws:sqs:*"}
+    found = {(f.path, f.code) for f in validate_policy(doc(statement), kind="rcp")}
+    assert ("Statement[0].Resource", "invalid_resource") in found
+    full = {**statement, "Resource": "arn:aws:sqs:*:*:*"}
+    assert not [f for f in validate_policy(doc(full), kind="rcp") if f.severity == "error"]
+
+
+@pytest.mark.parametrize("operator", ["ArnNotLike", "ArnNotEquals", "ArnLike"])
+def test_arn_operator_on_a_context_value_that_is_no_arn_is_false(operator: str) -> None:
+    # The six parts cannot be compared: the condition is false, negated or not, so a value
+    # that is not an ARN never grants through a negated operator.
+    condition = {operator: {"aws:SourceArn": "arn:aws:sns:*:*:topic-a"}}
+    p = policy(allow(Condition=condition))
+    for value in ("anonymous", "arn:aws:sns:topic-a"):
+        got = decide(PolicySet(identity=[p]), request(context={"aws:SourceArn": value}))
+        assert got == "ImplicitDeny", (operator, value)

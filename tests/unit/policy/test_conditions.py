@@ -237,7 +237,7 @@ CASES = [
     ),
     (
         "ARN > a wildcard in one part does not span into the next",
-        {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:topic"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*::topic"}},
         {"aws:SourceArn": "arn:aws:sns:eu-west-1:111122223333:topic"},
         False,
     ),
