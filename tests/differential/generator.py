@@ -469,10 +469,33 @@ def _one(rng: random.Random, seed: int) -> Scenario:
     return s
 
 
+def _focused(rng: random.Random, seed: int) -> Scenario:
+    """One user, one Allow of exactly the request, guarded by one or two conditions (and
+    sometimes a Deny with its own): every condition rule decides the answer here, where in a
+    full scenario other statements often hide it."""
+    g = _Gen(rng)
+    principal = f"arn:aws:iam::{HOME}:user/alice"
+    g.fill_context(principal)
+    service, action, arn = g.target(HOME)
+    grant: dict[str, Any] = {"Effect": "Allow", "Action": action, "Resource": arn}
+    grant["Condition"] = g.condition()
+    statements = [grant]
+    if g.chance(0.4):
+        guard = {"Effect": "Deny", "Action": f"{service}:*", "Resource": "*"}
+        guard["Condition"] = g.condition()
+        statements.append(guard)
+    if g.chance(0.3):
+        statements.append(g.statement(service, action, arn))
+    s = Scenario(seed, principal, action, arn, HOME, g.context, [_doc(statements)])
+    s.tags = g.tags | {"focused"}
+    return s
+
+
 def generate(seed: int, count: int) -> list[Scenario]:
-    """``count`` scenarios from ``seed`` (the same seed always gives the same cases)."""
+    """``count`` scenarios from ``seed`` (the same seed always gives the same cases): about a
+    third focused on one condition, the rest full scenarios over every layer."""
     rng = random.Random(seed)
-    return [_one(rng, seed) for _ in range(count)]
+    return [_focused(rng, seed) if rng.random() < 0.35 else _one(rng, seed) for _ in range(count)]
 
 
 def _doc(statements: list[dict[str, Any]]) -> dict[str, Any]:
