@@ -52,7 +52,14 @@ def _drop_session_and_boundary(s: Scenario) -> None:
     s.boundary = None
 
 
+def _drop_not_principal(s: Scenario) -> None:
+    if s.resource_policy is not None:
+        kept = [st for st in s.resource_policy["Statement"] if "NotPrincipal" not in st]
+        s.resource_policy = {**s.resource_policy, "Statement": kept} if kept else None
+
+
 _NEUTRALIZERS: dict[str, Any] = {
+    "drop-not-principal": _drop_not_principal,
     "fill-variables": _fill_variables,
     "drop-session-and-boundary": _drop_session_and_boundary,
 }

@@ -448,10 +448,30 @@ def _one(rng: random.Random, seed: int) -> Scenario:
             g.statement(service, action, arn, principal=g.pick(principals))
             for _ in range(g.r.randint(1, 2))
         ]
-        if any(st["Principal"] == "*" for st in statements) and (s.session or s.boundary):
+        if not trust and kind != "anonymous" and g.chance(0.15):
+            # NotPrincipal with Deny: everyone but the listed principals. AWS wants every
+            # identity of the caller listed (its ARN, its role's, its account's); sometimes we
+            # list them all, sometimes only some.
+            identities = [principal, _role_arn_of(principal), f"arn:aws:iam::{own}:root"]
+            identities = list(dict.fromkeys(identities))
+            listed = identities if g.chance(0.5) else [g.pick(identities)]
+            if g.chance(0.3):
+                listed = [f"arn:aws:iam::{OTHER if own == HOME else HOME}:user/carol"]
+            statements.append(
+                {
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": listed if len(listed) > 1 else listed[0]},
+                    "Action": f"{service}:*",
+                    "Resource": "*",
+                }
+            )
+            g.tags.add("not-principal")
+            if any(i in listed for i in identities) and set(listed) != set(identities):
+                g.tags.add("not-principal-partial")
+        if any(st.get("Principal") == "*" for st in statements) and (s.session or s.boundary):
             g.tags.add("wildcard-principal-bounded")
         named = {"AWS": principal}
-        if ":sts::" in principal and any(st["Principal"] == named for st in statements):
+        if ":sts::" in principal and any(st.get("Principal") == named for st in statements):
             if s.session or s.boundary:
                 g.tags.add("session-arn-principal-bounded")
         if trust:

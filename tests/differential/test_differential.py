@@ -75,6 +75,11 @@ def test_generator_covers_the_families_the_issue_lists() -> None:
         "cross-account",
         "resource-policy",
         "trust",
+        "key",
+        "federated",
+        "anonymous",
+        "not-principal",
+        "focused",
     ):
         assert wanted in tags, wanted
     text = json.dumps([to_ours(s) for s in scenarios])
