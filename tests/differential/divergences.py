@@ -48,7 +48,13 @@ def _fill_variables(s: Scenario) -> None:
 
 
 def _drop_session_and_boundary(s: Scenario) -> None:
-    s.session = None
+    # A session policy that allows everything bounds nothing, and a federated user keeps the
+    # permissions of the user that made it (without one it would have none).
+    if s.session is not None:
+        s.session = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
     s.boundary = None
 
 
@@ -58,7 +64,14 @@ def _drop_not_principal(s: Scenario) -> None:
         s.resource_policy = {**s.resource_policy, "Statement": kept} if kept else None
 
 
+def _fill_empty_lists(s: Scenario) -> None:
+    for key, value in s.context.items():
+        if value == []:
+            s.context[key] = ["zz-filled"]
+
+
 _NEUTRALIZERS: dict[str, Any] = {
+    "fill-empty-lists": _fill_empty_lists,
     "drop-not-principal": _drop_not_principal,
     "fill-variables": _fill_variables,
     "drop-session-and-boundary": _drop_session_and_boundary,

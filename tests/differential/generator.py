@@ -152,7 +152,9 @@ class _Gen:
         for key in _LIST_KEYS:
             if self.chance(0.5):
                 values = _LIST_VALUES[key]
-                c[key] = self.r.sample(values, self.r.randint(1, len(values)))
+                c[key] = self.r.sample(values, self.r.randint(0, len(values)))
+                if not c[key]:
+                    self.tags.add("empty-list")
 
     # --- policy pieces -----------------------------------------------------------------------
 
@@ -312,6 +314,8 @@ class _Gen:
             )
         if family == "null":
             key = self.pick(_STRING_KEYS + _LIST_KEYS + ["aws:SourceIp"])
+            if self.context.get(key) == []:
+                self.tags.add("null-on-empty-list")
             return "Null", key, self.pick(["true", "false", True])
         qualifier = self.pick(["ForAnyValue", "ForAllValues"])
         op = self.pick(["StringEquals", "StringLike", "StringNotEquals", "StringNotLike"])
