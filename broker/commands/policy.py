@@ -69,6 +69,7 @@ def run_simulate(options: SimulateInput) -> Any:
     """Evaluate every request of every case; returns the JSON-ready result."""
     from broker.policy import compile_policy_set
     from broker.policy.cases import Unreadable, read_cases
+    from broker.policy.limits import may_hold_bad_characters
 
     text = _read(options.input)
     try:
@@ -85,7 +86,7 @@ def run_simulate(options: SimulateInput) -> Any:
         raise UsageError(
             f"{options.input}: not valid JSON (a number has too many digits)"
         ) from None
-    cases, as_list = read_cases(data)
+    cases, as_list = read_cases(data, screened=not may_hold_bad_characters(text))
     results: list[Any] = []
     for case in cases:
         if isinstance(case, Unreadable):  # a refused case of a list carries its error

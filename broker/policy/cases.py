@@ -32,7 +32,7 @@ from broker.errors import UsageError
 from broker.policy.findings import PolicyKind
 from broker.policy.grammar import Policy, validate_policy
 from broker.policy.grammar import parse_policy as _parse
-from broker.policy.limits import bad_character
+from broker.policy.limits import text_problem
 from broker.policy.principals import IAM_CALLER_KINDS, caller_of
 from broker.policy.request import PolicySet, Request
 
@@ -161,7 +161,6 @@ def _request(data: object, path: str) -> Request:
             value = ""  # an anonymous caller has no account
         if not isinstance(value, str):
             raise UsageError(f"{path}.{key}: required, a string")
-        _check_text(value, f"{path}.{key}")
         values[key] = value
     context = data.get("context", {})
     if not isinstance(context, Mapping):
@@ -174,10 +173,6 @@ def _request(data: object, path: str) -> Request:
             raise UsageError(
                 f"{path}.context.{key}: must be a string, boolean, number or a list of them"
             )
-        _check_text(key, f"{path}.context")
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, str):
-                _check_text(item, f"{path}.context.{key}")
     federated_by = data.get("federated_by")
     if federated_by is not None and not isinstance(federated_by, str):
         raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
@@ -194,20 +189,24 @@ def _anonymous(data: Mapping[str, Any]) -> bool:
     return data.get("principal_arn") in ("", "anonymous")
 
 
-def _check_text(text: str, path: str) -> None:
-    problem = bad_character(text)
-    if problem is not None:
-        raise UsageError(f"{path}: holds {problem}; remove it")
+def _check_text(data: object, path: str, screened: bool) -> None:
+    """Refuse a NUL or lone surrogate anywhere in ``data`` (skipped when the input's text was
+    screened clean by ``limits.may_hold_bad_characters``)."""
+    if not screened:
+        problem = text_problem(data, path)
+        if problem is not None:
+            raise UsageError(f"{problem}; remove it")
 
 
-def _each_request(item: object, path: str) -> Request | Unreadable:
+def _each_request(item: object, path: str, screened: bool) -> Request | Unreadable:
     try:
+        _check_text(item, path, screened)
         return _request(item, path)
     except UsageError as exc:
         return Unreadable(str(exc))
 
 
-def _case(data: object, path: str) -> Case:
+def _case(data: object, path: str, screened: bool) -> Case:
     if not isinstance(data, Mapping):
         raise UsageError(f"{path or '$'}: a case must be an object with policies and request(s)")
     prefix = f"{path}." if path else ""
@@ -219,24 +218,29 @@ def _case(data: object, path: str) -> Case:
         raise UsageError(f"{path or '$'}: give exactly one of request or requests")
     policies = _policy_set(data.get("policies"), f"{prefix}policies")
     if has_one:
+        _check_text(data["request"], f"{prefix}request", screened)
         return Case(policies, (_request(data["request"], f"{prefix}request"),), True)
     items = data["requests"]
     if not isinstance(items, list):
         raise UsageError(f"{prefix}requests: must be a list of requests")
-    requests = tuple(_each_request(item, f"{prefix}requests[{i}]") for i, item in enumerate(items))
+    requests = tuple(
+        _each_request(item, f"{prefix}requests[{i}]", screened) for i, item in enumerate(items)
+    )
     return Case(policies, requests, False)
 
 
-def _each_case(data: object, path: str) -> Case | Unreadable:
+def _each_case(data: object, path: str, screened: bool) -> Case | Unreadable:
     try:
-        return _case(data, path)
+        return _case(data, path, screened)
     except UsageError as exc:
         return Unreadable(str(exc))
 
 
-def read_cases(data: Any) -> tuple[list[Case | Unreadable], bool]:
+def read_cases(data: Any, *, screened: bool = False) -> tuple[list[Case | Unreadable], bool]:
     """The cases in ``data`` (one case or a list), and whether it was a list. In a list, a case
-    that cannot be read is an ``Unreadable``; a single case that cannot be read raises."""
+    that cannot be read is an ``Unreadable``; a single case that cannot be read raises.
+    ``screened``: the JSON text holds no escape that could make a NUL or a lone surrogate
+    (``limits.may_hold_bad_characters``), so requests need not be checked value by value."""
     if isinstance(data, list):
-        return [_each_case(item, f"[{i}]") for i, item in enumerate(data)], True
-    return [_case(data, "")], False
+        return [_each_case(item, f"[{i}]", screened) for i, item in enumerate(data)], True
+    return [_case(data, "", screened)], False

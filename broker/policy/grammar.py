@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.policy.findings import POLICY_KINDS, Finding, PolicyKind, PolicyValidationError
-from broker.policy.limits import size_problem, text_problem
+from broker.policy.limits import may_hold_bad_characters, size_problem, text_problem
 from broker.policy.statements import Statement, parse_statement
 
 __all__ = ["Policy", "parse_policy", "validate_policy"]
@@ -77,12 +77,11 @@ def _check(
     data = _load(doc, findings)
     if data is None:
         return findings, None
-    bad_text = text_problem(data)
-    if bad_text is not None:
-        findings.append(
-            Finding("error", "", f"the policy holds {bad_text}; remove it", "invalid_character")
-        )
-        return findings, None
+    if not isinstance(doc, str) or may_hold_bad_characters(doc):
+        bad_text = text_problem(data)
+        if bad_text is not None:
+            findings.append(Finding("error", "", f"{bad_text}; remove it", "invalid_character"))
+            return findings, None
     if not isinstance(data, Mapping):
         findings.append(Finding("error", "", "a policy must be a JSON object", "invalid_type"))
         return findings, None

@@ -31,7 +31,14 @@ from typing import Any
 
 from broker.policy.findings import PolicyKind
 
-__all__ = ["POLICY_SIZE_LIMITS", "bad_character", "policy_size", "size_problem", "text_problem"]
+__all__ = [
+    "POLICY_SIZE_LIMITS",
+    "bad_character",
+    "may_hold_bad_characters",
+    "policy_size",
+    "size_problem",
+    "text_problem",
+]
 
 POLICY_SIZE_LIMITS: dict[PolicyKind, int] = {
     "identity": 10_240,
@@ -68,20 +75,36 @@ def bad_character(text: str) -> str | None:
     return None
 
 
-def text_problem(data: Any) -> str | None:
-    """The first NUL or lone surrogate in any key or string of ``data`` (loaded JSON)."""
-    stack = [data]
+# In JSON text a NUL or a surrogate can only be written as a \u escape (raw ones are not valid
+# JSON, or not UTF-8): one scan of the text tells whether any value can hold one.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def may_hold_bad_characters(json_text: str) -> bool:
+    """False when no value parsed from ``json_text`` can hold a NUL or a lone surrogate (one C
+    scan of the text, so a large batch is not checked value by value)."""
+    return _SUSPECT_ESCAPE.search(json_text) is not None
+
+
+def text_problem(data: Any, path: str = "") -> str | None:
+    """``"PATH: holds ..."`` for the first NUL or lone surrogate in any key or string of
+    ``data`` (loaded JSON), or None."""
+    stack: list[tuple[str, Any]] = [(path, data)]
     while stack:
-        item = stack.pop()
+        where, item = stack.pop()
         if isinstance(item, str):
             problem = bad_character(item)
             if problem is not None:
-                return problem
+                return f"{where or '$'}: holds {problem}"
         elif isinstance(item, Mapping):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, value in item.items():
+                inner = f"{where}.{key}" if where else str(key)
+                problem = bad_character(str(key))
+                if problem is not None:
+                    return f"{inner}: the name holds {problem}"
+                stack.append((inner, value))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(item))
     return None
 
 
