@@ -15,15 +15,11 @@ import pytest
 from broker.policy import validate_policy
 from broker.policy.limits import POLICY_SIZE_LIMITS, policy_size
 from tests.conftest import one_line
-from tests.unit.policy.helpers import ACCOUNT, ALICE, BUCKET, OBJECT, allow, deny, doc
+from tests.unit.policy.helpers import BUCKET, OBJECT, allow, deny, doc
+from tests.unit.policy.test_policy_command import REQUEST as COMMAND_REQUEST
 
-REQUEST = {
-    "principal_arn": ALICE,
-    "principal_account": ACCOUNT,
-    "action": "s3:GetObject",
-    "resource": OBJECT,
-    "resource_account": ACCOUNT,
-}
+# The command tests' request, without its context.
+REQUEST = {key: value for key, value in COMMAND_REQUEST.items() if key != "context"}
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
