@@ -26,6 +26,7 @@ from broker.policy.principals import PrincipalSpec
 __all__ = ["condition_holds", "decision", "is_one_of", "statement_applies"]
 
 _ARN_FAMILY = frozenset({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"})
+_ARN_SHAPE = glob("arn:*:*:*:*:*", arn=True, ignore_case=False)  # six parts
 _IP = frozenset({"IpAddress", "NotIpAddress"})
 _LIKE = frozenset({"StringLike", "StringNotLike"})
 _FOLD = frozenset({"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "Bool"})
@@ -140,6 +141,9 @@ def condition_holds(test: ConditionTest, request: SymbolicRequest) -> z3.BoolRef
         matched = _equals_any(test.values, key.value, fold=test.base in _FOLD)
     if test.negated:
         matched = z3.Not(matched)
+    if key.parts is None and test.base in _ARN_FAMILY:
+        # As the engine: a value that is not a six-part ARN makes an ARN condition false.
+        matched = z3.And(z3.InRe(key.value, _ARN_SHAPE), matched)
     return z3.If(key.present, matched, absent)
 
 

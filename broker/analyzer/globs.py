@@ -49,11 +49,19 @@ def literal(text: str, *, ignore_case: bool = False) -> z3.ReRef:
 
 def glob(pattern: str, *, arn: bool, ignore_case: bool) -> z3.ReRef:
     """``*`` any run, ``?`` one character; with ``arn``, a wildcard before the fifth ``:`` stays
-    inside its ARN part. ``"*"`` alone matches everything."""
+    inside its ARN part (but for the last part of a short pattern ending in ``*``). ``"*"``
+    alone matches everything."""
     if pattern == "*":
         return ascii_string()
     parts: list[z3.ReRef] = []
     colons = 0 if arn else ARN_PARTS
+    # A short ARN pattern ending in ``*`` (``arn:aws:sqs:*``): its last part's wildcards span
+    # ``:`` as the engine's (broker.policy.globs) do.
+    last = (
+        pattern.count(":")
+        if arn and pattern.count(":") < ARN_PARTS - 1 and pattern.endswith("*")
+        else -1
+    )
     run: list[str] = []
 
     def flush() -> None:
@@ -67,7 +75,7 @@ def glob(pattern: str, *, arn: bool, ignore_case: bool) -> z3.ReRef:
             run.append(char)
         elif char in "*?":
             flush()
-            inside = colons < ARN_PARTS - 1
+            inside = colons < ARN_PARTS - 1 and colons != last
             one = _not_colon() if inside else printable()
             parts.append(z3.Star(one) if char == "*" else one)
         else:

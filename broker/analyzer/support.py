@@ -121,7 +121,7 @@ def check_support(*policies: Policy) -> Support:
     for policy in policies:
         substitute = policy.version == "2012-10-17"
         for statement in policy.statements:
-            if statement.required_keys or (
+            if statement.variable_keys or (
                 statement.resources is not None and statement.resources.templates
             ):
                 note("policy variables")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from broker.errors import UsageError
 
 if TYPE_CHECKING:
-    from broker.policy.cases import Case
+    from broker.policy.cases import Case, Unreadable
 
 __all__ = [
     "SimulateInput",
@@ -86,9 +86,10 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
     return 1 if errors else 0
 
 
-def _load_cases(options: SimulateInput) -> tuple[list[Case], bool]:
+def _load_cases(options: SimulateInput) -> tuple[list[Case | Unreadable], bool]:
     """Every case of the input, each checked whole before anything is evaluated or written."""
     from broker.policy.cases import read_cases
+    from broker.policy.limits import may_hold_bad_characters
 
     text = _read(options.input)
     try:
@@ -101,22 +102,36 @@ def _load_cases(options: SimulateInput) -> tuple[list[Case], bool]:
         raise UsageError(
             f"{options.input}: not valid JSON (nested too deeply); flatten the input"
         ) from None
-    return read_cases(data)
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise UsageError(
+            f"{options.input}: not valid JSON (a number has too many digits)"
+        ) from None
+    return read_cases(data, screened=not may_hold_bad_characters(text))
 
 
 def _answers(case: Case, options: SimulateInput) -> Iterator[dict[str, Any]]:
     from broker.policy import compile_policy_set
+    from broker.policy.cases import Unreadable
 
     compiled = compile_policy_set(case.policies)
     for request in case.requests:
-        yield compiled.evaluate(request, explain=options.explain, full=options.full).to_json()
+        if isinstance(request, Unreadable):  # a refused request of a list carries its error
+            yield request.to_json()
+        else:
+            yield compiled.evaluate(request, explain=options.explain, full=options.full).to_json()
 
 
 def run_simulate(options: SimulateInput) -> Any:
-    """Evaluate every request of every case; returns the JSON-ready result."""
+    """Evaluate every request of every case; returns the JSON-ready result (a refused case or
+    request of a list is ``{"error": ...}`` in its place)."""
+    from broker.policy.cases import Unreadable
+
     cases, as_list = _load_cases(options)
     results: list[Any] = []
     for case in cases:
+        if isinstance(case, Unreadable):
+            results.append(case.to_json())
+            continue
         answers = list(_answers(case, options))
         results.append(answers[0] if case.single else answers)
     return results if as_list else results[0]
@@ -129,30 +144,47 @@ _PLAIN = {
 }
 
 
-def write_simulation(options: SimulateInput, out: TextIO) -> None:
-    """Write the answers as ``run_simulate`` returns them, as they are computed.
+def write_simulation(options: SimulateInput, out: TextIO) -> bool:
+    """Write the answers as ``run_simulate`` returns them, as they are computed; True when a
+    case or request of a list was refused (it carries its error in its place).
 
-    The input is checked whole first, so a bad case writes nothing. A single explained answer
-    is indented for reading; in a batch each answer is one line, written as soon as it is
-    decided, so memory stays flat however many requests are explained."""
+    The input is checked whole first, so a malformed file or single case writes nothing. A
+    single explained answer is indented for reading; in a batch each answer is one line,
+    written as soon as it is decided, so memory stays flat however many requests are
+    explained."""
     from broker.policy import compile_policy_set
+    from broker.policy.cases import Unreadable
 
     cases, as_list = _load_cases(options)
+    refused = any(
+        isinstance(c, Unreadable) or any(isinstance(r, Unreadable) for r in c.requests)
+        for c in cases
+    )
     if not options.explain:
         parts = []
         for case in cases:
+            if isinstance(case, Unreadable):
+                parts.append(json.dumps(case.to_json()))
+                continue
             compiled = compile_policy_set(case.policies)
-            texts = [_PLAIN[compiled.decide(r)] for r in case.requests]
+            texts = [
+                json.dumps(r.to_json()) if isinstance(r, Unreadable) else _PLAIN[compiled.decide(r)]
+                for r in case.requests
+            ]
             parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
         out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
-        return
-    if not as_list and cases[0].single:
-        out.write(json.dumps(next(_answers(cases[0], options)), indent=2) + "\n")
-        return
+        return refused
+    first = cases[0]
+    if not as_list and not isinstance(first, Unreadable) and first.single:
+        out.write(json.dumps(next(_answers(first, options)), indent=2) + "\n")
+        return refused
     out.write("[\n" if as_list else "")
     for number, case in enumerate(cases):
         if number:
             out.write(",\n")
+        if isinstance(case, Unreadable):
+            out.write(json.dumps(case.to_json()))
+            continue
         if case.single:
             out.write(json.dumps(next(_answers(case, options))))
             continue
@@ -161,6 +193,7 @@ def write_simulation(options: SimulateInput, out: TextIO) -> None:
             out.write((",\n" if index else "") + json.dumps(answer))
         out.write("\n]")
     out.write("\n]\n" if as_list else "\n")
+    return refused
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -175,12 +208,12 @@ def _simulate(args: argparse.Namespace) -> int:
     # nothing, a quarter of the command's time. The process ends right after.
     gc.disable()
     try:
-        write_simulation(
+        refused = write_simulation(
             SimulateInput(Path(args.input), explain, full=args.explain == "full"), sys.stdout
         )
     finally:
         gc.enable()
-    return 0
+    return 1 if refused else 0
 
 
 def register(subparsers: Any) -> None:

@@ -121,7 +121,7 @@ def why_not(statement: Statement, r: Req, explain: bool) -> str | None:
     context = r.context
     for key in statement.required_keys:
         if not isinstance(context.get(key), str):
-            return f"policy variable ${{{key}}} is absent (or multi-valued)" if explain else ""
+            return f"policy variable ${{{key}}} in NotResource has no value" if explain else ""
     resources = statement.resources
     if resources is not None and resources.match(r.resource, context) == statement.not_resource:
         if not explain:
@@ -158,12 +158,11 @@ Check = Callable[[Req], bool]
 def checker(statement: Statement) -> Check:
     """``why_not(statement, r, False) is None`` as a closure holding only the tests this
     statement needs (most have no variables, no principal, few conditions)."""
-    required = statement.required_keys
     resources = statement.resources
     matches = resources.tester() if resources is not None else None
     not_resource = statement.not_resource
     conditions = statement.conditions
-    if not required and statement.principal is None:
+    if not statement.required_keys and statement.principal is None:
         if matches is None:
             return lambda r: all(c.holds(r.context) for c in conditions)
         if not conditions:

@@ -10,7 +10,14 @@ A case::
                   "management_account": false, "resource_management_account": false},
      "request": {...} | "requests": [{...}, ...]}
 
-A request may also carry ``federated_by`` (see ``Request``).
+A request may also carry ``federated_by`` (see ``Request``). An anonymous caller
+(``principal_arn`` ``""`` or ``"anonymous"``) may have ``principal_account: null``.
+
+In a list of cases each case is answered on its own: a case that cannot be read is an
+``Unreadable`` (its one-line error) in its place, and so is a request of a ``requests`` list, so
+one bad policy or request among thousands does not hide the other answers. A file that is not a
+case or a list of cases at all, and a single case that cannot be read, are still a
+``UsageError``.
 ``trust`` and ``key`` documents are resource policies of those kinds (see
 ``broker.policy.request``). Absent keys mean no policies of that kind.
 """
@@ -26,10 +33,11 @@ from broker.policy.applicability import NormalContext, normalise_value
 from broker.policy.findings import PolicyKind, PolicyValidationError
 from broker.policy.grammar import Policy
 from broker.policy.grammar import parse_policy as _parse
+from broker.policy.limits import text_problem
 from broker.policy.principals import IAM_CALLER_KINDS, caller_of
 from broker.policy.request import PolicySet, Request
 
-__all__ = ["Case", "read_cases"]
+__all__ = ["Case", "Unreadable", "read_cases"]
 
 _POLICY_KEYS = frozenset(
     {
@@ -57,11 +65,22 @@ _REQUEST_KEYS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A case or request of a list that was refused: the one-line reason."""
+
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
-    """One case: its policies and its requests (``single``: it had ``request``, not a list)."""
+    """One case: its policies and its requests (``single``: it had ``request``, not a list);
+    a request of a ``requests`` list that was refused is an ``Unreadable`` in its place."""
 
     policies: PolicySet
-    requests: tuple[Request, ...]
+    requests: tuple[Request | Unreadable, ...]
     single: bool
 
 
@@ -174,6 +193,8 @@ def _request(data: object, path: str) -> Request:
         unknown = next(key for key in data if key not in _REQUEST_FIELDS)
         raise UsageError(f"{path}.{unknown}: unknown request field")
     fields = [data.get(key) for key in _REQUEST_KEYS]
+    if fields[3] is None and _anonymous(data):
+        fields[3] = ""  # an anonymous caller has no account
     for key, value in zip(_REQUEST_KEYS, fields, strict=True):
         if type(value) is not str:
             raise UsageError(f"{path}.{key}: required, a string")
@@ -211,7 +232,28 @@ def _request(data: object, path: str) -> Request:
 _NO_CONTEXT: Mapping[str, Any] = {}
 
 
-def _case(data: object, path: str) -> Case:
+def _anonymous(data: Mapping[str, Any]) -> bool:
+    return data.get("principal_arn") in ("", "anonymous")
+
+
+def _check_text(data: object, path: str, screened: bool) -> None:
+    """Refuse a NUL or lone surrogate anywhere in ``data`` (skipped when the input's text was
+    screened clean by ``limits.may_hold_bad_characters``)."""
+    if not screened:
+        problem = text_problem(data, path)
+        if problem is not None:
+            raise UsageError(f"{problem}; remove it")
+
+
+def _each_request(item: object, path: str, screened: bool) -> Request | Unreadable:
+    try:
+        _check_text(item, path, screened)
+        return _request(item, path)
+    except UsageError as exc:
+        return Unreadable(str(exc))
+
+
+def _case(data: object, path: str, screened: bool) -> Case:
     if not isinstance(data, Mapping):
         raise UsageError(f"{path or '$'}: a case must be an object with policies and request(s)")
     prefix = f"{path}." if path else ""
@@ -223,16 +265,29 @@ def _case(data: object, path: str) -> Case:
         raise UsageError(f"{path or '$'}: give exactly one of request or requests")
     policies = _policy_set(data.get("policies"), f"{prefix}policies")
     if has_one:
+        _check_text(data["request"], f"{prefix}request", screened)
         return Case(policies, (_request(data["request"], f"{prefix}request"),), True)
     items = data["requests"]
     if not isinstance(items, list):
         raise UsageError(f"{prefix}requests: must be a list of requests")
-    requests = tuple(_request(item, f"{prefix}requests[{i}]") for i, item in enumerate(items))
+    requests = tuple(
+        _each_request(item, f"{prefix}requests[{i}]", screened) for i, item in enumerate(items)
+    )
     return Case(policies, requests, False)
 
 
-def read_cases(data: Any) -> tuple[list[Case], bool]:
-    """The cases in ``data`` (one case or a list), and whether it was a list."""
+def _each_case(data: object, path: str, screened: bool) -> Case | Unreadable:
+    try:
+        return _case(data, path, screened)
+    except UsageError as exc:
+        return Unreadable(str(exc))
+
+
+def read_cases(data: Any, *, screened: bool = False) -> tuple[list[Case | Unreadable], bool]:
+    """The cases in ``data`` (one case or a list), and whether it was a list. In a list, a case
+    that cannot be read is an ``Unreadable``; a single case that cannot be read raises.
+    ``screened``: the JSON text holds no escape that could make a NUL or a lone surrogate
+    (``limits.may_hold_bad_characters``), so requests need not be checked value by value."""
     if isinstance(data, list):
-        return [_case(item, f"[{i}]") for i, item in enumerate(data)], True
-    return [_case(data, "")], False
+        return [_each_case(item, f"[{i}]", screened) for i, item in enumerate(data)], True
+    return [_case(data, "", screened)], False

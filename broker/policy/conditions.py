@@ -8,19 +8,22 @@ Rules implemented here, each tested against the doc section it comes from:
 * A negated operator (``StringNotEquals``, ``StringNotLike``, ``NumericNotEquals``,
   ``DateNotEquals``, ``NotIpAddress``, ``ArnNotEquals``, ``ArnNotLike``) is true when the
   context value matches *none* of the values.
-* A missing key: a positive operator is false, a negated one is true, any ``...IfExists`` form
-  is true; ``Null: true`` is true exactly when the key is missing.
+* A missing key: a positive operator is false, a negated one is true, an ``...IfExists`` form
+  is true (except under ``ForAnyValue:``); ``Null: true`` is true exactly when the key is missing.
+* A policy variable with no value in a condition value is a null that no context value matches
+  ("Policy variables with no value"): the key's other values are still ORed, and a negated
+  operator is true for it.
 * ``ForAllValues:`` is true when every context value passes (so true for a missing key or an
-  empty set); ``ForAnyValue:`` when at least one does (so false for a missing key, unless
-  ``IfExists``); an empty value counts as an empty set for both, and as absent for ``Null``
+  empty set); ``ForAnyValue:`` when at least one does (so false for a missing key, with
+  ``IfExists`` too); an empty value counts as an empty set for both, and as absent for ``Null``
   ("Condition set operators for multivalued context keys"). Without a qualifier a multi-valued
   key passes a positive operator when any
   of its values does, and a negated operator when none matches.
 * Condition keys are case-insensitive; values are case-sensitive except for the
   ``IgnoreCase`` operators, ``Bool`` and the action-like parts AWS documents.
 * A context value that cannot be read as the operator's type (a number, a date, an IP
-  address) makes that condition false, negated or not: a malformed value never grants by
-  slipping through a ``Not`` operator's "matches nothing".
+  address, an ARN of six parts) makes that condition false, negated or not: a malformed value
+  never grants by slipping through a ``Not`` operator's "matches nothing".
 """
 
 from __future__ import annotations
@@ -168,7 +171,15 @@ def _string_test(family: str, templates: Sequence[Template]) -> Test:
         return lambda value, context: matcher.match(value, context)
     if family == "arn":
         arns = resource_matcher_set(templates)
-        return lambda value, context: arns.match(value, context)
+
+        def arn_test(value: str, context: Mapping[str, ContextValue]) -> bool:
+            # "Each of the six colon-delimited components of the ARN is checked separately":
+            # a context value without six parts cannot be compared (false, negated or not).
+            if not value.startswith("arn:") or value.count(":") < 5:
+                raise _Incomparable
+            return arns.match(value, context)
+
+        return arn_test
     fold = family == "string_ci"
     texts = [t.pieces[0] for t in templates if t.is_plain]
     plain = {(t.lower() if fold else t) for t in texts if isinstance(t, str)}
@@ -241,7 +252,10 @@ class ConditionTest:
             if self.qualifier == "all":
                 return True
             if self.qualifier == "any":
-                return self.if_exists
+                # No value at all, so none passes: false, with IfExists too (IAM User Guide,
+                # "Single-valued vs. multivalued context keys": ForAnyValue on a missing key
+                # evaluates to false; IfExists does not turn it into "no key, no test").
+                return False
             return self.if_exists or self.negated
         try:
             if isinstance(value, str):
@@ -286,6 +300,13 @@ def _check_values(family: str, values: Sequence[str], path: str) -> list[Finding
                 ipaddress.ip_network(value.strip(), strict=False)
             elif family == "binary":
                 base64.b64decode(value, validate=True)
+            elif family == "arn" and "${" not in value and value != "*" and value.count(":") < 5:
+                # "Condition operators" > ARN: each of the six colon-delimited parts is compared
+                # on its own; the Resource element's short patterns do not apply here.
+                bad(
+                    f'"{value}" is not a six-part ARN (arn:partition:service:region:account:'
+                    'resource); ARN operators compare the parts one by one, "*" in any part'
+                )
         except (_Incomparable, ValueError, binascii.Error):
             kind = {"ip": "an IP address or CIDR", "binary": "base64"}.get(
                 family, "a number" if family.startswith("numeric") else "a date"

@@ -8,7 +8,12 @@ between stars is found left-most with ``str.find`` (or a fixed-length regex wher
 ``?``), which is exact for globs and O(len(text) x len(pattern)) at worst.
 
 With ``arn`` the pattern is split at its first five ``:``: a wildcard in one of the first five
-parts never spans ``:``, the sixth (resource) part may. Text from a policy variable is literal.
+parts never spans ``:``, the sixth (resource) part may. A shorter pattern whose last part ends in
+``*`` (``arn:aws:sqs:*``, ``arn:aws:iam::*``) is valid too: IAM User Guide, "IAM JSON policy
+elements: Resource", says a ``*`` that is the last character of a segment "can expand to match
+beyond the colon boundaries", so the wildcards of its last part span ``:`` and that part matches
+the rest of the ARN. Any other short pattern matches nothing (validation refuses it). Text from a
+policy variable is literal.
 """
 
 from __future__ import annotations
@@ -124,10 +129,20 @@ def _chunked(tokens: list[Token]) -> Glob:
     return test
 
 
+def _short_spans(segments: list[list[Token]], arn: bool) -> bool | None:
+    """For an ARN pattern: whether it is a short one whose last part spans the rest of the ARN
+    (False for a full six-part pattern); None when it is short and cannot match anything."""
+    if not arn or len(segments) >= ARN_PARTS:
+        return False
+    last = segments[-1]
+    return True if last and last[-1] == _STAR else None
+
+
 def _regex_source(segments: list[list[Token]], arn: bool) -> str:
     out: list[str] = []
+    spans = _short_spans(segments, arn)
     for index, tokens in enumerate(segments):
-        inner = arn and index < ARN_PARTS - 1
+        inner = arn and index < ARN_PARTS - 1 and not (spans and index == len(segments) - 1)
         for token in tokens:
             if token == _STAR:
                 out.append("[^:]*" if inner else ".*")
@@ -144,22 +159,23 @@ def _regex_source(segments: list[list[Token]], arn: bool) -> str:
 def compile_glob(pieces: tuple[str | Literal_, ...], arn: bool) -> Glob:
     """A test for the pattern made of ``pieces`` (pattern text and literal text)."""
     segments = _segments(pieces, arn)
-    if arn and len(segments) < ARN_PARTS:
+    if _short_spans(segments, arn) is None:
         return lambda _text: False  # not an ARN pattern; validation reports it
     if all(tokens.count(_STAR) <= 1 for tokens in segments):
         return re.compile(_regex_source(segments, arn), re.DOTALL).fullmatch
     tests = [_chunked(tokens) for tokens in segments]
     if not arn:
         return tests[0]
+    count = len(segments)  # six, or fewer for a short pattern (its last part is the rest)
     if all(isinstance(t, str) for tokens in segments[:-1] for t in tokens):
-        # The first five parts are literal (the usual case): a prefix, then the resource part.
+        # The parts before the last are literal (the usual case): a prefix, then the last part.
         prefix = ":".join("".join(str(t) for t in tokens) for tokens in segments[:-1]) + ":"
         rest = tests[-1]
         return lambda text: text.startswith(prefix) and bool(rest(text[len(prefix) :]))
 
     def test(text: str) -> bool:
-        parts = text.split(":", ARN_PARTS - 1)
-        return len(parts) == ARN_PARTS and all(t(p) for t, p in zip(tests, parts, strict=True))
+        parts = text.split(":", count - 1)
+        return len(parts) == count and all(t(p) for t, p in zip(tests, parts, strict=True))
 
     return test
 
@@ -172,7 +188,7 @@ def compile_glob_set(patterns: tuple[str, ...], arn: bool) -> Glob:
     others: list[Glob] = []
     for pattern in patterns:
         segments = _segments((pattern,), arn)
-        if arn and len(segments) < ARN_PARTS:
+        if _short_spans(segments, arn) is None:
             continue
         if all(tokens.count(_STAR) <= 1 for tokens in segments):
             sources.append(_regex_source(segments, arn))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.policy.findings import POLICY_KINDS, Finding, PolicyKind, PolicyValidationError
+from broker.policy.limits import may_hold_bad_characters, size_problem, text_problem
 from broker.policy.statements import Statement, parse_statement
 
 __all__ = ["Policy", "parse_policy", "validate_policy"]
@@ -56,6 +57,11 @@ def _load(doc: Mapping[str, Any] | str, findings: list[Finding]) -> Any:
     except RecursionError:  # the parser recurses once per level of nesting
         findings.append(Finding("error", "", "not valid JSON: nested too deeply", "invalid_json"))
         return None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        findings.append(
+            Finding("error", "", "not valid JSON: a number has too many digits", "invalid_json")
+        )
+        return None
 
 
 def _check(
@@ -64,9 +70,18 @@ def _check(
     findings: list[Finding] = []
     if kind not in POLICY_KINDS:
         raise ValueError(f"unknown policy kind {kind!r}")
+    too_large = size_problem(doc, kind)
+    if too_large is not None:  # before any parsing: an absurd document is refused at once
+        findings.append(Finding("error", "", too_large, "policy_too_large"))
+        return findings, None
     data = _load(doc, findings)
     if data is None:
         return findings, None
+    if not isinstance(doc, str) or may_hold_bad_characters(doc):
+        bad_text = text_problem(data)
+        if bad_text is not None:
+            findings.append(Finding("error", "", f"{bad_text}; remove it", "invalid_character"))
+            return findings, None
     if not isinstance(data, Mapping):
         findings.append(Finding("error", "", "a policy must be a JSON object", "invalid_type"))
         return findings, None

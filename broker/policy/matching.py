@@ -5,7 +5,9 @@ Action" and "Resource").
 * Resources: ARNs, case-sensitive. An ARN has six colon-separated parts
   (``arn:partition:service:region:account:resource``); a wildcard in one of the first five parts
   stays inside that part (it never spans ``:``), while in the resource part ``*`` spans ``/`` and
-  ``:`` alike. ``*`` on its own matches every resource.
+  ``:`` alike. ``*`` on its own matches every resource. A shorter pattern ending in ``*``
+  (``arn:aws:sqs:*``, ``arn:aws:sqs:us-east-1:*``, ``arn:aws:iam::*``) is valid: its trailing
+  ``*`` "can expand to match beyond the colon boundaries" ("Resource", wildcards in ARNs).
 * Condition ``StringLike`` values: plain globs over the whole value.
 
 Patterns are compiled once into the cheapest test that is exact: equality, a ``startswith``
@@ -42,8 +44,13 @@ def service_of(action_pattern: str) -> str | None:
 
 
 def is_valid_arn_pattern(text: str) -> bool:
-    """Resource values are ``*`` or ARNs with six parts (the last may contain ``:``)."""
-    return text == "*" or (text.startswith("arn:") and text.count(":") >= ARN_PARTS - 1)
+    """Resource values are ``*``, ARNs with six parts (the last may contain ``:``), or shorter
+    ARN patterns whose last part ends in ``*`` (that ``*`` matches the rest of the ARN)."""
+    if text == "*":
+        return True
+    if not text.startswith("arn:") or len(text) == len("arn:"):
+        return False
+    return text.count(":") >= ARN_PARTS - 1 or (text.endswith("*") and not text.endswith("${*}"))
 
 
 @dataclass(slots=True)
@@ -121,11 +128,8 @@ def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> Ma
         wild_at = [i for i, c in enumerate(text) if c in "*?"]
         if not wild_at:
             exact.add(text)
-        elif (
-            wild_at == [len(text) - 1]
-            and text[-1] == "*"
-            and (not arn or text.count(":") >= ARN_PARTS - 1)
-        ):
+        elif wild_at == [len(text) - 1] and text[-1] == "*":
+            # A lone trailing ``*`` spans everything after it, in a short ARN pattern too.
             prefixes.append(text[:-1])
         else:
             wild.append(text)

@@ -21,7 +21,7 @@ from broker.policy.matching import (
     service_of,
 )
 from broker.policy.principals import PrincipalSpec, parse_principal
-from broker.policy.variables import Template, TemplateSyntaxError, parse_template
+from broker.policy.variables import Template, TemplateSyntaxError, Var, parse_template
 
 __all__ = ["Statement", "parse_statement"]
 
@@ -58,7 +58,10 @@ class Statement:
     not_principal: bool
     principal: PrincipalSpec | None
     conditions: tuple[ConditionTest, ...]
-    required_keys: tuple[str, ...]  # policy-variable keys that must be present
+    variable_keys: tuple[str, ...]  # policy-variable keys (without default) it refers to
+    # Keys that must have one value for the statement to apply: only an Allow's NotResource
+    # variables (see ``_required_keys``); everywhere else a missing value matches nothing.
+    required_keys: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """A compact description for explanations."""
@@ -99,10 +102,66 @@ def _templates(
             )
             continue
         try:
-            out.append(parse_template(value, substitute=substitute))
+            template = parse_template(value, substitute=substitute)
         except TemplateSyntaxError as exc:
             findings.append(Finding("error", path, str(exc), "invalid_variable"))
+            continue
+        if _variable_before_resource_part(template):
+            findings.append(
+                Finding(
+                    "error",
+                    path,
+                    f'"{value}": a policy variable may stand only in the resource part of an ARN '
+                    "(after the fifth colon), not in its partition, service, region or account; "
+                    "write those literally or with wildcards",
+                    "invalid_variable",
+                )
+            )
+            continue
+        out.append(template)
     return out
+
+
+def _no_short_patterns(values: tuple[str, ...], path: str, findings: list[Finding]) -> None:
+    """RCPs take full ARNs only. The docs say how a short pattern (``arn:aws:sqs:*``) reads in
+    IAM policies, not in RCPs, and a guess in a control policy that binds every caller could
+    open or close too much: fail closed and ask for the six parts (wildcards allowed)."""
+    for value in values:
+        if value != "*" and value.count(":") < 5:
+            findings.append(
+                Finding(
+                    "error",
+                    path,
+                    f'"{value}": an RCP needs the full six-part ARN (arn:partition:service:region:'
+                    'account:resource, "*" in any part)',
+                    "invalid_resource",
+                )
+            )
+
+
+def _required_keys(templates: list[Template]) -> tuple[str, ...]:
+    """The variable keys of an Allow's NotResource. IAM User Guide, "Policy variables with no
+    value": the entry holding a variable with no value matches nothing. In a NotResource that
+    would make the entry exclude nothing, so an unset tag would widen an Allow to every other
+    resource; we fail closed instead and the Allow does not apply. (A Deny's NotResource keeps
+    the literal rule: it then denies more, never less.)"""
+    return tuple(dict.fromkeys(k for t in templates for k in t.required))
+
+
+def _variable_before_resource_part(template: Template) -> bool:
+    """IAM User Guide, "IAM policy elements: Variables and tags" (Where you can use policy
+    variables): in the Resource element a variable may be used only in the resource part of the
+    ARN, after the fifth colon. Substituting one earlier would match what IAM does not."""
+    colons = 0
+    for piece in template.pieces:
+        if isinstance(piece, Var):
+            if colons < 5:
+                return True
+        elif isinstance(piece, str):
+            colons += piece.count(":")
+        else:
+            colons += piece.text.count(":")
+    return False
 
 
 def parse_statement(
@@ -147,6 +206,16 @@ def parse_statement(
         return None
 
     action_key = one_of("Action", "NotAction", True)
+    if action_key == "NotAction" and kind == "rcp":
+        # AWS Organizations User Guide, "RCP syntax": RCPs do not support NotAction.
+        findings.append(
+            Finding(
+                "error",
+                f"{path}.NotAction",
+                "NotAction is not allowed in an RCP; list the actions to deny in Action",
+                "prohibited_element",
+            )
+        )
     action_values: tuple[str, ...] = ()
     if action_key:
         action_path = f"{path}.{action_key}"
@@ -182,6 +251,8 @@ def parse_statement(
         if listed is not None:
             resource_values = listed
             templates = _templates(listed, resource_path, substitute, findings)
+            if kind == "rcp":
+                _no_short_patterns(listed, resource_path, findings)
 
     principal_key = one_of("Principal", "NotPrincipal", kind in _PRINCIPAL_KINDS)
     principal: PrincipalSpec | None = None
@@ -230,7 +301,7 @@ def parse_statement(
         return None
     lowered = tuple(a.lower() for a in action_values)
     services = tuple(service_of(a) or "" for a in lowered)
-    required = tuple(
+    variable_keys = tuple(
         dict.fromkeys(
             [k for t in templates for k in t.required]
             + [
@@ -242,6 +313,7 @@ def parse_statement(
             ]
         )
     )
+    not_resource = resource_key == "NotResource"
     statement = Statement(
         index=index,
         sid=sid if isinstance(sid, str) else None,
@@ -250,13 +322,14 @@ def parse_statement(
         actions=action_matcher_set(lowered),
         action_values=action_values,
         services=None if action_key == "NotAction" or "" in services else services,
-        not_resource=resource_key == "NotResource",
+        not_resource=not_resource,
         resources=resource_matcher_set(templates) if resource_key and kind != "trust" else None,
         resource_values=resource_values,
         not_principal=principal_key == "NotPrincipal",
         principal=principal,
         conditions=conditions,
-        required_keys=required,
+        variable_keys=variable_keys,
+        required_keys=_required_keys(templates) if not_resource and effect == "Allow" else (),
     )
     lint_statement(raw, statement, path, kind, findings)
     return statement

@@ -3,8 +3,12 @@
 ``${key}`` in a Resource/NotResource value or in a string or ARN condition value is replaced by
 the request-context value of ``key`` (case-insensitive); ``${key, 'default'}`` supplies a value
 when the key is absent; ``${*}``, ``${?}`` and ``${$}`` stand for the literal characters.
-A key that is absent (with no default) or multi-valued cannot be substituted: the statement
-then does not match (the evaluator checks this once per statement, see ``Template.required``).
+A key that is absent (with no default) or multi-valued has no value, and AWS scopes what that
+does narrowly ("Policy variables with no value"): only the one value holding the variable matches
+nothing. A Resource/NotResource entry with it matches no resource (the element's other entries
+still count); in a condition it is a null that no context value equals or is like, so a positive
+operator's other values are still ORed and a negated operator (``StringNotEquals``, ...) is true
+for it. The statement as a whole still applies: a Deny is never skipped because a tag is unset.
 Under ``"Version": "2008-10-17"`` (or no Version) nothing is substituted: ``${...}`` is text.
 """
 
@@ -57,7 +61,8 @@ Piece = str | Literal_ | Var
 class Template:
     """A value split into pattern text (``str``), literal text and variables.
 
-    ``required`` lists the keys whose absence makes the statement not match.
+    ``required`` lists the keys without a default (informational: a value with one of them
+    absent matches nothing, see ``resolve``).
     """
 
     pieces: tuple[Piece, ...]

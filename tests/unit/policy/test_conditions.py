@@ -237,7 +237,7 @@ CASES = [
     ),
     (
         "ARN > a wildcard in one part does not span into the next",
-        {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:topic"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*::topic"}},
         {"aws:SourceArn": "arn:aws:sns:eu-west-1:111122223333:topic"},
         False,
     ),
@@ -333,10 +333,18 @@ CASES = [
         False,
     ),
     (
-        "Multivalued > ForAnyValue...IfExists with a missing key is true",
+        # IAM User Guide, "Single-valued vs. multivalued context keys": ForAnyValue with the
+        # key absent is false; IfExists does not make it "no key, no test".
+        "Single-valued vs. multivalued context keys > ForAnyValue...IfExists, key absent: false",
         {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": ["a"]}},
         {},
-        True,
+        False,
+    ),
+    (
+        "Single-valued vs. multivalued context keys > ForAnyValue:<negated>IfExists, key absent",
+        {"ForAnyValue:StringNotEqualsIfExists": {"aws:TagKeys": ["a"]}},
+        {},
+        False,
     ),
     (
         "Multivalued > ForAllValues:StringNotEquals: no value in the set",
@@ -404,9 +412,37 @@ VARIABLE_CASES = [
         True,
     ),
     (
-        "Variables: an absent key makes the statement not match",
+        "Policy variables with no value: a negated operator matches the null",
         {"StringNotEquals": {"s3:prefix": "home/${aws:username}"}},
         {"s3:prefix": "anything"},
+        "2012-10-17",
+        True,
+    ),
+    (
+        "Policy variables with no value: a positive operator does not match the null",
+        {"StringEquals": {"s3:prefix": "home/${aws:username}"}},
+        {"s3:prefix": "home/"},
+        "2012-10-17",
+        False,
+    ),
+    (
+        "Policy variables with no value: the key's other values are still ORed",
+        {"StringLike": {"s3:prefix": ["home/${aws:username}/*", "public/*"]}},
+        {"s3:prefix": "public/x"},
+        "2012-10-17",
+        True,
+    ),
+    (
+        "Policy variables with no value: a negated operator's other values still count",
+        {"StringNotEquals": {"s3:prefix": ["home/${aws:username}", "public"]}},
+        {"s3:prefix": "public"},
+        "2012-10-17",
+        False,
+    ),
+    (
+        "Policy variables with no value: a multi-valued key has no single value",
+        {"StringEquals": {"s3:prefix": "${aws:TagKeys}"}},
+        {"s3:prefix": "a", "aws:TagKeys": ["a"]},
         "2012-10-17",
         False,
     ),

@@ -186,8 +186,8 @@ def test_variables_in_resource(section, pattern, resource, context, expected) ->
 
 
 def test_absent_variable_in_not_resource_does_not_widen() -> None:
-    # "Variables and tags": no value for the key -> the statement does not match; it must not
-    # turn a NotResource into "every resource".
+    # "Policy variables with no value": the entry matches nothing; in an Allow's NotResource
+    # that would widen it to every other resource, so we fail closed: the Allow does not apply.
     statement = {
         "Effect": "Allow",
         "Action": "s3:*",
@@ -221,25 +221,37 @@ def _ref_glob(pattern: str, text: str, colon_stops: bool) -> bool:
 
 
 def reference_arn_match(pattern: str, arn: str) -> bool:
-    """The Resource rule read literally: split both into six parts, glob each part."""
+    """The Resource rule read literally: split both into six parts, glob each part. A shorter
+    pattern ending in ``*``: split the ARN into as many parts, the last one is the rest and its
+    wildcards span ``:``."""
     if pattern == "*":
         return True
-    p_parts, a_parts = pattern.split(":", 5), arn.split(":", 5)
-    if len(p_parts) != 6 or len(a_parts) != 6:
+    p_parts = pattern.split(":", 5)
+    count = len(p_parts)
+    if count < 6 and not pattern.endswith("*"):
+        return False
+    a_parts = arn.split(":", count - 1)
+    if len(a_parts) != count or len(arn.split(":", 5)) != 6:
         return False
     return all(
-        _ref_glob(p, a, colon_stops=(i < 5))
+        _ref_glob(p, a, colon_stops=(i < min(5, count - 1)))
         for i, (p, a) in enumerate(zip(p_parts, a_parts, strict=True))
     )
 
 
 _CHARS = st.sampled_from(list("ab/:*?-"))
 _SEGMENT = st.text(st.sampled_from(list("ab*?-")), max_size=3)
-_ARN_PATTERN = st.builds(
+_FULL_ARN_PATTERN = st.builds(
     lambda parts, tail: "arn:" + ":".join(parts) + ":" + tail,
     st.lists(_SEGMENT, min_size=4, max_size=4),
     st.text(_CHARS, max_size=6),
 )
+# "Resource": a short pattern whose last segment ends in * (arn:aws:sqs:*, arn:aws:iam::*).
+_SHORT_ARN_PATTERN = st.builds(
+    lambda parts: "arn:" + ":".join(parts) + "*",
+    st.lists(_SEGMENT, min_size=1, max_size=4),
+)
+_ARN_PATTERN = st.one_of(_FULL_ARN_PATTERN, _SHORT_ARN_PATTERN)
 _ARN = st.builds(
     lambda parts, tail: "arn:" + ":".join(parts) + ":" + tail,
     st.lists(st.text(st.sampled_from(list("ab-")), max_size=3), min_size=4, max_size=4),
