@@ -2,22 +2,29 @@
 
 ``broker.cli.main`` calls ``fast_credential_process`` before building the parser. On a hit it
 reads this data directory's id (``broker.store.home_id``) and one keyring item over D-Bus
-(``broker.store.secret_service``), checks the expiry epoch in
-the entry's first line, and writes the stored Version 1 JSON. Anything else — unusual
-arguments, no Secret Service, a miss, credentials inside the refresh window — returns None and
-the full command handles it (with locking, minting and proper errors).
+(``broker.store.secret_service``), checks the expiry epoch and lifetime in the entry's first
+line against the chain's own freshness rule (``broker.client.freshness``), and writes the
+stored Version 1 JSON.
+
+On a miss it takes the profile's lock (``broker.store.locking.hold_until_exit``) and looks
+again before giving up: when many processes start on a cold cache, one of them mints while
+the others wait here, cheaply, and then find what it stored. The process that finds nothing
+keeps the lock and returns None; the full command (locking, minting, proper errors) then runs
+under the lock it already holds. Anything unusual — other arguments, no Secret Service, no
+data directory id — returns None at once.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-__all__ = ["FAST_WINDOW_SECONDS", "fast_credential_process", "parse_profile_arg"]
+__all__ = ["fast_credential_process", "parse_profile_arg"]
 
-# The same 20 minutes as ``broker.client.chain.REFRESH_WINDOW`` (kept literal: no imports).
-FAST_WINDOW_SECONDS = 20 * 60
 _MAGIC = "broker-v1"
 _SERVICE = "access-broker"
+# Entries written before the lifetime was recorded count as long-lived (as the chain does).
+_LEGACY_LIFETIME = 2 * 60 * 60
 
 
 def parse_profile_arg(argv: list[str]) -> str | None:
@@ -29,33 +36,22 @@ def parse_profile_arg(argv: list[str]) -> str | None:
     return None
 
 
-def _home_id() -> str | None:
-    """This data directory's keyring namespace (``broker.store.home_id``), if it has one.
-
-    The data directory is resolved as ``broker.config.loader.data_dir`` does (a test holds
-    the two equal) without importing ``broker.config`` (~25 ms).
-    """
+def _data_dir() -> Path:
+    """The data directory, resolved as ``broker.config.loader.data_dir`` does (a test holds
+    the two equal) without importing ``broker.config`` (~25 ms)."""
     import os
-    from pathlib import Path
-
-    from broker.store.home_id import read_home_id
 
     home = os.environ.get("BROKER_HOME")
     if home:
-        return read_home_id(Path(home).expanduser())
+        return Path(home).expanduser()
     import platformdirs
 
-    return read_home_id(Path(platformdirs.user_data_dir("access-broker", appauthor=False)))
+    return Path(platformdirs.user_data_dir("access-broker", appauthor=False))
 
 
-def fast_credential_process(argv: list[str]) -> int | None:
-    """Print cached credentials and return 0, or None to take the full path."""
-    profile = parse_profile_arg(argv)
-    if profile is None:
-        return None
-    home = _home_id()
-    if home is None:
-        return None
+def _fresh_body(home: str, profile: str) -> str | None:
+    """The cached Version 1 JSON of ``profile`` if it is fresh, else None."""
+    from broker.client.freshness import is_fresh
     from broker.store.home_id import scoped_key
     from broker.store.secret_service import read_secret
 
@@ -63,13 +59,40 @@ def fast_credential_process(argv: list[str]) -> int | None:
     if raw is None:
         return None
     head, _, body = raw.decode("utf-8", "replace").partition("\n")
-    magic, _, epoch = head.partition(" ")
-    if magic != _MAGIC or not epoch.isdigit() or not body.startswith("{"):
+    fields = head.split(" ")
+    if fields[0] != _MAGIC or len(fields) not in (2, 3) or not body.startswith("{"):
         return None
+    if not all(field.isdigit() for field in fields[1:]):
+        return None
+    lifetime = int(fields[2]) if len(fields) == 3 else _LEGACY_LIFETIME
     import time
 
-    if int(epoch) - time.time() <= FAST_WINDOW_SECONDS:
+    return body if is_fresh(int(fields[1]) - time.time(), lifetime) else None
+
+
+def fast_credential_process(argv: list[str]) -> int | None:
+    """Print cached credentials and return 0, or None to take the full path."""
+    profile = parse_profile_arg(argv)
+    if profile is None:
         return None
+    from broker.store.home_id import read_home_id
+
+    data_dir = _data_dir()
+    home = read_home_id(data_dir)
+    if home is None:
+        return None
+    body = _fresh_body(home, profile)
+    if body is None:
+        from broker.errors import StoreError
+        from broker.store.locking import hold_until_exit
+
+        try:
+            hold_until_exit(data_dir / "store" / "locks", "profile", profile)
+        except StoreError:
+            return None  # the full path reports it
+        body = _fresh_body(home, profile)
+        if body is None:
+            return None
     sys.stdout.write(body + "\n")
     sys.stdout.flush()
     return 0

@@ -79,10 +79,10 @@ class Refresher:
         return outcomes
 
     def _one(self, profile: Profile) -> Outcome:
-        before = self.chain.store.credentials(profile.name)
-        if fresh_enough(before, profile, self.chain.now()):
+        before = self.chain.store.cached(profile.name)
+        if fresh_enough(before, self.chain.now()):
             assert before is not None
-            return Outcome(profile.name, "fresh", "still fresh", before.expiration)
+            return Outcome(profile.name, "fresh", "still fresh", before.credentials.expiration)
         try:
             credentials = self.chain.credentials(profile, ride_out_outage=False)
         except ReauthenticationRequired as exc:

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from broker.minters.base import Credentials
 from broker.private_files import PrivateFiles
 from broker.store.entries import (
     decode_credentials,
+    decode_lifetime,
     decode_session,
     encode_credentials,
     encode_session,
@@ -26,7 +28,17 @@ from broker.store.keyring_store import KeyringStore
 from broker.store.locking import named_lock
 from providers.base import SignInResult
 
-__all__ = ["CredentialStore"]
+__all__ = ["CachedCredentials", "CredentialStore"]
+
+
+@dataclass(frozen=True)
+class CachedCredentials:
+    """A profile's cached credentials and the lifetime they were minted with (None for an
+    entry written before lifetimes were kept)."""
+
+    credentials: Credentials
+    lifetime_seconds: int | None
+
 
 _files = PrivateFiles(StoreError)
 
@@ -85,11 +97,16 @@ class CredentialStore:
 
     def credentials(self, profile: str) -> Credentials | None:
         """The cached credentials of ``profile``, or None (absent or unreadable)."""
+        cached = self.cached(profile)
+        return None if cached is None else cached.credentials
+
+    def cached(self, profile: str) -> CachedCredentials | None:
+        """The cached credentials of ``profile`` with their lifetime, or None."""
         entry = self._get(profile_key(profile), lambda old: self._vouches(profile, old))
         if entry is None:
             return None
         try:
-            return decode_credentials(entry)
+            return CachedCredentials(decode_credentials(entry), decode_lifetime(entry))
         except StoreError:
             return None
 
@@ -101,10 +118,24 @@ class CredentialStore:
             return False
 
     def save_credentials(
-        self, profile: str, *, provider: str, account: str, role: str, credentials: Credentials
+        self,
+        profile: str,
+        *,
+        provider: str,
+        account: str,
+        role: str,
+        credentials: Credentials,
+        lifetime_seconds: int | None = None,
     ) -> None:
-        """Keep ``credentials`` for ``profile``: keyring entry first, then its index row."""
-        self.keyring.set(self._key(profile_key(profile)), encode_credentials(credentials))
+        """Keep ``credentials`` for ``profile``: keyring entry first, then its index row.
+
+        ``lifetime_seconds`` (how long they were minted for) decides how long they stay
+        fresh; by default it is what is left of them now, as they are saved when minted.
+        """
+        lifetime = lifetime_seconds
+        if lifetime is None:
+            lifetime = int((credentials.expiration - datetime.now(UTC)).total_seconds())
+        self.keyring.set(self._key(profile_key(profile)), encode_credentials(credentials, lifetime))
         row = ProfileRow(
             profile=profile,
             provider=provider,

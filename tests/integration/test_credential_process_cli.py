@@ -33,7 +33,9 @@ def config(broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return directory
 
 
-def _seed(home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001") -> Credentials:
+def _seed(
+    home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001", lifetime: int | None = None
+) -> Credentials:
     credentials = Credentials(
         access_key_id=key_id,
         secret_access_key="s3cr3t/" + "k" * 33,
@@ -41,7 +43,12 @@ def _seed(home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001") -> Cre
         expiration=(datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0),
     )
     CredentialStore(home).save_credentials(
-        "dev", provider="corp", account="111122223333", role="Developer", credentials=credentials
+        "dev",
+        provider="corp",
+        account="111122223333",
+        role="Developer",
+        credentials=credentials,
+        lifetime_seconds=lifetime,
     )
     return credentials
 
@@ -103,7 +110,8 @@ def test_inside_the_refresh_window_takes_the_full_path(
         build=lambda _n: TestIdP(),
         ui=SilentUI(),
     )
-    _seed(broker_home, minutes=12)  # botocore would refresh: we must not serve these
+    # A 12-hour credential with 12 minutes left: botocore would refresh, we must not serve it.
+    _seed(broker_home, minutes=12, lifetime=12 * 3600)
     result = run_broker("credential-process", "--profile", "dev", timeout=30)
     # Not served from the cache: the full path reaches the local minter, which needs the
     # directory this test config does not have.
