@@ -6,7 +6,7 @@ reads this data directory's id (``broker.store.home_id``) and one keyring item o
 line against the chain's own freshness rule (``broker.client.freshness``), and writes the
 stored Version 1 JSON.
 
-On a miss it takes the profile's lock (``broker.store.locking.hold_until_exit``) and looks
+On a miss it takes the profile's lock (``broker.store.locking.wait_or_hold``) and looks
 again before giving up: when many processes start on a cold cache, one of them mints while
 the others wait here, cheaply, and then find what it stored. The process that finds nothing
 keeps the lock and returns None; the full command (locking, minting, proper errors) then runs
@@ -84,15 +84,16 @@ def fast_credential_process(argv: list[str]) -> int | None:
     body = _fresh_body(home, profile)
     if body is None:
         from broker.errors import StoreError
-        from broker.store.locking import hold_until_exit
+        from broker.store.locking import wait_or_hold
 
         try:
-            hold_until_exit(data_dir / "store" / "locks", "profile", profile)
+            body = wait_or_hold(
+                data_dir / "store" / "locks", "profile", profile, lambda: _fresh_body(home, profile)
+            )
         except StoreError:
             return None  # the full path reports it
-        body = _fresh_body(home, profile)
         if body is None:
-            return None
+            return None  # this process holds the profile's lock: the full path mints
     sys.stdout.write(body + "\n")
     sys.stdout.flush()
     return 0
