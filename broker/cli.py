@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.sts",
     "broker.commands.audit",
     "broker.commands.client",
+    "broker.commands.sessions",
     "broker.commands.reports",
     "broker.commands.console",
     "broker.commands.db",

@@ -140,6 +140,7 @@ class Chain:
                 account=profile.account,
                 role=profile.role,
                 credentials=credentials,
+                minter=profile.minter,
             )
             return credentials
 

@@ -126,11 +126,13 @@ class CredentialStore:
         role: str,
         credentials: Credentials,
         lifetime_seconds: int | None = None,
+        minter: str | None = None,
     ) -> None:
         """Keep ``credentials`` for ``profile``: keyring entry first, then its index row.
 
         ``lifetime_seconds`` (how long they were minted for) decides how long they stay
         fresh; by default it is what is left of them now, as they are saved when minted.
+        ``minter`` names what minted them (``broker sessions`` shows it).
         """
         lifetime = lifetime_seconds
         if lifetime is None:
@@ -143,6 +145,7 @@ class CredentialStore:
             role=role,
             expiration=credentials.expiration,
             access_key_id=credentials.access_key_id,
+            minter=minter,
         )
         self.index.update(
             lambda index: dataclasses.replace(index, profiles={**index.profiles, profile: row})
