@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.audit",
     "broker.commands.client",
     "broker.commands.sessions",
+    "broker.commands.completion",
     "broker.commands.reports",
     "broker.commands.console",
     "broker.commands.db",
