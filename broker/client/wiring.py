@@ -10,7 +10,7 @@ from broker.client.chain import Chain
 from broker.client.minting import load_minter
 from broker.client.profiles import Profile
 from broker.config import BrokerConfig, load_config
-from broker.minters.base import Minter
+from broker.minters.base import Credentials, Minter
 from broker.store.credential_store import CredentialStore
 
 __all__ = ["close_chain", "open_chain", "stderr_log"]
@@ -40,8 +40,11 @@ def open_chain(
     config = load_config(config_dir)
     store = CredentialStore(data_dir or default_data_dir())
     minters: dict[str, Minter] = {}
+    built: list[Chain] = []
 
     def minter(profile: Profile) -> Minter:
+        if profile.source_profile is not None:
+            return _chained(profile, config, built[0])
         if profile.minter not in minters:
             minters[profile.minter] = load_minter(profile.minter, config)
         return minters[profile.minter]
@@ -53,7 +56,24 @@ def open_chain(
         log=stderr_log(verbose),
         warn=stderr_log(True),
     )
+    built.append(chain)
     return config, chain
+
+
+def _chained(profile: Profile, config: BrokerConfig, chain: Chain) -> Minter:
+    """The minter of a chained profile: AssumeRole with its source profile's credentials,
+    taken through the same chain (cache, refresh, mint; its own lock inside this one's)."""
+    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.chained import ChainedMinter
+    from broker.client.mfa_prompt import terminal_mfa_code
+
+    source_name = profile.source_profile
+    assert source_name is not None
+
+    def source() -> Credentials:
+        return chain.credentials(resolve_profile(config, chain.store, source_name))
+
+    return ChainedMinter(profile, source, terminal_mfa_code)
 
 
 def close_chain(chain: Chain) -> None:
