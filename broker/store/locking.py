@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,11 +26,20 @@ _OPEN_FLAGS = os.O_NOFOLLOW | os.O_CLOEXEC
 
 _files = PrivateFiles(StoreError)
 
-# Locks this process holds, by lock path. ``flock`` is per open file, so taking a lock this
-# process already holds through a second descriptor would wait for itself forever: a nested
-# ``named_lock`` of a held name is a no-op instead.
-_held: set[Path] = set()
+# Locks this thread holds, by lock path. ``flock`` is per open file, so taking a lock this
+# thread already holds through a second descriptor would wait for itself forever: a nested
+# ``named_lock`` of a held name is a no-op instead. Per thread, not per process: two threads
+# of one process (serve-credentials, the TUI's workers) must still exclude each other, and
+# their separate descriptors do.
+_local = threading.local()
 _kept = ExitStack()  # locks held until the process ends (``wait_or_hold``)
+
+
+def _held() -> set[Path]:
+    held: set[Path] | None = getattr(_local, "held", None)
+    if held is None:
+        held = _local.held = set()
+    return held
 
 
 def _guarded(locks_dir: Path, kind: str, name: str) -> Path:
@@ -47,15 +57,15 @@ def named_lock(locks_dir: Path, kind: str, name: str, *, timeout: float = 120.0)
         StoreError: the lock file is not private, or another process held it past ``timeout``.
     """
     guarded = _guarded(locks_dir, kind, name)
-    if guarded in _held:
+    if guarded in _held():
         yield
         return
     with _files.locked(guarded, timeout=timeout, what=f"the {kind} lock for {name!r}"):
-        _held.add(guarded)
+        _held().add(guarded)
         try:
             yield
         finally:
-            _held.discard(guarded)
+            _held().discard(guarded)
 
 
 def wait_or_hold(
@@ -68,7 +78,7 @@ def wait_or_hold(
 ) -> T | None:
     """``recheck()``'s answer once no other process holds the lock for ``kind``/``name``; or,
     when it still has none, None with the lock taken and kept until this process ends (a
-    later ``named_lock`` of it here goes straight in).
+    later ``named_lock`` of it in this thread goes straight in).
 
     Why: ``credential-process`` calls this on a cache miss before loading the full command.
     Of N processes started on a cold cache, one takes the lock and mints; the others wait with
@@ -79,7 +89,7 @@ def wait_or_hold(
         StoreError: the lock file is not private, or another process held it past ``timeout``.
     """
     guarded = _guarded(locks_dir, kind, name)
-    if guarded in _held:
+    if guarded in _held():
         return recheck()
     lock = guarded.with_name(guarded.name + ".lock")
     _files.ensure_dir(lock.parent)
@@ -102,7 +112,7 @@ def wait_or_hold(
         if found is not None:
             return found
         _kept.callback(os.close, fd)
-        _held.add(guarded)
+        _held().add(guarded)
         fd = None
         return None
     finally:

@@ -65,3 +65,28 @@ def test_wait_or_hold_keeps_the_lock_when_nothing_is_found(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["held", "entered", "ops", "released"]
+
+
+def test_two_threads_of_one_process_still_exclude_each_other(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from broker.store.locking import named_lock
+
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def work() -> None:
+        with named_lock(tmp_path / "locks", "profile", "dev", timeout=30):
+            inside.append(1)
+            if len(inside) > 1:
+                overlaps.append(len(inside))
+            time.sleep(0.05)  # hold it while the other thread tries
+            inside.pop()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert overlaps == []
