@@ -67,17 +67,6 @@ def _peak_rss_kib(argv: list[str], env: dict[str, str]) -> int:
     return int(proc.stderr.strip().splitlines()[-1])
 
 
-SITECUSTOMIZE = """
-import os, sys, types
-from pathlib import Path
-from tests.client_support import CountingMinter
-
-module = types.ModuleType("broker.minters.local")
-module.build_minter = lambda config: CountingMinter(Path(os.environ["BENCH_MINT_LOG"]))
-sys.modules["broker.minters.local"] = module
-"""
-
-
 def _hits(label: str, lifetime: timedelta, runs: int, home: str, env: dict[str, str]) -> None:
     """Median of cache hits for a just-minted credential of ``lifetime``, beside the baseline."""
     from broker.minters.base import Credentials
@@ -124,35 +113,28 @@ def _hits(label: str, lifetime: timedelta, runs: int, home: str, env: dict[str, 
 
 def _burst(callers: int, home: str, env: dict[str, str]) -> None:
     """Wall time of ``callers`` helpers started at once on an expired cache."""
-    from broker.minters.base import Credentials
     from broker.signin import LoginInput, run_login
     from broker.store.credential_store import CredentialStore
     from providers.testing import SilentUI
-    from tests.client_support import CountingMinter, TestIdP, write_config
+    from tests.client_support import (
+        CountingMinter,
+        TestIdP,
+        seed_expired,
+        write_config,
+        write_counting_minter_site,
+    )
 
     work = Path(home) / "burst"
-    (work / "site").mkdir(parents=True)
-    (work / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    site = write_counting_minter_site(work / "site")
     store = CredentialStore(Path(home))
     run_login(LoginInput(provider="corp"), store=store, build=lambda _n: TestIdP(), ui=SilentUI())
-    store.save_credentials(
-        "dev",
-        provider="corp",
-        account="111122223333",
-        role="Developer",
-        credentials=Credentials(
-            access_key_id="BKIAEXPIRED000000000",
-            secret_access_key="x" * 40,
-            session_token="old",
-            expiration=datetime.now(UTC) - timedelta(minutes=1),
-        ),
-    )
+    seed_expired(store)
     log = work / "mints.log"
     burst_env = {
         **env,
-        "PYTHONPATH": os.pathsep.join([str(work / "site"), str(REPO)]),
+        "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]),
         "BROKER_CONFIG": str(write_config(work / "config")),
-        "BENCH_MINT_LOG": str(log),
+        "TEST_MINT_LOG": str(log),
     }
     argv = [sys.executable, "-m", "broker", "credential-process", "--profile", "dev"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

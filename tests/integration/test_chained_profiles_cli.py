@@ -181,6 +181,19 @@ def _in_terminal(argv: list[str], answer: str) -> tuple[int, str]:
     return proc.wait(timeout=60), output.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
+def _without_terminal(*args: str) -> subprocess.CompletedProcess[str]:
+    """``broker ARGS`` in a new session: no controlling terminal, as an IDE or cron runs it."""
+    return subprocess.run(
+        [*BROKER, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+
 def _fresh_step() -> None:
     """Wait for a TOTP step with more than 5 s left, so the code typed is still current."""
     while 30 - time.time() % 30 < 5:
@@ -197,15 +210,7 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     assert serial == f"arn:aws:iam::{ACCOUNT}:mfa/alice"
 
     # No terminal (a new session, as an IDE or cron runs it): one line, nothing minted.
-    headless = subprocess.run(
-        [sys.executable, "-m", "broker", "credential-process", "--profile", "audit-mfa"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+    headless = _without_terminal("credential-process", "--profile", "audit-mfa")
     assert headless.returncode != 0 and headless.stdout == ""
     line = one_line(headless.stderr)
     assert "needs an MFA code and there is no terminal" in line
@@ -236,14 +241,6 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     assert re.search(r'"Arn": "arn:aws:sts::444444444444:assumed-role/chain-audit-mfa/', said)
 
     # Now cached: credential-process without a terminal serves it, no code asked.
-    served_again = subprocess.run(
-        [sys.executable, "-m", "broker", "credential-process", "--profile", "audit-mfa"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
+    served_again = _without_terminal("credential-process", "--profile", "audit-mfa")
     assert served_again.returncode == 0, served_again.stderr
     assert json.loads(served_again.stdout)["AccessKeyId"]
