@@ -184,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(args_list)
         if args.debug:
+            if args.command is None:
+                raise UsageError(
+                    "--debug writes to the terminal the app draws on: use it with a command "
+                    "(e.g. `broker --debug login`)"
+                )
             from broker.debug_log import enable_debug
 
             enable_debug()

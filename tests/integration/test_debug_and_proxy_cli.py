@@ -123,3 +123,9 @@ def test_idp_unreachable_through_a_proxy_names_the_proxy(
     assert f"through the proxy in HTTPS_PROXY ({proxy})" in lines[-1], result.stderr
     assert lines[-1].startswith("broker: error:")
     assert any(line.startswith("broker debug: httpcore") for line in lines), result.stderr
+
+
+def test_debug_without_a_command_is_refused(run_broker: RunBroker) -> None:
+    result = run_broker("--debug")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "use it with a command" in one_line(result.stderr)
