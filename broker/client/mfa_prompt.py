@@ -12,10 +12,27 @@ from __future__ import annotations
 from broker.client.profiles import Profile
 from broker.errors import ReauthenticationRequired, UsageError
 
-__all__ = ["TTY", "terminal_mfa_code"]
+__all__ = ["TTY", "no_mfa_prompt", "terminal_mfa_code"]
 
 TTY = "/dev/tty"
 _ATTEMPTS = 3
+
+
+def _needs_terminal(profile: Profile, why: str) -> ReauthenticationRequired:
+    return ReauthenticationRequired(
+        f"profile {profile.name} needs an MFA code and {why}: run `broker exec "
+        f"{profile.name} -- true` in a terminal first (after `broker login` if signed out); "
+        "its credentials are then cached and served here"
+    )
+
+
+def no_mfa_prompt(profile: Profile) -> str:
+    """For front ends that must not prompt (the terminal app, ``refresh``, endpoints).
+
+    Raises:
+        ReauthenticationRequired: always, naming the command that asks.
+    """
+    raise _needs_terminal(profile, "this command does not ask for one")
 
 
 def terminal_mfa_code(profile: Profile, tty_path: str = TTY) -> str:
@@ -30,11 +47,7 @@ def terminal_mfa_code(profile: Profile, tty_path: str = TTY) -> str:
     try:
         fd = os.open(tty_path, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError:
-        raise ReauthenticationRequired(
-            f"profile {profile.name} needs an MFA code and there is no terminal to ask for it: "
-            f"run `broker exec {profile.name} -- true` in a terminal first (after "
-            "`broker login` if signed out); its credentials are then cached and served here"
-        ) from None
+        raise _needs_terminal(profile, "there is no terminal to ask for it") from None
     try:
         for _ in range(_ATTEMPTS):
             os.write(fd, f"MFA code for {profile.mfa_serial} (profile {profile.name}): ".encode())

@@ -47,7 +47,7 @@ def _credential_process(args: argparse.Namespace) -> int:
     from broker.client.wiring import open_chain
 
     duration = None if args.duration is None else parse_duration(args.duration)
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
@@ -101,7 +101,7 @@ def _profile_env(args: argparse.Namespace) -> dict[str, str]:
 
     duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     return credential_env(credentials, region or profile.region)

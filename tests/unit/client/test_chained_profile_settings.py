@@ -70,3 +70,25 @@ def test_a_loop_of_source_profiles_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigIssues) as caught:
         load_profiles(load_config(write_config(tmp_path, extra)))
     assert "a loop: a -> b -> a" in str(caught.value)
+
+
+def test_only_the_commands_that_may_ask_get_a_terminal_prompt(tmp_path: Path) -> None:
+    from broker.client.mfa_prompt import no_mfa_prompt, terminal_mfa_code
+    from broker.client.wiring import open_chain
+    from broker.errors import ReauthenticationRequired
+
+    extra = (
+        f'\n[profiles.audit]\nsource_profile = "dev"\nrole_arn = "{ARN}"\n'
+        'mfa_serial = "arn:aws:iam::111122223333:mfa/alice"\n'
+    )
+    config_dir = write_config(tmp_path / "config", extra)
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    for ask, expected in ((False, no_mfa_prompt), (True, terminal_mfa_code)):
+        config, chain = open_chain(config_dir=config_dir, data_dir=home, ask_mfa=ask)
+        audit = load_profiles(config)["audit"]
+        assert chain.minter(audit).read_code is expected  # type: ignore[attr-defined]
+    with pytest.raises(ReauthenticationRequired, match="broker exec audit -- true"):
+        no_mfa_prompt(load_profiles(load_config(config_dir))["audit"])
+    with pytest.raises(ReauthenticationRequired, match="no terminal"):
+        terminal_mfa_code(load_profiles(load_config(config_dir))["audit"], str(tmp_path / "none"))
