@@ -63,6 +63,9 @@ class BenchPrincipals:
     def organization_id(self, account: str) -> None:
         return None
 
+    def managed_policy(self, owner: str, name: str) -> None:
+        return None
+
 
 def app():
     jwks = json.loads(os.environ["BENCH_JWKS"])

@@ -2,14 +2,15 @@
 
 Each command group lives in ``broker/commands/<group>.py`` and exposes
 ``register(subparsers) -> None``; its handlers take the parsed arguments, build a frozen input
-dataclass, and call a ``run_…`` function that does the work (STYLE.md rule 7). Command modules
+dataclass, and call a ``run_…`` function that does the work (docs/style.md rule 7). Command modules
 import heavy libraries inside their handlers, never at module level, so building the parser
 stays cheap.
 
 Commands whose issue has not landed are registered as placeholders that fail with a clear
 "not yet available" error (exit 3) instead of pretending.
 
-Errors: a ``BrokerError`` becomes one line on stderr and its branch's exit code
+Errors: a ``BrokerError`` becomes one line on stderr (non-printable characters of values it
+echoes, such as a newline in a profile name, are shown escaped) and its branch's exit code
 (``broker.errors``); any other exception is a bug: its traceback goes to the log file under the
 data directory, and stderr gets one line naming that file.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from broker import __version__
-from broker.errors import BrokerError, NotYetAvailableError, UsageError
+from broker.errors import BrokerError, NotYetAvailableError, UsageError, one_printable_line
 
 if TYPE_CHECKING:
     import argparse
@@ -207,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return handler(args)
     except BrokerError as exc:
-        print(f"broker: error: {exc}", file=sys.stderr)
+        print(f"broker: error: {one_printable_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("broker: interrupted", file=sys.stderr)

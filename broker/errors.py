@@ -7,6 +7,7 @@ do. Nothing secret is ever put into a message. Anything else escaping is a bug.
     BrokerError                      exit 1   (generic; never raised bare)
     ├── UsageError                   exit 2   bad command-line arguments or malformed input file
     ├── ConfigError                  exit 3   broker.toml / directory config invalid or missing
+    │   ├── StateStoreUnavailableError       shared-state database unreachable (transient)
     │   └── NotYetAvailableError     exit 3   a feature whose issue has not landed yet
     ├── PolicyError                  exit 4   a policy document is malformed
     ├── DirectoryError               exit 5   unknown user/group/account, invalid directory state
@@ -18,6 +19,7 @@ do. Nothing secret is ever put into a message. Anything else escaping is a bug.
     ├── StoreError                   exit 8   keyring absent/locked/refused, index corrupt, lock
     │   └── KeyringUnavailableError
     ├── AuditError                   exit 9   the audit log cannot be written or does not verify
+    │   └── AuditUnavailableError            its database is unreachable (transient)
     └── ServerError                  exit 10  the HTTP service cannot start or serve
 
 Protocol errors carry their spec's code in ``code`` (OAuth 2.0 ``error``, STS ``Code``), so a
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuditError",
+    "AuditUnavailableError",
     "AuthenticationError",
     "BrokerError",
     "ConfigError",
@@ -39,10 +42,39 @@ __all__ = [
     "ProviderUnavailableError",
     "ReauthenticationRequired",
     "ServerError",
+    "StateStoreUnavailableError",
     "StoreError",
     "StsError",
     "UsageError",
+    "one_printable_line",
 ]
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def one_printable_line(text: str, limit: int | None = None) -> str:
+    """``text`` safe to show on a terminal or in a one-line message: every character that is
+    not printable (newlines, escape sequences, bidirectional and zero-width controls) spelled
+    as a Python-style escape, and, given ``limit``, cut to that many characters with a mark.
+
+    Messages echo what a user typed (a profile name, a parameter); this keeps such a value
+    from starting a second line or driving the terminal.
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"...({len(text) - limit} more characters)"
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
 
 
 class BrokerError(Exception):
@@ -75,6 +107,11 @@ class ConfigError(BrokerError):
     """Configuration is invalid, missing, or names something not installed."""
 
     exit_code = 3
+
+
+class StateStoreUnavailableError(ConfigError):
+    """The shared-state database cannot be reached now (down, restarting, or every connection
+    busy). Transient: the STS answers ``ServiceUnavailable`` (503), which SDKs retry."""
 
 
 class NotYetAvailableError(ConfigError):
@@ -131,6 +168,10 @@ class AuditError(BrokerError):
     """The audit log cannot be written or fails verification. Callers fail closed."""
 
     exit_code = 9
+
+
+class AuditUnavailableError(AuditError):
+    """The audit chain's database is unreachable now: the call is refused as retryable."""
 
 
 class ServerError(BrokerError):

@@ -2,7 +2,7 @@
 
 Messages never carry secrets; this module only decides where they are written (a 0600 file
 in a 0700 directory under the data directory). A log directory or file that others can read,
-or a log path that is a symlink, is refused rather than used (SECURITY.md, "Files we write"):
+or a log path that is a symlink, is refused rather than used (docs/security.md, "Files we write"):
 ``mkdir``/``open`` with a mode only set it on creation, so an existing one is checked.
 """
 

@@ -2,7 +2,7 @@
 
 Why one module: the client store (index, locks), STS (signing keys, access keys, revocations)
 and the embedded IdP (refresh-token hashes, published keys) all keep files no one else may
-read or plant, and SECURITY.md's rules for them must hold the same everywhere: refuse a path
+read or plant, and docs/security.md's rules for them must hold the same everywhere: refuse a path
 that is a symlink or not the expected kind, owned by another user, or open to group/others
 (naming the ``chmod`` that fixes it); write to a fresh temp file in the same directory, fsync
 it, rename it over the old one and fsync the directory, so a crash leaves the old content or

@@ -31,6 +31,21 @@ class PostgresServer:
     host: str
     port: int
     password: str
+    data: Path | None = None
+    options: str = ""
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the cluster (``fast``, or ``immediate``: a crash, recovered at the next start)."""
+        assert self.data is not None
+        _run([_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop"], 60)
+
+    def start(self) -> None:
+        """Start it again, on the same port, and wait until it accepts connections."""
+        assert self.data is not None
+        log = str(self.data.parent / "log")
+        ctl = _bin("pg_ctl")
+        argv = [ctl, "-D", str(self.data), "-o", self.options, "-l", log, "-w", "-t", "60"]
+        _run([*argv, "start"], START_TIMEOUT + 10)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres:{self.password}@{self.host}:{self.port}/{database}"
@@ -113,7 +128,7 @@ def postgres_cluster() -> Iterator[PostgresServer]:
             log = (root / "log").read_text()[-2000:] if (root / "log").exists() else ""
             raise ClusterError(f"PostgreSQL did not start: {exc} {log}") from None
         started = True
-        yield PostgresServer("127.0.0.1", port, password)
+        yield PostgresServer("127.0.0.1", port, password, data, options)
     finally:
         try:
             if started:

@@ -1,11 +1,12 @@
 """The append-only, hash-chained audit log (CloudTrail-shaped events)."""
 
-from broker.audit.events import SECRET_FIELDS, cloudtrail_event, redact
+from broker.audit.events import REDACTED, SECRET_FIELDS, cloudtrail_event, redact, redact_text
 from broker.audit.log import GENESIS_HASH, AuditLog, VerifyResult, default_log_path
 from broker.audit.query import EventFilter, select
 
 __all__ = [
     "GENESIS_HASH",
+    "REDACTED",
     "SECRET_FIELDS",
     "AuditLog",
     "EventFilter",
@@ -13,5 +14,6 @@ __all__ = [
     "cloudtrail_event",
     "default_log_path",
     "redact",
+    "redact_text",
     "select",
 ]

@@ -1,6 +1,8 @@
 """The credential chain: cached → (refresh the IdP session) → mint, each decision logged.
 
-Like aws-vault's cached session provider: serve from the keyring while comfortably fresh;
+Like aws-vault's cached session provider: serve from the keyring while comfortably fresh (and
+not revoked: cached credentials are checked against the STS's revocation rules whenever the
+rules changed since the entry was last checked, see ``broker.store.revocation_stamp``);
 otherwise take the profile's lock, look again (another process may have just refreshed), and
 only then mint — from the stored IdP session, refreshed under the provider's lock when it has
 ended. Lock order is always profile, then provider, so two helpers never deadlock.
@@ -20,6 +22,7 @@ from broker.client.profiles import Profile
 from broker.errors import AuthenticationError, ProviderUnavailableError, ReauthenticationRequired
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CachedCredentials, CredentialStore
+from broker.store.revocation_stamp import may_serve
 from providers.base import IdentityProvider, SignInResult
 
 __all__ = [
@@ -52,6 +55,10 @@ def _quiet(_message: str) -> None:
     return None
 
 
+def _never_revoked(_profile: Profile, _credentials: Credentials) -> bool:
+    return False
+
+
 def fresh_enough(cached: CachedCredentials | None, now: datetime) -> bool:
     """True when cached credentials can be handed out without minting: the same rule as the
     ``credential-process`` fast path (``broker.client.freshness``), on the lifetime they were
@@ -74,6 +81,8 @@ class Chain:
         log: one line per decision, to stderr in the CLI with ``--verbose`` (never a secret).
         warn: lines always worth telling (serving cached credentials through an IdP outage).
         now: the clock.
+        revoked: whether cached credentials of a profile belong to a revoked session
+            (``broker.client.revocation``; the wiring asks it for ``local``-minted profiles).
     """
 
     store: CredentialStore
@@ -82,6 +91,7 @@ class Chain:
     log: Callable[[str], None] = field(default=_quiet)
     warn: Callable[[str], None] = field(default=_quiet)
     now: Callable[[], datetime] = field(default=_now)
+    revoked: Callable[[Profile, Credentials], bool] = field(default=_never_revoked)
 
     def credentials(
         self,
@@ -106,17 +116,18 @@ class Chain:
             StsError, AuditError: the minter refused.
             StoreError: keyring, index or lock failure.
         """
+        exact = duration is not None
         if duration is not None:
             profile = dataclasses.replace(profile, duration=duration)
         if not force:
-            cached = self._usable_cache(profile, exact=duration is not None)
+            cached = self._usable_cache(profile, checked=True, exact=exact)
             if cached is not None:
                 self.log(f"{profile.name}: cached credentials are fresh")
                 return cached
         with self.store.lock("profile", profile.name):
-            cached = None if force else self._usable_cache(profile, exact=duration is not None)
+            stamp = self.store.revocation_stamp()  # before the check: a later revoke re-checks
+            cached = None if force else self._checked_cache(profile, stamp, exact=exact)
             if cached is not None:
-                self.log(f"{profile.name}: another process refreshed the credentials")
                 return cached
             try:
                 identity = self.identity(profile.provider)
@@ -140,14 +151,41 @@ class Chain:
                 account=profile.account,
                 role=profile.role,
                 credentials=credentials,
+                stamp=stamp,
                 minter=profile.minter,
             )
             return credentials
+
+    def _checked_cache(
+        self, profile: Profile, stamp: str, *, exact: bool = False
+    ) -> Credentials | None:
+        """Under the profile's lock: the cached credentials if usable and not revoked (then
+        marked checked at ``stamp``); revoked ones are removed from the store."""
+        cached = self._usable_cache(profile, exact=exact)
+        if cached is None:
+            return None
+        if self.revoked(profile, cached):
+            self.log(f"{profile.name}: the cached session was revoked; minting")
+            self.store.forget_profile(profile.name)
+            return None
+        found = self.store.cached(profile.name)
+        if found is not None and found.stamp != stamp:
+            self.store.restamp(profile.name, cached, stamp)
+        self.log(f"{profile.name}: cached credentials are fresh")
+        return cached
+
+    def servable(self, profile: Profile) -> Credentials | None:
+        """The cached credentials if they would be served now without minting: fresh, for
+        this profile's role, and not revoked (checked every time)."""
+        cached = self._usable_cache(profile)
+        return None if cached is None or self.revoked(profile, cached) else cached
 
     def _still_usable(self, profile: Profile, *, force: bool) -> Credentials | None:
         """Cached credentials for this role that botocore would still accept (more than its
         10-minute mandatory window left), to ride out an IdP outage."""
         cached = None if force else self.store.credentials(profile.name)
+        if cached is not None and self.revoked(profile, cached):
+            return None
         row = self.store.read_index().profiles.get(profile.name)
         if (
             cached is None
@@ -161,14 +199,20 @@ class Chain:
             return None
         return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
 
-    def _usable_cache(self, profile: Profile, *, exact: bool = False) -> Credentials | None:
+    def _usable_cache(
+        self, profile: Profile, *, checked: bool = False, exact: bool = False
+    ) -> Credentials | None:
         """Cached credentials that are fresh and were minted for this profile's current
         provider, account and role (a profile edited in ``broker.toml`` is re-minted); with
-        ``exact``, also for about ``profile.duration``."""
-        cached = self.store.cached(profile.name)
-        if cached is None or not fresh_enough(cached, self.now()):
+        ``checked``, only if checked against the revocation rules as they stand now; with
+        ``exact``, only if minted for about ``profile.duration``."""
+        found = self.store.cached(profile.name)
+        if found is None or (checked and not may_serve(found.stamp, self.store.data_dir)):
             return None
-        lifetime = cached.lifetime_seconds
+        cached = found.credentials
+        if not fresh_enough(found, self.now()):
+            return None
+        lifetime = found.lifetime_seconds
         if exact and (
             lifetime is None or not 0 <= profile.duration - lifetime <= DURATION_SLACK_SECONDS
         ):
@@ -182,7 +226,7 @@ class Chain:
         ):
             self.log(f"{profile.name}: cached credentials are for another role; minting")
             return None
-        return cached.credentials
+        return cached
 
     def identity(self, provider: str) -> SignInResult:
         """The stored IdP session for ``provider``, refreshed first if it has (nearly) ended."""

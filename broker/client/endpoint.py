@@ -8,7 +8,10 @@ IMDS mode (what an instance profile gives EC2): ``PUT /latest/api/token`` with a
 returns a session token; ``GET /latest/meta-data/iam/security-credentials/[<profile>]`` with
 ``X-aws-ec2-metadata-token`` answers the role name, then its credentials. SDKs find it through
 ``AWS_EC2_METADATA_SERVICE_ENDPOINT``. As IMDSv2 does, a token PUT carrying
-``X-Forwarded-For`` is refused (a proxy must not be able to fetch tokens).
+``X-Forwarded-For`` is refused (a proxy must not be able to fetch tokens). Since a token PUT
+needs no secret, every IMDS connection is first checked to come from a socket owned by our own
+uid (``broker.client.peer_owner``); other local users get 403, and ``--imds`` is refused where
+that check cannot be made.
 
 Both listen on 127.0.0.1 only, on a random port, check the ``Host`` header against that
 address (DNS rebinding), compare tokens in constant time, and mint through the same chain
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -33,6 +37,7 @@ __all__ = ["CredentialsServer", "start_server"]
 
 _IMDS_CREDS = "/latest/meta-data/iam/security-credentials/"
 _MAX_TOKENS = 1024
+_OTHER_USER = "this endpoint serves only the user who started it"
 
 
 def _iso(when: datetime) -> str:
@@ -60,6 +65,7 @@ class CredentialsServer(ThreadingHTTPServer):
         self.token = secrets.token_urlsafe(32)
         self.imds_tokens: dict[str, float] = {}
         self.lock = threading.Lock()
+        self.owner_uid = os.geteuid()
 
     @property
     def base_url(self) -> str:
@@ -93,6 +99,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return None  # request lines can carry tokens in odd clients; log decisions only
+
+    def setup(self) -> None:
+        super().setup()
+        self._peer_refused: str | None = None
+        if self.server.imds:  # once per connection, before any request is read
+            from broker.client.peer_owner import same_owner
+
+            ours, uids = same_owner(self.connection, self.server.owner_uid)
+            if not ours:
+                self._peer_refused = ", ".join(str(uid) for uid in sorted(uids)) or "unknown"
+
+    def parse_request(self) -> bool:
+        """Refuse every request of an IMDS connection that another user's socket opened."""
+        if not super().parse_request():
+            return False
+        if self._peer_refused is None:
+            return True
+        self.server.log_line(
+            f"refused an IMDS request from another user (uid {self._peer_refused})"
+        )
+        self.close_connection = True
+        self._send(403, json.dumps({"Code": "Forbidden", "Message": _OTHER_USER}))
+        return False
 
     def _send(self, status: int, body: str, content_type: str = "application/json") -> None:
         data = body.encode()
@@ -193,10 +222,16 @@ def start_server(
     """Bind on 127.0.0.1 (random port) and serve in a daemon thread; call ``shutdown()`` to stop.
 
     Raises:
-        ServerError: the socket cannot be bound, or ``--imds`` with other than one profile.
+        ServerError: the socket cannot be bound, ``--imds`` with other than one profile, or
+            ``--imds`` where the peer's owner cannot be checked (not Linux).
     """
     if imds and len(profiles) != 1:
         raise ServerError("--imds serves exactly one profile (an instance has one role)")
+    if imds:
+        from broker.client.peer_owner import IMDS_UNSUPPORTED, imds_supported
+
+        if not imds_supported():
+            raise ServerError(IMDS_UNSUPPORTED)
     try:
         server = CredentialsServer(profiles, fetch, imds=imds, log=log)
     except OSError as exc:

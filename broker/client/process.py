@@ -3,15 +3,16 @@
 ``broker.cli.main`` calls ``fast_credential_process`` before building the parser. On a hit it
 reads this data directory's id (``broker.store.home_id``) and one keyring item over D-Bus
 (``broker.store.secret_service``), checks the expiry epoch and lifetime in the entry's first
-line against the chain's own freshness rule (``broker.client.freshness``), and writes the
-stored Version 1 JSON.
+line against the chain's own freshness rule (``broker.client.freshness``) and its revocation
+stamp, and writes the stored Version 1 JSON. A revocation list changed since the entry was
+checked (``broker.store.revocation_stamp``), a write of the profile left unfinished
+(``broker.store.intents``), unusual arguments or no Secret Service return None and the full
+command handles it (with locking, minting, recovery and proper errors).
 
-On a miss it takes the profile's lock (``broker.store.locking.wait_or_hold``) and looks
-again before giving up: when many processes start on a cold cache, one of them mints while
-the others wait here, cheaply, and then find what it stored. The process that finds nothing
-keeps the lock and returns None; the full command (locking, minting, proper errors) then runs
-under the lock it already holds. Anything unusual — other arguments, no Secret Service, no
-data directory id — returns None at once.
+On a miss it takes the profile's lock (``broker.store.locking.wait_or_hold``) and looks again
+before giving up: when many processes start on a cold cache, one of them mints while the
+others wait here, cheaply, and then find what it stored. The process that finds nothing keeps
+the lock and returns None; the full command then runs under the lock it already holds.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from pathlib import Path
 
 __all__ = ["fast_credential_process", "parse_profile_arg"]
 
-_MAGIC = "broker-v1"
-_SERVICE = "access-broker"
 # Entries written before the lifetime was recorded count as long-lived (as the chain does).
 _LEGACY_LIFETIME = 2 * 60 * 60
+_MAGIC = "broker-v1"
+_SERVICE = "access-broker"
+# ``broker.store.intents.INTENTS_DIR`` and its file naming (kept literal: no imports).
+INTENTS_DIR = Path("store") / "intents"
 
 
 def parse_profile_arg(argv: list[str]) -> str | None:
@@ -49,25 +52,50 @@ def _data_dir() -> Path:
     return Path(platformdirs.user_data_dir("access-broker", appauthor=False))
 
 
-def _fresh_body(home: str, profile: str) -> str | None:
-    """The cached Version 1 JSON of ``profile`` if it is fresh, else None."""
-    from broker.client.freshness import is_fresh
+def _unfinished_write(data: Path, key: str) -> bool:
+    """True when a write of ``key`` has an intent on disk (or cannot be told apart)."""
+    import os
+
+    if len(key) > 100:  # named by a hash there; not worth importing hashlib here
+        return True
+    return os.path.lexists(data / INTENTS_DIR / (key.encode().hex() + ".json"))
+
+
+def _home_id() -> str | None:
+    """This data directory's keyring namespace (``broker.store.home_id``), if it has one."""
+    from broker.store.home_id import read_home_id
+
+    return read_home_id(_data_dir())
+
+
+def _fresh_body(data: Path, home: str, profile: str) -> str | None:
+    """The cached Version 1 JSON of ``profile`` if it may be served now, else None."""
     from broker.store.home_id import scoped_key
     from broker.store.secret_service import read_secret
 
-    raw = read_secret(_SERVICE, scoped_key(home, f"profile:{profile}"))
+    key = f"profile:{profile}"
+    raw = read_secret(_SERVICE, scoped_key(home, key))
     if raw is None:
         return None
     head, _, body = raw.decode("utf-8", "replace").partition("\n")
     fields = head.split(" ")
-    if fields[0] != _MAGIC or len(fields) not in (2, 3) or not body.startswith("{"):
+    if len(fields) not in (3, 4):  # an earlier version's: never checked against revocations
         return None
-    if not all(field.isdigit() for field in fields[1:]):
+    magic, epoch, stamp = fields[:3]
+    lifetime = fields[3] if len(fields) == 4 else str(_LEGACY_LIFETIME)
+    if magic != _MAGIC or not (epoch.isdigit() and lifetime.isdigit()):
         return None
-    lifetime = int(fields[2]) if len(fields) == 3 else _LEGACY_LIFETIME
+    if not body.startswith("{"):
+        return None
+    from broker.store.revocation_stamp import may_serve
+
+    if not may_serve(stamp, data) or _unfinished_write(data, key):
+        return None
     import time
 
-    return body if is_fresh(int(fields[1]) - time.time(), lifetime) else None
+    from broker.client.freshness import is_fresh
+
+    return body if is_fresh(int(epoch) - time.time(), int(lifetime)) else None
 
 
 def fast_credential_process(argv: list[str]) -> int | None:
@@ -77,18 +105,21 @@ def fast_credential_process(argv: list[str]) -> int | None:
         return None
     from broker.store.home_id import read_home_id
 
-    data_dir = _data_dir()
-    home = read_home_id(data_dir)
+    data = _data_dir()
+    home = read_home_id(data)
     if home is None:
         return None
-    body = _fresh_body(home, profile)
+    body = _fresh_body(data, home, profile)
     if body is None:
         from broker.errors import StoreError
         from broker.store.locking import wait_or_hold
 
         try:
             body = wait_or_hold(
-                data_dir / "store" / "locks", "profile", profile, lambda: _fresh_body(home, profile)
+                data / "store" / "locks",
+                "profile",
+                profile,
+                lambda: _fresh_body(data, home, profile),
             )
         except StoreError:
             return None  # the full path reports it

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from broker.client.chain import REFRESH_WINDOW, Chain, fresh_enough
+from broker.client.chain import REFRESH_WINDOW, Chain
 from broker.client.profiles import Profile
 from broker.errors import BrokerError, ConfigError, ReauthenticationRequired
 
@@ -79,10 +79,9 @@ class Refresher:
         return outcomes
 
     def _one(self, profile: Profile) -> Outcome:
-        before = self.chain.store.cached(profile.name)
-        if fresh_enough(before, self.chain.now()):
-            assert before is not None
-            return Outcome(profile.name, "fresh", "still fresh", before.credentials.expiration)
+        before = self.chain.servable(profile)  # a revoked session is never "still fresh"
+        if before is not None:
+            return Outcome(profile.name, "fresh", "still fresh", before.expiration)
         try:
             credentials = self.chain.credentials(profile, ride_out_outage=False)
         except ReauthenticationRequired as exc:

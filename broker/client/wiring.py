@@ -55,12 +55,20 @@ def open_chain(
             minters[profile.minter] = load_minter(profile.minter, config)
         return minters[profile.minter]
 
+    from broker.client.revocation import revocation_check
+
+    own_sts_revoked = revocation_check(store.data_dir)
+
+    def revoked(profile: Profile, credentials: Credentials) -> bool:
+        return profile.minter == "local" and own_sts_revoked(credentials)
+
     chain = Chain(
         store=store,
         minter=minter,
         provider=provider_builder(config, store),
         log=stderr_log(verbose),
         warn=stderr_log(True),
+        revoked=revoked,
     )
     built.append(chain)
     return config, chain

@@ -55,6 +55,10 @@ def _logout(args: argparse.Namespace) -> int:
         removed = run_logout(name, store=store, build=build, warn=_print_err)
         extra = f" and forgot {len(removed)} profile(s)" if removed else ""
         _print_err(f"Signed out of {name}{extra}.")
+    if args.all:  # and whatever else the keyring holds for this data directory
+        left = store.forget_everything()
+        if left:
+            _print_err(f"Forgot {len(left)} more cached profile(s).")
     return 0
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from broker.commands.sts_mfa import register_mfa_devices
-from broker.errors import UsageError
+from broker.errors import AuditError, ConfigError, UsageError
 
 __all__ = [
     "AccessKeyInput",
@@ -40,6 +40,8 @@ class RevokeInput:
     user: str | None
     session: str | None
     issued_before: datetime
+    issued_before_given: bool = False
+    """False: "now", which the shared database's clock decides (``revoke``'s at_store_clock)."""
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,13 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
         rule = Revocation("session", spec.session, spec.issued_before)
     else:
         raise UsageError("give --role ARN, --user NAME or --session ID")
-    revoke(rule)
+    try:
+        recorded = revoke(rule, at_store_clock=not spec.issued_before_given)
+    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
+        raise type(exc)(f"nothing was revoked: {exc}") from None
     print(
-        f"revoked {rule.kind} {rule.value} sessions issued before {rule.before.isoformat()}",
+        f"revoked {recorded.kind} {recorded.value} sessions issued before "
+        f"{recorded.before.isoformat()}",
         file=out,
     )
     return 0
@@ -243,7 +249,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     revoke.set_defaults(
         handler=lambda a: run_revoke(
-            RevokeInput(a.role, a.user, a.session, _time(a.issued_before)), sys.stdout
+            RevokeInput(
+                a.role,
+                a.user,
+                a.session,
+                _time(a.issued_before),
+                issued_before_given=a.issued_before not in (None, "now"),
+            ),
+            sys.stdout,
         )
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from broker.directory.handle import DatabaseHandle, held_by, tags_of
 from broker.directory.naming import SSO_ROLE_PATH, role_arn, sso_role_name, sso_trust_policy
@@ -104,3 +105,34 @@ class AccessQueries(DatabaseHandle):
             tags_of(tags),
             ps_name,
         )
+
+    def managed_policy(self, owner: str, name: str) -> dict[str, Any] | None:
+        """The managed policy ``name`` as STS's ``PolicyArns`` may name it, or ``None``.
+
+        ``owner == "aws"``: a document a permission set attaches as AWS managed
+        (``managed_policies``). Otherwise ``owner`` is an account id and the policy must be
+        customer managed in that account: a permission set assigned there lists it in
+        ``customer_policies`` (Identity Center requires it to exist in each such account), a
+        role of that account attaches it, or — in the management account, where service
+        users live — a user or group attaches it.
+        """
+        if owner == "aws":
+            sql = (
+                "SELECT 1 FROM permission_sets ps, json_each(ps.managed_policies) m "
+                "WHERE m.value = ?"
+            )
+            declared = self._rows(sql, (name,))
+        else:
+            declared = self._rows(
+                "SELECT 1 FROM permission_sets ps, json_each(ps.customer_policies) c "
+                "JOIN assignments a ON a.permission_set = ps.name "
+                "WHERE c.value = ? AND a.account_id = ? "
+                "UNION SELECT 1 FROM roles r, json_each(r.policies) p "
+                "WHERE p.value = ? AND r.account_id = ? "
+                "UNION SELECT 1 FROM principal_policies pp JOIN accounts acc "
+                "ON acc.management = 1 WHERE pp.policy = ? AND acc.id = ?",
+                (name, owner, name, owner, name, owner),
+            )
+        if not declared or not self._rows("SELECT 1 FROM policies WHERE name = ?", (name,)):
+            return None
+        return self._policy(name)

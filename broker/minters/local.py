@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from broker.audit import AuditLog, cloudtrail_event
+from broker.audit.sink import AuditSink
 from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
 from broker.sts.directory_source import broker_saml_provider_arn
@@ -27,9 +28,14 @@ from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.principals import PrincipalSource
 from broker.sts.replay import MemoryReplayCache
-from broker.sts.role_session import RoleSession, federated_trust_allows, mint_role_session
+from broker.sts.role_session import (
+    RoleSession,
+    authorize_federated_extras,
+    federated_trust_allows,
+    mint_role_session,
+)
 from broker.sts.saml_assertion import assume_role_with_saml
-from broker.sts.session_policies import SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from providers.base import Claims, SignInResult
@@ -101,8 +107,8 @@ class LocalMinter:
         principals: PrincipalSource,
         assigned: AssignmentCheck,
         *,
-        audit: AuditLog,
-        session_policies: SessionPolicyStore,
+        audit: AuditSink,
+        session_policies: SessionPolicySource,
         web_identity: WebIdentityVerifier | None = None,
     ) -> None:
         self.ring = ring
@@ -208,6 +214,8 @@ class LocalMinter:
             role, "sts:AssumeRoleWithSAML", provider, context
         ):
             return None
+        source_identity = user.email or user.name
+        authorize_federated_extras(role, provider, context, user.tags, source_identity)
         expires = session_expiry(
             DurationRequest(
                 "AssumeRoleWithSAML",
@@ -228,7 +236,7 @@ class LocalMinter:
                 expires,
                 policy=request.session_policy,
                 tags=user.tags,
-                source_identity=user.email or user.name,
+                source_identity=source_identity,
                 mfa=identity.claims.mfa,
             ),
         )
@@ -275,25 +283,43 @@ class LocalMinter:
 
 
 def build_minter(config: BrokerConfig) -> LocalMinter:
-    """The local minter over the data directory ``broker serve`` uses.
+    """The local minter over the state ``broker serve`` uses.
 
-    Signing keys, session-policy texts and the audit log are the same files the service reads,
-    so credentials minted here verify at ``broker serve`` on this data directory and every
-    mint lands in the one audit chain.
+    With ``BROKER_DATABASE_URL`` (replicas), the signing keys, session-policy texts and audit
+    chain are the shared database's, as every replica's; otherwise the data directory's files.
+    Either way credentials minted here verify at every ``broker serve`` of that state, their
+    mint lands in its one audit chain, and ``broker sts revoke`` through any replica stops them.
     """
-    from broker.audit.log import default_log_path
+    import os
+
     from broker.config.loader import data_dir
     from broker.directory import load_directory
     from broker.sts.directory_source import DirectoryPrincipals
-    from broker.sts.signing_keys import KeyRing, default_key_file
 
     data = data_dir()
     directory = load_directory(config.directory, data_dir=data)
+    ring: KeyRing
+    audit: AuditSink
+    session_policies: SessionPolicySource
+    if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.shared_state import open_shared_state
+        from broker.sts.key_ring_db import DatabaseKeyRing
+
+        state = open_shared_state(pool_size=1)
+        ring = DatabaseKeyRing(state.keys).current()
+        audit, session_policies = state.audit, state.session_policies
+    else:
+        from broker.audit.log import default_log_path
+        from broker.sts.signing_keys import default_key_file
+
+        ring = KeyRing.load(default_key_file())
+        audit = AuditLog(default_log_path())
+        session_policies = SessionPolicyStore(default_key_file().parent / "session-policies")
     return LocalMinter(
-        KeyRing.load(default_key_file()),
+        ring,
         DirectoryPrincipals(directory),
         directory_assignments(directory),
-        audit=AuditLog(default_log_path()),
-        session_policies=SessionPolicyStore(default_key_file().parent / "session-policies"),
+        audit=audit,
+        session_policies=session_policies,
         web_identity=WebIdentityVerifier(data_dir=data),
     )

@@ -4,7 +4,8 @@ Routes:
     POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
     POST /authorize      decisions on the caller's effective permissions (SigV4-signed;
                          501 "not yet available" until a directory backs the service)
-    GET  /health         ``{"status": "ok"}`` when keys load and the audit log is writable
+    GET  /health         ``{"status": "ok"}``, or a JSON 503 naming what is down (the state
+                         store, this replica's clock); run off the event loop
     GET  /metrics        Prometheus text: requests per action and outcome
 
 The Query API, the hot path, is a plain ASGI callable (``_query_app``): each request is
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -31,7 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from broker.audit import AuditLog
 from broker.errors import AuditError, ConfigError
-from broker.server.query_api import StsService
+from broker.server.limits import MAX_BODY_BYTES, too_large
+from broker.server.query_api import REQUEST_DEADLINE_SECONDS, StsService
 from broker.server.sigv4 import SignedRequest
 from providers.base import ReplayCache
 
@@ -63,19 +66,60 @@ def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
     )
 
 
-async def _signed(request: Request) -> SignedRequest:
-    return _signed_request(request.scope, await request.body())
+class _TooLarge(Exception):
+    """The request's body (or query string) is over ``MAX_BODY_BYTES``."""
 
 
-async def _read_body(receive: Receive) -> bytes:
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
+    """The body, read only while it stays within ``MAX_BODY_BYTES``.
+
+    A declared ``Content-Length`` over the cap is refused before a byte of the body is read,
+    and a chunked body as soon as it passes the cap, so a huge request costs the server no more
+    than the cap in memory (the server's flow control stops reading the socket meanwhile).
+    """
+    if len(scope["query_string"]) > MAX_BODY_BYTES:
+        raise _TooLarge
+    declared = _declared_length(scope)
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise _TooLarge
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ConnectionError("the client went away")
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _send_xml(
+    send: Send, status: int, body_text: str, request_id: str, *, close: bool
+) -> None:
+    body = body_text.encode()
+    headers = [
+        (b"content-type", b"text/xml; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    if close:  # the rest of an oversized body is never read: end the connection after this
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _query_app(service: StsService) -> ASGIApp:
@@ -89,35 +133,38 @@ def _query_app(service: StsService) -> ASGIApp:
     """
 
     async def query(scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            signed = _signed_request(scope, await _read_body(receive))
-        except ConnectionError:
-            return
+        arrived = time.monotonic()
         client = scope.get("client")
         source_ip = client[0] if client else None
+        oversized = False
+        try:
+            signed = _signed_request(scope, await _read_body(scope, receive))
+        except ConnectionError:
+            return
+        except _TooLarge:
+            oversized = True
+            signed = _signed_request(scope, b"")
         user_agent = signed.headers.get("user-agent")
-        decision = await asyncio.get_running_loop().run_in_executor(
-            None, partial(service.decide, signed, source_ip=source_ip, user_agent=user_agent)
-        )
+        if oversized:
+            decision = service.refuse(signed, too_large(), source_ip=source_ip)
+        else:
+            decision = await asyncio.get_running_loop().run_in_executor(
+                None,
+                partial(
+                    service.decide,
+                    signed,
+                    source_ip=source_ip,
+                    user_agent=user_agent,
+                    deadline=arrived + REQUEST_DEADLINE_SECONDS,
+                ),
+            )
         try:
             await service.audit.append_async(decision.event)
         except AuditError as exc:
             answer = service.finish(decision, exc)
         else:
             answer = service.finish(decision)
-        body = answer.body.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": [
-                    (b"content-type", b"text/xml; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-amzn-requestid", answer.request_id.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_xml(send, answer.status, answer.body, answer.request_id, close=oversized)
 
     return query
 
@@ -130,14 +177,28 @@ def create_app(service: StsService) -> ASGIApp:
     query = _query_app(service)
 
     async def authorize(request: Request) -> Response:
-        signed = await _signed(request)
+        try:
+            signed = _signed_request(
+                request.scope, await _read_body(request.scope, request.receive)
+            )
+        except ConnectionError:
+            return Response(status_code=400)  # the client went away: no one reads this
+        except _TooLarge:
+            return JSONResponse(
+                {"error": "RequestEntityTooLarge", "message": str(too_large())},
+                status_code=413,
+                headers={"connection": "close"},
+            )
         status, answer = await run_in_threadpool(
             service.authorize, signed, source_ip=request.client.host if request.client else None
         )
         return JSONResponse(answer, status_code=status)
 
     async def health(_request: Request) -> Response:
-        return JSONResponse({"status": "ok", "signingKey": service.ring.active.kid})
+        # Off the event loop: the probe reads the database, which may be slow or down, and
+        # must never hold up the Query API or /metrics of this replica.
+        status, answer = await run_in_threadpool(service.health)
+        return JSONResponse(answer, status_code=status)
 
     async def metrics(_request: Request) -> Response:
         lines = [
@@ -216,12 +277,15 @@ def service_from_environment() -> StsService:
     if (config_dir() / "directory").is_dir():
         principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
     if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.clock_skew import ClockGuard
         from broker.storage.shared_state import open_shared_state
         from broker.sts.access_keys_db import DatabaseAccessKeyStore
         from broker.sts.key_ring_db import DatabaseKeyRing
         from broker.sts.mfa import open_mfa_devices
 
         state = open_shared_state()
+        guard = ClockGuard(state.database)
+        guard.start()
         ring = DatabaseKeyRing(state.keys)
         return StsService(
             ring,
@@ -234,6 +298,7 @@ def service_from_environment() -> StsService:
             audit=state.audit,
             session_policies=state.session_policies,
             mfa=open_mfa_devices(ring, state.sts_mfa, data_dir()),
+            clock_guard=guard,
         )
     return StsService(
         KeyRingFile(),

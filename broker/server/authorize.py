@@ -20,8 +20,9 @@ from typing import Any
 
 from broker.errors import PolicyError, StsError
 from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
+from broker.sts.authorization import caller_side, principal_context
 from broker.sts.callers import Caller
-from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
+from broker.sts.principals import PrincipalPolicies, PrincipalSource
 from broker.sts.session_policies import SessionPolicySource
 
 __all__ = ["AuthorizeQuery", "authorize", "parse_query"]
@@ -95,41 +96,16 @@ def parse_query(body: bytes) -> AuthorizeQuery:
 
 
 def _caller_side(
-    caller: Caller, source: PrincipalSource, policies: SessionPolicySource
+    caller: Caller,
+    source: PrincipalSource,
+    policies: SessionPolicySource,
+    now: datetime,
+    source_ip: str | None,
 ) -> tuple[PrincipalPolicies, Policy | None, dict[str, Any]]:
-    session = caller.session
-    context: dict[str, Any] = {
-        "aws:PrincipalAccount": caller.account,
-        "aws:userid": caller.user_id,
-        "aws:MultiFactorAuthPresent": bool(session and session.mfa),
-    }
-    organization = source.organization_id(caller.account)
-    if organization is not None:
-        context["aws:PrincipalOrgID"] = organization
-    if session is None:
-        context.update({"aws:PrincipalArn": caller.arn, "aws:username": caller.user})
-        context["aws:PrincipalType"] = "User"
-        return source.user_policies(caller.account, caller.user), None, context
-    context["aws:TokenIssueTime"] = session.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for key, value in session.tags.items():
-        context[f"aws:PrincipalTag/{key}"] = value
-    if session.source_identity:
-        context["aws:SourceIdentity"] = session.source_identity
-    session_policy = (
-        parse_policy(policies.get(session.policy_digest), kind="session")
-        if session.policy_digest
-        else None
-    )
-    if session.kind == "assumed-role" and session.role_arn:
-        account, _path, name = parse_role_arn(session.role_arn)
-        role = source.role(account, name)
-        if role is None:
-            raise StsError(f"The role {session.role_arn} no longer exists.", code="AccessDenied")
-        context.update({"aws:PrincipalArn": session.role_arn, "aws:PrincipalType": "AssumedRole"})
-        return role.policies, session_policy, context
-    context["aws:PrincipalArn"] = caller.arn
-    context["aws:PrincipalType"] = "FederatedUser" if session.kind == "federated-user" else "User"
-    return source.user_policies(caller.account, caller.user), session_policy, context
+    """The same caller side every STS decision uses (``broker.sts.authorization``)."""
+    side = caller_side(caller, source, policies)
+    context = principal_context(caller, side.principal_arn, now, source, source_ip)
+    return side.policies, side.session_policy, context
 
 
 def authorize(
@@ -143,7 +119,7 @@ def authorize(
 ) -> dict[str, Any]:
     """The decision, explained, for ``caller`` doing ``query``."""
     now = now or datetime.now(UTC)
-    side, session_policy, context = _caller_side(caller, source, policies)
+    side, session_policy, context = _caller_side(caller, source, policies, now, source_ip)
     if caller.session and caller.session.kind == "federated-user" and session_policy is None:
         return {
             "principal": caller.arn,
@@ -157,14 +133,6 @@ def authorize(
                 }
             ],
         }
-    context.update(
-        {
-            "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "aws:EpochTime": int(now.timestamp()),
-        }
-    )
-    if source_ip:
-        context["aws:SourceIp"] = source_ip
     request = Request(
         action=query.action,
         resource=query.resource,

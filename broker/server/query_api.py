@@ -7,19 +7,28 @@ Used by ``broker serve``; pure of HTTP frameworks so it is tested directly.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
-from broker.errors import AuditError, BrokerError, StsError
+from broker.errors import (
+    AuditError,
+    AuditUnavailableError,
+    BrokerError,
+    StateStoreUnavailableError,
+    StsError,
+    one_printable_line,
+)
 from broker.server.authorize import authorize, parse_query
+from broker.server.limits import audited_parameters, parse_parameters
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
+from broker.storage.clock_skew import ClockGuard
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.callers import Authenticator, Caller
@@ -46,6 +55,8 @@ __all__ = ["StsAnswer", "StsDecision", "StsService"]
 VERSION = "2011-06-15"
 _UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
+_EVENT_NAMES = frozenset((*_ACTIONS, "Authorize"))  # anything else is logged as "Unknown"
+_MAX_KEY_ID = 128  # AWS's longest access key id: an unauthenticated caller's is cut to it
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,19 @@ class StsAnswer:
     request_id: str
 
 
+_UNAVAILABLE = "The service's state store is unavailable; retry the request shortly."
+
+REQUEST_DEADLINE_SECONDS = 5.0
+"""The longest a Query API request may take from arrival to decision (``decide``)."""
+
+
+def _refuse_if_past(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise StsError(
+            "The request could not be served in time; retry it.", code="ServiceUnavailable"
+        )
+
+
 def _as_sts_error(exc: BrokerError) -> StsError:
     """STS errors pass through; any other broker error (a bad state file, a directory
     failure) is refused as ``InternalFailure`` and logged for the operator, fail closed."""
@@ -78,14 +102,35 @@ def _as_sts_error(exc: BrokerError) -> StsError:
     import logging
 
     logging.getLogger("broker.server").error("request refused: %s", exc)
+    if isinstance(exc, StateStoreUnavailableError | AuditUnavailableError):
+        return StsError(_UNAVAILABLE, code="ServiceUnavailable")
     return StsError(
         "The request could not be processed; the broker's operator should check its log.",
         code="InternalFailure",
     )
 
 
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+_NOT_RECORDED = (
+    "The request was refused because the service cannot record it right now; try again later "
+    "or tell the service's operator."
+)
+"""What a caller is told when its call could not be audited: nothing about where or why (the
+path and the cause are in the server's log, for the operator)."""
+
+
+_MAX_MESSAGE = 1024
+
+
+def _shown(error: BrokerError) -> str:
+    """An error's message as a caller and the log see it: one line of printable characters
+    (a value it echoes may hold control characters, which XML 1.0 cannot even carry), bounded."""
+    return one_printable_line(str(error), _MAX_MESSAGE)
+
+
+def _log_audit_failure(request_id: str, error: AuditError) -> None:
+    import logging
+
+    logging.getLogger("broker.server").error("request %s refused: %s", request_id, error)
 
 
 class StsService:
@@ -105,8 +150,10 @@ class StsService:
         saml_replay_cache: ReplayCache | None = None,
         session_policies: SessionPolicySource | None = None,
         mfa: MfaDevices | None = None,
+        clock_guard: ClockGuard | None = None,
     ) -> None:
         self._ring = ring
+        self.clock_guard = clock_guard
         self.principals = principals
         self.web_identity = web_identity or WebIdentityVerifier(data_dir=data)
         self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
@@ -144,20 +191,32 @@ class StsService:
         return self.finish(decision)
 
     def decide(
-        self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
+        self,
+        request: SignedRequest,
+        *,
+        source_ip: str | None,
+        user_agent: str | None,
+        deadline: float | None = None,
     ) -> StsDecision:
         """Everything ``handle`` does but the audit write: the answer, held back, and its event.
 
         The caller must write ``decision.event`` to ``self.audit`` and then call ``finish``
         (with the ``AuditError`` if the write failed); only ``finish``'s answer may leave.
+
+        ``deadline`` (``time.monotonic()`` seconds): a request still queued then is refused
+        before any work, and one whose operation finished after it is refused instead of
+        answered, so no credentials are minted for a caller that has likely given up.
         """
         request_id = str(uuid.uuid4())
-        params = dict(parse_qsl(request.query, keep_blank_values=True))
-        params.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-        action = params.get("Action", "")
+        params: dict[str, str] = {}
+        action = ""
         caller: Caller | None = None
         try:
+            params = parse_parameters(request.query, request.body)
+            action = params.get("Action", "")
             self._check_action(params, action)
+            _refuse_if_past(deadline)
+            self._refuse_if_clock_skewed()
             if action in _UNSIGNED:
                 outcome = self._dispatch_unsigned(action, params, source_ip)
             else:
@@ -165,13 +224,15 @@ class StsService:
                 caller = verified.principal
                 self.auth.check_not_revoked(caller)
                 outcome = self._dispatch(action, caller, params, source_ip)
+            _refuse_if_past(deadline)
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
+            message = _shown(exc)
             event = self._event(
-                action, caller, request, params, request_id, None, code, str(exc), source_ip
+                action, caller, request, params, request_id, None, code, message, source_ip
             )
-            return StsDecision(event, code, error_xml(code, str(exc), request_id), request_id)
+            return StsDecision(event, code, error_xml(code, message, request_id), request_id)
         event = self._event(
             action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
         )
@@ -180,14 +241,29 @@ class StsService:
         body = result_xml(action, outcome.result, request_id)
         return StsDecision(event, "ok", body, request_id)
 
+    def refuse(
+        self, request: SignedRequest, error: StsError, *, source_ip: str | None
+    ) -> StsDecision:
+        """A request refused before it was read (too large): its answer and a bounded event
+        that records nothing the request carried but its caller's claimed key id."""
+        request_id = str(uuid.uuid4())
+        code = error.code or "InternalFailure"
+        event = self._event("", None, request, {}, request_id, None, code, str(error), source_ip)
+        return StsDecision(event, code, error_xml(code, str(error), request_id), request_id)
+
     def finish(self, decision: StsDecision, audit_error: AuditError | None = None) -> StsAnswer:
         """The answer that may leave once ``decision.event`` was written (or failed to be)."""
         name = decision.event["eventName"]
         if audit_error is not None:
+            # The reason (a path, a database host) is for the operator's log, not the caller.
+            _log_audit_failure(decision.request_id, audit_error)
             self.counts[(name, "AuditFailure")] += 1
-            message = f"The request was refused because it could not be audited: {audit_error}"
+            if isinstance(audit_error, AuditUnavailableError):
+                code, status, message = "ServiceUnavailable", 503, _UNAVAILABLE
+            else:
+                code, status, message = "InternalFailure", 500, _NOT_RECORDED
             return StsAnswer(
-                500, error_xml("InternalFailure", message, decision.request_id), decision.request_id
+                status, error_xml(code, message, decision.request_id), decision.request_id
             )
         self.counts[(name, decision.code)] += 1
         status = 200 if decision.code == "ok" else status_for(decision.code)
@@ -204,6 +280,7 @@ class StsService:
                     "not yet available",
                     code="NotYetAvailable",
                 )
+            self._refuse_if_clock_skewed()
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
             self.auth.check_not_revoked(caller)
@@ -221,7 +298,7 @@ class StsService:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
             status = 501 if code == "NotYetAvailable" else status_for(code)
-            answer = {"error": code, "message": str(exc)}
+            answer = {"error": code, "message": _shown(exc)}
             audited = None
         event = self._event(
             "Authorize",
@@ -238,20 +315,50 @@ class StsService:
         try:
             self.audit.append(event)
         except AuditError as exc:
-            return 500, {"error": "InternalFailure", "message": f"not audited: {exc}"}
+            _log_audit_failure(request_id, exc)
+            if isinstance(exc, AuditUnavailableError):
+                return 503, {"error": "ServiceUnavailable", "message": _UNAVAILABLE}
+            return 500, {"error": "InternalFailure", "message": _NOT_RECORDED}
         self.counts[("Authorize", code)] += 1
         return status, {**answer, "requestId": request_id}
+
+    def health(self) -> tuple[int, dict[str, str]]:
+        """``GET /health``: 200 and the active key id, or 503 naming what is down (the state
+        store, this replica's clock). Blocking: the app runs it on a worker thread."""
+        problems = self.clock_guard.probe() if self.clock_guard is not None else {}
+        if problems:
+            return 503, {"status": "unavailable", **problems}
+        try:
+            kid = self.ring.active.kid
+        except BrokerError as exc:
+            import logging
+
+            logging.getLogger("broker.server").error("health: signing keys: %s", exc)
+            return 503, {"status": "unavailable", "signingKeys": "unavailable"}
+        return 200, {"status": "ok", "signingKey": kid}
+
+    def _refuse_if_clock_skewed(self) -> None:
+        """A replica whose clock is off from the database's mints sessions that escape
+        revocation and misjudges SigV4 windows: it refuses, retryably, until corrected."""
+        skew = self.clock_guard.skew() if self.clock_guard is not None else None
+        if skew is not None:
+            raise StsError(
+                "This replica's clock is not in step with the service's; retry the request.",
+                code="ServiceUnavailable",
+            )
 
     @staticmethod
     def _check_action(params: Mapping[str, str], action: str) -> None:
         if action not in _ACTIONS:
             raise StsError(
-                f"Could not find operation {action or '(none)'} for version {VERSION}",
+                f"Could not find operation {one_printable_line(action) or '(none)'} for version "
+                f"{VERSION}",
                 code="InvalidAction",
             )
         if params.get("Version") != VERSION:
             raise StsError(
-                f"Could not find operation {action} for version {params.get('Version', '(none)')}",
+                f"Could not find operation {action} for version "
+                f"{one_printable_line(params.get('Version', '(none)'))}",
                 code="InvalidAction",
             )
 
@@ -290,7 +397,14 @@ class StsService:
         if action == "GetSessionToken":
             return get_session_token(self.ring, caller, params, self.mfa)
         if action == "GetFederationToken":
-            return get_federation_token(self.ring, caller, params, self.session_policies)
+            return get_federation_token(
+                self.ring,
+                caller,
+                params,
+                self.session_policies,
+                self.principals,
+                source_ip=source_ip,
+            )
         if action == "AssumeRole" and self.principals is not None:
             return assume_role(
                 self.ring,
@@ -325,18 +439,20 @@ class StsService:
             identity = caller.user_identity()
         else:
             try:
-                key_id = parse_authorization(request).access_key_id
+                key_id: str | None = parse_authorization(request).access_key_id[:_MAX_KEY_ID]
             except StsError:
                 key_id = None
             identity = {"type": "Unknown", "accessKeyId": key_id}
-        skip = {"Action", "Version"}
+        # Who was authenticated decides how much of the request is recorded: an anonymous
+        # failure keeps only bounded STS fields (``broker.server.limits``).
+        authenticated = caller is not None or response is not None
         return cloudtrail_event(
-            action or "Unknown",
+            action if action in _EVENT_NAMES else "Unknown",
             user_identity=identity,
             request_id=request_id,
             source_ip=source_ip,
             user_agent=request.headers.get("user-agent"),
-            request_parameters={_camel(k): v for k, v in params.items() if k not in skip} or None,
+            request_parameters=audited_parameters(params, authenticated=authenticated) or None,
             response_elements=response,
             error_code=code,
             error_message=message,

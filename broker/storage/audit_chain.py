@@ -22,7 +22,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from broker.errors import AuditError, BrokerError
+from broker.errors import (
+    AuditError,
+    AuditUnavailableError,
+    BrokerError,
+    StateStoreUnavailableError,
+)
 from broker.group_commit import GroupCommit
 from broker.storage.database import Cursor, Database
 
@@ -93,6 +98,8 @@ class SqlAuditLog:
                 _write_head(cursor, (sequence, previous), exists=head is not None)
         except AuditError:
             raise
+        except StateStoreUnavailableError as exc:
+            raise AuditUnavailableError(f"the audit log cannot be written: {exc}") from None
         except BrokerError as exc:
             raise AuditError(f"the audit log cannot be written: {exc}") from None
         except Exception as exc:  # any driver error: fail closed, say which

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from broker.storage.url import DatabaseUrl, database_url
@@ -53,6 +54,11 @@ class Database(Protocol):
             serialize: a section name; holders of the same name run one at a time.
             read_only: the transaction only reads (SQLite then does not take the write lock).
         """
+        ...
+
+    def now(self) -> datetime:
+        """The database's clock: the one clock every replica's revocation cutoffs and issue
+        times are compared on (``broker.storage.clock_skew``)."""
         ...
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from broker.errors import ConfigError
@@ -109,6 +110,10 @@ class SqliteDatabase:
                 connection.commit()
             finally:
                 cursor.close()
+
+    def now(self) -> datetime:
+        """The clock of the one machine every SQLite user shares: this one."""
+        return datetime.now(UTC)
 
     def close(self) -> None:
         with self._lock:

@@ -1,9 +1,9 @@
 """What one keyring entry holds, as text: a profile's credentials, or an IdP session's tokens.
 
-A profile entry is ``broker-v1 <expiry epoch> <lifetime seconds>\\n<credential_process Version 1
-JSON>``: the hot path compares integers (``broker.client.freshness``) and writes the rest to
-stdout without parsing JSON or dates. Entries written before the lifetime was kept have only
-the epoch; readers then assume a long lifetime.
+A profile entry is ``broker-v1 <expiry epoch> <revocation stamp> <lifetime seconds>\\n<
+credential_process Version 1 JSON>``: the hot path compares integers (``broker.client.
+freshness``) and writes the rest to stdout without parsing JSON or dates. Entries written
+before the lifetime was kept end at the stamp; readers then count them as long-lived.
 A session entry is JSON with the IdP's tokens (refresh, ID, access, SAML response).
 """
 
@@ -23,8 +23,10 @@ __all__ = [
     "decode_session",
     "encode_credentials",
     "encode_session",
+    "entry_stamp",
     "profile_key",
     "session_key",
+    "session_nonce",
 ]
 
 PROFILE_MAGIC = "broker-v1"
@@ -38,20 +40,28 @@ def session_key(provider: str) -> str:
     return f"session:{provider}"
 
 
-def encode_credentials(credentials: Credentials, lifetime_seconds: int | None = None) -> str:
-    """The profile entry for ``credentials`` (``lifetime_seconds``: how long they were minted
-    for, which decides how long they stay fresh)."""
+def encode_credentials(
+    credentials: Credentials, stamp: str, lifetime_seconds: int | None = None
+) -> str:
+    """The profile entry for ``credentials``, checked against revocation list ``stamp``;
+    ``lifetime_seconds`` (how long they were minted for) decides how long they stay fresh."""
     epoch = int(credentials.expiration.timestamp())
     body = json.dumps(credentials.to_process_json(), separators=(",", ":"))
     lifetime = "" if lifetime_seconds is None else f" {max(0, int(lifetime_seconds))}"
-    return f"{PROFILE_MAGIC} {epoch}{lifetime}\n{body}"
+    return f"{PROFILE_MAGIC} {epoch} {stamp}{lifetime}\n{body}"
+
+
+def entry_stamp(entry: str) -> str | None:
+    """The revocation stamp a profile entry was last checked at (None: never checked)."""
+    fields = entry.partition("\n")[0].split(" ")
+    return fields[2] if len(fields) in (3, 4) else None
 
 
 def decode_lifetime(entry: str) -> int | None:
     """The lifetime a profile entry records, or None (an older entry, or not a profile's)."""
     fields = entry.partition("\n")[0].split(" ")
-    if len(fields) == 3 and fields[0] == PROFILE_MAGIC and fields[2].isdigit():
-        return int(fields[2])
+    if len(fields) == 4 and fields[0] == PROFILE_MAGIC and fields[3].isdigit():
+        return int(fields[3])
     return None
 
 
@@ -80,11 +90,12 @@ def decode_credentials(entry: str) -> Credentials:
         raise StoreError("a cached profile entry in the keyring is unreadable") from None
 
 
-def encode_session(result: SignInResult) -> str:
-    """The session entry: the tokens only (claims live in the index)."""
+def encode_session(result: SignInResult, nonce: str | None = None) -> str:
+    """The session entry: the tokens only (claims live in the index), and the write's nonce."""
     return json.dumps(
         {
             "v": 1,
+            "nonce": nonce,
             "expires_at": result.expires_at.isoformat(),
             "refresh_token": result.refresh_token,
             "id_token": result.id_token,
@@ -92,6 +103,15 @@ def encode_session(result: SignInResult) -> str:
             "saml_response": result.saml_response,
         }
     )
+
+
+def session_nonce(entry: str) -> str | None:
+    """The nonce a session entry was written with (None when unreadable or without one)."""
+    try:
+        nonce = json.loads(entry).get("nonce")
+    except (ValueError, AttributeError):
+        return None
+    return nonce if isinstance(nonce, str) else None
 
 
 def decode_session(entry: str, claims: Claims) -> SignInResult:

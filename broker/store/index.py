@@ -52,6 +52,18 @@ class ProfileRow:
             doc["minter"] = self.minter
         return doc
 
+    @classmethod
+    def from_json(cls, profile: str, row: Any) -> ProfileRow:
+        return cls(
+            profile=profile,
+            provider=str(row["provider"]),
+            account=str(row["account"]),
+            role=str(row["role"]),
+            expiration=datetime.fromisoformat(row["expiration"]),
+            access_key_id=str(row["access_key_id"]),
+            minter=None if row.get("minter") is None else str(row["minter"]),
+        )
+
 
 @dataclass(frozen=True)
 class SessionRow:
@@ -70,6 +82,16 @@ class SessionRow:
             "signed_in_at": self.signed_in_at.isoformat(),
             "can_refresh": self.can_refresh,
         }
+
+    @classmethod
+    def from_json(cls, provider: str, row: Any) -> SessionRow:
+        return cls(
+            provider=provider,
+            claims=Claims.from_json(row["claims"]),
+            expires_at=datetime.fromisoformat(row["expires_at"]),
+            signed_in_at=datetime.fromisoformat(row["signed_in_at"]),
+            can_refresh=bool(row["can_refresh"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -119,28 +141,8 @@ class Index:
         """Parse a loaded document; a bad shape raises ``KeyError``/``TypeError``/``ValueError``."""
         if not isinstance(data, dict) or data.get("version") != _VERSION:
             raise ValueError("unknown index version")
-        profiles = {
-            name: ProfileRow(
-                profile=name,
-                provider=str(row["provider"]),
-                account=str(row["account"]),
-                role=str(row["role"]),
-                expiration=datetime.fromisoformat(row["expiration"]),
-                access_key_id=str(row["access_key_id"]),
-                minter=None if row.get("minter") is None else str(row["minter"]),
-            )
-            for name, row in data["profiles"].items()
-        }
-        sessions = {
-            name: SessionRow(
-                provider=name,
-                claims=Claims.from_json(row["claims"]),
-                expires_at=datetime.fromisoformat(row["expires_at"]),
-                signed_in_at=datetime.fromisoformat(row["signed_in_at"]),
-                can_refresh=bool(row["can_refresh"]),
-            )
-            for name, row in data["sessions"].items()
-        }
+        profiles = {name: ProfileRow.from_json(name, row) for name, row in data["profiles"].items()}
+        sessions = {name: SessionRow.from_json(name, row) for name, row in data["sessions"].items()}
         assignments = {
             name: AssignmentRow(
                 profile=name,

@@ -113,7 +113,7 @@ def _refuse_if_locked() -> None:
     """Fail at once when the Secret Service's default collection is locked (no prompt)."""
     try:
         import secretstorage
-        from secretstorage.exceptions import SecretStorageException
+        from secretstorage.exceptions import ItemNotFoundException, SecretStorageException
     except ImportError:  # libsecret without secretstorage: nothing to look with
         return
 
@@ -124,10 +124,17 @@ def _refuse_if_locked() -> None:
     try:
         collection = secretstorage.Collection(connection)
         locked = collection.is_locked()
-    except SecretStorageException:
+    except ItemNotFoundException:
         raise KeyringUnavailableError(
             "the Secret Service has no default keyring collection: create and unlock one "
             "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
+        ) from None
+    except SecretStorageException:
+        # NoReply / ServiceUnknown from a daemon too busy to answer in time (many helpers on
+        # two cores) say nothing about the collection: retried, never reported as "no
+        # default collection" (which is final).
+        raise _Transient(
+            f"cannot reach the Secret Service (it did not answer in time): {_what_to_do()}"
         ) from None
     finally:
         connection.close()
@@ -247,6 +254,39 @@ class KeyringStore:
             generation, count = parts
             for i in range(count):
                 self._call("delete_password", f"{key}#{generation}.{i}")
+
+    def keys_with_prefix(self, prefix: str) -> list[str] | None:
+        """Every key of this service starting with ``prefix`` (parts included), read from the
+        keyring itself; None where the backend cannot list its items (then callers fall back
+        to the keys they know of)."""
+        if _qualname(self.backend) not in _SECRET_SERVICE_CLIENTS:
+            return None
+        try:
+            import secretstorage
+            from secretstorage.exceptions import SecretStorageException
+        except ImportError:
+            return None
+        _refuse_if_locked()
+        try:
+            connection = secretstorage.dbus_init()
+        except (SecretStorageException, OSError):
+            raise KeyringUnavailableError(
+                f"cannot reach the Secret Service: {_what_to_do()}"
+            ) from None
+        try:
+            collection = secretstorage.Collection(connection)
+            found = [
+                item.get_attributes().get("username", "")
+                for item in collection.search_items({"service": self.service})
+            ]
+        except SecretStorageException:
+            raise KeyringUnavailableError(
+                "the OS keyring failed to list its entries; check that it is running and "
+                "unlocked, then retry"
+            ) from None
+        finally:
+            connection.close()
+        return sorted({name for name in found if name.startswith(prefix)})
 
     def delete(self, key: str) -> bool:
         """Remove the entry (and its parts); False if there was none."""

@@ -32,7 +32,7 @@ __all__ = [
 _files = PrivateFiles(ConfigError)
 
 MAX_KEYS_PER_USER = 2
-_USER_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+_USER_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 Status = Literal["Active", "Inactive"]
 
@@ -83,7 +83,7 @@ class AccessKey:
 
 def check_user_and_account(user: str, account: str) -> None:
     """``UsageError`` unless ``user`` is an IAM user name and ``account`` a 12-digit id."""
-    if not _USER_RE.match(user):
+    if not _USER_RE.fullmatch(user):
         raise UsageError(f"{user!r} is not a valid user name (IAM: 1-64 of [\\w+=,.@-])")
     if not _ACCOUNT_RE.match(account):
         raise UsageError(f"{account!r} is not a 12-digit account id")

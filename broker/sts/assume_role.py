@@ -13,19 +13,32 @@ may not change), as STS does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from broker.errors import StsError
-from broker.policy import Policy, PolicySet, Request, evaluate, parse_policy
+from broker.policy import PolicySet
+from broker.sts.authorization import (
+    caller_side,
+    decide_actions,
+    principal_context,
+    request_tag_context,
+    require_caller,
+)
 from broker.sts.callers import Caller
 from broker.sts.durations import DurationRequest, session_expiry
+from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
 from broker.sts.mfa import MfaDevices
-from broker.sts.operations import Outcome, check_session_policy
-from broker.sts.parameters import SessionExtras, optional_int, read_extras, require_name
-from broker.sts.principals import PrincipalPolicies, PrincipalSource, parse_role_arn
+from broker.sts.operations import Outcome
+from broker.sts.parameters import (
+    SessionExtras,
+    optional_int,
+    read_extras,
+    require_external_id,
+    require_name,
+)
+from broker.sts.principals import PrincipalSource, parse_role_arn
 from broker.sts.role_session import (
     RoleSession,
     mint_role_session,
@@ -35,9 +48,6 @@ from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 
 __all__ = ["assume_role"]
-
-
-_EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 
 
 def _mfa(caller: Caller, params: Mapping[str, str], devices: MfaDevices | None) -> bool:
@@ -60,66 +70,23 @@ def _denied(caller: Caller, action: str, resource: str) -> StsError:
     )
 
 
-def _caller_policies(
-    caller: Caller, source: PrincipalSource, policies: SessionPolicySource
-) -> tuple[PrincipalPolicies, Policy | None, str]:
-    """The caller's identity side, its session policy, and its principal ARN for conditions."""
-    session = caller.session
-    if session is None:
-        return source.user_policies(caller.account, caller.user), None, caller.arn
-    session_policy = None
-    if session.policy_digest:
-        session_policy = parse_policy(policies.get(session.policy_digest), kind="session")
-    if session.kind == "assumed-role" and session.role_arn:
-        account, _path, name = parse_role_arn(session.role_arn)
-        role = source.role(account, name)
-        if role is None:
-            raise StsError(f"The role {session.role_arn} no longer exists.", code="AccessDenied")
-        return role.policies, session_policy, session.role_arn
-    return source.user_policies(caller.account, caller.user), session_policy, caller.arn
-
-
 def _context(
     caller: Caller,
     principal_arn: str,
     params: Mapping[str, str],
     extras: SessionExtras,
-    tags: Mapping[str, str],
     source_identity: str | None,
     source_ip: str | None,
+    source: PrincipalSource,
     now: datetime,
 ) -> dict[str, Any]:
-    session = caller.session
-    context: dict[str, Any] = {
-        "aws:PrincipalArn": principal_arn,
-        "aws:PrincipalAccount": caller.account,
-        "aws:userid": caller.user_id,
-        "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": int(now.timestamp()),
-        "aws:SecureTransport": False,
-        "aws:MultiFactorAuthPresent": bool(session and session.mfa),
-        "sts:RoleSessionName": params["RoleSessionName"],
-    }
-    if session is None:
-        context["aws:username"] = caller.user
-        context["aws:PrincipalType"] = "User"
-    else:
-        context["aws:PrincipalType"] = "AssumedRole" if session.role_arn else "FederatedUser"
-        context["aws:TokenIssueTime"] = session.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for key, value in session.tags.items():
-            context[f"aws:PrincipalTag/{key}"] = value
-    if source_ip:
-        context["aws:SourceIp"] = source_ip
+    context = principal_context(caller, principal_arn, now, source, source_ip)
+    context["sts:RoleSessionName"] = params["RoleSessionName"]
     if "ExternalId" in params:
         context["sts:ExternalId"] = params["ExternalId"]
     if source_identity:
         context["sts:SourceIdentity"] = source_identity
-    if session and session.source_identity:
-        context["aws:SourceIdentity"] = session.source_identity
-    if tags:
-        context["aws:TagKeys"] = list(tags)
-        for key, value in tags.items():
-            context[f"aws:RequestTag/{key}"] = value
+    context.update(request_tag_context(extras.tags))
     if extras.transitive_tag_keys:
         context["sts:TransitiveTagKeys"] = list(extras.transitive_tag_keys)
     return context
@@ -170,51 +137,47 @@ def assume_role(
     mfa: MfaDevices | None = None,
 ) -> Outcome:
     """AssumeRole as STS answers it; ``StsError`` with STS's code when refused."""
+    require_caller("AssumeRole", caller)
     now = now or datetime.now(UTC).replace(microsecond=0)
     require_role_arn(params)
     role_arn = params["RoleArn"]
     session_name = require_name(params, "RoleSessionName", 2, 64)
-    external_id = params.get("ExternalId")
-    if external_id is not None and not _EXTERNAL_ID_RE.match(external_id):
-        raise StsError(
-            f"1 validation error detected: Value '{external_id}' at 'externalId' failed to "
-            "satisfy constraint: Member must have length between 2 and 1224 and satisfy "
-            "regular expression pattern: [\\w+=,.@:\\/-]*",
-            code="ValidationError",
-        )
+    require_external_id(params)
     with_mfa = _mfa(caller, params, mfa)
     extras = read_extras(params)
+    arns = read_policy_arns(params)
     tags, transitive = _inherited(caller, extras)
     source_identity, sets_source = _source_identity(caller, params)
     account, _path, name = parse_role_arn(role_arn)
     role = source.role(account, name)
     if role is None:
         raise _denied(caller, "sts:AssumeRole", role_arn)
-    identity, caller_session_policy, principal_arn = _caller_policies(caller, source, policies)
+    side = caller_side(caller, source, policies)
     policy_set = PolicySet(
-        identity=identity.identity,
+        identity=side.policies.identity,
         resource=(role.trust_policy,),
-        boundary=identity.boundary,
-        scp_hierarchy=identity.scp_hierarchy,
-        session=caller_session_policy,
-        management_account=identity.management_account,
+        boundary=side.policies.boundary,
+        scp_hierarchy=side.policies.scp_hierarchy,
+        session=side.session_policy,
+        management_account=side.policies.management_account,
     )
     context = _context(
-        caller, principal_arn, params, extras, extras.tags, source_identity, source_ip, now
+        caller,
+        side.principal_arn,
+        params,
+        extras,
+        source_identity,
+        source_ip,
+        source,
+        now,
     )
-    organization = source.organization_id(caller.account)
-    if organization is not None:
-        context["aws:PrincipalOrgID"] = organization
     context["aws:MultiFactorAuthPresent"] = with_mfa
     if with_mfa and caller.session is None:
         context["aws:MultiFactorAuthAge"] = 0
     actions = ["sts:AssumeRole"]
     actions += ["sts:TagSession"] if extras.tags else []
     actions += ["sts:SetSourceIdentity"] if sets_source else []
-    for action in actions:
-        request = Request(action, role.arn, caller.arn, caller.account, role.account, context)
-        if not evaluate(policy_set, request, explain=False).allowed:
-            raise _denied(caller, action, role.arn)
+    decide_actions(caller, policy_set, actions, role.arn, role.account, context)
     chained = caller.session is not None and caller.session.kind == "assumed-role"
     expires = session_expiry(
         DurationRequest(
@@ -225,7 +188,7 @@ def assume_role(
         ),
         now,
     )
-    check_session_policy(extras.policy, policies)
+    session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     claims, result, audit = mint_role_session(
         ring,
         RoleSession(
@@ -234,7 +197,7 @@ def assume_role(
             caller.user,
             now,
             expires,
-            policy=extras.policy,
+            policy=session_policies.text,
             tags=tags,
             transitive_tag_keys=transitive,
             source_identity=source_identity,
@@ -242,6 +205,7 @@ def assume_role(
             mfa=with_mfa,
         ),
     )
-    result["PackedPolicySize"] = extras.packed_percent if (extras.policy or tags) else None
+    packed = session_policies.present or tags
+    result["PackedPolicySize"] = extras.packed_percent if packed else None
     result["SourceIdentity"] = source_identity
     return Outcome(result, audit, claims)

@@ -69,6 +69,9 @@ class DirectoryPrincipals:
     def organization_id(self, account: str) -> str | None:
         return self.directory.organization_id(account)
 
+    def managed_policy(self, owner: str, name: str) -> Mapping[str, Any] | None:
+        return self.directory.managed_policy(owner, name)
+
     def role(self, account: str, name: str) -> RoleDefinition | None:
         try:
             role = self.directory.role(account, name)

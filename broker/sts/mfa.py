@@ -48,7 +48,7 @@ _files = PrivateFiles(ConfigError)
 
 DEVICE_FILE = "mfa-devices.json"  # the old device list under <data>/sts/, imported once
 _INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
-_SERIAL = re.compile(r"^arn:aws:iam::(\d{12}):mfa/([\w+=,.@-]{1,64})$")
+_SERIAL = re.compile(r"arn:aws:iam::(\d{12}):mfa/([\w+=,.@-]{1,64})", re.ASCII)
 
 
 def mfa_serial(account: str, user: str) -> str:
@@ -192,7 +192,7 @@ def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
             raise ConfigError(f"{path} is not an MFA device list; fix or remove it, then retry")
         rows = []
         for serial, user in listed.items():
-            match = _SERIAL.match(serial)
+            match = _SERIAL.fullmatch(serial)
             if match is None or match[2] != user:
                 raise ConfigError(
                     f"{path} lists an entry that is not an MFA device ({serial!r}); "

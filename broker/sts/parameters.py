@@ -21,10 +21,15 @@ __all__ = [
     "optional_int",
     "packed_size_percent",
     "read_extras",
+    "require_external_id",
     "require_name",
 ]
 
-_NAME_RE = re.compile(r"^[\w+=,.@-]+$")
+# AWS's patterns, where ``\w`` is ASCII only ([A-Za-z0-9_]): without ``re.ASCII`` Python's
+# ``\w`` takes any Unicode letter, so a Cyrillic "а" would make a look-alike "admin" session.
+# ``fullmatch``, not ``^...$``: ``$`` also matches before a trailing newline.
+_NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
+_EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
 _PACKED_LIMIT = 2048
 _MAX_POLICY_CHARS = 2048
 _MAX_TAGS = 50
@@ -60,9 +65,22 @@ def require_name(params: Mapping[str, str], name: str, low: int, high: int) -> s
         )
     if not low <= len(value) <= high:
         raise _constraint(value, field, f"Member must have length between {low} and {high}")
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise _constraint(
             value, field, "Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )
+    return value
+
+
+def require_external_id(params: Mapping[str, str]) -> str | None:
+    """AssumeRole's optional ``ExternalId``: 2-1224 characters of ``[\\w+=,.@:/-]`` (ASCII)."""
+    value = params.get("ExternalId")
+    if value is not None and not (2 <= len(value) <= 1224 and _EXTERNAL_ID_RE.fullmatch(value)):
+        raise _constraint(
+            value,
+            "externalId",
+            "Member must have length between 2 and 1224 and satisfy regular expression "
+            "pattern: [\\w+=,.@:\\/-]*",
         )
     return value
 

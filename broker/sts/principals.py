@@ -26,12 +26,14 @@ __all__ = [
     "parse_role_arn",
 ]
 
-_ROLE_ARN_RE = re.compile(r"^arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
+_ROLE_ARN_RE = re.compile(
+    r"arn:aws:iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})", re.ASCII
+)
 
 
 def parse_role_arn(arn: str) -> tuple[str, str, str]:
     """``(account, path, name)`` of a role ARN, or ``ValidationError`` as STS answers."""
-    match = _ROLE_ARN_RE.match(arn)
+    match = _ROLE_ARN_RE.fullmatch(arn)
     if match is None:
         raise StsError(f"{arn} is invalid", code="ValidationError")
     return match[1], "/" + match[2], match[3]
@@ -118,4 +120,9 @@ class PrincipalSource(Protocol):
 
     def organization_id(self, account: str) -> str | None:
         """The organization ``account`` belongs to (``aws:PrincipalOrgID``), if it declares one."""
+        ...
+
+    def managed_policy(self, owner: str, name: str) -> Mapping[str, Any] | None:
+        """The managed policy document ``name`` of ``owner`` (``aws`` for AWS managed ones, else
+        an account id), or ``None`` when there is no such policy."""
         ...

@@ -117,25 +117,41 @@ def record_revocation(rule: Revocation, audit: AuditSink, revocations: Revocatio
     revocations.add(rule)
 
 
-def revoke(rule: Revocation, *, data_dir: Path | None = None) -> None:
+def revoke(
+    rule: Revocation, *, data_dir: Path | None = None, at_store_clock: bool = False
+) -> Revocation:
     """Revoke per ``rule`` where every verification looks: the shared-state database with
     ``BROKER_DATABASE_URL`` (every replica), else ``data_dir``'s audit log and rules file.
     ``broker sts revoke`` and the TUI's revoke both come here.
 
+    With the database, a role or user cutoff is widened by ``MAX_CLOCK_SKEW`` and, when
+    ``at_store_clock`` (the caller meant "now"), taken from the database's clock rather than
+    this machine's: replicas stamp issue times with their own clocks, each within that bound of
+    the database's (``broker.storage.clock_skew``), so every session minted before the
+    revocation is covered however the machines' clocks differ.
+
+    Returns:
+        the rule as recorded (its cutoff may differ from ``rule``'s as above).
+
     Raises:
         AuditError: the audit log cannot be written; nothing was revoked.
+        StateStoreUnavailableError: the database cannot be reached; nothing was revoked.
     """
     import os
 
     if os.environ.get("BROKER_DATABASE_URL"):
+        from broker.storage.clock_skew import MAX_CLOCK_SKEW
         from broker.storage.shared_state import open_shared_state
 
         state = open_shared_state(pool_size=1)
         try:
+            if rule.kind != "session":
+                before = state.database.now() if at_store_clock else rule.before
+                rule = Revocation(rule.kind, rule.value, before + MAX_CLOCK_SKEW)
             record_revocation(rule, state.audit, state.revocations)
         finally:
             state.close()
-        return
+        return rule
     from broker.audit import AuditLog
 
     record_revocation(
@@ -143,3 +159,4 @@ def revoke(rule: Revocation, *, data_dir: Path | None = None) -> None:
         AuditLog(data_dir / "audit" / "audit.jsonl" if data_dir else None),
         RevocationList(data_dir / "sts" / "revocations.json" if data_dir else None),
     )
+    return rule

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from broker.errors import StsError
 from broker.policy import CompiledPolicySet, Policy, PolicySet, Request, compile_policy_set
+from broker.sts.authorization import request_tag_context
 from broker.sts.callers import stable_id
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.operations import mint_credentials
@@ -20,6 +22,7 @@ from broker.sts.wire import XmlValue
 
 __all__ = [
     "RoleSession",
+    "authorize_federated_extras",
     "federated_trust_allows",
     "mint_role_session",
     "require_role_arn",
@@ -62,6 +65,34 @@ def federated_trust_allows(
         return False
     request = Request(action, role.arn, provider_arn, role.account, role.account, context)
     return trust_policy_set(role).evaluate(request, explain=False).allowed
+
+
+def authorize_federated_extras(
+    role: RoleDefinition,
+    provider_arn: str,
+    context: Mapping[str, Any],
+    tags: Mapping[str, str],
+    source_identity: str | None,
+) -> None:
+    """Session tags and a source identity a federated caller brings (SAML attributes, the
+    broker's own federation) need the trust policy to allow ``sts:TagSession`` /
+    ``sts:SetSourceIdentity`` too, as for AssumeRole; ``AccessDenied`` otherwise."""
+    if tags:
+        tagged = {**context, **request_tag_context(tags)}
+        if not federated_trust_allows(role, "sts:TagSession", provider_arn, tagged):
+            raise StsError(
+                "Not authorized to perform sts:TagSession for the session's tags; the role's "
+                "trust policy must allow it.",
+                code="AccessDenied",
+            )
+    if source_identity is not None:
+        sourced = {**context, "sts:SourceIdentity": source_identity}
+        if not federated_trust_allows(role, "sts:SetSourceIdentity", provider_arn, sourced):
+            raise StsError(
+                "Not authorized to perform sts:SetSourceIdentity for the session's source "
+                "identity; the role's trust policy must allow it.",
+                code="AccessDenied",
+            )
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,12 @@
 
 The response is verified by the SAML provider's own validator (``providers.saml.response``:
 one lxml parse, signxml with the entry's pinned certificates, exactly one assertion, issuer,
-audience, recipient, conditions window, replay cache), as an IdP-initiated response addressed
-to the entry's ACS URL. Then, as STS requires: the assertion's
+audience, recipient, conditions window, replay cache) as a response addressed to the entry's
+ACS URL. Like AWS's SAML endpoint, the STS sends no AuthnRequests, so it accepts both an
+IdP-initiated response and one that answers another SP's request (an SP-initiated `broker
+login`): ``InResponseTo`` cannot be matched here and is not, while the replay cache still
+lets each assertion ID be used once (docs/architecture.md, "SAML responses on the STS path").
+Then, as STS requires: the assertion's
 ``https://aws.amazon.com/SAML/Attributes/Role`` must pair this RoleArn with this PrincipalArn,
 ``RoleSessionName`` comes from the assertion, and the role's trust policy decides with
 ``saml:sub``, ``saml:aud``, ``saml:iss`` and ``saml:sub_type``. Credentials never outlive
@@ -20,11 +24,13 @@ from typing import Any
 
 from broker.errors import AuthenticationError, StsError
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
+from broker.sts.operations import Outcome
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
 from broker.sts.role_session import (
     RoleSession,
+    authorize_federated_extras,
     federated_trust_allows,
     mint_role_session,
     require_role_arn,
@@ -53,6 +59,7 @@ def _verify(entry: SamlProviderEntry, encoded: str, replay_cache: Any, now: date
         sp_entity_id=entry.audience,
         acs_url=entry.acs_url,
         allow_idp_initiated=True,
+        requests_sent_elsewhere=True,
     )
     try:
         return validate_response(
@@ -114,6 +121,7 @@ def assume_role_with_saml(
             code="ValidationError",
         )
     extras = read_extras(params)
+    arns = read_policy_arns(params)
     account, _path, name = parse_role_arn(role_arn)
     entry = source.saml_provider(provider_arn)
     if entry is None or not provider_arn.startswith(f"arn:aws:iam::{account}:saml-provider/"):
@@ -146,6 +154,15 @@ def assume_role_with_saml(
     role = source.role(account, name)
     if role is None or not federated_trust_allows(role, _ACTION, provider_arn, context):
         raise _denied()
+    tags = {
+        key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
+        for key, values in facts.attributes.items()
+        if key.startswith(_ATTR + "PrincipalTag:") and values
+    }
+    source_identity = _one(facts.attributes, "SourceIdentity")
+    if source_identity is not None:  # AWS's pattern, as for the request parameter
+        require_name({"SourceIdentity": source_identity}, "SourceIdentity", 2, 64)
+    authorize_federated_extras(role, provider_arn, context, tags, source_identity)
     requested = optional_int(params, "DurationSeconds")
     attribute_duration = _one(facts.attributes, "SessionDuration")
     if requested is None and attribute_duration and attribute_duration.isdigit():
@@ -159,16 +176,10 @@ def assume_role_with_saml(
         ),
         now,
     )
-    check_session_policy(extras.policy, policies)
-    tags = {
-        key.removeprefix(_ATTR + "PrincipalTag:"): values[0]
-        for key, values in facts.attributes.items()
-        if key.startswith(_ATTR + "PrincipalTag:") and values
-    }
+    session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     transitive = tuple(
         k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
     )
-    source_identity = _one(facts.attributes, "SourceIdentity")
     minted, result, audit = mint_role_session(
         ring,
         RoleSession(
@@ -177,7 +188,7 @@ def assume_role_with_saml(
             facts.name_id,
             now,
             expires,
-            policy=extras.policy,
+            policy=session_policies.text,
             tags=tags,
             transitive_tag_keys=transitive,
             source_identity=source_identity,
@@ -185,7 +196,7 @@ def assume_role_with_saml(
     )
     result.update(
         {
-            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
             "Subject": facts.name_id,
             "SubjectType": sub_type,
             "Issuer": facts.issuer,

@@ -1,7 +1,8 @@
 """Session tokens: a compact JWS (RFC 7515) signed ES256 with python-jose, bound to its key id.
 
 Pinned on both sides: the header must be exactly ``alg=ES256``, ``typ=broker-session+jwt`` and
-a ``kid`` the key ring still trusts; the token must have three parts (JWE's five never parse);
+a ``kid`` the key ring still trusts; the token must have three parts (JWE's five never parse),
+each in canonical base64url, and a low-S signature: one spelling per token (``token_form``);
 ``iss``, ``sub``, ``iat``, ``exp``, ``jti`` and ``aki`` are required, and ``aki`` must equal the
 access key id the request was signed with. Claims are short-named to keep tokens under 2 KB
 (Windows Credential Manager holds 2,560 bytes).
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from broker.errors import StsError
 from broker.sts.credential_format import derive_secret
 from broker.sts.signing_keys import KeyRing
+from broker.sts.token_form import canonical_token, low_s_token
 
 __all__ = [
     "ALGORITHM",
@@ -140,6 +142,7 @@ def sign_session(ring: KeyRing, claims: SessionClaims) -> tuple[str, str]:
         algorithm=ALGORITHM,
         headers={"kid": key.kid, "typ": TOKEN_TYPE},
     )
+    token = low_s_token(token)  # the one spelling ``verify_session`` accepts
     if len(token) > MAX_TOKEN_BYTES:
         raise StsError(
             "The session's tags and attributes make a token larger than 2 KB; send fewer tags.",
@@ -177,7 +180,7 @@ def verify_session(
     from jose.exceptions import JOSEError
 
     now = now or datetime.now(UTC)
-    if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+    if len(token) > MAX_TOKEN_BYTES or not canonical_token(token):
         raise _invalid()
     try:
         header = jwt.get_unverified_header(token)

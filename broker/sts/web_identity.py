@@ -25,7 +25,8 @@ from broker.errors import AuthenticationError, ProviderError, StsError
 from broker.policy import Request
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.expiring_cache import ExpiringCache
-from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
+from broker.sts.operations import Outcome
 from broker.sts.parameters import optional_int, read_extras, require_name
 from broker.sts.principals import PrincipalSource, WebIdentityProvider, parse_role_arn
 from broker.sts.role_session import (
@@ -212,6 +213,7 @@ def assume_role_with_web_identity(
             code="ValidationError",
         )
     extras = read_extras(params)
+    arns = read_policy_arns(params)
     account, _path, name = parse_role_arn(params["RoleArn"])
     payload = _unverified_payload(token)
     issuer = payload.get("iss")
@@ -237,15 +239,15 @@ def assume_role_with_web_identity(
         ),
         now,
     )
-    check_session_policy(extras.policy, policies)
+    session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     subject = str(claims["sub"])
     minted, result, audit = mint_role_session(
-        ring, RoleSession(role, session_name, subject, now, expires, policy=extras.policy)
+        ring, RoleSession(role, session_name, subject, now, expires, policy=session_policies.text)
     )
     result.update(
         {
             "SubjectFromWebIdentityToken": subject,
-            "PackedPolicySize": extras.packed_percent if extras.policy else None,
+            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
             "Provider": provider.condition_prefix,
             "Audience": client_id,
         }

@@ -32,6 +32,7 @@ STATUS: dict[str, int] = {
     "MissingAuthenticationToken": 403,
     "InvalidAction": 400,
     "InvalidAuthorizationMessageException": 400,
+    "RequestEntityTooLarge": 413,
     "InternalFailure": 500,
     "ServiceUnavailable": 503,
 }

@@ -1,4 +1,4 @@
-"""Copying that works over SSH too (TUI.md §6).
+"""Copying that works over SSH too (docs/tui.md §6).
 
 The app always emits OSC 52 (Textual's ``copy_to_clipboard``; it crosses SSH but gets no
 acknowledgement), and when a local display exists it also runs the platform's clipboard command.

@@ -1,6 +1,6 @@
 """Session durations for the mint dialog: free entry, presets, and the ceiling with its reason.
 
-AWS STS limits (TUI.md §5): every call allows 900 s at least; AssumeRole* up to the role's
+AWS STS limits (docs/tui.md §5): every call allows 900 s at least; AssumeRole* up to the role's
 MaxSessionDuration (1–12 h); role chaining at most 1 h; GetSessionToken / GetFederationToken up
 to 36 h. A policy may lower the ceiling further. The dialog states the ceiling and why before
 the user asks, and refuses out-of-range entries instead of clamping them.

@@ -1,4 +1,4 @@
-"""How long a credential has left, in words, glyphs and threshold levels (TUI.md §4).
+"""How long a credential has left, in words, glyphs and threshold levels (docs/tui.md §4).
 
 The thresholds are botocore's: at 15 minutes SDKs start refreshing (advisory window) and call
 ``credential_process`` on every request; at 10 minutes they block on refresh (mandatory window).

@@ -1,4 +1,4 @@
-"""Copy-ready text for minted credentials (TUI.md §5), per shell, like the access portal's
+"""Copy-ready text for minted credentials (docs/tui.md §5), per shell, like the access portal's
 "Command line or programmatic access" panel. Pure functions; the screen masks secrets until
 ``v`` and copies the unmasked text.
 """

@@ -1,4 +1,4 @@
-"""``F1``: help for the focused widget (TUI.md §2, posting): what the widget is and the keys it
+"""``F1``: help for the focused widget (docs/tui.md §2, posting): what the widget is and the keys it
 answers, then the keys of the screen around it. ``?`` stays the help for everything.
 
 Both are read from the classes themselves, never a hand-kept list: the description is the

@@ -1,4 +1,4 @@
-"""The portal filter: live fuzzy match, exclusions, tag terms, ARNs, and a fixed order (TUI.md §3).
+"""The portal filter: live fuzzy match, exclusions, tag terms, ARNs, a fixed order (docs/tui.md §3).
 
 A query is split on whitespace into terms, all of which must hold:
 

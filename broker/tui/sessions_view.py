@@ -43,7 +43,7 @@ def level_of(row: SessionRow, now: datetime) -> Level:
 
 
 def revoke_question(row: SessionRow, rows: Sequence[SessionRow]) -> str:
-    """The confirm text with the exact scope (TUI.md §7)."""
+    """The confirm text with the exact scope (docs/tui.md §7)."""
     users = sum(1 for r in rows if (r.account_id, r.role_name) == (row.account_id, row.role_name))
     plural = "profile uses" if users == 1 else "profiles use"
     return (

@@ -1,7 +1,7 @@
 """The policy simulator's logic: build a request and policy set from what the person typed,
 evaluate it with the engine, and say the result layer by layer in words (no Textual here).
 
-ALLOW / DENY are always words, never only a colour (TUI.md §11).
+ALLOW / DENY are always words, never only a colour (docs/tui.md §11).
 """
 
 from __future__ import annotations

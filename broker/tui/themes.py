@@ -1,4 +1,4 @@
-"""The app's themes: dark, light, and a colour-blind-safe one (TUI.md §11).
+"""The app's themes: dark, light, and a colour-blind-safe one (docs/tui.md §11).
 
 In the colour-blind theme nothing rests on red versus green: "ok" is blue, warnings amber,
 errors vermilion-orange, following the Okabe–Ito palette (distinguishable under deuteranopia,

@@ -1,7 +1,7 @@
 """OpenID Connect Core 1.0 §3.1.3.7: ID Token validation, every step, in the spec's order.
 
 Signature checking is joserfc's (authlib's JOSE library); everything around it is here so each
-rule of SECURITY.md is visible in one place: size cap, compact JWS only (no JWE, no ``none``),
+rule of docs/security.md is visible in one place: size cap, compact JWS only (no JWE, no ``none``),
 the algorithm allow-list bound to the key type, no unknown ``crit``, ``iss`` exact, ``aud``
 and ``azp``, ``exp``/``iat`` with a small leeway, ``nonce`` equal.
 """

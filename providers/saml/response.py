@@ -38,6 +38,11 @@ class ResponsePolicy:
     sp_entity_id: str
     acs_url: str
     allow_idp_initiated: bool = False
+    requests_sent_elsewhere: bool = False
+    """The SP answering never sends AuthnRequests (the STS's AssumeRoleWithSAML, like AWS's
+    sign-in endpoint): a response's ``InResponseTo`` names another SP's request, which cannot
+    be matched here, so it is accepted unmatched (Response and Assertion must still agree).
+    Every other check stands, and the replay cache still makes each assertion single-use."""
     require_signed_response: bool = False
     clock_skew: int = 120
 
@@ -167,6 +172,8 @@ def _check_in_response_to(
     if facts.in_response_to is None:
         if not policy.allow_idp_initiated:
             raise refuse("IdP-initiated (unsolicited) responses are not enabled for this provider")
+        return
+    if policy.requests_sent_elsewhere:
         return
     request = pending.consume(facts.in_response_to, now)
     if request is None:

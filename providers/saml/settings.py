@@ -29,7 +29,7 @@ from broker.errors import ConfigError
 __all__ = ["MAX_CLOCK_SKEW", "SAMLSettings", "load_certificates", "load_settings"]
 
 MIN_RSA_BITS = 2048  # NIST SP 800-131A, as for the OIDC side's JWKS keys
-MAX_CLOCK_SKEW = 180  # SECURITY.md: at most 180 s of skew on NotBefore / NotOnOrAfter
+MAX_CLOCK_SKEW = 180  # docs/security.md: at most 180 s of skew on NotBefore / NotOnOrAfter
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""``F1`` shows the focused widget's help (TUI.md §2): what it is and its own keys, read from its
-class, then the screen's keys; with nothing of its own the screen's help. ``?`` stays the help
+"""``F1`` shows the focused widget's help (docs/tui.md §2): what it is and its own keys, read from
+its class, then the screen's keys; with nothing of its own the screen's help. ``?`` stays the help
 for everything."""
 
 from __future__ import annotations

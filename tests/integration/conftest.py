@@ -84,11 +84,20 @@ class BrokerServer:
 
 
 def start_server(
-    home: Path, config: Path = CONFIG, extra_args: tuple[str, ...] = ()
+    home: Path,
+    config: Path = CONFIG,
+    extra_args: tuple[str, ...] = (),
+    *,
+    extra_env: dict[str, str] | None = None,
+    healthy: bool = True,
 ) -> tuple[subprocess.Popen[bytes], BrokerServer]:
-    """``broker serve`` on a free loopback port, data in ``home``, configuration from ``config``."""
+    """``broker serve`` on a free loopback port, data in ``home``, configuration from ``config``.
+
+    Started when ``/health`` answers 200 (any answer when not ``healthy``: a replica expected
+    to report itself unavailable)."""
     home.mkdir(mode=0o700, exist_ok=True)
     env = dict(os.environ)
+    env.update(extra_env or {})
     env.update(
         BROKER_HOME=str(home),
         BROKER_CONFIG=str(config),
@@ -109,7 +118,8 @@ def start_server(
         if process.poll() is not None:
             break
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            answered = httpx.get(f"{url}/health", timeout=1).status_code
+            if answered == 200 or (not healthy and answered == 503):
                 return process, BrokerServer(url, home, env)
         except httpx.HTTPError:
             time.sleep(0.1)

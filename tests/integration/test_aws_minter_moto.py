@@ -11,6 +11,7 @@ import pytest
 from broker.errors import ConfigError, StsError
 from broker.minters.aws import AwsMinter
 from broker.minters.base import Credentials, MintRequest
+from broker.minters.testing import MinterConformance
 from tests.integration.moto_peer import MotoPeer
 from tests.minter_support import ACCOUNT, SESSION_POLICY, MemoryAudit, identity, settings
 
@@ -115,3 +116,39 @@ def test_nothing_handed_out_when_the_audit_log_fails(
     minter = _minter(moto_peer, upstream_profile, MemoryAudit(broken=True))
     with pytest.raises(AuditError):
         minter.mint(identity(), MintRequest(ACCOUNT, "AllowedReadOnly"))
+
+
+class TestAwsMinterConformance(MinterConformance):
+    """The minter conformance suite (``broker.minters.testing``) against moto's STS."""
+
+    @pytest.fixture
+    def audit(self) -> MemoryAudit:
+        return MemoryAudit()
+
+    @pytest.fixture
+    def minter(self, moto_peer: MotoPeer, upstream_profile: str, audit: MemoryAudit) -> AwsMinter:
+        return _minter(moto_peer, upstream_profile, audit)
+
+    @pytest.fixture
+    def audit_events(self, audit: MemoryAudit):
+        return lambda: list(audit.events)
+
+    @pytest.fixture
+    def broken_minter(self, moto_peer: MotoPeer, upstream_profile: str) -> AwsMinter:
+        return _minter(moto_peer, upstream_profile, MemoryAudit(broken=True))
+
+    @pytest.fixture
+    def identity(self):
+        return identity()
+
+    @pytest.fixture
+    def assigned(self) -> MintRequest:
+        return MintRequest(ACCOUNT, "AllowedReadOnly", 900)
+
+    @pytest.fixture
+    def unassigned(self) -> MintRequest:
+        return MintRequest(ACCOUNT, "NotListed", 900)
+
+    @pytest.fixture
+    def role_maximum(self) -> int:
+        return 3600  # the account's max_session_duration default

@@ -52,26 +52,34 @@ def test_exec_runs_the_command_with_credentials_and_passes_its_status(
     assert result.stdout.strip() == "commands-token"
 
 
-def test_serve_credentials_feeds_botocore(seeded: Credentials, broker_home: Path) -> None:
-    from botocore.credentials import ContainerProvider
-
+def _serve_credentials(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start ``broker serve-credentials ARGS --format json``; return it and its exports."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve-credentials", "dev", "--format", "json"],
+        [sys.executable, "-m", "broker", "serve-credentials", *args, "--format", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env=env,
         text=True,
     )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1].strip() != "}":
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
+        lines.append(line)
+    exports: dict[str, str] = json.loads("".join(lines))
+    return proc, exports
+
+
+def test_serve_credentials_feeds_botocore(seeded: Credentials, broker_home: Path) -> None:
+    from botocore.credentials import ContainerProvider
+
+    proc, exports = _serve_credentials("dev")
     try:
-        assert proc.stdout is not None
-        lines = []
-        while not lines or lines[-1].strip() != "}":
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read() if proc.stderr else "no output"
-            lines.append(line)
-        exports = json.loads("".join(lines))
         assert exports["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
         creds = ContainerProvider(environ=exports).load().get_frozen_credentials()
         assert creds.access_key == seeded.access_key_id
@@ -207,3 +215,55 @@ def test_refresh_watch_stops_a_profile_says_so_and_ends_on_sigterm(
     assert "waiting for `broker login`" in lines[1]
     assert proc.returncode == 0, rest
     assert out == ""
+
+
+def _other_user_curl(*args: str) -> subprocess.CompletedProcess[str]:
+    """``curl`` run as ``nobody``: a second real Unix user of this machine."""
+    return subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "curl", "-s", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to a second user needs root")
+def test_serve_credentials_imds_serves_only_the_user_who_started_it(
+    seeded: Credentials, broker_home: Path
+) -> None:
+    proc, exports = _serve_credentials("dev", "--imds")
+    try:
+        assert proc.stderr is not None
+        base = exports["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
+        ttl = "X-aws-ec2-metadata-token-ttl-seconds: 60"
+        put = ("-X", "PUT", "-H", ttl, "-w", "\n%{http_code}", f"{base}latest/api/token")
+
+        other = _other_user_curl(*put)
+        assert other.stdout.splitlines()[-1] == "403", other
+        assert "only the user who started it" in other.stdout
+        told = [proc.stderr.readline(), proc.stderr.readline()]
+        assert "refused an IMDS request from another user (uid 65534)" in told[1], told
+
+        from botocore.utils import InstanceMetadataFetcher
+
+        fetcher = InstanceMetadataFetcher(timeout=5, num_attempts=1, base_url=base, config={})
+        creds = fetcher.retrieve_iam_role_credentials()
+        assert creds["access_key"] == seeded.access_key_id
+
+        # A token the owner got is no use to the other user either.
+        token = subprocess.run(
+            ["curl", "-s", *put[:-3], f"{base}latest/api/token"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        path = f"{base}latest/meta-data/iam/security-credentials/dev"
+        header = f"X-aws-ec2-metadata-token: {token}"
+        stolen = _other_user_curl("-H", header, "-w", "\n%{http_code}", path)
+        assert stolen.stdout.splitlines()[-1] == "403", stolen
+        assert seeded.secret_access_key not in stolen.stdout
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)

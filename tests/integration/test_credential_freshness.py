@@ -57,6 +57,7 @@ def _seed(store: CredentialStore, profile: str, lifetime: int, left: int) -> Cre
         role="Developer",
         credentials=credentials,
         lifetime_seconds=lifetime,
+        stamp=store.revocation_stamp(),  # as a mint records it: the fast path may serve it
     )
     return credentials
 
@@ -74,8 +75,10 @@ def test_fast_path_and_chain_agree_on_freshness(
     store = CredentialStore(broker_home)
     seeded = _seed(store, "dev", lifetime, left)
     assert fresh_enough(store.cached("dev"), datetime.now(UTC)) is served
-    # Not signed in: a miss takes the full path, which then fails asking for a login.
-    result = run_broker("credential-process", "--profile", "dev", timeout=30)
+    # Served: by the fast path alone (it reads no configuration; the full path would fail on
+    # the missing one). Not served: the full path, not signed in, asks for a login.
+    no_config = {"BROKER_CONFIG": str(broker_home / "no-config")} if served else {}
+    result = run_broker("credential-process", "--profile", "dev", env=no_config, timeout=30)
     if served:
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == seeded.to_process_json()
@@ -110,7 +113,9 @@ def test_an_entry_without_a_lifetime_counts_as_long_lived_on_both_paths(
 
     store = CredentialStore(broker_home)
     old = _seed(store, "dev", 12 * HOUR, 25 * MINUTE)
-    store.keyring.set(store._key(profile_key("dev")), encode_credentials(old))
+    store.keyring.set(
+        store._key(profile_key("dev")), encode_credentials(old, store.revocation_stamp())
+    )
     cached = store.cached("dev")
     assert cached is not None and cached.lifetime_seconds is None
     assert fresh_enough(cached, datetime.now(UTC))

@@ -42,13 +42,15 @@ def _seed(
         session_token="token-" + "t" * 40,
         expiration=(datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0),
     )
-    CredentialStore(home).save_credentials(
+    store = CredentialStore(home)
+    store.save_credentials(
         "dev",
         provider="corp",
         account="111122223333",
         role="Developer",
         credentials=credentials,
         lifetime_seconds=lifetime,
+        stamp=store.revocation_stamp(),  # as a mint records it: the fast path may serve it
     )
     return credentials
 
@@ -84,21 +86,28 @@ def test_cache_hit_imports_almost_nothing(
     secret_service: None, broker_home: Path, config: Path
 ) -> None:
     _seed(broker_home, minutes=50)
+    out = _credential_process_in_python(
+        "heavy = {'keyring', 'secretstorage', 'cryptography', 'argparse', 'json', 'textual',\n"
+        "         'httpx', 'jose', 'authlib', 'datetime', 'tomllib', 'providers'}\n"
+        "print(rc, sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def _credential_process_in_python(then: str) -> subprocess.CompletedProcess[str]:
+    """Run ``credential-process --profile dev`` through ``broker.cli.main`` in a fresh
+    interpreter (its output kept in ``out``, its status in ``rc``), then the code ``then``."""
     code = (
         "import sys, io\n"
         "from broker.cli import main\n"
         "out = io.StringIO(); real = sys.stdout; sys.stdout = out\n"
         "rc = main(['credential-process', '--profile', 'dev'])\n"
         "sys.stdout = real\n"
-        "heavy = {'keyring', 'secretstorage', 'cryptography', 'argparse', 'json', 'textual',\n"
-        "         'httpx', 'jose', 'authlib', 'datetime', 'tomllib', 'providers'}\n"
-        "print(rc, sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
-    )
+    ) + then
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
-    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
 
 
 def test_inside_the_refresh_window_takes_the_full_path(
@@ -188,3 +197,54 @@ def test_locked_keyring_is_a_clear_error_not_a_prompt(tmp_path: Path) -> None:
     broker_lines = [line for line in result.stderr.splitlines() if line.startswith("broker:")]
     assert len(broker_lines) == 1
     assert "keyring is locked" in broker_lines[0] and "unlock" in broker_lines[0]
+
+
+def _served_by_the_fast_path(expected: Credentials) -> bool:
+    """Run ``credential-process`` in a fresh interpreter; True when the answer came from the
+    fast path (which never builds the argument parser)."""
+    out = _credential_process_in_python(
+        "print(rc, 'argparse' in sys.modules)\nprint(out.getvalue(), end='')\n"
+    )
+    status, _, served = out.stdout.partition("\n")
+    assert json.loads(served) == expected.to_process_json(), out.stderr
+    rc, parser_built = status.split(" ")
+    assert rc == "0"
+    return parser_built == "False"
+
+
+def test_an_unchecked_entry_is_checked_once_by_the_full_path_then_served_fast(
+    secret_service: None, broker_home: Path, config: Path
+) -> None:
+    credentials = _seed(broker_home, minutes=50)
+    store = CredentialStore(broker_home)
+    store.save_credentials(  # as a copy from before revocation stamps, or the TUI, saves it
+        "dev", provider="corp", account="111122223333", role="Developer", credentials=credentials
+    )
+    assert not _served_by_the_fast_path(credentials)
+    assert _served_by_the_fast_path(credentials)
+
+
+def test_a_changed_revocation_list_sends_the_next_call_through_the_full_path(
+    secret_service: None, broker_home: Path, config: Path, run_broker
+) -> None:
+    credentials = _seed(broker_home, minutes=50)
+    assert _served_by_the_fast_path(credentials)
+    revoked = run_broker("sts", "revoke", "--session", "someone-elses-session")
+    assert revoked.returncode == 0, revoked.stderr
+    # Not one of the broker's session tokens, so no rule can match it: served, re-stamped.
+    assert not _served_by_the_fast_path(credentials)
+    assert _served_by_the_fast_path(credentials)
+
+
+def test_an_unfinished_write_of_the_profile_is_never_served_by_the_fast_path(
+    secret_service: None, broker_home: Path, config: Path
+) -> None:
+    from broker.store.intents import INTENTS_DIR, intent_file_name
+
+    credentials = _seed(broker_home, minutes=50)
+    intent = broker_home / INTENTS_DIR / intent_file_name("profile:dev")
+    intent.write_text("{}")  # unreadable as an intent: settled by removing it
+    intent.chmod(0o600)
+    assert not _served_by_the_fast_path(credentials)
+    assert not intent.exists()
+    assert _served_by_the_fast_path(credentials)

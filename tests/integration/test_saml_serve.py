@@ -8,6 +8,7 @@ import base64
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -16,7 +17,9 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
+from lxml import etree
 
+from providers.saml.redirect_binding import build_authn_request, redirect_url
 from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
@@ -61,7 +64,7 @@ def saml_config(root: Path, saml_idp: RunningIdP) -> Path:
             {
                 "Effect": "Allow",
                 "Principal": {"Federated": PROVIDER},
-                "Action": "sts:AssumeRoleWithSAML",
+                "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"],
                 "Condition": {"StringEquals": {"SAML:sub": "alice@example.com"}},
             }
         ],
@@ -123,3 +126,43 @@ def test_tampered_or_foreign_responses_are_refused(served, saml_idp) -> None:
     # A provider ARN the directory does not hold.
     other = PROVIDER.replace("Example", "Elsewhere")
     assert refused(served, response_of(saml_idp), provider=other) == "InvalidIdentityToken"
+
+
+def solicited_response_of(idp: RunningIdP, username: str = "alice") -> tuple[str, str]:
+    """A response to an AuthnRequest another SP sent (as `broker login` does): the STS never
+    saw that request. Returns the response and the request's id."""
+    request = build_authn_request(
+        sp_entity_id=SP_ENTITY,
+        sso_url=idp.sso_url,
+        acs_url=ACS,
+        now=datetime.now(UTC),
+        lifetime=300,
+    )
+    _, form = Browser(idp, username).login(redirect_url(idp.sso_url, request))
+    return form["SAMLResponse"], request.id
+
+
+def test_a_response_to_another_sps_request_is_accepted_once(served, saml_idp) -> None:
+    assertion, request_id = solicited_response_of(saml_idp)
+    root = etree.fromstring(base64.b64decode(assertion))
+    assert root.get("InResponseTo") == request_id  # really SP-initiated
+    answer = assume(served, assertion)
+    assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/Dev/alice"
+    # InResponseTo is not a way around one-time use: the same response is a replay.
+    assert refused(served, assertion) == "InvalidIdentityToken"
+
+
+def test_a_solicited_response_still_passes_every_other_check(served, saml_idp) -> None:
+    assertion, _request_id = solicited_response_of(saml_idp)
+    root = etree.fromstring(base64.b64decode(assertion))
+    # The Response's (unsigned) InResponseTo no longer agrees with the signed Assertion's.
+    root.set("InResponseTo", "_another-request")
+    disagreeing = base64.b64encode(etree.tostring(root)).decode()
+    assert refused(served, disagreeing) == "InvalidIdentityToken"
+    # The signed Assertion's InResponseTo rewritten: its signature no longer verifies.
+    xml = base64.b64decode(solicited_response_of(saml_idp)[0])
+    rewritten = xml.replace(b'InResponseTo="_', b'InResponseTo="_x')
+    assert rewritten != xml
+    assert refused(served, base64.b64encode(rewritten).decode()) == "InvalidIdentityToken"
+    # A solicited response for bob offers no role to him.
+    assert refused(served, solicited_response_of(saml_idp, "bob")[0]) == "AccessDenied"

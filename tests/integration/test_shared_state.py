@@ -35,6 +35,8 @@ from tests.processes import stop
 pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC)
+"""A fixed instant for stores that take it as data; never for expiries checked against the real
+clock (the suite may reach a test many minutes after import)."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -92,23 +94,25 @@ def test_two_replicas_upgrading_together_apply_each_migration_once(url: str) -> 
 
 
 def test_replay_refused_on_the_other_replica(replicas: tuple[Database, Database]) -> None:
+    now = datetime.now(UTC)  # the caches compare expiry with the real clock, not import time
     a, b = (SqlReplayCache(d) for d in replicas)
-    expires = NOW + timedelta(minutes=5)
+    expires = now + timedelta(minutes=5)
     assert a.add_once("saml-assertion", "_id-1", expires)
     assert not b.add_once("saml-assertion", "_id-1", expires)
     assert b.add_once("refresh-token", "_id-1", expires)  # namespaces are separate
-    later = SqlReplayCache(replicas[1], clock=lambda: NOW + timedelta(minutes=6))
-    assert later.add_once("saml-assertion", "_id-1", NOW + timedelta(minutes=11))
+    later = SqlReplayCache(replicas[1], clock=lambda: now + timedelta(minutes=6))
+    assert later.add_once("saml-assertion", "_id-1", now + timedelta(minutes=11))
 
 
 def test_racing_replays_only_one_wins(replicas: tuple[Database, Database]) -> None:
     caches = [SqlReplayCache(d) for d in replicas]
+    expires = datetime.now(UTC) + timedelta(minutes=5)
     wins: list[bool] = []
     barrier = threading.Barrier(8)
 
     def race(cache: SqlReplayCache) -> None:
         barrier.wait(timeout=10)
-        wins.append(cache.add_once("saml-assertion", "_race", NOW + timedelta(minutes=5)))
+        wins.append(cache.add_once("saml-assertion", "_race", expires))
 
     threads = [threading.Thread(target=race, args=(caches[i % 2],)) for i in range(8)]
     for thread in threads:
@@ -345,7 +349,8 @@ def test_shared_state_opens_every_store_on_a_current_schema(url: str) -> None:
     database.close()
     state = open_shared_state(url)
     try:
-        assert state.replay.add_once("saml-assertion", "_x", NOW + timedelta(minutes=1))
+        expires = datetime.now(UTC) + timedelta(minutes=1)
+        assert state.replay.add_once("saml-assertion", "_x", expires)
         assert state.audit.append({"eventName": "AssumeRole"})["eventSequence"] == 1
         assert state.directory_runtime.mfa_devices("alice") == []
     finally:

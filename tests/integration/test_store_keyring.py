@@ -395,7 +395,7 @@ def test_entries_from_before_the_id_are_adopted_only_when_the_index_vouches(
     assert _read_item("profile:dev") is None and _read_item("profile:dev", home) is not None
     # Another directory's old entry (another access key id) is not taken for ours.
     foreign = dataclasses.replace(minted, access_key_id="ABKX" + "9" * 16)
-    keyring.set("profile:dev", encode_credentials(foreign))
+    keyring.set("profile:dev", encode_credentials(foreign, "-"))
     keyring.delete(scoped_key(home_id(home), "profile:dev"))
     assert CredentialStore(home).credentials("dev") is None
     assert _read_item("profile:dev") is not None  # left for its owner

@@ -56,7 +56,10 @@ def app_server(tmp_path_factory) -> Iterator[tuple[str, StsService]]:
         PROVIDER_ARN, ISSUER, ("ci",), f"{ISSUER}/jwks"
     )
     directory.add_role(
-        HOME, "CI", trust({"Federated": PROVIDER_ARN}, actions=("sts:AssumeRoleWithWebIdentity",))
+        HOME,
+        "CI",
+        trust({"Federated": PROVIDER_ARN}, actions=("sts:AssumeRoleWithWebIdentity",)),
+        policies=[allow("s3:GetObject")],
     )
     jwks = {"keys": [{**KEY.as_dict(private=False), "kid": "t1", "use": "sig"}]}
     verifier = WebIdentityVerifier(
@@ -165,3 +168,34 @@ def test_assume_role_with_web_identity(app_server) -> None:
         )
     assert err.value.response["Error"]["Code"] == "InvalidIdentityToken"
     assert service.audit.verify().events >= 5
+
+
+def test_web_identity_session_scoped_down_to_deny_all(app_server) -> None:
+    """PolicyArns on AssumeRoleWithWebIdentity: AWSDenyAll leaves the session nothing; an ARN
+    that names no policy is refused."""
+    from tests.integration.test_sts_directory import authorize
+
+    url, _service = app_server
+    now = int(time.time())
+
+    def token() -> str:
+        claims = {"iss": ISSUER, "aud": "ci", "sub": "b@example.com", "iat": now, "exp": now + 300}
+        return jwt.encode({"alg": "RS256", "kid": "t1"}, claims, KEY)
+
+    def assume(**extra):
+        return client(url, signed=False).assume_role_with_web_identity(
+            RoleArn=f"arn:aws:iam::{HOME}:role/CI",
+            RoleSessionName="build",
+            WebIdentityToken=token(),
+            **extra,
+        )
+
+    query = {"action": "s3:GetObject", "resource": "arn:aws:s3:::example-builds/a"}
+    plain = assume()["Credentials"]
+    assert authorize(url, plain, query).json()["allowed"] is True
+    denied = assume(PolicyArns=[{"arn": "arn:aws:iam::aws:policy/AWSDenyAll"}])
+    assert denied["PackedPolicySize"] > 0
+    assert authorize(url, denied["Credentials"], query).json()["allowed"] is False
+    with pytest.raises(ClientError) as err:
+        assume(PolicyArns=[{"arn": f"arn:aws:iam::{HOME}:policy/NoSuchPolicy"}])
+    assert err.value.response["Error"]["Code"] == "MalformedPolicyDocument"

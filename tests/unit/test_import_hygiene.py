@@ -1,4 +1,4 @@
-"""The headless core must import without Textual or Rich (STYLE.md rule 1).
+"""The headless core must import without Textual or Rich (docs/style.md rule 1).
 
 import-linter checks static imports; this checks what really lands in ``sys.modules`` when each
 headless package and the command line are imported in a fresh interpreter.

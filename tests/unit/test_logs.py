@@ -1,4 +1,4 @@
-"""The log file: 0600 in a 0700 directory, refused when others could read it (SECURITY.md,
+"""The log file: 0600 in a 0700 directory, refused when others could read it (docs/security.md,
 "Files we write"), and a crash report that stays one line when the log cannot be used."""
 
 from __future__ import annotations

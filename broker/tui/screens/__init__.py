@@ -1,1 +1,1 @@
-"""One screen per module (STYLE.md rule 13)."""
+"""One screen per module (docs/style.md rule 13)."""

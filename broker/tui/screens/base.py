@@ -45,9 +45,9 @@ class BrokerScreen(Screen[None]):
         Binding(
             "escape,h", "back", "back", show=False, tooltip="cancel running work, else back a crumb"
         ),
-        # The footer's help hint where a text box takes ``?`` (TUI.md: never drop it); elsewhere
-        # this is off and ``F1`` reaches the app's own binding. Both open the widget's help, so
-        # help lists only the app's (``system`` keeps this one out of it).
+        # The footer's help hint where a text box takes ``?`` (docs/tui.md: never drop it);
+        # elsewhere this is off and ``F1`` reaches the app's own binding. Both open the
+        # widget's help, so help lists only the app's (``system`` keeps this one out of it).
         Binding("f1", "typing_help", "help", system=True),
     ]
 

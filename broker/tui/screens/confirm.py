@@ -1,4 +1,4 @@
-"""Confirm a destructive act with its exact scope (TUI.md §7): focus starts on Cancel, ``y``
+"""Confirm a destructive act with its exact scope (docs/tui.md §7): focus starts on Cancel, ``y``
 confirms, a bare ``enter`` never does (it presses the focused Cancel)."""
 
 from __future__ import annotations

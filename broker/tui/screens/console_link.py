@@ -1,4 +1,4 @@
-"""``o``: the AWS console sign-in URL for a session, copy-ready (TUI.md §6, §9).
+"""``o``: the AWS console sign-in URL for a session, copy-ready (docs/tui.md §6, §9).
 
 The URL signs whoever holds it in to the console for 15 minutes, so it is shown only here: never
 logged, never written to a file (``y`` copies it; ``p`` shows the last copy). A browser is opened

@@ -1,5 +1,5 @@
 """``p``: the last copied text as selectable text, for terminals where OSC 52 did not reach the
-clipboard (TUI.md §6). It is also printed to stdout when the app exits."""
+clipboard (docs/tui.md §6). It is also printed to stdout when the app exits."""
 
 from __future__ import annotations
 

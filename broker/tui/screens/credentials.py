@@ -1,5 +1,5 @@
 """Minted credentials, ready to use: the access portal's "Command line or programmatic access"
-panel (TUI.md §5). Secrets stay masked until ``v``; ``y`` copies the shown block unmasked."""
+panel (docs/tui.md §5). Secrets stay masked until ``v``; ``y`` copies the shown block unmasked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The mint dialog (TUI.md §5): duration with presets and the ceiling stated up front, a
+"""The mint dialog (docs/tui.md §5): duration with presets and the ceiling stated up front, a
 reason for the audit log, an optional session policy. Out-of-range entries are refused with
 the reason, never clamped."""
 

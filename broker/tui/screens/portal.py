@@ -1,4 +1,4 @@
-"""The portal: every account and role the person may use, filtered as they type (TUI.md §3)."""
+"""The portal: every account and role the person may use, filtered as they type (docs/tui.md §3)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ class SignInScreen(BrokerScreen):
         self.sign_in(choice.name, device)
 
     def _pick_demo_user(self, provider: str) -> None:
-        """The embedded IdP signs in a demo user: pick one (TUI.md §10)."""
+        """The embedded IdP signs in a demo user: pick one (docs/tui.md §10)."""
         from broker.tui.screens.picker import Picker
 
         try:

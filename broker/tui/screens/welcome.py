@@ -1,4 +1,4 @@
-"""First-run welcome (TUI.md §10): the built-in demo IdP and its users, once, switchable off."""
+"""First-run welcome (docs/tui.md §10): the built-in demo IdP and its users, once, optional."""
 
 from __future__ import annotations
 

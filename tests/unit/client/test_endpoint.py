@@ -133,3 +133,19 @@ def test_listens_on_loopback_only_with_a_random_port_and_token() -> None:
 def test_imds_serves_exactly_one_profile() -> None:
     with pytest.raises(ServerError, match="exactly one profile"):
         start_server(["a", "b"], _fetch, imds=True)
+
+
+def test_imds_is_refused_where_the_peer_cannot_be_checked(monkeypatch) -> None:
+    import broker.client.peer_owner as peer_owner
+
+    monkeypatch.setattr(peer_owner.sys, "platform", "darwin")
+    with pytest.raises(ServerError, match="--imds needs Linux"):
+        start_server(["dev"], _fetch, imds=True)
+
+
+def test_imds_refuses_a_connection_owned_by_another_uid(imds: CredentialsServer) -> None:
+    imds.owner_uid = imds.owner_uid + 1  # as if the server ran as another user than ours
+    status, body = _request(
+        imds, "PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "60"}
+    )
+    assert status == 403 and "only the user who started it" in body

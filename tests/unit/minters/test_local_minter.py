@@ -33,6 +33,12 @@ ROLE_ATTR = "https://aws.amazon.com/SAML/Attributes/Role"
 
 @pytest.fixture
 def minter(tmp_path) -> LocalMinter:
+    return local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"))
+
+
+def local_minter(tmp_path, audit: AuditLog) -> LocalMinter:
+    """Alice holds AWSReservedSSO_Dev (at most 8 h), not AWSReservedSSO_Admin; both roles
+    trust the test OIDC and SAML providers."""
     directory = Directory()
     directory.web_providers[(HOME, ISSUER)] = WebIdentityProvider(
         OIDC_ARN, ISSUER, ("broker",), f"{ISSUER}/jwks"
@@ -56,7 +62,7 @@ def minter(tmp_path) -> LocalMinter:
         lambda claims, account, role: (
             AssignedUser("alice", "alice@example.com") if role == "AWSReservedSSO_Dev" else None
         ),
-        audit=AuditLog(tmp_path / "audit.jsonl"),
+        audit=audit,
         session_policies=SessionPolicyStore(tmp_path / "policies"),
         web_identity=verifier,
     )

@@ -58,7 +58,9 @@ def setup(tmp_path):
         ),
         policies=[allow("s3:GetObject", BUCKET), parse_policy(tagged)],
     )
-    directory.users[(HOME, "svc-app")] = PrincipalPolicies(identity=(allow("s3:ListBucket"),))
+    directory.users[(HOME, "svc-app")] = PrincipalPolicies(
+        identity=(allow("s3:ListBucket"), allow("sts:GetFederationToken"))
+    )
     service = StsService(
         KeyRing.load(tmp_path / "sts" / "keys.json"), data=tmp_path, principals=directory
     )
@@ -139,6 +141,21 @@ def test_federated_user_without_session_policy_has_no_permissions(setup) -> None
     creds = session(service, key, Action="GetFederationToken", Name="carol")
     status, answer = ask(service, creds, {"action": "s3:ListBucket", "resource": "*"})
     assert status == 200 and answer["allowed"] is False
+    scoped = session(
+        service,
+        key,
+        Action="GetFederationToken",
+        Name="carol",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    )
+    assert ask(service, scoped, {"action": "s3:ListBucket", "resource": "*"})[1]["allowed"] is True
+    # the session policy allows s3:*, the user only s3:ListBucket: the intersection decides
+    assert ask(service, scoped, {"action": "s3:GetObject", "resource": "*"})[1]["allowed"] is False
 
 
 def test_unsigned_or_tampered_requests_are_refused(setup) -> None:

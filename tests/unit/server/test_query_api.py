@@ -145,3 +145,30 @@ def test_a_broken_state_file_fails_closed_as_internal_failure(service, key) -> N
     assert answer.status == 500 and "<Code>InternalFailure</Code>" in answer.body
     assert "<Type>Receiver</Type>" in answer.body
     assert list(service.audit.events())[-1]["errorCode"] == "InternalFailure"
+
+
+def test_a_request_past_its_deadline_mints_nothing(service, key) -> None:
+    """Queued past its deadline (a stalled database, an overloaded replica): refused as a
+    retryable ServiceUnavailable before any work, and no credentials in the answer."""
+    import time
+
+    decision = service.decide(
+        signed(*key, {"Action": "GetSessionToken"}),
+        source_ip="127.0.0.1",
+        user_agent="t",
+        deadline=time.monotonic() - 0.001,
+    )
+    assert decision.code == "ServiceUnavailable"
+    assert "SecretAccessKey" not in decision.body and "SessionToken>" not in decision.body
+    answer = service.finish(decision)
+    assert answer.status == 503
+
+
+def test_an_audit_failure_does_not_tell_the_caller_where_the_log_is(tmp_path, service, key) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "audit.jsonl").mkdir()
+    service.audit = AuditLog(blocked / "audit.jsonl")
+    answer = call(service, *key, {"Action": "GetCallerIdentity"})
+    assert answer.status == 500
+    assert str(tmp_path) not in answer.body and "audit.jsonl" not in answer.body

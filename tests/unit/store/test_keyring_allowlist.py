@@ -96,3 +96,68 @@ def test_a_chainer_is_unwrapped_to_its_secure_member(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.chainer.ChainerBackend")
     backend = KeyringStore().backend
     assert type(backend).__module__ == "keyring.backends.SecretService"
+
+
+class _FakeConnection:
+    def close(self) -> None:
+        pass
+
+
+def _collection_failing_with(errors: list[Exception]):
+    """A stand-in for secretstorage.Collection whose look-ups raise ``errors`` in turn."""
+
+    class _Collection:
+        def __init__(self, connection: object) -> None:
+            if errors:
+                raise errors.pop(0)
+
+        def is_locked(self) -> bool:
+            return False
+
+    return _Collection
+
+
+def test_a_secret_service_that_does_not_answer_is_retried_not_called_collectionless(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NoReply from a busy daemon is transient; it once failed a run as "no default collection"."""
+    import secretstorage
+    from secretstorage.exceptions import SecretServiceNotAvailableException
+
+    from broker.store import keyring_store
+
+    errors: list[Exception] = [SecretServiceNotAvailableException("no reply")] * 2
+    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
+    monkeypatch.setattr(secretstorage, "Collection", _collection_failing_with(errors))
+    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
+
+    class _Backend:
+        def get_password(self, service: str, key: str) -> str:
+            return "value"
+
+    store = keyring_store.KeyringStore()
+    store._backend = _Backend()
+    backend_name = keyring_store._qualname(_Backend())
+    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    assert store._call("get_password", "k") == "value"
+    assert errors == []
+
+
+def test_a_missing_default_collection_is_final(monkeypatch: pytest.MonkeyPatch) -> None:
+    import secretstorage
+    from secretstorage.exceptions import ItemNotFoundException
+
+    from broker.errors import KeyringUnavailableError
+    from broker.store import keyring_store
+
+    calls: list[int] = []
+    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
+
+    def _no_collection(connection: object) -> None:
+        calls.append(1)
+        raise ItemNotFoundException("Item does not exist!")
+
+    monkeypatch.setattr(secretstorage, "Collection", _no_collection)
+    with pytest.raises(KeyringUnavailableError, match="no default keyring collection"):
+        keyring_store._refuse_if_locked()
+    assert calls == [1]

@@ -40,6 +40,7 @@ class Directory:
     web_providers: dict[tuple[str, str], WebIdentityProvider] = field(default_factory=dict)
     saml_providers: dict[str, SamlProviderEntry] = field(default_factory=dict)
     organization: tuple[str, frozenset[str]] | None = None  # (o-id, member accounts)
+    managed: dict[tuple[str, str], dict] = field(default_factory=dict)  # (owner, name) -> doc
 
     def add_role(self, account, name, trust_policy, *, policies=(), max_session=3600):
         self.roles[(account, name)] = RoleDefinition(
@@ -68,3 +69,6 @@ class Directory:
         if self.organization is None or account not in self.organization[1]:
             return None
         return self.organization[0]
+
+    def managed_policy(self, owner, name):
+        return self.managed.get((owner, name))

@@ -14,13 +14,14 @@ from broker.sts.principals import SamlProviderEntry
 from broker.sts.signing_keys import KeyRing
 from tests.saml_forge import Spec, build_response, encode, make_keypair
 from tests.unit.server.test_query_api import call, credentials_of
-from tests.unit.sts.principal_data import HOME, Directory, trust
+from tests.unit.sts.principal_data import HOME, Directory, allow, trust
 
 IDP = "https://idp.example.com/metadata"
 PROVIDER = f"arn:aws:iam::{HOME}:saml-provider/ExampleIdP"
 ROLE = f"arn:aws:iam::{HOME}:role/Engineer"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 KEYS = make_keypair()
+SAML_ACTIONS = ("sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity")
 
 
 def spec(**changes) -> Spec:
@@ -51,7 +52,8 @@ def service(tmp_path) -> StsService:
     directory.add_role(
         HOME,
         "Engineer",
-        trust({"Federated": PROVIDER}, actions=("sts:AssumeRoleWithSAML",), condition=condition),
+        trust({"Federated": PROVIDER}, actions=SAML_ACTIONS, condition=condition),
+        policies=[allow("s3:GetObject")],
         max_session=14_400,
     )
     return StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
@@ -133,3 +135,39 @@ def test_credentials_never_outlive_the_idp_session(service) -> None:
     assert answer.status == 200, answer.body
     expiration = answer.body.split("<Expiration>")[1].split("</Expiration>")[0]
     assert datetime.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) <= end
+
+
+def test_policy_arns_scope_the_saml_session(service) -> None:
+    from tests.unit.server.test_authorize import signed_json
+
+    query = {"action": "s3:GetObject", "resource": "arn:aws:s3:::example-reports/a"}
+
+    def allowed(answer) -> bool:
+        assert answer.status == 200, answer.body
+        creds = credentials_of(answer.body)
+        return service.authorize(signed_json(creds, query), source_ip=None)[1]["allowed"]
+
+    assert allowed(ask(service, encode(build_response(spec(), KEYS))))
+    deny_all = {"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/AWSDenyAll"}
+    assert not allowed(ask(service, encode(build_response(spec(), KEYS)), **deny_all))
+    unknown = {"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/NoSuchPolicy"}
+    assert code(ask(service, encode(build_response(spec(), KEYS)), **unknown)) == (
+        "MalformedPolicyDocument"
+    )
+
+
+@pytest.mark.parametrize(
+    ("allowed", "refused_for"),
+    [
+        (("sts:AssumeRoleWithSAML", "sts:SetSourceIdentity"), "sts:TagSession"),
+        (("sts:AssumeRoleWithSAML", "sts:TagSession"), "sts:SetSourceIdentity"),
+    ],
+)
+def test_asserted_tags_and_source_identity_need_the_trust_policy(
+    service, allowed, refused_for
+) -> None:
+    service.principals.add_role(HOME, "Engineer", trust({"Federated": PROVIDER}, actions=allowed))
+    answer = ask(service, encode(build_response(spec(), KEYS)))
+    assert code(answer) == "AccessDenied" and refused_for in answer.body
+    plain = spec(attributes=spec().attributes[:2])  # Role and RoleSessionName only
+    assert code(ask(service, encode(build_response(plain, KEYS)))) == "ok"

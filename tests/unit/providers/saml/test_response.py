@@ -1,4 +1,5 @@
-"""Response validation: every SECURITY.md SAML rule, each tried as an attack on a valid response."""
+"""Response validation: every SAML rule of docs/security.md, each tried as an attack on a valid
+response."""
 
 from __future__ import annotations
 
@@ -291,3 +292,19 @@ def test_any_of_several_pinned_certificates_verifies(check, spec, keys, other_ke
     encoded = encode(build_response(spec, keys))
     assert check(encoded, certificates=(other_keys.cert, keys.cert)).name_id
     refused(check, encoded, "Assertion signature", certificates=(other_keys.cert,))
+
+
+def test_an_sp_that_sends_no_requests_accepts_another_sps_in_response_to_once(
+    check, spec, keys
+) -> None:
+    """The STS path: InResponseTo names a request sent elsewhere, so it cannot be matched;
+    agreement between Response and Assertion and one-time use still hold."""
+    foreign = spec.but(in_response_to="_a-request-another-sp-sent")
+    encoded = encode(build_response(foreign, keys))
+    refused(check, encoded, "pending request")  # the default: only our own requests
+    facts = check(encoded, requests_sent_elsewhere=True)
+    assert facts.in_response_to == "_a-request-another-sp-sent"
+    refused(check, encoded, "replay", requests_sent_elsewhere=True)
+    doc = build_response(foreign.but(assertion_id="_another-assertion"), keys)
+    doc.set("InResponseTo", "_something-else")
+    refused(check, encode(doc), "InResponseTo differs", requests_sent_elsewhere=True)
