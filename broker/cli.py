@@ -45,6 +45,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.sts",
     "broker.commands.audit",
     "broker.commands.client",
+    "broker.commands.sessions",
+    "broker.commands.completion",
     "broker.commands.reports",
     "broker.commands.console",
     "broker.commands.db",
@@ -118,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="shared-state database, postgresql://... (default: $BROKER_DATABASE_URL, else SQLite)",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log HTTP exchanges to stderr, secrets redacted (broker.debug_log)",
+    )
     app = parser.add_argument_group("terminal app (no command)")
     app.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
     app.add_argument("--ascii", action="store_true", help="ASCII glyphs and spinner only")
@@ -181,6 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(args_list)
+        if args.debug:
+            if args.command is None:
+                raise UsageError(
+                    "--debug writes to the terminal the app draws on: use it with a command "
+                    "(e.g. `broker --debug login`)"
+                )
+            from broker.debug_log import enable_debug
+
+            enable_debug()
         if args.config or args.global_database_url:
             import os
 

@@ -26,7 +26,29 @@ from providers.base import (
     SignInResult,
 )
 
-__all__ = ["CountingMinter", "TestIdP", "write_config"]
+__all__ = [
+    "EXPIRED_KEY_ID",
+    "CountingMinter",
+    "TestIdP",
+    "seed_expired",
+    "write_config",
+    "write_counting_minter_site",
+]
+
+# Put in place of ``broker.minters.local`` at interpreter start (a ``sitecustomize``), so whole
+# ``broker`` processes mint through a ``CountingMinter`` logging to ``$TEST_MINT_LOG``.
+_COUNTING_MINTER_SITE = """
+import os, sys, types
+from pathlib import Path
+from tests.client_support import CountingMinter
+
+module = types.ModuleType("broker.minters.local")
+module.build_minter = lambda config: CountingMinter(
+    Path(os.environ["TEST_MINT_LOG"]), delay=float(os.environ.get("TEST_MINT_DELAY", "0"))
+)
+sys.modules["broker.minters.local"] = module
+"""
+EXPIRED_KEY_ID = "BKIAEXPIRED000000000"
 
 
 class TestIdP:
@@ -133,3 +155,27 @@ def write_config(directory: Path, extra: str = "") -> Path:
         '[profiles.ops]\naccount = "444455556666"\nrole = "Operator"\nduration = 900\n' + extra
     )
     return directory
+
+
+def write_counting_minter_site(directory: Path) -> Path:
+    """A ``sitecustomize.py`` in ``directory`` (put it first on PYTHONPATH) that makes the
+    local minter a ``CountingMinter`` logging to ``$TEST_MINT_LOG``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sitecustomize.py").write_text(_COUNTING_MINTER_SITE)
+    return directory
+
+
+def seed_expired(store: Any, profile: str = "dev") -> None:
+    """Cache credentials for ``profile`` (corp, Developer) that expired a minute ago."""
+    store.save_credentials(
+        profile,
+        provider="corp",
+        account="111122223333",
+        role="Developer",
+        credentials=Credentials(
+            access_key_id=EXPIRED_KEY_ID,
+            secret_access_key="x" * 40,
+            session_token="old",
+            expiration=datetime.now(UTC) - timedelta(minutes=1),
+        ),
+    )

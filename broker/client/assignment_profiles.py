@@ -13,6 +13,7 @@ Template placeholders (``NAME_PLACEHOLDERS``): ``{account_name}``, ``{account_id
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -221,7 +222,7 @@ def resolve_profile(
     """
     explicit = load_profiles(config)
     if name in explicit:
-        return explicit[name]
+        return _with_source_provider(explicit[name], config, store, directory)
     index = store.read_index()
     row = index.assignments.get(name)
     if row is None:
@@ -232,6 +233,25 @@ def resolve_profile(
         )
     _check_held(row, index, (directory or _default_directory(config))())
     return to_profile(row)
+
+
+def _with_source_provider(
+    profile: Profile,
+    config: BrokerConfig,
+    store: CredentialStore,
+    directory: DirectoryLoader | None,
+) -> Profile:
+    """A chained profile signs in where its source does (``load_profiles`` refuses loops)."""
+    if profile.source_profile is None:
+        return profile
+    try:
+        source = resolve_profile(config, store, profile.source_profile, directory)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"profile {profile.name!r}: its source_profile {profile.source_profile!r} is not "
+            f"usable: {exc}"
+        ) from None
+    return dataclasses.replace(profile, provider=source.provider)
 
 
 def all_profiles(
@@ -258,4 +278,17 @@ def all_profiles(
                 on_dropped(str(exc))
             continue
         out[row.profile] = to_profile(row)
-    return {**out, **explicit}
+    merged = {**out, **explicit}
+    for name, profile in explicit.items():
+        if profile.source_profile is None:
+            continue
+        root: Profile | None = profile
+        while root is not None and root.source_profile is not None:
+            root = merged.get(root.source_profile)  # load_profiles refused loops
+        if root is None:
+            if on_dropped is not None:
+                on_dropped(f"{name}: its source_profile {profile.source_profile!r} is not usable")
+            del merged[name]
+            continue
+        merged[name] = dataclasses.replace(profile, provider=root.provider)
+    return merged

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from broker.client.freshness import LONG_WINDOW_SECONDS, is_fresh
 from broker.client.mint_errors import worded_for_people
 from broker.client.profiles import Profile
 from broker.errors import (
@@ -26,14 +27,25 @@ from broker.errors import (
     StsError,
 )
 from broker.minters.base import Credentials, Minter, MintRequest
-from broker.store.credential_store import CredentialStore
+from broker.store.credential_store import CachedCredentials, CredentialStore
 from broker.store.revocation_stamp import may_serve
 from providers.base import IdentityProvider, SignInResult
 
-__all__ = ["OUTAGE_FLOOR", "REFRESH_WINDOW", "SESSION_MARGIN", "Chain", "fresh_enough"]
+__all__ = [
+    "DURATION_SLACK_SECONDS",
+    "OUTAGE_FLOOR",
+    "REFRESH_WINDOW",
+    "SESSION_MARGIN",
+    "Chain",
+    "fresh_enough",
+]
 
-# botocore refreshes 15 minutes before expiry (mandatory at 10): stay out of that window.
-REFRESH_WINDOW = timedelta(minutes=20)
+# botocore refreshes 15 minutes before expiry (mandatory at 10): long-lived credentials are
+# re-minted this long before they end (``broker.client.freshness`` has the whole rule).
+REFRESH_WINDOW = timedelta(seconds=LONG_WINDOW_SECONDS)
+# A ``--duration`` request is served from the cache only if the cached credentials were minted
+# for (about) that lifetime: saving takes a moment, so the recorded lifetime is a little short.
+DURATION_SLACK_SECONDS = 120
 # An IdP session this close to its end is refreshed before minting from it.
 SESSION_MARGIN = timedelta(minutes=2)
 # While the IdP is unreachable, cached credentials with more than this left are still served
@@ -53,16 +65,15 @@ def _never_revoked(_profile: Profile, _credentials: Credentials) -> bool:
     return False
 
 
-def fresh_enough(credentials: Credentials | None, profile: Profile, now: datetime) -> bool:
-    """True when cached credentials can be handed out without minting.
-
-    The window is 20 minutes, or half the profile's lifetime for short sessions (so 15-minute
-    credentials are still served from cache for their first half).
-    """
-    if credentials is None:
+def fresh_enough(cached: CachedCredentials | None, now: datetime) -> bool:
+    """True when cached credentials can be handed out without minting: the same rule as the
+    ``credential-process`` fast path (``broker.client.freshness``), on the lifetime they were
+    minted with (an entry too old to record it counts as long-lived, as the fast path does)."""
+    if cached is None:
         return False
-    window = min(REFRESH_WINDOW, timedelta(seconds=profile.duration / 2))
-    return credentials.expiration - now > window
+    lifetime = cached.lifetime_seconds
+    left = (cached.credentials.expiration - now).total_seconds()
+    return is_fresh(left, LONG_WINDOW_SECONDS * 2 if lifetime is None else lifetime)
 
 
 @dataclass(frozen=True)
@@ -89,9 +100,18 @@ class Chain:
     revoked: Callable[[Profile, Credentials], bool] = field(default=_never_revoked)
 
     def credentials(
-        self, profile: Profile, *, force: bool = False, ride_out_outage: bool = True
+        self,
+        profile: Profile,
+        *,
+        force: bool = False,
+        ride_out_outage: bool = True,
+        duration: int | None = None,
     ) -> Credentials:
         """Credentials for ``profile`` with more than the refresh window left.
+
+        ``duration`` (``--duration``) asks for credentials minted for that many seconds
+        instead of the profile's own duration: cached ones serve only if they were minted for
+        about that long, else new ones are minted (and cached for the profile).
 
         With ``ride_out_outage``, an unreachable IdP is not an error while the cached
         credentials still have more than ``OUTAGE_FLOOR`` left (they are served, with a
@@ -102,14 +122,17 @@ class Chain:
             StsError, AuditError: the minter refused.
             StoreError: keyring, index or lock failure.
         """
+        exact = duration is not None
+        if duration is not None:
+            profile = dataclasses.replace(profile, duration=duration)
         if not force:
-            cached = self._usable_cache(profile, checked=True)
+            cached = self._usable_cache(profile, checked=True, exact=exact)
             if cached is not None:
                 self.log(f"{profile.name}: cached credentials are fresh")
                 return cached
         with self.store.lock("profile", profile.name):
             stamp = self.store.revocation_stamp()  # before the check: a later revoke re-checks
-            cached = None if force else self._checked_cache(profile, stamp)
+            cached = None if force else self._checked_cache(profile, stamp, exact=exact)
             if cached is not None:
                 return cached
             try:
@@ -138,13 +161,16 @@ class Chain:
                 role=profile.role,
                 credentials=credentials,
                 stamp=stamp,
+                minter=profile.minter,
             )
             return credentials
 
-    def _checked_cache(self, profile: Profile, stamp: str) -> Credentials | None:
+    def _checked_cache(
+        self, profile: Profile, stamp: str, *, exact: bool = False
+    ) -> Credentials | None:
         """Under the profile's lock: the cached credentials if usable and not revoked (then
         marked checked at ``stamp``); revoked ones are removed from the store."""
-        cached = self._usable_cache(profile)
+        cached = self._usable_cache(profile, exact=exact)
         if cached is None:
             return None
         if self.revoked(profile, cached):
@@ -152,7 +178,7 @@ class Chain:
             self.store.forget_profile(profile.name)
             return None
         found = self.store.cached(profile.name)
-        if found is not None and found[1] != stamp:
+        if found is not None and found.stamp != stamp:
             self.store.restamp(profile.name, cached, stamp)
         self.log(f"{profile.name}: cached credentials are fresh")
         return cached
@@ -182,15 +208,24 @@ class Chain:
             return None
         return cached if cached.expiration - self.now() > OUTAGE_FLOOR else None
 
-    def _usable_cache(self, profile: Profile, *, checked: bool = False) -> Credentials | None:
+    def _usable_cache(
+        self, profile: Profile, *, checked: bool = False, exact: bool = False
+    ) -> Credentials | None:
         """Cached credentials that are fresh and were minted for this profile's current
         provider, account and role (a profile edited in ``broker.toml`` is re-minted); with
-        ``checked``, only if checked against the revocation rules as they stand now."""
+        ``checked``, only if checked against the revocation rules as they stand now; with
+        ``exact``, only if minted for about ``profile.duration``."""
         found = self.store.cached(profile.name)
-        if found is None or (checked and not may_serve(found[1], self.store.data_dir)):
+        if found is None or (checked and not may_serve(found.stamp, self.store.data_dir)):
             return None
-        cached = found[0]
-        if not fresh_enough(cached, profile, self.now()):
+        cached = found.credentials
+        if not fresh_enough(found, self.now()):
+            return None
+        lifetime = found.lifetime_seconds
+        if exact and (
+            lifetime is None or not 0 <= profile.duration - lifetime <= DURATION_SLACK_SECONDS
+        ):
+            self.log(f"{profile.name}: cached credentials have another lifetime; minting")
             return None
         row = self.store.read_index().profiles.get(profile.name)
         if row is None or (row.provider, row.account, row.role) != (

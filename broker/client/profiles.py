@@ -7,6 +7,16 @@ provider = "demo"          # default: [broker] default_provider
 minter = "local"           # "local" (the broker's STS) or "aws" (upstream STS)
 duration = 3600            # seconds, 900..129600; the minter enforces the role's maximum
 region = "eu-west-1"       # optional, exported as AWS_REGION / written to ~/.aws/config
+
+A chained profile takes its credentials from another profile's session by STS AssumeRole,
+as the AWS CLI's ``source_profile`` does (account and role come from ``role_arn``):
+
+[profiles.audit]
+source_profile = "dev-admin"
+role_arn = "arn:aws:iam::444455556666:role/Audit"
+mfa_serial = "arn:aws:iam::111122223333:mfa/alice"   # optional: ask for a TOTP code
+endpoint_url = "http://127.0.0.1:8787"               # optional: the STS (default: AWS's)
+duration = 3600                                      # at most 1 hour: AWS's chaining cap
 """
 
 from __future__ import annotations
@@ -20,22 +30,40 @@ from broker.config import BrokerConfig, ConfigIssue, ConfigIssues, from_table
 from broker.config.toml_names import toml_key
 from broker.errors import ConfigError
 
-__all__ = ["Profile", "ProfileSettings", "default_provider", "find_profile", "load_profiles"]
+__all__ = [
+    "CHAINED_MAX_DURATION",
+    "Profile",
+    "ProfileSettings",
+    "default_provider",
+    "find_profile",
+    "load_profiles",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
+_ROLE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$"
+)
+_MFA_SERIAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:mfa/[\w+=,.@/-]{1,512}$")
+_ENDPOINT = re.compile(r"^https?://[^\s/?#]+/?$")
+# AWS caps a session from role chaining at one hour.
+CHAINED_MAX_DURATION = 3600
 
 
 @dataclass(frozen=True)
 class ProfileSettings:
     """One ``[profiles.<name>]`` table as written."""
 
-    account: str
-    role: str
+    account: str = ""
+    role: str = ""
     provider: str | None = None
     minter: Literal["local", "aws"] = "local"
     duration: int = 3600
     region: str | None = None
+    source_profile: str | None = None
+    role_arn: str | None = None
+    mfa_serial: str | None = None
+    endpoint_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +77,10 @@ class Profile:
     minter: str
     duration: int
     region: str | None
+    source_profile: str | None = None  # chained: AssumeRole with this profile's session
+    role_arn: str | None = None
+    mfa_serial: str | None = None  # ask for a TOTP code when minting
+    endpoint_url: str | None = None  # the STS for chained AssumeRole (default: AWS's)
 
 
 def default_provider(config: BrokerConfig) -> str | None:
@@ -80,28 +112,114 @@ def load_profiles(config: BrokerConfig) -> dict[str, Profile]:
         issues.extend(found)
         if settings is None:
             continue
-        if not _ACCOUNT.match(settings.account):
-            issues.append(ConfigIssue(file, f"{key}.account", "must be a 12-digit account id"))
-        if not 900 <= settings.duration <= 129_600:
-            issues.append(ConfigIssue(file, f"{key}.duration", "must be 900..129600 seconds"))
+        found_issues = _check(settings, name, file, key)
+        issues.extend(found_issues)
+        if found_issues:
+            continue
+        account, role = settings.account, settings.role
+        if settings.role_arn is not None:
+            matched = _ROLE_ARN.match(settings.role_arn)
+            assert matched is not None  # _check refused anything else
+            account, role = matched.group(1), matched.group(2)
         provider = settings.provider or fallback
-        if provider is None:
+        if provider is None and settings.source_profile is None:
             issues.append(
                 ConfigIssue(file, f"{key}.provider", "missing (and no [broker] default_provider)")
             )
             continue
         profiles[name] = Profile(
             name=name,
-            provider=provider,
-            account=settings.account,
-            role=settings.role,
-            minter=settings.minter,
+            provider=provider or "",  # a chained profile's is its source's (see resolve)
+            account=account,
+            role=role,
+            minter="chained" if settings.source_profile else settings.minter,
             duration=settings.duration,
             region=settings.region,
+            source_profile=settings.source_profile,
+            role_arn=settings.role_arn,
+            mfa_serial=settings.mfa_serial,
+            endpoint_url=settings.endpoint_url,
         )
     if issues:
         raise ConfigIssues(issues)
+    _refuse_cycles(profiles, file)
     return profiles
+
+
+def _check(settings: ProfileSettings, name: str, file: str, key: str) -> list[ConfigIssue]:
+    """Every problem of one table (the chained keys are checked together: fail closed)."""
+    issues: list[ConfigIssue] = []
+    if not 900 <= settings.duration <= 129_600:
+        issues.append(ConfigIssue(file, f"{key}.duration", "must be 900..129600 seconds"))
+    chained = settings.source_profile is not None or settings.role_arn is not None
+    if not chained:
+        for field_name in ("account", "role"):
+            if not getattr(settings, field_name):
+                issues.append(ConfigIssue(file, f"{key}.{field_name}", "required key is missing"))
+        if settings.account and not _ACCOUNT.match(settings.account):
+            issues.append(ConfigIssue(file, f"{key}.account", "must be a 12-digit account id"))
+        for field_name in ("mfa_serial", "endpoint_url"):
+            if getattr(settings, field_name) is not None:
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        f"{key}.{field_name}",
+                        "only a chained profile (source_profile + role_arn) uses it",
+                    )
+                )
+        return issues
+    if settings.source_profile is None or settings.role_arn is None:
+        issues.append(
+            ConfigIssue(file, key, "a chained profile needs both source_profile and role_arn")
+        )
+        return issues
+    for field_name in ("account", "role", "provider"):
+        if getattr(settings, field_name):
+            issues.append(
+                ConfigIssue(
+                    file,
+                    f"{key}.{field_name}",
+                    "a chained profile takes it from role_arn and its source_profile; remove it",
+                )
+            )
+    if settings.source_profile == name:
+        issues.append(ConfigIssue(file, f"{key}.source_profile", "names this profile itself"))
+    if not _ROLE_ARN.match(settings.role_arn):
+        issues.append(
+            ConfigIssue(file, f"{key}.role_arn", "must be arn:aws:iam::ACCOUNT:role/NAME")
+        )
+    if settings.mfa_serial is not None and not _MFA_SERIAL.match(settings.mfa_serial):
+        issues.append(
+            ConfigIssue(file, f"{key}.mfa_serial", "must be arn:aws:iam::ACCOUNT:mfa/NAME")
+        )
+    if settings.endpoint_url is not None and not _ENDPOINT.match(settings.endpoint_url):
+        issues.append(
+            ConfigIssue(file, f"{key}.endpoint_url", "must be an http(s) URL with no path")
+        )
+    if settings.duration > CHAINED_MAX_DURATION:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"{key}.duration",
+                "a chained profile's session lasts at most 3600 seconds (AWS's role-chaining cap)",
+            )
+        )
+    return issues
+
+
+def _refuse_cycles(profiles: Mapping[str, Profile], file: str) -> None:
+    """A chain of source profiles that comes back to itself would wait on its own lock."""
+    for start in profiles:
+        seen = [start]
+        current = profiles[start].source_profile
+        while current is not None and current in profiles:
+            if current in seen:
+                loop = " -> ".join([*seen, current])
+                raise ConfigIssues(
+                    [ConfigIssue(file, f"profiles.{start}.source_profile", f"a loop: {loop}")]
+                )
+            seen.append(current)
+            current = profiles[current].source_profile
 
 
 def find_profile(config: BrokerConfig, name: str) -> Profile:

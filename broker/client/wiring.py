@@ -31,17 +31,26 @@ def open_chain(
     verbose: bool = False,
     config_dir: Path | None = None,
     data_dir: Path | None = None,
+    ask_mfa: bool = False,
 ) -> tuple[BrokerConfig, Chain]:
     """The configuration and a chain wired to the real store, minters and providers (the
-    command line's directories unless given, as the TUI does)."""
+    command line's directories unless given, as the TUI does).
+
+    ``ask_mfa``: an ``mfa_serial`` profile may ask for its code on the terminal (``exec``,
+    ``env``, ``credential-process``); elsewhere (the terminal app, ``refresh``, endpoints)
+    such a profile is refused in one line naming the command that asks.
+    """
     from broker.config import data_dir as default_data_dir
     from broker.signin import provider_builder
 
     config = load_config(config_dir)
     store = CredentialStore(data_dir or default_data_dir())
     minters: dict[str, Minter] = {}
+    built: list[Chain] = []
 
     def minter(profile: Profile) -> Minter:
+        if profile.source_profile is not None:
+            return _chained(profile, config, built[0], ask_mfa=ask_mfa)
         if profile.minter not in minters:
             minters[profile.minter] = load_minter(profile.minter, config)
         return minters[profile.minter]
@@ -61,7 +70,24 @@ def open_chain(
         warn=stderr_log(True),
         revoked=revoked,
     )
+    built.append(chain)
     return config, chain
+
+
+def _chained(profile: Profile, config: BrokerConfig, chain: Chain, *, ask_mfa: bool) -> Minter:
+    """The minter of a chained profile: AssumeRole with its source profile's credentials,
+    taken through the same chain (cache, refresh, mint; its own lock inside this one's)."""
+    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.chained import ChainedMinter
+    from broker.client.mfa_prompt import no_mfa_prompt, terminal_mfa_code
+
+    source_name = profile.source_profile
+    assert source_name is not None
+
+    def source() -> Credentials:
+        return chain.credentials(resolve_profile(config, chain.store, source_name))
+
+    return ChainedMinter(profile, source, terminal_mfa_code if ask_mfa else no_mfa_prompt)
 
 
 def close_chain(chain: Chain) -> None:

@@ -28,14 +28,28 @@ def _verbose(parser: argparse.ArgumentParser) -> None:
 # -- credential-process -------------------------------------------------------------------
 
 
+def _session_options(parser: argparse.ArgumentParser, *, region: bool = True) -> None:
+    parser.add_argument(
+        "--duration",
+        metavar="DURATION",
+        help="session length, 15m to 36h within the role's maximum (3600, 90m, 1h30m); "
+        "default: the profile's",
+    )
+    if region:
+        parser.add_argument("--region", help="region to export (default: the profile's)")
+
+
 def _credential_process(args: argparse.Namespace) -> int:
     import json
 
     from broker.client.assignment_profiles import resolve_profile
+    from broker.client.durations import parse_duration
     from broker.client.wiring import open_chain
 
-    config, chain = open_chain(verbose=args.verbose)
-    credentials = chain.credentials(resolve_profile(config, chain.store, args.profile))
+    duration = None if args.duration is None else parse_duration(args.duration)
+    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    profile = resolve_profile(config, chain.store, args.profile)
+    credentials = chain.credentials(profile, duration=duration)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
     return 0
 
@@ -78,32 +92,58 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
     return 128 - code if code < 0 else code
 
 
-def _profile_env(profile_name: str, verbose: bool) -> dict[str, str]:
+def _profile_env(args: argparse.Namespace) -> dict[str, str]:
+    """The credential variables for ``args.profile``, with ``--duration``/``--region``."""
     from broker.client.assignment_profiles import resolve_profile
+    from broker.client.durations import parse_duration, parse_region
     from broker.client.exports import credential_env
     from broker.client.wiring import open_chain
 
-    config, chain = open_chain(verbose=verbose)
-    profile = resolve_profile(config, chain.store, profile_name)
-    return credential_env(chain.credentials(profile), profile.region)
+    duration = None if args.duration is None else parse_duration(args.duration)
+    region = None if args.region is None else parse_region(args.region)
+    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    profile = resolve_profile(config, chain.store, args.profile)
+    credentials = chain.credentials(profile, duration=duration)
+    return credential_env(credentials, region or profile.region)
+
+
+def _exec_options_after_profile(args: argparse.Namespace) -> list[str]:
+    """The command of ``exec PROFILE [OPTIONS] -- COMMAND``: options between the profile and
+    ``--`` are exec's own (argparse hands everything after the profile to the command)."""
+    rest = list(args.command)
+    if "--" not in rest or rest[:1] == ["--"]:
+        return rest[1:] if rest[:1] == ["--"] else rest
+    cut = rest.index("--")
+    options = _parser_class_for_exec()
+    options.parse_args(rest[:cut], namespace=args)
+    return rest[cut + 1 :]
+
+
+def _parser_class_for_exec() -> argparse.ArgumentParser:
+    from broker.cli import _parser_class
+
+    parser = _parser_class()(prog="broker exec PROFILE", add_help=False)
+    _session_options(parser)
+    _verbose(parser)
+    return parser
 
 
 def _exec(args: argparse.Namespace) -> int:
     import os
 
-    command = tuple(args.command[1:] if args.command[:1] == ["--"] else args.command)
+    command = tuple(_exec_options_after_profile(args))
     inputs = ExecInput(profile=args.profile, command=command)
     if not inputs.command:
         from broker.errors import UsageError
 
         raise UsageError("nothing to run: `broker exec PROFILE -- COMMAND [ARGS...]`")
-    return run_exec(inputs, _profile_env(args.profile, args.verbose), dict(os.environ))
+    return run_exec(inputs, _profile_env(args), dict(os.environ))
 
 
 def _env(args: argparse.Namespace) -> int:
     from broker.client.exports import render_env
 
-    sys.stdout.write(render_env(_profile_env(args.profile, args.verbose), args.format))
+    sys.stdout.write(render_env(_profile_env(args), args.format))
     return 0
 
 
@@ -354,18 +394,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the client commands."""
     process = sub.add_parser("credential-process", help="AWS credential_process helper")
     process.add_argument("--profile", required=True, help="broker profile name")
+    # No --region: the credential_process document has no region; the AWS profile's
+    # ``region`` (``configure aws --region``) sets it.
+    _session_options(process, region=False)
     _verbose(process)
     process.set_defaults(handler=_credential_process)
 
     run = sub.add_parser("exec", help="run a command with credentials")
     run.add_argument("profile")
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    _session_options(run)
     _verbose(run)
     run.set_defaults(handler=_exec)
 
     env = sub.add_parser("env", help="print credentials as environment exports")
     env.add_argument("profile")
     env.add_argument("--format", choices=("sh", "fish", "powershell", "json"), default="sh")
+    _session_options(env)
     _verbose(env)
     env.set_defaults(handler=_env)
 

@@ -4,18 +4,25 @@
 refresh); ``broker console --env`` takes them from ``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` (inside ``broker exec``). The URL is printed on
 stdout and nothing else; it grants console access, so treat it as a secret.
+
+``--open`` hands the URL to the browser instead (``webbrowser``, which honours ``$BROWSER``),
+where one can appear in front of the user (``broker.terminal_ui.browser_possible``) or
+``$BROWSER`` names one; otherwise, or if the browser fails to start, the URL is printed as
+without it, with a line on stderr saying why.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import UsageError
 
-__all__ = ["ConsoleInput", "register", "run_console"]
+__all__ = ["ConsoleInput", "open_in_browser", "register", "run_console"]
 
 _ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
@@ -44,6 +51,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--duration", type=int, help="console session seconds, 900..43200 (AssumeRole sessions)"
     )
+    parser.add_argument(
+        "--open",
+        dest="open_browser",
+        action="store_true",
+        help="open the URL in the browser ($BROWSER honoured); printed when there is none",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -54,8 +67,31 @@ def _handle(args: argparse.Namespace) -> int:
         destination=args.destination,
         duration=args.duration,
     )
-    print(run_console(options))
+    url = run_console(options)
+    if args.open_browser and open_in_browser(url):
+        print("broker: opened the console sign-in in your browser", file=sys.stderr)
+        return 0
+    print(url)
     return 0
+
+
+def open_in_browser(url: str, env: Mapping[str, str] | None = None) -> bool:
+    """Give ``url`` to the browser; False (with a line on stderr) when there is none here."""
+    import webbrowser
+
+    from broker.terminal_ui import browser_possible
+
+    env = os.environ if env is None else env
+    if not env.get("BROWSER") and not browser_possible(env, sys.platform):
+        print("broker: no browser can open here; printing the URL instead", file=sys.stderr)
+        return False
+    try:
+        if webbrowser.open(url, new=2):
+            return True
+    except webbrowser.Error:
+        pass
+    print("broker: the browser did not start; printing the URL instead", file=sys.stderr)
+    return False
 
 
 def _env_credentials() -> Any:

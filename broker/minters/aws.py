@@ -211,8 +211,12 @@ class AwsMinter:
                 "(environment, ~/.aws, instance role) or set `profile` for this account"
             ) from None
         except botocore.exceptions.BotoCoreError as exc:
+            from broker.proxy_hint import proxy_hint
+
+            through = proxy_hint(str(getattr(client.meta, "endpoint_url", "") or ""))
             raise StsError(
-                f"upstream AWS STS unreachable for {operation}: {_one_line(str(exc))}; retry later",
+                f"upstream AWS STS unreachable for {operation}: {_one_line(str(exc))}"
+                f"{through or '; retry later'}",
                 code="ServiceUnavailable",
             ) from None
         return answer

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from broker.errors import StoreError
 from broker.minters.base import Credentials
@@ -16,6 +17,7 @@ from broker.private_files import PrivateFiles
 from broker.store.crash_points import crash_point
 from broker.store.entries import (
     decode_credentials,
+    decode_lifetime,
     decode_session,
     encode_credentials,
     encode_session,
@@ -32,7 +34,18 @@ from broker.store.locking import named_lock
 from broker.store.revocation_stamp import revocation_stamp
 from providers.base import SignInResult
 
-__all__ = ["CredentialStore"]
+__all__ = ["CachedCredentials", "CredentialStore"]
+
+
+class CachedCredentials(NamedTuple):
+    """A profile's cached credentials, the revocation stamp they were last checked at
+    (``UNCHECKED`` if never), and the lifetime they were minted with (None for an entry
+    written before lifetimes were kept)."""
+
+    credentials: Credentials
+    stamp: str
+    lifetime_seconds: int | None
+
 
 _files = PrivateFiles(StoreError)
 
@@ -103,15 +116,17 @@ class CredentialStore:
         cached = self.cached(profile)
         return None if cached is None else cached[0]
 
-    def cached(self, profile: str) -> tuple[Credentials, str] | None:
-        """The cached credentials of ``profile`` and the revocation stamp they were last
-        checked at (``UNCHECKED`` if never), or None (absent or unreadable)."""
+    def cached(self, profile: str) -> CachedCredentials | None:
+        """The cached credentials of ``profile``, the revocation stamp they were last checked
+        at (``UNCHECKED`` if never) and their lifetime, or None (absent or unreadable)."""
         self._settle()
         entry = self._get(profile_key(profile), lambda old: self._vouches(profile, old))
         if entry is None:
             return None
         try:
-            return decode_credentials(entry), entry_stamp(entry) or UNCHECKED
+            return CachedCredentials(
+                decode_credentials(entry), entry_stamp(entry) or UNCHECKED, decode_lifetime(entry)
+            )
         except StoreError:
             return None
 
@@ -122,9 +137,10 @@ class CredentialStore:
     def restamp(self, profile: str, credentials: Credentials, stamp: str) -> None:
         """Record that ``credentials`` (still the cached ones) were checked at ``stamp``, so
         the fast path serves them again. Call under the profile's lock."""
-        current = self.credentials(profile)
-        if current is not None and current.access_key_id == credentials.access_key_id:
-            self.keyring.set(self._key(profile_key(profile)), encode_credentials(current, stamp))
+        found = self.cached(profile)
+        if found is not None and found.credentials.access_key_id == credentials.access_key_id:
+            entry = encode_credentials(found.credentials, stamp, found.lifetime_seconds)
+            self.keyring.set(self._key(profile_key(profile)), entry)
 
     def _vouches(self, profile: str, legacy: str) -> bool:
         row = self.read_index().profiles.get(profile)
@@ -142,13 +158,20 @@ class CredentialStore:
         role: str,
         credentials: Credentials,
         stamp: str = UNCHECKED,
+        lifetime_seconds: int | None = None,
+        minter: str | None = None,
     ) -> None:
         """Keep ``credentials`` for ``profile``: intent, keyring entry, index row.
 
         ``stamp`` is the revocation list's stamp read before the credentials were minted (or
         checked); the default leaves them for the full path to check before the fast path
-        serves them.
+        serves them. ``lifetime_seconds`` (how long they were minted for) decides how long
+        they stay fresh; by default it is what is left of them now, as they are saved when
+        minted. ``minter`` names what minted them (``broker sessions`` shows it).
         """
+        lifetime = lifetime_seconds
+        if lifetime is None:
+            lifetime = int((credentials.expiration - datetime.now(UTC)).total_seconds())
         self._settle()
         row = ProfileRow(
             profile=profile,
@@ -157,10 +180,11 @@ class CredentialStore:
             role=role,
             expiration=credentials.expiration,
             access_key_id=credentials.access_key_id,
+            minter=minter,
         )
         key = profile_key(profile)
         with self.intents.writing(key, {"kind": "profile", "row": row.to_json()}):
-            self.keyring.set(self._key(key), encode_credentials(credentials, stamp))
+            self.keyring.set(self._key(key), encode_credentials(credentials, stamp, lifetime))
             crash_point("secret-written")
             self._put_profile_row(row)
 

@@ -1,7 +1,9 @@
 """What one keyring entry holds, as text: a profile's credentials, or an IdP session's tokens.
 
-A profile entry is ``broker-v1 <expiry epoch>\\n<credential_process Version 1 JSON>``: the
-hot path compares one integer and writes the rest to stdout without parsing JSON or dates.
+A profile entry is ``broker-v1 <expiry epoch> <revocation stamp> <lifetime seconds>\\n<
+credential_process Version 1 JSON>``: the hot path compares integers (``broker.client.
+freshness``) and writes the rest to stdout without parsing JSON or dates. Entries written
+before the lifetime was kept end at the stamp; readers then count them as long-lived.
 A session entry is JSON with the IdP's tokens (refresh, ID, access, SAML response).
 """
 
@@ -17,6 +19,7 @@ from providers.base import Claims, SignInResult
 __all__ = [
     "PROFILE_MAGIC",
     "decode_credentials",
+    "decode_lifetime",
     "decode_session",
     "encode_credentials",
     "encode_session",
@@ -37,17 +40,29 @@ def session_key(provider: str) -> str:
     return f"session:{provider}"
 
 
-def encode_credentials(credentials: Credentials, stamp: str) -> str:
-    """The profile entry for ``credentials``, checked against revocation list ``stamp``."""
+def encode_credentials(
+    credentials: Credentials, stamp: str, lifetime_seconds: int | None = None
+) -> str:
+    """The profile entry for ``credentials``, checked against revocation list ``stamp``;
+    ``lifetime_seconds`` (how long they were minted for) decides how long they stay fresh."""
     epoch = int(credentials.expiration.timestamp())
     body = json.dumps(credentials.to_process_json(), separators=(",", ":"))
-    return f"{PROFILE_MAGIC} {epoch} {stamp}\n{body}"
+    lifetime = "" if lifetime_seconds is None else f" {max(0, int(lifetime_seconds))}"
+    return f"{PROFILE_MAGIC} {epoch} {stamp}{lifetime}\n{body}"
 
 
 def entry_stamp(entry: str) -> str | None:
     """The revocation stamp a profile entry was last checked at (None: never checked)."""
     fields = entry.partition("\n")[0].split(" ")
-    return fields[2] if len(fields) == 3 else None
+    return fields[2] if len(fields) in (3, 4) else None
+
+
+def decode_lifetime(entry: str) -> int | None:
+    """The lifetime a profile entry records, or None (an older entry, or not a profile's)."""
+    fields = entry.partition("\n")[0].split(" ")
+    if len(fields) == 4 and fields[0] == PROFILE_MAGIC and fields[3].isdigit():
+        return int(fields[3])
+    return None
 
 
 def decode_credentials(entry: str) -> Credentials:

@@ -38,15 +38,19 @@ class ProfileRow:
     role: str
     expiration: datetime
     access_key_id: str
+    minter: str | None = None  # None: minted before the index kept it
 
     def to_json(self) -> dict[str, str]:
-        return {
+        doc = {
             "provider": self.provider,
             "account": self.account,
             "role": self.role,
             "expiration": self.expiration.isoformat(),
             "access_key_id": self.access_key_id,
         }
+        if self.minter is not None:
+            doc["minter"] = self.minter
+        return doc
 
     @classmethod
     def from_json(cls, profile: str, row: Any) -> ProfileRow:
@@ -57,6 +61,7 @@ class ProfileRow:
             role=str(row["role"]),
             expiration=datetime.fromisoformat(row["expiration"]),
             access_key_id=str(row["access_key_id"]),
+            minter=None if row.get("minter") is None else str(row["minter"]),
         )
 
 

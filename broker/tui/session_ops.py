@@ -87,13 +87,15 @@ def mint_profile(
                 reason=choice.reason,
             )
             # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS).
-            credentials = chain.minter(explicit or to_profile(row)).mint(session, request)
+            chosen = explicit or to_profile(row)
+            credentials = chain.minter(chosen).mint(session, request)
             chain.store.save_credentials(
                 name,
                 provider=provider,
                 account=role.account_id,
                 role=role.role_name,
                 credentials=credentials,
+                minter=chosen.minter,
             )
             if explicit is None:
                 chain.store.record_assignments([row], replace=False)

@@ -1,40 +1,18 @@
 """The Sessions view's rows: cached profiles from the store's index (no keyring, no secrets).
 
-No Textual here.
+The facts come from ``broker.client.sessions.cached_sessions``, which ``broker sessions``
+prints too, so the view and the command never disagree. No Textual here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from broker.errors import ConfigError, DirectoryError
-from broker.tui.features import feature_available, load_feature
+from broker.client.sessions import cached_sessions, role_label
+from broker.tui.features import load_feature
 from broker.tui.model import SessionRow
 
 __all__ = ["role_label", "session_rows"]
-
-
-def role_label(index: Any, profile: str, role: str) -> str:
-    assignment = index.assignments.get(profile)
-    if assignment is not None and assignment.role == role and assignment.permission_set:
-        return str(assignment.permission_set)
-    return role
-
-
-def _account_names(config_dir: Path, data_dir: Path) -> dict[str, str]:
-    """Account id -> name from the directory, or nothing where there is no usable directory."""
-    if not feature_available("directory"):
-        return {}
-    load_directory = load_feature("directory")
-    try:
-        directory = load_directory(config_dir, data_dir=data_dir)
-    except (ConfigError, DirectoryError):
-        return {}  # the Directory view reports what is wrong with it; sessions still show
-    try:
-        return {account.id: account.name for account in directory.accounts()}
-    finally:
-        directory.close()
 
 
 def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
@@ -45,18 +23,14 @@ def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
     permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
     """
     load_feature("sessions")
-    from broker.store.index import IndexFile
-
-    index = IndexFile(data_dir / "store").read()
-    names = _account_names(config_dir, data_dir) if index.profiles else {}
     return [
         SessionRow(
-            profile=row.profile,
-            account_id=row.account,
-            account_name=names.get(row.account, row.account),
-            role_name=role_label(index, row.profile, row.role),
-            expiration=row.expiration,
-            refreshable=row.provider in index.sessions,
+            profile=cached.profile,
+            account_id=cached.account_id,
+            account_name=cached.account_name,
+            role_name=cached.role,
+            expiration=cached.expiration,
+            refreshable=cached.refreshable,
         )
-        for row in index.profiles.values()
+        for cached in cached_sessions(config_dir, data_dir)
     ]

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from broker.errors import ProviderUnavailableError
+from broker.proxy_hint import proxy_hint
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
@@ -68,12 +69,14 @@ def send(client: httpx.Client, request: httpx.Request, what: str) -> httpx.Respo
         response = _read_capped(client.send(request, stream=True), what)
     except httpx.TimeoutException:
         raise ProviderUnavailableError(
-            f"{what}: the identity provider did not answer in time; check it is up and retry"
+            f"{what}: the identity provider did not answer in time"
+            f"{proxy_hint(str(request.url))}; check it is up and retry"
         ) from None
     except httpx.HTTPError as exc:
+        through = proxy_hint(str(request.url))
         raise ProviderUnavailableError(
-            f"{what}: cannot reach the identity provider ({type(exc).__name__}); "
-            "check the issuer URL and your network"
+            f"{what}: cannot reach the identity provider ({type(exc).__name__})"
+            + (through if through else "; check the issuer URL and your network")
         ) from None
     if response.status_code >= 500:
         raise ProviderUnavailableError(

@@ -10,52 +10,31 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
 from providers.testing import SilentUI
-from tests.client_support import CountingMinter, TestIdP, write_config
+from tests.client_support import (
+    CountingMinter,
+    TestIdP,
+    seed_expired,
+    write_config,
+    write_counting_minter_site,
+)
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration, pytest.mark.slow]
 
-SITECUSTOMIZE = """
-import os, sys, types
-from pathlib import Path
-from tests.client_support import CountingMinter
-
-module = types.ModuleType("broker.minters.local")
-module.build_minter = lambda config: CountingMinter(
-    Path(os.environ["TEST_MINT_LOG"]), delay=float(os.environ.get("TEST_MINT_DELAY", "0"))
-)
-sys.modules["broker.minters.local"] = module
-"""
-
 
 @pytest.fixture
 def cli_env(secret_service: None, broker_home: Path, tmp_path: Path) -> dict[str, str]:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    site = write_counting_minter_site(tmp_path / "site")
     store = CredentialStore(broker_home)
     run_login(LoginInput(provider="corp"), store=store, build=lambda _n: TestIdP(), ui=SilentUI())
-    store.save_credentials(
-        "dev",
-        provider="corp",
-        account="111122223333",
-        role="Developer",
-        credentials=Credentials(
-            access_key_id="BKIAEXPIRED000000000",
-            secret_access_key="x" * 40,
-            session_token="old",
-            expiration=datetime.now(UTC) - timedelta(minutes=1),
-        ),
-    )
+    seed_expired(store)
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]),

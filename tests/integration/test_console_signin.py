@@ -130,3 +130,51 @@ def test_console_command_from_env(
     )
     assert missing.returncode == 2
     assert "AWS_SESSION_TOKEN" in one_line(missing.stderr)
+
+
+def _console_env(federation: FederationFake, tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "broker.toml").write_text(
+        f'[minters.aws]\nfederation_url = "{_url(federation)}"\nissuer = "https://b.example"\n'
+    )
+    return {
+        "BROKER_CONFIG": str(config),
+        "AWS_ACCESS_KEY_ID": CREDENTIALS.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS.secret_access_key,
+        "AWS_SESSION_TOKEN": CREDENTIALS.session_token,
+        "DISPLAY": "",
+        "WAYLAND_DISPLAY": "",
+    }
+
+
+def test_console_open_hands_the_url_to_browser(
+    federation: FederationFake, run_broker: RunBroker, tmp_path: Path
+) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.chmod(0o700)
+    env = {**_console_env(federation, tmp_path), "BROWSER": str(browser)}
+    result = run_broker("console", "--env", "--open", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # the URL went to the browser, not the terminal
+    assert one_line(result.stderr) == "broker: opened the console sign-in in your browser"
+    assert parse_qs(urlsplit(opened.read_text()).query)["SigninToken"] == ["signin-token-42"]
+
+
+def test_console_open_without_a_browser_prints_the_url(
+    federation: FederationFake, run_broker: RunBroker, tmp_path: Path
+) -> None:
+    env = {**_console_env(federation, tmp_path), "BROWSER": ""}
+    result = run_broker("console", "--env", "--open", env=env)
+    assert result.returncode == 0, result.stderr
+    assert parse_qs(urlsplit(one_line(result.stdout)).query)["SigninToken"] == ["signin-token-42"]
+    assert "no browser" in one_line(result.stderr)
+    broken = tmp_path / "broken-browser"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o700)
+    failed = run_broker("console", "--env", "--open", env={**env, "BROWSER": str(broken)})
+    assert failed.returncode == 0, failed.stderr
+    assert "SigninToken=" in one_line(failed.stdout)
+    assert "did not start" in one_line(failed.stderr)

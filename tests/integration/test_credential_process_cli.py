@@ -33,7 +33,9 @@ def config(broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return directory
 
 
-def _seed(home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001") -> Credentials:
+def _seed(
+    home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001", lifetime: int | None = None
+) -> Credentials:
     credentials = Credentials(
         access_key_id=key_id,
         secret_access_key="s3cr3t/" + "k" * 33,
@@ -47,6 +49,7 @@ def _seed(home: Path, minutes: int, key_id: str = "BKIAFASTPATH00000001") -> Cre
         account="111122223333",
         role="Developer",
         credentials=credentials,
+        lifetime_seconds=lifetime,
         stamp=store.revocation_stamp(),  # as a mint records it: the fast path may serve it
     )
     return credentials
@@ -116,7 +119,8 @@ def test_inside_the_refresh_window_takes_the_full_path(
         build=lambda _n: TestIdP(),
         ui=SilentUI(),
     )
-    _seed(broker_home, minutes=12)  # botocore would refresh: we must not serve these
+    # A 12-hour credential with 12 minutes left: botocore would refresh, we must not serve it.
+    _seed(broker_home, minutes=12, lifetime=12 * 3600)
     result = run_broker("credential-process", "--profile", "dev", timeout=30)
     # Not served from the cache: the full path reaches the local minter, which needs the
     # directory this test config does not have.

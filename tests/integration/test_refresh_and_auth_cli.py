@@ -100,7 +100,12 @@ def test_refresher_backs_off_when_the_idp_is_down_and_keeps_credentials(
     # 14 minutes left: credential-process would ride out the outage; the refresher retries.
     old = Credentials("BKIAOLD0000000000000", "x" * 40, "t", chain.now() + timedelta(minutes=14))
     store.save_credentials(
-        "dev", provider="corp", account=DEV.account, role=DEV.role, credentials=old
+        "dev",
+        provider="corp",
+        account=DEV.account,
+        role=DEV.role,
+        credentials=old,
+        lifetime_seconds=DEV.duration,
     )
     lines: list[str] = []
     refresher = Refresher(chain=chain, profiles=[DEV], report=lines.append)

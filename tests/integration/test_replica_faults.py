@@ -221,9 +221,7 @@ def test_health_probe_during_an_outage_does_not_hold_up_other_requests(
 
 
 @pytest.mark.skipif(not Path(LIBFAKETIME).exists(), reason="libfaketime: run scripts/setup")
-def test_a_replica_whose_clock_is_off_refuses_to_serve(
-    database_url: str, tmp_path: Path
-) -> None:
+def test_a_replica_whose_clock_is_off_refuses_to_serve(database_url: str, tmp_path: Path) -> None:
     normal = _replica(tmp_path, "a", database_url)
     ahead = _replica(tmp_path, "b", database_url, LD_PRELOAD=LIBFAKETIME, FAKETIME="+120s")
     try:

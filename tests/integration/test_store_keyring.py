@@ -302,7 +302,12 @@ def test_an_idp_outage_serves_cached_credentials_botocore_would_still_accept(
         datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_left),
     )
     store.save_credentials(
-        "dev", provider="corp", account=DEV.account, role=DEV.role, credentials=old
+        "dev",
+        provider="corp",
+        account=DEV.account,
+        role=DEV.role,
+        credentials=old,
+        lifetime_seconds=DEV.duration,  # an hour-long credential near its end
     )
     warnings: list[str] = []
     chain = Chain(

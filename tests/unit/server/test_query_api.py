@@ -164,9 +164,7 @@ def test_a_request_past_its_deadline_mints_nothing(service, key) -> None:
     assert answer.status == 503
 
 
-def test_an_audit_failure_does_not_tell_the_caller_where_the_log_is(
-    tmp_path, service, key
-) -> None:
+def test_an_audit_failure_does_not_tell_the_caller_where_the_log_is(tmp_path, service, key) -> None:
     blocked = tmp_path / "blocked"
     blocked.mkdir()
     (blocked / "audit.jsonl").mkdir()

@@ -63,11 +63,11 @@ def test_a_damaged_id_says_what_to_do(tmp_path: Path) -> None:
 def test_fast_path_resolves_the_same_default_data_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broker.client.process import _home_id
+    from broker.client.process import _data_dir
     from broker.config.loader import data_dir
 
     monkeypatch.delenv("BROKER_HOME", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert _home_id() is None
+    assert read_home_id(_data_dir()) is None
     created = home_id(data_dir())
-    assert _home_id() == created
+    assert read_home_id(_data_dir()) == created
