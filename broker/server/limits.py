@@ -22,6 +22,7 @@ __all__ = [
     "audited_parameters",
     "check_parameter_lengths",
     "parse_parameters",
+    "refuse_unsupported",
     "too_large",
 ]
 
@@ -122,6 +123,33 @@ def parse_parameters(query: str, body: bytes) -> dict[str, str]:
         )
     check_parameter_lengths(params)
     return params
+
+
+_UNSUPPORTED: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"ProvidedContexts(\..*)?", re.ASCII | re.DOTALL),
+        "ProvidedContexts (trusted identity propagation) is not supported by this broker",
+    ),
+    (
+        re.compile(r"ProviderId", re.ASCII),
+        "ProviderId (OAuth 2.0 access tokens of Login with Amazon or Facebook) is not supported "
+        "by this broker: send an OpenID Connect ID token without it",
+    ),
+)
+"""Parameters AWS defines that the broker does not enforce. Fail closed: a request carrying one
+is refused, never answered as if the parameter had been applied."""
+
+
+def refuse_unsupported(params: Mapping[str, str]) -> None:
+    """Refuse a request that carries a parameter the broker would otherwise ignore.
+
+    Raises:
+        StsError: ``ValidationError`` naming the parameter.
+    """
+    for name in params:
+        for pattern, why in _UNSUPPORTED:
+            if pattern.fullmatch(name):
+                raise StsError(f"{why}; remove it from the request.", code="ValidationError")
 
 
 def check_parameter_lengths(params: Mapping[str, str]) -> None:

@@ -26,7 +26,7 @@ from broker.errors import (
     one_printable_line,
 )
 from broker.server.authorize import authorize, parse_query
-from broker.server.limits import audited_parameters, parse_parameters
+from broker.server.limits import audited_parameters, parse_parameters, refuse_unsupported
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.storage.clock_skew import ClockGuard
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
@@ -215,6 +215,7 @@ class StsService:
             params = parse_parameters(request.query, request.body)
             action = params.get("Action", "")
             self._check_action(params, action)
+            refuse_unsupported(params)
             _refuse_if_past(deadline)
             self._refuse_if_clock_skewed()
             if action in _UNSIGNED:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 import httpx
 import pytest
+from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -290,6 +291,45 @@ def test_a_look_alike_name_is_a_validation_error(server, deployer_key, call) -> 
 def test_a_look_alike_federated_name_is_a_validation_error(server, deployer_key) -> None:
     error = refused(sts(server, deployer_key).get_federation_token, Name=LOOK_ALIKE)
     assert error["Error"]["Code"] == "ValidationError"
+
+
+def test_a_parameter_the_broker_does_not_enforce_is_refused_not_ignored(
+    server, deployer_key
+) -> None:
+    """Fail closed: ProvidedContexts would be dropped silently, so the request is refused."""
+    contexts = [
+        {
+            "ProviderArn": "arn:aws:iam::aws:contextProvider/IdentityCenter",
+            "ContextAssertion": "x" * 40,
+        }
+    ]
+    error = refused(
+        sts(server, deployer_key).assume_role,
+        RoleArn=ROLE,
+        RoleSessionName="deploy",
+        ProvidedContexts=contexts,
+    )
+    assert error["Error"]["Code"] == "ValidationError"
+    assert "ProvidedContexts" in error["Error"]["Message"]
+    assert "not supported" in error["Error"]["Message"]
+
+
+def test_provider_id_on_web_identity_is_refused_not_ignored(server) -> None:
+    client = boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
+    )
+    error = refused(
+        client.assume_role_with_web_identity,
+        RoleArn=ROLE,
+        RoleSessionName="deploy",
+        WebIdentityToken="a" * 40,
+        ProviderId="www.amazon.com",
+    )
+    assert error["Error"]["Code"] == "ValidationError"
+    assert "ProviderId" in error["Error"]["Message"]
 
 
 def test_control_characters_in_an_echoed_value_come_back_escaped(server, deployer_key) -> None:
