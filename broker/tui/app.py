@@ -8,7 +8,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -24,7 +24,9 @@ from broker.tui.state import TuiState, load_state, save_state
 from broker.tui.themes import DEFAULT_THEME, THEME_NAMES, THEMES
 from broker.tui.views import VIEWS, parse_command
 from broker.tui.widgets.header import HeaderFacts
-from providers.base import SignInResult
+
+if TYPE_CHECKING:
+    from providers.base import SignInResult
 
 __all__ = ["BrokerApp", "run"]
 
@@ -97,13 +99,15 @@ class BrokerApp(App[int]):
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
         self.live = LiveSessions()  # the store's index, for the header and countdowns
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def on_mount(self) -> None:
+        # Themes are chosen before the app runs: set in ``on_mount`` the change would parse the
+        # whole stylesheet a second time before the first paint.
         for theme in THEMES:
             self.register_theme(theme)
         wanted = self.tui_state.theme
         self.theme = wanted if wanted in THEME_NAMES else DEFAULT_THEME
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
         from broker.tui.screens.portal import PortalScreen
 
         self.push_screen(PortalScreen())
@@ -114,7 +118,8 @@ class BrokerApp(App[int]):
         self._started = True
         self.check_size(self.size.width, self.size.height)
         self.set_interval(1.0, self.tick)
-        self.load_sessions()
+        # The store's index is not on the first screen: read it once that screen is painted.
+        self.call_after_refresh(self.load_sessions)
 
     @work(exclusive=True, group="sessions", exit_on_error=False, thread=True)
     def load_sessions(self) -> None:
@@ -153,12 +158,13 @@ class BrokerApp(App[int]):
         Called from the app's and every screen's resize: a real terminal's resize reaches the
         screens (the app's own handler sees it only under some drivers).
         """
-        from broker.tui.screens.too_small import TooSmallScreen
-
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if small and not isinstance(self.screen, TooSmallScreen):
+        covered = getattr(self.screen, "COVERS_SMALL_TERMINAL", False)
+        if small and not covered:
+            from broker.tui.screens.too_small import TooSmallScreen
+
             self.push_screen(TooSmallScreen())
-        elif not small and isinstance(self.screen, TooSmallScreen):
+        elif not small and covered:
             self.pop_screen()
 
     def watch_theme(self, theme: str) -> None:
