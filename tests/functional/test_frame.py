@@ -29,10 +29,12 @@ async def test_first_run_welcome_names_the_demo_idp_once(make_app, broker_home) 
         assert "built-in demo identity provider signs in demo users" in flat_text(app)
         assert "Demo users:" in text
         flat = flat_text(app)
+        # The IdP's sign-in MFA (its amr claim), named so, not the directory's TOTP device.
         assert (
-            "alice 10 accounts: AdministratorAccess, PowerUserAccess, ReadOnlyAccess · MFA" in flat
+            "alice 10 accounts: AdministratorAccess, PowerUserAccess, ReadOnlyAccess · "
+            "sign-in MFA (amr)" in flat
         )
-        assert "dave 1 account: Billing · no MFA" in flat
+        assert "dave 1 account: Billing · no sign-in MFA (amr)" in flat
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PortalScreen)
