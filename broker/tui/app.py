@@ -26,6 +26,7 @@ from broker.tui.views import VIEWS, parse_command
 from broker.tui.widgets.header import HeaderFacts
 
 if TYPE_CHECKING:
+    from broker.tui.config_check import ConfigIssue
     from providers.base import SignInResult
 
 __all__ = ["BrokerApp", "run"]
@@ -66,6 +67,13 @@ class BrokerApp(App[int]):
             tooltip="show the last copied text (printed to stdout on exit)",
         ),
         Binding(
+            "exclamation_mark",
+            "config_errors",
+            "config errors",
+            show=False,
+            tooltip="the configuration's errors, each with its file, line and column",
+        ),
+        Binding(
             "ctrl+o",
             "jump_mode",
             "jump",
@@ -99,6 +107,7 @@ class BrokerApp(App[int]):
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
         self.live = LiveSessions()  # the store's index, for the header and countdowns
+        self.config_issues: list[ConfigIssue] = []  # the errors of the last configuration check
         # Themes are chosen before the app runs: set in ``on_mount`` the change would parse the
         # whole stylesheet a second time before the first paint.
         for theme in THEMES:
@@ -118,8 +127,10 @@ class BrokerApp(App[int]):
         self._started = True
         self.check_size(self.size.width, self.size.height)
         self.set_interval(1.0, self.tick)
-        # The store's index is not on the first screen: read it once that screen is painted.
+        # Neither the store's index nor the configuration check is on the first screen: both
+        # run once that screen is painted.
         self.call_after_refresh(self.load_sessions)
+        self.call_after_refresh(self.check_configuration)
 
     @work(exclusive=True, group="sessions", exit_on_error=False, thread=True)
     def load_sessions(self) -> None:
@@ -129,6 +140,30 @@ class BrokerApp(App[int]):
         except BrokerError:
             return  # the Sessions view reports store problems; the header just shows none
         self.call_from_thread(self.set_live_sessions, rows)
+
+    @work(exclusive=True, group="config-check", exit_on_error=False, thread=True)
+    def check_configuration(self) -> None:
+        """Validate the configuration as ``broker config validate`` does; errors are shown."""
+        from broker.tui.config_check import check_config
+
+        issues = check_config(self.services.config_dir)
+        self.call_from_thread(self.show_config_issues, issues)
+
+    def show_config_issues(self, issues: list[ConfigIssue]) -> None:
+        """Keep the latest check; its errors cover the app (``!`` shows them again)."""
+        self.config_issues = [i for i in issues if i.severity == "error"]
+        if not self.config_issues:
+            return
+        from broker.tui.screens.config_errors import ConfigErrorsScreen
+
+        warnings = len(issues) - len(self.config_issues)
+        self.push_screen(ConfigErrorsScreen(self.config_issues, warnings))
+
+    def action_config_errors(self) -> None:
+        if not self.config_issues:
+            self.flash("No configuration errors (the last check found none).")
+            return
+        self.show_config_issues(self.config_issues)
 
     def set_live_sessions(self, rows: list[SessionRow]) -> None:
         self.live = LiveSessions.of(rows)
