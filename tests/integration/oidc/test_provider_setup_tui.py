@@ -9,10 +9,6 @@ opens, fills the peer's login and consent forms, and lands on the broker's loopb
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
@@ -24,9 +20,9 @@ from broker.tui.app import BrokerApp
 from broker.tui.options import TuiOptions
 from broker.tui.screens.provider_setup import ProviderSetupScreen
 from broker.tui.services import Services
-from broker.tui.state import load_state, save_state
-from tests.conftest import CONFIG, REPO
+from tests.conftest import CONFIG
 from tests.functional.screen_text import flat_text
+from tests.integration import provider_setup_support as support
 from tests.integration.oidc.conftest import Browser, Peer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
@@ -39,10 +35,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broker_home: Path) -> Path:
-    config = tmp_path / "config"
-    shutil.copytree(CONFIG, config)
+    config = support.user_config(tmp_path, broker_home)
     monkeypatch.setenv("BROKER_CONFIG", str(config))
-    save_state(broker_home, dataclasses.replace(load_state(broker_home), welcome_seen=True))
     return config
 
 
@@ -61,16 +55,8 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return opened
 
 
-async def _until(pilot, check, what: str, tries: int = 300) -> None:
-    for _ in range(tries):  # bounded: real HTTP to the peer and a real sign-in
-        await pilot.pause(0.05)
-        if check():
-            return
-    raise AssertionError(f"{what} did not happen; screen: {flat_text(pilot.app)}")
-
-
-def _text(screen, selector: str) -> str:
-    return str(screen.query_one(selector).render())
+_until = support.until
+_text = support.shown
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
@@ -121,12 +107,7 @@ async def test_oidc_provider_set_up_from_the_tui(
     assert (user_config / "directory" / "identity.toml.broker-backup").read_text() == (
         CONFIG / "directory" / "identity.toml"
     ).read_text()
-    validate = subprocess.run(
-        [sys.executable, "-m", "broker", "config", "validate"],
-        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
-    )  # fmt: skip
-    assert validate.returncode == 0, validate.stdout + validate.stderr
-    assert "configuration valid: 0 error(s)" in validate.stderr
+    support.validate_agrees()
 
 
 async def test_a_wrong_issuer_is_refused_before_anything_is_written(
