@@ -166,7 +166,7 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
 
     users = sorted(load_users(config_dir).items())
     # The IdP's ``amr`` claim at sign-in, not the directory's TOTP device (Reports shows that).
-    mfa_word = {True: "sign-in MFA (amr)", False: "no sign-in MFA (amr)"}
+    mfa_word = {True: "IdP MFA", False: "no IdP MFA"}
     if not feature_available("directory"):
         return [
             (name, f"{u.email} · groups: {', '.join(u.groups) or 'none'} · {mfa_word[u.mfa]}")
