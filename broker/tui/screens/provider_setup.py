@@ -84,6 +84,7 @@ class ProviderSetupScreen(FeatureScreen):
     """Guided provider setup: check the IdP, sign in once, map the person, write the config."""
 
     CRUMB = "Providers"
+    AUTO_FOCUS = "#setup-name"  # the first step has the focus from the first frame
     FEATURE = "sign-in"
     TITLE_TEXT = "Add a sign-in provider — ctrl+t test sign-in · ctrl+s write"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -135,11 +136,13 @@ class ProviderSetupScreen(FeatureScreen):
     def feature_ready(self) -> None:
         self.query_one("#view-body", Static).display = False
         self._show_kind("oidc")
-        self.query_one("#setup-name", Input).focus()
 
     # -- helpers ------------------------------------------------------------------------------
     def say(self, target: str, text: str) -> None:
-        self.query_one(target, Static).update(text)
+        """Show a step's outcome and scroll it into view (the form is taller than 24 rows)."""
+        widget = self.query_one(target, Static)
+        widget.update(text)
+        widget.scroll_visible(animate=False)
 
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
@@ -214,6 +217,11 @@ class ProviderSetupScreen(FeatureScreen):
         )
 
     # -- step 1 -------------------------------------------------------------------------------
+    @on(Input.Submitted, "#setup-name")
+    def _name_entered(self) -> None:
+        step = "#setup-issuer" if self._kind() == "oidc" else "#setup-metadata"
+        self.query_one(step, Input).focus()
+
     @on(Input.Submitted, "#setup-issuer")
     def _issuer_entered(self) -> None:
         self.discovery = None
