@@ -127,3 +127,91 @@ async def test_saml_provider_set_up_from_the_tui(
     assert (config / "saml" / "corp-saml.xml").read_bytes() == metadata_file.read_bytes()
     assert (config / "broker.toml.broker-backup").exists()
     support.validate_agrees()
+
+
+SAML_BROWSER = """\
+import os, sys, subprocess, types
+if os.environ.get("WALKING") != "1":  # return at once, as a browser does; walk in the background
+    subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], start_new_session=True,
+                     env={**os.environ, "WALKING": "1"})
+    raise SystemExit(0)
+import httpx
+from tests.integration.saml_peer import Browser
+idp = types.SimpleNamespace(base_url=os.environ["IDP_BASE_URL"])
+action, form = Browser(idp, "alice").login(sys.argv[1])
+httpx.post(action, data=form, timeout=20)
+"""
+
+
+def _type(tmux, text: str, *then: str) -> None:
+    """Type ``text`` then the keys ``then``, at a person's pace."""
+    import time
+
+    time.sleep(0.5)
+    if text:
+        tmux.keys(text)
+    for key in then:
+        time.sleep(0.5)
+        tmux.keys(key)
+
+
+def test_saml_provider_set_up_in_a_real_terminal(
+    saml_idp, metadata_file, tmp_path, broker_home, monkeypatch
+) -> None:
+    import os
+    import shlex
+    import subprocess
+    import sys
+    import uuid
+
+    from tests.conftest import REPO
+    from tests.integration.test_tui_tmux import Tmux
+
+    config = support.user_config(tmp_path, broker_home)
+    browser = tmp_path / "browser.py"
+    browser.write_text(SAML_BROWSER)
+    socket = f"broker-saml-{uuid.uuid4().hex[:8]}"
+    tmux = Tmux(socket)
+    env = {
+        "BROKER_HOME": str(broker_home),
+        "BROKER_CONFIG": str(config),
+        "PYTHONPATH": str(REPO),
+        "TERM": "xterm-256color",
+        "BROWSER": f"{sys.executable} {browser} %s",
+        "IDP_BASE_URL": saml_idp.base_url,
+        "DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""),
+    }
+    command = (
+        "env -u COLUMNS -u LINES -u DISPLAY -u WAYLAND_DISPLAY -u SSH_CONNECTION "
+        + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        + f" {shlex.quote(sys.executable)} -m broker; echo EXITED=$?; sleep 30"
+    )
+    tmux.run("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
+    try:
+        tmux.run("set-option", "-t", "app", "window-size", "manual")
+        tmux.run("resize-window", "-t", "app", "-x", "100", "-y", "30")
+        tmux.wait_for("Not signed in", timeout=30)
+        _type(tmux, ":", "providers", "Enter")
+        tmux.wait_for("Add a sign-in provider")
+        _type(tmux, "corp-saml", "BTab", "Enter", "Down", "Enter")  # the type: SAML 2.0
+        tmux.wait_for("IdP metadata: URL or file")
+        _type(tmux, "", "Tab", "Enter")  # back to the name; enter goes on to the metadata
+        _type(tmux, str(metadata_file), "Enter")
+        tmux.wait_for("✓ IdP", timeout=30)
+        _type(tmux, "", "Tab")  # our entity id, as the IdP's administrator registered it
+        _type(tmux, SP_ENTITY, "C-t")
+        shown = tmux.wait_for("Signed in: sub alice@example.com", timeout=60)
+        assert "sign-in MFA (amr): yes" in shown
+        tmux.wait_for("Would get:", timeout=60)
+        _type(tmux, "", "C-s")
+        tmux.wait_for("Wrote [providers.corp-saml]", timeout=60)
+        _type(tmux, "", "C-q")
+        shown = tmux.wait_for("EXITED=")
+        assert "EXITED=0" in shown and "Traceback" not in shown
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
+    written = tomllib.loads((config / "broker.toml").read_text())["providers"]["corp-saml"]
+    assert written["idp_entity_id"] == IDP_ENTITY and written["sp_entity_id"] == SP_ENTITY
+    assert (config / "saml" / "corp-saml.xml").read_bytes() == metadata_file.read_bytes()
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    support.validate_agrees()
