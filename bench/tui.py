@@ -4,12 +4,14 @@ Usage: ``python bench/tui.py [--launches N] [--roles N]``
 
 1. Launch: the real ``python -m broker`` in a pseudo-terminal (100×30) on the demo config, timed
    from spawn until the portal's title (``Accounts(``) is painted, median of N (≥ 10) runs.
-   Baseline in the same run: a whole process that only imports ``textual.app`` (the floor any
-   Textual app pays), and ``python -c pass``. Target: under 1.0 s.
+   Baseline in the same run, interleaved with the app's runs: a whole process that only imports
+   ``textual.app`` (the floor any Textual app pays), and ``python -c pass``. Target: at most
+   1.5× the ``import textual.app`` floor.
 2. Filter: the app in-process (headless, 100×30) holding N roles (default 10,000 = 1,000
    accounts × 10); each keystroke of a filter is timed from the key press until the screen has
    been repainted (Pilot waits for the refresh), median and p95. Baseline: the same keystrokes
-   with 100 roles. Target: under 50 ms. The pure filter (no UI) is timed too.
+   with 100 roles. Target: p95 under 50 ms. The pure filter (no UI) is timed too. The app's
+   one-off start-up reads finish before the first keystroke.
 """
 
 from __future__ import annotations
@@ -104,9 +106,7 @@ def bench_launch(runs: int) -> None:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     m_app, m_floor, m_bare = (statistics.median(x) for x in (app, floor, bare))
-    print(
-        f"launch → first portal paint   median {m_app * 1000:7.1f} ms  (n={runs}, target < 1000 ms)"
-    )
+    print(f"launch → first portal paint   median {m_app * 1000:7.1f} ms  (n={runs})")
     print(
         f"  baseline: import textual.app median {m_floor * 1000:7.1f} ms"
         f"  ratio {m_app / m_floor:4.2f}×  (target ≤ 1.50×)"
@@ -200,13 +200,15 @@ def bench_filter(count: int) -> None:
     small, small_pilot = asyncio.run(_keystrokes(100, text))
     m_big, m_small = statistics.median(big), statistics.median(small)
     p95 = statistics.quantiles(big, n=20)[-1]
+    p95_small = statistics.quantiles(small, n=20)[-1]
     print(
         f"filter keystroke → repaint     median {m_big * 1000:7.1f} ms  p95 {p95 * 1000:6.1f} ms"
-        f"  ({count:,} roles, {len(big)} keys, target < 50 ms)"
+        f"  ({count:,} roles, {len(big)} keys, target p95 < 50 ms)"
     )
     print(
         f"  baseline: 100 roles         median {m_small * 1000:7.1f} ms"
-        f"  ratio {m_big / m_small:4.2f}×"
+        f"  p95 {p95_small * 1000:6.1f} ms"
+        f"  ratio {m_big / m_small:4.2f}× median, {p95 / p95_small:4.2f}× p95"
     )
     print(
         f"  Pilot press+settle (incl. its idle waits): {statistics.median(big_pilot) * 1000:.1f} ms"
