@@ -71,7 +71,7 @@ class BrokerApp(App[int]):
             "config_errors",
             "config errors",
             show=False,
-            tooltip="the configuration's errors, each with its file, line and column",
+            tooltip="configuration errors, at file:line:column",
         ),
         Binding(
             "ctrl+o",
