@@ -136,7 +136,7 @@ def _roles(count: int) -> list:
 
 
 async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
-    """Per keystroke: (key press → last list line repainted, Pilot's press + settle)."""
+    """Per keystroke: (key press → the list repainted with its result, Pilot's press + settle)."""
     from broker.tui.app import BrokerApp
     from broker.tui.options import TuiOptions
     from broker.tui.screens.portal import PortalScreen
@@ -150,12 +150,20 @@ async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
     save_state(home, TuiState(welcome_seen=True))
     from broker.tui.widgets.role_list import RoleList
 
-    painted = [0.0]
+    # The keystroke's own repaint: the list's bottom line painted for the first time with the
+    # rows that keystroke produced (``shown`` is a new object per filter). A later repaint (the
+    # 1 s countdown timer, the cursor blink) is not the keystroke's and must not count.
+    painted: dict[str, object] = {"before": None, "at": None}
     render_line = RoleList.render_line
 
     def timed(self: RoleList, y: int) -> object:
         strip = render_line(self, y)
-        painted[0] = time.perf_counter()
+        if (
+            painted["at"] is None
+            and self.shown is not painted["before"]
+            and y == self.size.height - 1
+        ):
+            painted["at"] = time.perf_counter()
         return strip
 
     RoleList.render_line = timed  # type: ignore[method-assign]
@@ -181,11 +189,16 @@ async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
             for _round in range(3):
                 keys = [("space" if k == " " else k) for k in text] + ["backspace"] * len(text)
                 for key in keys:
+                    role_list = screen.query_one(RoleList)
+                    painted.update(before=role_list.shown, at=None)
                     start = time.perf_counter()
                     await pilot.press(key)
                     await pilot.pause()
                     times.append(time.perf_counter() - start)
-                    paints.append(painted[0] - start)
+                    at = painted["at"]
+                    if not isinstance(at, float):
+                        raise SystemExit(f"key {key!r}: the list was not repainted")
+                    paints.append(at - start)
     finally:
         RoleList.render_line = render_line  # type: ignore[method-assign]
         shutil.rmtree(home, ignore_errors=True)
