@@ -115,27 +115,16 @@ def discover_oidc(issuer: str, timeout: float = 10.0) -> OidcDiscovery:
         ProviderUnavailableError: the issuer cannot be reached. ProviderError: the document
         fails a check (wrong issuer, plain http off loopback, missing endpoints).
     """
-    from broker.errors import ProviderError
-    from providers.oidc.discovery import ProviderMetadata
-    from providers.oidc.http import OAuthErrorResponse, make_client, read_json, send
+    from providers.oidc.discovery import discover
+    from providers.oidc.http import make_client
 
-    issuer = issuer.strip()
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     with make_client(timeout) as client:
-        response = send(client, client.build_request("GET", url), "OIDC discovery")
-        try:
-            document = read_json(response, "OIDC discovery")
-        except OAuthErrorResponse as exc:
-            raise ProviderError(
-                f"OIDC discovery for {issuer} failed ({exc.error}); check the issuer URL"
-            ) from None
-    found = ProviderMetadata.from_document(issuer, document)
-    scopes = document.get("scopes_supported")
+        found = discover(client, issuer.strip())
     return OidcDiscovery(
         found.issuer,
         found.authorization_endpoint,
         found.device_authorization_endpoint,
-        tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else (),
+        found.scopes_supported,
     )
 
 

@@ -66,7 +66,7 @@ def browser(monkeypatch: pytest.MonkeyPatch, saml_idp: RunningIdP) -> list[str]:
         threading.Thread(target=walk, args=(url,), daemon=True).start()
         return True
 
-    monkeypatch.setattr("broker.tui.screens.provider_setup.webbrowser.open", open_url)
+    monkeypatch.setattr("broker.tui.screens.signin.webbrowser.open", open_url)
     return opened
 
 
@@ -143,53 +143,22 @@ httpx.post(action, data=form, timeout=20)
 """
 
 
-def _type(tmux, text: str, *then: str) -> None:
-    """Type ``text`` then the keys ``then``, at a person's pace."""
-    import time
-
-    time.sleep(0.5)
-    if text:
-        tmux.keys(text)
-    for key in then:
-        time.sleep(0.5)
-        tmux.keys(key)
-
-
 def test_saml_provider_set_up_in_a_real_terminal(
     saml_idp, metadata_file, tmp_path, broker_home, monkeypatch
 ) -> None:
-    import os
-    import shlex
-    import subprocess
     import sys
-    import uuid
-
-    from tests.conftest import REPO
-    from tests.integration.test_tui_tmux import Tmux
 
     config = support.user_config(tmp_path, broker_home)
     browser = tmp_path / "browser.py"
     browser.write_text(SAML_BROWSER)
-    socket = f"broker-saml-{uuid.uuid4().hex[:8]}"
-    tmux = Tmux(socket)
     env = {
         "BROKER_HOME": str(broker_home),
         "BROKER_CONFIG": str(config),
-        "PYTHONPATH": str(REPO),
-        "TERM": "xterm-256color",
         "BROWSER": f"{sys.executable} {browser} %s",
         "IDP_BASE_URL": saml_idp.base_url,
-        "DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""),
     }
-    command = (
-        "env -u COLUMNS -u LINES -u DISPLAY -u WAYLAND_DISPLAY -u SSH_CONNECTION "
-        + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        + f" {shlex.quote(sys.executable)} -m broker; echo EXITED=$?; sleep 30"
-    )
-    tmux.run("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
-    try:
-        tmux.run("set-option", "-t", "app", "window-size", "manual")
-        tmux.run("resize-window", "-t", "app", "-x", "100", "-y", "30")
+    _type = support.at_a_persons_pace
+    with support.broker_in_tmux(env) as tmux:
         tmux.wait_for("Not signed in", timeout=30)
         _type(tmux, ":", "providers", "Enter")
         tmux.wait_for("Add a sign-in provider")
@@ -208,8 +177,6 @@ def test_saml_provider_set_up_in_a_real_terminal(
         _type(tmux, "", "C-q")
         shown = tmux.wait_for("EXITED=")
         assert "EXITED=0" in shown and "Traceback" not in shown
-    finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
     written = tomllib.loads((config / "broker.toml").read_text())["providers"]["corp-saml"]
     assert written["idp_entity_id"] == IDP_ENTITY and written["sp_entity_id"] == SP_ENTITY
     assert (config / "saml" / "corp-saml.xml").read_bytes() == metadata_file.read_bytes()

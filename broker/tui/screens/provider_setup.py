@@ -11,7 +11,6 @@ The work itself is in ``broker.tui.provider_setup``.
 
 from __future__ import annotations
 
-import webbrowser
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
@@ -51,33 +50,6 @@ def parse_group_map(text: str) -> dict[str, str]:
             raise ValueError(f"group map entry {entry!r}: write idp-group=directory-group")
         mapping[idp.strip()] = ours.strip()
     return mapping
-
-
-class _SetupSignInUI:
-    """The test sign-in's ``SignInUI``: opens the browser and says so on the screen."""
-
-    def __init__(self, screen: ProviderSetupScreen) -> None:
-        self.screen = screen
-
-    def open_url(self, url: str) -> bool:
-        self.screen.app.call_from_thread(self.screen.say, "#signin-result", f"Sign in at: {url}")
-        import os
-
-        if os.environ.get("SSH_CONNECTION"):
-            return False
-        try:
-            return webbrowser.open(url)
-        except webbrowser.Error:
-            return False
-
-    def show_device_code(
-        self, verification_uri: str, user_code: str, complete_uri: str | None, expires_in: int
-    ) -> None:
-        text = f"Open {complete_uri or verification_uri} and enter {user_code}"
-        self.screen.app.call_from_thread(self.screen.say, "#signin-result", text)
-
-    def status(self, message: str) -> None:
-        self.screen.app.call_from_thread(self.screen.say, "#signin-result", message)
 
 
 class ProviderSetupScreen(FeatureScreen):
@@ -136,6 +108,18 @@ class ProviderSetupScreen(FeatureScreen):
     def feature_ready(self) -> None:
         self.query_one("#view-body", Static).display = False
         self._show_kind("oidc")
+
+    # -- what the test sign-in shows (``signin.SignInView``) -------------------------------------
+    def show_url(self, url: str) -> None:
+        self.say("#signin-result", f"Sign in at: {url}")
+
+    def show_device_code(
+        self, verification_uri: str, user_code: str, complete_uri: str | None, expires_in: int
+    ) -> None:
+        self.say("#signin-result", f"Open {complete_uri or verification_uri}, enter {user_code}")
+
+    def show_status(self, message: str) -> None:
+        self.say("#signin-result", message)
 
     # -- helpers ------------------------------------------------------------------------------
     def say(self, target: str, text: str) -> None:
@@ -307,11 +291,12 @@ class ProviderSetupScreen(FeatureScreen):
           description="Test sign-in")  # fmt: skip
     def test_sign_in(self, draft: Draft) -> None:
         from broker.tui.provider_setup import sign_in_once
+        from broker.tui.screens.signin import TuiSignInUI
 
         services = self.broker.services
         try:
             result = sign_in_once(services.config_dir, services.data_dir, draft,
-                                  _SetupSignInUI(self))  # fmt: skip
+                                  TuiSignInUI(self.app, self))  # fmt: skip
         except BrokerError as exc:
             self.deliver(self.say, "#signin-result", f"✗ Sign-in failed: {exc}")
             return

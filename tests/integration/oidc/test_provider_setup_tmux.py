@@ -5,19 +5,14 @@ which the real ``broker config validate`` and ``broker providers`` then agree wi
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import sys
 import time
 import tomllib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
 from tests.integration import provider_setup_support as support
 from tests.integration.oidc.conftest import Peer
 from tests.integration.test_tui_tmux import Tmux
@@ -38,43 +33,20 @@ Browser("alice").walk(url, dict(httpx.URL(url).params)["redirect_uri"])
 """
 
 
-def _type(tmux: Tmux, text: str) -> None:
-    """Type ``text`` and press enter, at a person's pace (the screen settles in between)."""
-    time.sleep(0.5)
-    tmux.keys(text)
-    time.sleep(0.5)
-    tmux.keys("Enter")
-
-
 @pytest.fixture
 def setup_tmux(tmp_path: Path, broker_home: Path) -> Iterator[tuple[Tmux, Path, Path]]:
     config = support.user_config(tmp_path, broker_home)
     browser = tmp_path / "browser.py"
     browser.write_text(BROWSER_SCRIPT)
     opened = tmp_path / "opened.log"
-    socket = f"broker-setup-{uuid.uuid4().hex[:8]}"
-    server = Tmux(socket)
     env = {
         "BROKER_HOME": str(broker_home),
         "BROKER_CONFIG": str(config),
-        "PYTHONPATH": str(REPO),
-        "TERM": "xterm-256color",
         "BROWSER": f"{sys.executable} {browser} %s",
         "OPENED_LOG": str(opened),
-        "DBUS_SESSION_BUS_ADDRESS": os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""),
     }
-    command = (
-        "env -u COLUMNS -u LINES -u DISPLAY -u WAYLAND_DISPLAY -u SSH_CONNECTION "
-        + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        + f" {shlex.quote(sys.executable)} -m broker; echo EXITED=$?; sleep 30"
-    )
-    server.run("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", command)
-    server.run("set-option", "-t", "app", "window-size", "manual")
-    server.run("resize-window", "-t", "app", "-x", "100", "-y", "30")
-    try:
-        yield server, config, opened
-    finally:
-        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
+    with support.broker_in_tmux(env) as tmux:
+        yield tmux, config, opened
 
 
 def test_oidc_provider_set_up_in_a_real_terminal(
@@ -86,19 +58,15 @@ def test_oidc_provider_set_up_in_a_real_terminal(
     time.sleep(0.5)  # a person types after the prompt opens
     tmux.keys("providers", "Enter")
     tmux.wait_for("Add a sign-in provider")
-    _type(tmux, "corp")  # enter goes on to the issuer
-    _type(tmux, oidc_peer.issuer)
+    support.at_a_persons_pace(tmux, "corp", "Enter")  # enter goes on to the issuer
+    support.at_a_persons_pace(tmux, oidc_peer.issuer, "Enter")
     tmux.wait_for("discovery checked", timeout=30)
-    time.sleep(0.5)
-    tmux.keys("broker-rs256")  # the client id box has the focus now
-    time.sleep(0.5)
-    tmux.keys("C-t")
+    support.at_a_persons_pace(tmux, "broker-rs256", "C-t")  # the client id box has the focus
     shown = tmux.wait_for("Signed in: sub alice", timeout=60)
     assert "email alice@example.com" in shown
     assert opened.read_text().startswith(oidc_peer.issuer)
     tmux.wait_for("Would get:", timeout=60)
-    time.sleep(0.5)
-    tmux.keys("C-s")
+    support.at_a_persons_pace(tmux, "", "C-s")
     tmux.wait_for("Wrote [providers.corp]", timeout=60)
     tmux.keys("C-q")
     shown = tmux.wait_for("EXITED=")

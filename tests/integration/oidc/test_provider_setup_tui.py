@@ -51,7 +51,7 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         threading.Thread(target=Browser("alice").walk, args=(url, redirect), daemon=True).start()
         return True
 
-    monkeypatch.setattr("broker.tui.screens.provider_setup.webbrowser.open", open_url)
+    monkeypatch.setattr("broker.tui.screens.signin.webbrowser.open", open_url)
     return opened
 
 
