@@ -144,9 +144,13 @@ class BrokerApp(App[int]):
     @work(exclusive=True, group="config-check", exit_on_error=False, thread=True)
     def check_configuration(self) -> None:
         """Validate the configuration as ``broker config validate`` does; errors are shown."""
-        from broker.tui.config_check import check_config
+        from broker.tui.config_check import ConfigIssue, check_config
 
-        issues = check_config(self.services.config_dir)
+        directory = self.services.config_dir
+        try:
+            issues = check_config(directory)
+        except BrokerError as exc:  # the check itself could not run: that is shown too
+            issues = [ConfigIssue(str(directory / "broker.toml"), 0, 0, "error", "", str(exc))]
         self.call_from_thread(self.show_config_issues, issues)
 
     def show_config_issues(self, issues: list[ConfigIssue]) -> None:

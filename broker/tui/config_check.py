@@ -98,28 +98,28 @@ def _decode_issue(file: Path) -> ConfigIssue | None:
 def check_config(config_dir: Path) -> list[ConfigIssue]:
     """Every problem ``broker config validate`` reports for ``config_dir``, placed in its file.
 
-    Validation reads ``BROKER_CONFIG``; the caller's configuration directory is the one the app
-    was started on, so it is set for the duration of the check.
-    """
-    import os
+    Validation reads the configuration ``BROKER_CONFIG`` names (the shipped one without it),
+    which is the directory the app was started on; anything else is refused rather than the
+    process environment changed under other threads.
 
+    Raises:
+        ConfigError: ``config_dir`` is not the configured directory.
+    """
     broken = _decode_issue(config_dir / "broker.toml")
     if broken is not None:
         return [broken]
     from broker.commands.config import ValidateInput, run_validate
+    from broker.config import config_dir as configured_dir
     from broker.errors import ConfigError
 
-    before = os.environ.get("BROKER_CONFIG")
-    os.environ["BROKER_CONFIG"] = str(config_dir)
+    if configured_dir().resolve() != config_dir.resolve():
+        raise ConfigError(
+            f"{config_dir} is not the configuration BROKER_CONFIG names; check that one instead"
+        )
     try:
         problems = run_validate(ValidateInput())
     except ConfigError as exc:
         return [ConfigIssue(str(config_dir / "broker.toml"), 0, 0, "error", "", str(exc))]
-    finally:
-        if before is None:
-            del os.environ["BROKER_CONFIG"]
-        else:
-            os.environ["BROKER_CONFIG"] = before
     texts: dict[str, str] = {}
     issues = []
     for problem in problems:

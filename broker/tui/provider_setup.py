@@ -139,6 +139,14 @@ def read_saml_metadata(source: str, timeout: float = 10.0) -> SamlIdp:
     if source.startswith(("https://", "http://")):
         import httpx
 
+        from providers.oidc.discovery import is_allowed_url
+
+        if not is_allowed_url(source):  # the metadata is the trust anchor: never plain http
+            raise ConfigError(
+                f"{source}: fetch IdP metadata over https (plain http only on loopback), "
+                "or download it and give the file"
+            )
+
         try:
             answer = httpx.get(source, timeout=timeout, follow_redirects=False, trust_env=False)
         except httpx.HTTPError as exc:

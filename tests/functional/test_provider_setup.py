@@ -120,3 +120,10 @@ def test_a_good_setup_keeps_backups_and_validates(config_copy: Path) -> None:
     }
     with pytest.raises(ConfigError, match="already configured"):
         write_setup(config_copy, draft, mapping)  # a second time: refused, nothing changed
+
+
+def test_idp_metadata_is_never_fetched_over_plain_http_off_loopback() -> None:
+    from broker.tui.provider_setup import read_saml_metadata
+
+    with pytest.raises(ConfigError, match="over https"):
+        read_saml_metadata("http://idp.example.test/metadata")
