@@ -384,9 +384,12 @@ def write_setup(config_dir: Path, draft: Draft, mapping: IdentityMapping) -> lis
 
 
 def _restore(targets: Sequence[Path], backups: Sequence[Path], metadata: Path | None) -> None:
+    """Put every target back as it was: its backup, or no file where there was none."""
     for path in targets:
         backup = path.with_name(path.name + BACKUP_SUFFIX)
         if backup in backups:
             shutil.copy2(backup, path)
+        else:
+            path.unlink(missing_ok=True)
     if metadata is not None:
         metadata.unlink(missing_ok=True)

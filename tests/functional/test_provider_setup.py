@@ -127,3 +127,12 @@ def test_idp_metadata_is_never_fetched_over_plain_http_off_loopback() -> None:
 
     with pytest.raises(ConfigError, match="over https"):
         read_saml_metadata("http://idp.example.test/metadata")
+
+
+def test_a_failed_setup_removes_a_file_it_created(config_copy: Path) -> None:
+    identity = config_copy / "directory" / "identity.toml"
+    identity.unlink()  # a configuration without any identity mapping yet
+    bad = Draft("corp", "oidc", {"type": "oidc", "issuer": "https://idp.example.test"})
+    with pytest.raises(ConfigError, match="the setup was not written"):
+        write_setup(config_copy, bad, IdentityMapping())
+    assert not identity.exists()
