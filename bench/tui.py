@@ -4,12 +4,14 @@ Usage: ``python bench/tui.py [--launches N] [--roles N]``
 
 1. Launch: the real ``python -m broker`` in a pseudo-terminal (100×30) on the demo config, timed
    from spawn until the portal's title (``Accounts(``) is painted, median of N (≥ 10) runs.
-   Baseline in the same run: a whole process that only imports ``textual.app`` (the floor any
-   Textual app pays), and ``python -c pass``. Target: under 1.0 s.
+   Baseline in the same run, interleaved with the app's runs: a whole process that only imports
+   ``textual.app`` (the floor any Textual app pays), and ``python -c pass``. Target: at most
+   1.5× the ``import textual.app`` floor.
 2. Filter: the app in-process (headless, 100×30) holding N roles (default 10,000 = 1,000
    accounts × 10); each keystroke of a filter is timed from the key press until the screen has
    been repainted (Pilot waits for the refresh), median and p95. Baseline: the same keystrokes
-   with 100 roles. Target: under 50 ms. The pure filter (no UI) is timed too.
+   with 100 roles. Target: p95 under 50 ms. The pure filter (no UI) is timed too. The app's
+   one-off start-up reads finish before the first keystroke.
 """
 
 from __future__ import annotations
@@ -94,18 +96,20 @@ def bench_launch(runs: int) -> None:
     py = sys.executable
     try:
         _spawn_until([py, "-m", "broker"], env, b"Accounts(")  # warm the file cache
-        app = [_spawn_until([py, "-m", "broker"], env, b"Accounts(") for _ in range(runs)]
-        floor = [_spawn_until([py, "-c", "import textual.app"], env, None) for _ in range(runs)]
-        bare = [_spawn_until([py, "-c", "pass"], env, None) for _ in range(runs)]
+        app: list[float] = []
+        floor: list[float] = []
+        bare: list[float] = []
+        for _ in range(runs):  # interleaved, so a change in machine load hits all three alike
+            app.append(_spawn_until([py, "-m", "broker"], env, b"Accounts("))
+            floor.append(_spawn_until([py, "-c", "import textual.app"], env, None))
+            bare.append(_spawn_until([py, "-c", "pass"], env, None))
     finally:
         shutil.rmtree(home, ignore_errors=True)
     m_app, m_floor, m_bare = (statistics.median(x) for x in (app, floor, bare))
-    print(
-        f"launch → first portal paint   median {m_app * 1000:7.1f} ms  (n={runs}, target < 1000 ms)"
-    )
+    print(f"launch → first portal paint   median {m_app * 1000:7.1f} ms  (n={runs})")
     print(
         f"  baseline: import textual.app median {m_floor * 1000:7.1f} ms"
-        f"  ratio {m_app / m_floor:4.2f}×"
+        f"  ratio {m_app / m_floor:4.2f}×  (target ≤ 1.50×)"
     )
     print(
         f"  baseline: python -c pass     median {m_bare * 1000:7.1f} ms"
@@ -132,7 +136,7 @@ def _roles(count: int) -> list:
 
 
 async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
-    """Per keystroke: (key press → last list line repainted, Pilot's press + settle)."""
+    """Per keystroke: (key press → the list repainted with its result, Pilot's press + settle)."""
     from broker.tui.app import BrokerApp
     from broker.tui.options import TuiOptions
     from broker.tui.screens.portal import PortalScreen
@@ -146,12 +150,20 @@ async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
     save_state(home, TuiState(welcome_seen=True))
     from broker.tui.widgets.role_list import RoleList
 
-    painted = [0.0]
+    # The keystroke's own repaint: the list's bottom line painted for the first time with the
+    # rows that keystroke produced (``shown`` is a new object per filter). A later repaint (the
+    # 1 s countdown timer, the cursor blink) is not the keystroke's and must not count.
+    painted: dict[str, object] = {"before": None, "at": None}
     render_line = RoleList.render_line
 
     def timed(self: RoleList, y: int) -> object:
         strip = render_line(self, y)
-        painted[0] = time.perf_counter()
+        if (
+            painted["at"] is None
+            and self.shown is not painted["before"]
+            and y == self.size.height - 1
+        ):
+            painted["at"] = time.perf_counter()
         return strip
 
     RoleList.render_line = timed  # type: ignore[method-assign]
@@ -171,14 +183,22 @@ async def _keystrokes(count: int, text: str) -> tuple[list[float], list[float]]:
             screen.set_roles(_roles(count))
             await pilot.press("slash")
             await pilot.pause()
+            # The one-off start-up reads (store index, configuration check) finish first: this
+            # measures typing, not the first second after launch.
+            await app.workers.wait_for_complete()
             for _round in range(3):
                 keys = [("space" if k == " " else k) for k in text] + ["backspace"] * len(text)
                 for key in keys:
+                    role_list = screen.query_one(RoleList)
+                    painted.update(before=role_list.shown, at=None)
                     start = time.perf_counter()
                     await pilot.press(key)
                     await pilot.pause()
                     times.append(time.perf_counter() - start)
-                    paints.append(painted[0] - start)
+                    at = painted["at"]
+                    if not isinstance(at, float):
+                        raise SystemExit(f"key {key!r}: the list was not repainted")
+                    paints.append(at - start)
     finally:
         RoleList.render_line = render_line  # type: ignore[method-assign]
         shutil.rmtree(home, ignore_errors=True)
@@ -193,13 +213,15 @@ def bench_filter(count: int) -> None:
     small, small_pilot = asyncio.run(_keystrokes(100, text))
     m_big, m_small = statistics.median(big), statistics.median(small)
     p95 = statistics.quantiles(big, n=20)[-1]
+    p95_small = statistics.quantiles(small, n=20)[-1]
     print(
         f"filter keystroke → repaint     median {m_big * 1000:7.1f} ms  p95 {p95 * 1000:6.1f} ms"
-        f"  ({count:,} roles, {len(big)} keys, target < 50 ms)"
+        f"  ({count:,} roles, {len(big)} keys, target p95 < 50 ms)"
     )
     print(
         f"  baseline: 100 roles         median {m_small * 1000:7.1f} ms"
-        f"  ratio {m_big / m_small:4.2f}×"
+        f"  p95 {p95_small * 1000:6.1f} ms"
+        f"  ratio {m_big / m_small:4.2f}× median, {p95 / p95_small:4.2f}× p95"
     )
     print(
         f"  Pilot press+settle (incl. its idle waits): {statistics.median(big_pilot) * 1000:.1f} ms"

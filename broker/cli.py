@@ -80,6 +80,10 @@ PLANNED: dict[str, tuple[str, int]] = {
 }
 
 
+_TUI_FLAGS = frozenset({"--no-color", "--ascii", "--readonly"})
+"""The options of ``broker`` alone (the terminal app); ``build_parser`` declares them too."""
+
+
 def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
@@ -186,6 +190,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if fast is not None:
             return fast
     try:
+        if set(args_list) <= _TUI_FLAGS:
+            # The terminal app alone: building every command's parser would be half its start-up.
+            import argparse
+
+            flags = {flag.lstrip("-").replace("-", "_"): flag in args_list for flag in _TUI_FLAGS}
+            return _open_tui(argparse.Namespace(**flags))
         parser = build_parser()
         args = parser.parse_args(args_list)
         if args.debug:

@@ -150,7 +150,8 @@ def write_config(directory: Path, extra: str = "") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "broker.toml").write_text(
         '[broker]\ndefault_provider = "corp"\n\n'
-        '[providers.corp]\ntype = "oidc"\nissuer = "https://idp.example.com"\n\n'
+        '[providers.corp]\ntype = "oidc"\nissuer = "https://idp.example.com"\n'
+        'client_id = "broker"\n\n'
         '[profiles.dev]\naccount = "111122223333"\nrole = "Developer"\nregion = "eu-west-1"\n\n'
         '[profiles.ops]\naccount = "444455556666"\nrole = "Operator"\nduration = 900\n' + extra
     )

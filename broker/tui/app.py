@@ -8,7 +8,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -24,7 +24,10 @@ from broker.tui.state import TuiState, load_state, save_state
 from broker.tui.themes import DEFAULT_THEME, THEME_NAMES, THEMES
 from broker.tui.views import VIEWS, parse_command
 from broker.tui.widgets.header import HeaderFacts
-from providers.base import SignInResult
+
+if TYPE_CHECKING:
+    from broker.tui.config_check import ConfigIssue
+    from providers.base import SignInResult
 
 __all__ = ["BrokerApp", "run"]
 
@@ -64,6 +67,13 @@ class BrokerApp(App[int]):
             tooltip="show the last copied text (printed to stdout on exit)",
         ),
         Binding(
+            "exclamation_mark",
+            "config_errors",
+            "config errors",
+            show=False,
+            tooltip="configuration errors, at file:line:column",
+        ),
+        Binding(
             "ctrl+o",
             "jump_mode",
             "jump",
@@ -97,13 +107,16 @@ class BrokerApp(App[int]):
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
         self.live = LiveSessions()  # the store's index, for the header and countdowns
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def on_mount(self) -> None:
+        self.config_issues: list[ConfigIssue] = []  # the errors of the last configuration check
+        # Themes are chosen before the app runs: set in ``on_mount`` the change would parse the
+        # whole stylesheet a second time before the first paint.
         for theme in THEMES:
             self.register_theme(theme)
         wanted = self.tui_state.theme
         self.theme = wanted if wanted in THEME_NAMES else DEFAULT_THEME
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_mount(self) -> None:
         from broker.tui.screens.portal import PortalScreen
 
         self.push_screen(PortalScreen())
@@ -114,8 +127,11 @@ class BrokerApp(App[int]):
         self._started = True
         self.check_size(self.size.width, self.size.height)
         self.set_interval(1.0, self.tick)
-        self.load_sessions()
-        self.load_stored_identity()
+        # Neither the store's index nor the configuration check is on the first screen: both
+        # run once that screen is painted; so does picking up a stored sign-in.
+        self.call_after_refresh(self.load_sessions)
+        self.call_after_refresh(self.check_configuration)
+        self.call_after_refresh(self.load_stored_identity)
 
     @work(exclusive=True, group="identity", exit_on_error=False, thread=True)
     def load_stored_identity(self) -> None:
@@ -148,6 +164,34 @@ class BrokerApp(App[int]):
             return  # the Sessions view reports store problems; the header just shows none
         self.call_from_thread(self.set_live_sessions, rows)
 
+    @work(exclusive=True, group="config-check", exit_on_error=False, thread=True)
+    def check_configuration(self) -> None:
+        """Validate the configuration as ``broker config validate`` does; errors are shown."""
+        from broker.tui.config_check import ConfigIssue, check_config
+
+        directory = self.services.config_dir
+        try:
+            issues = check_config(directory)
+        except BrokerError as exc:  # the check itself could not run: that is shown too
+            issues = [ConfigIssue(str(directory / "broker.toml"), 0, 0, "error", "", str(exc))]
+        self.call_from_thread(self.show_config_issues, issues)
+
+    def show_config_issues(self, issues: list[ConfigIssue]) -> None:
+        """Keep the latest check; its errors cover the app (``!`` shows them again)."""
+        self.config_issues = [i for i in issues if i.severity == "error"]
+        if not self.config_issues:
+            return
+        from broker.tui.screens.config_errors import ConfigErrorsScreen
+
+        warnings = len(issues) - len(self.config_issues)
+        self.push_screen(ConfigErrorsScreen(self.config_issues, warnings))
+
+    def action_config_errors(self) -> None:
+        if not self.config_issues:
+            self.flash("No configuration errors (the last check found none).")
+            return
+        self.show_config_issues(self.config_issues)
+
     def set_live_sessions(self, rows: list[SessionRow]) -> None:
         self.live = LiveSessions.of(rows)
         self.tick()
@@ -176,12 +220,13 @@ class BrokerApp(App[int]):
         Called from the app's and every screen's resize: a real terminal's resize reaches the
         screens (the app's own handler sees it only under some drivers).
         """
-        from broker.tui.screens.too_small import TooSmallScreen
-
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if small and not isinstance(self.screen, TooSmallScreen):
+        covered = getattr(self.screen, "COVERS_SMALL_TERMINAL", False)
+        if small and not covered:
+            from broker.tui.screens.too_small import TooSmallScreen
+
             self.push_screen(TooSmallScreen())
-        elif not small and isinstance(self.screen, TooSmallScreen):
+        elif not small and covered:
             self.pop_screen()
 
     def watch_theme(self, theme: str) -> None:

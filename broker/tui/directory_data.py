@@ -165,7 +165,8 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
     from providers.embedded.users import ISSUER, load_users
 
     users = sorted(load_users(config_dir).items())
-    mfa_word = {True: "MFA", False: "no MFA"}
+    # The IdP's ``amr`` claim at sign-in, not the directory's TOTP device (Reports shows that).
+    mfa_word = {True: "IdP MFA", False: "no IdP MFA"}
     if not feature_available("directory"):
         return [
             (name, f"{u.email} · groups: {', '.join(u.groups) or 'none'} · {mfa_word[u.mfa]}")

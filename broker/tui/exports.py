@@ -39,12 +39,22 @@ def env_exports(creds: Credentials, shell: Shell, *, masked: bool = False) -> st
     return render_env(env, _FORMAT[shell.name]).rstrip("\n")
 
 
-def credential_process_profile(profile: str, region: str | None = None) -> str:
+def credential_process_profile(
+    profile: str, region: str | None = None, *, command: str | None = None
+) -> str:
     """An ``~/.aws/config`` profile that asks the broker for credentials (recommended: no
-    secret is ever written to a file, and the SDK refreshes through the broker)."""
+    secret is ever written to a file, and the SDK refreshes through the broker).
+
+    ``command`` runs the broker (shell-quoted); by default the running one's absolute path,
+    as ``broker configure aws`` writes it, so the line does not depend on the caller's PATH.
+    """
+    if command is None:
+        from broker.client.executable import running_broker_command
+
+        command = running_broker_command()
     lines = [
         f"[profile {profile}]",
-        f"credential_process = broker credential-process --profile {shlex.quote(profile)}",
+        f"credential_process = {command} credential-process --profile {shlex.quote(profile)}",
     ]
     if region:
         lines.append(f"region = {region}")

@@ -32,12 +32,14 @@ _SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Audit", ("broker.tui.screens.audit:AuditScreen",)),
     ("Policy simulator", ("broker.tui.screens.simulator:SimulatorScreen",)),
     ("Directory", ("broker.tui.screens.directory:DirectoryScreen",)),
+    ("Provider setup", ("broker.tui.screens.provider_setup:ProviderSetupScreen",)),
 )
 
 _NAMES = {
     "escape": "esc",
     "slash": "/",
     "question_mark": "?",
+    "exclamation_mark": "!",
     "colon": ":",
     "pagedown": "pgdn",
     "pageup": "pgup",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from broker.minters.base import Credentials
+if TYPE_CHECKING:  # only annotations: the portal's first paint need not import the minters
+    from broker.minters.base import Credentials
 
 __all__ = [
     "DirectoryTables",

@@ -18,16 +18,18 @@ highlighting, computed only for the rows actually painted.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from broker.tui.model import PortalRole
 
 __all__ = [
     "MAX_RECENT",
+    "Filtered",
     "Query",
     "RoleFilter",
     "Section",
@@ -150,11 +152,20 @@ class RoleFilter:
         self._entries = [_Index(role) for role in ordered]
         self._hays = [entry.haystack for entry in self._entries]
         self._by_key = {entry.role.key: index for index, entry in enumerate(self._entries)}
+        accounts: dict[str, int] = {}
+        self._account_of = [
+            accounts.setdefault(entry.role.account_id, len(accounts)) for entry in self._entries
+        ]
+        self._accounts_total = len(accounts)
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @property
     def total(self) -> int:
         return len(self._entries)
+
+    def row_of(self, key: str) -> int | None:
+        """The row number of the role with ``key``."""
+        return self._by_key.get(key)
 
     def _rows(self, term: str) -> tuple[int, ...]:
         """Indices (ascending) of the rows ``term`` matches within one field."""
@@ -210,30 +221,113 @@ class RoleFilter:
 
     def apply(
         self, query: Query, favourites: Sequence[str] = (), recent: Sequence[str] = ()
-    ) -> list[Shown]:
-        """The rows ``query`` keeps, in favourites → recent → all order."""
+    ) -> Filtered:
+        """The rows ``query`` keeps, in favourites → recent → all order.
+
+        The answer is a view, not a list: a keystroke over ten thousand roles builds no row
+        objects, only (at most) one tuple of the matching row numbers; rows are made as painted.
+        """
         wanted, keeps = self._candidates(query)
         placed: set[int] = set()
-        out: list[Shown] = []
+        head: list[Shown] = []
         for number, key in enumerate(favourites[:9], start=1):
             index = self._by_key.get(key)
             if index is not None and index not in placed and keeps(index):
-                out.append(Shown(self._entries[index].role, Section.FAVOURITE, number))
+                head.append(Shown(self._entries[index].role, Section.FAVOURITE, number))
             if index is not None:
                 placed.add(index)
         for key in recent[:MAX_RECENT]:
             index = self._by_key.get(key)
             if index is not None and index not in placed and keeps(index):
-                out.append(Shown(self._entries[index].role, Section.RECENT))
+                head.append(Shown(self._entries[index].role, Section.RECENT))
             if index is not None:
                 placed.add(index)
-        rows = wanted if wanted is not None else range(len(self._entries))
-        entries = self._entries
-        simple = not (query.excludes or query.tags or query.arn)
-        for index in rows:
-            if index not in placed and (simple or keeps(index)):
-                out.append(Shown(entries[index].role, Section.ALL))
-        return out
+        rows: Sequence[int] = wanted if wanted is not None else range(len(self._entries))
+        if query.excludes or query.tags or query.arn:
+            rows = tuple(i for i in rows if keeps(i))
+        return Filtered(self, head, rows, placed)
+
+    def role(self, index: int) -> PortalRole:
+        return self._entries[index].role
+
+    def account_count(self, rows: Sequence[int]) -> int:
+        """How many accounts ``rows`` (row numbers) span."""
+        if isinstance(rows, range) and len(rows) == len(self._entries):
+            return self._accounts_total
+        return len(set(map(self._account_of.__getitem__, rows)))
+
+
+class Filtered(Sequence[Shown]):
+    """A filter's answer: the favourite and recent rows, then every other match (``All``).
+
+    Indexing builds one ``Shown``; ``position`` finds a role without walking the list.
+    """
+
+    def __init__(
+        self, index: RoleFilter, head: list[Shown], rows: Sequence[int], placed: set[int]
+    ) -> None:
+        self._index = index
+        self._head = head
+        self._rows = rows  # ascending row numbers: the ``All`` section plus any placed rows
+        # Positions in ``rows`` of the rows already listed as favourite or recent (at most 19).
+        self._skip = sorted(p for p in (_position(rows, i) for i in placed) if p is not None)
+
+    def __len__(self) -> int:
+        return len(self._head) + len(self._rows) - len(self._skip)
+
+    @overload
+    def __getitem__(self, item: int) -> Shown: ...
+    @overload
+    def __getitem__(self, item: slice) -> Sequence[Shown]: ...
+    def __getitem__(self, item: int | slice) -> Shown | Sequence[Shown]:
+        if isinstance(item, slice):
+            return [self[i] for i in range(*item.indices(len(self)))]
+        if item < 0:
+            item += len(self)
+        if not 0 <= item < len(self):
+            raise IndexError(item)
+        if item < len(self._head):
+            return self._head[item]
+        position = item - len(self._head)
+        for skipped in self._skip:
+            if skipped <= position:
+                position += 1
+            else:
+                break
+        return Shown(self._index.role(self._rows[position]), Section.ALL)
+
+    @property
+    def head_sections(self) -> list[Section]:
+        """The section of each favourite and recent row, in order."""
+        return [shown.section for shown in self._head]
+
+    @property
+    def rest(self) -> int:
+        """How many rows the ``All`` section holds."""
+        return len(self._rows) - len(self._skip)
+
+    def position(self, key: str) -> int | None:
+        """Where the role with ``key`` is shown, or None."""
+        for number, shown in enumerate(self._head):
+            if shown.role.key == key:
+                return number
+        row = self._index.row_of(key)
+        if row is None:
+            return None
+        at = _position(self._rows, row)
+        if at is None or at in self._skip:
+            return None
+        return len(self._head) + at - bisect.bisect_left(self._skip, at)
+
+    def account_count(self) -> int:
+        """How many accounts the shown rows span (favourite and recent rows are matches too)."""
+        return self._index.account_count(self._rows)
+
+
+def _position(rows: Sequence[int], row: int) -> int | None:
+    """Where ``row`` sits in the ascending ``rows``, or None."""
+    at = bisect.bisect_left(rows, row)
+    return at if at < len(rows) and rows[at] == row else None
 
 
 def filter_roles(
@@ -243,7 +337,7 @@ def filter_roles(
     recent: Sequence[str] = (),
 ) -> list[Shown]:
     """One-shot convenience: index ``roles`` and apply the filter ``text``."""
-    return RoleFilter(roles).apply(parse_query(text), favourites, recent)
+    return list(RoleFilter(roles).apply(parse_query(text), favourites, recent))
 
 
 def _subsequence(lowered: str, term: str) -> list[int] | None:

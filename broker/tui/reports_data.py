@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDENTIAL_COLUMNS",
+    "MFA_DEVICE_NOTE",
     "CredentialRow",
     "Finding",
     "LastAccessedView",
     "PrincipalKind",
     "analyze_target",
     "analyzer_targets",
+    "credential_detail",
     "credential_rows",
     "last_accessed_view",
     "root_flag",
@@ -37,8 +39,26 @@ __all__ = [
 
 PrincipalKind = Literal["user", "role", "permission-set"]
 
-# The IAM columns that fit at 80 columns, in the order people scan them.
-CREDENTIAL_COLUMNS = ("", "user", "mfa", "key 1", "key 1 used", "key 2", "last sign-in", "live")
+# The report's columns in the order people scan them. Cells are never cut: the table sizes each
+# column to its content and scrolls sideways; the detail pane shows the selected row whole.
+# ``MFA device`` is the directory's TOTP device (what IAM's ``mfa_active`` reports), not the
+# ``amr`` claim an identity provider sends at sign-in; the header says so.
+CREDENTIAL_COLUMNS = (
+    "",
+    "account",
+    "user",
+    "MFA device",
+    "key 1",
+    "key 1 used",
+    "key 2",
+    "last sign-in",
+    "live",
+)
+
+MFA_DEVICE_NOTE = (
+    "MFA device: a TOTP device registered in the broker's directory (IAM's mfa_active). "
+    "Separate from sign-in MFA, which the identity provider reports in its amr claim."
+)
 
 
 @dataclass(frozen=True)
@@ -83,29 +103,59 @@ def root_flag(row: Mapping[str, str]) -> str:
     return ", ".join(words)
 
 
-def _short(value: str, width: int) -> str:
-    return value[:width] if value[:1].isdigit() else value
+def _account(row: Mapping[str, str]) -> str:
+    """The account id from the row's ARN (``arn:aws:iam::<account>:...``)."""
+    parts = row.get("arn", "").split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def _active(value: str) -> str:
+    return "active" if value == "true" else "-"
 
 
 def shape_credential_row(row: Mapping[str, str]) -> CredentialRow:
-    """The columns of ``CREDENTIAL_COLUMNS`` (the flag cell is filled by the screen, which
-    knows the glyph set); a root row names its account, as IAM's ``<root_account>`` does not."""
+    """The cells of ``CREDENTIAL_COLUMNS`` (the flag cell is filled by the screen, which knows
+    the glyph set). IAM names every root user ``<root_account>``; the account column tells
+    them apart and the user cell says ``root``."""
     user = row["user"]
-    if user == "<root_account>":
-        user = f"root {row['arn'].split(':')[4]}"
     return CredentialRow(
         root_flag(row),
         (
             "",
-            user,
+            _account(row),
+            "root" if user == "<root_account>" else user,
             "yes" if row["mfa_active"] == "true" else "no",
-            "active" if row["access_key_1_active"] == "true" else "-",
-            _short(row["access_key_1_last_used_date"], 10),
-            "active" if row["access_key_2_active"] == "true" else "-",
-            _short(row["last_sign_in"], 16),
+            _active(row["access_key_1_active"]),
+            row["access_key_1_last_used_date"],
+            _active(row["access_key_2_active"]),
+            row["last_sign_in"],
             row["active_sessions"],
         ),
     )
+
+
+def credential_detail(row: Mapping[str, str]) -> list[str]:
+    """The selected row whole, one fact per line, for the detail pane."""
+    user = row["user"]
+    who = "root user" if user == "<root_account>" else f"user {user}"
+    lines = [
+        f"{who} of account {_account(row)}  {row.get('arn', '')}",
+        f"MFA device (directory TOTP): {'yes' if row.get('mfa_active') == 'true' else 'no'}"
+        "  (sign-in MFA is the IdP's amr claim, not this)",
+        f"password: {row.get('password_enabled', 'N/A')}, last used "
+        f"{row.get('password_last_used', 'N/A')}; last sign-in {row.get('last_sign_in', 'N/A')}; "
+        f"live sessions {row.get('active_sessions', '0')}",
+    ]
+    for key in ("1", "2"):
+        prefix = f"access_key_{key}_"
+        lines.append(
+            f"key {key}: {_active(row.get(prefix + 'active', ''))}, rotated "
+            f"{row.get(prefix + 'last_rotated', 'N/A')}, last used "
+            f"{row.get(prefix + 'last_used_date', 'N/A')} in "
+            f"{row.get(prefix + 'last_used_region', 'N/A')} by "
+            f"{row.get(prefix + 'last_used_service', 'N/A')}"
+        )
+    return lines
 
 
 def credential_rows(config_dir: Path, data_dir: Path) -> list[dict[str, str]]:

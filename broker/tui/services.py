@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import ConfigError, StoreError
-from broker.tui import directory_data
 from broker.tui.features import feature_available
 from broker.tui.features import load_feature as _load
 from broker.tui.model import DirectoryTables, MintChoice, MintOutcome, PortalRole, SessionRow
-from providers.base import SignInResult, SignInUI
 
 if TYPE_CHECKING:
     from broker.analyzer.targets import Target, Zone
     from broker.client.refresher_status import StatusView
     from broker.tui.reports_data import Finding, LastAccessedView, PrincipalKind
+    from providers.base import SignInResult, SignInUI
 
 __all__ = [
     "ProviderChoice",
@@ -121,22 +120,32 @@ class Services:
 
     def portal_roles(self, identity: SignInResult) -> list[PortalRole]:
         """The roles ``identity`` may use (``directory_data.portal_roles``)."""
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.portal_roles(self.config_dir, self.data_dir, identity)
 
     def directory_tables(self) -> DirectoryTables:
         """Users, groups, accounts and permission sets, for the admin view."""
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.directory_tables(self.config_dir, self.data_dir)
 
     def effective_access(self, user_name: str) -> list[tuple[str, str, str]]:
         """``(account, permission set, via)`` for everything ``user_name`` may use."""
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.effective_access(self.config_dir, self.data_dir, user_name)
 
     def simulation_principals(self) -> list[tuple[str, str]]:
         """Every person's role on every account, as ``(label, key)`` for the simulator."""
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.simulation_principals(self.config_dir, self.data_dir)
 
     def simulation_form(self, key: str) -> dict[str, Any]:
         """The simulator's fields for a person's session in a role."""
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.simulation_form(self.config_dir, self.data_dir, key)
 
     def demo_users(self) -> list[tuple[str, str]]:
@@ -144,6 +153,8 @@ class Services:
         embedded = [c.name for c in self.providers() if c.kind == "embedded"]
         if not embedded:
             return []
+        from broker.tui import directory_data  # not needed by the first paint
+
         return directory_data.demo_users(self.config_dir, self.data_dir, embedded)
 
     def audit(self, query: str = "") -> tuple[str, list[tuple[str, ...]]]:

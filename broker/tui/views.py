@@ -31,6 +31,9 @@ VIEWS: dict[str, View] = {
     "audit": View("audit", "Audit log", "broker.tui.screens.audit", "AuditScreen"),
     "users": View("users", "Directory", "broker.tui.screens.directory", "DirectoryScreen"),
     "reports": View("reports", "Reports", "broker.tui.screens.reports", "ReportsScreen"),
+    "providers": View(
+        "providers", "Provider setup", "broker.tui.screens.provider_setup", "ProviderSetupScreen"
+    ),
 }
 
 _ALIASES = {"portal": "portal", "directory": "users", "simulator": "sim", "login": "signin"}

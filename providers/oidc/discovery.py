@@ -40,6 +40,7 @@ class ProviderMetadata:
     revocation_endpoint: str | None = None
     code_challenge_methods_supported: tuple[str, ...] = ()
     iss_in_authorization_response: bool = False  # RFC 9207 §3: every response carries ``iss``
+    scopes_supported: tuple[str, ...] = ()  # what the IdP says it offers (advisory, §3)
 
     @classmethod
     def from_document(cls, issuer: str, document: dict[str, Any]) -> ProviderMetadata:
@@ -89,6 +90,9 @@ class ProviderMetadata:
             code_challenge_methods_supported=methods,
             iss_in_authorization_response=(
                 document.get("authorization_response_iss_parameter_supported") is True
+            ),
+            scopes_supported=tuple(
+                s for s in document.get("scopes_supported") or [] if isinstance(s, str)
             ),
         )
 

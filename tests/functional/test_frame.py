@@ -29,10 +29,15 @@ async def test_first_run_welcome_names_the_demo_idp_once(make_app, broker_home) 
         assert "built-in demo identity provider signs in demo users" in flat_text(app)
         assert "Demo users:" in text
         flat = flat_text(app)
+        # The IdP's sign-in MFA (its amr claim), named so, not the directory's TOTP device.
         assert (
-            "alice 10 accounts: AdministratorAccess, PowerUserAccess, ReadOnlyAccess · MFA" in flat
+            "alice 10 accounts: AdministratorAccess, PowerUserAccess, ReadOnlyAccess · IdP MFA"
+            in flat
         )
-        assert "dave 1 account: Billing · no MFA" in flat
+        assert "dave 1 account: Billing · no IdP MFA" in flat
+        legend = str(app.screen.query_one("#welcome-text").render())  # may be below the fold
+        assert "IdP MFA: the IdP's amr claim says a second factor was used" in legend
+        assert "a directory TOTP device is separate" in legend
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PortalScreen)

@@ -138,9 +138,14 @@ async def test_credentials_panel_masks_until_v(make_app) -> None:
         text = screen_text(app)
         assert "Portal › Credentials" in text
         assert "✓ 1h 05m" in text
+        # The running broker by absolute path, as `configure aws` writes it (not a bare name).
+        import sys
+        from pathlib import Path
+
+        program = Path(sys.executable).parent / "broker"
         assert (
-            "credential_process = broker credential-process --profile payments-prod.AdminAccess"
-            in text
+            f"credential_process = {program} credential-process --profile "
+            "payments-prod.AdminAccess" in flat_text(app)
         )
         await pilot.press("right")  # bash/zsh tab
         await pilot.pause()

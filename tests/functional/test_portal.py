@@ -224,6 +224,8 @@ async def test_o_on_a_role_with_a_live_session_asks_for_its_profile(make_app) ->
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         sign_in_with_roles(app)
+        await pilot.pause()  # the store's index is read once the first screen is painted:
+        await app.workers.wait_for_complete()  # let that read land before the planted row
         app.set_live_sessions(
             [
                 SessionRow(

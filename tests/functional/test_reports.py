@@ -73,14 +73,14 @@ async def test_credential_report_flags_the_risky_root_and_filters(make_app, risk
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         flagged = [r for r in rows if r[0]]
         assert flagged == [
-            ["‼ ROOT KEYS, NO MFA", "root 444444444444", "no", "active", "N/A", "-", "N/A", "0"]
+            ["‼ ROOT KEYS, NO MFA", "444444444444", "root", "no", "active", "N/A", "-", "N/A", "0"]
         ]
         # Every other root is clean and every directory user is listed too.
-        assert sum(r[1].startswith("root ") for r in rows) > 1
-        assert any(r[1] == "alice" for r in rows)
+        assert sum(r[2] == "root" for r in rows) > 1
+        assert any(r[2] == "alice" for r in rows)
         await pilot.press("slash", *"alice")
         await pilot.pause()
-        assert [str(c) for c in table.get_row_at(0)][1] == "alice"
+        assert [str(c) for c in table.get_row_at(0)][2] == "alice"
         assert table.row_count == 1
         assert f"Credentials(1/{len(rows)}) </alice>" in flat_text(app)
         await pilot.press("escape")  # clears the filter first, stays on Reports
@@ -188,3 +188,62 @@ async def test_analyzer_shows_the_witness_of_external_access(make_app, open_trus
         text = flat_text(app)
         assert "finding:" in text and "999999999999" in text and "sts:AssumeRole" in text
         assert 'aws:multifactorauthpresent": "true"' in text  # the context it needs
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_credential_report_columns_fit_their_content_and_roots_differ(
+    make_app, risky_config, size
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await _open(app, pilot)
+        table = screen.query_one("#credentials", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        # Each root row is told apart by its account, and no two rows read alike.
+        roots = [r[1] for r in rows if r[2] == "root"]
+        assert len(roots) > 1 and len(set(roots)) == len(roots)
+        assert len({tuple(r[1:3]) for r in rows}) == len(rows)
+        # Every column is at least as wide as its widest cell: nothing is cut.
+        for column, index in zip(table.columns.values(), range(len(rows[0])), strict=True):
+            widest = max(len(r[index]) for r in rows)
+            assert column.get_render_width(table) >= widest + 2 * table.cell_padding
+        if size[0] >= 200:  # wide enough: the whole table shows, headers and all
+            assert table.virtual_size.width <= table.scrollable_content_region.width
+            assert "444444444444" in flat_text(app) and "MFA device" in flat_text(app)
+
+
+async def test_credential_report_scrolls_sideways_when_narrow(make_app, risky_config) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        table = screen.query_one("#credentials", DataTable)
+        assert table.virtual_size.width > table.scrollable_content_region.width
+        assert table.scroll_x == 0
+        await pilot.press("right", "right", "right")
+        await pilot.pause(0.3)  # the table's own scroll animation
+        assert table.scroll_x > 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_credential_detail_pane_follows_the_selected_row(
+    make_app, risky_config, size
+) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await _open(app, pilot)
+        table = screen.query_one("#credentials", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        risky = next(i for i, r in enumerate(rows) if r[0])
+        alice = next(i for i, r in enumerate(rows) if r[2] == "alice")
+        for target in (risky, alice):
+            table.move_cursor(row=target)
+            await pilot.pause()
+            detail = str(screen.query_one("#cred-detail").render())
+            if target == risky:
+                assert detail.startswith("root user of account 444444444444")
+                assert "MFA device (directory TOTP): no" in detail
+                assert "key 1: active" in detail
+            else:
+                assert detail.startswith("user alice of account ")
+                assert "arn:aws:iam::" in detail and ":user/alice" in detail
+        assert "sign-in MFA is the IdP's amr claim" in flat_text(app)

@@ -82,9 +82,7 @@ async def test_every_view_says_plainly_what_it_lacks(make_app, view: str) -> Non
         feature = type(app.screen).FEATURE
         if not feature_available(feature):
             assert "not yet available (issue #" in text
-        # ``esc`` cancels a screen's running work before it walks back: let the view's loading
-        # finish first (on a loaded machine it may still run here).
-        await app.workers.wait_for_complete()
+        await app.workers.wait_for_complete()  # else esc cancels the view's load, not goes back
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()

@@ -148,3 +148,30 @@ async def test_pick_a_persons_role_from_the_directory(make_app) -> None:
         assert result.startswith("DENY (explicit)")
         assert "scp[0]: Allow" in result  # every SCP level of the account is evaluated
         assert "boundary: ExplicitDeny" in result  # the permission set's boundary decides
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_tab_labels_stay_inside_their_pane(make_app, size) -> None:
+    from textual.widgets import Tab
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        app.go("sim")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SimulatorScreen)
+        tabs_pane = screen.query_one("#sim-tabs").region
+        result_pane = screen.query_one("#sim-result-box").region
+        labels = list(screen.query_one("#sim-tabs").query(Tab))
+        assert [str(t.label) for t in labels] == [
+            "identity", "resource", "boundary", "SCPs", "session", "context"
+        ]  # fmt: skip
+        for tab in labels:  # every label whole, inside the tabs' pane, clear of the result
+            assert tab.region.width >= len(str(tab.label))
+            assert tabs_pane.contains_region(tab.region), (tab.label, tab.region, tabs_pane)
+            assert not tab.region.overlaps(result_pane)
+        assert "identity  resource  boundary  SCPs  session  context" in screen_text(app)
+        # What each box takes is said in the empty box, not crammed into its label.
+        await pilot.click("#sim-tabs Tab#--content-tab-tab-context")
+        await pilot.pause()
+        assert "context keys, one key=value per line" in screen_text(app)

@@ -7,6 +7,7 @@ Update after a deliberate visual change with ``pytest tests/functional/test_snap
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -105,8 +106,10 @@ def test_first_run_welcome(snap_compare, make_app) -> None:
     assert snap_compare(make_app(welcome=True), terminal_size=(80, 24), run_before=_still)
 
 
-def test_reports_credentials_80x24(snap_compare, make_app) -> None:
-    """The credential report at 80 columns; no user has signed in, so no times vary."""
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_reports_credentials(snap_compare, make_app, size: tuple[int, int]) -> None:
+    """The credential report with its account column and detail pane; no user has signed in,
+    so no times vary."""
 
     async def run_before(pilot: Pilot[object]) -> None:
         from textual.widgets import DataTable
@@ -120,7 +123,7 @@ def test_reports_credentials_80x24(snap_compare, make_app) -> None:
                 break
         await _still(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
 def test_sessions_with_refresher(snap_compare, make_app, broker_home) -> None:

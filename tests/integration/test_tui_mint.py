@@ -5,6 +5,7 @@ reason is audited, a refresh re-mints, a revoke makes the session unusable."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,7 +96,8 @@ async def test_mint_refresh_and_revoke_from_the_tui(
         assert isinstance(screen, CredentialsScreen), screen_text(app)
         assert screen.outcome.profile == PROFILE
         minted = screen.outcome.credentials
-        assert f"credential_process = broker credential-process --profile {PROFILE}" in (
+        program = Path(sys.executable).parent / "broker"  # this broker, by absolute path
+        assert f"credential_process = {program} credential-process --profile {PROFILE}" in (
             screen.block("profile", masked=True)
         )
         # secrets masked until v

@@ -180,7 +180,8 @@ def test_sign_in_mint_and_use_from_a_real_terminal(
     tmux.keys("tmux end-to-end check")
     tmux.keys("Enter")  # the duration field holds the default, 1h
     shown = tmux.wait_for("credential_process (recommended)", timeout=40)
-    assert f"--profile {PROFILE}" in shown
+    # The line names this broker by absolute path, so it may wrap: read it unwrapped.
+    assert f"--profile{PROFILE}" in "".join(shown.split())
     tmux.keys("Escape")
     tmux.wait_gone("Portal › Credentials")  # ESC then ':' at once would read as alt+:
     shown = tmux.wait_for("1 live")

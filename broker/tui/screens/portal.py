@@ -146,7 +146,7 @@ class PortalScreen(BrokerScreen):
         roles = self.query_one(RoleList)
         roles.show(shown, self._query, keep)
         accounts_total = self._accounts_total
-        accounts_shown = len({s.role.account_id for s in shown})
+        accounts_shown = shown.account_count()
         text = self.query_one("#filter", Input).value.strip()
         title = f"Accounts({accounts_shown:,}/{accounts_total:,})"
         if text:

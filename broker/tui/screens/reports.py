@@ -1,7 +1,9 @@
 """The Reports view: three tabs over the governance core.
 
-- Credentials: IAM's credential report, the columns that fit at 80; a root user with access
-  keys or without MFA is flagged with glyph + word; ``/`` filters.
+- Credentials: IAM's credential report, each column as wide as its content (the table scrolls
+  sideways: ``←``/``→``), an account column so root rows differ, and the selected row whole in
+  the detail pane below; a root user with access keys or without an MFA device is flagged with
+  glyph + word; ``/`` filters.
 - Last accessed: pick user / role / permission set, a name and ``--days``; unused grants are
   flagged and the narrower suggested policy is shown and copied with ``y``.
 - Analyzer: external access per directory role, proved by z3 in a worker (spinner in the
@@ -55,6 +57,8 @@ class ReportsScreen(BrokerScreen):
     def __init__(self) -> None:
         super().__init__()
         self.report: list[tuple[str, tuple[str, ...]]] = []
+        self._raw: list[dict[str, str]] = []
+        self._shown: list[int] = []  # report index of each table row
         self.findings: list[Finding] = []
         self.policy = ""
         self._analyzer: Worker[None] | None = None
@@ -64,6 +68,7 @@ class ReportsScreen(BrokerScreen):
             with TabPane("1 Credentials", id="tab-credentials"):
                 yield Input(placeholder="/ filter rows", id="cred-filter")
                 yield DataTable(id="credentials", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="cred-detail", markup=False)
             with TabPane("2 Last accessed", id="tab-last"):
                 with Horizontal(id="last-form"):
                     yield Select(_KINDS, value="role", allow_blank=False, id="last-kind")
@@ -109,6 +114,7 @@ class ReportsScreen(BrokerScreen):
         from broker.tui.reports_data import shape_credential_row
 
         self.report = []
+        self._raw = list(rows)
         for row in rows:
             shaped = shape_credential_row(row)
             flag = ""
@@ -123,14 +129,29 @@ class ReportsScreen(BrokerScreen):
         table = self.query_one("#credentials", DataTable)
         table.clear()
         needle = text.strip().lower()
-        shown = 0
-        for flag, cells in self.report:
+        self._shown = []
+        for index, (flag, cells) in enumerate(self.report):
             if needle and needle not in " ".join((flag, *cells)).lower():
                 continue
             table.add_row(flag, *cells)
-            shown += 1
+            self._shown.append(index)
         suffix = f" </{text.strip()}>" if needle else ""
-        table.border_title = f"Credentials({shown}/{len(self.report)}){suffix}"
+        table.border_title = f"Credentials({len(self._shown)}/{len(self.report)}){suffix}"
+        self.show_credential_detail(table.cursor_row)
+
+    @on(DataTable.RowHighlighted, "#credentials")
+    def _credential_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_credential_detail(event.cursor_row)
+
+    def show_credential_detail(self, row: int) -> None:
+        """The selected row whole (the table's cells are the scan; this is the read)."""
+        from broker.tui.reports_data import MFA_DEVICE_NOTE, credential_detail
+
+        pane = self.query_one("#cred-detail", Static)
+        if not 0 <= row < len(self._shown):
+            pane.update(MFA_DEVICE_NOTE)
+            return
+        pane.update("\n".join(credential_detail(self._raw[self._shown[row]])))
 
     @on(Input.Changed, "#cred-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -7,7 +7,7 @@ import io
 import os
 import time
 import webbrowser
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import on, work
@@ -35,11 +35,23 @@ def qr_text(uri: str) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
+class SignInView(Protocol):
+    """What a screen shows during a sign-in (the sign-in screen, the provider setup's test)."""
+
+    def show_url(self, url: str) -> None: ...
+
+    def show_device_code(
+        self, verification_uri: str, user_code: str, complete_uri: str | None, expires_in: int
+    ) -> None: ...
+
+    def show_status(self, message: str) -> None: ...
+
+
 class TuiSignInUI:
     """The provider's ``SignInUI``, called from the sign-in worker thread; it hands every update
     to the screen on the app's thread."""
 
-    def __init__(self, app: App[object], screen: SignInScreen) -> None:
+    def __init__(self, app: App[object], screen: SignInView) -> None:
         self.app = app
         self.screen = screen
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -18,14 +19,19 @@ from broker.tui.widgets.status import FlashLevel
 
 __all__ = ["SimulatorScreen"]
 
+# (form field, tab label, what the box takes). Labels stay one word so the six tabs fit the
+# pane at 80 columns; the longer explanation is the empty box's placeholder.
 _TABS = (
-    ("identity", "identity"),
-    ("resource_policy", "resource"),
-    ("boundary", "boundary"),
-    ("scp", "SCPs (--- between levels)"),
-    ("session", "session"),
-    ("context", "context key=value"),
+    ("identity", "identity", "identity-based policies (JSON), --- between documents"),
+    ("resource_policy", "resource", "the resource's own policy (JSON)"),
+    ("boundary", "boundary", "permissions boundary (JSON)"),
+    ("scp", "SCPs", "service control policies, --- between levels (root first)"),
+    ("session", "session", "session policy (JSON)"),
+    ("context", "context", "context keys, one key=value per line"),
 )
+WIDE = 120
+"""From this width the tabs and the result sit side by side; below, the result is underneath
+(side by side at 80 columns each pane is 40 wide, narrower than the six tab labels)."""
 
 
 class SimulatorScreen(FeatureScreen):
@@ -50,14 +56,20 @@ class SimulatorScreen(FeatureScreen):
         yield Input(placeholder="resource ARN, e.g. arn:aws:s3:::bucket/key", id="sim-resource")
         with Horizontal(id="sim-body"):
             with TabbedContent(id="sim-tabs"):
-                for field, title in _TABS:
+                for field, title, placeholder in _TABS:
                     with TabPane(title, id=f"tab-{field}"):
-                        yield TextArea("", id=f"sim-{field}", language=None)
+                        yield TextArea(
+                            "", id=f"sim-{field}", language=None, placeholder=placeholder
+                        )
             with VerticalScroll(id="sim-result-box"):
                 yield Static("", id="sim-result", markup=False)
         yield Static("", id="view-body", classes="hint")
 
     management_account = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        self.query_one("#sim-body").set_class(event.size.width < WIDE, "-stacked")
 
     def feature_ready(self) -> None:
         hint = self.query_one("#view-body", Static)
@@ -86,13 +98,13 @@ class SimulatorScreen(FeatureScreen):
     def fill(self, fields: dict[str, object]) -> None:
         """Put a principal's ARN, policies and context keys into the form."""
         self.query_one("#sim-principal", Input).value = str(fields.get("principal_arn", ""))
-        for field, _title in _TABS:
+        for field, _title, _placeholder in _TABS:
             self.query_one(f"#sim-{field}", TextArea).text = str(fields.get(field, "") or "")
         self.management_account = bool(fields.get("management_account", False))
 
     def form(self) -> SimulationInput:
         """What the form holds now."""
-        areas = {field: self.query_one(f"#sim-{field}", TextArea).text for field, _ in _TABS}
+        areas = {field: self.query_one(f"#sim-{field}", TextArea).text for field, *_ in _TABS}
         return SimulationInput(
             principal_arn=self.query_one("#sim-principal", Input).value,
             action=self.query_one("#sim-action", Input).value,

@@ -16,6 +16,9 @@ __all__ = ["TooSmallScreen"]
 
 
 class TooSmallScreen(Screen[None]):
+    COVERS_SMALL_TERMINAL: ClassVar[bool] = True
+    """The app checks this flag, so it need not import this module until a terminal is small."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit_app", "quit")]
 
     def compose(self) -> ComposeResult:

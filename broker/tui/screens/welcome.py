@@ -39,6 +39,7 @@ class WelcomeScreen(BrokerModal[None]):
             yield Checkbox("Don't show this again", value=True, id="welcome-off")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close")
+                yield Button("Add your company's sign-in", id="providers")
                 yield Button("Sign in", id="signin", variant="primary")
 
     def _text(self) -> str:
@@ -54,9 +55,17 @@ class WelcomeScreen(BrokerModal[None]):
         else:
             lines.append("Demo users:")
             lines.extend(f"  {name:<10} {what}" for name, what in users)
+            lines.append(
+                "  (IdP MFA: the IdP's amr claim says a second factor was used at sign-in; "
+                "a directory TOTP device is separate, see Reports.)"
+            )
             lines.append("")
             lines.append("Pick one on the sign-in screen (demo users need no password).")
-        lines += ["", "Press s (or :signin) to sign in; ? lists every key."]
+        lines += [
+            "",
+            "Press s (or :signin) to sign in; ? lists every key. Your company's OIDC or SAML "
+            "sign-in: :providers sets it up.",
+        ]
         return "\n".join(lines)
 
     def on_mount(self) -> None:
@@ -76,3 +85,9 @@ class WelcomeScreen(BrokerModal[None]):
         self._remember()
         self.dismiss(None)
         self.broker.go("signin")
+
+    @on(Button.Pressed, "#providers")
+    def _add_provider(self) -> None:
+        self._remember()
+        self.dismiss(None)
+        self.broker.go("providers")

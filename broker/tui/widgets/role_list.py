@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from broker.tui.expiry import describe, level_for
 from broker.tui.model import PortalRole, format_account_id
-from broker.tui.portal_filter import Query, Section, Shown, highlights
+from broker.tui.portal_filter import Filtered, Query, Section, Shown, highlights
 
 __all__ = ["RoleList"]
 
@@ -75,33 +75,25 @@ class RoleList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.ascii_only = ascii_only
         self.expiry = expiry or (lambda _role: None)
-        self.shown: list[Shown] = []
+        self.shown: Sequence[Shown] = ()
         self.query_: Query = Query()
-        # Each painted line: a Section (a heading) or an int (an index into ``shown``); plain
-        # values, not objects, since a keystroke may rebuild ten thousand of them.
-        self._lines: list[Section | int] = []
-        self._row_line: list[int] = []
+        self._layout = _Layout([])
 
     # -- data ---------------------------------------------------------------------------------
     def show(self, shown: Sequence[Shown], query: Query, keep: str | None = None) -> None:
-        """Replace the rows; keep the cursor on ``keep`` (a role key) when it is still shown."""
+        """Replace the rows; keep the cursor on ``keep`` (a role key) when it is still shown.
+
+        Nothing here walks the rows: a keystroke over ten thousand roles costs what a few
+        do (``Filtered`` finds a role by key; the layout is three section blocks).
+        """
         previous = keep or (self.current.key if self.current else None)
-        self.shown = list(shown)
+        self.shown = shown
         self.query_ = query
-        self._lines = []
-        self._row_line = []
-        section: Section | None = None
-        lines, row_line = self._lines, self._row_line
-        for index, item in enumerate(self.shown):
-            if item.section is not section:
-                section = item.section
-                lines.append(section)
-            row_line.append(len(lines))
-            lines.append(index)
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self._layout = _Layout.of(shown)
+        self.virtual_size = Size(self.size.width, self._layout.lines)
         target = 0
         if previous is not None:
-            target = next((i for i, item in enumerate(self.shown) if item.role.key == previous), 0)
+            target = _position(shown, previous) or 0
         self.cursor = target
         self._scroll_to_cursor()
         self.refresh()
@@ -125,10 +117,10 @@ class RoleList(ScrollView, can_focus=True):
         self.refresh()
 
     def _scroll_to_cursor(self) -> None:
-        if not self._row_line:
+        if not self.shown:
             return
-        line = self._row_line[self.cursor]
-        top = line - 1 if line and isinstance(self._lines[line - 1], Section) else line
+        line = self._layout.line_of(self.cursor)
+        top = line - 1 if line and isinstance(self._layout.at(line - 1), Section) else line
         self.scroll_to_region(Region(0, top, 1, line - top + 1), animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
@@ -151,11 +143,11 @@ class RoleList(ScrollView, can_focus=True):
 
     def select_key(self, key: str) -> bool:
         """Move the cursor to the role with ``key``; False when it is not shown."""
-        for index, item in enumerate(self.shown):
-            if item.role.key == key:
-                self._move(index)
-                return True
-        return False
+        index = _position(self.shown, key)
+        if index is None:
+            return False
+        self._move(index)
+        return True
 
     def choose(self) -> None:
         if self.current is not None:
@@ -166,13 +158,13 @@ class RoleList(ScrollView, can_focus=True):
         if y is None:
             return
         line = self.scroll_offset.y + int(y)
-        if 0 <= line < len(self._lines):
-            target = self._lines[line]
+        if 0 <= line < self._layout.lines:
+            target = self._layout.at(line)
             if not isinstance(target, Section):
                 self._move(target)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self.virtual_size = Size(self.size.width, self._layout.lines)
 
     def refresh_countdowns(self) -> None:
         """Repaint (the 1 s countdown timer calls this)."""
@@ -184,9 +176,9 @@ class RoleList(ScrollView, can_focus=True):
         line_no = scroll_y + y
         width = self.size.width
         base = self.rich_style
-        if line_no >= len(self._lines):
+        if line_no >= self._layout.lines:
             return Strip.blank(width, base)
-        line = self._lines[line_no]
+        line = self._layout.at(line_no)
         if isinstance(line, Section):
             text = Text(f" {self._heading(line)}", no_wrap=True)
             text.stylize(self.get_component_rich_style("role-list--heading"))
@@ -260,3 +252,61 @@ class RoleList(ScrollView, can_focus=True):
 
     def on_blur(self) -> None:
         self.refresh()
+
+
+def _position(shown: Sequence[Shown], key: str) -> int | None:
+    """Where the role with ``key`` is in ``shown`` (a lookup for a filter's answer)."""
+    if isinstance(shown, Filtered):
+        return shown.position(key)
+    return next((i for i, item in enumerate(shown) if item.role.key == key), None)
+
+
+class _Layout:
+    """Painted lines as section blocks: a heading line, then that section's rows.
+
+    Sections are contiguous (favourites, recent, all), so a line maps to a row by arithmetic.
+    """
+
+    __slots__ = ("blocks", "lines")
+
+    def __init__(self, blocks: list[tuple[Section, int, int]]) -> None:
+        self.blocks = blocks  # (section, first row, row count), non-empty blocks only
+        self.lines = sum(count + 1 for _section, _first, count in blocks)
+
+    @classmethod
+    def of(cls, shown: Sequence[Shown]) -> _Layout:
+        if isinstance(shown, Filtered):
+            sections = [*shown.head_sections, *([Section.ALL] if shown.rest else [])]
+            counts = [1] * len(shown.head_sections) + ([shown.rest] if shown.rest else [])
+        else:
+            sections = [item.section for item in shown]
+            counts = [1] * len(shown)
+        blocks: list[tuple[Section, int, int]] = []
+        row = 0
+        for section, count in zip(sections, counts, strict=True):
+            if blocks and blocks[-1][0] is section:
+                first, have = blocks[-1][1], blocks[-1][2]
+                blocks[-1] = (section, first, have + count)
+            else:
+                blocks.append((section, row, count))
+            row += count
+        return cls(blocks)
+
+    def at(self, line: int) -> Section | int:
+        """What ``line`` shows: a section heading or a row number."""
+        for section, first, count in self.blocks:
+            if line == 0:
+                return section
+            if line <= count:
+                return first + line - 1
+            line -= count + 1
+        raise IndexError(line)
+
+    def line_of(self, row: int) -> int:
+        """The line that shows ``row``."""
+        line = 0
+        for _section, first, count in self.blocks:
+            if row < first + count:
+                return line + 1 + row - first
+            line += count + 1
+        raise IndexError(row)

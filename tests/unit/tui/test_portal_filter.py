@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -159,3 +160,24 @@ def test_filtering_never_invents_rows_and_keeps_order(text: str) -> None:
 def test_format_account_id() -> None:
     assert format_account_id("111122223333") == "1111 2222 3333"
     assert format_account_id("abc") == "abc"
+
+
+@pytest.mark.parametrize("text", ["", "pay", "admin", "!dev", "env=prod", "zzz", "pay !admin"])
+def test_the_filters_view_agrees_with_a_list_and_finds_each_role(text: str) -> None:
+    """``apply`` answers a lazy view; it must read exactly as the list it stands for."""
+    favourites = [ROLES[4].key, ROLES[1].key]
+    recent = [ROLES[1].key, ROLES[2].key]
+    index = RoleFilter(ROLES)
+    view = index.apply(parse_query(text), favourites, recent)
+    rows = list(view)
+    assert len(view) == len(rows)
+    assert [view[i] for i in range(-len(rows), 0)] == rows  # negative indices too
+    with pytest.raises(IndexError):
+        view[len(rows)]
+    for position, shown in enumerate(rows):
+        assert view.position(shown.role.key) == position
+    shown_keys = {s.role.key for s in rows}
+    for role in ROLES:
+        if role.key not in shown_keys:
+            assert view.position(role.key) is None
+    assert view.account_count() == len({s.role.account_id for s in rows})

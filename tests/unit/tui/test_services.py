@@ -60,8 +60,8 @@ def test_a_person_not_in_the_directory_is_refused(broker_home) -> None:
 
 def test_demo_users_say_what_each_gets(broker_home) -> None:
     users = dict(Services().demo_users())
-    assert users["carol"] == "2 accounts: DataScientist · MFA"
-    assert users["oscar"] == "0 accounts: nothing assigned · no MFA"
+    assert users["carol"] == "2 accounts: DataScientist · IdP MFA"  # the IdP's amr, named so
+    assert users["oscar"] == "0 accounts: nothing assigned · no IdP MFA"
 
 
 def test_sessions_read_the_store_index_with_account_names(broker_home) -> None:

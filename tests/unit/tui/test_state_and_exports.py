@@ -81,9 +81,31 @@ def test_fish_and_powershell_forms() -> None:
 
 
 def test_credential_process_profile_holds_no_secret() -> None:
-    text = credential_process_profile("payments-prod.AdminAccess", region="eu-west-1")
+    text = credential_process_profile(
+        "payments-prod.AdminAccess", region="eu-west-1", command="/opt/broker/bin/broker"
+    )
     assert text.splitlines() == [
         "[profile payments-prod.AdminAccess]",
-        "credential_process = broker credential-process --profile payments-prod.AdminAccess",
+        "credential_process = /opt/broker/bin/broker credential-process"
+        " --profile payments-prod.AdminAccess",
         "region = eu-west-1",
     ]
+
+
+def test_credential_process_profile_runs_this_broker_by_absolute_path() -> None:
+    """By default the line names the running broker: the script beside this Python here."""
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    line = credential_process_profile("p").splitlines()[1]
+    command = shlex.split(line.removeprefix("credential_process = "))
+    assert command[-3:] == ["credential-process", "--profile", "p"]
+    program = Path(command[0])
+    assert program.is_absolute()
+    assert program == Path(sys.executable).parent / "broker"
+    version = subprocess.run(
+        [*command[:-3], "--version"], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert version.stdout.startswith("broker ")
