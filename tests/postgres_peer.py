@@ -137,13 +137,19 @@ def postgres_cluster() -> Iterator[PostgresServer]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def cluster_or_fail() -> Iterator[PostgresServer]:
+    """A private cluster for a fixture to yield from; a cluster that cannot start fails the
+    test (never skips it)."""
     try:
         with postgres_cluster() as server:
             yield server
     except ClusterError as exc:
         pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    yield from cluster_or_fail()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from broker.storage.migrations import upgrade
 from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.test_sts_clients import sts
-from tests.postgres_peer import ClusterError, PostgresServer, postgres_cluster
+from tests.postgres_peer import PostgresServer, cluster_or_fail
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -38,11 +38,7 @@ RECOVERY_GRACE = 1.0
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PostgresServer]:
     """A cluster of this module's own: the tests stop and crash it."""
-    try:
-        with postgres_cluster() as server:
-            yield server
-    except ClusterError as exc:
-        pytest.fail(str(exc))
+    yield from cluster_or_fail()
 
 
 @pytest.fixture

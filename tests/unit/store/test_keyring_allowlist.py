@@ -103,6 +103,30 @@ class _FakeConnection:
         pass
 
 
+class _Backend:
+    """A Secret Service client as the store sees it, answering every read."""
+
+    def get_password(self, service: str, key: str) -> str:
+        return "value"
+
+
+def _store_over(monkeypatch: pytest.MonkeyPatch, collection: object):
+    """A store whose Secret Service collection look-ups go to ``collection`` (no pauses)."""
+    import secretstorage
+
+    from broker.store import keyring_store
+
+    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
+    monkeypatch.setattr(secretstorage, "Collection", collection)
+    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
+    monkeypatch.setattr(
+        keyring_store, "_SECRET_SERVICE_CLIENTS", {keyring_store._qualname(_Backend())}
+    )
+    store = keyring_store.KeyringStore()
+    store._backend = _Backend()
+    return store
+
+
 def _collection_failing_with(errors: list[Exception]):
     """A stand-in for secretstorage.Collection whose look-ups raise ``errors`` in turn."""
 
@@ -121,24 +145,10 @@ def test_a_secret_service_that_does_not_answer_is_retried_not_called_collectionl
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """NoReply from a busy daemon is transient; it once failed a run as "no default collection"."""
-    import secretstorage
     from secretstorage.exceptions import SecretServiceNotAvailableException
 
-    from broker.store import keyring_store
-
     errors: list[Exception] = [SecretServiceNotAvailableException("no reply")] * 2
-    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
-    monkeypatch.setattr(secretstorage, "Collection", _collection_failing_with(errors))
-    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
-
-    class _Backend:
-        def get_password(self, service: str, key: str) -> str:
-            return "value"
-
-    store = keyring_store.KeyringStore()
-    store._backend = _Backend()
-    backend_name = keyring_store._qualname(_Backend())
-    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    store = _store_over(monkeypatch, _collection_failing_with(errors))
     assert store._call("get_password", "k") == "value"
     assert errors == []
 
@@ -146,30 +156,18 @@ def test_a_secret_service_that_does_not_answer_is_retried_not_called_collectionl
 def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import secretstorage
     from secretstorage.exceptions import ItemNotFoundException
 
     from broker.errors import KeyringUnavailableError
     from broker.store import keyring_store
 
     calls: list[int] = []
-    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
-    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
 
     def _no_collection(connection: object) -> None:
         calls.append(1)
         raise ItemNotFoundException("Item does not exist!")
 
-    monkeypatch.setattr(secretstorage, "Collection", _no_collection)
-
-    class _Backend:
-        def get_password(self, service: str, key: str) -> str:
-            return "value"
-
-    store = keyring_store.KeyringStore()
-    store._backend = _Backend()
-    backend_name = keyring_store._qualname(_Backend())
-    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    store = _store_over(monkeypatch, _no_collection)
     missing = r"^the Secret Service has no default keyring"
     with pytest.raises(KeyringUnavailableError, match=missing):
         store._call("get_password", "k")
@@ -178,22 +176,9 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
 
 def test_a_collection_gone_for_a_moment_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     """gnome-keyring drops the collection's object while it reloads its file under load."""
-    import secretstorage
     from secretstorage.exceptions import ItemNotFoundException
 
-    from broker.store import keyring_store
-
     errors: list[Exception] = [ItemNotFoundException("Item does not exist!")]
-    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
-    monkeypatch.setattr(secretstorage, "Collection", _collection_failing_with(errors))
-    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
-
-    class _Backend:
-        def get_password(self, service: str, key: str) -> str:
-            return "value"
-
-    store = keyring_store.KeyringStore()
-    store._backend = _Backend()
-    backend_name = keyring_store._qualname(_Backend())
-    monkeypatch.setattr(keyring_store, "_SECRET_SERVICE_CLIENTS", {backend_name})
+    store = _store_over(monkeypatch, _collection_failing_with(errors))
     assert store._call("get_password", "k") == "value"
+    assert errors == []
