@@ -31,6 +31,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from compiled_sources import compile_sources
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -166,6 +168,7 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=50, help="helpers in the cold burst (0: none)")
     args = parser.parse_args()
     _under_keyring()
+    compile_sources()  # as pip does at install: see bench/compiled_sources.py
 
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "BROKER_HOME": home, "PYTHONPATH": str(REPO)}

@@ -32,6 +32,8 @@ import termios
 import time
 from pathlib import Path
 
+from compiled_sources import compile_sources
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -244,6 +246,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.launches < 10:
         parser.error("--launches must be at least 10 (a median of fewer is noise)")
+    compile_sources()  # as pip does at install: see bench/compiled_sources.py
     bench_launch(args.launches)
     bench_filter(args.roles)
 
