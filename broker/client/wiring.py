@@ -32,13 +32,15 @@ def open_chain(
     config_dir: Path | None = None,
     data_dir: Path | None = None,
     ask_mfa: bool = False,
+    read_code: Callable[[Profile], str] | None = None,
 ) -> tuple[BrokerConfig, Chain]:
     """The configuration and a chain wired to the real store, minters and providers (the
     command line's directories unless given, as the TUI does).
 
     ``ask_mfa``: an ``mfa_serial`` profile may ask for its code on the terminal (``exec``,
     ``env``, ``credential-process``); elsewhere (the terminal app, ``refresh``, endpoints)
-    such a profile is refused in one line naming the command that asks.
+    such a profile is refused in one line naming the command that asks. ``read_code``: how a
+    front end with its own way of asking (the terminal app's dialog) gets the code instead.
     """
     from broker.config import data_dir as default_data_dir
     from broker.signin import provider_builder
@@ -50,7 +52,7 @@ def open_chain(
 
     def minter(profile: Profile) -> Minter:
         if profile.source_profile is not None:
-            return _chained(profile, config, built[0], ask_mfa=ask_mfa)
+            return _chained(profile, config, built[0], ask_mfa=ask_mfa, read_code=read_code)
         if profile.minter not in minters:
             minters[profile.minter] = load_minter(profile.minter, config)
         return minters[profile.minter]
@@ -74,7 +76,14 @@ def open_chain(
     return config, chain
 
 
-def _chained(profile: Profile, config: BrokerConfig, chain: Chain, *, ask_mfa: bool) -> Minter:
+def _chained(
+    profile: Profile,
+    config: BrokerConfig,
+    chain: Chain,
+    *,
+    ask_mfa: bool,
+    read_code: Callable[[Profile], str] | None,
+) -> Minter:
     """The minter of a chained profile: AssumeRole with its source profile's credentials,
     taken through the same chain (cache, refresh, mint; its own lock inside this one's)."""
     from broker.client.assignment_profiles import resolve_profile
@@ -87,7 +96,9 @@ def _chained(profile: Profile, config: BrokerConfig, chain: Chain, *, ask_mfa: b
     def source() -> Credentials:
         return chain.credentials(resolve_profile(config, chain.store, source_name))
 
-    return ChainedMinter(profile, source, terminal_mfa_code if ask_mfa else no_mfa_prompt)
+    if read_code is None:
+        read_code = terminal_mfa_code if ask_mfa else no_mfa_prompt
+    return ChainedMinter(profile, source, read_code)
 
 
 def close_chain(chain: Chain) -> None:

@@ -11,7 +11,7 @@ No Textual here, so the adapter can be exercised without an app.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from broker.tui.model import DirectoryTables, MintChoice, MintOutcome, PortalRol
 
 if TYPE_CHECKING:
     from broker.analyzer.targets import Target, Zone
+    from broker.client.profiles import Profile
     from broker.client.refresher_status import StatusView
     from broker.tui.reports_data import Finding, LastAccessedView, PrincipalKind
     from providers.base import SignInResult, SignInUI
@@ -183,12 +184,15 @@ class Services:
 
         return read_status(self.data_dir, now)
 
-    def refresh(self, profiles: list[str]) -> list[str]:
-        """Re-mint ``profiles`` now through the chain ``credential-process`` uses."""
+    def refresh(
+        self, profiles: list[str], read_code: Callable[[Profile], str] | None = None
+    ) -> list[str]:
+        """Re-mint ``profiles`` now through the chain ``credential-process`` uses; an
+        ``mfa_serial`` profile's code comes from ``read_code`` (the app's dialog)."""
         _load("sessions")
         from broker.tui.session_ops import refresh_profiles
 
-        return refresh_profiles(self.config_dir, self.data_dir, profiles)
+        return refresh_profiles(self.config_dir, self.data_dir, profiles, read_code)
 
     def console_url(self, profile: str) -> str:
         """The AWS console sign-in URL for ``profile``'s session (a bearer secret for 15 min:

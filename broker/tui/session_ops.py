@@ -10,14 +10,18 @@ cached credentials belong to. No Textual here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.config.toml_names import toml_key
 from broker.errors import ConfigError, StsError
 from broker.tui.model import MintChoice, MintOutcome, PortalRole
 from providers.base import SignInResult
+
+if TYPE_CHECKING:
+    from broker.client.profiles import Profile
 
 __all__ = ["mint_profile", "refresh_profiles", "revoke_profile"]
 
@@ -104,9 +108,15 @@ def mint_profile(
         close_chain(chain)
 
 
-def refresh_profiles(config_dir: Path, data_dir: Path, profiles: Sequence[str]) -> list[str]:
+def refresh_profiles(
+    config_dir: Path,
+    data_dir: Path,
+    profiles: Sequence[str],
+    read_code: Callable[[Profile], str] | None = None,
+) -> list[str]:
     """Re-mint each of ``profiles`` now (the chain's forced path, under the profile's lock);
-    returns those refreshed, stopping at the first failure.
+    returns those refreshed, stopping at the first failure. ``read_code`` asks the person for
+    the TOTP code of an ``mfa_serial`` profile (without it such a profile is refused).
 
     Raises:
         ConfigError: a name is no longer a profile (its assignment was removed).
@@ -115,7 +125,7 @@ def refresh_profiles(config_dir: Path, data_dir: Path, profiles: Sequence[str]) 
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.wiring import close_chain, open_chain
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir, read_code=read_code)
     done: list[str] = []
     try:
         for name in profiles:

@@ -140,3 +140,67 @@ async def test_empty_says_what_to_do(make_app) -> None:
         screen.set_sessions([])
         await pilot.pause()
         assert "No live credentials — :portal, pick a role, m." in screen_text(app)
+
+
+async def test_refreshing_an_mfa_profile_asks_for_its_code_in_a_dialog(
+    make_app, monkeypatch
+) -> None:
+    """A chained ``mfa_serial`` profile's code comes from a dialog (``broker exec`` asks on the
+    terminal); the code reaches the minter, and ``esc`` mints nothing."""
+    from broker.client.profiles import Profile
+    from broker.tui.screens.mfa_code import MfaCodeModal
+
+    profile = Profile(
+        name="prod-read",
+        provider="demo",
+        account="111122223333",
+        role="audit",
+        minter="local",
+        duration=3600,
+        region=None,
+        source_profile="prod-admin",
+        role_arn="arn:aws:iam::111122223333:role/audit",
+        mfa_serial="arn:aws:iam::111122223333:mfa/alice",
+    )
+    codes: list[str] = []
+
+    def refresh(profiles, read_code=None):
+        codes.append(read_code(profile))
+        return list(profiles)
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        monkeypatch.setattr(app.services, "refresh", refresh)
+        await _open(app, pilot)
+        await pilot.press("down", "down", "r")  # prod-read
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, MfaCodeModal):
+                break
+        assert isinstance(app.screen, MfaCodeModal)
+        assert "MFA code for arn:aws:iam::111122223333:mfa/alice (profile prod-read)" in (
+            flat_text(app)
+        )
+        await pilot.press(*"12345", "enter")  # five digits: not sent
+        await pilot.pause()
+        assert isinstance(app.screen, MfaCodeModal) and codes == []
+        await pilot.press("6", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert codes == ["123456"]
+        assert "Refreshed prod-read" in flat_text(app)
+
+        app.screen.set_sessions(ROWS)  # the refresh reloaded the (empty) real store
+        await pilot.pause()
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, MfaCodeModal):
+                break
+        assert isinstance(app.screen, MfaCodeModal), flat_text(app)
+        await pilot.press("escape")
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert codes == ["123456"]  # nothing sent, nothing minted
+        assert "no MFA code given; nothing was minted" in flat_text(app)

@@ -244,3 +244,69 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     served_again = _without_terminal("credential-process", "--profile", "audit-mfa")
     assert served_again.returncode == 0, served_again.stderr
     assert json.loads(served_again.stdout)["AccessKeyId"]
+
+
+def _next_step() -> None:
+    """Wait for the next TOTP step (a code once accepted is refused again in its step), then
+    for it to have more than 5 s left."""
+    step = int(time.time() // 30)
+    while int(time.time() // 30) == step:
+        time.sleep(0.5)
+    _fresh_step()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
+    served: BrokerServer, tmp_path: Path, run_broker, broker_home: Path, anyio_backend: str
+) -> None:
+    from broker.store.credential_store import CredentialStore
+    from broker.tui.app import BrokerApp
+    from broker.tui.options import TuiOptions
+    from broker.tui.screens.mfa_code import MfaCodeModal
+    from broker.tui.screens.sessions import SessionsScreen
+    from broker.tui.services import Services
+    from broker.tui.state import TuiState, save_state
+    from tests.functional.screen_text import flat_text
+
+    _sign_in(run_broker, tmp_path)
+    enabled = run_broker("access-keys", "mfa-enable", "alice", "--account", ACCOUNT)
+    assert enabled.returncode == 0, enabled.stderr
+    totp = pyotp.parse_uri(enabled.stdout.strip().split("\t")[1])
+    _fresh_step()
+    status, said = _in_terminal(
+        [*BROKER, "exec", "audit-mfa", "--", sys.executable, "-c", "pass"], totp.now()
+    )
+    assert status == 0, said
+    first = CredentialStore(broker_home).credentials("audit-mfa")
+    assert first is not None
+    save_state(broker_home, TuiState(welcome_seen=True))
+    _next_step()
+
+    app = BrokerApp(Services(), TuiOptions())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        app.go("sessions")
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        for _ in range(200):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if "audit-mfa" in [row.profile for row in screen.rows]:
+                break
+        position = [row.profile for row in screen.rows].index("audit-mfa")
+        await pilot.press(*["down"] * position, "r")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, MfaCodeModal):
+                break
+        assert isinstance(app.screen, MfaCodeModal), flat_text(app)
+        await pilot.press(*totp.now(), "enter")
+        for _ in range(200):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if "Refreshed audit-mfa" in flat_text(app):
+                break
+        assert "Refreshed audit-mfa" in flat_text(app), flat_text(app)
+    again = CredentialStore(broker_home).credentials("audit-mfa")
+    assert again is not None and again.access_key_id != first.access_key_id
