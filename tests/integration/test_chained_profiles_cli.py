@@ -255,19 +255,14 @@ def _next_step() -> None:
     _fresh_step()
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
-    served: BrokerServer, tmp_path: Path, run_broker, broker_home: Path, anyio_backend: str
+def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
+    served: BrokerServer, tmp_path: Path, run_broker, broker_home: Path
 ) -> None:
+    """The real ``broker`` in tmux: Sessions, the MFA profile, ``r``, the dialog asks for the
+    code, a person types it, the STS (MFA required by the role's trust) mints anew."""
     from broker.store.credential_store import CredentialStore
-    from broker.tui.app import BrokerApp
-    from broker.tui.options import TuiOptions
-    from broker.tui.screens.mfa_code import MfaCodeModal
-    from broker.tui.screens.sessions import SessionsScreen
-    from broker.tui.services import Services
     from broker.tui.state import TuiState, save_state
-    from tests.functional.screen_text import flat_text
+    from tests.integration import provider_setup_support as support
 
     _sign_in(run_broker, tmp_path)
     enabled = run_broker("access-keys", "mfa-enable", "alice", "--account", ACCOUNT)
@@ -281,32 +276,21 @@ async def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profi
     first = CredentialStore(broker_home).credentials("audit-mfa")
     assert first is not None
     save_state(broker_home, TuiState(welcome_seen=True))
-    _next_step()
-
-    app = BrokerApp(Services(), TuiOptions())
-    async with app.run_test(size=(120, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        app.go("sessions")
-        screen = app.screen
-        assert isinstance(screen, SessionsScreen)
-        for _ in range(200):
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if "audit-mfa" in [row.profile for row in screen.rows]:
-                break
-        position = [row.profile for row in screen.rows].index("audit-mfa")
-        await pilot.press(*["down"] * position, "r")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, MfaCodeModal):
-                break
-        assert isinstance(app.screen, MfaCodeModal), flat_text(app)
-        await pilot.press(*totp.now(), "enter")
-        for _ in range(200):
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if "Refreshed audit-mfa" in flat_text(app):
-                break
-        assert "Refreshed audit-mfa" in flat_text(app), flat_text(app)
+    env = {"BROKER_HOME": str(broker_home), "BROKER_CONFIG": os.environ["BROKER_CONFIG"]}
+    with support.broker_in_tmux(env) as tmux:
+        tmux.wait_for("alice@example.com", timeout=60)  # signed in from the stored session
+        support.at_a_persons_pace(tmux, ":", "sessions", "Enter")
+        shown = tmux.wait_for("audit-mfa", timeout=30)
+        rows = [line for line in shown.splitlines() if "(4444 4444 4444)" in line]
+        assert any("audit-mfa" in line for line in rows), shown
+        position = next(i for i, line in enumerate(rows) if "audit-mfa" in line)
+        _next_step()  # a code the STS has not seen yet
+        support.at_a_persons_pace(tmux, "", *["Down"] * position, "r")
+        tmux.wait_for("MFA code for arn:aws:iam::444444444444:mfa/alice", timeout=60)
+        support.at_a_persons_pace(tmux, totp.now(), "Enter")
+        tmux.wait_for("Refreshed audit-mfa", timeout=60)
+        support.at_a_persons_pace(tmux, "", "C-q")
+        shown = tmux.wait_for("EXITED=")
+        assert "EXITED=0" in shown and "Traceback" not in shown
     again = CredentialStore(broker_home).credentials("audit-mfa")
     assert again is not None and again.access_key_id != first.access_key_id
