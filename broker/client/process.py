@@ -61,13 +61,6 @@ def _unfinished_write(data: Path, key: str) -> bool:
     return os.path.lexists(data / INTENTS_DIR / (key.encode().hex() + ".json"))
 
 
-def _home_id() -> str | None:
-    """This data directory's keyring namespace (``broker.store.home_id``), if it has one."""
-    from broker.store.home_id import read_home_id
-
-    return read_home_id(_data_dir())
-
-
 def _fresh_body(data: Path, home: str, profile: str) -> str | None:
     """The cached Version 1 JSON of ``profile`` if it may be served now, else None."""
     from broker.store.home_id import scoped_key
