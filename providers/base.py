@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
+from broker.tokens.replay import ReplayCache
+
 __all__ = [
     "Capabilities",
     "Claims",
@@ -160,17 +162,6 @@ class SignInOptions:
     user_hint: str | None = None
     interactive: bool = True
     timeout: float = 300.0
-
-
-class ReplayCache(Protocol):
-    """Remembers one-time values (SAML assertion ids, request ids) until they expire.
-
-    Shared by every process (and, later, every replica) so a replay is refused everywhere.
-    """
-
-    def add_once(self, namespace: str, value: str, expires_at: datetime) -> bool:
-        """Record ``value``; False if it was already recorded and has not expired."""
-        ...
 
 
 class SecretStore(Protocol):

@@ -1,6 +1,6 @@
 """AssumeRoleWithWebIdentity: an OIDC ID token from a provider the role's account trusts.
 
-The token is verified by the OIDC provider's own validator (``providers.oidc.id_token``:
+The token is verified by the OIDC provider's own validator (``broker.tokens.oidc.id_token``:
 joserfc, keys only from the issuer's JWKS by ``kid``, algorithm bound to key type, ``iss``
 exact, ``aud`` one of the provider entry's client ids, ``exp``/``iat``), never by python-jose,
 which signs only the broker's own tokens. The caller is then the provider
@@ -88,7 +88,7 @@ class WebIdentityVerifier:
 
     def _discovered(self, issuer: str) -> str:
         """The issuer's ``jwks_uri`` from its discovery document (fetched once per issuer)."""
-        from providers.oidc.discovery import discover
+        from broker.tokens.oidc.discovery import discover
 
         found = self._jwks_uris.get(issuer)
         if found is None:
@@ -99,8 +99,8 @@ class WebIdentityVerifier:
         return found
 
     def _key_source(self, provider: WebIdentityProvider) -> Any:
+        from broker.tokens.oidc.jwks import JWKSCache
         from providers.embedded.users import ISSUER as EMBEDDED_ISSUER
-        from providers.oidc.jwks import JWKSCache
 
         if self._data_dir is not None and provider.issuer == EMBEDDED_ISSUER:
             if not provider.jwks_uri:
@@ -135,7 +135,7 @@ class WebIdentityVerifier:
         ``iat``/``nbf`` only become more acceptable as time passes. Refusals are never
         remembered. Callers get a copy, so nothing they do changes what is remembered.
         """
-        from providers.oidc.id_token import IdTokenRules, validate_id_token
+        from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
 
         source = self._key_source(provider)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms, sts_audience=True)

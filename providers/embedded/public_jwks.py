@@ -22,9 +22,9 @@ import httpx
 from joserfc.jwk import ECKey
 
 from broker.errors import ProviderUnavailableError
+from broker.tokens.oidc.jwks import JWKSCache
 from providers.embedded.refresh_store import PROVIDER_FILES
 from providers.embedded.users import ISSUER
-from providers.oidc.jwks import JWKSCache
 
 __all__ = ["MAX_KEYS", "PublishedJWKS", "jwks_path", "publish_public_key"]
 

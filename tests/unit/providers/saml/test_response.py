@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from broker.errors import AuthenticationError
-from providers.saml.response import REPLAY_NAMESPACE
+from broker.tokens.saml.response import REPLAY_NAMESPACE
 from tests.saml_attacks import inject_comment, strip_all_signatures
 from tests.saml_forge import AWS_ROLE, build_assertion, build_response, encode, sign
 from tests.unit.providers.saml.conftest import ACS, Check
@@ -273,7 +273,7 @@ def test_relay_state_must_be_the_one_sent_with_our_request(
 ) -> None:
     """SAML Bindings §3.5.3: a response to a request sent with RelayState MUST carry it back;
     a different one is refused, and dropping the field must not skip the check."""
-    from providers.saml.response import validate_response
+    from broker.tokens.saml.response import validate_response
 
     encoded = encode(build_response(spec, keys))
     with pytest.raises(AuthenticationError, match="RelayState"):

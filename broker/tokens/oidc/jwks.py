@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
-from providers.oidc.http import OAuthErrorResponse, read_json, send
+from broker.tokens.oidc.http import OAuthErrorResponse, read_json, send
 
 __all__ = ["ALGORITHM_KEY_TYPES", "MIN_RSA_BITS", "JWKSCache"]
 
