@@ -49,6 +49,7 @@ from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
+from providers.registry import local_keys
 
 __all__ = ["StsAnswer", "StsDecision", "StsService"]
 
@@ -155,7 +156,7 @@ class StsService:
         self._ring = ring
         self.clock_guard = clock_guard
         self.principals = principals
-        self.web_identity = web_identity or WebIdentityVerifier(data_dir=data)
+        self.web_identity = web_identity or WebIdentityVerifier(local_keys=local_keys(data))
         self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
         sts_dir = (data / "sts") if data else None
         self.keys = keys or AccessKeyStore(
