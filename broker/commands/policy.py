@@ -152,28 +152,31 @@ def write_simulation(options: SimulateInput, out: TextIO) -> bool:
     single explained answer is indented for reading; in a batch each answer is one line,
     written as soon as it is decided, so memory stays flat however many requests are
     explained."""
-    from broker.policy import compile_policy_set
+    from broker.policy import Request, compile_policy_set
     from broker.policy.cases import Unreadable
 
     cases, as_list = _load_cases(options)
+    if not options.explain:
+        parts = []
+        refused = False
+        for case in cases:
+            if isinstance(case, Unreadable):
+                parts.append(json.dumps(case.to_json()))
+                refused = True
+                continue
+            decide = compile_policy_set(case.policies).decide
+            texts = [
+                _PLAIN[decide(r)] if isinstance(r, Request) else json.dumps(r.to_json())
+                for r in case.requests
+            ]
+            refused = refused or any(type(r) is Unreadable for r in case.requests)
+            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
+        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
+        return refused
     refused = any(
         isinstance(c, Unreadable) or any(isinstance(r, Unreadable) for r in c.requests)
         for c in cases
     )
-    if not options.explain:
-        parts = []
-        for case in cases:
-            if isinstance(case, Unreadable):
-                parts.append(json.dumps(case.to_json()))
-                continue
-            compiled = compile_policy_set(case.policies)
-            texts = [
-                json.dumps(r.to_json()) if isinstance(r, Unreadable) else _PLAIN[compiled.decide(r)]
-                for r in case.requests
-            ]
-            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
-        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
-        return refused
     first = cases[0]
     if not as_list and not isinstance(first, Unreadable) and first.single:
         out.write(json.dumps(next(_answers(first, options)), indent=2) + "\n")

@@ -111,6 +111,7 @@ class _Narrow:
     ``identity``, ``boundary``, ``session``: (settled true, the checks that may still make it
     true), with a layer that does not bind the caller settled as ``_combine`` expects."""
 
+    action: str  # lower-cased
     caller: Caller
     denied: bool
     deny_checks: tuple[Check, ...]
@@ -327,6 +328,7 @@ class CompiledPolicySet:
         denied, deny_checks = _narrow(route.denies.find(resource), resource)
         no_session = (not route.no_session, ())
         narrowed = self._narrows[key] = _Narrow(
+            action=action,
             caller=caller,
             denied=denied,
             deny_checks=deny_checks,
@@ -346,19 +348,22 @@ class CompiledPolicySet:
         context = request.context
         if type(context) is not NormalContext:
             context = normalise_context(context)
-        role_arn = context.get("aws:principalarn")
-        who = (
+        resource = request.resource
+        # Everything the narrowed route depends on, as the request gives it (the action before
+        # lower-casing, ``aws:PrincipalArn`` whatever its value): a flat key, cheap to hash.
+        key = (
+            request.action,
+            resource,
             request.principal_arn,
             request.principal_account,
-            role_arn if isinstance(role_arn, str) and ":role/" in role_arn else None,
+            context.get("aws:principalarn"),
             request.federated_by,
         )
-        action = request.action.lower()
-        resource = request.resource
-        key = (action, resource, who)
         narrowed = self._narrows.get(key)
         if narrowed is None:
+            who = _caller_key(request, context)
             caller = self._callers.get(who) or self._caller(request, context, who)
+            action = request.action.lower()
             # Narrowing looks at every statement once, so it pays only for a shape seen before;
             # the first time, the route's checks run directly and stop at the first answer.
             if key not in self._seen:
@@ -370,7 +375,7 @@ class CompiledPolicySet:
             narrowed = self._narrowed(action, resource, caller, key)
         if narrowed.denied:
             return "ExplicitDeny"
-        r = Req(action, resource, context, narrowed.caller, narrowed.bounded)
+        r = Req(narrowed.action, resource, context, narrowed.caller, narrowed.bounded)
         for check in narrowed.deny_checks:
             if check(r):
                 return "ExplicitDeny"
