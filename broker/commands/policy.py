@@ -89,11 +89,12 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
 def _load_cases(options: SimulateInput) -> tuple[list[Case | Unreadable], bool]:
     """Every case of the input, each checked whole before anything is evaluated or written."""
     from broker.policy.cases import read_cases
+    from broker.policy.json_input import loads
     from broker.policy.limits import may_hold_bad_characters
 
     text = _read(options.input)
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{options.input}: not valid JSON ({exc.msg}, line {exc.lineno})"
