@@ -7,7 +7,8 @@ import contextlib
 import pytest
 
 from broker.errors import KeyringUnavailableError
-from broker.store.keyring_store import ALLOWED_BACKENDS, KeyringStore
+from broker.keyring_gate.gate import ALLOWED_BACKENDS
+from broker.store.keyring_store import KeyringStore
 
 
 @pytest.fixture(autouse=True)
@@ -114,16 +115,15 @@ def _store_over(monkeypatch: pytest.MonkeyPatch, collection: object):
     """A store whose Secret Service collection look-ups go to ``collection`` (no pauses)."""
     import secretstorage
 
+    from broker.keyring_gate import gate
     from broker.store import keyring_store
 
     monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
     monkeypatch.setattr(secretstorage, "Collection", collection)
-    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
-    monkeypatch.setattr(
-        keyring_store, "_SECRET_SERVICE_CLIENTS", {keyring_store._qualname(_Backend())}
-    )
+    monkeypatch.setattr(gate, "_pause", lambda attempt: None)
+    monkeypatch.setattr(gate, "_SECRET_SERVICE_CLIENTS", {gate.qualname(_Backend())})
     store = keyring_store.KeyringStore()
-    store._backend = _Backend()
+    store.gate._backend = _Backend()
     return store
 
 
@@ -159,7 +159,7 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     from secretstorage.exceptions import ItemNotFoundException
 
     from broker.errors import KeyringUnavailableError
-    from broker.store import keyring_store
+    from broker.keyring_gate import gate
 
     calls: list[int] = []
 
@@ -171,7 +171,7 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     missing = r"^the Secret Service has no default keyring"
     with pytest.raises(KeyringUnavailableError, match=missing):
         store._call("get_password", "k")
-    assert len(calls) == keyring_store._ATTEMPTS
+    assert len(calls) == gate._ATTEMPTS
 
 
 def test_a_collection_gone_for_a_moment_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
