@@ -9,7 +9,7 @@ No Textual here, so the adapter can be exercised without an app.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,28 +50,23 @@ class Services:
         self.config_dir = find_config(config_dir)
         self.data_dir = data_dir or find_data()
 
-    def _sections(self) -> Mapping[str, Any]:
-        from broker.config import load_config
-
-        return load_config(self.config_dir).sections
-
     def providers(self) -> list[ProviderChoice]:
         """The providers configured in ``broker.toml``, the default first.
 
         Raises:
             ConfigError: ``broker.toml`` cannot be read or a provider table is malformed.
         """
-        sections = self._sections()
-        table = sections.get("providers", {})
-        broker = sections.get("broker", {})
-        default = broker.get("default_provider") if isinstance(broker, dict) else None
-        if not isinstance(table, dict):
-            raise ConfigError("broker.toml: providers: expected a table of providers")
+        from broker.config import load_config
+        from broker.config.providers import default_provider, provider_tables
+
+        config = load_config(self.config_dir)
+        default = default_provider(config)
         choices = []
-        for name, settings in table.items():
-            if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
-                raise ConfigError(f"broker.toml: providers.{name}.type: required key is missing")
-            choices.append(ProviderChoice(name, settings["type"], name == default))
+        for name, settings in provider_tables(config).items():
+            kind = settings.get("type")
+            if not isinstance(kind, str):
+                raise ConfigError(f"{config.file}: providers.{name}.type: required key is missing")
+            choices.append(ProviderChoice(name, kind, name == default))
         return sorted(choices, key=lambda c: (not c.default, c.name))
 
     def sign_in(
