@@ -12,8 +12,9 @@ from broker.errors import KeyringUnavailableError
 from broker.keyring_gate import gate
 from broker.keyring_gate.home_id import home_id, scoped_key
 from tests.unit.store.test_keyring_allowlist import (  # the same fresh backend choice
-    _FakeConnection,
     _fresh_keyring_choice,  # noqa: F401 (an autouse fixture)
+    collection_failing_with,
+    patch_secret_service,
 )
 
 
@@ -51,32 +52,16 @@ class _Backend:
 
 def _secrets_over(monkeypatch, data_dir: Path, collection: type) -> tuple[KeyringSecrets, _Backend]:
     """Directory secrets whose Secret Service collection look-ups go to ``collection``."""
-    import secretstorage
-
     backend = _Backend()
-    monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
-    monkeypatch.setattr(secretstorage, "Collection", collection)
-    monkeypatch.setattr(gate, "_pause", lambda attempt: None)
-    monkeypatch.setattr(gate, "_SECRET_SERVICE_CLIENTS", {gate.qualname(backend)})
+    patch_secret_service(monkeypatch, collection, backend)
     secrets = KeyringSecrets(data_dir)
     secrets.gate._backend = backend
     return secrets, backend
 
 
-def _collection(*, locked: bool, failures: list[Exception]) -> type:
-    class _Collection:
-        def __init__(self, connection: object) -> None:
-            if failures:
-                raise failures.pop(0)
-
-        def is_locked(self) -> bool:
-            return locked
-
-    return _Collection
-
-
 def test_a_locked_keyring_is_refused_before_the_backend_is_asked(tmp_path, monkeypatch) -> None:
-    secrets, backend = _secrets_over(monkeypatch, tmp_path, _collection(locked=True, failures=[]))
+    locked = collection_failing_with([], locked=True)
+    secrets, backend = _secrets_over(monkeypatch, tmp_path, locked)
     with pytest.raises(KeyringUnavailableError, match="the OS keyring is locked"):
         secrets.set_secret("mfa/alice/totp", "JBSWY3DPEHPK3PXP")
     assert backend.items == {}
@@ -86,9 +71,7 @@ def test_a_busy_secret_service_is_retried(tmp_path, monkeypatch) -> None:
     from secretstorage.exceptions import SecretServiceNotAvailableException
 
     failures: list[Exception] = [SecretServiceNotAvailableException("no reply")] * 2
-    secrets, _backend = _secrets_over(
-        monkeypatch, tmp_path, _collection(locked=False, failures=failures)
-    )
+    secrets, _backend = _secrets_over(monkeypatch, tmp_path, collection_failing_with(failures))
     secrets.set_secret("mfa/alice/totp", "JBSWY3DPEHPK3PXP")
     assert failures == []
     assert secrets.get_secret("mfa/alice/totp") == "JBSWY3DPEHPK3PXP"
@@ -98,7 +81,7 @@ def test_entries_are_scoped_to_the_data_directory(tmp_path, monkeypatch) -> None
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    secrets, backend = _secrets_over(monkeypatch, first, _collection(locked=False, failures=[]))
+    secrets, backend = _secrets_over(monkeypatch, first, collection_failing_with([]))
     other = KeyringSecrets(second, gate=secrets.gate)
     secrets.set_secret("mfa/alice/totp", "JBSWY3DPEHPK3PXP")
     other.set_secret("mfa/alice/totp", "KRSXG5CTMVRXEZLU")
@@ -114,7 +97,7 @@ def test_entries_are_scoped_to_the_data_directory(tmp_path, monkeypatch) -> None
 
 
 def test_a_seed_written_before_scoping_is_adopted(tmp_path, monkeypatch) -> None:
-    secrets, backend = _secrets_over(monkeypatch, tmp_path, _collection(locked=False, failures=[]))
+    secrets, backend = _secrets_over(monkeypatch, tmp_path, collection_failing_with([]))
     backend.items[(gate.SERVICE, "mfa/alice/totp")] = "JBSWY3DPEHPK3PXP"
     assert secrets.get_secret("mfa/alice/totp") == "JBSWY3DPEHPK3PXP"
     scoped = (gate.SERVICE, scoped_key(home_id(tmp_path), "mfa/alice/totp"))
