@@ -60,6 +60,16 @@ _EVENT_NAMES = frozenset((*_ACTIONS, "Authorize"))  # anything else is logged as
 _MAX_KEY_ID = 128  # AWS's longest access key id: an unauthenticated caller's is cut to it
 
 
+def _no_directory(what: str) -> StsError:
+    """Roles and their policies come from the directory; a broker serving without one has no
+    role to grant, so it refuses as AWS refuses a role it cannot assume, saying what to set up."""
+    return StsError(
+        f"{what} needs roles from the directory and this broker has none: configure "
+        "<config>/directory (docs/configuration.md) and restart `broker serve`",
+        code="AccessDenied",
+    )
+
+
 @dataclass(frozen=True)
 class StsDecision:
     """A decided request whose answer waits for its audit event to be written.
@@ -277,11 +287,7 @@ class StsService:
         caller: Caller | None = None
         try:
             if self.principals is None:
-                raise StsError(
-                    "POST /authorize needs roles and policies from the directory (issue #4); "
-                    "not yet available",
-                    code="NotYetAvailable",
-                )
+                raise _no_directory("POST /authorize")
             self._refuse_if_clock_skewed()
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
@@ -299,7 +305,7 @@ class StsService:
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
-            status = 501 if code == "NotYetAvailable" else status_for(code)
+            status = status_for(code)
             answer = {"error": code, "message": _shown(exc)}
             audited = None
         event = self._event(
@@ -385,11 +391,7 @@ class StsService:
                 params,
                 source_ip=source_ip,
             )
-        raise StsError(
-            f"{action} is not yet available in this broker: it needs roles from the directory "
-            "(issue #4)",
-            code="InvalidAction",
-        )
+        raise _no_directory(action)
 
     def _dispatch(
         self, action: str, caller: Caller, params: Mapping[str, str], source_ip: str | None
@@ -417,13 +419,7 @@ class StsService:
                 source_ip=source_ip,
                 mfa=self.mfa,
             )
-        raise StsError(
-            f"{action} is not yet available in this broker: it needs roles from the directory "
-            "(issue #4)"
-            if action == "AssumeRole"
-            else f"{action} is not yet available in this broker (issue #5)",
-            code="InvalidAction",
-        )
+        raise _no_directory(action)
 
     def _event(
         self,
