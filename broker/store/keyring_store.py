@@ -16,8 +16,15 @@ import sys
 from typing import Any
 
 from broker.errors import KeyringUnavailableError
+from broker.store.secret_keyring import SecretKeyring
 
-__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecretStore", "KeyringStore"]
+__all__ = [
+    "ALLOWED_BACKENDS",
+    "LOCKED_MESSAGE",
+    "SERVICE",
+    "KeyringSecretStore",
+    "KeyringStore",
+]
 
 SERVICE = "access-broker"
 
@@ -34,7 +41,7 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
 )
 
 _ATTEMPTS = 4
-_LOCKED = (
+LOCKED_MESSAGE = (
     "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
     "`gnome-keyring-daemon --unlock`) and retry"
 )
@@ -141,7 +148,7 @@ def _refuse_if_locked() -> None:
     finally:
         connection.close()
     if locked:
-        raise KeyringUnavailableError(_LOCKED)
+        raise KeyringUnavailableError(LOCKED_MESSAGE)
 
 
 class _Transient(Exception):
@@ -194,7 +201,7 @@ class KeyringStore:
             except PasswordDeleteError:
                 return False
             except KeyringLocked:
-                raise KeyringUnavailableError(_LOCKED) from None
+                raise KeyringUnavailableError(LOCKED_MESSAGE) from None
             except KeyringUnavailableError:
                 raise  # locked: retrying will not help
             except _NoCollection as exc:
@@ -312,7 +319,7 @@ class KeyringStore:
 class KeyringSecretStore:
     """``providers.base.SecretStore`` on the keyring: a provider's own secrets, namespaced."""
 
-    def __init__(self, store: KeyringStore, provider: str) -> None:
+    def __init__(self, store: SecretKeyring, provider: str) -> None:
         self._store = store
         self._prefix = f"secret:{provider}:"
 
