@@ -21,7 +21,7 @@ from broker.store.credential_store import CredentialStore
 from broker.store.home_id import home_id, scoped_key
 from broker.store.keyring_store import KeyringSecretStore, KeyringStore
 from providers.testing import SilentUI
-from tests.chain_profiles import DEV
+from tests.chain_support import DEV
 from tests.client_support import CountingMinter, TestIdP
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
