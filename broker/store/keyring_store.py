@@ -18,13 +18,7 @@ from typing import Any
 from broker.errors import KeyringUnavailableError
 from broker.store.secret_keyring import SecretKeyring
 
-__all__ = [
-    "ALLOWED_BACKENDS",
-    "LOCKED_MESSAGE",
-    "SERVICE",
-    "KeyringSecretStore",
-    "KeyringStore",
-]
+__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecretStore", "KeyringStore"]
 
 SERVICE = "access-broker"
 
@@ -41,7 +35,7 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
 )
 
 _ATTEMPTS = 4
-LOCKED_MESSAGE = (
+_LOCKED = (
     "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
     "`gnome-keyring-daemon --unlock`) and retry"
 )
@@ -148,7 +142,7 @@ def _refuse_if_locked() -> None:
     finally:
         connection.close()
     if locked:
-        raise KeyringUnavailableError(LOCKED_MESSAGE)
+        raise KeyringUnavailableError(_LOCKED)
 
 
 class _Transient(Exception):
@@ -201,7 +195,7 @@ class KeyringStore:
             except PasswordDeleteError:
                 return False
             except KeyringLocked:
-                raise KeyringUnavailableError(LOCKED_MESSAGE) from None
+                raise KeyringUnavailableError(_LOCKED) from None
             except KeyringUnavailableError:
                 raise  # locked: retrying will not help
             except _NoCollection as exc:

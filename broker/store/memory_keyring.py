@@ -21,11 +21,16 @@ from collections import Counter
 from enum import Enum
 
 from broker.errors import KeyringUnavailableError
-from broker.store.keyring_store import LOCKED_MESSAGE
 from broker.store.secret_keyring import SecretKeyring
 
-__all__ = ["KeyringState", "MemoryKeyring"]
+__all__ = ["LOCKED_MESSAGE", "KeyringState", "MemoryKeyring"]
 
+# The real store's wording (``broker.store.keyring_store``), so tests of what a person is told
+# read the same through either keyring.
+LOCKED_MESSAGE = (
+    "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
+    "`gnome-keyring-daemon --unlock`) and retry"
+)
 _ABSENT_MESSAGE = (
     "no secure OS keyring is available (found: none; plaintext and null backends are never "
     "used): install and start a Secret Service (gnome-keyring or KWallet) on Linux; macOS "

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from broker.errors import KeyringUnavailableError
-from broker.store.keyring_store import LOCKED_MESSAGE
-from broker.store.memory_keyring import KeyringState, MemoryKeyring
+from broker.store.memory_keyring import LOCKED_MESSAGE, KeyringState, MemoryKeyring
 from tests.conftest import REPO
 
 
