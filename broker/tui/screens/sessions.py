@@ -79,15 +79,7 @@ class SessionsScreen(BrokerScreen):
         self.load()
         self.load_refresher()
 
-    # Its own group: a reload replaces an earlier reload, never the refresh or revoke that
-    # asked for it (which would end cancelled although its work was done and shown).
-    @work(
-        exclusive=True,
-        exit_on_error=False,
-        thread=True,
-        group="sessions",
-        description="Reading sessions",
-    )
+    @work(exclusive=True, exit_on_error=False, thread=True, description="Reading sessions")
     def load(self) -> None:
         try:
             rows = self.broker.services.sessions()
