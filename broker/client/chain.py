@@ -173,6 +173,8 @@ class Chain:
                 role=profile.role,
                 credentials=credentials,
                 stamp=stamp,
+                # what is left of them by the chain's clock (the store's would be the wall's)
+                lifetime_seconds=int((credentials.expiration - self.now()).total_seconds()),
                 minter=profile.minter,
             )
             return credentials
