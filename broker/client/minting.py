@@ -1,7 +1,8 @@
-"""Choosing the minter a profile names (``local`` or ``aws``).
+"""Choosing the minter a profile names (``local``, ``aws``, ``aws-saml``, ``aws-web-identity``).
 
-A minter module ``broker.minters.<name>`` exposes ``build_minter(config) -> Minter``. Until the
-STS issue lands one, asking for it is a clear "not yet available", never a stand-in.
+A minter module ``broker.minters.<name>`` (dashes as underscores) exposes
+``build_minter(config) -> Minter``. Until the STS issue lands one, asking for it is a clear
+"not yet available", never a stand-in.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 8}  # name -> issue that brings it
+KNOWN_MINTERS: dict[str, int] = {  # name -> issue that brings it
+    "local": 5,
+    "aws": 8,
+    "aws-saml": 17,
+    "aws-web-identity": 17,
+}
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:
@@ -26,7 +32,7 @@ def load_minter(name: str, config: BrokerConfig) -> Minter:
     """
     if name not in KNOWN_MINTERS:
         raise ConfigError(f"unknown minter {name!r}; known: {', '.join(sorted(KNOWN_MINTERS))}")
-    module_name = f"broker.minters.{name}"
+    module_name = f"broker.minters.{name.replace('-', '_')}"  # aws-saml -> aws_saml
     missing = NotYetAvailableError(
         f"the {name!r} minter is not yet available (issue #{KNOWN_MINTERS[name]} brings it)"
     )
