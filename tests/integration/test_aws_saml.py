@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +30,8 @@ from broker.store.credential_store import CredentialStore
 from providers.base import SignInOptions, SignInResult
 from providers.saml.acs import PostedResponse
 from providers.testing import SilentUI
-from tests.conftest import REPO, RunBroker
+from tests.conftest import RunBroker
+from tests.integration.federation_support import caller_identity
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
 from tests.minter_support import MemoryAudit
 from tests.saml_forge import AWS_ROLE, KeyPair, Spec, build_response, encode, make_keypair
@@ -44,7 +42,6 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "111122223333"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/Dev"
 PRINCIPAL_ARN = f"arn:aws:iam::{ACCOUNT}:saml-provider/Example"
-AWS = Path(sys.executable).with_name("aws")
 
 
 @pytest.fixture(scope="module")
@@ -235,29 +232,6 @@ def _write_config(directory: Path, idp: RunningIdP, sts_url: str) -> Path:
     return directory
 
 
-def _aws_cli(tmp_path: Path, sts_url: str) -> subprocess.CompletedProcess[str]:
-    aws_config = tmp_path / "aws-config"
-    aws_config.write_text(
-        "[profile dev]\n"
-        f"credential_process = {sys.executable} -m broker credential-process --profile dev\n"
-        "region = us-east-1\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {
-        "AWS_CONFIG_FILE": str(aws_config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
-    }
-    return subprocess.run(
-        [str(AWS), "sts", "get-caller-identity", "--profile", "dev", "--endpoint-url", sts_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.keyring
 def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
     secret_service: None,
@@ -280,7 +254,7 @@ def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
         ui=BrowserPerson(idp, "dana"),
     )
 
-    who = _aws_cli(tmp_path, moto_federation)
+    who = caller_identity(tmp_path, "dev", moto_federation)
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
     queried = run_broker("audit", "query", "--event", "AssumeRoleWithSAML")

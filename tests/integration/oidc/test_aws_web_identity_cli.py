@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,13 +16,13 @@ import pytest
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
 from providers.oidc.provider import OIDCProvider
-from tests.conftest import REPO, RunBroker
+from tests.conftest import RunBroker
+from tests.integration.federation_support import caller_identity
 from tests.integration.oidc.conftest import Peer, Person
 from tests.unit.oidc.fakes import make_context
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
-AWS = Path(sys.executable).with_name("aws")
 ROLE_ARN = "arn:aws:iam::111122223333:role/WebDeployer"
 
 
@@ -39,29 +36,6 @@ def _config(directory: Path, issuer: str, sts_url: str) -> Path:
         f'endpoint_url = "{sts_url}"\nduration = 900\n'
     )
     return directory
-
-
-def _aws(tmp_path: Path, sts_url: str) -> subprocess.CompletedProcess[str]:
-    aws_config = tmp_path / "aws-config"
-    aws_config.write_text(
-        "[profile fed]\n"
-        f"credential_process = {sys.executable} -m broker credential-process --profile fed\n"
-        "region = us-east-1\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {
-        "AWS_CONFIG_FILE": str(aws_config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])]),
-    }
-    return subprocess.run(
-        [str(AWS), "sts", "get-caller-identity", "--profile", "fed", "--endpoint-url", sts_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _sign_in(store: CredentialStore, peer: Peer, tmp_path: Path, *, aws_federation: bool) -> None:
@@ -96,7 +70,7 @@ def test_aws_cli_gets_the_role_and_an_expired_token_is_refreshed_headlessly(
     store = CredentialStore(broker_home)
     _sign_in(store, oidc_peer, tmp_path, aws_federation=True)
 
-    who = _aws(tmp_path, moto_federation)
+    who = caller_identity(tmp_path, "fed", moto_federation)
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Arn"] == (
         "arn:aws:sts::111122223333:assumed-role/WebDeployer/alice@example.com"
