@@ -23,7 +23,7 @@ KNOWN_SECTIONS = {
     "broker": "general settings ([broker] default_provider)",
     "providers": "identity providers",
     "profiles": "named credential profiles",
-    "minters": "credential sources (local, aws)",
+    "minters": "credential sources (local, aws, aws-saml, aws-web-identity)",
 }
 BROKER_KEYS = {"default_provider"}
 
@@ -126,6 +126,13 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
         load_aws_settings(config)
     except ConfigIssues as exc:
         problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+    from broker.minters.aws_federation import FEDERATED_MINTERS, load_federation_settings
+
+    for minter in FEDERATED_MINTERS:
+        try:
+            load_federation_settings(config, minter)
+        except ConfigIssues as exc:
+            problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
     problems += _directory_problems(config)
     return problems
 

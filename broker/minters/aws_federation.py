@@ -37,7 +37,9 @@ __all__ = [
     "FederatedTarget",
     "FederationCall",
     "FederationMinter",
+    "FederationSettings",
     "federated_providers",
+    "load_federation_settings",
     "partition_of",
     "unsigned_client",
     "upstream_refusal",
@@ -93,6 +95,48 @@ def partition_of(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    """``[minters.aws-saml]`` / ``[minters.aws-web-identity]``: the STS for profiles (and roles
+    picked from the portal) that do not name one.
+
+    Args:
+        region: the STS region (regional endpoint); its partition follows (``cn-*``: aws-cn).
+        endpoint_url: another STS endpoint (a VPC endpoint; tests point it at moto).
+    """
+
+    region: str = DEFAULT_REGION
+    endpoint_url: str | None = None
+
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
+_ENDPOINT = re.compile(r"^https?://[^\s/?#]+/?$")
+
+
+def load_federation_settings(config: BrokerConfig, minter: str) -> FederatedTarget:
+    """The minter's default STS from ``[minters.<minter>]``.
+
+    Raises:
+        ConfigIssues: unknown keys, wrong types, a bad region or endpoint.
+    """
+    from broker.config import ConfigIssue, ConfigIssues, from_table
+
+    file = str(config.file)
+    prefix = f"minters.{minter}"
+    table: Mapping[str, Any] = config.section("minters").get(minter, {})
+    settings, issues = from_table(FederationSettings, table, file=file, prefix=prefix)
+    if settings is not None:
+        if not _REGION.match(settings.region):
+            issues.append(ConfigIssue(file, f"{prefix}.region", "not a region (like eu-west-1)"))
+        if settings.endpoint_url is not None and not _ENDPOINT.match(settings.endpoint_url):
+            issues.append(
+                ConfigIssue(file, f"{prefix}.endpoint_url", "must be an http(s) URL with no path")
+            )
+    if issues or settings is None:
+        raise ConfigIssues(issues)
+    return FederatedTarget(region=settings.region, endpoint_url=settings.endpoint_url)
 
 
 def federated_providers(config: BrokerConfig) -> frozenset[str]:
@@ -208,11 +252,17 @@ class FederationMinter:
         self._lock = threading.Lock()
 
     def aimed_at(self, target: FederatedTarget) -> FederationMinter:
-        """This minter for one profile's role and STS (sharing clients and audit)."""
+        """This minter for one profile's role and STS (sharing clients and audit); the STS a
+        profile does not name is this minter's own (``[minters.NAME]``)."""
         return type(self)(
             self._audit,
             self._providers,
-            target=target,
+            target=FederatedTarget(
+                role_arn=target.role_arn,
+                principal_arn=target.principal_arn,
+                region=target.region or self.target.region,
+                endpoint_url=target.endpoint_url or self.target.endpoint_url,
+            ),
             client_factory=self._client_factory,
             clock=self._clock,
             clients=self._clients,

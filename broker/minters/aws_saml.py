@@ -26,6 +26,7 @@ from broker.minters.aws_federation import (
     FederationCall,
     FederationMinter,
     federated_providers,
+    load_federation_settings,
 )
 from broker.minters.base import MintRequest
 from providers.base import Claims, SignInResult
@@ -163,4 +164,8 @@ def build_minter(config: BrokerConfig) -> AwsSamlMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
     from broker.audit import AuditLog
 
-    return AwsSamlMinter(AuditLog(), federated_providers(config))
+    return AwsSamlMinter(
+        AuditLog(),
+        federated_providers(config),
+        target=load_federation_settings(config, AwsSamlMinter.name),
+    )

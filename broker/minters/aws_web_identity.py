@@ -20,6 +20,7 @@ from broker.minters.aws_federation import (
     FederationCall,
     FederationMinter,
     federated_providers,
+    load_federation_settings,
     partition_of,
 )
 from broker.minters.aws_names import derived_name
@@ -62,4 +63,8 @@ def build_minter(config: BrokerConfig) -> AwsWebIdentityMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
     from broker.audit import AuditLog
 
-    return AwsWebIdentityMinter(AuditLog(), federated_providers(config))
+    return AwsWebIdentityMinter(
+        AuditLog(),
+        federated_providers(config),
+        target=load_federation_settings(config, AwsWebIdentityMinter.name),
+    )

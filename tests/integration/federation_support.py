@@ -12,15 +12,18 @@ from tests.conftest import REPO
 AWS = Path(sys.executable).with_name("aws")
 
 
-def caller_identity(tmp_path: Path, profile: str, sts_url: str) -> subprocess.CompletedProcess[str]:
-    """``aws sts get-caller-identity --profile PROFILE`` with an AWS config holding only that
-    profile, whose credentials come from this checkout's ``broker credential-process``."""
-    aws_config = tmp_path / "aws-config"
-    aws_config.write_text(
-        f"[profile {profile}]\n"
-        f"credential_process = {sys.executable} -m broker credential-process --profile {profile}\n"
-        "region = us-east-1\n"
-    )
+def caller_identity(
+    tmp_path: Path, profile: str, sts_url: str, aws_config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``aws sts get-caller-identity --profile PROFILE`` with ``aws_config`` (by default one
+    holding only that profile, whose credentials come from this checkout's
+    ``broker credential-process``)."""
+    if aws_config is None:
+        aws_config = tmp_path / "aws-config"
+        aws_config.write_text(
+            f"[profile {profile}]\ncredential_process = {sys.executable} -m broker "
+            f"credential-process --profile {profile}\nregion = us-east-1\n"
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env |= {
         "AWS_CONFIG_FILE": str(aws_config),

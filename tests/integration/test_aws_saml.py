@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,3 +277,55 @@ def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
     assert refused.returncode != 0 and refused.stdout == ""
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "broker login corp" in lines[0], refused.stderr
+
+
+@pytest.mark.keyring
+def test_the_portal_lists_the_assertion_roles_and_configure_aws_writes_working_profiles(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    idp: RunningIdP,
+    moto_federation: str,
+    run_broker: RunBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _write_config(tmp_path / "config", idp, moto_federation)
+    toml = config / "broker.toml"
+    # No [profiles]: the portal's roles, minted through the minter's own STS.
+    toml.write_text(
+        toml.read_text().split("[profiles.dev]")[0]
+        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
+    )
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    provider = _provider(idp, tmp_path / "sp")
+    run_login(
+        LoginInput(provider="corp"),
+        store=CredentialStore(broker_home),
+        build=lambda _n: provider,
+        ui=BrowserPerson(idp, "dana"),
+    )
+
+    listed = run_broker("assignments", "--provider", "corp", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (role,) = json.loads(listed.stdout)["assignments"]
+    assert (role["account_name"], role["role_name"], role["role_arn"]) == (
+        DANA_ACCOUNT,  # no directory here: the account is shown by its id
+        "Dev",
+        DANA_ROLE,
+    )
+    assert role["principal_arn"] == DANA_PRINCIPAL and role["max_session_duration"] == 3600
+
+    aws_config = tmp_path / "aws" / "config"
+    configured = run_broker(
+        "configure", "aws", "--file", str(aws_config), "--region", "us-east-1",
+        "--command-path", f"{sys.executable} -m broker",
+    )  # fmt: skip
+    assert configured.returncode == 0, configured.stderr
+    name = f"{DANA_ACCOUNT}.Dev"
+    assert f"[profile {name}]" in aws_config.read_text()
+    who = caller_identity(tmp_path, name, moto_federation, aws_config)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+
+    refused = run_broker("assignments", "--provider", "nope")
+    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
