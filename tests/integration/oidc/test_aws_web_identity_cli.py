@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -36,6 +40,45 @@ def _config(directory: Path, issuer: str, sts_url: str) -> Path:
         f'endpoint_url = "{sts_url}"\nduration = 900\n'
     )
     return directory
+
+
+class _Federation(BaseHTTPRequestHandler):
+    sessions: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlsplit(self.path).query)
+        self.sessions.append(json.loads(query["Session"][0]))
+        body = json.dumps({"SigninToken": "signin-token"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def _console(run_broker: RunBroker, config: Path) -> dict[str, str]:
+    """``broker console fed --open`` without a browser: the session the endpoint was sent."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Federation)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    toml = config / "broker.toml"
+    before = toml.read_text()
+    url = f"http://127.0.0.1:{server.server_address[1]}/federation"
+    toml.write_text(before + f'\n[minters.aws]\nfederation_url = "{url}"\n')
+    try:
+        _Federation.sessions.clear()
+        opened = run_broker("console", "fed", "--open", env={"BROWSER": ""})
+    finally:
+        toml.write_text(before)
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert opened.returncode == 0, opened.stderr
+    assert "SigninToken=signin-token" in opened.stdout
+    (session,) = _Federation.sessions
+    return session
 
 
 def _sign_in(store: CredentialStore, peer: Peer, tmp_path: Path, *, aws_federation: bool) -> None:
@@ -80,6 +123,12 @@ def test_aws_cli_gets_the_role_and_an_expired_token_is_refreshed_headlessly(
     signed_in = store.session("peer")
     assert signed_in is not None and signed_in.id_token is not None
     assert signed_in.id_token not in json.dumps(event)
+
+    # The session is a real AWS one: the console sign-in takes it (the federation endpoint is
+    # a loopback stand-in that hands out a token for the session it was given).
+    console = _console(run_broker, config)
+    cached = store.credentials("fed")
+    assert cached is not None and console["sessionId"] == cached.access_key_id
 
     # The ID token has run out and the cached credentials are gone: the next credential
     # process (no terminal) refreshes the sign-in, keeps the new token, and mints with it.
