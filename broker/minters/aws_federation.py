@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.config import BrokerConfig
-from broker.errors import AuditError, StsError
-from broker.minters.aws import AuditSink
+from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
+from broker.minters.upstream_audit import AuditSink, UpstreamCall, record_upstream
 from broker.sts.durations import DurationRequest, Operation, session_expiry
 from providers.base import SignInResult
 
@@ -391,47 +391,19 @@ class FederationMinter:
         assumed: str = "",
         error: StsError | None = None,
     ) -> None:
-        claims = identity.claims
-        params = {} if call is None else call.params
-        shown = {
-            key: value
-            for key, value in params.items()
-            if call is not None and key not in (call.proof_parameter, "Policy")
-        }
-        event: dict[str, Any] = {
-            "eventVersion": "1.08",
-            "eventTime": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": "sts.amazonaws.com",
-            "eventName": self.operation,
-            "eventType": "AwsApiCall",
-            "userIdentity": {
-                "type": "SAMLUser" if self.operation == "AssumeRoleWithSAML" else "WebIdentityUser",
-                "principalId": f"{claims.issuer}:{claims.subject}",
-                "userName": claims.email or claims.subject,
-                "identityProvider": claims.provider,
-            },
-            "requestParameters": shown
-            | {"accountId": request.account_id, "roleName": request.role_name},
-            "recipientAccountId": request.account_id,
-            "additionalEventData": {"minter": self.name, "reason": request.reason},
-        }
-        if credentials is not None:
-            event["responseElements"] = {
-                "credentials": {
-                    "accessKeyId": credentials.access_key_id,
-                    "expiration": credentials.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                },
-                "assumedRoleUser": {"arn": assumed},
-            }
-        if error is not None:
-            event["errorCode"] = error.code
-            event["errorMessage"] = error.message
-        try:
-            self._audit.append(event)
-        except OSError as exc:
-            raise AuditError(
-                f"the audit log cannot be written ({exc.strerror}); nothing was issued"
-            ) from None
+        hidden = ("Policy",) if call is None else (call.proof_parameter, "Policy")
+        shown = {} if call is None else {k: v for k, v in call.params.items() if k not in hidden}
+        user_type = "SAMLUser" if self.operation == "AssumeRoleWithSAML" else "WebIdentityUser"
+        record_upstream(
+            self._audit,
+            self._clock(),
+            identity.claims,
+            request,
+            UpstreamCall(self.operation, user_type, self.name, shown),
+            credentials=credentials,
+            response={"assumedRoleUser": {"arn": assumed}},
+            error=error,
+        )
 
 
 _SNAKE: dict[str, str] = {
