@@ -329,3 +329,41 @@ def test_the_portal_lists_the_assertion_roles_and_configure_aws_writes_working_p
 
     refused = run_broker("assignments", "--provider", "nope")
     assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.keyring
+def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    idp: RunningIdP,
+    moto_federation: str,
+    run_broker: RunBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from broker.tui.directory_data import portal_roles
+    from broker.tui.model import MintChoice
+    from broker.tui.session_ops import mint_profile
+
+    config = _write_config(tmp_path / "config", idp, moto_federation)
+    toml = config / "broker.toml"
+    toml.write_text(
+        toml.read_text().split("[profiles.dev]")[0]
+        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
+    )
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    identity = _provider(idp, tmp_path / "sp").sign_in(
+        SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
+    )
+    CredentialStore(broker_home).save_session("corp", identity)
+
+    (role,) = portal_roles(config, broker_home, identity)
+    assert (role.account_id, role.role_name, role.via) == (DANA_ACCOUNT, "Dev", "assertion:corp")
+    outcome = mint_profile(config, broker_home, identity, role, MintChoice(seconds=3600))
+    assert outcome.profile == f"{DANA_ACCOUNT}.Dev"
+    # The profile the terminal app recorded is served to the AWS CLI from the cache.
+    who = caller_identity(tmp_path, outcome.profile, moto_federation)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+    queried = run_broker("audit", "query", "--event", "AssumeRoleWithSAML")
+    assert len([line for line in queried.stdout.splitlines() if line.strip()]) == 1
