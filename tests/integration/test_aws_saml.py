@@ -272,6 +272,20 @@ def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
     store.save_session(
         "corp", dataclasses.replace(stored, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     )
+    # The refresher, finding the cached credentials inside their refresh window, stops for
+    # this profile with the same one line (no prompt, no retry loop).
+    cached = store.credentials("dev")
+    assert cached is not None
+    soon = dataclasses.replace(cached, expiration=datetime.now(UTC) + timedelta(minutes=5))
+    store.save_credentials(
+        "dev", provider="corp", account=DANA_ACCOUNT, role="Dev", credentials=soon,
+        minter="aws-saml",
+    )  # fmt: skip
+    refreshed = run_broker("refresh", "--profile", "dev")
+    assert refreshed.returncode == 1, refreshed.stderr
+    assert refreshed.stderr.strip().splitlines() == [
+        "broker: dev: stopped refreshing: the corp session has ended: run `broker login corp`"
+    ]
     store.forget_profile("dev")
     refused = run_broker("credential-process", "--profile", "dev")
     assert refused.returncode != 0 and refused.stdout == ""
