@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -381,3 +382,50 @@ def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
     assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
     queried = run_broker("audit", "query", "--event", "AssumeRoleWithSAML")
     assert len([line for line in queried.stdout.splitlines() if line.strip()]) == 1
+
+
+@pytest.mark.keyring
+def test_in_tmux_the_portal_lists_and_mints_the_assertion_role(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    idp: RunningIdP,
+    moto_federation: str,
+) -> None:
+    import uuid
+
+    from tests.integration.test_tui_tmux import Tmux, open_broker
+
+    config = _write_config(tmp_path / "config", idp, moto_federation)
+    toml = config / "broker.toml"
+    toml.write_text(
+        toml.read_text().split("[profiles.dev]")[0]
+        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
+    )
+    identity = _provider(idp, tmp_path / "sp").sign_in(
+        SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
+    )
+    CredentialStore(broker_home).save_session("corp", identity)
+    app = Tmux(f"broker-aws-saml-{uuid.uuid4().hex[:8]}")
+    open_broker(app, broker_home, config)
+    try:
+        app.wait_for("Welcome to Access Broker", timeout=40)
+        app.keys("Escape")
+        app.wait_for("dana@example.com", timeout=40)
+        app.wait_for("assertion:corp", timeout=40)  # the role's "via" in the portal
+        # No directory is configured (the IdP decides here): the app's configuration check
+        # says so in an overlay; close it.
+        app.wait_for("Configuration: 1 error", timeout=20)
+        app.keys("Escape")
+        app.wait_gone("Configuration: 1 error")
+        app.keys("m")
+        app.wait_for("Mint", timeout=20)
+        app.keys("Enter")
+        app.wait_for("credential_process", timeout=60)
+        app.keys("q")
+    finally:
+        subprocess.run(["tmux", "-L", app.socket, "kill-server"], capture_output=True, timeout=10)
+    name = f"{DANA_ACCOUNT}.Dev"
+    who = caller_identity(tmp_path, name, moto_federation)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
