@@ -294,6 +294,17 @@ def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
     assert len(lines) == 1 and "broker login corp" in lines[0], refused.stderr
 
 
+def _portal_config(directory: Path, idp: RunningIdP, sts_url: str) -> Path:
+    """No [profiles]: the portal's roles, minted through the minter's own STS."""
+    _write_config(directory, idp, sts_url)
+    toml = directory / "broker.toml"
+    toml.write_text(
+        toml.read_text().split("[profiles.dev]")[0]
+        + f'[minters.aws-saml]\nendpoint_url = "{sts_url}"\n'
+    )
+    return directory
+
+
 @pytest.mark.keyring
 def test_the_portal_lists_the_assertion_roles_and_configure_aws_writes_working_profiles(
     secret_service: None,
@@ -304,13 +315,7 @@ def test_the_portal_lists_the_assertion_roles_and_configure_aws_writes_working_p
     run_broker: RunBroker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = _write_config(tmp_path / "config", idp, moto_federation)
-    toml = config / "broker.toml"
-    # No [profiles]: the portal's roles, minted through the minter's own STS.
-    toml.write_text(
-        toml.read_text().split("[profiles.dev]")[0]
-        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
-    )
+    config = _portal_config(tmp_path / "config", idp, moto_federation)
     monkeypatch.setenv("BROKER_CONFIG", str(config))
     provider = _provider(idp, tmp_path / "sp")
     run_login(
@@ -360,12 +365,7 @@ def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
     from broker.tui.model import MintChoice
     from broker.tui.session_ops import mint_profile
 
-    config = _write_config(tmp_path / "config", idp, moto_federation)
-    toml = config / "broker.toml"
-    toml.write_text(
-        toml.read_text().split("[profiles.dev]")[0]
-        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
-    )
+    config = _portal_config(tmp_path / "config", idp, moto_federation)
     monkeypatch.setenv("BROKER_CONFIG", str(config))
     identity = _provider(idp, tmp_path / "sp").sign_in(
         SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
@@ -396,12 +396,7 @@ def test_in_tmux_the_portal_lists_and_mints_the_assertion_role(
 
     from tests.integration.test_tui_tmux import Tmux, open_broker
 
-    config = _write_config(tmp_path / "config", idp, moto_federation)
-    toml = config / "broker.toml"
-    toml.write_text(
-        toml.read_text().split("[profiles.dev]")[0]
-        + f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
-    )
+    config = _portal_config(tmp_path / "config", idp, moto_federation)
     identity = _provider(idp, tmp_path / "sp").sign_in(
         SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
     )
