@@ -131,6 +131,13 @@ class AwsSamlMinter(FederationMinter):
         return found[0]
 
     def _extra_checks(self, identity: SignInResult, request: MintRequest) -> None:
+        if not identity.saml_response:
+            provider = identity.claims.provider
+            raise StsError(
+                f"the sign-in to {provider} holds no SAML response (aws-saml needs a SAML "
+                "provider); use the aws-web-identity minter for an OIDC provider",
+                code="InvalidIdentityToken",
+            )
         cap = _session_duration(identity.claims)
         if cap is not None and request.duration_seconds > cap:
             raise StsError(
@@ -141,13 +148,7 @@ class AwsSamlMinter(FederationMinter):
         self._pair(identity.claims, request)
 
     def _build_call(self, identity: SignInResult, request: MintRequest) -> FederationCall:
-        provider = identity.claims.provider
-        if not identity.saml_response:
-            raise StsError(
-                f"the sign-in to {provider} holds no SAML response (aws-saml needs a SAML "
-                "provider); use the aws-web-identity minter for an OIDC provider",
-                code="InvalidIdentityToken",
-            )
+        assert identity.saml_response is not None  # _extra_checks refused a sign-in without
         pair = self._pair(identity.claims, request)
         params: dict[str, object] = {
             "RoleArn": pair.role_arn,

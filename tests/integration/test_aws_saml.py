@@ -168,6 +168,17 @@ def test_a_role_the_assertion_does_not_list_is_refused_before_aws(
     assert "lists: " + ROLE_ARN in str(refused.value)
 
 
+def test_a_sign_in_without_a_saml_response_is_refused_before_aws(
+    signed_in: SignInResult,
+) -> None:
+    minter = AwsSamlMinter(MemoryAudit(), frozenset({"corp"}), client_factory=_refuse_calls)
+    oidc_like = dataclasses.replace(signed_in, saml_response=None, id_token="a.b.c")
+    with pytest.raises(StsError) as refused:
+        minter.mint(oidc_like, MintRequest(ACCOUNT, "Dev", 900))
+    assert refused.value.code == "InvalidIdentityToken"
+    assert "aws-web-identity" in str(refused.value)
+
+
 def test_an_expired_assertion_is_refused_before_aws(signed_in: SignInResult) -> None:
     minter = AwsSamlMinter(MemoryAudit(), frozenset({"corp"}), client_factory=_refuse_calls)
     expired = dataclasses.replace(signed_in, expires_at=datetime.now(UTC) - timedelta(seconds=1))
