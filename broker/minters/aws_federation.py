@@ -162,7 +162,9 @@ def unsigned_client(region: str, endpoint_url: str | None) -> Any:
     import botocore.config
     import botocore.session
 
-    session = botocore.session.Session()
+    # No profile matters to an unsigned call: AWS_PROFILE is not read, so one naming a profile
+    # that is not in the AWS config (as under another tool) cannot stop it.
+    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     session.set_config_variable("sts_regional_endpoints", "regional")
     return session.create_client(
         "sts",

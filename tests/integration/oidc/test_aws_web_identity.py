@@ -170,8 +170,10 @@ def test_the_broker_refuses_before_aws_is_asked(
     assert [e["errorCode"] for e in audit.events] == [code]
 
 
-def test_the_sts_client_is_unsigned_and_regional() -> None:
+def test_the_sts_client_is_unsigned_and_regional(monkeypatch: pytest.MonkeyPatch) -> None:
     import botocore
+
+    monkeypatch.setenv("AWS_PROFILE", "not-in-any-aws-config")  # no profile is needed
 
     client = unsigned_client("eu-west-1", None)
     assert client.meta.config.signature_version is botocore.UNSIGNED
