@@ -117,3 +117,25 @@ def test_aws_refusals_become_one_line_saying_what_to_do(code: str, key: str, say
     assert isinstance(error, StsError) and error.code == key
     text = str(error)
     assert "\n" not in text and says in text and code in text and "AWS said this" in text
+
+
+def test_a_federation_only_setup_needs_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.commands.config import ValidateInput, run_validate
+
+    config = tmp_path / "config"
+    config.mkdir()
+    toml = config / "broker.toml"
+    federated = (
+        '[providers.corp]\ntype = "oidc"\nissuer = "https://idp.example.com"\n'
+        'client_id = "broker"\naws_federation = true\n\n'
+        '[profiles.web]\nprovider = "corp"\nminter = "aws-web-identity"\n' + ROLE
+    )
+    toml.write_text(federated)
+    monkeypatch.setenv("BROKER_CONFIG", str(config))
+    problems = run_validate(ValidateInput())
+    assert [(p.severity, p.message.split(":")[0]) for p in problems] == [("warning", "missing")]
+    toml.write_text(federated + '\n[profiles.local]\nprovider = "corp"\n'
+                    'account = "111122223333"\nrole = "Dev"\n')  # fmt: skip
+    assert [p.severity for p in run_validate(ValidateInput())] == ["error"]
