@@ -36,6 +36,9 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
         DirectoryError: the person is not in the directory (and JIT is off).
         ConfigError: the directory configuration is invalid.
     """
+    federated = _assertion_portal_roles(config_dir, data_dir, identity)
+    if federated is not None:
+        return federated
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         accounts = {account.id: account for account in directory.accounts()}
@@ -62,6 +65,35 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
             via=a.via,
         )
     return list(by_key.values())
+
+
+def _assertion_portal_roles(
+    config_dir: Path, data_dir: Path, identity: SignInResult
+) -> list[PortalRole] | None:
+    """For an ``aws_federation`` SAML sign-in, the roles its assertion grants (the IdP decides,
+    not the directory; see ``broker.client.assertion_roles``); ``None`` for any other."""
+    from broker.client.assertion_roles import (
+        account_names,
+        assertion_roles,
+        federated_saml_providers,
+    )
+    from broker.config import load_config
+
+    config = load_config(config_dir)
+    provider = identity.claims.provider
+    if provider not in federated_saml_providers(config):
+        return None
+    return [
+        PortalRole(
+            account_id=role.account_id,
+            account_name=role.account_name,
+            role_name=role.role_name,
+            role_arn=role.role_arn,
+            max_session_seconds=role.max_session_seconds,
+            via=f"assertion:{provider}",
+        )
+        for role in assertion_roles(identity.claims, account_names(config, data_dir))
+    ]
 
 
 def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
