@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broker.client.profiles import Profile, load_profiles
 from broker.config.toml_names import toml_key
-from broker.errors import ConfigError, DirectoryError, UsageError
+from broker.errors import ConfigError, DirectoryError, ProviderError, UsageError
 from broker.store.index import AssignmentRow, Index
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.directory import Directory
     from broker.store.credential_store import CredentialStore
+    from providers.identity_center.portal import HeldRole
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -53,6 +54,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
 
 DirectoryLoader = Callable[[], "Directory"]
+# The roles an ``aws-identity-center`` provider's person holds (None: not such a provider).
+PortalLister = Callable[[str], "Sequence[HeldRole] | None"]
+IDENTITY_CENTER_MINTER = "aws-identity-center"
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,12 @@ def assignment_rows(
     directory: Directory | None,
     template: str = DEFAULT_TEMPLATE,
     region: str | None = None,
+    portal: PortalLister | None = None,
 ) -> AssignmentProfiles:
     """One row per assignment held by each person signed in (per provider in ``index``),
     each with ``region`` (written to the AWS config and exported by ``exec``/``env``).
+    For an ``aws-identity-center`` provider, ``portal`` lists what the person holds there
+    (Identity Center, not the directory, is the authority; its rows mint with that minter).
 
     Raises:
         UsageError: the template is malformed or gives two assignments the same name.
@@ -123,11 +130,22 @@ def assignment_rows(
     if not index.sessions:
         note = "not signed in, so no assignment profiles: run `broker login`, then this again"
         return AssignmentProfiles((), (note,))
-    if directory is None:
-        return AssignmentProfiles((), ("no directory is configured, so no assignment profiles",))
     rows: dict[str, AssignmentRow] = {}
     notes: list[str] = []
     for provider, session in sorted(index.sessions.items()):
+        try:
+            listed = portal(provider) if portal is not None else None
+        except ProviderError as exc:
+            notes.append(f"{provider}: {exc}")
+            continue
+        if listed is not None:
+            _portal_rows(rows, listed, template, provider, session.claims.subject, region)
+            if not listed:
+                notes.append(f"{provider}: you hold no account assignments there")
+            continue
+        if directory is None:
+            notes.append(f"{provider}: no directory is configured, so no assignment profiles")
+            continue
         try:
             user = directory.resolve_user(session.claims)
         except DirectoryError as exc:
@@ -156,14 +174,51 @@ def assignment_rows(
                 duration=a.max_session_duration,
                 region=region,
             )
-            other = rows.get(name)
-            if other is not None and other != row:  # the same role through two groups is fine
-                raise UsageError(
-                    f"name template {template!r} gives two assignments the name {name!r}; "
-                    "add {account_id} or {provider} to it"
-                )
-            rows[name] = row
+            _add(rows, row, template)
     return AssignmentProfiles(tuple(rows[n] for n in sorted(rows)), tuple(notes))
+
+
+def _add(rows: dict[str, AssignmentRow], row: AssignmentRow, template: str) -> None:
+    other = rows.get(row.profile)
+    if other is not None and other != row:  # the same role through two groups is fine
+        raise UsageError(
+            f"name template {template!r} gives two assignments the name {row.profile!r}; "
+            "add {account_id} or {provider} to it"
+        )
+    rows[row.profile] = row
+
+
+def _portal_rows(
+    rows: dict[str, AssignmentRow],
+    held: Sequence[HeldRole],
+    template: str,
+    provider: str,
+    user: str,
+    region: str | None,
+) -> None:
+    """Rows for what Identity Center lists; the permission set is the role's name there."""
+    for h in held:
+        name = profile_name(
+            template,
+            account_name=h.account_name or h.account_id,
+            account_id=h.account_id,
+            permission_set=h.role_name,
+            role_name=h.role_name,
+            provider=provider,
+            user=user,
+        )
+        row = AssignmentRow(
+            profile=name,
+            provider=provider,
+            account=h.account_id,
+            account_name=h.account_name,
+            permission_set=h.role_name,
+            role=h.role_name,
+            duration=3600,  # not used: Identity Center sets the session length
+            region=region,
+            minter=IDENTITY_CENTER_MINTER,
+        )
+        _add(rows, row, template)
 
 
 def to_profile(row: AssignmentRow) -> Profile:
@@ -172,7 +227,7 @@ def to_profile(row: AssignmentRow) -> Profile:
         provider=row.provider,
         account=row.account,
         role=row.role,
-        minter="local",
+        minter=row.minter,
         duration=row.duration,
         region=row.region,
     )
@@ -181,7 +236,9 @@ def to_profile(row: AssignmentRow) -> Profile:
 def _check_held(row: AssignmentRow, index: Index, directory: Directory) -> None:
     """Raise unless the person signed in to ``row.provider`` still holds the assignment.
 
-    Without a session there is nothing to check: the chain asks for ``broker login``.
+    Without a session there is nothing to check: the chain asks for ``broker login``. (An
+    Identity Center assignment is not checked here but where it is minted: GetRoleCredentials
+    refuses a role the person no longer holds.)
     """
     session = index.sessions.get(row.provider)
     if session is None:
@@ -231,7 +288,8 @@ def resolve_profile(
             f"no profile {name!r} (known: {known}); add a [profiles.{toml_key(name)}] table to "
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
-    _check_held(row, index, (directory or _default_directory(config))())
+    if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
+        _check_held(row, index, (directory or _default_directory(config))())
     return to_profile(row)
 
 
@@ -269,6 +327,9 @@ def all_profiles(
     out: dict[str, Profile] = {}
     loaded: Directory | None = None
     for row in rows:
+        if row.minter == IDENTITY_CENTER_MINTER:  # checked at GetRoleCredentials
+            out[row.profile] = to_profile(row)
+            continue
         if loaded is None:
             loaded = (directory or _default_directory(config))()
         try:

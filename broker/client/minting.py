@@ -14,7 +14,8 @@ from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 8}  # name -> issue that brings it
+KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 8, "aws-identity-center": 17}
+"""Minter name -> issue that brings it; the module is the name with ``-`` as ``_``."""
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:
@@ -26,7 +27,7 @@ def load_minter(name: str, config: BrokerConfig) -> Minter:
     """
     if name not in KNOWN_MINTERS:
         raise ConfigError(f"unknown minter {name!r}; known: {', '.join(sorted(KNOWN_MINTERS))}")
-    module_name = f"broker.minters.{name}"
+    module_name = f"broker.minters.{name.replace('-', '_')}"
     missing = NotYetAvailableError(
         f"the {name!r} minter is not yet available (issue #{KNOWN_MINTERS[name]} brings it)"
     )

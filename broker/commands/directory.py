@@ -6,6 +6,7 @@ stdout carries the answer (tables, or JSON with ``--json``); messages go to stde
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -283,12 +284,36 @@ def _handle_no_subcommand(_ns: argparse.Namespace) -> int:
 
 
 def _handle_assignments(ns: argparse.Namespace) -> int:
+    if ns.provider is not None:
+        return _identity_center_assignments(ns.provider, ns.json)
     if ns.user is None and ns.claims is None:
         from broker.errors import UsageError
 
-        raise UsageError("name the person: --user NAME or --claims FILE")
+        raise UsageError("name the person: --user NAME, --claims FILE or --provider NAME")
     args = AssignmentsInput(ns.user, ns.claims, ns.json)
     return run_assignments(args, sys.stdout, sys.stderr, _load())
+
+
+def _identity_center_assignments(provider: str, as_json: bool) -> int:
+    """What the person signed in to an ``aws-identity-center`` provider holds, as the AWS
+    access portal lists it (``broker.client.identity_center_portal``)."""
+    from broker.client.identity_center_portal import portal_roles
+    from broker.client.wiring import close_chain, open_chain
+
+    config, chain = open_chain()
+    try:
+        roles = portal_roles(config, chain, provider)
+    finally:
+        close_chain(chain)
+    if as_json:
+        _dump([dataclasses.asdict(r) for r in roles], sys.stdout)
+        return 0
+    if not roles:
+        print(f"you hold no account assignments at {provider}", file=sys.stderr)
+        return 0
+    rows = [[r.account_id, r.account_name, r.role_name, r.email] for r in roles]
+    sys.stdout.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
+    return 0
 
 
 def register(subparsers: Any) -> None:
@@ -323,5 +348,8 @@ def register(subparsers: Any) -> None:
     who.add_argument("--user", metavar="NAME", help="a directory user")
     who.add_argument(
         "--claims", type=Path, metavar="FILE", help="claims JSON an IdP returned (whoami --json)"
+    )
+    who.add_argument(
+        "--provider", metavar="NAME", help="an aws-identity-center provider you signed in to"
     )
     assignments.set_defaults(handler=_handle_assignments)

@@ -107,9 +107,10 @@ class AssignmentRow:
     role: str
     duration: int
     region: str | None = None
+    minter: str = "local"  # "aws-identity-center" for assignments Identity Center lists
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "provider": self.provider,
             "account": self.account,
             "account_name": self.account_name,
@@ -118,6 +119,9 @@ class AssignmentRow:
             "duration": self.duration,
             "region": self.region,
         }
+        if self.minter != "local":
+            out["minter"] = self.minter
+        return out
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class Index:
                 role=str(row["role"]),
                 duration=int(row["duration"]),
                 region=None if row.get("region") is None else str(row["region"]),
+                minter=str(row.get("minter", "local")),
             )
             for name, row in data.get("assignments", {}).items()
         }

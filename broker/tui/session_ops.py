@@ -37,21 +37,31 @@ def mint_profile(
         AuditError: the mint could not be audited (nothing issued); ConfigError: a
         ``[profiles.NAME]`` table with the same name stands for another role.
     """
-    from broker.client.assignment_profiles import DEFAULT_TEMPLATE, profile_name, to_profile
+    from broker.client.assignment_profiles import (
+        DEFAULT_TEMPLATE,
+        IDENTITY_CENTER_MINTER,
+        profile_name,
+        to_profile,
+    )
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
     from broker.directory import load_directory
+    from broker.minters.aws_identity_center import identity_center_providers
     from broker.minters.base import MintRequest
     from broker.store.index import AssignmentRow
 
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
     try:
         provider = identity.claims.provider
-        directory = load_directory(config.directory, data_dir=data_dir)
-        try:
-            user = directory.resolve_user(identity.claims).name
-        finally:
-            directory.close()
+        upstream = provider in identity_center_providers(config)
+        if upstream:  # Identity Center, not the directory, knows the person's roles
+            user = identity.claims.subject
+        else:
+            directory = load_directory(config.directory, data_dir=data_dir)
+            try:
+                user = directory.resolve_user(identity.claims).name
+            finally:
+                directory.close()
         name = profile_name(
             DEFAULT_TEMPLATE,
             account_name=role.account_name,
@@ -79,6 +89,7 @@ def mint_profile(
             role=role.role_name,
             duration=choice.seconds,
             region=None,
+            minter=IDENTITY_CENTER_MINTER if upstream else "local",
         )
         with chain.store.lock("profile", name):
             session = chain.identity(provider)
