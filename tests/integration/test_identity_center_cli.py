@@ -284,7 +284,9 @@ def test_revoked_session_and_role_not_held_are_one_line_each(
     assert listed.returncode != 0 and "broker login work" in listed.stderr
 
 
-def test_profile_may_not_set_a_duration(env: dict[str, str], tmp_path: Path) -> None:
+def test_profile_and_command_line_may_not_set_a_duration(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     toml = Path(env["BROKER_CONFIG"]) / "broker.toml"
     toml.write_text(
         toml.read_text().replace('role = "ReadOnly"\n', 'role = "ReadOnly"\nduration = 900\n')
@@ -292,6 +294,10 @@ def test_profile_may_not_set_a_duration(env: dict[str, str], tmp_path: Path) -> 
     checked = broker(env, "credential-process", "--profile", "ro")
     assert checked.returncode != 0
     assert "profiles.ro.duration" in checked.stderr and "permission set" in checked.stderr
+    toml.write_text(toml.read_text().replace("duration = 900\n", ""))
+    flag = broker(env, "credential-process", "--profile", "ro", "--duration", "15m")
+    assert flag.returncode == 2 and flag.stdout == ""
+    assert "IAM Identity Center sets the session length" in flag.stderr
 
 
 def test_console_open_for_an_identity_center_session(
