@@ -179,10 +179,26 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
     return problems
 
 
+def _identity_center_is_the_directory(config: Any) -> bool:
+    """True when IAM Identity Center is the only directory in use: every provider is an
+    ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""
+    providers = config.sections.get("providers", {})
+    profiles = config.sections.get("profiles", {})
+    if not isinstance(providers, dict) or not providers or not isinstance(profiles, dict):
+        return False
+    return all(
+        isinstance(t, dict) and t.get("type") == "aws-identity-center" for t in providers.values()
+    ) and all(
+        isinstance(t, dict) and t.get("minter") == "aws-identity-center" for t in profiles.values()
+    )
+
+
 def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
+        if _identity_center_is_the_directory(config):
+            return []
         # Every command that resolves people or roles reads the directory; without one they
         # all fail, so a configuration without it is not valid.
         return [

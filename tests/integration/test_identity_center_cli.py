@@ -365,3 +365,14 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
             session, roles[0], MintChoice(seconds=3600, session_policy='{"Version":"2012-10-17"}')
         )
     assert peer.fake.count("GetRoleCredentials") == 1
+
+
+def test_identity_center_alone_needs_no_directory(env: dict[str, str]) -> None:
+    """The README's minimal configuration is valid as it stands: Identity Center is the
+    directory. A profile minted elsewhere brings back the need for ours."""
+    checked = broker(env, "config", "validate")
+    assert checked.returncode == 0, checked.stderr
+    toml = Path(env["BROKER_CONFIG"]) / "broker.toml"
+    toml.write_text(toml.read_text() + '\n[profiles.local]\naccount = "111122223333"\nrole = "X"\n')
+    local = broker(env, "config", "validate")
+    assert local.returncode != 0 and "directory" in local.stdout + local.stderr
