@@ -1,6 +1,7 @@
-"""The terminal app with an Identity Center sign-in (made by the real ``broker login``): the
-portal lists the roles Identity Center says the person holds, a role is minted from the mint
-dialog, and the real AWS CLI uses it through ``credential_process`` against moto."""
+"""The terminal app with IAM Identity Center: sign in from its sign-in screen with the device
+code (approved by the test at the fake's approval endpoint), the portal lists the roles
+Identity Center says the person holds, a role is minted from the mint dialog, and the real AWS
+CLI uses it through ``credential_process`` against moto."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.functional.screen_text import screen_text
@@ -17,7 +19,6 @@ from tests.integration.sso_peer import RunningFake
 from tests.integration.test_identity_center_cli import (  # noqa: F401 (fixtures)
     aws,
     env,
-    login,
     peer,
 )
 
@@ -37,7 +38,6 @@ def signed_in(
     peer: RunningFake,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[dict[str, str]]:
-    login(env, peer)
     monkeypatch.setenv("BROKER_CONFIG", env["BROKER_CONFIG"])
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
@@ -63,18 +63,30 @@ async def test_portal_mint_and_aws_cli(
     from broker.tui.screens.config_errors import ConfigErrorsScreen
     from broker.tui.screens.credentials import CredentialsScreen
     from broker.tui.screens.portal import PortalScreen
+    from broker.tui.screens.signin import SignInScreen
     from broker.tui.services import Services
     from broker.tui.state import TuiState, save_state
 
     save_state(broker_home, TuiState(welcome_seen=True))
     app = BrokerApp(Services(), TuiOptions())
     async with app.run_test(size=(110, 30)) as pilot:
-        await _settle(app, pilot, lambda: app.identity is not None)
-        if isinstance(app.screen, ConfigErrorsScreen):  # no directory: Identity Center is it
-            assert [i.file.rsplit("/", 1)[-1] for i in app.config_issues] == ["directory"]
-            await pilot.press("escape")
-            await pilot.pause()
-        app.go("portal")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfigErrorsScreen)  # Identity Center is the directory
+        app.go("signin")
+        await pilot.pause()
+        signin = app.screen
+        assert isinstance(signin, SignInScreen), screen_text(app)
+        await pilot.press("d")
+        for _ in range(100):  # not waiting for workers: the sign-in waits for this approval
+            await pilot.pause(0.1)
+            if signin.user_code is not None:
+                break
+        assert signin.user_code is not None, screen_text(app)
+        assert signin.user_code in screen_text(app)
+        httpx.post(
+            f"{peer.url}/_fake/approve", json={"user_code": signin.user_code, "user": "casey"}
+        ).raise_for_status()
         await _settle(
             app,
             pilot,
