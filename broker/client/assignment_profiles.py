@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broker.client.profiles import Profile, load_profiles
 from broker.config.toml_names import toml_key
-from broker.errors import ConfigError, DirectoryError, UsageError
+from broker.errors import ConfigError, DirectoryError, ProviderError, UsageError
 from broker.store.index import AssignmentRow, Index
 from providers.base import Claims
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.directory import Directory
     from broker.store.credential_store import CredentialStore
+    from providers.identity_center.portal import HeldRole
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -54,6 +55,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
 
 DirectoryLoader = Callable[[], "Directory"]
+# The roles an ``aws-identity-center`` provider's person holds (None: not such a provider).
+PortalLister = Callable[[str], "Sequence[HeldRole] | None"]
+IDENTITY_CENTER_MINTER = "aws-identity-center"
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,12 @@ def assignment_rows(
     region: str | None = None,
     federated: frozenset[str] = frozenset(),
     names: Mapping[str, str] | None = None,
+    portal: PortalLister | None = None,
 ) -> AssignmentProfiles:
     """One row per assignment held by each person signed in (per provider in ``index``),
     each with ``region`` (written to the AWS config and exported by ``exec``/``env``).
+    For an ``aws-identity-center`` provider, ``portal`` lists what the person holds there
+    (Identity Center, not the directory, is the authority; its rows mint with that minter).
 
     For a provider in ``federated`` (``aws_federation`` SAML) the rows are the roles its
     assertion grants, minted by ``aws-saml``; ``names`` names their accounts (else the id).
@@ -129,13 +136,23 @@ def assignment_rows(
     if not index.sessions:
         note = "not signed in, so no assignment profiles: run `broker login`, then this again"
         return AssignmentProfiles((), (note,))
-    if directory is None and not federated.intersection(index.sessions):
+    if directory is None and portal is None and not federated.intersection(index.sessions):
         return AssignmentProfiles((), ("no directory is configured, so no assignment profiles",))
     rows: dict[str, AssignmentRow] = {}
     notes: list[str] = []
     for provider, session in sorted(index.sessions.items()):
         if provider in federated:
             _add_rows(rows, _assertion_rows(session.claims, provider, template, region, names))
+            continue
+        try:
+            listed = portal(provider) if portal is not None else None
+        except ProviderError as exc:
+            notes.append(f"{provider}: {exc}")
+            continue
+        if listed is not None:
+            _portal_rows(rows, listed, template, provider, session.claims.subject, region)
+            if not listed:
+                notes.append(f"{provider}: you hold no account assignments there")
             continue
         if directory is None:
             notes.append(f"{provider}: no directory is configured, so no assignment profiles")
@@ -221,6 +238,37 @@ def _assertion_rows(
             )
         )
     return rows
+def _portal_rows(
+    rows: dict[str, AssignmentRow],
+    held: Sequence[HeldRole],
+    template: str,
+    provider: str,
+    user: str,
+    region: str | None,
+) -> None:
+    """Rows for what Identity Center lists; the permission set is the role's name there."""
+    for h in held:
+        name = profile_name(
+            template,
+            account_name=h.account_name or h.account_id,
+            account_id=h.account_id,
+            permission_set=h.role_name,
+            role_name=h.role_name,
+            provider=provider,
+            user=user,
+        )
+        row = AssignmentRow(
+            profile=name,
+            provider=provider,
+            account=h.account_id,
+            account_name=h.account_name,
+            permission_set=h.role_name,
+            role=h.role_name,
+            duration=3600,  # not used: Identity Center sets the session length
+            region=region,
+            minter=IDENTITY_CENTER_MINTER,
+        )
+        _add_rows(rows, [row], template)
 
 
 def to_profile(row: AssignmentRow) -> Profile:
@@ -239,7 +287,9 @@ def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) ->
     """Raise unless the person signed in to ``row.provider`` still holds the assignment (for
     an ``aws-saml`` row: unless the stored assertion still grants the role).
 
-    Without a session there is nothing to check: the chain asks for ``broker login``.
+    Without a session there is nothing to check: the chain asks for ``broker login``. (An
+    Identity Center assignment is not checked here but where it is minted: GetRoleCredentials
+    refuses a role the person no longer holds.)
     """
     session = index.sessions.get(row.provider)
     if session is None:
@@ -300,7 +350,8 @@ def resolve_profile(
             f"no profile {name!r} (known: {known}); add a [profiles.{toml_key(name)}] table to "
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
-    _check_held(row, index, directory or _default_directory(config))
+    if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
+        _check_held(row, index, directory or _default_directory(config))
     return to_profile(row)
 
 
@@ -345,6 +396,9 @@ def all_profiles(
         return loaded[0]
 
     for row in rows:
+        if row.minter == IDENTITY_CENTER_MINTER:  # checked at GetRoleCredentials
+            out[row.profile] = to_profile(row)
+            continue
         try:
             _check_held(row, index, once)
         except (ConfigError, DirectoryError) as exc:

@@ -3,9 +3,10 @@ TUI's ``o`` both call this).
 
 The profile's credentials come through the credential chain (cache, refresh under the profile's
 lock), then ``broker.minters.console.signin_url`` trades them at the federation endpoint. Only
-sessions from the upstream ``aws`` minter and the federation minters (``aws-saml``,
-``aws-web-identity``) are real AWS sessions: the local broker's STS issues
-credentials AWS has never seen, so there is no console for them and we say so before asking.
+sessions from the upstream ``aws`` minter, the federation minters (``aws-saml``,
+``aws-web-identity``) and ``aws-identity-center`` are real AWS sessions: the local broker's STS
+issues credentials AWS has never seen, so there is no console for them and we say so before
+asking.
 
 The URL is a bearer secret for 15 minutes: it is returned, never logged or written.
 """
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["ConsoleTarget", "NoConsoleError", "console_url", "console_url_for"]
 
 #: Minters whose sessions are real AWS sessions (the federation endpoint takes any of them).
-CONSOLE_MINTERS = ("aws", "aws-saml", "aws-web-identity")
+CONSOLE_MINTERS = frozenset(
+    {"aws", "aws-saml", "aws-web-identity", "aws-identity-center"}
+)
 
 NO_CONSOLE = (
     "sessions minted by the local broker have no AWS console; use the aws minter, see "

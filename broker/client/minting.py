@@ -1,4 +1,5 @@
-"""Choosing the minter a profile names (``local``, ``aws``, ``aws-saml``, ``aws-web-identity``).
+"""Choosing the minter a profile names (``local``, ``aws``, ``aws-saml``, ``aws-web-identity``,
+``aws-identity-center``).
 
 A minter module ``broker.minters.<name>`` (dashes as underscores) exposes
 ``build_minter(config) -> Minter``; it is imported only when a profile names it, so a command
@@ -15,7 +16,9 @@ from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: frozenset[str] = frozenset({"local", "aws", "aws-saml", "aws-web-identity"})
+KNOWN_MINTERS: frozenset[str] = frozenset(
+    {"local", "aws", "aws-saml", "aws-web-identity", "aws-identity-center"}
+)
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:

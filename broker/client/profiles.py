@@ -4,7 +4,8 @@
 account = "111122223333"
 role = "AdministratorAccess"
 provider = "demo"          # default: [broker] default_provider
-minter = "local"           # "local" (the broker's STS) or "aws" (upstream STS)
+minter = "local"           # "local" (the broker's STS), "aws" (upstream STS) or
+                           # "aws-identity-center" (GetRoleCredentials; no duration)
 duration = 3600            # seconds, 900..129600; the minter enforces the role's maximum
 region = "eu-west-1"       # optional, exported as AWS_REGION / written to ~/.aws/config
 
@@ -72,7 +73,7 @@ class ProfileSettings:
     account: str = ""
     role: str = ""
     provider: str | None = None
-    minter: Literal["local", "aws", "aws-saml", "aws-web-identity"] = "local"
+    minter: Literal["local", "aws", "aws-saml", "aws-web-identity", "aws-identity-center"] = "local"
     duration: int = 3600
     region: str | None = None
     source_profile: str | None = None
@@ -124,6 +125,14 @@ def load_profiles(config: BrokerConfig) -> dict[str, Profile]:
         if settings is None:
             continue
         found_issues = _check(settings, name, file, key)
+        if settings.minter == "aws-identity-center" and "duration" in table:
+            found_issues.append(
+                ConfigIssue(
+                    file,
+                    f"{key}.duration",
+                    "IAM Identity Center sets the session length (the permission set's); remove it",
+                )
+            )
         issues.extend(found_issues)
         if found_issues:
             continue

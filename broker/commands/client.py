@@ -224,7 +224,9 @@ def _configure(args: argparse.Namespace) -> int:
     from broker.client.assertion_roles import account_names, federated_saml_providers
     from broker.client.assignment_profiles import assignment_rows, to_profile
     from broker.client.executable import running_broker_command, temporary_location
+    from broker.client.identity_center_portal import portal_lister
     from broker.client.profiles import load_profiles
+    from broker.client.wiring import close_chain, open_chain
     from broker.config import data_dir, load_config
     from broker.config.toml_names import toml_key
     from broker.directory import load_directory
@@ -254,14 +256,19 @@ def _configure(args: argparse.Namespace) -> int:
     index = store.read_index()
     has_directory = index.sessions and (config.directory / "directory").is_dir()
     federated = federated_saml_providers(config)  # their roles come from the assertion
-    found = assignment_rows(
-        index,
-        load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
-        inputs.template,
-        inputs.region,
-        federated,
-        account_names(config, data_dir()) if federated.intersection(index.sessions) else None,
-    )
+    _, chain = open_chain()
+    try:
+        found = assignment_rows(
+            index,
+            load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
+            inputs.template,
+            inputs.region,
+            federated,
+            account_names(config, data_dir()) if federated.intersection(index.sessions) else None,
+            portal=portal_lister(config, chain),
+        )
+    finally:
+        close_chain(chain)
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [

@@ -205,12 +205,30 @@ def _needs_directory(config: Any) -> bool:
     except ConfigIssues:
         return True  # reported on their own
     return any(profile.minter not in FEDERATED_MINTERS for profile in profiles.values())
+def _identity_center_is_the_directory(config: Any) -> bool:
+    """True when IAM Identity Center is the only directory in use: every provider is an
+    ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""
+    from broker.config import ConfigIssues
+    from broker.config.providers import provider_tables
+
+    try:
+        providers = provider_tables(config)
+    except ConfigIssues:
+        return False  # reported on their own
+    profiles = config.sections.get("profiles", {})
+    if not providers or not isinstance(profiles, dict):
+        return False
+    return all(t.get("type") == "aws-identity-center" for t in providers.values()) and all(
+        isinstance(t, dict) and t.get("minter") == "aws-identity-center" for t in profiles.values()
+    )
 
 
 def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
+        if _identity_center_is_the_directory(config):
+            return []
         # Every command that resolves people or roles reads the directory; without one they
         # all fail, so a configuration without it is not valid -- unless every provider sends
         # its sign-in straight to AWS and every profile mints that way (the IdP decides).

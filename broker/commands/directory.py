@@ -6,6 +6,7 @@ stdout carries the answer (tables, or JSON with ``--json``); messages go to stde
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -327,6 +328,8 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
 
 def _handle_assignments(ns: argparse.Namespace) -> int:
     if ns.provider is not None:
+        if _is_identity_center(ns.provider):
+            return _identity_center_assignments(ns.provider, ns.json)
         return run_assertion_assignments(ns.provider, ns.json, sys.stdout, sys.stderr)
     if ns.user is None and ns.claims is None:
         from broker.errors import UsageError
@@ -334,6 +337,36 @@ def _handle_assignments(ns: argparse.Namespace) -> int:
         raise UsageError("name the person: --user NAME, --claims FILE or --provider NAME")
     args = AssignmentsInput(ns.user, ns.claims, ns.json)
     return run_assignments(args, sys.stdout, sys.stderr, _load())
+
+
+def _is_identity_center(provider: str) -> bool:
+    from broker.config import load_config
+    from broker.config.providers import provider_tables
+
+    table = provider_tables(load_config()).get(provider, {})
+    return table.get("type") == "aws-identity-center"
+
+
+def _identity_center_assignments(provider: str, as_json: bool) -> int:
+    """What the person signed in to an ``aws-identity-center`` provider holds, as the AWS
+    access portal lists it (``broker.client.identity_center_portal``)."""
+    from broker.client.identity_center_portal import portal_roles
+    from broker.client.wiring import close_chain, open_chain
+
+    config, chain = open_chain()
+    try:
+        roles = portal_roles(config, chain, provider)
+    finally:
+        close_chain(chain)
+    if as_json:
+        _dump([dataclasses.asdict(r) for r in roles], sys.stdout)
+        return 0
+    if not roles:
+        print(f"you hold no account assignments at {provider}", file=sys.stderr)
+        return 0
+    rows = [[r.account_id, r.account_name, r.role_name, r.email] for r in roles]
+    sys.stdout.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
+    return 0
 
 
 def register(subparsers: Any) -> None:
@@ -372,6 +405,7 @@ def register(subparsers: Any) -> None:
     who.add_argument(
         "--provider",
         metavar="NAME",
-        help="the roles your sign-in to an aws_federation SAML provider grants",
+        help="the roles your sign-in to an aws_federation SAML or aws-identity-center provider "
+        "grants",
     )
     assignments.set_defaults(handler=_handle_assignments)
