@@ -57,11 +57,11 @@ class AssertionRole:
 
 def federated_saml_providers(config: BrokerConfig) -> frozenset[str]:
     """The ``type = "saml"`` providers with ``aws_federation = true``."""
-    section = config.section("providers")
+    from broker.config.providers import provider_tables
+
+    tables = provider_tables(config)
     return frozenset(
-        name
-        for name in federated_providers(config)
-        if isinstance(section.get(name), dict) and section[name].get("type") == "saml"
+        name for name in federated_providers(config) if tables[name].get("type") == "saml"
     )
 
 

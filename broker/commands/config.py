@@ -193,18 +193,22 @@ def _needs_directory(config: Any) -> bool:
     """Whether anything configured reads the directory (see ``_directory_problems``)."""
     from broker.client.profiles import FEDERATED_MINTERS, load_profiles
     from broker.config import ConfigIssues
+    from broker.config.providers import provider_tables
     from broker.minters.aws_federation import federated_providers
+    from broker.minters.aws_identity_center import PROVIDER_TYPE
 
-    providers = config.sections.get("providers", {})
-    if not isinstance(providers, dict) or not providers:
-        return True
-    if set(providers) - federated_providers(config):
-        return True
     try:
+        providers = provider_tables(config)
         profiles = load_profiles(config)
     except ConfigIssues:
         return True  # reported on their own
-    return any(profile.minter not in FEDERATED_MINTERS for profile in profiles.values())
+    upstream = federated_providers(config) | {
+        name for name, table in providers.items() if table.get("type") == PROVIDER_TYPE
+    }
+    if not providers or set(providers) - upstream:
+        return True
+    minters_upstream = (*FEDERATED_MINTERS, PROVIDER_TYPE)
+    return any(profile.minter not in minters_upstream for profile in profiles.values())
 def _identity_center_is_the_directory(config: Any) -> bool:
     """True when IAM Identity Center is the only directory in use: every provider is an
     ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""
@@ -238,9 +242,10 @@ def _directory_problems(config: Any) -> list[ConfigProblem]:
                     str(config.directory / "directory"),
                     "",
                     "warning",
-                    "missing: not needed while every provider has aws_federation = true and "
-                    "every profile mints with aws-saml or aws-web-identity; the local and aws "
-                    "minters need it (`broker init --dir NEWDIR` writes the demo's)",
+                    "missing: not needed while every provider has aws_federation = true or is "
+                    "an aws-identity-center one and every profile mints with aws-saml, "
+                    "aws-web-identity or aws-identity-center; the local and aws minters need it "
+                    "(`broker init --dir NEWDIR` writes the demo's)",
                 )
             ]
         return [

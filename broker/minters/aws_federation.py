@@ -144,11 +144,12 @@ def federated_providers(config: BrokerConfig) -> frozenset[str]:
 
     The providers' own settings loaders check the key's type and refuse it where the type
     cannot federate; here only an explicit ``true`` counts (fail closed)."""
-    section: Mapping[str, Any] = config.section("providers")
+    from broker.config.providers import provider_tables
+
     return frozenset(
         name
-        for name, table in section.items()
-        if isinstance(table, dict) and table.get("aws_federation") is True
+        for name, table in provider_tables(config).items()
+        if table.get("aws_federation") is True
     )
 
 

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.config import BrokerConfig
-from broker.errors import AuditError, ConfigError, ReauthenticationRequired, StsError
+from broker.config.providers import provider_tables
+from broker.errors import ConfigError, ReauthenticationRequired, StsError
 from broker.minters.aws import AuditSink
 from broker.minters.base import Credentials, MintRequest
+from broker.minters.upstream_audit import UpstreamCall, record_upstream
 from providers.base import SignInResult
 from providers.identity_center.clients import error_code, error_text, make_client, one_line
 from providers.identity_center.settings import IdentityCenterSettings, load_settings
@@ -36,8 +38,8 @@ ClientFactory = Callable[[IdentityCenterSettings, str], Any]
 def identity_center_providers(config: BrokerConfig) -> dict[str, IdentityCenterSettings]:
     """Every ``[providers.NAME]`` of type ``aws-identity-center``, checked."""
     found: dict[str, IdentityCenterSettings] = {}
-    for name, table in config.section("providers").items():
-        if isinstance(table, dict) and table.get("type") == PROVIDER_TYPE:
+    for name, table in provider_tables(config).items():
+        if table.get("type") == PROVIDER_TYPE:
             found[name] = load_settings(name, table, str(config.file))
     return found
 
@@ -167,39 +169,19 @@ class IdentityCenterMinter:
         error_code: str | None = None,
         message: str | None = None,
     ) -> None:
-        claims = identity.claims
-        event: dict[str, Any] = {
-            "eventVersion": "1.08",
-            "eventTime": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": "sso.amazonaws.com",
-            "eventName": "GetRoleCredentials",
-            "eventType": "AwsApiCall",
-            "userIdentity": {
-                "type": "IdentityCenterUser",
-                "principalId": f"{claims.issuer}:{claims.subject}",
-                "userName": claims.email or claims.subject,
-                "identityProvider": claims.provider,
-            },
-            "requestParameters": {"accountId": request.account_id, "roleName": request.role_name},
-            "recipientAccountId": request.account_id,
-            "additionalEventData": {"minter": self.name, "reason": request.reason},
-        }
-        if credentials is not None:
-            event["responseElements"] = {
-                "credentials": {
-                    "accessKeyId": credentials.access_key_id,
-                    "expiration": credentials.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                }
-            }
-        if error_code is not None:
-            event["errorCode"] = error_code
-            event["errorMessage"] = message
-        try:
-            self._audit.append(event)
-        except OSError as exc:
-            raise AuditError(
-                f"the audit log cannot be written ({exc.strerror}); nothing was issued"
-            ) from None
+        call = UpstreamCall(
+            "GetRoleCredentials", "IdentityCenterUser", self.name, {}, source="sso.amazonaws.com"
+        )
+        refused = StsError(message or "", code=error_code) if error_code is not None else None
+        record_upstream(
+            self._audit,
+            self._clock(),
+            identity.claims,
+            request,
+            call,
+            credentials=credentials,
+            error=refused,
+        )
 
 
 def build_minter(config: BrokerConfig) -> IdentityCenterMinter:

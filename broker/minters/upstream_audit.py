@@ -1,5 +1,5 @@
-"""The audit event of a call to AWS STS upstream, shared by the ``aws`` minter and the
-federation minters (``aws-saml``, ``aws-web-identity``).
+"""The audit event of a call to AWS STS upstream, shared by the ``aws`` minter, the
+federation minters (``aws-saml``, ``aws-web-identity``) and ``aws-identity-center``.
 
 CloudTrail-shaped, as the broker's own STS writes them: who (issuer, subject, provider), which
 operation and role, and for a mint the access key id and expiry, for a refusal the code and
@@ -38,12 +38,14 @@ class UpstreamCall:
         user_type: ``WebIdentityUser`` or ``SAMLUser`` (CloudTrail's userIdentity.type).
         minter: which minter made it.
         shown: request parameters that may be written (nothing secret).
+        source: the AWS service called (``sso.amazonaws.com`` for Identity Center's portal).
     """
 
     operation: str
     user_type: str
     minter: str
     shown: Mapping[str, Any]
+    source: str = "sts.amazonaws.com"
 
 
 def record_upstream(
@@ -61,7 +63,7 @@ def record_upstream(
     event: dict[str, Any] = {
         "eventVersion": "1.08",
         "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": "sts.amazonaws.com",
+        "eventSource": call.source,
         "eventName": call.operation,
         "eventType": "AwsApiCall",
         "userIdentity": {

@@ -130,6 +130,7 @@ def identity_center_roles(
             permission_set=h.role_name,
             email=h.email,
             via="IAM Identity Center",
+            fixed_session=True,
         )
         for h in held
     ]

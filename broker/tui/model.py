@@ -41,6 +41,8 @@ class PortalRole:
         email: the account's root email or alias, searchable.
         tags: the account's tags, matched by ``key=value`` terms.
         via: why the person has it (``user`` or ``group:<name>``).
+        fixed_session: the upstream decides the session's length and takes no session policy
+            (IAM Identity Center's GetRoleCredentials): the mint dialog asks for neither.
     """
 
     account_id: str
@@ -52,6 +54,7 @@ class PortalRole:
     email: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     via: str = ""
+    fixed_session: bool = False
 
     @property
     def key(self) -> str:
@@ -78,9 +81,10 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class MintChoice:
-    """What the mint dialog returns: duration, reason (audited), optional session policy."""
+    """What the mint dialog returns: duration, reason (audited), optional session policy.
+    ``seconds`` is None for a role whose upstream sets the length (``fixed_session``)."""
 
-    seconds: int
+    seconds: int | None
     reason: str | None = None
     session_policy: str | None = None
 

@@ -95,7 +95,7 @@ def mint_profile(
             account_name=role.account_name,
             permission_set=role.label,
             role=role.role_name,
-            duration=choice.seconds,
+            duration=choice.seconds or 3600,  # unused where the upstream sets the length
             region=None,
             minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
         )
@@ -109,8 +109,8 @@ def mint_profile(
             credentials = chain.credentials(
                 chosen,
                 force=True,
-                # GetRoleCredentials takes no duration: the permission set decides.
-                duration=None if upstream else choice.seconds,
+                # None where the upstream sets the length (GetRoleCredentials takes none).
+                duration=choice.seconds,
                 session_policy=choice.session_policy,
                 reason=choice.reason,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -104,6 +105,24 @@ async def test_free_entry_and_escape(make_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert results == [MintChoice(seconds=9000), None]
+
+
+async def test_identity_center_role_asks_for_no_duration_or_policy(make_app) -> None:
+    # GetRoleCredentials takes neither: a field offered and then ignored would be a lie.
+    role = dataclasses.replace(ROLES[1], via="IAM Identity Center", fixed_session=True)
+    app = make_app()
+    results: list[MintChoice | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        sign_in_with_roles(app)
+        app.push_screen(MintDialog(role), results.append)
+        await pilot.pause()
+        dialog = app.screen
+        assert not dialog.query("#duration") and not dialog.query("#policy")
+        assert "permission set sets the session length" in screen_text(app)
+        dialog.query_one("#reason", Input).value = "deploy"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert results == [MintChoice(seconds=None, reason="deploy")]
 
 
 async def test_a_refused_mint_is_a_dialog_with_the_fix_not_a_traceback(make_app) -> None:

@@ -337,7 +337,7 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
     come from Identity Center, a mint goes through GetRoleCredentials and is kept in the
     keyring under the assignment's profile name; a session policy is refused (the permission
     set alone decides), not silently dropped."""
-    from broker.errors import StsError
+    from broker.errors import StsError, UsageError
     from broker.store.credential_store import CredentialStore
     from broker.tui.model import MintChoice
     from broker.tui.services import Services
@@ -354,7 +354,8 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
         ("payments-dev", "ReadOnly"),
     ]
     assert {r.via for r in roles} == {"IAM Identity Center"}
-    outcome = services.mint(session, roles[1], MintChoice(seconds=3600, reason="on call"))
+    assert all(r.fixed_session for r in roles)  # the dialog asks for no duration or policy
+    outcome = services.mint(session, roles[1], MintChoice(seconds=None, reason="on call"))
     assert outcome.profile == "payments-dev.ReadOnly"
     assert peer.fake.count("GetRoleCredentials") == 1
     cached = store.credentials("payments-dev.ReadOnly")
@@ -362,8 +363,11 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
 
     with pytest.raises(StsError, match="takes no session policy"):
         services.mint(
-            session, roles[0], MintChoice(seconds=3600, session_policy='{"Version":"2012-10-17"}')
+            session, roles[0], MintChoice(seconds=None, session_policy='{"Version":"2012-10-17"}')
         )
+    assert peer.fake.count("GetRoleCredentials") == 1
+    with pytest.raises(UsageError, match="drop --duration"):  # a duration is never ignored
+        services.mint(session, roles[0], MintChoice(seconds=3600))
     assert peer.fake.count("GetRoleCredentials") == 1
 
 

@@ -1,6 +1,8 @@
 """The mint dialog (docs/tui.md §5): duration with presets and the ceiling stated up front, a
 reason for the audit log, an optional session policy. Out-of-range entries are refused with
-the reason, never clamped."""
+the reason, never clamped. A role whose upstream fixes the session (IAM Identity Center: the
+permission set sets the length, GetRoleCredentials takes no policy) is asked for neither, so
+nothing typed here is silently ignored."""
 
 from __future__ import annotations
 
@@ -45,6 +47,17 @@ class MintDialog(BrokerModal[MintChoice | None]):
                 f"Mint {role.label} @ {role.account_name} ({format_account_id(role.account_id)})",
                 classes="dialog-title",
             )
+            if role.fixed_session:
+                yield Label(
+                    "IAM Identity Center's permission set sets the session length; "
+                    "no session policy can be passed",
+                    id="ceiling",
+                )
+                yield Input(placeholder="reason (recorded in the audit log)", id="reason")
+                with Horizontal(classes="buttons"):
+                    yield Button("Cancel", id="cancel")
+                    yield Button("Mint", id="mint", variant="primary")
+                return
             yield Label(str(self.ceiling), id="ceiling")
             with Horizontal(id="presets"):
                 for preset in presets:
@@ -70,7 +83,7 @@ class MintDialog(BrokerModal[MintChoice | None]):
                 yield Button("Mint", id="mint", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#duration", Input).focus()
+        self.query_one("#reason" if self.role.fixed_session else "#duration", Input).focus()
 
     @on(Button.Pressed, "#presets Button")
     def _preset(self, event: Button.Pressed) -> None:
@@ -85,6 +98,10 @@ class MintDialog(BrokerModal[MintChoice | None]):
     @on(Button.Pressed, "#mint")
     @on(Input.Submitted)
     def _submit(self) -> None:
+        if self.role.fixed_session:
+            reason = self.query_one("#reason", Input).value.strip() or None
+            self.dismiss(MintChoice(seconds=None, reason=reason))
+            return
         error = self.query_one("#duration-error", Static)
         try:
             seconds = parse_duration(self.query_one("#duration", Input).value)
