@@ -16,13 +16,14 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
 from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
-from broker.sts.context import StsContext
+from broker.sts.context import StsContext, utc_now
 from broker.sts.directory_source import broker_saml_provider_arn
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.operations import check_session_policy
@@ -117,6 +118,7 @@ class LocalMinter:
         audit: AuditSink,
         session_policies: SessionPolicySource,
         web_identity: WebIdentityVerifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.assigned = assigned
         self.audit = audit
@@ -126,6 +128,7 @@ class LocalMinter:
             session_policies=session_policies,
             saml_replay_cache=MemoryReplayCache(),
             web_identity=web_identity or WebIdentityVerifier(),
+            clock=clock,
         )
 
     @property
