@@ -44,7 +44,7 @@ from broker.sts.role_session import (
 )
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
-from broker.sts.signing_keys import KeyRing
+from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from providers.base import Claims, SignInResult
 
@@ -111,7 +111,7 @@ class LocalMinter:
 
     def __init__(
         self,
-        ring: KeyRing,
+        ring: KeyRing | KeyRingSource,
         principals: PrincipalSource,
         assigned: AssignmentCheck,
         *,
@@ -122,6 +122,7 @@ class LocalMinter:
     ) -> None:
         self.assigned = assigned
         self.audit = audit
+        self.principals = principals
         self.context = StsContext(
             ring,
             principals=principals,
@@ -133,12 +134,8 @@ class LocalMinter:
 
     @property
     def ring(self) -> KeyRing:
+        """The current key ring (re-read per mint when given a ``KeyRingSource``)."""
         return self.context.ring
-
-    @property
-    def principals(self) -> PrincipalSource:
-        assert self.context.principals is not None  # always given
-        return self.context.principals
 
     def mint(self, identity: SignInResult, request: MintRequest) -> Credentials:
         """Mint for ``identity`` in ``request.role_name`` of ``request.account_id``.

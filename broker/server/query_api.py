@@ -167,10 +167,11 @@ class StsService:
         self.clock_guard = clock_guard
         sts_dir = (data / "sts") if data else None
         policy_dir = (sts_dir or default_access_key_file().parent) / "session-policies"
+        self._session_policies = session_policies or SessionPolicyStore(policy_dir)
         self.context = StsContext(
             ring,
             principals=principals,
-            session_policies=session_policies or SessionPolicyStore(policy_dir),
+            session_policies=self._session_policies,
             # virtual MFA devices: the shared database given, else the data directory's SQLite
             mfa=mfa or embedded_mfa_devices(ring, data),
             saml_replay_cache=saml_replay_cache or MemoryReplayCache(),
@@ -198,8 +199,7 @@ class StsService:
 
     @property
     def session_policies(self) -> SessionPolicySource:
-        assert self.context.session_policies is not None  # always given above
-        return self.context.session_policies
+        return self._session_policies
 
     @property
     def mfa(self) -> MfaDevices | None:
