@@ -107,9 +107,9 @@ def _saml_provider_for(claims: Claims, role_arn: str) -> str | None:
 class LocalMinter:
     """``Minter`` backed by the broker's own keys, directory and audit log.
 
-    It runs the STS's own operations in-process with its ``StsContext``: ``clock`` sets when
-    sessions are issued (and so when they expire); checks of a token's or assertion's own
-    validity window keep the real time, as at ``broker serve``.
+    It runs the STS's own operations in-process with its ``StsContext``. ``clock`` is that
+    STS's time: when sessions are issued (and so expire) and the instant a SAML response's
+    conditions are checked at; the ID-token verifier keeps its own clock, as at ``broker serve``.
     """
 
     name = "local"
