@@ -163,3 +163,26 @@ def test_federation_token_parameters() -> None:
     assert request == GetFederationTokenRequest(
         name="app", duration_seconds=7200, tags=(("team", ""),)
     )
+
+
+def test_the_callers_kind_is_refused_before_its_parameters_are_read(tmp_path) -> None:
+    """Through the Query API: session credentials may not call GetSessionToken, and that is
+    the answer even when the request's parameters are malformed too."""
+    from broker.server.query_api import StsService
+    from broker.sts.signing_keys import KeyRing
+    from tests.unit.server.test_query_api import call, credentials_of
+
+    service = StsService(KeyRing.load(tmp_path / "sts" / "signing-keys.json"), data=tmp_path)
+    record, secret = service.keys.create("svc-app", "111122223333")
+    minted = credentials_of(
+        call(service, record.access_key_id, secret, {"Action": "GetSessionToken"}).body
+    )
+    session = (minted["AccessKeyId"], minted["SecretAccessKey"])
+    params = {"Action": "GetSessionToken", "DurationSeconds": "soon"}
+    answer = call(service, *session, params, token=minted["SessionToken"])
+    assert answer.status == 403 and "<Code>AccessDenied</Code>" in answer.body
+    assert "Cannot call GetSessionToken with session credentials" in answer.body
+    # the long-term key's own malformed request gets the parameter's error
+    answer = call(service, record.access_key_id, secret, params)
+    assert answer.status == 400 and "<Code>ValidationError</Code>" in answer.body
+    assert "durationSeconds" in answer.body and "Member must be a number" in answer.body
