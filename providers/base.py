@@ -13,13 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+from broker.tokens.replay import ReplayCache
+
+if TYPE_CHECKING:
+    from broker.tokens.oidc.jwks import JWKSCache
 
 __all__ = [
     "Capabilities",
     "Claims",
     "IdentityProvider",
     "ProviderContext",
+    "PublishesLocalKeys",
     "ReplayCache",
     "SecretStore",
     "SignInOptions",
@@ -162,17 +168,6 @@ class SignInOptions:
     timeout: float = 300.0
 
 
-class ReplayCache(Protocol):
-    """Remembers one-time values (SAML assertion ids, request ids) until they expire.
-
-    Shared by every process (and, later, every replica) so a replay is refused everywhere.
-    """
-
-    def add_once(self, namespace: str, value: str, expires_at: datetime) -> bool:
-        """Record ``value``; False if it was already recorded and has not expired."""
-        ...
-
-
 class SecretStore(Protocol):
     """Where a provider may keep a secret of its own (the embedded IdP's signing key).
 
@@ -248,4 +243,21 @@ class IdentityProvider(Protocol):
 
     def sign_out(self, result: SignInResult) -> None:
         """End the session at the IdP where it supports that (revoke the refresh token)."""
+        ...
+
+
+@runtime_checkable
+class PublishesLocalKeys(Protocol):
+    """A provider type whose IdP runs on this machine and publishes its public keys to a file,
+    since no JWKS URL of it can be fetched (the embedded development IdP).
+
+    Optional: ``providers.registry.local_key_sets`` asks every installed type that has it, and
+    the front ends hand the result to the STS's web-identity verifier, which uses a set for its
+    exact issuer only, and only when the directory's entry for that issuer names no
+    ``jwks_uri``.
+    """
+
+    @classmethod
+    def local_key_sets(cls, data_dir: Path) -> Mapping[str, JWKSCache]:
+        """The key sets this provider type publishes under ``data_dir``, by issuer."""
         ...

@@ -87,7 +87,7 @@ class FederationRules(RuleContext):
             self.tags("saml_providers", f"{key}.tags", provider.tags)
 
     def _metadata(self, key: str, name: str, entity_id: str) -> None:
-        from providers.saml.metadata import signing_certificates_from_idp_metadata
+        from broker.tokens.saml.metadata import signing_certificates_from_idp_metadata
 
         shown = f"saml/{name}.xml"
         path = self.source.saml_metadata / f"{name}.xml"

@@ -47,6 +47,7 @@ from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
 from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from providers.base import Claims, SignInResult
+from providers.registry import local_keys
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
@@ -362,5 +363,5 @@ def build_minter(config: BrokerConfig) -> LocalMinter:
         directory_assignments(directory),
         audit=audit,
         session_policies=session_policies,
-        web_identity=WebIdentityVerifier(data_dir=data),
+        web_identity=WebIdentityVerifier(local_keys=local_keys(data)),
     )

@@ -33,7 +33,7 @@ from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.authorization import require_caller
 from broker.sts.callers import Authenticator, Caller
-from broker.sts.context import IdTokenVerifier, OnceCache, StsContext
+from broker.sts.context import IdTokenVerifier, StsContext
 from broker.sts.mfa import MfaDevices, embedded_mfa_devices
 from broker.sts.operations import (
     ROLE_ACTIONS,
@@ -61,6 +61,7 @@ from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
+from providers.registry import local_keys
 
 __all__ = ["StsAnswer", "StsDecision", "StsService"]
 
@@ -175,7 +176,7 @@ class StsService:
             # virtual MFA devices: the shared database given, else the data directory's SQLite
             mfa=mfa or embedded_mfa_devices(ring, data),
             saml_replay_cache=saml_replay_cache or MemoryReplayCache(),
-            web_identity=web_identity or WebIdentityVerifier(data_dir=data),
+            web_identity=web_identity or WebIdentityVerifier(local_keys=local_keys(data)),
         )
         self.keys = keys or AccessKeyStore(
             self.ring, sts_dir / "access-keys.json" if sts_dir else None
@@ -206,7 +207,7 @@ class StsService:
         return self.context.mfa
 
     @property
-    def saml_replay_cache(self) -> OnceCache | None:
+    def saml_replay_cache(self) -> ReplayCache | None:
         return self.context.saml_replay_cache
 
     @property

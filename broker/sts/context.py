@@ -18,8 +18,9 @@ from broker.sts.mfa import MfaDevices
 from broker.sts.principals import PrincipalSource, WebIdentityProvider
 from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing, KeyRingSource
+from broker.tokens.replay import ReplayCache
 
-__all__ = ["IdTokenVerifier", "OnceCache", "StsContext", "utc_now"]
+__all__ = ["IdTokenVerifier", "StsContext", "utc_now"]
 
 
 class IdTokenVerifier(Protocol):
@@ -28,12 +29,6 @@ class IdTokenVerifier(Protocol):
     def verify(
         self, provider: WebIdentityProvider, client_id: str, token: str
     ) -> Mapping[str, Any]: ...
-
-
-class OnceCache(Protocol):
-    """Accepts each one-time value once until it expires (SAML assertion ids)."""
-
-    def add_once(self, namespace: str, value: str, expires_at: datetime) -> bool: ...
 
 
 def utc_now() -> datetime:
@@ -58,7 +53,7 @@ class StsContext:
     principals: PrincipalSource | None = None
     session_policies: SessionPolicySource | None = None
     mfa: MfaDevices | None = None
-    saml_replay_cache: OnceCache | None = None
+    saml_replay_cache: ReplayCache | None = None
     web_identity: IdTokenVerifier | None = None
     clock: Callable[[], datetime] = utc_now
 

@@ -132,7 +132,7 @@ class DirectoryPrincipals:
         entry = self.directory.saml_provider(arn)
         if entry is None:
             return None
-        from providers.saml.metadata import signing_certificates_from_idp_metadata
+        from broker.tokens.saml.metadata import signing_certificates_from_idp_metadata
 
         try:
             certificates = signing_certificates_from_idp_metadata(

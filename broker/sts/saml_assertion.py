@@ -1,13 +1,13 @@
 """AssumeRoleWithSAML: a SAML 2.0 response from an IdP the role's account trusts.
 
-The response is verified by the SAML provider's own validator (``providers.saml.response``:
-one lxml parse, signxml with the entry's pinned certificates, exactly one assertion, issuer,
-audience, recipient, conditions window, replay cache) as a response addressed to the entry's
-ACS URL. Like AWS's SAML endpoint, the STS sends no AuthnRequests, so it accepts both an
-IdP-initiated response and one that answers another SP's request (an SP-initiated `broker
-login`): ``InResponseTo`` cannot be matched here and is not, while the replay cache still
-lets each assertion ID be used once (docs/architecture.md, "SAML responses on the STS path").
-Then, as STS requires: the assertion's
+The response is verified by the shared token library (``broker.tokens.saml.response``, the
+validator the SAML sign-in provider uses too): one lxml parse, signxml with the entry's pinned
+certificates, exactly one assertion, issuer, audience, recipient, conditions window, replay
+cache) as a response addressed to the entry's ACS URL. Like AWS's SAML endpoint, the STS sends
+no AuthnRequests, so it accepts both an IdP-initiated response and one that answers another
+SP's request (an SP-initiated `broker login`): ``InResponseTo`` cannot be matched here and is
+not, while the replay cache still lets each assertion ID be used once (docs/architecture.md,
+"SAML responses on the STS path"). Then, as STS requires: the assertion's
 ``https://aws.amazon.com/SAML/Attributes/Role`` must pair this RoleArn with this PrincipalArn,
 ``RoleSessionName`` comes from the assertion, and the role's trust policy decides with
 ``saml:sub``, ``saml:aud``, ``saml:iss`` and ``saml:sub_type``. Credentials never outlive
@@ -20,10 +20,10 @@ import base64
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broker.errors import AuthenticationError, StsError
-from broker.sts.context import OnceCache, StsContext
+from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
 from broker.sts.parameters import check_extras, check_name
@@ -36,6 +36,10 @@ from broker.sts.role_session import (
     federated_trust_allows,
     mint_role_session,
 )
+from broker.tokens.replay import ReplayCache
+
+if TYPE_CHECKING:
+    from broker.tokens.saml.assertion import AssertionFacts
 
 __all__ = ["assume_role_with_saml"]
 
@@ -48,9 +52,11 @@ def _denied() -> StsError:
     return StsError(f"Not authorized to perform {_ACTION}", code="AccessDenied")
 
 
-def _verify(entry: SamlProviderEntry, encoded: str, replay_cache: OnceCache, now: datetime) -> Any:
-    from providers.saml.redirect_binding import PendingRequests
-    from providers.saml.response import ResponsePolicy, validate_response
+def _verify(
+    entry: SamlProviderEntry, encoded: str, replay_cache: ReplayCache, now: datetime
+) -> AssertionFacts:
+    """The response's verified assertion; the STS sends no AuthnRequests, so none is pending."""
+    from broker.tokens.saml.response import ResponsePolicy, validate_response
 
     policy = ResponsePolicy(
         idp_entity_id=entry.idp_entity_id,
@@ -61,9 +67,7 @@ def _verify(entry: SamlProviderEntry, encoded: str, replay_cache: OnceCache, now
         requests_sent_elsewhere=True,
     )
     try:
-        return validate_response(
-            encoded, policy, now=now, pending=PendingRequests(), replay_cache=replay_cache
-        )
+        return validate_response(encoded, policy, now=now, replay_cache=replay_cache)
     except AuthenticationError as exc:
         if "expired" in str(exc).lower():
             raise StsError(

@@ -1,11 +1,12 @@
 """AssumeRoleWithWebIdentity: an OIDC ID token from a provider the role's account trusts.
 
-The token is verified by the OIDC provider's own validator (``providers.oidc.id_token``:
-joserfc, keys only from the issuer's JWKS by ``kid``, algorithm bound to key type, ``iss``
-exact, ``aud`` one of the provider entry's client ids, ``exp``/``iat``), never by python-jose,
-which signs only the broker's own tokens. The caller is then the provider
-(``arn:aws:iam::ACCT:oidc-provider/HOST``): the role's trust policy alone decides, with the
-token's ``HOST:sub``, ``HOST:aud`` and ``HOST:amr`` as condition keys, as STS does.
+The token is verified by the shared token library (``broker.tokens.oidc.id_token``, the
+validator OIDC sign-in uses too: joserfc, keys only from the issuer's JWKS by ``kid``, algorithm
+bound to key type, ``iss`` exact, ``aud`` one of the provider entry's client ids,
+``exp``/``iat``), never by python-jose, which signs only the broker's own tokens. The caller is
+then the provider (``arn:aws:iam::ACCT:oidc-provider/HOST``): the role's trust policy alone
+decides, with the token's ``HOST:sub``, ``HOST:aud`` and ``HOST:amr`` as condition keys, as STS
+does.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,11 +33,16 @@ from broker.sts.requests import AssumeRoleWithWebIdentityRequest
 from broker.sts.results import AssumeRoleWithWebIdentityResult, Outcome
 from broker.sts.role_session import RoleSession, mint_role_session, trust_policy_set
 
-__all__ = ["WebIdentityVerifier", "assume_role_with_web_identity"]
+if TYPE_CHECKING:
+    from broker.tokens.oidc.jwks import JWKSCache
+
+__all__ = ["LocalKeySets", "WebIdentityVerifier", "assume_role_with_web_identity"]
 
 _MAX_TOKEN = 20_000
 _ACTION = "sts:AssumeRoleWithWebIdentity"
-_PUBLISHED = "published:embedded-idp"  # cache slot: never a URL, so no entry can collide
+
+LocalKeySets = Callable[[], Mapping[str, "JWKSCache"]]
+"""Issuer -> key set held on this machine (no URL to fetch), asked for once, on first need."""
 
 
 def _invalid(message: str) -> StsError:
@@ -69,21 +74,25 @@ def _unverified_payload(token: str) -> dict[str, Any]:
 class WebIdentityVerifier:
     """Verifies ID tokens against a provider entry's JWKS (fetched once, re-fetched on rotation).
 
-    With ``data_dir``, tokens from the embedded development issuer (exactly that issuer, with
-    no ``jwks_uri`` in its entry) verify against the public keys it published there
-    (``providers.embedded.public_jwks``); every other issuer's keys come only from its JWKS URL.
+    ``local_keys``, given by the front end (``providers.registry.local_key_sets`` over the data
+    directory), names key sets that live on this machine, by issuer: the one for a token's
+    exact issuer is used when the directory entry names no ``jwks_uri``; every other issuer's
+    keys come only from its JWKS URL (named, or found through its discovery document).
     """
 
-    def __init__(self, client: httpx.Client | None = None, *, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, client: httpx.Client | None = None, *, local_keys: LocalKeySets | None = None
+    ) -> None:
         self._client = client or httpx.Client(timeout=5, follow_redirects=False)
-        self._data_dir = data_dir
-        self._caches: dict[str, Any] = {}
+        self._local_keys = local_keys
+        self._local: Mapping[str, JWKSCache] | None = None
+        self._caches: dict[str, JWKSCache] = {}
         self._jwks_uris: dict[str, str] = {}
         self._verified: ExpiringCache[tuple[Any, dict[str, Any]]] = ExpiringCache()
 
     def _discovered(self, issuer: str) -> str:
         """The issuer's ``jwks_uri`` from its discovery document (fetched once per issuer)."""
-        from providers.oidc.discovery import discover
+        from broker.tokens.oidc.discovery import discover
 
         found = self._jwks_uris.get(issuer)
         if found is None:
@@ -93,20 +102,20 @@ class WebIdentityVerifier:
                 raise _unreachable() from None
         return found
 
-    def _key_source(self, provider: WebIdentityProvider) -> Any:
-        from providers.embedded.users import ISSUER as EMBEDDED_ISSUER
-        from providers.oidc.jwks import JWKSCache
+    def _local_set(self, issuer: str) -> JWKSCache | None:
+        if self._local_keys is None:
+            return None
+        if self._local is None:
+            self._local = dict(self._local_keys())
+        return self._local.get(issuer)
 
-        if self._data_dir is not None and provider.issuer == EMBEDDED_ISSUER:
-            if not provider.jwks_uri:
-                from providers.embedded.public_jwks import PublishedJWKS
+    def _key_source(self, provider: WebIdentityProvider) -> JWKSCache:
+        from broker.tokens.oidc.jwks import JWKSCache
 
-                published = self._caches.get(_PUBLISHED)
-                if published is None:
-                    published = self._caches[_PUBLISHED] = PublishedJWKS(
-                        self._data_dir, EMBEDDED_ISSUER
-                    )
-                return published
+        if not provider.jwks_uri:
+            local = self._local_set(provider.issuer)
+            if local is not None:
+                return local
         jwks_uri = provider.jwks_uri or self._discovered(provider.issuer)
         cache = self._caches.get(jwks_uri)
         if cache is None:
@@ -130,7 +139,7 @@ class WebIdentityVerifier:
         ``iat``/``nbf`` only become more acceptable as time passes. Refusals are never
         remembered. Callers get a copy, so nothing they do changes what is remembered.
         """
-        from providers.oidc.id_token import IdTokenRules, validate_id_token
+        from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
 
         source = self._key_source(provider)
         rules = IdTokenRules(provider.issuer, client_id, provider.algorithms, sts_audience=True)

@@ -115,8 +115,8 @@ def discover_oidc(issuer: str, timeout: float = 10.0) -> OidcDiscovery:
         ProviderUnavailableError: the issuer cannot be reached. ProviderError: the document
         fails a check (wrong issuer, plain http off loopback, missing endpoints).
     """
-    from providers.oidc.discovery import discover
-    from providers.oidc.http import make_client
+    from broker.tokens.oidc.discovery import discover
+    from broker.tokens.oidc.http import make_client
 
     with make_client(timeout) as client:
         found = discover(client, issuer.strip())
@@ -139,7 +139,7 @@ def read_saml_metadata(source: str, timeout: float = 10.0) -> SamlIdp:
     if source.startswith(("https://", "http://")):
         import httpx
 
-        from providers.oidc.discovery import is_allowed_url
+        from broker.tokens.oidc.discovery import is_allowed_url
 
         if not is_allowed_url(source):  # the metadata is the trust anchor: never plain http
             raise ConfigError(
@@ -160,8 +160,8 @@ def read_saml_metadata(source: str, timeout: float = 10.0) -> SamlIdp:
         except OSError as exc:
             raise ConfigError(f"{source}: cannot read the IdP metadata: {exc.strerror}") from None
     from broker.errors import BrokerError
-    from providers.saml.metadata import signing_certificates_from_idp_metadata
-    from providers.saml.safe_xml import parse_document
+    from broker.tokens.saml.metadata import signing_certificates_from_idp_metadata
+    from broker.tokens.saml.safe_xml import parse_document
 
     try:
         root = parse_document(data)

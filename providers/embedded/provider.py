@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Self
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -28,6 +29,9 @@ from providers.embedded.models import CLIENT_ID, SCOPES
 from providers.embedded.users import ISSUER, DemoUser, load_users
 from providers.oidc.provider import OIDCProvider
 from providers.oidc.settings import OIDCSettings
+
+if TYPE_CHECKING:
+    from broker.tokens.oidc.jwks import FileJWKS
 
 __all__ = ["EmbeddedProvider", "EmbeddedSettings"]
 
@@ -98,6 +102,14 @@ class EmbeddedProvider:
         if loaded is None:
             raise ConfigIssues(issues)
         return cls(name, loaded, context)
+
+    @classmethod
+    def local_key_sets(cls, data_dir: Path) -> dict[str, FileJWKS]:
+        """The issuer's public keys as published in ``data_dir`` (``PublishesLocalKeys``): its
+        back channel is in-process, so ``broker serve`` and the local minter read them there."""
+        from providers.embedded.public_jwks import published_key_sets
+
+        return published_key_sets(data_dir)
 
     def capabilities(self) -> Capabilities:
         return Capabilities(browser=True, device=True, refresh=True, development_only=True)

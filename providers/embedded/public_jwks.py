@@ -4,29 +4,32 @@ Why a file: the issuer's identifier is under ``.invalid`` and its back channel i
 so no JWKS URL can be fetched, while ``broker serve`` and the local minter (same user, same data
 directory) must verify its ID tokens. Whenever the issuer loads or creates its key it adds the
 *public* half (private members never written) to ``<data_dir>/embedded-idp/public-jwks.json``:
-0700 directory, 0600 file, temporary file + fsync + rename under ``flock``. The reader refuses
-a file or directory another user owns or could write, since whoever can add a key here can sign
-in as anyone at roles trusting the development issuer. Only the web-identity verifier reads it,
-and only for the exact development issuer (``users.ISSUER``) — never for any other issuer.
+0700 directory, 0600 file, temporary file + fsync + rename under ``flock``. The reader
+(``broker.tokens.oidc.jwks.read_key_set_file``) refuses a file or directory another user owns
+or could write, since whoever can add a key here can sign in as anyone at roles trusting the
+development issuer. The provider offers the file to the front ends as this one issuer's local
+key set (``EmbeddedProvider.local_key_sets``); the web-identity verifier uses it for that
+exact issuer only, and only when its directory entry names no ``jwks_uri``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
-import httpx
 from joserfc.jwk import ECKey
 
 from broker.errors import ProviderUnavailableError
+from broker.tokens.oidc.jwks import FileJWKS, read_key_set_file
 from providers.embedded.refresh_store import PROVIDER_FILES
 from providers.embedded.users import ISSUER
-from providers.oidc.jwks import JWKSCache
 
-__all__ = ["MAX_KEYS", "PublishedJWKS", "jwks_path", "publish_public_key"]
+__all__ = [
+    "MAX_KEYS",
+    "jwks_path",
+    "publish_public_key",
+    "published_key_sets",
+]
 
 MAX_KEYS = 8
 """Keys kept (newest last): one per embedded provider name, plus ones replaced recently."""
@@ -45,32 +48,20 @@ def _public_entry(key: ECKey) -> dict[str, Any]:
     return {**entry, "use": "sig", "alg": "ES256"}
 
 
+_MISSING = (
+    "the embedded IdP has not published its keys in this data directory; "
+    "run `broker login` with the embedded provider as this user first"
+)
+
+
 def _read(path: Path) -> dict[str, Any]:
     """The published document; refuses one another user could have written."""
-    try:
-        info = path.stat()
-        parent = path.parent.stat()
-    except FileNotFoundError:
-        raise ProviderUnavailableError(
-            "the embedded IdP has not published its keys in this data directory; "
-            "run `broker login` with the embedded provider as this user first"
-        ) from None
-    uid = os.getuid()
-    for where, what in ((path, info), (path.parent, parent)):
-        if what.st_uid != uid or stat.S_IMODE(what.st_mode) & 0o022:
-            raise ProviderUnavailableError(
-                f"{where} is owned or writable by another user; its keys are not trusted "
-                f"(chown it to yourself and chmod go-w it)"
-            )
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise ProviderUnavailableError(
-            f"{path} is not a JSON Web Key Set; delete it and sign in again"
-        ) from None
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ProviderUnavailableError(f"{path} is not a JSON Web Key Set; delete it")
-    return document
+    return read_key_set_file(path, missing=_MISSING)
+
+
+def published_key_sets(data_dir: Path) -> dict[str, FileJWKS]:
+    """The development issuer's published keys, by issuer, for the web-identity verifier."""
+    return {ISSUER: FileJWKS(jwks_path(data_dir), missing=_MISSING)}
 
 
 def publish_public_key(data_dir: Path, key: ECKey) -> Path:
@@ -88,29 +79,3 @@ def publish_public_key(data_dir: Path, key: ECKey) -> Path:
         keys = [*others[-(MAX_KEYS - 1) :], entry]
         PROVIDER_FILES.write_json(path, {"keys": keys})
         return path
-
-
-class PublishedJWKS(JWKSCache):
-    """``JWKSCache`` over the published file instead of a URL (re-read on an unknown ``kid``).
-
-    Development only: constructing one for any issuer but the embedded one is refused. No
-    re-read pause: the keys come from a local file, so an unknown ``kid`` costs no network call.
-    """
-
-    refetch_cooldown = 0.0
-
-    def __init__(self, data_dir: Path, issuer: str) -> None:
-        if issuer != ISSUER:
-            raise ValueError(f"published keys are only for the embedded issuer {ISSUER}")
-        self.path = jwks_path(data_dir)
-        super().__init__(httpx.Client(transport=_NoNetwork()), f"file://{self.path}")
-
-    def _document(self) -> dict[str, Any]:
-        return _read(self.path)
-
-
-class _NoNetwork(httpx.BaseTransport):
-    """The published keys never come from the network."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        raise ProviderUnavailableError("the embedded issuer's keys are read from a file")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
-from providers.oidc.discovery import is_allowed_url
-from providers.oidc.http import OAuthErrorResponse
+from broker.tokens.oidc.discovery import is_allowed_url
+from broker.tokens.oidc.http import OAuthErrorResponse
 from providers.oidc.token_endpoint import ClientAuth, TokenResponse, post_form
 
 __all__ = ["GRANT_TYPE", "DeviceAuthorization", "poll_for_token", "start_device_authorization"]

@@ -17,7 +17,7 @@ from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from broker.errors import AuthenticationError
-from providers.oidc.http import safe_code
+from broker.tokens.oidc.http import safe_code
 
 __all__ = ["Callback", "LoopbackRedirect"]
 

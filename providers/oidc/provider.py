@@ -23,13 +23,13 @@ from broker.errors import (
     ProviderUnavailableError,
     ReauthenticationRequired,
 )
+from broker.tokens.oidc.discovery import ProviderMetadata, discover
+from broker.tokens.oidc.http import OAuthErrorResponse, make_client, read_json, send
+from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
+from broker.tokens.oidc.jwks import JWKSCache
 from providers.base import Capabilities, ProviderContext, SignInOptions, SignInResult
 from providers.oidc.claims import build_claims
 from providers.oidc.device_authorization import poll_for_token, start_device_authorization
-from providers.oidc.discovery import ProviderMetadata, discover
-from providers.oidc.http import OAuthErrorResponse, make_client, read_json, send
-from providers.oidc.id_token import IdTokenRules, validate_id_token
-from providers.oidc.jwks import JWKSCache
 from providers.oidc.loopback_redirect import LoopbackRedirect
 from providers.oidc.pkce import Pkce
 from providers.oidc.settings import OIDCSettings, load_settings, secret_key

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from broker.config.schema import ConfigIssue, ConfigIssues, from_table
-from providers.oidc.discovery import is_allowed_url
-from providers.oidc.jwks import ALGORITHM_KEY_TYPES
+from broker.tokens.oidc.discovery import is_allowed_url
+from broker.tokens.oidc.jwks import ALGORITHM_KEY_TYPES
 
 __all__ = ["OIDCSettings", "load_settings", "secret_key"]
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import httpx
 
 from broker.errors import AuthenticationError
-from providers.oidc.http import read_json, send
+from broker.tokens.oidc.http import read_json, send
 
 __all__ = ["ClientAuth", "TokenResponse", "post_form"]
 

@@ -18,7 +18,7 @@ from typing import Generic, Self, TypeVar
 from urllib.parse import parse_qs
 
 from broker.errors import BrokerError, ProviderUnavailableError
-from providers.saml.safe_xml import MAX_ENCODED_BYTES
+from broker.tokens.saml.safe_xml import MAX_ENCODED_BYTES
 
 __all__ = ["ACS_PATH", "LoopbackACS", "PostedResponse"]
 

@@ -7,9 +7,9 @@ Every attribute is kept under its SAML Name in ``Claims.attributes``, so AWS's o
 
 from __future__ import annotations
 
+from broker.tokens.saml.assertion import AssertionFacts
+from broker.tokens.saml.names import NAMEID_EMAIL
 from providers.base import Claims
-from providers.saml.assertion import AssertionFacts
-from providers.saml.names import NAMEID_EMAIL
 from providers.saml.settings import SAMLSettings
 
 __all__ = ["AWS_ATTRIBUTE_PREFIX", "NAMEID_ATTRIBUTE", "claims_from_assertion"]

@@ -21,12 +21,12 @@ from broker.errors import (
     ReauthenticationRequired,
     UsageError,
 )
+from broker.tokens.saml.response import ResponsePolicy, validate_response
 from providers.base import Capabilities, ProviderContext, SignInOptions, SignInResult
 from providers.saml.acs import ACS_PATH, LoopbackACS, PostedResponse
 from providers.saml.claims import claims_from_assertion
 from providers.saml.metadata import sp_metadata
 from providers.saml.redirect_binding import PendingRequests, build_authn_request, redirect_url
-from providers.saml.response import ResponsePolicy, validate_response
 from providers.saml.settings import SAMLSettings, load_certificates, load_settings
 
 __all__ = ["SAMLProvider"]

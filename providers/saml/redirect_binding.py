@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 
-from providers.saml.names import ASSERTION, BINDING_POST, PROTOCOL, q
+from broker.tokens.saml.names import ASSERTION, BINDING_POST, PROTOCOL, q
 
 __all__ = ["AuthnRequest", "PendingRequests", "build_authn_request", "redirect_url"]
 

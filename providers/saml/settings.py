@@ -137,7 +137,7 @@ def load_certificates(path: Path, entity_id: str) -> tuple[x509.Certificate, ...
         except ValueError:
             raise ConfigError(f"{path}: not a valid PEM certificate; fix idp_certificate") from None
     else:
-        from providers.saml.metadata import signing_certificates_from_idp_metadata
+        from broker.tokens.saml.metadata import signing_certificates_from_idp_metadata
 
         certs = signing_certificates_from_idp_metadata(data, source=str(path), entity_id=entity_id)
     if not certs:

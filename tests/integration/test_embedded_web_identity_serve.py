@@ -26,6 +26,7 @@ from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
+from providers.registry import local_keys
 from tests.conftest import CONFIG
 from tests.integration.conftest import start_server, stop_server
 
@@ -96,7 +97,7 @@ def test_demo_login_token_assumes_the_demo_role_at_serve_and_locally(
         ),
         audit=AuditLog(tmp_path / "audit.jsonl"),
         session_policies=SessionPolicyStore(tmp_path / "policies"),
-        web_identity=WebIdentityVerifier(data_dir=broker_home),
+        web_identity=WebIdentityVerifier(local_keys=local_keys(broker_home)),
     )
     creds = minter.mint(session, MintRequest(SANDBOX, "demo-web-identity", 900))
     minted, _ = verify_session(minter.ring, creds.session_token, creds.access_key_id)

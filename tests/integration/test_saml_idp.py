@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from broker.errors import AuthenticationError
+from broker.tokens.saml.response import ResponsePolicy, validate_response
+from broker.tokens.saml.safe_xml import MAX_ENCODED_BYTES
 from providers.base import SignInOptions
 from providers.saml.redirect_binding import PendingRequests, build_authn_request, redirect_url
-from providers.saml.response import ResponsePolicy, validate_response
-from providers.saml.safe_xml import MAX_ENCODED_BYTES
 from providers.testing import ProviderConformance, SilentUI
 from tests.integration.saml_peer import (
     IDP_ENTITY,

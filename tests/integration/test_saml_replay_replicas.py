@@ -16,8 +16,8 @@ from broker.errors import AuthenticationError
 from broker.storage.database import Database, open_database
 from broker.storage.migrations import upgrade
 from broker.storage.replay import SqlReplayCache
+from broker.tokens.saml.response import ResponsePolicy, validate_response
 from providers.saml.redirect_binding import PendingRequests
-from providers.saml.response import ResponsePolicy, validate_response
 from tests.saml_forge import Spec, build_response, encode, make_keypair
 
 pytestmark = pytest.mark.integration

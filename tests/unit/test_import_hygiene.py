@@ -37,6 +37,9 @@ HEADLESS = [
     "broker.storage",
     "broker.storage.database",
     "broker.minters.aws",
+    "broker.tokens",
+    "broker.tokens.replay",
+    "broker.tokens.saml.response",
 ]
 
 

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from broker.errors import AuthenticationError, ProviderError, ReauthenticationRequired
+from broker.tokens.oidc.http import make_client
+from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
+from broker.tokens.oidc.jwks import JWKSCache
 from providers.base import SignInOptions
-from providers.oidc.http import make_client
-from providers.oidc.id_token import IdTokenRules, validate_id_token
-from providers.oidc.jwks import JWKSCache
 from providers.oidc.provider import OIDCProvider
 from providers.testing import ProviderConformance
 from tests.integration.oidc.conftest import Peer, Person

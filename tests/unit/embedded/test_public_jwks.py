@@ -17,14 +17,11 @@ from broker.errors import ProviderUnavailableError, StsError
 from broker.sts.principals import WebIdentityProvider
 from broker.sts.web_identity import WebIdentityVerifier
 from providers.embedded.issuer import EmbeddedIssuer
-from providers.embedded.public_jwks import (
-    MAX_KEYS,
-    PublishedJWKS,
-    jwks_path,
-    publish_public_key,
-)
+from providers.embedded.provider import EmbeddedProvider
+from providers.embedded.public_jwks import MAX_KEYS, jwks_path, publish_public_key
 from providers.embedded.signing_key import load_or_create_key
 from providers.embedded.users import ISSUER
+from providers.registry import local_key_sets, local_keys
 
 EMBEDDED = WebIdentityProvider(
     "arn:aws:iam::666666666666:oidc-provider/development-only.embedded-idp.invalid",
@@ -70,11 +67,23 @@ def test_new_keys_are_added_and_the_set_is_bounded(tmp_path) -> None:
     assert kids == [k.kid for k in keys[-MAX_KEYS:]]
 
 
+def published(context):
+    """The local key sets as the front ends hand them to the verifier."""
+    return local_keys(context.data_dir)
+
+
+def test_the_registry_offers_exactly_the_development_issuers_published_set(context) -> None:
+    sets = local_key_sets(context.data_dir)
+    assert list(sets) == [ISSUER]
+    assert sets[ISSUER].path == jwks_path(context.data_dir)  # type: ignore[attr-defined]
+    assert list(EmbeddedProvider.local_key_sets(context.data_dir)) == [ISSUER]
+
+
 def test_serve_verifies_embedded_tokens_from_the_published_keys(context) -> None:
     EmbeddedIssuer(context).close()
     key = load_or_create_key(context.secrets)
     asked: list[str] = []
-    verifier = WebIdentityVerifier(no_network(asked), data_dir=context.data_dir)
+    verifier = WebIdentityVerifier(no_network(asked), local_keys=published(context))
     claims = verifier.verify(EMBEDDED, "access-broker", id_token(key))
     assert claims["sub"] == "alice" and asked == []
     # Another key claiming the published kid, or a kid nobody published: refused.
@@ -97,13 +106,11 @@ def test_published_keys_never_vouch_for_another_issuer(context) -> None:
         ("ES256",),
     )
     asked: list[str] = []
-    verifier = WebIdentityVerifier(no_network(asked), data_dir=context.data_dir)
+    verifier = WebIdentityVerifier(no_network(asked), local_keys=published(context))
     with pytest.raises(StsError) as err:
         verifier.verify(entry, "access-broker", id_token(key, iss=other_issuer))
     assert err.value.code == "IDPCommunicationError"
     assert asked == [f"{other_issuer}/.well-known/openid-configuration"]
-    with pytest.raises(ValueError, match="only for the embedded issuer"):
-        PublishedJWKS(context.data_dir, other_issuer)
     # An entry naming its own jwks_uri for the development issuer gets its keys from there.
     pinned = WebIdentityProvider(EMBEDDED.arn, ISSUER, ("access-broker",), "https://keys.test/j")
     with pytest.raises(StsError):
@@ -111,7 +118,7 @@ def test_published_keys_never_vouch_for_another_issuer(context) -> None:
     assert asked[-1] == "https://keys.test/j"
 
 
-def test_without_a_data_directory_the_development_issuer_is_unreachable(context) -> None:
+def test_without_local_key_sets_the_development_issuer_is_unreachable(context) -> None:
     EmbeddedIssuer(context).close()
     asked: list[str] = []
     with pytest.raises(StsError) as err:
@@ -129,8 +136,8 @@ def test_a_set_others_could_write_is_not_trusted(context, target) -> None:
     where = path if target == "file" else path.parent
     os.chmod(where, stat.S_IMODE(where.stat().st_mode) | 0o020)
     with pytest.raises(ProviderUnavailableError, match="writable by another user"):
-        PublishedJWKS(context.data_dir, ISSUER).key_for(None, "ES256")
-    verifier = WebIdentityVerifier(no_network([]), data_dir=context.data_dir)
+        local_key_sets(context.data_dir)[ISSUER].key_for(None, "ES256")
+    verifier = WebIdentityVerifier(no_network([]), local_keys=published(context))
     with pytest.raises(StsError) as err:
         verifier.verify(EMBEDDED, "access-broker", id_token(load_or_create_key(context.secrets)))
     assert err.value.code == "IDPCommunicationError"
@@ -138,4 +145,4 @@ def test_a_set_others_could_write_is_not_trusted(context, target) -> None:
 
 def test_missing_set_says_to_sign_in_first(tmp_path) -> None:
     with pytest.raises(ProviderUnavailableError, match="broker login"):
-        PublishedJWKS(tmp_path, ISSUER).key_for(None, "ES256")
+        local_key_sets(tmp_path)[ISSUER].key_for(None, "ES256")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from broker.errors import ProviderUnavailableError
-from providers.oidc.http import MAX_RESPONSE_BYTES, make_client, send
+from broker.tokens.oidc.http import MAX_RESPONSE_BYTES, make_client, send
 
 CHUNK = 64 * 1024
 

@@ -11,9 +11,9 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from broker.errors import AuthenticationError
-from providers.oidc.http import make_client
-from providers.oidc.id_token import IdTokenRules, validate_id_token
-from providers.oidc.jwks import JWKSCache
+from broker.tokens.oidc.http import make_client
+from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
+from broker.tokens.oidc.jwks import JWKSCache
 from tests.unit.oidc.fake_idp import (
     CLIENT_ID,
     ISSUER,

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broker.errors import AuthenticationError
-from providers.oidc.http import make_client
-from providers.oidc.id_token import IdTokenRules, validate_id_token
-from providers.oidc.jwks import JWKSCache
+from broker.tokens.oidc.http import make_client
+from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
+from broker.tokens.oidc.jwks import JWKSCache
 from tests.unit.oidc.fake_idp import CLIENT_ID, ISSUER, FakeIdP
 
 IDP = FakeIdP(alg="ES256")

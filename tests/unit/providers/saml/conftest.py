@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from providers.saml.assertion import AssertionFacts
+from broker.tokens.saml.assertion import AssertionFacts
+from broker.tokens.saml.response import ResponsePolicy, validate_response
 from providers.saml.redirect_binding import AuthnRequest, PendingRequests, build_authn_request
-from providers.saml.response import ResponsePolicy, validate_response
 from tests.saml_forge import KeyPair, MemoryReplayCache, Spec, make_keypair
 
 ACS = "http://127.0.0.1:8123/saml/acs"

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
+from broker.tokens.saml.safe_xml import MAX_ENCODED_BYTES
 from providers.saml.acs import LoopbackACS, PostedResponse
-from providers.saml.safe_xml import MAX_ENCODED_BYTES
 from tests.conftest import addresses_beside_loopback_one
 
 

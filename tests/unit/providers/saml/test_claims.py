@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from providers.saml.assertion import AssertionFacts
+from broker.tokens.saml.assertion import AssertionFacts
+from broker.tokens.saml.names import NAMEID_EMAIL, NAMEID_UNSPECIFIED
 from providers.saml.claims import claims_from_assertion
-from providers.saml.names import NAMEID_EMAIL, NAMEID_UNSPECIFIED
 from providers.saml.settings import load_settings
 
 SETTINGS = load_settings(

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from broker.errors import AuthenticationError
-from providers.saml.assertion import xs_datetime
+from broker.tokens.saml.assertion import xs_datetime
+from broker.tokens.saml.response import ResponsePolicy, validate_response
 from providers.saml.redirect_binding import PendingRequests
-from providers.saml.response import ResponsePolicy, validate_response
 from tests.saml_forge import KeyPair, MemoryReplayCache, Spec, build_response, encode
 
 SPEC = Spec(in_response_to=None)

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from broker.errors import AuthenticationError
-from providers.saml.response import REPLAY_NAMESPACE
+from broker.tokens.saml.response import REPLAY_NAMESPACE
 from tests.saml_attacks import inject_comment, strip_all_signatures
 from tests.saml_forge import AWS_ROLE, build_assertion, build_response, encode, sign
 from tests.unit.providers.saml.conftest import ACS, Check
@@ -273,7 +273,7 @@ def test_relay_state_must_be_the_one_sent_with_our_request(
 ) -> None:
     """SAML Bindings §3.5.3: a response to a request sent with RelayState MUST carry it back;
     a different one is refused, and dropping the field must not skip the check."""
-    from providers.saml.response import validate_response
+    from broker.tokens.saml.response import validate_response
 
     encoded = encode(build_response(spec, keys))
     with pytest.raises(AuthenticationError, match="RelayState"):
@@ -308,3 +308,21 @@ def test_an_sp_that_sends_no_requests_accepts_another_sps_in_response_to_once(
     doc = build_response(foreign.but(assertion_id="_another-assertion"), keys)
     doc.set("InResponseTo", "_something-else")
     refused(check, encode(doc), "InResponseTo differs", requests_sent_elsewhere=True)
+
+
+def test_without_sent_requests_a_response_to_a_request_is_refused(
+    policy, replay_cache, spec, keys, request_
+) -> None:
+    """``pending=None`` (an SP that sent nothing, as the STS) matches no InResponseTo, even one
+    some other store would know, unless the policy says requests are sent elsewhere."""
+    from broker.tokens.saml.response import validate_response
+
+    encoded = encode(build_response(spec, keys))
+    with pytest.raises(AuthenticationError, match="pending request"):
+        validate_response(
+            encoded,
+            policy,
+            now=datetime.now(UTC),
+            replay_cache=replay_cache,
+            relay_state=request_.relay_state,
+        )

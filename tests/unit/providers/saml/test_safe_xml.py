@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from broker.errors import AuthenticationError
-from providers.saml.safe_xml import MAX_ENCODED_BYTES, decode_post_binding, parse_document
+from broker.tokens.saml.safe_xml import MAX_ENCODED_BYTES, decode_post_binding, parse_document
 from tests.saml_attacks import BILLION_LAUGHS, DOCTYPE_XXE, with_prolog
 from tests.saml_forge import build_response, encode
 from tests.unit.providers.saml.test_response import refused

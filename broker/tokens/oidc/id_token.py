@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key
 
 from broker.errors import AuthenticationError
-from providers.oidc.jwks import ALGORITHM_KEY_TYPES
+from broker.tokens.oidc.jwks import ALGORITHM_KEY_TYPES
 
 __all__ = ["IdTokenRules", "KeyLookup", "validate_id_token"]
 

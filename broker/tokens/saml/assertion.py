@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from broker.errors import AuthenticationError
-from providers.saml.names import NS
+from broker.tokens.saml.names import NS
 
 __all__ = ["AssertionFacts", "read_assertion", "refuse", "text_of", "xs_datetime"]
 

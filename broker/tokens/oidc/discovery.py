@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from broker.errors import ProviderError
-from providers.oidc.http import OAuthErrorResponse, read_json, send
+from broker.tokens.oidc.http import OAuthErrorResponse, read_json, send
 
 __all__ = ["ProviderMetadata", "discover", "is_allowed_url"]
 

@@ -10,9 +10,13 @@ fetch the IdP's JWKS once per request by sending tokens with made-up ``kid`` val
 from __future__ import annotations
 
 import base64
+import json
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,9 +24,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
-from providers.oidc.http import OAuthErrorResponse, read_json, send
+from broker.tokens.oidc.http import OAuthErrorResponse, read_json, send
 
-__all__ = ["ALGORITHM_KEY_TYPES", "MIN_RSA_BITS", "JWKSCache"]
+__all__ = ["ALGORITHM_KEY_TYPES", "MIN_RSA_BITS", "FileJWKS", "JWKSCache", "read_key_set_file"]
 
 MIN_RSA_BITS = 2048
 """Smaller RSA keys in a JWKS are ignored (NIST SP 800-131A: 2048 bits minimum)."""
@@ -111,6 +115,66 @@ class JWKSCache:
                 return False
             self._last_refetch = now
             return True
+
+
+class FileJWKS(JWKSCache):
+    """``JWKSCache`` over a JWK Set file on this machine instead of a URL.
+
+    For an issuer whose keys cannot be fetched (an IdP running inside the broker's own processes
+    publishes its public keys to a file). The file is re-read on an unknown ``kid`` with no
+    pause, since a local read costs no network call; it is never fetched over the network, and
+    one another user owns or could write is refused (``read_key_set_file``).
+    """
+
+    refetch_cooldown = 0.0
+
+    def __init__(self, path: Path, *, missing: str) -> None:
+        self.path = path
+        self._missing = missing
+        super().__init__(httpx.Client(transport=_NoNetwork()), f"file://{path}")
+
+    def _document(self) -> dict[str, Any]:
+        return read_key_set_file(self.path, missing=self._missing)
+
+
+class _NoNetwork(httpx.BaseTransport):
+    """A file's keys never come from the network."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise ProviderUnavailableError("these keys are read from a file, never fetched")
+
+
+def read_key_set_file(path: Path, *, missing: str) -> dict[str, Any]:
+    """The JWK Set document at ``path``; refuses one another user could have written, since
+    whoever can add a key there can sign tokens for the issuer it stands for.
+
+    Args:
+        missing: the message when the file does not exist (what to do to create it).
+
+    Raises:
+        ProviderUnavailableError: absent, owned or writable by another user, or not a JWK Set.
+    """
+    try:
+        info = path.stat()
+        parent = path.parent.stat()
+    except FileNotFoundError:
+        raise ProviderUnavailableError(missing) from None
+    uid = os.getuid()
+    for where, what in ((path, info), (path.parent, parent)):
+        if what.st_uid != uid or stat.S_IMODE(what.st_mode) & 0o022:
+            raise ProviderUnavailableError(
+                f"{where} is owned or writable by another user; its keys are not trusted "
+                f"(chown it to yourself and chmod go-w it)"
+            )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ProviderUnavailableError(
+            f"{path} is not a JSON Web Key Set; delete it and sign in again"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ProviderUnavailableError(f"{path} is not a JSON Web Key Set; delete it")
+    return document
 
 
 def _weak_rsa(entry: dict[str, Any]) -> bool:

@@ -13,20 +13,41 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cryptography import x509
 from lxml import etree
 
-from providers.base import ReplayCache
-from providers.saml.assertion import AssertionFacts, read_assertion, refuse, text_of
-from providers.saml.names import ASSERTION, DS, NS, PROTOCOL, STATUS_SUCCESS, q
-from providers.saml.redirect_binding import PendingRequests
-from providers.saml.safe_xml import decode_post_binding, parse_document
-from providers.saml.xmldsig import verify_enveloped
+from broker.tokens.replay import ReplayCache
+from broker.tokens.saml.assertion import AssertionFacts, read_assertion, refuse, text_of
+from broker.tokens.saml.names import ASSERTION, DS, NS, PROTOCOL, STATUS_SUCCESS, q
+from broker.tokens.saml.safe_xml import decode_post_binding, parse_document
+from broker.tokens.saml.xmldsig import verify_enveloped
 
-__all__ = ["REPLAY_NAMESPACE", "ResponsePolicy", "validate_response"]
+__all__ = [
+    "REPLAY_NAMESPACE",
+    "ResponsePolicy",
+    "SentRequest",
+    "SentRequests",
+    "validate_response",
+]
 
 REPLAY_NAMESPACE = "saml-assertion"
+
+
+class SentRequest(Protocol):
+    """An AuthnRequest this SP sent: what its answer must carry back."""
+
+    @property
+    def relay_state(self) -> str: ...
+
+
+class SentRequests(Protocol):
+    """This SP's outstanding AuthnRequests (the SAML plugin's redirect binding keeps them)."""
+
+    def consume(self, request_id: str, now: datetime) -> SentRequest | None:
+        """The pending request ``request_id`` (removed), or None if unknown, used or lapsed."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -112,8 +133,8 @@ def validate_response(
     policy: ResponsePolicy,
     *,
     now: datetime,
-    pending: PendingRequests,
     replay_cache: ReplayCache,
+    pending: SentRequests | None = None,
     relay_state: str | None = None,
 ) -> AssertionFacts:
     """Verify a base64 ``SAMLResponse`` and return what its signed assertion says.
@@ -122,8 +143,10 @@ def validate_response(
         encoded: the ``SAMLResponse`` form value as POSTed.
         policy: our entity id, ACS URL and the pinned IdP certificate(s).
         now: the current time (UTC-aware).
-        pending: our outstanding AuthnRequests; the matching one is consumed.
         replay_cache: where assertion IDs are remembered until they expire.
+        pending: our outstanding AuthnRequests; the matching one is consumed. None: this SP
+            sent none, so a response answering a request is refused unless the policy says
+            ``requests_sent_elsewhere``.
         relay_state: the ``RelayState`` POSTed beside the response, if any (a response to
             one of our requests must carry that request's RelayState).
 
@@ -164,7 +187,7 @@ def _check_in_response_to(
     facts: AssertionFacts,
     policy: ResponsePolicy,
     now: datetime,
-    pending: PendingRequests,
+    pending: SentRequests | None,
     relay_state: str | None,
 ) -> None:
     if envelope_value != facts.in_response_to:
@@ -175,7 +198,7 @@ def _check_in_response_to(
         return
     if policy.requests_sent_elsewhere:
         return
-    request = pending.consume(facts.in_response_to, now)
+    request = pending.consume(facts.in_response_to, now) if pending is not None else None
     if request is None:
         raise refuse("InResponseTo does not match a pending request of ours")
     # SAML Bindings §3.5.3: the IdP MUST return the RelayState sent with our request, so an

@@ -18,7 +18,7 @@ from signxml import (  # type: ignore[attr-defined]
 from signxml.exceptions import InvalidInput, SignXMLException
 
 from broker.errors import AuthenticationError
-from providers.saml.safe_xml import hardened_parser
+from broker.tokens.saml.safe_xml import hardened_parser
 
 __all__ = ["ALLOWED_DIGESTS", "ALLOWED_SIGNATURE_METHODS", "verify_enveloped"]
 
