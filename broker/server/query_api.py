@@ -418,7 +418,7 @@ class StsService:
         if caller is None:
             raise StsError(f"{request.action} must be signed.", code="MissingAuthenticationToken")
         if isinstance(request, GetCallerIdentityRequest):
-            return get_caller_identity(caller, request)
+            return get_caller_identity(deps, caller, request)
         if isinstance(request, GetSessionTokenRequest):
             return get_session_token(deps, caller, request)
         if isinstance(request, GetFederationTokenRequest):

@@ -61,9 +61,10 @@ def mint_credentials(ring: KeyRing, claims: SessionClaims) -> SessionCredentials
 
 
 def get_caller_identity(
-    caller: Caller, request: GetCallerIdentityRequest | None = None
+    deps: StsContext, caller: Caller, request: GetCallerIdentityRequest
 ) -> Outcome[CallerIdentityResult]:
-    """Who is calling: UserId, Account, Arn. Needs no permission, as in STS."""
+    """Who is calling: UserId, Account, Arn. Needs no permission, as in STS (nor anything of
+    ``deps``: it takes them for the one signature every operation has)."""
     require_caller("GetCallerIdentity", caller)
     result = CallerIdentityResult(caller.user_id, caller.account, caller.arn)
     return Outcome("GetCallerIdentity", result)

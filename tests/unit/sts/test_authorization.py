@@ -29,6 +29,7 @@ from broker.sts.operations import get_caller_identity, get_federation_token, get
 from broker.sts.principals import PrincipalPolicies
 from broker.sts.requests import (
     AssumeRoleRequest,
+    GetCallerIdentityRequest,
     GetFederationTokenRequest,
     GetSessionTokenRequest,
 )
@@ -176,10 +177,10 @@ def test_root_row(tmp_path) -> None:
     ring = KeyRing.load(tmp_path / "k.json")
     root = root_caller()
     assert caller_kind(root) == "root"
-    assert get_caller_identity(root).result.arn == root.arn
     directory = Directory()
     store = SessionPolicyStore(tmp_path / "policies")
     deps = StsContext(ring, directory, store)
+    assert get_caller_identity(deps, root, GetCallerIdentityRequest()).result.arn == root.arn
     minted = get_session_token(deps, root, GetSessionTokenRequest())
     assert minted.session is not None
     lifetime = minted.session.expires_at - datetime.now(UTC)

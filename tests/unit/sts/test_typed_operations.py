@@ -19,6 +19,7 @@ from broker.sts.requests import (
     AssumeRoleRequest,
     AssumeRoleWithSamlRequest,
     AssumeRoleWithWebIdentityRequest,
+    GetCallerIdentityRequest,
     GetFederationTokenRequest,
     GetSessionTokenRequest,
 )
@@ -167,8 +168,8 @@ def test_results_render_as_sts_elements_and_audit_without_secrets(deps) -> None:
     assert secret not in shown and result.credentials.session_token not in shown
 
 
-def test_caller_identity_has_no_response_elements() -> None:
-    outcome = get_caller_identity(alice())
+def test_caller_identity_has_no_response_elements(deps) -> None:
+    outcome = get_caller_identity(deps, alice(), GetCallerIdentityRequest())
     assert result_elements(outcome.result) == {
         "UserId": "BRKIALICE",
         "Account": HOME,
