@@ -9,7 +9,7 @@ Starts both servers on 127.0.0.1 and measures, for each server and call:
 (b) latency at a fixed offered rate: ``--rate`` requests/s over the same connections from an
     open-loop generator that measures each request from its due time (bench/sts_load.py).
 
-The calls are those of issue 5's speed goal, SigV4-signed GetCallerIdentity with session
+The calls are those of the STS speed goal (README), SigV4-signed GetCallerIdentity with session
 credentials (the token verified, the secret re-derived, the signature checked, revocation
 read, the call audited) and AssumeRoleWithWebIdentity (an RS256 ID token verified against the
 provider's JWKS, the trust policy evaluated, an ES256 session token minted and audited), plus

@@ -6,9 +6,6 @@ dataclass, and call a ``run_…`` function that does the work (docs/style.md rul
 import heavy libraries inside their handlers, never at module level, so building the parser
 stays cheap.
 
-Commands whose issue has not landed are registered as placeholders that fail with a clear
-"not yet available" error (exit 3) instead of pretending.
-
 Errors: a ``BrokerError`` becomes one line on stderr (non-printable characters of values it
 echoes, such as a newline in a profile name, are shown escaped) and its branch's exit code
 (``broker.errors``); any other exception is a bug: its traceback goes to the log file under the
@@ -23,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from broker import __version__
-from broker.errors import BrokerError, NotYetAvailableError, UsageError, one_printable_line
+from broker.errors import BrokerError, UsageError, one_printable_line
 
 if TYPE_CHECKING:
     import argparse
@@ -52,34 +49,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "broker.commands.db",
 )
 
-# Commands that belong to issues not yet landed: name -> (what it does, issue number).
-# A command module that registers one of these names replaces its placeholder.
-PLANNED: dict[str, tuple[str, int]] = {
-    "login": ("sign in through an identity provider", 3),
-    "logout": ("sign out and forget the stored session", 3),
-    "whoami": ("show the claims of the current session", 3),
-    "providers": ("list installed and configured identity providers", 3),
-    "saml": ("SAML service-provider tools (metadata)", 3),
-    "directory": ("users, groups, accounts, permission sets", 4),
-    "assignments": ("what a person may use, and why", 4),
-    "serve": ("run the STS-compatible HTTP service", 5),
-    "sts": ("session revocation", 5),
-    "keys": ("session-token signing keys", 5),
-    "access-keys": ("long-term keys for service users", 5),
-    "audit": ("the audit log: verify, tail, query", 5),
-    "credential-process": ("AWS credential_process helper", 6),
-    "exec": ("run a command with credentials", 6),
-    "env": ("print credentials as environment exports", 6),
-    "refresh": ("refresh stored sessions headlessly", 6),
-    "configure": ("write AWS CLI profiles", 6),
-    "serve-credentials": ("container / IMDS credentials endpoint", 6),
-    "console": ("AWS console sign-in URL", 8),
-    "db": ("database migrations", 8),
-    "report": ("credential report, last accessed", 9),
-    "analyze": ("external access analysis", 9),
-}
-
-
 _TUI_FLAGS = frozenset({"--no-color", "--ascii", "--readonly"})
 """The options of ``broker`` alone (the terminal app); ``build_parser`` declares them too."""
 
@@ -96,18 +65,8 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return _Parser
 
 
-def _not_yet(name: str, issue: int) -> Handler:
-    def handler(_args: argparse.Namespace) -> int:
-        raise NotYetAvailableError(
-            f"`broker {name}` is not yet available (issue #{issue} brings it)"
-        )
-
-    return handler
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: registered groups plus placeholders for planned commands."""
-    import argparse
+    """The whole command line: every command group's parser under one ``broker``."""
 
     _Parser = _parser_class()
     parser = _Parser(
@@ -135,18 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--readonly", action="store_true", help="hide revoke and admin writes")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(sub)
-    for name, (summary, issue) in PLANNED.items():
-        if name not in sub.choices:
-            placeholder = sub.add_parser(name, help=f"{summary} (not yet available)")
-            placeholder.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-            placeholder.set_defaults(handler=_not_yet(name, issue), planned_issue=issue)
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
@@ -251,13 +199,6 @@ def _unusable_data_dir(exc: Exception) -> int | None:
 
 def _open_tui(args: argparse.Namespace) -> int:
     """Open the terminal app (imported by name so the headless core never depends on it)."""
-    try:
-        tui = importlib.import_module("broker.tui.app")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("broker.tui"):
-            raise NotYetAvailableError(
-                "the terminal app is not yet available (issue #7 brings it); run `broker --help`"
-            ) from None
-        raise
+    tui = importlib.import_module("broker.tui.app")
     result: int = tui.run(no_color=args.no_color, ascii_only=args.ascii, readonly=args.readonly)
     return result

@@ -7,8 +7,7 @@ do. Nothing secret is ever put into a message. Anything else escaping is a bug.
     BrokerError                      exit 1   (generic; never raised bare)
     ├── UsageError                   exit 2   bad command-line arguments or malformed input file
     ├── ConfigError                  exit 3   broker.toml / directory config invalid or missing
-    │   ├── StateStoreUnavailableError       shared-state database unreachable (transient)
-    │   └── NotYetAvailableError     exit 3   a feature whose issue has not landed yet
+    │   └── StateStoreUnavailableError       shared-state database unreachable (transient)
     ├── PolicyError                  exit 4   a policy document is malformed
     ├── DirectoryError               exit 5   unknown user/group/account, invalid directory state
     ├── ProviderError                exit 6   identity provider failed or refused
@@ -40,7 +39,6 @@ __all__ = [
     "ConfigError",
     "DirectoryError",
     "KeyringUnavailableError",
-    "NotYetAvailableError",
     "PolicyError",
     "ProviderError",
     "ProviderUnavailableError",
@@ -116,10 +114,6 @@ class ConfigError(BrokerError):
 class StateStoreUnavailableError(ConfigError):
     """The shared-state database cannot be reached now (down, restarting, or every connection
     busy). Transient: the STS answers ``ServiceUnavailable`` (503), which SDKs retry."""
-
-
-class NotYetAvailableError(ConfigError):
-    """A command whose feature has not landed; says which issue brings it."""
 
 
 class PolicyError(BrokerError):

@@ -9,12 +9,13 @@ cached from the previous one are dropped so nobody is handed someone else's sess
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from broker.config import BrokerConfig
+from broker.config.providers import default_provider, provider_tables
 from broker.config.toml_names import toml_key
 from broker.errors import ConfigError, ProviderError
 from broker.store.credential_store import CredentialStore
@@ -33,7 +34,6 @@ __all__ = [
     "ProviderListing",
     "ProviderPool",
     "build_provider",
-    "configured_providers",
     "list_providers",
     "provider_builder",
     "resolve_provider_name",
@@ -45,23 +45,10 @@ __all__ = [
 ProviderBuilder = Callable[[str], IdentityProvider]
 
 
-def configured_providers(config: BrokerConfig) -> dict[str, Mapping[str, Any]]:
-    """Every ``[providers.<name>]`` table, by name."""
-    tables = config.section("providers")
-    out: dict[str, Mapping[str, Any]] = {}
-    for name, table in tables.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{config.file}: providers.{name}: expected a table")
-        out[name] = table
-    return out
-
-
 def resolve_provider_name(config: BrokerConfig, name: str | None) -> str:
     """``name``, or ``[broker] default_provider``; it must be configured."""
-    from broker.client.profiles import default_provider
-
     chosen = name or default_provider(config)
-    tables = configured_providers(config)
+    tables = provider_tables(config)
     if chosen is None:
         raise ConfigError(
             f"no provider named and no [broker] default_provider in {config.file}; "
@@ -86,7 +73,7 @@ def build_provider(config: BrokerConfig, name: str, store: CredentialStore) -> I
     from broker.store.replay import SqliteReplayCache
     from providers import registry
 
-    table = configured_providers(config)[resolve_provider_name(config, name)]
+    table = provider_tables(config)[resolve_provider_name(config, name)]
     kind = table.get("type")
     if not isinstance(kind, str):
         raise ConfigError(
@@ -223,6 +210,6 @@ def list_providers(config: BrokerConfig, data_dir: Path) -> tuple[list[ProviderL
             installed=table.get("type") in installed,
             signed_in=name in sessions,
         )
-        for name, table in sorted(configured_providers(config).items())
+        for name, table in sorted(provider_tables(config).items())
     ]
     return rows, installed

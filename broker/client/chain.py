@@ -106,8 +106,14 @@ class Chain:
         force: bool = False,
         ride_out_outage: bool = True,
         duration: int | None = None,
+        session_policy: str | None = None,
+        reason: str | None = None,
     ) -> Credentials:
         """Credentials for ``profile`` with more than the refresh window left.
+
+        This is the one locked mint step of the CLI and the TUI alike: under the profile's
+        lock, look again, mint, and store through the store's crash-safe intents with the
+        revocation stamp taken before the look.
 
         ``duration`` (``--duration``) asks for credentials minted for that many seconds
         instead of the profile's own duration: cached ones serve only if they were minted for
@@ -116,6 +122,10 @@ class Chain:
         With ``ride_out_outage``, an unreachable IdP is not an error while the cached
         credentials still have more than ``OUTAGE_FLOOR`` left (they are served, with a
         warning); the refresher turns it off so it backs off and retries instead.
+
+        ``session_policy`` and ``reason`` go into the mint request (the TUI's mint dialog);
+        with either, pass ``force``: credentials narrowed by a policy, or minted for a reason,
+        are a new mint, never a cache hit.
 
         Raises:
             ReauthenticationRequired: no usable IdP session; the message names the login.
@@ -149,6 +159,8 @@ class Chain:
                 role_name=profile.role,
                 duration_seconds=profile.duration,
                 session_name=identity.claims.email or identity.claims.subject,
+                session_policy=session_policy,
+                reason=reason,
             )
             try:
                 credentials = self.minter(profile).mint(identity, request)

@@ -1,7 +1,7 @@
 """Choosing the minter a profile names (``local`` or ``aws``).
 
-A minter module ``broker.minters.<name>`` exposes ``build_minter(config) -> Minter``. Until the
-STS issue lands one, asking for it is a clear "not yet available", never a stand-in.
+A minter module ``broker.minters.<name>`` exposes ``build_minter(config) -> Minter``; it is
+imported only when a profile names it, so a command that mints nothing never pays for it.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 
 from broker.config import BrokerConfig
-from broker.errors import ConfigError, NotYetAvailableError
+from broker.errors import ConfigError
 from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: dict[str, int] = {"local": 5, "aws": 8}  # name -> issue that brings it
+KNOWN_MINTERS: frozenset[str] = frozenset({"local", "aws"})
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:
@@ -22,22 +22,9 @@ def load_minter(name: str, config: BrokerConfig) -> Minter:
 
     Raises:
         ConfigError: an unknown minter name.
-        NotYetAvailableError: the minter's module is not installed yet.
     """
     if name not in KNOWN_MINTERS:
         raise ConfigError(f"unknown minter {name!r}; known: {', '.join(sorted(KNOWN_MINTERS))}")
-    module_name = f"broker.minters.{name}"
-    missing = NotYetAvailableError(
-        f"the {name!r} minter is not yet available (issue #{KNOWN_MINTERS[name]} brings it)"
-    )
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            raise missing from None
-        raise
-    build = getattr(module, "build_minter", None)
-    if build is None:
-        raise missing
-    minter: Minter = build(config)
+    module = importlib.import_module(f"broker.minters.{name}")
+    minter: Minter = module.build_minter(config)
     return minter

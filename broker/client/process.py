@@ -1,7 +1,7 @@
 """The ``credential-process`` hot path: a cache hit with (almost) no imports.
 
 ``broker.cli.main`` calls ``fast_credential_process`` before building the parser. On a hit it
-reads this data directory's id (``broker.store.home_id``) and one keyring item over D-Bus
+reads this data directory's id (``broker.keyring_gate.home_id``) and one keyring item over D-Bus
 (``broker.store.secret_service``), checks the expiry epoch and lifetime in the entry's first
 line against the chain's own freshness rule (``broker.client.freshness``) and its revocation
 stamp, and writes the stored Version 1 JSON. A revocation list changed since the entry was
@@ -63,7 +63,7 @@ def _unfinished_write(data: Path, key: str) -> bool:
 
 def _fresh_body(data: Path, home: str, profile: str) -> str | None:
     """The cached Version 1 JSON of ``profile`` if it may be served now, else None."""
-    from broker.store.home_id import scoped_key
+    from broker.keyring_gate.home_id import scoped_key
     from broker.store.secret_service import read_secret
 
     key = f"profile:{profile}"
@@ -96,7 +96,7 @@ def fast_credential_process(argv: list[str]) -> int | None:
     profile = parse_profile_arg(argv)
     if profile is None:
         return None
-    from broker.store.home_id import read_home_id
+    from broker.keyring_gate.home_id import read_home_id
 
     data = _data_dir()
     home = read_home_id(data)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from broker.config import BrokerConfig, ConfigIssue, ConfigIssues, from_table
+from broker.config.providers import default_provider
 from broker.config.toml_names import toml_key
 from broker.errors import ConfigError
 
@@ -34,7 +35,6 @@ __all__ = [
     "CHAINED_MAX_DURATION",
     "Profile",
     "ProfileSettings",
-    "default_provider",
     "find_profile",
     "load_profiles",
 ]
@@ -81,12 +81,6 @@ class Profile:
     role_arn: str | None = None
     mfa_serial: str | None = None  # ask for a TOTP code when minting
     endpoint_url: str | None = None  # the STS for chained AssumeRole (default: AWS's)
-
-
-def default_provider(config: BrokerConfig) -> str | None:
-    """``[broker] default_provider``, if set."""
-    value = config.section("broker").get("default_provider")
-    return value if isinstance(value, str) else None
 
 
 def load_profiles(config: BrokerConfig) -> dict[str, Profile]:

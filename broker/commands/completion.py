@@ -221,7 +221,9 @@ def list_names(kind: str) -> list[str]:
     config = load_config()
     index = IndexFile(data_dir() / "store").read()
     if kind == "providers":
-        return sorted(config.section("providers"))
+        from broker.config.providers import provider_tables
+
+        return sorted(provider_tables(config))
     profiles = load_profiles(config)
     if kind == "profiles":
         return sorted({*profiles, *index.assignments, *index.profiles})

@@ -133,17 +133,23 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
 def _provider_problems(config: Any) -> list[ConfigProblem]:
     from broker.config import ConfigIssues, data_dir
     from broker.config.offline import offline_context
+    from broker.config.providers import default_provider, provider_tables
     from broker.config.toml_names import toml_key
     from broker.errors import ConfigError
     from providers import registry
 
     file = str(config.file)
     problems: list[ConfigProblem] = []
-    tables = config.sections.get("providers", {})
-    if not isinstance(tables, dict):
-        return [ConfigProblem(file, "providers", "error", "expected a table of providers")]
-    default = config.sections.get("broker", {}).get("default_provider")
-    if isinstance(default, str) and default not in tables:
+    try:
+        tables = provider_tables(config)
+    except ConfigIssues as exc:
+        return [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+    try:
+        default = default_provider(config)
+    except ConfigIssues as exc:
+        problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+        default = None
+    if default is not None and default not in tables:
         problems.append(
             ConfigProblem(
                 file,
@@ -155,9 +161,6 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
     context = offline_context(config.directory, data_dir(), "validating configuration")
     for name, table in tables.items():
         key = f"providers.{name}"
-        if not isinstance(table, dict):
-            problems.append(ConfigProblem(file, key, "error", "expected a table"))
-            continue
         kind = table.get("type")
         if not isinstance(kind, str):
             installed = ", ".join(registry.installed())

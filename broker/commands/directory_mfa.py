@@ -84,9 +84,13 @@ def _handle_mfa(ns: argparse.Namespace) -> int:
         getattr(ns, "replace", False),
         getattr(ns, "json", False),
     )
+    from broker.config import data_dir
     from broker.directory import load_directory
 
-    return run_mfa(args, sys.stdout, sys.stderr, load_directory(), KeyringSecrets())
+    home = data_dir()
+    return run_mfa(
+        args, sys.stdout, sys.stderr, load_directory(data_dir=home), KeyringSecrets(home)
+    )
 
 
 def register_mfa(sub: Any) -> None:

@@ -89,11 +89,12 @@ def run_validate(options: ValidateInput, out: TextIO) -> int:
 def _load_cases(options: SimulateInput) -> tuple[list[Case | Unreadable], bool]:
     """Every case of the input, each checked whole before anything is evaluated or written."""
     from broker.policy.cases import read_cases
+    from broker.policy.json_input import loads
     from broker.policy.limits import may_hold_bad_characters
 
     text = _read(options.input)
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{options.input}: not valid JSON ({exc.msg}, line {exc.lineno})"
@@ -152,28 +153,31 @@ def write_simulation(options: SimulateInput, out: TextIO) -> bool:
     single explained answer is indented for reading; in a batch each answer is one line,
     written as soon as it is decided, so memory stays flat however many requests are
     explained."""
-    from broker.policy import compile_policy_set
+    from broker.policy import Request, compile_policy_set
     from broker.policy.cases import Unreadable
 
     cases, as_list = _load_cases(options)
+    if not options.explain:
+        parts = []
+        refused = False
+        for case in cases:
+            if isinstance(case, Unreadable):
+                parts.append(json.dumps(case.to_json()))
+                refused = True
+                continue
+            decide = compile_policy_set(case.policies).decide
+            texts = [
+                _PLAIN[decide(r)] if isinstance(r, Request) else json.dumps(r.to_json())
+                for r in case.requests
+            ]
+            refused = refused or any(type(r) is Unreadable for r in case.requests)
+            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
+        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
+        return refused
     refused = any(
         isinstance(c, Unreadable) or any(isinstance(r, Unreadable) for r in c.requests)
         for c in cases
     )
-    if not options.explain:
-        parts = []
-        for case in cases:
-            if isinstance(case, Unreadable):
-                parts.append(json.dumps(case.to_json()))
-                continue
-            compiled = compile_policy_set(case.policies)
-            texts = [
-                json.dumps(r.to_json()) if isinstance(r, Unreadable) else _PLAIN[compiled.decide(r)]
-                for r in case.requests
-            ]
-            parts.append(texts[0] if case.single else "[" + ", ".join(texts) + "]")
-        out.write(("[" + ", ".join(parts) + "]" if as_list else parts[0]) + "\n")
-        return refused
     first = cases[0]
     if not as_list and not isinstance(first, Unreadable) and first.single:
         out.write(json.dumps(next(_answers(first, options)), indent=2) + "\n")

@@ -52,18 +52,13 @@ def run_metadata(options: MetadataInput) -> str:
     """
     from broker.config import data_dir, load_config
     from broker.config.offline import offline_context
-    from broker.config.toml_names import toml_key
+    from broker.config.providers import provider_tables
     from providers import registry
 
     config = load_config()
-    providers = config.section("providers")
+    providers = provider_tables(config)
     table = providers.get(options.provider)
-    if table is not None and not isinstance(table, dict):
-        raise ConfigError(
-            f"{config.file}: providers.{options.provider}: expected a table, got "
-            f"{type(table).__name__}; write it as [providers.{toml_key(options.provider)}]"
-        )
-    if not isinstance(table, dict):
+    if table is None:
         names = ", ".join(sorted(providers)) or "none"
         raise ConfigError(
             f"{config.file}: no provider {options.provider!r} (configured: {names}); "

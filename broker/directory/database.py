@@ -91,7 +91,7 @@ CREATE TABLE roles (
 );
 CREATE TABLE identity_mappings (provider TEXT PRIMARY KEY, mapping TEXT NOT NULL);
 -- Runtime state (carried across rebuilds). No secrets: TOTP seeds are in the OS keyring,
--- access keys are stored as a hash of the secret (issue 5 owns them).
+-- access keys are stored as a hash of the secret (the STS's access-key store owns them).
 CREATE TABLE mfa_devices (
     user_name TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL,
     last_step INTEGER, PRIMARY KEY (user_name, device)

@@ -123,8 +123,8 @@ class Directory(OrganizationQueries, AccessQueries, FederationQueries):
     def identity_policies(self, user: User) -> list[dict[str, Any]]:
         """Identity policies ``user`` holds as an IAM user: its own, then each group's.
 
-        Used for requests signed with a service user's long-term keys (issue 5); people use
-        roles from their assignments instead.
+        Used for requests signed with a service user's long-term keys (``broker access-keys``);
+        people use roles from their assignments instead.
         """
         where, params = held_by(user, "pp")  # placeholders only: values stay parameters
         sql = (

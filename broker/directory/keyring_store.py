@@ -1,75 +1,52 @@
 """The OS keyring, for the directory's own secrets (TOTP seeds), under service "access-broker".
 
-This is the directory's one call site of ``keyring``. When ``broker/store/`` (issue 6's
-allow-listed keyring) lands, this module should delegate to it; until then it applies the same
-rule itself: only real OS keyrings are allowed, never a plaintext, null or failing backend.
+This is the directory's one call site of the keyring, and it goes through the same gate as the
+credential store (``broker.keyring_gate``): only real OS keyrings, a locked Secret Service
+refused at once, transient failures retried, and every entry scoped to the data directory's
+id so two data directories of one user keep their seeds apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
-from broker.errors import KeyringUnavailableError
+from broker.keyring_gate.gate import SERVICE, KeyringGate
+from broker.keyring_gate.home_id import home_id, scoped_key
 
-__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecrets"]
-
-SERVICE = "access-broker"
-ALLOWED_BACKENDS = frozenset(
-    {
-        "keyring.backends.SecretService",
-        "keyring.backends.libsecret",
-        "keyring.backends.kwallet",
-        "keyring.backends.macOS",
-        "keyring.backends.Windows",
-    }
-)
-
-_FIX = "start a Secret Service (e.g. gnome-keyring) or use a desktop session, then retry"
+__all__ = ["KeyringSecrets"]
 
 
-@dataclass(frozen=True)
 class KeyringSecrets:
-    """Secrets in the OS keyring; refuses any backend not on ``ALLOWED_BACKENDS``."""
+    """The directory's secrets in the OS keyring, scoped to ``data_dir`` (``MfaSecrets``).
 
-    service: str = SERVICE
+    An entry written before entries were scoped (``mfa/alice/totp`` alone) is copied into this
+    data directory's scope on first read: callers ask only for a device the directory has on
+    record, which vouches for it. The old entry stays, since another data directory of the
+    same user may have enrolled under it too.
+    """
 
-    def _backend(self) -> object:
-        import keyring
+    def __init__(self, data_dir: Path, *, gate: KeyringGate | None = None) -> None:
+        self.data_dir = data_dir
+        self.gate = gate or KeyringGate(SERVICE)
+        self._home: str | None = None
 
-        backend = keyring.get_keyring()
-        candidates = getattr(backend, "backends", [backend])  # a ChainerBackend wraps several
-        allowed = [b for b in candidates if type(b).__module__ in ALLOWED_BACKENDS]
-        if not allowed:
-            raise KeyringUnavailableError(f"no OS keyring is available; {_FIX}")
-        return allowed[0]
-
-    def _call(self, method: str, *args: str) -> object:
-        from keyring.errors import KeyringError
-
-        backend = self._backend()
-        try:
-            return getattr(backend, method)(self.service, *args)
-        except KeyringError as exc:
-            raise KeyringUnavailableError(
-                f"the OS keyring refused ({type(exc).__name__}); unlock it and retry"
-            ) from None
+    def _key(self, key: str) -> str:
+        if self._home is None:
+            self._home = home_id(self.data_dir)
+        return scoped_key(self._home, key)
 
     def get_secret(self, key: str) -> str | None:
-        value = self._call("get_password", key)
-        return value if isinstance(value, str) else None
+        value = self.gate.call("get_password", self._key(key))
+        if isinstance(value, str):
+            return value
+        legacy = self.gate.call("get_password", key)
+        if not isinstance(legacy, str):
+            return None
+        self.gate.call("set_password", self._key(key), legacy)
+        return legacy
 
     def set_secret(self, key: str, value: str) -> None:
-        self._call("set_password", key, value)
+        self.gate.call("set_password", self._key(key), value)
 
     def delete_secret(self, key: str) -> None:
-        from keyring.errors import KeyringError, PasswordDeleteError
-
-        backend = self._backend()
-        try:
-            backend.delete_password(self.service, key)  # type: ignore[attr-defined]
-        except PasswordDeleteError:
-            pass  # already gone
-        except KeyringError as exc:
-            raise KeyringUnavailableError(
-                f"the OS keyring refused ({type(exc).__name__}); unlock it and retry"
-            ) from None
+        self.gate.call("delete_password", self._key(key))

@@ -199,7 +199,7 @@ FIELD_DOCS: Mapping[str, str] = {
     "OrganizationSpec.scps": "SCPs attached to the organization root",
     "OrganizationSpec.id": "the Organizations id, 'o-' then 10-32 lowercase letters or digits",
     "UserSpec.email": "primary email; identity mappings may match on it",
-    "UserSpec.service": "a service user: may hold long-term access keys (issue 5)",
+    "UserSpec.service": "a service user: may hold long-term access keys (broker access-keys)",
     "GroupSpec.members": "user names; groups cannot contain groups",
     "UserSpec.policies": "identity policies of the user itself (policies/), for its own keys",
     "GroupSpec.policies": "identity policies every member gets (policies/)",

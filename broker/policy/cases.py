@@ -24,9 +24,9 @@ case or a list of cases at all, and a single case that cannot be read, are still
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from broker.errors import UsageError
 from broker.policy.applicability import NormalContext, normalise_value
@@ -183,57 +183,135 @@ def _account_mismatch(principal_arn: str, principal_account: str) -> str | None:
 _ACCOUNT_CHECKS: dict[tuple[str, str], str | None] = {}
 
 
-def _request(data: object, path: str) -> Request:
-    """One request, checked field by field. Written for throughput: a batch holds tens of
-    thousands of requests, and checking them must not cost more than deciding them (hence
-    ``type(...) is`` before the slower ``isinstance`` on abstract types)."""
+class _Refused(Exception):
+    """A request that cannot be read: where in it (``".context.key"``, or ``""`` for the
+    request itself) and what is wrong. The caller adds the request's own path, so a batch
+    builds a path string only for the requests it refuses."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(where, message)
+        self.where = where
+        self.message = message
+
+    def at(self, path: str) -> str:
+        return f"{path}{self.where}: {self.message}"
+
+
+# ``Request`` is a frozen dataclass: its generated ``__init__`` sets each field through
+# ``object.__setattr__``. The reader makes tens of thousands of them, with fields it has just
+# checked, so it sets the slots directly (the same values, the same frozen object).
+_new_request = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[Request, object], None]:
+    setter: Callable[[Request, object], None] = vars(Request)[name].__set__
+    return setter
+
+
+_set_action = _slot_setter("action")
+_set_resource = _slot_setter("resource")
+_set_principal_arn = _slot_setter("principal_arn")
+_set_principal_account = _slot_setter("principal_account")
+_set_resource_account = _slot_setter("resource_account")
+_set_context = _slot_setter("context")
+_set_federated_by = _slot_setter("federated_by")
+
+
+def _make_request(
+    action: str,
+    resource: str,
+    principal_arn: str,
+    principal_account: str,
+    resource_account: str,
+    context: NormalContext,
+    federated_by: str | None,
+) -> Request:
+    request: Request = _new_request(Request)
+    _set_action(request, action)
+    _set_resource(request, resource)
+    _set_principal_arn(request, principal_arn)
+    _set_principal_account(request, principal_account)
+    _set_resource_account(request, resource_account)
+    _set_context(request, context)
+    _set_federated_by(request, federated_by)
+    return request
+
+
+def _request(data: object) -> Request:
+    """One request, checked field by field; raises ``_Refused``. Written for throughput: a
+    batch holds tens of thousands of requests, and checking them must not cost more than
+    deciding them (hence ``type(...) is`` before the slower ``isinstance`` on abstract types,
+    and one test for the common case of five strings)."""
     if type(data) is not dict and not isinstance(data, Mapping):
-        raise UsageError(f"{path}: a request must be an object")
+        raise _Refused("", "a request must be an object")
     if not _REQUEST_FIELDS.issuperset(data):
         unknown = next(key for key in data if key not in _REQUEST_FIELDS)
-        raise UsageError(f"{path}.{unknown}: unknown request field")
-    fields = [data.get(key) for key in _REQUEST_KEYS]
-    if fields[3] is None and _anonymous(data):
-        fields[3] = ""  # an anonymous caller has no account
-    for key, value in zip(_REQUEST_KEYS, fields, strict=True):
-        if type(value) is not str:
-            raise UsageError(f"{path}.{key}: required, a string")
-    action, resource, principal_arn, principal_account, resource_account = cast("list[str]", fields)
-    context = data.get("context", _NO_CONTEXT)
+        raise _Refused(f".{unknown}", "unknown request field")
+    get: Callable[..., Any] = data.get  # the values are checked right below
+    action = get("action")
+    resource = get("resource")
+    principal_arn = get("principal_arn")
+    principal_account = get("principal_account")
+    resource_account = get("resource_account")
+    if principal_account is None and principal_arn in ("", "anonymous"):
+        principal_account = ""  # an anonymous caller has no account
+    if not (
+        type(action) is str
+        and type(resource) is str
+        and type(principal_arn) is str
+        and type(principal_account) is str
+        and type(resource_account) is str
+    ):
+        fields = (action, resource, principal_arn, principal_account, resource_account)
+        for key, value in zip(_REQUEST_KEYS, fields, strict=True):
+            if type(value) is not str:
+                raise _Refused(f".{key}", "required, a string")
+    context = get("context", _NO_CONTEXT)
     if type(context) is not dict and not isinstance(context, Mapping):
-        raise UsageError(f"{path}.context: must be an object")
+        raise _Refused(".context", "must be an object")
     normal = NormalContext()  # what evaluation would make of it, made here in the same pass
+    lowered = _LOWERED
     for key, value in context.items():
+        try:
+            low = lowered[key]
+        except KeyError:
+            if len(lowered) >= _LOWERED_LIMIT:
+                lowered.clear()
+            low = lowered[key] = key.lower()
         kind = type(value)
         if kind is str:
-            normal[key.lower()] = value
+            normal[low] = value
         elif kind is bool:
-            normal[key.lower()] = "true" if value else "false"
+            normal[low] = "true" if value else "false"
         elif _context_ok(value):
-            normal[key.lower()] = normalise_value(value)
+            normal[low] = normalise_value(value)
         else:
-            raise UsageError(
-                f"{path}.context.{key}: must be a string, boolean, number or a list of them"
-            )
-    federated_by = data.get("federated_by")
+            raise _Refused(f".context.{key}", "must be a string, boolean, number or a list of them")
+    federated_by = get("federated_by")
     if federated_by is not None and type(federated_by) is not str:
-        raise UsageError(f"{path}.federated_by: must be the IAM user ARN, a string")
+        raise _Refused(".federated_by", "must be the IAM user ARN, a string")
     own_account = _account_mismatch(principal_arn, principal_account)
     if own_account is not None:
-        raise UsageError(
-            f"{path}.principal_account: {principal_account} is not the account of "
-            f"principal_arn ({own_account}); make them agree"
+        raise _Refused(
+            ".principal_account",
+            f"{principal_account} is not the account of principal_arn ({own_account}); "
+            "make them agree",
         )
-    return Request(
-        action, resource, principal_arn, principal_account, resource_account, normal, federated_by
+    return _make_request(
+        action,
+        resource,
+        principal_arn,
+        principal_account,
+        resource_account,
+        normal,
+        federated_by,
     )
 
 
 _NO_CONTEXT: Mapping[str, Any] = {}
-
-
-def _anonymous(data: Mapping[str, Any]) -> bool:
-    return data.get("principal_arn") in ("", "anonymous")
+# Context keys lower-cased: a batch repeats the same few keys in every request.
+_LOWERED: dict[str, str] = {}
+_LOWERED_LIMIT = 4096
 
 
 def _check_text(data: object, path: str, screened: bool) -> None:
@@ -245,12 +323,30 @@ def _check_text(data: object, path: str, screened: bool) -> None:
             raise UsageError(f"{problem}; remove it")
 
 
-def _each_request(item: object, path: str, screened: bool) -> Request | Unreadable:
+def _one_request(data: object, path: str, screened: bool) -> Request:
+    """A single case's ``request``: what is wrong with it is a ``UsageError``."""
+    _check_text(data, path, screened)
     try:
-        _check_text(item, path, screened)
-        return _request(item, path)
-    except UsageError as exc:
-        return Unreadable(str(exc))
+        return _request(data)
+    except _Refused as refused:
+        raise UsageError(refused.at(path)) from None
+
+
+def _requests(items: list[object], path: str, screened: bool) -> tuple[Request | Unreadable, ...]:
+    """Every request of a ``requests`` list at ``path``, each read on its own: a refused one
+    is an ``Unreadable`` (its one-line error) in its place."""
+    out: list[Request | Unreadable] = []
+    append = out.append
+    for index, item in enumerate(items):
+        try:
+            if not screened:
+                _check_text(item, f"{path}[{index}]", screened)
+            append(_request(item))
+        except _Refused as refused:
+            append(Unreadable(refused.at(f"{path}[{index}]")))
+        except UsageError as exc:
+            append(Unreadable(str(exc)))
+    return tuple(out)
 
 
 def _case(data: object, path: str, screened: bool) -> Case:
@@ -265,15 +361,11 @@ def _case(data: object, path: str, screened: bool) -> Case:
         raise UsageError(f"{path or '$'}: give exactly one of request or requests")
     policies = _policy_set(data.get("policies"), f"{prefix}policies")
     if has_one:
-        _check_text(data["request"], f"{prefix}request", screened)
-        return Case(policies, (_request(data["request"], f"{prefix}request"),), True)
+        return Case(policies, (_one_request(data["request"], f"{prefix}request", screened),), True)
     items = data["requests"]
     if not isinstance(items, list):
         raise UsageError(f"{prefix}requests: must be a list of requests")
-    requests = tuple(
-        _each_request(item, f"{prefix}requests[{i}]", screened) for i, item in enumerate(items)
-    )
-    return Case(policies, requests, False)
+    return Case(policies, _requests(items, f"{prefix}requests", screened), False)
 
 
 def _each_case(data: object, path: str, screened: bool) -> Case | Unreadable:

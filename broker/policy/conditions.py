@@ -158,9 +158,36 @@ def _ordered(family: str, convert: Callable[[str], Any], values: Sequence[str]) 
         "ge": lambda x, b: x >= b,
     }[family.rsplit("_", 1)[1]]
 
-    def test(value: str, _context: Mapping[str, ContextValue]) -> bool:
+    def test(value: str) -> bool:
         x = convert(value)
         return any(compare(x, b) for b in bounds)
+
+    return _remembered(test)
+
+
+_REMEMBERED_LIMIT = 4096
+
+
+def _remembered(decide: Callable[[str], bool]) -> Test:
+    """A test that reads only the context value, its answers kept per value: parsing a date,
+    number or address is most of its cost, and a batch repeats a few values over thousands of
+    requests. An incomparable value is remembered as such and raises again."""
+    answers: dict[str, bool | None] = {}
+
+    def test(value: str, _context: Mapping[str, ContextValue]) -> bool:
+        try:
+            answer = answers[value]
+        except KeyError:
+            try:
+                answer = decide(value)
+            except _Incomparable:
+                answer = None
+            if len(answers) >= _REMEMBERED_LIMIT:
+                answers.clear()
+            answers[value] = answer
+        if answer is None:
+            raise _Incomparable
+        return answer
 
     return test
 
@@ -216,15 +243,15 @@ def _make_test(family: str, values: Sequence[str], substitute: bool) -> Test:
         return lambda value, _context: value.lower() in wanted
     if family == "binary":
         blobs = {_binary(v) for v in values}
-        return lambda value, _context: _binary(value) in blobs
+        return _remembered(lambda value: _binary(value) in blobs)
     if family == "ip":
         networks = [ipaddress.ip_network(v.strip(), strict=False) for v in values]
 
-        def in_networks(value: str, _context: Mapping[str, ContextValue]) -> bool:
+        def in_networks(value: str) -> bool:
             address = _ip(value)
             return any(address in network for network in networks)
 
-        return in_networks
+        return _remembered(in_networks)
     raise AssertionError(family)
 
 

@@ -28,6 +28,7 @@ The flow, as one pure function of (policies, request):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from broker.policy.applicability import (
@@ -35,6 +36,7 @@ from broker.policy.applicability import (
     Check,
     Entry,
     Layer,
+    NormalContext,
     Req,
     any_applies,
     checker,
@@ -45,6 +47,7 @@ from broker.policy.applicability import (
 from broker.policy.explain import Trace
 from broker.policy.principals import IAM_CALLER_KINDS, Caller, GrantKind, caller_of
 from broker.policy.request import Decision, DecisionName, PolicySet, Request
+from broker.policy.resource_index import ResourceIndex
 from broker.policy.statements import Statement
 from broker.policy.variables import ContextValue
 
@@ -75,14 +78,16 @@ class _Route:
     """One caller's path through a ``_Plan``: every Deny that applies to it (one flat tuple: any
     of them decides), the SCP/RCP levels that must each allow, resource grants with the kind
     of grant they make for this caller, and the identity (None: the root user, who needs
-    none), boundary and session allows (None where that layer does not bind the caller)."""
+    none), boundary and session allows (None where that layer does not bind the caller).
+    Each group is indexed by resource (``ResourceIndex``): a request tests only the statements
+    whose Resource may match its resource."""
 
-    denies: tuple[Pair, ...]
-    levels: tuple[tuple[Pair, ...], ...]
-    resource_allow: tuple[tuple[Pair, GrantKind], ...]
-    identity: tuple[Pair, ...] | None
-    boundary: tuple[Pair, ...] | None
-    session: tuple[Pair, ...] | None
+    denies: ResourceIndex[Pair]
+    levels: tuple[ResourceIndex[Pair], ...]
+    resource_allow: ResourceIndex[tuple[Pair, GrantKind]]
+    identity: ResourceIndex[Pair] | None
+    boundary: ResourceIndex[Pair] | None
+    session: ResourceIndex[Pair] | None
     no_session: bool  # a federated user without a session policy has no permissions
     bounded: bool
 
@@ -94,18 +99,33 @@ Narrowed = tuple[bool, tuple[Check, ...]]
 
 @dataclass(frozen=True, slots=True)
 class _Narrow:
-    """A ``_Route`` for one resource: statements whose Resource cannot match it are gone, and
-    a statement that matches it with nothing left to test (no condition, no variable, no
-    principal) settles its group. Only the context-dependent checks run per request."""
+    """A ``_Route`` for one resource and caller, folded for the fast path: statements whose
+    Resource cannot match it are gone, and a statement that matches it with nothing left to
+    test (no condition, no variable, no principal) settles its group. Only the
+    context-dependent checks run per request.
 
-    denies: Narrowed
-    levels: tuple[Narrowed, ...]
-    resource_allow: tuple[tuple[Check | None, GrantKind], ...]  # None: applies outright
-    identity: Narrowed | None
-    boundary: Narrowed | None
-    session: Narrowed | None
-    no_session: bool
+    ``denied``: a Deny applies outright; ``deny_checks``: the Denies that may apply.
+    ``blocked``: an SCP or RCP level has no statement that can allow; ``levels``: the checks of
+    the levels not settled yet (each needs one that applies). ``grants``: the kinds of grant the
+    resource policy makes outright; ``grant_checks``: those that depend on the context.
+    ``identity``, ``boundary``, ``session``: (settled true, the checks that may still make it
+    true), with a layer that does not bind the caller settled as ``_combine`` expects."""
+
+    action: str  # lower-cased
+    caller: Caller
+    denied: bool
+    deny_checks: tuple[Check, ...]
+    blocked: bool
+    levels: tuple[tuple[Check, ...], ...]
+    grants: frozenset[GrantKind]
+    grant_checks: tuple[tuple[Check, GrantKind], ...]
+    identity: Narrowed
+    boundary: Narrowed
+    session: Narrowed
     bounded: bool
+
+
+_SETTLED: Narrowed = (True, ())
 
 
 CallerKey = tuple[str, str, str | None, str | None]
@@ -123,7 +143,7 @@ def _caller_key(request: Request, context: dict[str, ContextValue]) -> CallerKey
     )
 
 
-def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
+def _narrow(pairs: Sequence[Pair], resource: str) -> Narrowed:
     rest: list[Check] = []
     for check, statement in pairs:
         resources = statement.resources
@@ -137,18 +157,30 @@ def _narrow(pairs: tuple[Pair, ...], resource: str) -> Narrowed:
             rest.append(check)
         else:
             return True, ()
-    return False, tuple(rest)
+    return False, tuple(dict.fromkeys(rest))  # a statement found under two heads: once
 
 
-def _any_pair(pairs: tuple[Pair, ...], r: Req) -> bool:
+def _index(pairs: tuple[Pair, ...]) -> ResourceIndex[Pair]:
+    return ResourceIndex(pairs, _statement_of)
+
+
+def _statement_of(pair: Pair) -> Statement:
+    return pair[1]
+
+
+def _statement_of_grant(item: tuple[Pair, GrantKind]) -> Statement:
+    return item[0][1]
+
+
+def _narrowed_by(index: ResourceIndex[Pair], resource: str) -> Narrowed:
+    return _narrow(index.find(resource), resource)
+
+
+def _any_pair(pairs: Sequence[Pair], r: Req) -> bool:
     for check, _ in pairs:
         if check(r):
             return True
     return False
-
-
-def _holds(group: Narrowed, r: Req) -> bool:
-    return group[0] or any_applies(group[1], r)
 
 
 class CompiledPolicySet:
@@ -262,15 +294,17 @@ class CompiledPolicySet:
             denies = res_deny + (plan.rcp_deny if rcps else ()) + (plan.scp_deny if scps else ())
             denies += (id_deny if iam else ()) + (b_deny if bounded else ())
             denies += s_deny if in_session else ()
+            levels = (plan.rcp_allow if rcps else ()) + (plan.scp_allow if scps else ())
             route = self._routes[key] = _Route(
-                denies=denies,
-                levels=(plan.rcp_allow if rcps else ()) + (plan.scp_allow if scps else ()),
-                resource_allow=tuple(
-                    (pair, grant(pair[1], caller)) for pair in plan.resource_allow
+                denies=_index(denies),
+                levels=tuple(_index(level) for level in levels),
+                resource_allow=ResourceIndex(
+                    [(pair, grant(pair[1], caller)) for pair in plan.resource_allow],
+                    _statement_of_grant,
                 ),
-                identity=None if kind == "root" else id_allow if iam else (),
-                boundary=b_allow if bounded else None,
-                session=s_allow if in_session else None,
+                identity=None if kind == "root" else _index(id_allow if iam else ()),
+                boundary=_index(b_allow) if bounded else None,
+                session=_index(s_allow) if in_session else None,
                 no_session=kind == "federated_user",
                 bounded=bounded,
             )
@@ -282,36 +316,54 @@ class CompiledPolicySet:
         route = self._routes.get((action, caller)) or self._route(action, caller)
         if len(self._narrows) >= CACHE_LIMIT:
             self._narrows.clear()
-
-        def optional(pairs: tuple[Pair, ...] | None) -> Narrowed | None:
-            return None if pairs is None else _narrow(pairs, resource)
-
+        levels = [_narrow(level.find(resource), resource) for level in route.levels]
+        grants: set[GrantKind] = set()
+        grant_checks: dict[tuple[Check, GrantKind], None] = {}  # each once, in order
+        for (check, statement), kind in route.resource_allow.find(resource):
+            always, checks = _narrow(((check, statement),), resource)
+            if always:
+                grants.add(kind)
+            elif checks:
+                grant_checks[check, kind] = None
+        denied, deny_checks = _narrow(route.denies.find(resource), resource)
+        no_session = (not route.no_session, ())
         narrowed = self._narrows[key] = _Narrow(
-            denies=_narrow(route.denies, resource),
-            levels=tuple(_narrow(level, resource) for level in route.levels),
-            resource_allow=tuple(
-                (None if always else check, kind)
-                for (check, statement), kind in route.resource_allow
-                for always, checks in (_narrow(((check, statement),), resource),)
-                if always or checks
-            ),
-            identity=optional(route.identity),
-            boundary=optional(route.boundary),
-            session=optional(route.session),
-            no_session=route.no_session,
+            action=action,
+            caller=caller,
+            denied=denied,
+            deny_checks=deny_checks,
+            blocked=any(not always and not checks for always, checks in levels),
+            levels=tuple(checks for always, checks in levels if not always),
+            grants=frozenset(grants),
+            grant_checks=tuple(grant_checks),
+            identity=_SETTLED if route.identity is None else _narrowed_by(route.identity, resource),
+            boundary=_SETTLED if route.boundary is None else _narrowed_by(route.boundary, resource),
+            session=no_session if route.session is None else _narrowed_by(route.session, resource),
             bounded=route.bounded,
         )
         return narrowed
 
     def decide(self, request: Request) -> DecisionName:
         """The decision alone: the fast path, recording nothing and stopping early."""
-        context = normalise_context(request.context)
-        who = _caller_key(request, context)
-        action = request.action.lower()
-        key = (action, request.resource, who)
+        context = request.context
+        if type(context) is not NormalContext:
+            context = normalise_context(context)
+        resource = request.resource
+        # Everything the narrowed route depends on, as the request gives it (the action before
+        # lower-casing, ``aws:PrincipalArn`` whatever its value): a flat key, cheap to hash.
+        key = (
+            request.action,
+            resource,
+            request.principal_arn,
+            request.principal_account,
+            context.get("aws:principalarn"),
+            request.federated_by,
+        )
         narrowed = self._narrows.get(key)
-        caller = self._caller(request, context, who)
         if narrowed is None:
+            who = _caller_key(request, context)
+            caller = self._callers.get(who) or self._caller(request, context, who)
+            action = request.action.lower()
             # Narrowing looks at every statement once, so it pays only for a shape seen before;
             # the first time, the route's checks run directly and stop at the first answer.
             if key not in self._seen:
@@ -320,21 +372,34 @@ class CompiledPolicySet:
                 self._seen.add(key)
                 route = self._routes.get((action, caller)) or self._route(action, caller)
                 return self._decide_on_route(route, request, action, context, caller)
-            narrowed = self._narrowed(action, request.resource, caller, key)
-        r = Req(action, request.resource, context, caller, narrowed.bounded)
-        if _holds(narrowed.denies, r):
+            narrowed = self._narrowed(action, resource, caller, key)
+        if narrowed.denied:
             return "ExplicitDeny"
-        for level in narrowed.levels:
-            if not _holds(level, r):
+        r = Req(narrowed.action, resource, context, narrowed.caller, narrowed.bounded)
+        for check in narrowed.deny_checks:
+            if check(r):
+                return "ExplicitDeny"
+        if narrowed.blocked:
+            return "ImplicitDeny"
+        for checks in narrowed.levels:
+            for check in checks:
+                if check(r):
+                    break
+            else:
                 return "ImplicitDeny"
-        grants = {kind for check, kind in narrowed.resource_allow if check is None or check(r)}
-        identity = narrowed.identity is None or _holds(narrowed.identity, r)
-        bounded = narrowed.boundary is None or _holds(narrowed.boundary, r)
-        if narrowed.session is not None:
-            in_session = _holds(narrowed.session, r)
-        else:
-            in_session = not narrowed.no_session
-        verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
+        grants = narrowed.grants
+        if narrowed.grant_checks:
+            grants = grants | {kind for check, kind in narrowed.grant_checks if check(r)}
+        identity, boundary, session = narrowed.identity, narrowed.boundary, narrowed.session
+        verdict, _ = _combine(
+            narrowed.caller,
+            request,
+            grants,
+            identity[0] or any_applies(identity[1], r),
+            boundary[0] or any_applies(boundary[1], r),
+            session[0] or any_applies(session[1], r),
+            self._strict,
+        )
         return "Allow" if verdict else "ImplicitDeny"
 
     def _decide_on_route(
@@ -345,18 +410,18 @@ class CompiledPolicySet:
         context: dict[str, ContextValue],
         caller: Caller,
     ) -> DecisionName:
-        r = Req(action, request.resource, context, caller, route.bounded)
-        for check, _ in route.denies:
-            if check(r):
-                return "ExplicitDeny"
+        resource = request.resource
+        r = Req(action, resource, context, caller, route.bounded)
+        if _any_pair(route.denies.find(resource), r):
+            return "ExplicitDeny"
         for level in route.levels:
-            if not _any_pair(level, r):
+            if not _any_pair(level.find(resource), r):
                 return "ImplicitDeny"
-        grants = {kind for (check, _), kind in route.resource_allow if check(r)}
-        identity = route.identity is None or _any_pair(route.identity, r)
-        bounded = route.boundary is None or _any_pair(route.boundary, r)
+        grants = {kind for (check, _), kind in route.resource_allow.find(resource) if check(r)}
+        identity = route.identity is None or _any_pair(route.identity.find(resource), r)
+        bounded = route.boundary is None or _any_pair(route.boundary.find(resource), r)
         if route.session is not None:
-            in_session = _any_pair(route.session, r)
+            in_session = _any_pair(route.session.find(resource), r)
         else:
             in_session = not route.no_session
         verdict, _ = _combine(caller, request, grants, identity, bounded, in_session, self._strict)
@@ -472,7 +537,7 @@ def _scp_skip(caller: Caller, management: bool) -> str | None:
 def _combine(
     caller: Caller,
     request: Request,
-    grants: set[GrantKind],
+    grants: set[GrantKind] | frozenset[GrantKind],
     identity: bool,
     bounded: bool,
     in_session: bool,

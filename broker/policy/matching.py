@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from broker.policy.globs import ARN_PARTS, Glob, compile_glob, compile_glob_set
-from broker.policy.variables import ContextValue, Template
+from broker.policy.variables import ContextValue, Template, Var
 
 __all__ = [
     "ARN_PARTS",
@@ -58,7 +58,9 @@ class MatcherSet:
     """Several patterns folded into the cheapest tests; ``match`` is true if any matches.
 
     ``templates`` holds patterns with policy variables; they are resolved against the request
-    context and compiled (cached) at match time.
+    context and compiled at match time. How they resolve depends only on the context's values of
+    the variables' keys, so the compiled tests are kept per those values (``_resolved``): a batch
+    repeats a few tag values over thousands of requests.
     """
 
     any: bool = False
@@ -69,6 +71,13 @@ class MatcherSet:
     arn: bool = False
     ignore_case: bool = False
     size: int = field(default=0)
+    variable_keys: tuple[str, ...] = ()  # the context keys the templates' variables read
+    # Every value a case-sensitive set matches starts with one of these (the patterns' text
+    # before their first wildcard or variable); ``("",)``: no such filter.
+    heads: tuple[str, ...] = ("",)
+    _resolved: dict[object, tuple[Glob, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def match(self, value: str, context: Mapping[str, ContextValue] | None = None) -> bool:
         if self.any:
@@ -80,11 +89,31 @@ class MatcherSet:
         if self.glob is not None and self.glob(value):
             return True
         if self.templates and context is not None:
-            for template in self.templates:
-                resolved = template.resolve(context)
-                if resolved is not None and compile_glob(resolved, self.arn)(value):
-                    return True
+            return self._match_templates(value, context)
         return False
+
+    def _match_templates(self, value: str, context: Mapping[str, ContextValue]) -> bool:
+        """Whether a pattern with variables, resolved against ``context``, matches ``value``."""
+        found = tuple([context.get(key) for key in self.variable_keys])
+        try:
+            tests = self._resolved.get(found)
+        except TypeError:  # a context not in normal form (a list value): resolve, keep nothing
+            tests = self._resolve(context)
+        if tests is None:
+            if len(self._resolved) >= _RESOLVED_LIMIT:
+                self._resolved.clear()
+            tests = self._resolved[found] = self._resolve(context)
+        for test in tests:
+            if test(value):
+                return True
+        return False
+
+    def _resolve(self, context: Mapping[str, ContextValue]) -> tuple[Glob, ...]:
+        return tuple(
+            compile_glob(resolved, self.arn)
+            for template in self.templates
+            if (resolved := template.resolve(context)) is not None
+        )
 
     def tester(self) -> Callable[[str, Mapping[str, ContextValue]], bool]:
         """``match`` specialised to the few tests this set really needs (the hot path)."""
@@ -106,6 +135,35 @@ class MatcherSet:
         if not exact:
             return lambda value, _context: value.startswith(prefixes)
         return lambda value, _context: value in exact or value.startswith(prefixes)
+
+
+_RESOLVED_LIMIT = 4096
+
+
+def _variable_keys(templates: Iterable[Template]) -> tuple[str, ...]:
+    """The context keys the variables of ``templates`` read, each once."""
+    return tuple(
+        dict.fromkeys(
+            piece.key
+            for template in templates
+            for piece in template.pieces
+            if isinstance(piece, Var)
+        )
+    )
+
+
+def _head(pattern: str) -> str:
+    """The text before the first wildcard of ``pattern``."""
+    for index, char in enumerate(pattern):
+        if char in "*?":
+            return pattern[:index]
+    return pattern
+
+
+def _template_head(template: Template) -> str:
+    """The pattern text a template starts with, before any wildcard or variable."""
+    first = template.pieces[0]
+    return _head(first) if isinstance(first, str) else ""
 
 
 def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> MatcherSet:
@@ -133,11 +191,14 @@ def _build(templates: Iterable[Template], *, arn: bool, ignore_case: bool) -> Ma
             prefixes.append(text[:-1])
         else:
             wild.append(text)
+    heads = (*exact, *prefixes, *(_head(w) for w in wild), *(_template_head(t) for t in with_vars))
     return MatcherSet(
         exact=frozenset(exact),
         prefixes=tuple(prefixes),
+        heads=("",) if ignore_case else tuple(dict.fromkeys(heads)),
         glob=compile_glob_set(tuple(wild), arn) if wild else None,
         templates=tuple(with_vars),
+        variable_keys=_variable_keys(with_vars),
         arn=arn,
         ignore_case=ignore_case,
         size=count,

@@ -3,7 +3,8 @@
 Routes:
     POST / (and GET /)   the STS Query API (form-encoded, Version 2011-06-15, XML answers)
     POST /authorize      decisions on the caller's effective permissions (SigV4-signed;
-                         501 "not yet available" until a directory backs the service)
+                         403 AccessDenied naming what to configure when no directory backs
+                         the service)
     GET  /health         ``{"status": "ok"}``, or a JSON 503 naming what is down (the state
                          store, this replica's clock); run off the event loop
     GET  /metrics        Prometheus text: requests per action and outcome

@@ -33,7 +33,7 @@ from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
 from broker.sts.authorization import require_caller
 from broker.sts.callers import Authenticator, Caller
-from broker.sts.context import IdTokenVerifier, StsContext
+from broker.sts.context import IdTokenVerifier, StsContext, no_directory
 from broker.sts.mfa import MfaDevices, embedded_mfa_devices
 from broker.sts.operations import (
     ROLE_ACTIONS,
@@ -319,11 +319,7 @@ class StsService:
         caller: Caller | None = None
         try:
             if self.principals is None:
-                raise StsError(
-                    "POST /authorize needs roles and policies from the directory (issue #4); "
-                    "not yet available",
-                    code="NotYetAvailable",
-                )
+                raise no_directory("POST /authorize")
             self._refuse_if_clock_skewed()
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
@@ -341,7 +337,7 @@ class StsService:
         except BrokerError as raised:
             exc = _as_sts_error(raised)
             code = exc.code or "InternalFailure"
-            status = 501 if code == "NotYetAvailable" else status_for(code)
+            status = status_for(code)
             answer = {"error": code, "message": _shown(exc)}
             audited = None
         event = self._event(

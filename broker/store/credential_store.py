@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from broker.errors import StoreError
+from broker.keyring_gate.home_id import home_id, scoped_key
 from broker.minters.base import Credentials
 from broker.private_files import PrivateFiles
 from broker.store.crash_points import crash_point
@@ -26,7 +27,6 @@ from broker.store.entries import (
     session_key,
     session_nonce,
 )
-from broker.store.home_id import home_id, scoped_key
 from broker.store.index import AssignmentRow, Index, IndexFile, ProfileRow, SessionRow
 from broker.store.intents import IntentJournal
 from broker.store.keyring_store import KeyringStore

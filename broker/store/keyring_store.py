@@ -1,155 +1,19 @@
-"""The OS keyring through ``keyring``, restricted to an allow-list of real secure backends.
-
-Why an allow-list: ``keyring`` happily picks a plaintext file backend (the keyrings-alt
-package), a null backend, or a chainer that ends in one; a broker holding cloud keys must
-refuse those and say what to install or start instead. Why the lock check: ``keyring``'s
-Secret Service backend unlocks a locked collection by raising a GUI prompt, once per call — a
-prompt storm for parallel helpers and a hang for headless ones. We look first and fail with
-one line.
+"""The credential store's keyring entries: values too long for one backend entry split into
+parts, switched atomically. Every call goes through the one keyring gate
+(``broker.keyring_gate.gate``: allow-list, lock check, retries).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from typing import Any
 
-from broker.errors import KeyringUnavailableError
+from broker.keyring_gate.gate import SERVICE, KeyringGate, qualname
 
-__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringSecretStore", "KeyringStore"]
+__all__ = ["KeyringSecretStore", "KeyringStore"]
 
-SERVICE = "access-broker"
-
-# module.qualname of every backend we trust with secrets.
-ALLOWED_BACKENDS: frozenset[str] = frozenset(
-    {
-        "keyring.backends.macOS.Keyring",
-        "keyring.backends.Windows.WinVaultKeyring",
-        "keyring.backends.SecretService.Keyring",
-        "keyring.backends.libsecret.Keyring",
-        "keyring.backends.kwallet.DBusKeyring",
-        "keyring.backends.kwallet.DBusKeyringKWallet4",
-    }
-)
-
-_ATTEMPTS = 4
-_LOCKED = (
-    "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
-    "`gnome-keyring-daemon --unlock`) and retry"
-)
 _WINDOWS = "keyring.backends.Windows.WinVaultKeyring"
 _WINDOWS_MAX_CHARS = 1200  # 2,560 bytes of UTF-16, with room to spare
 _PARTS = "broker-parts "
-
-# Backends that talk to a Secret Service daemon (whose collection we check for a lock first).
-_SECRET_SERVICE_CLIENTS = frozenset(
-    {"keyring.backends.SecretService.Keyring", "keyring.backends.libsecret.Keyring"}
-)
-
-
-def _qualname(backend: object) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _what_to_do() -> str:
-    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        return (
-            "there is no D-Bus session bus: start one with a Secret Service, e.g. "
-            "`dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock --components=secrets; "
-            "exec $SHELL'`"
-        )
-    return (
-        "install and start a Secret Service (gnome-keyring or KWallet) on Linux; macOS Keychain "
-        "and Windows Credential Locker work out of the box"
-    )
-
-
-def _pause(attempt: int) -> None:
-    """Back off before retrying: a busy session bus (dozens of helpers at once on two cores)
-    can miss jeepney's 1-second authentication deadline."""
-    import random
-    import time
-
-    time.sleep((0.1 * 2**attempt) * (1 + random.random()))  # noqa: S311 (jitter only)
-
-
-def _select_backend() -> Any:
-    """The highest-priority allowed backend ``keyring`` would use, or a clear error.
-
-    Detection is retried when a session bus exists: ``keyring`` drops the Secret Service
-    backend from its choice if one probe of the bus times out under load.
-    """
-    import keyring
-    import keyring.backend
-    import keyring.core
-    from keyring.backends.chainer import ChainerBackend
-
-    probing = os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.environ.get(
-        "PYTHON_KEYRING_BACKEND"  # an explicit choice is not a probe that can time out
-    )
-    attempts = _ATTEMPTS if probing else 1
-    for attempt in range(attempts):
-        if attempt:  # ``keyring`` remembers the viable backends once per process: forget them
-            with contextlib.suppress(KeyError, AttributeError):
-                keyring.backend.get_all_keyring.reset()
-        keyring.core.init_backend()
-        chosen = keyring.get_keyring()
-        candidates = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
-        for backend in candidates:
-            if _qualname(backend) in ALLOWED_BACKENDS:
-                return backend
-        if attempt + 1 < attempts:
-            _pause(attempt)
-    found = ", ".join(_qualname(b) for b in candidates) or "none"
-    raise KeyringUnavailableError(
-        f"no secure OS keyring is available (found: {found}; plaintext and null backends are "
-        f"never used): {_what_to_do()}"
-    )
-
-
-def _refuse_if_locked() -> None:
-    """Fail at once when the Secret Service's default collection is locked (no prompt)."""
-    try:
-        import secretstorage
-        from secretstorage.exceptions import ItemNotFoundException, SecretStorageException
-    except ImportError:  # libsecret without secretstorage: nothing to look with
-        return
-
-    try:
-        connection = secretstorage.dbus_init()
-    except (SecretStorageException, OSError):  # TimeoutError is an OSError
-        raise _Transient(f"cannot reach the Secret Service: {_what_to_do()}") from None
-    try:
-        collection = secretstorage.Collection(connection)
-        locked = collection.is_locked()
-    except ItemNotFoundException:
-        # gnome-keyring drops a file-backed collection's object for a moment while it reloads
-        # the file under many concurrent writers: retried, and only a collection still absent
-        # after every attempt is reported as missing.
-        raise _NoCollection(
-            "the Secret Service has no default keyring collection: create and unlock one "
-            "(e.g. with Seahorse, or `gnome-keyring-daemon --unlock`)"
-        ) from None
-    except SecretStorageException:
-        # NoReply / ServiceUnknown from a daemon too busy to answer in time (many helpers on
-        # two cores) say nothing about the collection: retried like any transient failure.
-        raise _Transient(
-            f"cannot reach the Secret Service (it did not answer in time): {_what_to_do()}"
-        ) from None
-    finally:
-        connection.close()
-    if locked:
-        raise KeyringUnavailableError(_LOCKED)
-
-
-class _Transient(Exception):
-    """A failure worth retrying (the bus or daemon did not answer in time)."""
-
-
-class _NoCollection(_Transient):
-    """No default collection: retried, then reported in its own words."""
 
 
 class KeyringStore:
@@ -172,54 +36,19 @@ class KeyringStore:
     def __init__(self, service: str = SERVICE, *, max_chars: int | None = None) -> None:
         self.service = service
         self.max_chars = max_chars
-        self._backend: Any = None
+        self.gate = KeyringGate(service)
 
     @property
     def backend(self) -> Any:
-        if self._backend is None:
-            self._backend = _select_backend()
-        return self._backend
+        return self.gate.backend
 
     def _call(self, op: str, *args: str) -> Any:
-        backend = self.backend
-        from keyring.errors import KeyringLocked, PasswordDeleteError
-
-        failure = "failed"
-        missing: str | None = None
-        for attempt in range(_ATTEMPTS):
-            try:
-                if _qualname(backend) in _SECRET_SERVICE_CLIENTS:
-                    _refuse_if_locked()
-                return getattr(backend, op)(self.service, *args)
-            except PasswordDeleteError:
-                return False
-            except KeyringLocked:
-                raise KeyringUnavailableError(_LOCKED) from None
-            except KeyringUnavailableError:
-                raise  # locked: retrying will not help
-            except _NoCollection as exc:
-                missing = str(exc)
-                failure = ""
-            except _Transient as exc:
-                missing, failure = None, str(exc)
-            except Exception as exc:  # backends raise their own types (D-Bus, OSError, ...)
-                missing = None
-                failure = f"failed to {op.split('_')[0]} an entry ({type(exc).__name__})"
-            if attempt + 1 < _ATTEMPTS:
-                _pause(attempt)
-        if missing is not None:
-            raise KeyringUnavailableError(missing)
-        raise KeyringUnavailableError(
-            f"the OS keyring {failure} after {_ATTEMPTS} attempts; check that it is running "
-            "and unlocked, then retry"
-            if not failure.startswith("cannot reach")
-            else failure
-        )
+        return self.gate.call(op, *args)
 
     def _limit(self) -> int | None:
         if self.max_chars is not None:
             return self.max_chars
-        return _WINDOWS_MAX_CHARS if _qualname(self.backend) == _WINDOWS else None
+        return _WINDOWS_MAX_CHARS if qualname(self.backend) == _WINDOWS else None
 
     def _raw_get(self, key: str) -> str | None:
         value: str | None = self._call("get_password", key)
@@ -272,34 +101,7 @@ class KeyringStore:
         """Every key of this service starting with ``prefix`` (parts included), read from the
         keyring itself; None where the backend cannot list its items (then callers fall back
         to the keys they know of)."""
-        if _qualname(self.backend) not in _SECRET_SERVICE_CLIENTS:
-            return None
-        try:
-            import secretstorage
-            from secretstorage.exceptions import SecretStorageException
-        except ImportError:
-            return None
-        _refuse_if_locked()
-        try:
-            connection = secretstorage.dbus_init()
-        except (SecretStorageException, OSError):
-            raise KeyringUnavailableError(
-                f"cannot reach the Secret Service: {_what_to_do()}"
-            ) from None
-        try:
-            collection = secretstorage.Collection(connection)
-            found = [
-                item.get_attributes().get("username", "")
-                for item in collection.search_items({"service": self.service})
-            ]
-        except SecretStorageException:
-            raise KeyringUnavailableError(
-                "the OS keyring failed to list its entries; check that it is running and "
-                "unlocked, then retry"
-            ) from None
-        finally:
-            connection.close()
-        return sorted({name for name in found if name.startswith(prefix)})
+        return self.gate.keys_with_prefix(prefix)
 
     def delete(self, key: str) -> bool:
         """Remove the entry (and its parts); False if there was none."""

@@ -20,7 +20,7 @@ from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.tokens.replay import ReplayCache
 
-__all__ = ["IdTokenVerifier", "StsContext", "utc_now"]
+__all__ = ["IdTokenVerifier", "StsContext", "no_directory", "utc_now"]
 
 
 class IdTokenVerifier(Protocol):
@@ -29,6 +29,16 @@ class IdTokenVerifier(Protocol):
     def verify(
         self, provider: WebIdentityProvider, client_id: str, token: str
     ) -> Mapping[str, Any]: ...
+
+
+def no_directory(what: str) -> StsError:
+    """Roles and their policies come from the directory; a broker serving without one has no
+    role to grant, so it refuses as AWS refuses a role it cannot assume, saying what to set up."""
+    return StsError(
+        f"{what} needs roles from the directory and this broker has none: configure "
+        "<config>/directory (docs/configuration.md) and restart `broker serve`",
+        code="AccessDenied",
+    )
 
 
 def utc_now() -> datetime:
@@ -67,12 +77,8 @@ class StsContext:
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
     def directory(self, action: str) -> tuple[PrincipalSource, SessionPolicySource]:
-        """The directory and session-policy store ``action`` decides with, or ``InvalidAction``
+        """The directory and session-policy store ``action`` decides with, or ``AccessDenied``
         when this STS was started without a directory."""
         if self.principals is None or self.session_policies is None:
-            raise StsError(
-                f"{action} needs roles from the directory; configure <config>/directory for "
-                "`broker serve`.",
-                code="InvalidAction",
-            )
+            raise no_directory(action)
         return self.principals, self.session_policies

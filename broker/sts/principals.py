@@ -2,8 +2,9 @@
 
 ``PrincipalSource`` answers two questions: which role is ``arn:aws:iam::ACCT:role/NAME`` (its
 trust policy, permission policies, boundary, maximum session duration), and which policies
-apply to a directory user calling with a long-term key. The directory implements it (issue #4);
-tests implement it over plain data. Every policy is already parsed by ``broker.policy``.
+apply to a directory user calling with a long-term key. The directory implements it
+(``broker.sts.directory_source``); tests implement it over plain data. Every policy is
+already parsed by ``broker.policy``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from broker.errors import BrokerError, UsageError
-from broker.tui.features import load_feature
 
 __all__ = ["audit_rows"]
 
@@ -25,8 +24,7 @@ def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ..
     Raises:
         UsageError: an unknown filter word.
     """
-    audit_log = load_feature("audit")
-    from broker.audit import EventFilter, select
+    from broker.audit import AuditLog, EventFilter, select
 
     spec: dict[str, Any] = {}
     for word in query.split():
@@ -34,7 +32,7 @@ def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ..
         if not sep or key not in ("user", "role", "event", "since"):
             raise UsageError(f"audit filter {word!r}: use user=, role=, event= or since=")
         spec[key] = datetime.fromisoformat(value) if key == "since" else value
-    log = audit_log(data_dir / "audit" / "audit.jsonl")
+    log = AuditLog(data_dir / "audit" / "audit.jsonl")
     try:
         verified = log.verify()
         status = f"chain verified ({verified.events} events)"

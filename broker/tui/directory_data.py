@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from broker.directory import load_directory
 from broker.errors import BrokerError
-from broker.tui.features import feature_available, load_feature
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
 
@@ -36,7 +36,6 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
         DirectoryError: the person is not in the directory (and JIT is off).
         ConfigError: the directory configuration is invalid.
     """
-    load_directory = load_feature("portal")
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         accounts = {account.id: account for account in directory.accounts()}
@@ -69,7 +68,6 @@ def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
     """Users, groups, accounts and permission sets, for the admin view."""
     from broker.tui.durations import format_duration
 
-    load_directory = load_feature("directory")
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         return DirectoryTables(
@@ -95,7 +93,6 @@ def effective_access(
     config_dir: Path, data_dir: Path, user_name: str
 ) -> list[tuple[str, str, str]]:
     """``(account, permission set, via)`` for everything ``user_name`` may use."""
-    load_directory = load_feature("directory")
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         held = directory.assignments_of(directory.user(user_name))
@@ -109,7 +106,6 @@ def effective_access(
 
 def simulation_principals(config_dir: Path, data_dir: Path) -> list[tuple[str, str]]:
     """Every person's role on every account, as ``(label, key)`` for the simulator."""
-    load_directory = load_feature("directory")
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         out: dict[str, str] = {}
@@ -129,7 +125,6 @@ def simulation_form(config_dir: Path, data_dir: Path, key: str) -> dict[str, Any
     from broker.tui.simulation import merge_documents
 
     user_name, account_id, role_name = key.split("|", 2)
-    load_directory = load_feature("directory")
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         user = directory.user(user_name)
@@ -157,7 +152,7 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
     """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
 
     Each user's roles are what the directory assigns to the claims the embedded IdP would
-    issue for them; before the directory lands, their IdP groups are what is known.
+    issue for them.
     ``embedded``: the configured embedded providers' names (the first one signs them in).
     """
     if not embedded:
@@ -167,12 +162,6 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
     users = sorted(load_users(config_dir).items())
     # The IdP's ``amr`` claim at sign-in, not the directory's TOTP device (Reports shows that).
     mfa_word = {True: "IdP MFA", False: "no IdP MFA"}
-    if not feature_available("directory"):
-        return [
-            (name, f"{u.email} · groups: {', '.join(u.groups) or 'none'} · {mfa_word[u.mfa]}")
-            for name, u in users
-        ]
-    load_directory = load_feature("directory")
     directory = load_directory(config_dir, data_dir=data_dir)
     out = []
     try:

@@ -97,13 +97,14 @@ def check_name(name: str, config_dir: Path) -> str:
         ConfigError: not lowercase letters, digits and dashes, or already configured.
     """
     from broker.config import load_config
+    from broker.config.providers import provider_tables
 
     if not _NAME.match(name):
         raise ConfigError(
             f"provider name {name!r}: use lowercase letters, digits and dashes (at most 40), "
             "starting with a letter"
         )
-    if name in load_config(config_dir).sections.get("providers", {}):
+    if name in provider_tables(load_config(config_dir)):
         raise ConfigError(f"provider {name!r} is already configured; pick another name")
     return name
 

@@ -2,24 +2,20 @@
 ``directory_data``, ``audit_data``, ``sessions_data``, ``session_ops`` and ``reports_data``).
 
 Screens never import the core directly: they call these functions from workers (they block on
-I/O) and get the project's own values back (``broker.tui.model``) or a ``BrokerError``. Where
-the core piece a feature needs has not landed yet, the call raises ``NotYetAvailableError``
-naming the issue that brings it, and the screen shows that plainly instead of pretending.
+I/O) and get the project's own values back (``broker.tui.model``) or a ``BrokerError``.
 
 No Textual here, so the adapter can be exercised without an app.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import ConfigError, StoreError
-from broker.tui.features import feature_available
-from broker.tui.features import load_feature as _load
 from broker.tui.model import DirectoryTables, MintChoice, MintOutcome, PortalRole, SessionRow
 
 if TYPE_CHECKING:
@@ -32,7 +28,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ProviderChoice",
     "Services",
-    "feature_available",
 ]
 
 
@@ -55,28 +50,23 @@ class Services:
         self.config_dir = find_config(config_dir)
         self.data_dir = data_dir or find_data()
 
-    def _sections(self) -> Mapping[str, Any]:
-        from broker.config import load_config
-
-        return load_config(self.config_dir).sections
-
     def providers(self) -> list[ProviderChoice]:
         """The providers configured in ``broker.toml``, the default first.
 
         Raises:
             ConfigError: ``broker.toml`` cannot be read or a provider table is malformed.
         """
-        sections = self._sections()
-        table = sections.get("providers", {})
-        broker = sections.get("broker", {})
-        default = broker.get("default_provider") if isinstance(broker, dict) else None
-        if not isinstance(table, dict):
-            raise ConfigError("broker.toml: providers: expected a table of providers")
+        from broker.config import load_config
+        from broker.config.providers import default_provider, provider_tables
+
+        config = load_config(self.config_dir)
+        default = default_provider(config)
         choices = []
-        for name, settings in table.items():
-            if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
-                raise ConfigError(f"broker.toml: providers.{name}.type: required key is missing")
-            choices.append(ProviderChoice(name, settings["type"], name == default))
+        for name, settings in provider_tables(config).items():
+            kind = settings.get("type")
+            if not isinstance(kind, str):
+                raise ConfigError(f"{config.file}: providers.{name}.type: required key is missing")
+            choices.append(ProviderChoice(name, kind, name == default))
         return sorted(choices, key=lambda c: (not c.default, c.name))
 
     def sign_in(
@@ -88,9 +78,8 @@ class Services:
         Raises:
             ProviderError: the IdP refused or failed; StoreError: no usable keyring.
         """
-        run_login = _load("sign-in")
         from broker.config import load_config
-        from broker.signin import LoginInput, provider_builder
+        from broker.signin import LoginInput, provider_builder, run_login
         from broker.store import CredentialStore
 
         config = load_config(self.config_dir)
@@ -106,15 +95,9 @@ class Services:
             raise StoreError("the sign-in was not kept in the store; run `broker login` to see why")
         return session
 
-    def require(self, feature: str) -> None:
-        """Raise ``NotYetAvailableError`` unless ``feature``'s core piece is installed."""
-        _load(feature)
-
     def mint(self, identity: SignInResult, role: PortalRole, choice: MintChoice) -> MintOutcome:
         """Mint credentials for ``role`` and keep them in the store under its profile name
         (``broker.tui.session_ops.mint_profile``); the reason goes to the mint's audit event."""
-        _load("mint")
-        _load("sessions")
         from broker.tui.session_ops import mint_profile
 
         return mint_profile(self.config_dir, self.data_dir, identity, role, choice)
@@ -189,7 +172,6 @@ class Services:
     ) -> list[str]:
         """Re-mint ``profiles`` now through the chain ``credential-process`` uses; an
         ``mfa_serial`` profile's code comes from ``read_code`` (the app's dialog)."""
-        _load("sessions")
         from broker.tui.session_ops import refresh_profiles
 
         return refresh_profiles(self.config_dir, self.data_dir, profiles, read_code)
@@ -208,30 +190,26 @@ class Services:
 
     def revoke(self, profile: str) -> bool:
         """Revoke the local STS session behind ``profile`` and forget its credentials."""
-        _load("mint")
         from broker.tui.session_ops import revoke_profile
 
         return revoke_profile(self.data_dir, profile)
 
-    # Reports (issue 7's Reports view over the governance core); shaping lives in reports_data.
+    # Reports (the credential report, last accessed, the analyzer); shaping lives in reports_data.
 
     def credential_report(self) -> list[dict[str, str]]:
         """IAM's credential report for the directory, one dict per row (no secrets)."""
-        _load("reports")
         from broker.tui.reports_data import credential_rows
 
         return credential_rows(self.config_dir, self.data_dir)
 
     def last_accessed(self, kind: PrincipalKind, name: str, days: int) -> LastAccessedView:
         """When ``name`` last used each granted service; unused for ``days`` flagged."""
-        _load("reports")
         from broker.tui.reports_data import last_accessed_view
 
         return last_accessed_view(self.config_dir, self.data_dir, kind, name, days)
 
     def analyzer_targets(self) -> tuple[Sequence[Target], Zone]:
         """The directory's roles to analyse and the organization as the zone of trust."""
-        _load("reports")
         from broker.tui.reports_data import analyzer_targets
 
         return analyzer_targets(self.config_dir, self.data_dir)

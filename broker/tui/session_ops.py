@@ -3,13 +3,15 @@
 Minting names the profile by the assignment-profile rule (``profile_name`` with the default
 template, as ``broker configure aws`` does) and records the assignment in the store's index, so
 ``broker credential-process --profile NAME`` serves the TUI's credentials from the cache and
-re-mints them through the chain when they run low. Refresh is the chain's forced mint under the
-profile's lock; revoke is ``broker sts revoke --session``'s core function for the session the
-cached credentials belong to. No Textual here.
+re-mints them through the chain when they run low. Minting and refreshing are the chain's
+forced mint under the profile's lock (``Chain.credentials``, the step ``credential-process``
+takes); revoke is ``broker sts revoke --session``'s core function for the session the cached
+credentials belong to. No Textual here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +43,6 @@ def mint_profile(
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
     from broker.directory import load_directory
-    from broker.minters.base import MintRequest
     from broker.store.index import AssignmentRow
 
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
@@ -80,26 +81,19 @@ def mint_profile(
             duration=choice.seconds,
             region=None,
         )
+        # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS); the
+        # person signed in here is who the credentials are for.
+        chosen = dataclasses.replace(explicit or to_profile(row), provider=provider)
+        # The CLI's own locked mint step (``Chain.credentials``): same lock, same store path.
+        # The lock is taken here first (a nested take in this thread goes straight in) so the
+        # assignment row is recorded under it with the credentials it names.
         with chain.store.lock("profile", name):
-            session = chain.identity(provider)
-            request = MintRequest(
-                account_id=role.account_id,
-                role_name=role.role_name,
-                duration_seconds=choice.seconds,
-                session_name=session.claims.email or session.claims.subject,
+            credentials = chain.credentials(
+                chosen,
+                force=True,
+                duration=choice.seconds,
                 session_policy=choice.session_policy,
                 reason=choice.reason,
-            )
-            # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS).
-            chosen = explicit or to_profile(row)
-            credentials = chain.minter(chosen).mint(session, request)
-            chain.store.save_credentials(
-                name,
-                provider=provider,
-                account=role.account_id,
-                role=role.role_name,
-                credentials=credentials,
-                minter=chosen.minter,
             )
             if explicit is None:
                 chain.store.record_assignments([row], replace=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from broker.client.sessions import cached_sessions, role_label
-from broker.tui.features import load_feature
 from broker.tui.model import SessionRow
 
 __all__ = ["role_label", "session_rows"]
@@ -22,7 +21,6 @@ def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
     ``[profiles]`` tables and no directory shows account ids); an assignment profile shows its
     permission set (as the portal does), not the ``AWSReservedSSO_…`` role.
     """
-    load_feature("sessions")
     return [
         SessionRow(
             profile=cached.profile,

@@ -24,9 +24,8 @@ def stored_identity(
     Raises:
         StoreError: the keyring or the index cannot be read.
     """
-    from broker.client.profiles import default_provider
     from broker.config import load_config
-    from broker.signin import configured_providers
+    from broker.config.providers import default_provider, provider_tables
     from broker.store import CredentialStore
 
     config = load_config(config_dir)
@@ -34,7 +33,7 @@ def stored_identity(
     signed_in = sorted(store.read_index().sessions)
     default = default_provider(config)
     order = sorted(signed_in, key=lambda name: name != default)
-    configured = configured_providers(config)
+    configured = provider_tables(config)
     for provider in order:
         if provider not in configured:
             continue  # a session of a provider since removed from broker.toml

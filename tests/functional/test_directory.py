@@ -6,12 +6,10 @@ import pytest
 from textual.widgets import Static
 
 from broker.tui.screens.directory import DirectoryScreen
-from broker.tui.services import feature_available
 from tests.functional.screen_text import flat_text
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(not feature_available("directory"), reason="the directory has not landed"),
 ]
 
 

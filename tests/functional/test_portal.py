@@ -7,7 +7,6 @@ import json
 import pytest
 
 from broker.tui.screens.portal import PortalScreen
-from broker.tui.services import feature_available
 from broker.tui.state import load_state
 from broker.tui.widgets.role_list import RoleList
 from tests.functional.conftest import ROLES, sign_in_with_roles
@@ -182,7 +181,6 @@ async def test_p_shows_the_last_copied_text_and_queues_it_for_stdout(make_app) -
         assert app.print_on_exit == ROLES[3].role_arn
 
 
-@pytest.mark.skipif(not feature_available("portal"), reason="the directory has not landed")
 async def test_portal_loads_the_signed_in_persons_roles_from_the_directory(make_app) -> None:
     from tests.unit.tui.test_services import demo
 

@@ -8,7 +8,6 @@ import pytest
 from textual.widgets import Input, Static, TextArea
 
 from broker.tui.screens.simulator import SimulatorScreen
-from broker.tui.services import feature_available
 from tests.functional.screen_text import flat_text, screen_text
 
 pytestmark = pytest.mark.anyio
@@ -122,7 +121,6 @@ async def test_principal_must_be_an_arn(make_app) -> None:
         assert "principal: give an ARN with an account" in flat_text(app)
 
 
-@pytest.mark.skipif(not feature_available("directory"), reason="the directory has not landed")
 async def test_pick_a_persons_role_from_the_directory(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

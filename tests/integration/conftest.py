@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broker.store.keyring_store import SERVICE
+from broker.keyring_gate.gate import SERVICE
 from tests.conftest import CONFIG, REPO
 
 # Session peers defined once here, so every module shares one PostgreSQL cluster and one moto

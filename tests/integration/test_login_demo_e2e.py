@@ -11,7 +11,7 @@ import pytest
 
 from broker.client.chain import Chain
 from broker.config import load_config
-from broker.errors import NotYetAvailableError
+from broker.errors import ConfigError
 from broker.signin import provider_builder
 from broker.store.credential_store import CredentialStore
 from tests.conftest import CONFIG
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
 
 def _no_minter(_profile: object) -> object:
-    raise NotYetAvailableError("no minter in this test")
+    raise ConfigError("this test mints nothing: only the IdP session is refreshed")
 
 
 def test_login_whoami_refresh_logout_with_the_demo_idp(

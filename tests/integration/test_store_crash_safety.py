@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from broker.keyring_gate.home_id import home_id, scoped_key
 from broker.store.crash_points import ENV, POINTS, SIGNAL_ENV
 from broker.store.credential_store import CredentialStore
 from broker.store.entries import decode_credentials
-from broker.store.home_id import home_id, scoped_key
 from broker.store.intents import INTENTS_DIR
 from broker.store.keyring_store import KeyringStore
 from tests.integration.test_aws_cli_e2e import (

@@ -16,10 +16,10 @@ import pytest
 from broker.client.chain import Chain
 from broker.client.profiles import Profile
 from broker.errors import ProviderUnavailableError, ReauthenticationRequired
+from broker.keyring_gate.home_id import home_id, scoped_key
 from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login, run_logout, run_whoami
 from broker.store.credential_store import CredentialStore
-from broker.store.home_id import home_id, scoped_key
 from broker.store.keyring_store import KeyringSecretStore, KeyringStore
 from providers.testing import SilentUI
 from tests.client_support import CountingMinter, TestIdP

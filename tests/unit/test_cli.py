@@ -1,4 +1,4 @@
-"""The command line's contract: one-line errors, documented exit codes, honest placeholders."""
+"""The command line's contract: every command registered, one-line errors, documented exit codes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from broker import cli
-from broker.errors import BrokerError, ConfigError, NotYetAvailableError, UsageError
+from broker.errors import BrokerError, ConfigError, UsageError
 from tests.conftest import one_line
 
 
@@ -25,24 +25,29 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-def test_placeholder_fails_honestly_naming_its_issue() -> None:
-    handler = cli._not_yet("frobnicate", 99)
-    with pytest.raises(NotYetAvailableError) as caught:
-        handler(argparse.Namespace())
-    assert str(caught.value) == "`broker frobnicate` is not yet available (issue #99 brings it)"
-    assert caught.value.exit_code == 3
+# Every command the README documents; a command module that fails to import must fail the
+# parser build (no silent skip), so a broken import cannot hide a command.
+COMMANDS = {
+    "login", "logout", "whoami", "providers", "saml", "directory", "assignments", "serve",
+    "sts", "keys", "access-keys", "audit", "credential-process", "exec", "env", "refresh",
+    "configure", "serve-credentials", "console", "db", "report", "analyze",
+}  # fmt: skip
 
 
-def test_every_planned_command_is_registered_or_an_honest_placeholder(run_broker) -> None:
+def test_every_command_is_registered_with_a_handler_or_subcommands() -> None:
     commands = _subcommands()
-    assert set(cli.PLANNED) <= set(commands)
-    for name, (_summary, issue) in cli.PLANNED.items():
-        if commands[name].get_default("planned_issue") != issue:
-            continue  # the real command has landed
-        result = run_broker(name)
-        assert result.returncode == NotYetAvailableError.exit_code, name
-        line = one_line(result.stderr)
-        assert f"issue #{issue}" in line and "not yet available" in line
+    assert COMMANDS <= set(commands)
+    for name, parser in commands.items():
+        has_subcommands = any(
+            isinstance(action, argparse._SubParsersAction) for action in parser._actions
+        )
+        assert has_subcommands or callable(parser.get_default("handler")), name
+
+
+def test_a_command_module_that_fails_to_import_fails_the_parser(monkeypatch) -> None:
+    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "broker.commands.gone"))
+    with pytest.raises(ModuleNotFoundError):
+        cli.build_parser()
 
 
 def test_broker_error_becomes_one_line_and_its_exit_code(capsys, monkeypatch) -> None:

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, Static
 
-from broker.errors import NotYetAvailableError
 from broker.tui.screens.base import BrokerScreen
 
 __all__ = ["AuditScreen"]
@@ -22,7 +21,6 @@ class AuditScreen(BrokerScreen):
     """The audit log, newest first, filtered by user, role, event and time."""
 
     CRUMB = "Audit"
-    FEATURE = "audit"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "filter"),
         Binding("r", "reload", "refresh"),
@@ -45,18 +43,8 @@ class AuditScreen(BrokerScreen):
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Reading the audit log")
     def load(self, query: str) -> None:
-        try:
-            status, rows = self.broker.services.audit(query)
-        except NotYetAvailableError as exc:
-            self.deliver(self._unavailable, str(exc))
-            return
+        status, rows = self.broker.services.audit(query)
         self.deliver(self.show, status, rows)
-
-    def _unavailable(self, text: str) -> None:
-        body = self.query_one("#view-body", Static)
-        body.update(f"{text}.")
-        body.display = True
-        self.query_one(DataTable).display = False
 
     def show(self, status: str, rows: list[tuple[str, ...]]) -> None:
         table = self.query_one(DataTable)

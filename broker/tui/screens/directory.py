@@ -11,7 +11,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from broker.errors import NotYetAvailableError
 from broker.tui.model import DirectoryTables
 from broker.tui.screens.base import BrokerScreen
 
@@ -29,7 +28,6 @@ class DirectoryScreen(BrokerScreen):
     """The directory (admins): users, groups, accounts, permission sets, a user's access."""
 
     CRUMB = "Directory"
-    FEATURE = "directory"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,h", "back", "back")]
 
     def compose_body(self) -> ComposeResult:
@@ -49,18 +47,8 @@ class DirectoryScreen(BrokerScreen):
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Reading the directory")
     def load(self) -> None:
-        try:
-            tables = self.broker.services.directory_tables()
-        except NotYetAvailableError as exc:
-            self.deliver(self._unavailable, str(exc))
-            return
+        tables = self.broker.services.directory_tables()
         self.deliver(self.show, tables)
-
-    def _unavailable(self, text: str) -> None:
-        body = self.query_one("#view-body", Static)
-        body.update(f"{text}.")
-        body.display = True
-        self.query_one("#dir-body").display = False
 
     def show(self, tables: DirectoryTables) -> None:
         for key, _title, _columns in _TABLES:

@@ -17,11 +17,10 @@ def describe_error(error: BaseException) -> tuple[str, str, str]:
     """``(title, one-line summary, details)`` for a worker's failure. A ``BrokerError`` is its
     own one line; anything else is a bug: its traceback goes to the log file only, and the
     dialog says where."""
-    from broker.errors import BrokerError, NotYetAvailableError
+    from broker.errors import BrokerError
 
     if isinstance(error, BrokerError):
-        title = "Not yet available" if isinstance(error, NotYetAvailableError) else "Error"
-        return title, str(error), f"code: {error.code}" if error.code else ""
+        return "Error", str(error), f"code: {error.code}" if error.code else ""
     import logging
     import traceback
 

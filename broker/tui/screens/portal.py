@@ -10,7 +10,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from broker.errors import NotYetAvailableError
 from broker.tui.model import MintChoice, MintOutcome, PortalRole, format_account_id
 from broker.tui.portal_filter import Query, RoleFilter, parse_query
 from broker.tui.screens.base import BrokerScreen
@@ -69,7 +68,6 @@ class PortalScreen(BrokerScreen):
         self._query: Query = Query()
         self._accounts_total = 0
         self._loaded = False
-        self._unavailable: str | None = None
 
     def compose_body(self) -> ComposeResult:
         yield PortalFilter(
@@ -97,7 +95,6 @@ class PortalScreen(BrokerScreen):
         self._filter = RoleFilter(self._roles)
         self._accounts_total = len({r.account_id for r in self._roles})
         self._loaded = True
-        self._unavailable = None
         last = self.broker.tui_state.last_role
         self._apply(keep=last)
 
@@ -113,16 +110,8 @@ class PortalScreen(BrokerScreen):
         identity = self.broker.identity
         if identity is None:
             return
-        try:
-            roles = self.broker.services.portal_roles(identity)
-        except NotYetAvailableError as exc:
-            self.deliver(self._mark_unavailable, str(exc))
-            return
+        roles = self.broker.services.portal_roles(identity)
         self.deliver(self.post_message, self.RolesLoaded(roles))
-
-    def _mark_unavailable(self, text: str) -> None:
-        self._unavailable = text
-        self._apply()
 
     def on_portal_screen_roles_loaded(self, message: RolesLoaded) -> None:
         self.set_roles(message.roles)
@@ -158,9 +147,7 @@ class PortalScreen(BrokerScreen):
     def _show_empty(self, text: str, anything: bool) -> None:
         empty = self.query_one("#empty", Static)
         message = ""
-        if self._unavailable:
-            message = self._unavailable
-        elif self.broker.identity is None:
+        if self.broker.identity is None:
             message = "Not signed in — press s to sign in (or :signin)."
         elif not self._loaded:
             message = "Loading accounts…"

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from broker.errors import BrokerError
-from broker.tui.screens.feature import FeatureScreen
+from broker.tui.screens.base import BrokerScreen
 from broker.tui.widgets.status import FlashLevel
 
 if TYPE_CHECKING:
@@ -52,13 +52,12 @@ def parse_group_map(text: str) -> dict[str, str]:
     return mapping
 
 
-class ProviderSetupScreen(FeatureScreen):
+class ProviderSetupScreen(BrokerScreen):
     """Guided provider setup: check the IdP, sign in once, map the person, write the config."""
 
     CRUMB = "Providers"
     AUTO_FOCUS = "#setup-name"  # the first step has the focus from the first frame
-    FEATURE = "sign-in"
-    TITLE_TEXT = "Add a sign-in provider — ctrl+t test sign-in · ctrl+s write"
+    TITLE_TEXT: ClassVar[str] = "Add a sign-in provider — ctrl+t test sign-in · ctrl+s write"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "test_sign_in", "test sign-in", priority=True),
         Binding("ctrl+s", "write", "write config", priority=True),
@@ -105,7 +104,7 @@ class ProviderSetupScreen(FeatureScreen):
             yield Static("", id="write-result", markup=False)
         yield Static("", id="view-body", classes="hint")
 
-    def feature_ready(self) -> None:
+    def on_mount(self) -> None:
         self.query_one("#view-body", Static).display = False
         self._show_kind("oidc")
 

@@ -22,7 +22,6 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from broker.errors import NotYetAvailableError
 from broker.tui.screens.base import BrokerScreen
 
 if TYPE_CHECKING:
@@ -43,7 +42,6 @@ class ReportsScreen(BrokerScreen):
     """Governance reports: the credential report, last accessed, and the access analyzer."""
 
     CRUMB = "Reports"
-    FEATURE: ClassVar[str] = "reports"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "tab(0)", "credentials", show=False),
         Binding("2", "tab(1)", "last accessed", show=False),
@@ -85,13 +83,6 @@ class ReportsScreen(BrokerScreen):
     def on_mount(self) -> None:
         body = self.query_one("#view-body", Static)
         body.display = False
-        try:
-            self.broker.services.require("reports")
-        except NotYetAvailableError as exc:
-            self.query_one(TabbedContent).display = False
-            body.update(f"{exc}.")
-            body.display = True
-            return
         self.query_one("#credentials", DataTable).add_columns(*_credential_columns())
         self.query_one("#last-accessed", DataTable).add_columns("service", "last used", "")
         self.query_one("#findings", DataTable).add_columns("", "role (and its account)")

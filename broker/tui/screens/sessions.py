@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from broker.errors import BrokerError, NotYetAvailableError, UsageError
+from broker.errors import BrokerError, UsageError
 from broker.tui.expiry import Level, repaint_interval
 from broker.tui.model import SessionRow
 from broker.tui.screens.base import BACKGROUND, BrokerScreen
@@ -43,7 +43,6 @@ class SessionsScreen(BrokerScreen):
     """Every cached profile with a live countdown: refresh, revoke (confirmed), open the console."""
 
     CRUMB = "Sessions"
-    FEATURE = "sessions"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh_one", "refresh"),
         Binding("R", "refresh_all", "refresh all"),
@@ -79,13 +78,17 @@ class SessionsScreen(BrokerScreen):
         self.load()
         self.load_refresher()
 
-    @work(exclusive=True, exit_on_error=False, thread=True, description="Reading sessions")
+    @work(
+        exclusive=True,
+        exit_on_error=False,
+        thread=True,
+        group="read",
+        description="Reading sessions",
+    )
     def load(self) -> None:
-        try:
-            rows = self.broker.services.sessions()
-        except NotYetAvailableError as exc:
-            self.deliver(self._unavailable, str(exc))
-            return
+        """Read the rows. Its own group: a revoke or refresh asks for a fresh read as its last
+        step, while its worker is still finishing, and must not be cancelled by that read."""
+        rows = self.broker.services.sessions()
         self.deliver(self.set_sessions, rows)
 
     @work(exclusive=True, exit_on_error=False, thread=True, group=BACKGROUND)
@@ -112,10 +115,6 @@ class SessionsScreen(BrokerScreen):
             ascii_only=self.broker.options.ascii_only,
         )
         self.query_one("#refresher", Static).update(line)
-
-    def _unavailable(self, text: str) -> None:
-        if not self.rows:
-            self._show(message=f"{text}.")
 
     def set_sessions(self, rows: list[SessionRow]) -> None:
         """Show ``rows`` (attributes down: the loader or a test hands them in)."""
@@ -208,9 +207,7 @@ class SessionsScreen(BrokerScreen):
             answered.set()
 
         serial = profile.mfa_serial or "the profile's MFA device"
-        self.app.call_from_thread(
-            self.app.push_screen, MfaCodeModal(profile.name, serial), done
-        )
+        self.app.call_from_thread(self.app.push_screen, MfaCodeModal(profile.name, serial), done)
         worker = get_current_worker()
         while not answered.wait(0.2):  # the app may close meanwhile: never wait past it
             if worker.is_cancelled:

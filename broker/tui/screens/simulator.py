@@ -12,8 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static, TabbedContent, TabPane, TextArea
 
 from broker.errors import BrokerError
-from broker.tui.screens.feature import FeatureScreen
-from broker.tui.services import feature_available
+from broker.tui.screens.base import BrokerScreen
 from broker.tui.simulation import SimulationInput, decision_word, explain_lines, simulate
 from broker.tui.widgets.status import FlashLevel
 
@@ -34,12 +33,11 @@ WIDE = 120
 (side by side at 80 columns each pane is 40 wide, narrower than the six tab labels)."""
 
 
-class SimulatorScreen(FeatureScreen):
+class SimulatorScreen(BrokerScreen):
     """The policy simulator: a principal, an action, a resource; the decision and why."""
 
     CRUMB = "Simulator"
-    FEATURE = "simulator"
-    TITLE_TEXT = "Policy simulator — ctrl+r evaluates"
+    TITLE_TEXT: ClassVar[str] = "Policy simulator — ctrl+r evaluates"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "evaluate", "evaluate", priority=True),
         Binding("ctrl+u", "pick_principal", "pick principal", priority=True),
@@ -71,12 +69,10 @@ class SimulatorScreen(FeatureScreen):
         super().on_resize(event)
         self.query_one("#sim-body").set_class(event.size.width < WIDE, "-stacked")
 
-    def feature_ready(self) -> None:
-        hint = self.query_one("#view-body", Static)
-        if feature_available("directory"):
-            hint.update("ctrl+u picks a person's role from the directory and fills the policies.")
-        else:
-            hint.update("Picking a principal from the directory is not yet available (issue #4).")
+    def on_mount(self) -> None:
+        self.query_one("#view-body", Static).update(
+            "ctrl+u picks a person's role from the directory and fills the policies."
+        )
         self.query_one("#sim-principal", Input).focus()
 
     def action_pick_principal(self) -> None:

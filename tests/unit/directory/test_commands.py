@@ -208,7 +208,7 @@ def test_cli_mfa_without_an_os_keyring_fails_closed(run_broker, broker_home) -> 
         env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
     )
     assert result.returncode == 8
-    assert "no OS keyring is available" in one_line(result.stderr)
+    assert "no secure OS keyring is available" in one_line(result.stderr)
     assert result.stdout == ""
     listing = run_broker("directory", "mfa", "list", "alice")
     assert listing.returncode == 0 and listing.stdout == ""

@@ -175,12 +175,13 @@ def test_unsigned_or_tampered_requests_are_refused(setup) -> None:
     assert service.authorize(bare, source_ip=None)[1]["error"] == "MissingAuthenticationToken"
 
 
-def test_without_a_directory_authorize_is_not_yet_available(tmp_path) -> None:
+def test_without_a_directory_authorize_is_refused_naming_what_to_configure(tmp_path) -> None:
     service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
     status, answer = service.authorize(
         SignedRequest("POST", "/authorize", "", {}, b"{}"), source_ip=None
     )
-    assert status == 501 and "not yet available" in answer["message"]
+    assert status == 403 and answer["error"] == "AccessDenied"
+    assert "configure <config>/directory" in answer["message"]
 
 
 def test_role_revocation_refuses_older_sessions_of_that_role_only(setup) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from broker.errors import StoreError
-from broker.store.home_id import HOME_ID_FILE, home_id, read_home_id, scoped_key
+from broker.keyring_gate.home_id import HOME_ID_FILE, home_id, read_home_id, scoped_key
 
 
 def test_created_once_private_and_then_stable(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ import contextlib
 import pytest
 
 from broker.errors import KeyringUnavailableError
-from broker.store.keyring_store import ALLOWED_BACKENDS, KeyringStore
+from broker.keyring_gate.gate import ALLOWED_BACKENDS
+from broker.store.keyring_store import KeyringStore
 
 
 @pytest.fixture(autouse=True)
@@ -110,25 +111,34 @@ class _Backend:
         return "value"
 
 
-def _store_over(monkeypatch: pytest.MonkeyPatch, collection: object):
-    """A store whose Secret Service collection look-ups go to ``collection`` (no pauses)."""
+def patch_secret_service(
+    monkeypatch: pytest.MonkeyPatch, collection: object, backend: object
+) -> None:
+    """The gate's Secret Service collection look-ups go to ``collection``, ``backend`` counts
+    as a Secret Service client, and retries do not pause."""
     import secretstorage
 
-    from broker.store import keyring_store
+    from broker.keyring_gate import gate
 
     monkeypatch.setattr(secretstorage, "dbus_init", lambda: _FakeConnection())
     monkeypatch.setattr(secretstorage, "Collection", collection)
-    monkeypatch.setattr(keyring_store, "_pause", lambda attempt: None)
-    monkeypatch.setattr(
-        keyring_store, "_SECRET_SERVICE_CLIENTS", {keyring_store._qualname(_Backend())}
-    )
+    monkeypatch.setattr(gate, "_pause", lambda attempt: None)
+    monkeypatch.setattr(gate, "_SECRET_SERVICE_CLIENTS", {gate.qualname(backend)})
+
+
+def _store_over(monkeypatch: pytest.MonkeyPatch, collection: object):
+    """A store whose Secret Service collection look-ups go to ``collection`` (no pauses)."""
+    from broker.store import keyring_store
+
+    patch_secret_service(monkeypatch, collection, _Backend())
     store = keyring_store.KeyringStore()
-    store._backend = _Backend()
+    store.gate._backend = _Backend()
     return store
 
 
-def _collection_failing_with(errors: list[Exception]):
-    """A stand-in for secretstorage.Collection whose look-ups raise ``errors`` in turn."""
+def collection_failing_with(errors: list[Exception], *, locked: bool = False):
+    """A stand-in for secretstorage.Collection whose look-ups raise ``errors`` in turn, then
+    answer ``locked``."""
 
     class _Collection:
         def __init__(self, connection: object) -> None:
@@ -136,7 +146,7 @@ def _collection_failing_with(errors: list[Exception]):
                 raise errors.pop(0)
 
         def is_locked(self) -> bool:
-            return False
+            return locked
 
     return _Collection
 
@@ -148,7 +158,7 @@ def test_a_secret_service_that_does_not_answer_is_retried_not_called_collectionl
     from secretstorage.exceptions import SecretServiceNotAvailableException
 
     errors: list[Exception] = [SecretServiceNotAvailableException("no reply")] * 2
-    store = _store_over(monkeypatch, _collection_failing_with(errors))
+    store = _store_over(monkeypatch, collection_failing_with(errors))
     assert store._call("get_password", "k") == "value"
     assert errors == []
 
@@ -159,7 +169,7 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     from secretstorage.exceptions import ItemNotFoundException
 
     from broker.errors import KeyringUnavailableError
-    from broker.store import keyring_store
+    from broker.keyring_gate import gate
 
     calls: list[int] = []
 
@@ -171,7 +181,7 @@ def test_a_default_collection_missing_on_every_attempt_is_reported_as_such(
     missing = r"^the Secret Service has no default keyring"
     with pytest.raises(KeyringUnavailableError, match=missing):
         store._call("get_password", "k")
-    assert len(calls) == keyring_store._ATTEMPTS
+    assert len(calls) == gate._ATTEMPTS
 
 
 def test_a_collection_gone_for_a_moment_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,6 +189,6 @@ def test_a_collection_gone_for_a_moment_is_retried(monkeypatch: pytest.MonkeyPat
     from secretstorage.exceptions import ItemNotFoundException
 
     errors: list[Exception] = [ItemNotFoundException("Item does not exist!")]
-    store = _store_over(monkeypatch, _collection_failing_with(errors))
+    store = _store_over(monkeypatch, collection_failing_with(errors))
     assert store._call("get_password", "k") == "value"
     assert errors == []

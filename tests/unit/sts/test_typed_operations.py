@@ -117,7 +117,7 @@ def test_without_a_directory_role_operations_are_refused(tmp_path) -> None:
     bare = StsContext(KeyRing.load(tmp_path / "k.json"))
     with pytest.raises(StsError) as caught:
         assume_role(bare, alice(), AssumeRoleRequest(ROLE, "deploy"))
-    assert caught.value.code == "InvalidAction" and "directory" in caught.value.message
+    assert caught.value.code == "AccessDenied" and "<config>/directory" in caught.value.message
 
 
 def test_sessions_are_issued_on_the_injected_clock(deps) -> None:

@@ -7,13 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from broker.errors import DirectoryError
-from broker.tui.services import Services, feature_available
+from broker.tui.services import Services
 from providers.base import Claims, SignInResult
 from providers.embedded.users import ISSUER, load_users
-
-pytestmark = pytest.mark.skipif(
-    not feature_available("portal"), reason="the directory has not landed"
-)
 
 
 def demo(name: str) -> SignInResult:
