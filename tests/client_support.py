@@ -11,7 +11,7 @@ import os
 import secrets
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,14 +52,23 @@ EXPIRED_KEY_ID = "BKIAEXPIRED000000000"
 
 
 class TestIdP:
-    """A provider that signs ``subject`` in at once and refreshes with rotation."""
+    """A provider that signs ``subject`` in at once and refreshes with rotation; its sessions
+    start at ``clock()`` (the real time unless a test gives its own clock)."""
 
     __test__ = False
 
-    def __init__(self, name: str = "corp", subject: str = "alice", lifetime: int = 3600) -> None:
+    def __init__(
+        self,
+        name: str = "corp",
+        subject: str = "alice",
+        lifetime: int = 3600,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.name = name
         self.subject = subject
         self.lifetime = lifetime
+        self.clock = clock
         self.revoked = False
         self.down = False
         self.refreshes = 0
@@ -78,7 +87,7 @@ class TestIdP:
     def _result(self) -> SignInResult:
         token = "rt-" + secrets.token_urlsafe(24)
         self.issued_refresh_tokens.append(token)
-        now = datetime.now(UTC)
+        now = self.clock()
         return SignInResult(
             claims=Claims(
                 provider=self.name,
@@ -117,14 +126,23 @@ def _random(alphabet: str, n: int) -> str:
 
 
 class CountingMinter:
-    """Mints random credentials; appends one line per mint to ``log`` (safe across processes)."""
+    """Mints random credentials, valid from ``clock()`` (the real time unless a test gives
+    its own); appends one line per mint to ``log`` (safe across processes)."""
 
     name = "test"
 
-    def __init__(self, log: Path, lifetime: int = 3600, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        log: Path,
+        lifetime: int = 3600,
+        delay: float = 0.0,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.log = log
         self.lifetime = lifetime
         self.delay = delay
+        self.clock = clock
 
     def mint(self, identity: SignInResult, request: MintRequest) -> Credentials:
         fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -138,7 +156,7 @@ class CountingMinter:
             access_key_id="BKIA" + _random(string.ascii_uppercase + string.digits, 16),
             secret_access_key=_random(string.ascii_letters + string.digits + "+/", 40),
             session_token="tok-" + secrets.token_urlsafe(48),
-            expiration=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.lifetime),
+            expiration=self.clock().replace(microsecond=0) + timedelta(seconds=self.lifetime),
         )
 
     def count(self) -> int:

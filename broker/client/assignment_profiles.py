@@ -15,19 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from broker.client.profiles import Profile, load_profiles
 from broker.config.toml_names import toml_key
-from broker.errors import ConfigError, DirectoryError, UsageError
+from broker.errors import ConfigError, DirectoryError, ProviderError, UsageError
 from broker.store.index import AssignmentRow, Index
+from providers.base import Claims
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.directory import Directory
     from broker.store.credential_store import CredentialStore
+    from providers.identity_center.portal import HeldRole
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -53,6 +55,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,3}$")
 
 DirectoryLoader = Callable[[], "Directory"]
+# The roles an ``aws-identity-center`` provider's person holds (None: not such a provider).
+PortalLister = Callable[[str], "Sequence[HeldRole] | None"]
+IDENTITY_CENTER_MINTER = "aws-identity-center"
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,17 @@ def assignment_rows(
     directory: Directory | None,
     template: str = DEFAULT_TEMPLATE,
     region: str | None = None,
+    federated: frozenset[str] = frozenset(),
+    names: Mapping[str, str] | None = None,
+    portal: PortalLister | None = None,
 ) -> AssignmentProfiles:
     """One row per assignment held by each person signed in (per provider in ``index``),
     each with ``region`` (written to the AWS config and exported by ``exec``/``env``).
+    For an ``aws-identity-center`` provider, ``portal`` lists what the person holds there
+    (Identity Center, not the directory, is the authority; its rows mint with that minter).
+
+    For a provider in ``federated`` (``aws_federation`` SAML) the rows are the roles its
+    assertion grants, minted by ``aws-saml``; ``names`` names their accounts (else the id).
 
     Raises:
         UsageError: the template is malformed or gives two assignments the same name.
@@ -123,11 +136,27 @@ def assignment_rows(
     if not index.sessions:
         note = "not signed in, so no assignment profiles: run `broker login`, then this again"
         return AssignmentProfiles((), (note,))
-    if directory is None:
+    if directory is None and portal is None and not federated.intersection(index.sessions):
         return AssignmentProfiles((), ("no directory is configured, so no assignment profiles",))
     rows: dict[str, AssignmentRow] = {}
     notes: list[str] = []
     for provider, session in sorted(index.sessions.items()):
+        if provider in federated:
+            _add_rows(rows, _assertion_rows(session.claims, provider, template, region, names))
+            continue
+        try:
+            listed = portal(provider) if portal is not None else None
+        except ProviderError as exc:
+            notes.append(f"{provider}: {exc}")
+            continue
+        if listed is not None:
+            _portal_rows(rows, listed, template, provider, session.claims.subject, region)
+            if not listed:
+                notes.append(f"{provider}: you hold no account assignments there")
+            continue
+        if directory is None:
+            notes.append(f"{provider}: no directory is configured, so no assignment profiles")
+            continue
         try:
             user = directory.resolve_user(session.claims)
         except DirectoryError as exc:
@@ -156,14 +185,90 @@ def assignment_rows(
                 duration=a.max_session_duration,
                 region=region,
             )
-            other = rows.get(name)
-            if other is not None and other != row:  # the same role through two groups is fine
-                raise UsageError(
-                    f"name template {template!r} gives two assignments the name {name!r}; "
-                    "add {account_id} or {provider} to it"
-                )
-            rows[name] = row
+            _add_rows(rows, [row], template)
     return AssignmentProfiles(tuple(rows[n] for n in sorted(rows)), tuple(notes))
+
+
+def _add_rows(
+    rows: dict[str, AssignmentRow], new: Iterable[AssignmentRow], template: str = ""
+) -> None:
+    for row in new:
+        other = rows.get(row.profile)
+        if other is not None and other != row:  # the same role through two groups is fine
+            raise UsageError(
+                f"name template {template!r} gives two assignments the name {row.profile!r}; "
+                "add {account_id} or {provider} to it"
+            )
+        rows[row.profile] = row
+
+
+def _assertion_rows(
+    claims: Claims,
+    provider: str,
+    template: str,
+    region: str | None,
+    names: Mapping[str, str] | None,
+) -> list[AssignmentRow]:
+    """Rows for the roles an ``aws_federation`` SAML assertion grants (minted by aws-saml)."""
+    from broker.client.assertion_roles import assertion_roles
+
+    user = claims.email or claims.subject
+    rows = []
+    for role in assertion_roles(claims, names or {}):
+        name = profile_name(
+            template,
+            account_name=role.account_name,
+            account_id=role.account_id,
+            permission_set=role.role_name,
+            role_name=role.role_name,
+            provider=provider,
+            user=user,
+        )
+        rows.append(
+            AssignmentRow(
+                profile=name,
+                provider=provider,
+                account=role.account_id,
+                account_name=role.account_name,
+                permission_set=role.role_name,
+                role=role.role_name,
+                duration=role.max_session_seconds,
+                region=region,
+                minter="aws-saml",
+            )
+        )
+    return rows
+def _portal_rows(
+    rows: dict[str, AssignmentRow],
+    held: Sequence[HeldRole],
+    template: str,
+    provider: str,
+    user: str,
+    region: str | None,
+) -> None:
+    """Rows for what Identity Center lists; the permission set is the role's name there."""
+    for h in held:
+        name = profile_name(
+            template,
+            account_name=h.account_name or h.account_id,
+            account_id=h.account_id,
+            permission_set=h.role_name,
+            role_name=h.role_name,
+            provider=provider,
+            user=user,
+        )
+        row = AssignmentRow(
+            profile=name,
+            provider=provider,
+            account=h.account_id,
+            account_name=h.account_name,
+            permission_set=h.role_name,
+            role=h.role_name,
+            duration=3600,  # not used: Identity Center sets the session length
+            region=region,
+            minter=IDENTITY_CENTER_MINTER,
+        )
+        _add_rows(rows, [row], template)
 
 
 def to_profile(row: AssignmentRow) -> Profile:
@@ -172,22 +277,36 @@ def to_profile(row: AssignmentRow) -> Profile:
         provider=row.provider,
         account=row.account,
         role=row.role,
-        minter="local",
+        minter=row.minter or "local",
         duration=row.duration,
         region=row.region,
     )
 
 
-def _check_held(row: AssignmentRow, index: Index, directory: Directory) -> None:
-    """Raise unless the person signed in to ``row.provider`` still holds the assignment.
+def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) -> None:
+    """Raise unless the person signed in to ``row.provider`` still holds the assignment (for
+    an ``aws-saml`` row: unless the stored assertion still grants the role).
 
-    Without a session there is nothing to check: the chain asks for ``broker login``.
+    Without a session there is nothing to check: the chain asks for ``broker login``. (An
+    Identity Center assignment is not checked here but where it is minted: GetRoleCredentials
+    refuses a role the person no longer holds.)
     """
     session = index.sessions.get(row.provider)
     if session is None:
         return
-    user = directory.resolve_user(session.claims)
-    held = directory.assignments_of(user)
+    if row.minter == "aws-saml":
+        from broker.minters.aws_saml import role_pairs
+
+        granted = {(p.account_id, p.role_name) for p in role_pairs(session.claims)}
+        if (row.account, row.role) not in granted:
+            raise ConfigError(
+                f"profile {row.profile!r}: the {row.provider} sign-in no longer grants "
+                f"{row.role} in {row.account}; run `broker configure aws --prune`"
+            )
+        return
+    loaded = directory()
+    user = loaded.resolve_user(session.claims)
+    held = loaded.assignments_of(user)
     if any((a.account_id, a.role_name) == (row.account, row.role) for a in held):
         return
     raise ConfigError(
@@ -231,7 +350,8 @@ def resolve_profile(
             f"no profile {name!r} (known: {known}); add a [profiles.{toml_key(name)}] table to "
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
-    _check_held(row, index, (directory or _default_directory(config))())
+    if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
+        _check_held(row, index, directory or _default_directory(config))
     return to_profile(row)
 
 
@@ -267,12 +387,20 @@ def all_profiles(
     index = store.read_index()
     rows: Iterable[AssignmentRow] = [r for n, r in index.assignments.items() if n not in explicit]
     out: dict[str, Profile] = {}
-    loaded: Directory | None = None
+    load = directory or _default_directory(config)
+    loaded: list[Directory] = []
+
+    def once() -> Directory:
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
     for row in rows:
-        if loaded is None:
-            loaded = (directory or _default_directory(config))()
+        if row.minter == IDENTITY_CENTER_MINTER:  # checked at GetRoleCredentials
+            out[row.profile] = to_profile(row)
+            continue
         try:
-            _check_held(row, index, loaded)
+            _check_held(row, index, once)
         except (ConfigError, DirectoryError) as exc:
             if on_dropped is not None:
                 on_dropped(str(exc))

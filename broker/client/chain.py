@@ -25,6 +25,7 @@ from broker.errors import (
     ProviderUnavailableError,
     ReauthenticationRequired,
     StsError,
+    UsageError,
 )
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CachedCredentials, CredentialStore
@@ -132,6 +133,12 @@ class Chain:
             StsError, AuditError: the minter refused.
             StoreError: keyring, index or lock failure.
         """
+        if duration is not None and profile.minter == "aws-identity-center":
+            # GetRoleCredentials takes no duration: refuse rather than hand out another length.
+            raise UsageError(
+                f"profile {profile.name}: IAM Identity Center sets the session length (the "
+                "permission set's); drop --duration"
+            )
         exact = duration is not None
         if duration is not None:
             profile = dataclasses.replace(profile, duration=duration)
@@ -173,6 +180,8 @@ class Chain:
                 role=profile.role,
                 credentials=credentials,
                 stamp=stamp,
+                # what is left of them by the chain's clock (the store's would be the wall's)
+                lifetime_seconds=int((credentials.expiration - self.now()).total_seconds()),
                 minter=profile.minter,
             )
             return credentials

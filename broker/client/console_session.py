@@ -3,8 +3,10 @@ TUI's ``o`` both call this).
 
 The profile's credentials come through the credential chain (cache, refresh under the profile's
 lock), then ``broker.minters.console.signin_url`` trades them at the federation endpoint. Only
-sessions from the upstream ``aws`` minter are real AWS sessions: the local broker's STS issues
-credentials AWS has never seen, so there is no console for them and we say so before asking.
+sessions from the upstream ``aws`` minter, the federation minters (``aws-saml``,
+``aws-web-identity``) and ``aws-identity-center`` are real AWS sessions: the local broker's STS
+issues credentials AWS has never seen, so there is no console for them and we say so before
+asking.
 
 The URL is a bearer secret for 15 minutes: it is returned, never logged or written.
 """
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
     from broker.minters.console import ConsoleRequest
 
 __all__ = ["ConsoleTarget", "NoConsoleError", "console_url", "console_url_for"]
+
+#: Minters whose sessions are real AWS sessions (the federation endpoint takes any of them).
+CONSOLE_MINTERS = frozenset(
+    {"aws", "aws-saml", "aws-web-identity", "aws-identity-center"}
+)
 
 NO_CONSOLE = (
     "sessions minted by the local broker have no AWS console; use the aws minter, see "
@@ -95,7 +102,7 @@ def console_url(
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
     try:
         profile = resolve_profile(config, chain.store, profile_name)
-        if profile.minter != "aws":
+        if profile.minter not in CONSOLE_MINTERS:
             raise NoConsoleError(f"{profile_name}: {NO_CONSOLE}")
         request = _request(config, target)  # a broken [minters.aws] fails before any mint
         credentials = chain.credentials(profile)

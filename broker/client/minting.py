@@ -1,7 +1,9 @@
-"""Choosing the minter a profile names (``local`` or ``aws``).
+"""Choosing the minter a profile names (``local``, ``aws``, ``aws-saml``, ``aws-web-identity``,
+``aws-identity-center``).
 
-A minter module ``broker.minters.<name>`` exposes ``build_minter(config) -> Minter``; it is
-imported only when a profile names it, so a command that mints nothing never pays for it.
+A minter module ``broker.minters.<name>`` (dashes as underscores) exposes
+``build_minter(config) -> Minter``; it is imported only when a profile names it, so a command
+that mints nothing never pays for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from broker.minters.base import Minter
 
 __all__ = ["KNOWN_MINTERS", "load_minter"]
 
-KNOWN_MINTERS: frozenset[str] = frozenset({"local", "aws"})
+KNOWN_MINTERS: frozenset[str] = frozenset(
+    {"local", "aws", "aws-saml", "aws-web-identity", "aws-identity-center"}
+)
 
 
 def load_minter(name: str, config: BrokerConfig) -> Minter:
@@ -25,6 +29,6 @@ def load_minter(name: str, config: BrokerConfig) -> Minter:
     """
     if name not in KNOWN_MINTERS:
         raise ConfigError(f"unknown minter {name!r}; known: {', '.join(sorted(KNOWN_MINTERS))}")
-    module = importlib.import_module(f"broker.minters.{name}")
+    module = importlib.import_module(f"broker.minters.{name.replace('-', '_')}")
     minter: Minter = module.build_minter(config)
     return minter

@@ -4,7 +4,8 @@
 account = "111122223333"
 role = "AdministratorAccess"
 provider = "demo"          # default: [broker] default_provider
-minter = "local"           # "local" (the broker's STS) or "aws" (upstream STS)
+minter = "local"           # "local" (the broker's STS), "aws" (upstream STS) or
+                           # "aws-identity-center" (GetRoleCredentials; no duration)
 duration = 3600            # seconds, 900..129600; the minter enforces the role's maximum
 region = "eu-west-1"       # optional, exported as AWS_REGION / written to ~/.aws/config
 
@@ -17,6 +18,17 @@ role_arn = "arn:aws:iam::444455556666:role/Audit"
 mfa_serial = "arn:aws:iam::111122223333:mfa/alice"   # optional: ask for a TOTP code
 endpoint_url = "http://127.0.0.1:8787"               # optional: the STS (default: AWS's)
 duration = 3600                                      # at most 1 hour: AWS's chaining cap
+
+A federated profile hands the person's own sign-in to AWS STS (the provider must say
+``aws_federation = true``; see README), so the broker needs no AWS credentials:
+
+[profiles.dev]
+provider = "corp"                                     # a SAML or OIDC provider
+minter = "aws-saml"                                   # or "aws-web-identity"
+role_arn = "arn:aws:iam::111122223333:role/Dev"
+principal_arn = "arn:aws:iam::111122223333:saml-provider/Corp"  # aws-saml, when needed
+region = "eu-west-1"                                  # optional: the regional STS
+endpoint_url = "https://sts.eu-west-1.amazonaws.com"  # optional: a VPC endpoint
 """
 
 from __future__ import annotations
@@ -44,10 +56,14 @@ _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _ROLE_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$"
 )
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:saml-provider/[\w.-]{1,128}$")
 _MFA_SERIAL = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:mfa/[\w+=,.@/-]{1,512}$")
 _ENDPOINT = re.compile(r"^https?://[^\s/?#]+/?$")
 # AWS caps a session from role chaining at one hour.
 CHAINED_MAX_DURATION = 3600
+# AssumeRoleWithSAML and AssumeRoleWithWebIdentity give at most 12 hours.
+FEDERATED_MAX_DURATION = 43_200
+FEDERATED_MINTERS = ("aws-saml", "aws-web-identity")
 
 
 @dataclass(frozen=True)
@@ -57,13 +73,14 @@ class ProfileSettings:
     account: str = ""
     role: str = ""
     provider: str | None = None
-    minter: Literal["local", "aws"] = "local"
+    minter: Literal["local", "aws", "aws-saml", "aws-web-identity", "aws-identity-center"] = "local"
     duration: int = 3600
     region: str | None = None
     source_profile: str | None = None
     role_arn: str | None = None
     mfa_serial: str | None = None
     endpoint_url: str | None = None
+    principal_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +97,8 @@ class Profile:
     source_profile: str | None = None  # chained: AssumeRole with this profile's session
     role_arn: str | None = None
     mfa_serial: str | None = None  # ask for a TOTP code when minting
-    endpoint_url: str | None = None  # the STS for chained AssumeRole (default: AWS's)
+    endpoint_url: str | None = None  # the STS for chained or federated calls (default: AWS's)
+    principal_arn: str | None = None  # aws-saml: the IAM SAML provider of role_arn
 
 
 def load_profiles(config: BrokerConfig) -> dict[str, Profile]:
@@ -107,6 +125,14 @@ def load_profiles(config: BrokerConfig) -> dict[str, Profile]:
         if settings is None:
             continue
         found_issues = _check(settings, name, file, key)
+        if settings.minter == "aws-identity-center" and "duration" in table:
+            found_issues.append(
+                ConfigIssue(
+                    file,
+                    f"{key}.duration",
+                    "IAM Identity Center sets the session length (the permission set's); remove it",
+                )
+            )
         issues.extend(found_issues)
         if found_issues:
             continue
@@ -133,6 +159,7 @@ def load_profiles(config: BrokerConfig) -> dict[str, Profile]:
             role_arn=settings.role_arn,
             mfa_serial=settings.mfa_serial,
             endpoint_url=settings.endpoint_url,
+            principal_arn=settings.principal_arn,
         )
     if issues:
         raise ConfigIssues(issues)
@@ -145,6 +172,12 @@ def _check(settings: ProfileSettings, name: str, file: str, key: str) -> list[Co
     issues: list[ConfigIssue] = []
     if not 900 <= settings.duration <= 129_600:
         issues.append(ConfigIssue(file, f"{key}.duration", "must be 900..129600 seconds"))
+    if settings.minter in FEDERATED_MINTERS:
+        return issues + _check_federated(settings, file, key)
+    if settings.principal_arn is not None:
+        issues.append(
+            ConfigIssue(file, f"{key}.principal_arn", 'only a minter = "aws-saml" profile uses it')
+        )
     chained = settings.source_profile is not None or settings.role_arn is not None
     if not chained:
         for field_name in ("account", "role"):
@@ -196,6 +229,54 @@ def _check(settings: ProfileSettings, name: str, file: str, key: str) -> list[Co
                 file,
                 f"{key}.duration",
                 "a chained profile's session lasts at most 3600 seconds (AWS's role-chaining cap)",
+            )
+        )
+    return issues
+
+
+def _check_federated(settings: ProfileSettings, file: str, key: str) -> list[ConfigIssue]:
+    """A profile whose minter hands the sign-in to AWS: the role comes from ``role_arn``."""
+    issues: list[ConfigIssue] = []
+    minter = settings.minter
+    for field_name in ("account", "role", "source_profile", "mfa_serial"):
+        if getattr(settings, field_name):
+            issues.append(
+                ConfigIssue(
+                    file,
+                    f"{key}.{field_name}",
+                    f"a {minter} profile takes its role from role_arn and its MFA from the IdP; "
+                    "remove it",
+                )
+            )
+    if settings.role_arn is None:
+        issues.append(ConfigIssue(file, f"{key}.role_arn", f"required with minter = {minter!r}"))
+    elif not _ROLE_ARN.match(settings.role_arn):
+        issues.append(
+            ConfigIssue(file, f"{key}.role_arn", "must be arn:aws:iam::ACCOUNT:role/NAME")
+        )
+    if settings.principal_arn is not None:
+        if minter != "aws-saml":
+            issues.append(
+                ConfigIssue(
+                    file, f"{key}.principal_arn", 'only a minter = "aws-saml" profile uses it'
+                )
+            )
+        elif not _PRINCIPAL_ARN.match(settings.principal_arn):
+            issues.append(
+                ConfigIssue(
+                    file, f"{key}.principal_arn", "must be arn:aws:iam::ACCOUNT:saml-provider/NAME"
+                )
+            )
+    if settings.endpoint_url is not None and not _ENDPOINT.match(settings.endpoint_url):
+        issues.append(
+            ConfigIssue(file, f"{key}.endpoint_url", "must be an http(s) URL with no path")
+        )
+    if settings.duration > FEDERATED_MAX_DURATION:
+        issues.append(
+            ConfigIssue(
+                file,
+                f"{key}.duration",
+                f"a {minter} session lasts at most 43200 seconds (AWS's limit)",
             )
         )
     return issues

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from broker.client.chain import Chain
 from broker.client.minting import load_minter
-from broker.client.profiles import Profile
+from broker.client.profiles import FEDERATED_MINTERS, Profile
 from broker.config import BrokerConfig, load_config
 from broker.minters.base import Credentials, Minter
 from broker.store.credential_store import CredentialStore
@@ -55,6 +55,8 @@ def open_chain(
             return _chained(profile, config, built[0], ask_mfa=ask_mfa, read_code=read_code)
         if profile.minter not in minters:
             minters[profile.minter] = load_minter(profile.minter, config)
+        if profile.minter in FEDERATED_MINTERS:
+            return _aimed(minters[profile.minter], profile)
         return minters[profile.minter]
 
     from broker.client.revocation import revocation_check
@@ -99,6 +101,21 @@ def _chained(
     if read_code is None:
         read_code = terminal_mfa_code if ask_mfa else no_mfa_prompt
     return ChainedMinter(profile, source, read_code)
+
+
+def _aimed(minter: Minter, profile: Profile) -> Minter:
+    """A federated minter aimed at the profile's own role and STS (region, endpoint)."""
+    from broker.minters.aws_federation import FederatedTarget, FederationMinter
+
+    assert isinstance(minter, FederationMinter)  # FEDERATED_MINTERS are built as such
+    return minter.aimed_at(
+        FederatedTarget(
+            role_arn=profile.role_arn,
+            principal_arn=profile.principal_arn,
+            region=profile.region,
+            endpoint_url=profile.endpoint_url,
+        )
+    )
 
 
 def close_chain(chain: Chain) -> None:

@@ -221,9 +221,12 @@ def run_configure_aws(
 def _configure(args: argparse.Namespace) -> int:
     import os
 
+    from broker.client.assertion_roles import account_names, federated_saml_providers
     from broker.client.assignment_profiles import assignment_rows, to_profile
     from broker.client.executable import running_broker_command, temporary_location
+    from broker.client.identity_center_portal import portal_lister
     from broker.client.profiles import load_profiles
+    from broker.client.wiring import close_chain, open_chain
     from broker.config import data_dir, load_config
     from broker.config.toml_names import toml_key
     from broker.directory import load_directory
@@ -252,12 +255,20 @@ def _configure(args: argparse.Namespace) -> int:
     store = CredentialStore(data_dir())
     index = store.read_index()
     has_directory = index.sessions and (config.directory / "directory").is_dir()
-    found = assignment_rows(
-        index,
-        load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
-        inputs.template,
-        inputs.region,
-    )
+    federated = federated_saml_providers(config)  # their roles come from the assertion
+    _, chain = open_chain()
+    try:
+        found = assignment_rows(
+            index,
+            load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
+            inputs.template,
+            inputs.region,
+            federated,
+            account_names(config, data_dir()) if federated.intersection(index.sessions) else None,
+            portal=portal_lister(config, chain),
+        )
+    finally:
+        close_chain(chain)
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [

@@ -23,7 +23,7 @@ KNOWN_SECTIONS = {
     "broker": "general settings ([broker] default_provider)",
     "providers": "identity providers",
     "profiles": "named credential profiles",
-    "minters": "credential sources (local, aws)",
+    "minters": "credential sources (local, aws, aws-saml, aws-web-identity)",
 }
 BROKER_KEYS = {"default_provider"}
 
@@ -126,6 +126,13 @@ def run_validate(options: ValidateInput) -> list[ConfigProblem]:
         load_aws_settings(config)
     except ConfigIssues as exc:
         problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
+    from broker.minters.aws_federation import FEDERATED_MINTERS, load_federation_settings
+
+    for minter in FEDERATED_MINTERS:
+        try:
+            load_federation_settings(config, minter)
+        except ConfigIssues as exc:
+            problems += [ConfigProblem(i.file, i.key, "error", i.message) for i in exc.issues]
     problems += _directory_problems(config)
     return problems
 
@@ -182,12 +189,60 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
     return problems
 
 
+def _needs_directory(config: Any) -> bool:
+    """Whether anything configured reads the directory (see ``_directory_problems``)."""
+    from broker.client.profiles import FEDERATED_MINTERS, load_profiles
+    from broker.config import ConfigIssues
+    from broker.minters.aws_federation import federated_providers
+
+    providers = config.sections.get("providers", {})
+    if not isinstance(providers, dict) or not providers:
+        return True
+    if set(providers) - federated_providers(config):
+        return True
+    try:
+        profiles = load_profiles(config)
+    except ConfigIssues:
+        return True  # reported on their own
+    return any(profile.minter not in FEDERATED_MINTERS for profile in profiles.values())
+def _identity_center_is_the_directory(config: Any) -> bool:
+    """True when IAM Identity Center is the only directory in use: every provider is an
+    ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""
+    from broker.config import ConfigIssues
+    from broker.config.providers import provider_tables
+
+    try:
+        providers = provider_tables(config)
+    except ConfigIssues:
+        return False  # reported on their own
+    profiles = config.sections.get("profiles", {})
+    if not providers or not isinstance(profiles, dict):
+        return False
+    return all(t.get("type") == "aws-identity-center" for t in providers.values()) and all(
+        isinstance(t, dict) and t.get("minter") == "aws-identity-center" for t in profiles.values()
+    )
+
+
 def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
+        if _identity_center_is_the_directory(config):
+            return []
         # Every command that resolves people or roles reads the directory; without one they
-        # all fail, so a configuration without it is not valid.
+        # all fail, so a configuration without it is not valid -- unless every provider sends
+        # its sign-in straight to AWS and every profile mints that way (the IdP decides).
+        if not _needs_directory(config):
+            return [
+                ConfigProblem(
+                    str(config.directory / "directory"),
+                    "",
+                    "warning",
+                    "missing: not needed while every provider has aws_federation = true and "
+                    "every profile mints with aws-saml or aws-web-identity; the local and aws "
+                    "minters need it (`broker init --dir NEWDIR` writes the demo's)",
+                )
+            ]
         return [
             ConfigProblem(
                 str(config.directory / "directory"),

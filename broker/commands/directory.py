@@ -6,6 +6,7 @@ stdout carries the answer (tables, or JSON with ``--json``); messages go to stde
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "MfaInput",
     "ValidateInput",
     "register",
+    "run_assertion_assignments",
     "run_assignments",
     "run_list",
     "run_mfa",
@@ -282,13 +284,89 @@ def _handle_no_subcommand(_ns: argparse.Namespace) -> int:
     )
 
 
+def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """The roles the stored sign-in to an ``aws_federation`` SAML provider grants."""
+    from broker.client.assertion_roles import (
+        account_names,
+        assertion_roles,
+        federated_saml_providers,
+    )
+    from broker.config import data_dir, load_config
+    from broker.errors import UsageError
+    from broker.store.credential_store import CredentialStore
+
+    config = load_config()
+    if provider not in federated_saml_providers(config):
+        raise UsageError(
+            f"provider {provider!r} is not a SAML provider with aws_federation = true; name the "
+            "person with --user or --claims instead"
+        )
+    session = CredentialStore(data_dir()).read_index().sessions.get(provider)
+    if session is None:
+        raise UsageError(f"not signed in to {provider}: run `broker login {provider}`")
+    roles = assertion_roles(session.claims, account_names(config, data_dir()))
+    if as_json:
+        _dump({"provider": provider, "assignments": [r.to_json() for r in roles]}, out)
+        return 0
+    if not roles:
+        err.write(f"the {provider} sign-in's assertion grants no AWS role\n")
+        return 0
+    rows = [
+        [
+            r.account_id,
+            r.account_name,
+            r.role_name,
+            f"{r.max_session_seconds // 3600}h",
+            f"assertion:{provider}",
+            r.role_arn,
+        ]
+        for r in roles
+    ]
+    out.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "MAX", "VIA", "ROLE ARN"]))
+    return 0
+
+
 def _handle_assignments(ns: argparse.Namespace) -> int:
+    if ns.provider is not None:
+        if _is_identity_center(ns.provider):
+            return _identity_center_assignments(ns.provider, ns.json)
+        return run_assertion_assignments(ns.provider, ns.json, sys.stdout, sys.stderr)
     if ns.user is None and ns.claims is None:
         from broker.errors import UsageError
 
-        raise UsageError("name the person: --user NAME or --claims FILE")
+        raise UsageError("name the person: --user NAME, --claims FILE or --provider NAME")
     args = AssignmentsInput(ns.user, ns.claims, ns.json)
     return run_assignments(args, sys.stdout, sys.stderr, _load())
+
+
+def _is_identity_center(provider: str) -> bool:
+    from broker.config import load_config
+    from broker.config.providers import provider_tables
+
+    table = provider_tables(load_config()).get(provider, {})
+    return table.get("type") == "aws-identity-center"
+
+
+def _identity_center_assignments(provider: str, as_json: bool) -> int:
+    """What the person signed in to an ``aws-identity-center`` provider holds, as the AWS
+    access portal lists it (``broker.client.identity_center_portal``)."""
+    from broker.client.identity_center_portal import portal_roles
+    from broker.client.wiring import close_chain, open_chain
+
+    config, chain = open_chain()
+    try:
+        roles = portal_roles(config, chain, provider)
+    finally:
+        close_chain(chain)
+    if as_json:
+        _dump([dataclasses.asdict(r) for r in roles], sys.stdout)
+        return 0
+    if not roles:
+        print(f"you hold no account assignments at {provider}", file=sys.stderr)
+        return 0
+    rows = [[r.account_id, r.account_name, r.role_name, r.email] for r in roles]
+    sys.stdout.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
+    return 0
 
 
 def register(subparsers: Any) -> None:
@@ -323,5 +401,11 @@ def register(subparsers: Any) -> None:
     who.add_argument("--user", metavar="NAME", help="a directory user")
     who.add_argument(
         "--claims", type=Path, metavar="FILE", help="claims JSON an IdP returned (whoami --json)"
+    )
+    who.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="the roles your sign-in to an aws_federation SAML or aws-identity-center provider "
+        "grants",
     )
     assignments.set_defaults(handler=_handle_assignments)

@@ -66,7 +66,7 @@ def profile_limit_findings(
                     account,
                     f'[minters.aws.accounts."{profile.account}"] max_session_duration',
                 )
-        elif spec is not None:
+        elif spec is not None and profile.minter != "aws-identity-center":  # AWS decides those
             limit = _local_limit(spec, profile.account, profile.role)
         if limit is not None and profile.duration > limit.seconds:
             findings.append(

@@ -18,7 +18,7 @@ from typing import Any
 
 from broker.errors import KeyringUnavailableError
 
-__all__ = ["ALLOWED_BACKENDS", "SERVICE", "KeyringGate", "qualname", "what_to_do"]
+__all__ = ["ALLOWED_BACKENDS", "LOCKED_MESSAGE", "SERVICE", "KeyringGate", "qualname", "what_to_do"]
 
 SERVICE = "access-broker"
 
@@ -35,7 +35,7 @@ ALLOWED_BACKENDS: frozenset[str] = frozenset(
 )
 
 _ATTEMPTS = 4
-_LOCKED = (
+LOCKED_MESSAGE = (
     "the OS keyring is locked: unlock it (log in to the desktop, open Seahorse, or "
     "`gnome-keyring-daemon --unlock`) and retry"
 )
@@ -139,7 +139,7 @@ def _refuse_if_locked() -> None:
     finally:
         connection.close()
     if locked:
-        raise KeyringUnavailableError(_LOCKED)
+        raise KeyringUnavailableError(LOCKED_MESSAGE)
 
 
 class _Transient(Exception):
@@ -181,7 +181,7 @@ class KeyringGate:
             except PasswordDeleteError:
                 return False
             except KeyringLocked:
-                raise KeyringUnavailableError(_LOCKED) from None
+                raise KeyringUnavailableError(LOCKED_MESSAGE) from None
             except KeyringUnavailableError:
                 raise  # locked: retrying will not help
             except _NoCollection as exc:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from broker.config import BrokerConfig
-from broker.errors import AuditError, ConfigError, StsError
+from broker.errors import ConfigError, StsError
 from broker.minters.aws_names import derived_name, name_for, session_tags
 from broker.minters.aws_settings import AwsAccount, AwsSettings, load_aws_settings
 from broker.minters.base import Credentials, MintRequest
+from broker.minters.upstream_audit import AuditSink, UpstreamCall, record_upstream
 from broker.sts.durations import DurationRequest, session_expiry
 from providers.base import SignInResult
 
@@ -34,14 +35,6 @@ if TYPE_CHECKING:  # the local minter pulls in the whole STS; load it only to bu
     from broker.minters.local import AssignmentCheck
 
 __all__ = ["AuditSink", "AwsMinter", "build_minter", "role_arn"]
-
-
-class AuditSink(Protocol):
-    """Where mint and refusal events go (the broker's audit log)."""
-
-    def append(self, event: Mapping[str, Any]) -> object:
-        """Write ``event`` durably; raise ``AuditError`` when it cannot be written."""
-        ...
 
 
 ClientFactory = Callable[[AwsAccount], Any]
@@ -263,40 +256,16 @@ class AwsMinter:
         credentials: Credentials | None = None,
         error: StsError | None = None,
     ) -> None:
-        claims = identity.claims
-        event: dict[str, Any] = {
-            "eventVersion": "1.08",
-            "eventTime": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "eventSource": "sts.amazonaws.com",
-            "eventName": operation,
-            "eventType": "AwsApiCall",
-            "userIdentity": {
-                "type": "WebIdentityUser",
-                "principalId": f"{claims.issuer}:{claims.subject}",
-                "userName": claims.email or claims.subject,
-                "identityProvider": claims.provider,
-            },
-            "requestParameters": {key: value for key, value in params.items() if key != "Policy"}
-            | {"accountId": request.account_id, "roleName": request.role_name},
-            "recipientAccountId": request.account_id,
-            "additionalEventData": {"minter": "aws", "reason": request.reason},
-        }
-        if credentials is not None:
-            event["responseElements"] = {
-                "credentials": {
-                    "accessKeyId": credentials.access_key_id,
-                    "expiration": credentials.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                }
-            }
-        if error is not None:
-            event["errorCode"] = error.code
-            event["errorMessage"] = error.message
-        try:
-            self._audit.append(event)
-        except OSError as exc:
-            raise AuditError(
-                f"the audit log cannot be written ({exc.strerror}); nothing was issued"
-            ) from None
+        shown = {key: value for key, value in params.items() if key != "Policy"}
+        record_upstream(
+            self._audit,
+            self._clock(),
+            identity.claims,
+            request,
+            UpstreamCall(operation, "WebIdentityUser", "aws", shown),
+            credentials=credentials,
+            error=error,
+        )
 
 
 def build_minter(config: BrokerConfig) -> AwsMinter:

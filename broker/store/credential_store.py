@@ -32,6 +32,7 @@ from broker.store.intents import IntentJournal
 from broker.store.keyring_store import KeyringStore
 from broker.store.locking import named_lock
 from broker.store.revocation_stamp import revocation_stamp
+from broker.store.secret_keyring import SecretKeyring
 from providers.base import SignInResult
 
 __all__ = ["CachedCredentials", "CredentialStore"]
@@ -67,13 +68,14 @@ class CredentialStore:
 
     Args:
         data_dir: the broker's data directory (``broker.config.data_dir()``).
-        keyring: the keyring to use (a fresh allow-listed ``KeyringStore`` by default).
+        keyring: the keyring to use (a fresh allow-listed ``KeyringStore`` by default; the
+            unit tier passes a ``broker.store.memory_keyring.MemoryKeyring``).
     """
 
-    def __init__(self, data_dir: Path, keyring: KeyringStore | None = None) -> None:
+    def __init__(self, data_dir: Path, keyring: SecretKeyring | None = None) -> None:
         self.data_dir = data_dir
         self.dir = data_dir / "store"
-        self.keyring = keyring or KeyringStore()
+        self.keyring: SecretKeyring = KeyringStore() if keyring is None else keyring
         self.index = IndexFile(self.dir)
         self.intents = IntentJournal(data_dir)
         self._home: str | None = None

@@ -107,9 +107,10 @@ class AssignmentRow:
     role: str
     duration: int
     region: str | None = None
+    minter: str | None = None  # None: a directory assignment; "aws-saml": an assertion role
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "provider": self.provider,
             "account": self.account,
             "account_name": self.account_name,
@@ -118,6 +119,9 @@ class AssignmentRow:
             "duration": self.duration,
             "region": self.region,
         }
+        if self.minter is not None:
+            doc["minter"] = self.minter
+        return doc
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class Index:
                 role=str(row["role"]),
                 duration=int(row["duration"]),
                 region=None if row.get("region") is None else str(row["region"]),
+                minter=None if row.get("minter") is None else str(row["minter"]),
             )
             for name, row in data.get("assignments", {}).items()
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from broker.keyring_gate.gate import SERVICE, KeyringGate, qualname
+from broker.store.secret_keyring import SecretKeyring
 
 __all__ = ["KeyringSecretStore", "KeyringStore"]
 
@@ -114,7 +115,7 @@ class KeyringStore:
 class KeyringSecretStore:
     """``providers.base.SecretStore`` on the keyring: a provider's own secrets, namespaced."""
 
-    def __init__(self, store: KeyringStore, provider: str) -> None:
+    def __init__(self, store: SecretKeyring, provider: str) -> None:
         self._store = store
         self._prefix = f"secret:{provider}:"
 

@@ -20,6 +20,8 @@ import hmac
 import re
 import secrets
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,11 +96,22 @@ class _Device:
 
 
 class MfaDevices:
-    """Enabled devices (shared database) plus the derivation of their seeds (key ring)."""
+    """Enabled devices (shared database) plus the derivation of their seeds (key ring).
 
-    def __init__(self, ring: KeyRing | KeyRingSource, store: SqlStsMfaDevices) -> None:
+    ``clock`` (seconds since the epoch) decides which TOTP steps are current: the wall clock,
+    or a test's, so a test picks the moment instead of waiting for a fresh 30 s step.
+    """
+
+    def __init__(
+        self,
+        ring: KeyRing | KeyRingSource,
+        store: SqlStsMfaDevices,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._ring = ring
         self.store = store
+        self.clock = clock
 
     @property
     def ring(self) -> KeyRing:
@@ -163,7 +176,7 @@ class MfaDevices:
         record = self.store.get(serial)
         if record is None or (record.account, record.user) != (account, user):
             raise _denied()
-        if not totp.verify(_Device(self, record), code):
+        if not totp.verify(_Device(self, record), code, now=self.clock()):
             raise _denied()
         return True
 
@@ -211,7 +224,11 @@ def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
 
 
 def open_mfa_devices(
-    ring: KeyRing | KeyRingSource, store: SqlStsMfaDevices, data: Path | None = None
+    ring: KeyRing | KeyRingSource,
+    store: SqlStsMfaDevices,
+    data: Path | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> MfaDevices:
     """The devices in ``store``, after importing ``<data>/sts/mfa-devices.json`` if present
     (``data`` defaults to the data directory)."""
@@ -220,10 +237,15 @@ def open_mfa_devices(
 
         data = data_dir()
     import_device_file(store, data / "sts" / DEVICE_FILE)
-    return MfaDevices(ring, store)
+    return MfaDevices(ring, store, clock=clock)
 
 
-def embedded_mfa_devices(ring: KeyRing | KeyRingSource, data: Path | None = None) -> MfaDevices:
+def embedded_mfa_devices(
+    ring: KeyRing | KeyRingSource,
+    data: Path | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> MfaDevices:
     """The devices in the embedded SQLite database of ``data`` (default: the data directory),
     upgraded on open as the embedded database always is."""
     from broker.storage.migrations import open_current
@@ -234,4 +256,4 @@ def embedded_mfa_devices(ring: KeyRing | KeyRingSource, data: Path | None = None
 
         data = data_dir()
     url = DatabaseUrl("sqlite", f"sqlite://{(data / 'broker.db').absolute()}")
-    return open_mfa_devices(ring, SqlStsMfaDevices(open_current(url)), data)
+    return open_mfa_devices(ring, SqlStsMfaDevices(open_current(url)), data, clock=clock)

@@ -32,10 +32,21 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
     The directory lists each path to a role (direct, and once per group); the portal shows
     the role once, with every path in ``via``.
 
+    For a sign-in at an ``aws-identity-center`` provider, IAM Identity Center lists them
+    (``identity_center_roles``) instead of the directory.
+
     Raises:
         DirectoryError: the person is not in the directory (and JIT is off).
         ConfigError: the directory configuration is invalid.
+        ReauthenticationRequired, ProviderUnavailableError: Identity Center's session has
+            ended, or it cannot be reached.
     """
+    federated = _assertion_portal_roles(config_dir, data_dir, identity)
+    if federated is not None:
+        return federated
+    held = identity_center_roles(config_dir, data_dir, identity)
+    if held is not None:
+        return held
     directory = load_directory(config_dir, data_dir=data_dir)
     try:
         accounts = {account.id: account for account in directory.accounts()}
@@ -62,6 +73,66 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
             via=a.via,
         )
     return list(by_key.values())
+
+
+def _assertion_portal_roles(
+    config_dir: Path, data_dir: Path, identity: SignInResult
+) -> list[PortalRole] | None:
+    """For an ``aws_federation`` SAML sign-in, the roles its assertion grants (the IdP decides,
+    not the directory; see ``broker.client.assertion_roles``); ``None`` for any other."""
+    from broker.client.assertion_roles import (
+        account_names,
+        assertion_roles,
+        federated_saml_providers,
+    )
+    from broker.config import load_config
+
+    config = load_config(config_dir)
+    provider = identity.claims.provider
+    if provider not in federated_saml_providers(config):
+        return None
+    return [
+        PortalRole(
+            account_id=role.account_id,
+            account_name=role.account_name,
+            role_name=role.role_name,
+            role_arn=role.role_arn,
+            max_session_seconds=role.max_session_seconds,
+            via=f"assertion:{provider}",
+        )
+        for role in assertion_roles(identity.claims, account_names(config, data_dir))
+    ]
+
+
+def identity_center_roles(
+    config_dir: Path, data_dir: Path, identity: SignInResult
+) -> list[PortalRole] | None:
+    """The roles IAM Identity Center lists for ``identity``; None when its provider is not
+    an ``aws-identity-center`` provider."""
+    from broker.client.identity_center_portal import portal_roles as held_roles
+    from broker.client.wiring import close_chain, open_chain
+    from broker.config import load_config
+    from broker.minters.aws_identity_center import identity_center_providers
+
+    provider = identity.claims.provider
+    if provider not in identity_center_providers(load_config(config_dir)):
+        return None
+    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    try:
+        held = held_roles(config, chain, provider)
+    finally:
+        close_chain(chain)
+    return [
+        PortalRole(
+            account_id=h.account_id,
+            account_name=h.account_name or h.account_id,
+            role_name=h.role_name,
+            permission_set=h.role_name,
+            email=h.email,
+            via="IAM Identity Center",
+        )
+        for h in held
+    ]
 
 
 def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:

@@ -39,20 +39,37 @@ def mint_profile(
         AuditError: the mint could not be audited (nothing issued); ConfigError: a
         ``[profiles.NAME]`` table with the same name stands for another role.
     """
-    from broker.client.assignment_profiles import DEFAULT_TEMPLATE, profile_name, to_profile
+    from broker.client.assertion_roles import federated_saml_providers
+    from broker.client.assignment_profiles import (
+        DEFAULT_TEMPLATE,
+        IDENTITY_CENTER_MINTER,
+        profile_name,
+        to_profile,
+    )
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
     from broker.directory import load_directory
+    from broker.minters.aws_identity_center import identity_center_providers
     from broker.store.index import AssignmentRow
 
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
     try:
         provider = identity.claims.provider
-        directory = load_directory(config.directory, data_dir=data_dir)
-        try:
-            user = directory.resolve_user(identity.claims).name
-        finally:
-            directory.close()
+        # An aws_federation SAML sign-in's roles come from its assertion (aws-saml mints them),
+        # and the person need not be in the directory; named as `configure aws` names them.
+        from_assertion = provider in federated_saml_providers(config)
+        # Identity Center, not the directory, knows an aws-identity-center sign-in's roles.
+        upstream = provider in identity_center_providers(config)
+        if from_assertion:
+            user = identity.claims.email or identity.claims.subject
+        elif upstream:
+            user = identity.claims.subject
+        else:
+            directory = load_directory(config.directory, data_dir=data_dir)
+            try:
+                user = directory.resolve_user(identity.claims).name
+            finally:
+                directory.close()
         name = profile_name(
             DEFAULT_TEMPLATE,
             account_name=role.account_name,
@@ -80,6 +97,7 @@ def mint_profile(
             role=role.role_name,
             duration=choice.seconds,
             region=None,
+            minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
         )
         # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS); the
         # person signed in here is who the credentials are for.
@@ -91,7 +109,8 @@ def mint_profile(
             credentials = chain.credentials(
                 chosen,
                 force=True,
-                duration=choice.seconds,
+                # GetRoleCredentials takes no duration: the permission set decides.
+                duration=None if upstream else choice.seconds,
                 session_policy=choice.session_policy,
                 reason=choice.reason,
             )

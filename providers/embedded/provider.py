@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from broker.config.schema import ConfigIssues, from_table
+from broker.config.schema import ConfigIssue, ConfigIssues, from_table
 from broker.errors import AuthenticationError, ReauthenticationRequired
 from providers.base import (
     Capabilities,
@@ -96,6 +96,17 @@ class EmbeddedProvider:
 
     @classmethod
     def from_config(cls, name: str, settings: Mapping[str, Any], context: ProviderContext) -> Self:
+        if "aws_federation" in settings:  # AWS cannot reach a loopback, development-only IdP
+            raise ConfigIssues(
+                [
+                    ConfigIssue(
+                        "broker.toml",
+                        f"providers.{name}.aws_federation",
+                        "the embedded IdP cannot sign in to AWS (only oidc and saml "
+                        "providers can); remove it",
+                    )
+                ]
+            )
         loaded, issues = from_table(
             EmbeddedSettings, settings, file="broker.toml", prefix=f"providers.{name}"
         )

@@ -42,6 +42,8 @@ class OIDCSettings:
         redirect_path: the loopback redirect path registered at the IdP.
         trusted_audiences: audiences besides ``client_id`` an ID token may also name (OIDC
             Core 3.1.3.7: any other audience is refused); empty by default.
+        aws_federation: the ID token may be sent to AWS AssumeRoleWithWebIdentity (the
+            ``aws-web-identity`` minter).
     """
 
     type: Literal["oidc", "embedded"]
@@ -57,6 +59,7 @@ class OIDCSettings:
     device: bool = True
     redirect_path: str = "/callback"
     trusted_audiences: tuple[str, ...] = ()
+    aws_federation: bool = False
 
 
 def load_settings(name: str, table: Mapping[str, Any], file: str = "broker.toml") -> OIDCSettings:
@@ -99,4 +102,6 @@ def _check(settings: OIDCSettings, file: str, prefix: str) -> list[ConfigIssue]:
             problem(f"trusted_audiences[{i}]", "must be a non-empty audience other than client_id")
     if not settings.redirect_path.startswith("/"):
         problem("redirect_path", "must start with '/'")
+    if settings.aws_federation and settings.type != "oidc":
+        problem("aws_federation", "only an oidc or saml provider can sign in to AWS; remove it")
     return issues

@@ -106,6 +106,8 @@ class SAMLProvider:
         expires_at = facts.session_not_on_or_after or now + timedelta(
             seconds=self.settings.session_seconds
         )
+        if self.settings.aws_federation:  # AWS refuses the response after its NotOnOrAfter
+            expires_at = min(expires_at, facts.not_on_or_after)
         return SignInResult(
             claims=claims, expires_at=expires_at, saml_response=posted.saml_response
         )

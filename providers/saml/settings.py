@@ -53,6 +53,9 @@ class SAMLSettings:
         clock_skew: seconds of tolerated clock difference, at most 180.
         session_seconds: how long a sign-in counts when the IdP sends no SessionNotOnOrAfter.
         mfa_contexts: AuthnContextClassRef values that mean multi-factor authentication.
+        aws_federation: the stored response may be sent to AWS AssumeRoleWithSAML (the
+            ``aws-saml`` minter). The sign-in then ends when the assertion does (its
+            ``NotOnOrAfter``), since AWS refuses it after that.
     """
 
     type: str
@@ -75,6 +78,7 @@ class SAMLSettings:
         "https://refeds.org/profile/mfa",
         "http://schemas.microsoft.com/claims/multipleauthn",
     )
+    aws_federation: bool = False
 
 
 def _check(settings: SAMLSettings, file: str, prefix: str) -> list[ConfigIssue]:

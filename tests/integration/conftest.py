@@ -21,7 +21,7 @@ from tests.conftest import CONFIG, REPO
 
 # Session peers defined once here, so every module shares one PostgreSQL cluster and one moto
 # server (a fixture imported into several test modules would start one per module).
-from tests.integration.moto_peer import moto_peer, upstream_profile  # noqa: F401
+from tests.integration.moto_peer import moto_federation, moto_peer, upstream_profile  # noqa: F401
 from tests.postgres_peer import fresh_database, postgres_server  # noqa: F401
 
 

@@ -51,10 +51,7 @@ class MotoPeer:
         return path
 
 
-@pytest.fixture(scope="session")
-def moto_peer() -> Iterator[MotoPeer]:
-    import botocore.session
-
+def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -62,16 +59,36 @@ def moto_peer() -> Iterator[MotoPeer]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/moto-api/", timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                stop(process)
+                pytest.fail("moto's server did not start on loopback within 30 s")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def moto_federation() -> Iterator[str]:
+    """A second moto server, *without* moto's authorization switch, for AssumeRoleWithSAML
+    and AssumeRoleWithWebIdentity: AWS takes those unsigned (the assertion or token is the
+    proof), but moto's enforced mode requires a signature on every call and fails on them."""
+    process, url = _start_moto()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("moto's server did not start on loopback within 30 s")
-                time.sleep(0.1)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def moto_peer() -> Iterator[MotoPeer]:
+    import botocore.session
+
+    process, url = _start_moto()
+    try:
         httpx.post(f"{url}/moto-api/reset-auth", content=b"3", timeout=5).raise_for_status()
         iam = botocore.session.Session().create_client(
             "iam",

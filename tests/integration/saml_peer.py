@@ -56,6 +56,19 @@ USERS = {
         "authn_context": PASSWORD_CTX,
         "attributes": {"groups": ["staff"], "email": ["bob@example.com"]},
     },
+    "dana": {  # one AWS role in moto's default account (moto files SAML sessions there)
+        "password": "dana-password",
+        "name_id": "dana@example.com",
+        "authn_context": MFA,
+        "attributes": {
+            "email": ["dana@example.com"],
+            AWS_ROLE: [
+                "arn:aws:iam::123456789012:role/Dev,arn:aws:iam::123456789012:saml-provider/Example"
+            ],
+            "https://aws.amazon.com/SAML/Attributes/RoleSessionName": ["dana"],
+            "https://aws.amazon.com/SAML/Attributes/SessionDuration": ["3600"],
+        },
+    },
     "trudy": {  # a legitimate account whose name hides another one's (comment injection)
         "password": "trudy-password",
         "name_id": "user@example.com.evil.test",

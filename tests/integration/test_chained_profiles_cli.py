@@ -25,6 +25,7 @@ import pytest
 
 from tests.conftest import CONFIG, REPO, one_line
 from tests.integration.conftest import BrokerServer, start_server, stop_server
+from tests.totp_codes import UnusedCodes
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -194,12 +195,6 @@ def _without_terminal(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _fresh_step() -> None:
-    """Wait for a TOTP step with more than 5 s left, so the code typed is still current."""
-    while 30 - time.time() % 30 < 5:
-        time.sleep(0.5)
-
-
 def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     served: BrokerServer, tmp_path: Path, run_broker
 ) -> None:
@@ -217,7 +212,7 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     assert "broker exec audit-mfa" in line
 
     # A wrong code: the STS refuses (one line), after the prompt.
-    _fresh_step()
+    codes = UnusedCodes(pyotp.parse_uri(uri))
     code = pyotp.parse_uri(uri).now()
     wrong = f"{(int(code) + 500_000) % 1_000_000:06d}"
     status, said = _in_terminal(
@@ -230,11 +225,10 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     )
 
     # The right code at the terminal: the role is assumed, and the AWS CLI runs with it.
-    _fresh_step()
     call = ["get-caller-identity", "--endpoint-url", served.url, "--output", "json"]
     status, said = _in_terminal(
         [*BROKER, "exec", "audit-mfa", "--region", "us-east-1", "--", str(AWS), "sts", *call],
-        pyotp.parse_uri(uri).now(),
+        codes.next(),
     )
     assert status == 0, said
     assert f"MFA code for {serial} (profile audit-mfa):" in said
@@ -244,15 +238,6 @@ def test_an_mfa_profile_asks_on_the_terminal_and_never_without_one(
     served_again = _without_terminal("credential-process", "--profile", "audit-mfa")
     assert served_again.returncode == 0, served_again.stderr
     assert json.loads(served_again.stdout)["AccessKeyId"]
-
-
-def _next_step() -> None:
-    """Wait for the next TOTP step (a code once accepted is refused again in its step), then
-    for it to have more than 5 s left."""
-    step = int(time.time() // 30)
-    while int(time.time() // 30) == step:
-        time.sleep(0.5)
-    _fresh_step()
 
 
 def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
@@ -267,10 +252,9 @@ def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
     _sign_in(run_broker, tmp_path)
     enabled = run_broker("access-keys", "mfa-enable", "alice", "--account", ACCOUNT)
     assert enabled.returncode == 0, enabled.stderr
-    totp = pyotp.parse_uri(enabled.stdout.strip().split("\t")[1])
-    _fresh_step()
+    codes = UnusedCodes(pyotp.parse_uri(enabled.stdout.strip().split("\t")[1]))
     status, said = _in_terminal(
-        [*BROKER, "exec", "audit-mfa", "--", sys.executable, "-c", "pass"], totp.now()
+        [*BROKER, "exec", "audit-mfa", "--", sys.executable, "-c", "pass"], codes.next()
     )
     assert status == 0, said
     first = CredentialStore(broker_home).credentials("audit-mfa")
@@ -284,10 +268,9 @@ def test_the_terminal_app_asks_for_the_code_when_it_refreshes_an_mfa_profile(
         rows = [line for line in shown.splitlines() if "(4444 4444 4444)" in line]
         assert any("audit-mfa" in line for line in rows), shown
         position = next(i for i, line in enumerate(rows) if "audit-mfa" in line)
-        _next_step()  # a code the STS has not seen yet
         support.at_a_persons_pace(tmux, "", *["Down"] * position, "r")
         tmux.wait_for("MFA code for arn:aws:iam::444444444444:mfa/alice", timeout=60)
-        support.at_a_persons_pace(tmux, totp.now(), "Enter")
+        support.at_a_persons_pace(tmux, codes.next(), "Enter")  # one the STS has not seen
         tmux.wait_for("Refreshed audit-mfa", timeout=60)
         support.at_a_persons_pace(tmux, "", "C-q")
         shown = tmux.wait_for("EXITED=")

@@ -9,7 +9,6 @@ Migration 0005 applies on an existing 0004 database.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pyotp
@@ -26,15 +25,11 @@ from broker.sts.key_ring_db import DatabaseKeyRing
 from broker.sts.session_token import verify_session
 from tests.integration.test_serve_replicas import ACCOUNT, _two_replicas, _user_key
 from tests.integration.test_sts_clients import sts
+from tests.totp_codes import UnusedCodes
 
 pytestmark = pytest.mark.integration
 
 INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
-
-
-def _fresh_step() -> None:
-    if 30 - time.time() % 30 < 8:  # keep one test's codes inside one 30 s step
-        time.sleep(30 - time.time() % 30 + 0.1)
 
 
 def _refusal(call: object) -> tuple[str, str]:
@@ -71,8 +66,8 @@ def test_device_enabled_on_one_host_is_one_device_for_every_replica(
         assert not (a.home / "sts" / "mfa-devices.json").exists()
         key = _user_key(b)
         device = pyotp.parse_uri(uri)
-        _fresh_step()
-        code = device.now()
+        codes = UnusedCodes(device)
+        code = codes.next()
 
         minted = sts(b, *key).get_session_token(SerialNumber=serial, TokenCode=code)
         creds = minted["Credentials"]
@@ -93,7 +88,7 @@ def test_device_enabled_on_one_host_is_one_device_for_every_replica(
         )
         assert refused == ("AccessDenied", INVALID)
 
-        ahead = device.at(time.time() + 30)  # inside the window, not yet used: one winner
+        ahead = codes.next()  # a later step inside the window, not yet used: one winner
         outcomes: list[str] = []
 
         def race(server: object) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,6 +26,7 @@ from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.test_sts_clients import sts
 from tests.postgres_peer import PostgresServer, cluster_or_fail
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -156,14 +157,21 @@ def test_a_ten_second_outage_under_steady_load(
         threads = [threading.Thread(target=caller, args=(i,)) for i in range(4)]
         for thread in threads:
             thread.start()
+
+        def seen(code: str, after: float, count: int) -> Callable[[], bool]:
+            return lambda: sum(r[2] == code and r[0] > after for r in list(results)) >= count
+
         try:
-            time.sleep(2)
+            wait_until(seen("ok", 0.0, 8), "eight answers before the outage")
             down_at = time.monotonic()  # before: the shutdown refuses connections as it begins
             cluster.stop("fast")
+            # The outage's length is what is tested, not a wait for something to happen: ten
+            # seconds let psycopg_pool's own reconnect back off (1, 2, 4 s) so the test shows
+            # the first call after the database is back does not wait for it.
             time.sleep(10)
             cluster.start()
             up_at = time.monotonic()
-            time.sleep(3)
+            wait_until(seen("ok", up_at + RECOVERY_GRACE, 4), "answers again after the outage")
         finally:
             stop.set()
             for thread in threads:

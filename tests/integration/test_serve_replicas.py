@@ -36,6 +36,7 @@ from tests.integration.test_saml_serve import (
     saml_idp,  # noqa: F401 - the IdP peer fixture, started once for this module
 )
 from tests.integration.test_sts_clients import sts
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +153,7 @@ def test_kill_9_mid_load_loses_no_answered_event(replicas: Replicas, fresh_datab
     for thread in threads:
         thread.start()
     assert started.wait(timeout=10)
-    time.sleep(0.5)
+    wait_until(lambda: len(answered) >= 10, "ten answers before the kill (the load is on)")
     process_a.send_signal(signal.SIGKILL)
     process_a.wait(timeout=10)
     for thread in threads:

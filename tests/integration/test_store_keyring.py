@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from broker.client.chain import Chain
-from broker.client.profiles import Profile
 from broker.errors import ProviderUnavailableError, ReauthenticationRequired
 from broker.keyring_gate.home_id import home_id, scoped_key
 from broker.minters.base import Credentials
@@ -22,19 +21,10 @@ from broker.signin import LoginInput, run_login, run_logout, run_whoami
 from broker.store.credential_store import CredentialStore
 from broker.store.keyring_store import KeyringSecretStore, KeyringStore
 from providers.testing import SilentUI
+from tests.chain_support import DEV
 from tests.client_support import CountingMinter, TestIdP
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
-
-DEV = Profile(
-    name="dev",
-    provider="corp",
-    account="111122223333",
-    role="Developer",
-    minter="local",
-    duration=3600,
-    region=None,
-)
 
 
 def _chain(store: CredentialStore, minter: CountingMinter, idp: TestIdP) -> Chain:

@@ -71,11 +71,11 @@ class Tmux:
         raise AssertionError(f"{text!r} still shown after {timeout} s; screen:\n{shown}")
 
 
-def open_broker(server: Tmux, broker_home: Path) -> None:
+def open_broker(server: Tmux, broker_home: Path, config: Path = CONFIG) -> None:
     """Start the real ``broker`` (the app) in ``server``'s window ``app``, 100×30."""
     env = {
         "BROKER_HOME": str(broker_home),
-        "BROKER_CONFIG": str(CONFIG),
+        "BROKER_CONFIG": str(config),
         "PYTHONPATH": str(REPO),
         "TERM": "xterm-256color",
     }

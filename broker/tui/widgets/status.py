@@ -1,13 +1,16 @@
 """The status line: a spinner with a verb for background work, and flash messages (k9s).
 
 The spinner appears only after ~200 ms so fast calls do not flicker. Info flashes clear after
-3 s; errors stay until the next action (``clear_error``).
+3 s; errors stay until the next action (``clear_error``). Both are decided on one 0.1 s ticker
+against ``clock`` (monotonic seconds; a test sets its own and calls ``tick``), not by timers
+of their own, so the windows are tested without waiting for them.
 """
 
 from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -50,45 +53,46 @@ class StatusLine(Widget):
         super().__init__(id=id)
         self.spinner = spinner
         self.ascii_only = ascii_only
+        self.clock: Callable[[], float] = time.monotonic
         self._busy_since: float | None = None
         self._pending: str | None = None
+        self._flash_until: float | None = None
         self._ticker: Timer | None = None
-        self._flash_timer: Timer | None = None
 
     def on_mount(self) -> None:
-        self._ticker = self.set_interval(0.1, self._tick, pause=True)
+        self._ticker = self.set_interval(0.1, self.tick, pause=True)
 
     def start(self, verb: str) -> None:
         """Background work began; the spinner shows if it is still running after 200 ms."""
         self._pending = verb
-        self._busy_since = time.monotonic()
-        if self._ticker is not None:
-            self._ticker.resume()
+        self._busy_since = self.clock()
+        self._wake()
 
     def stop(self) -> None:
         """Background work ended."""
         self._pending = None
         self._busy_since = None
         self.busy = None
-        if self._ticker is not None:
-            self._ticker.pause()
+        self._rest_if_idle()
 
-    def _tick(self) -> None:
-        if self._pending is None or self._busy_since is None:
-            return
-        if time.monotonic() - self._busy_since >= SPINNER_DELAY:
-            self.busy = self._pending
-            self.frame = (self.frame + 1) % len(self.spinner)
+    def tick(self) -> None:
+        """One step of the ticker: show the spinner once work has run 200 ms, clear an info
+        flash once it has shown 3 s."""
+        now = self.clock()
+        if self._flash_until is not None and now >= self._flash_until:
+            self._clear_flash()
+        if self._pending is not None and self._busy_since is not None:
+            if now - self._busy_since >= SPINNER_DELAY:
+                self.busy = self._pending
+                self.frame = (self.frame + 1) % len(self.spinner)
+        self._rest_if_idle()
 
     def flash(self, text: str, level: FlashLevel = FlashLevel.INFO) -> None:
         """Show a message; info and warnings clear after 3 s, errors stay."""
         self.flash_text = text
         self.flash_level = level
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
-            self._flash_timer = None
-        if level is not FlashLevel.ERROR:
-            self._flash_timer = self.set_timer(INFO_SECONDS, self._clear_flash)
+        self._flash_until = None if level is FlashLevel.ERROR else self.clock() + INFO_SECONDS
+        self._wake()
 
     def clear_error(self) -> None:
         """The next action clears a standing error."""
@@ -97,6 +101,16 @@ class StatusLine(Widget):
 
     def _clear_flash(self) -> None:
         self.flash_text = None
+        self._flash_until = None
+
+    def _wake(self) -> None:
+        if self._ticker is not None:
+            self._ticker.resume()
+
+    def _rest_if_idle(self) -> None:
+        """Pause the ticker while there is neither work to show nor a flash to clear."""
+        if self._ticker is not None and self._pending is None and self._flash_until is None:
+            self._ticker.pause()
 
     def render(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")

@@ -173,7 +173,9 @@ def test_cli_schema_is_the_committed_file(run_broker) -> None:
 def test_cli_needs_a_subcommand_or_a_person(run_broker) -> None:
     assert run_broker("directory").returncode == 2
     result = run_broker("assignments")
-    assert result.returncode == 2 and "--user NAME or --claims FILE" in one_line(result.stderr)
+    assert result.returncode == 2 and "--user NAME, --claims FILE or --provider NAME" in one_line(
+        result.stderr
+    )
 
 
 def test_mfa_enable_prints_qr_and_uri_once_and_verify_exit_codes(open_directory) -> None:

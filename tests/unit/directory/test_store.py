@@ -16,6 +16,7 @@ from broker.directory.database import database_path, stored_fingerprint
 from broker.directory.source import Source, fingerprint
 from broker.errors import DirectoryError
 from tests.conftest import REPO
+from tests.waiting import wait_until
 
 
 def test_database_is_private_and_reused_while_config_is_unchanged(config, data_dir) -> None:
@@ -117,7 +118,10 @@ def test_a_build_killed_midway_never_replaces_the_good_database(tmp_path, data_d
         env=env,
     )
     assert proc.stdout is not None and proc.stdout.readline() == "start\n"
-    time.sleep(0.5)
+    # Midway: the new database's transaction is open (its rollback journal exists).
+    final = database_path(data_dir)
+    journal = final.with_name(f"{final.name}.{proc.pid}.tmp-journal")
+    wait_until(journal.exists, "the rebuild's transaction to open")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()

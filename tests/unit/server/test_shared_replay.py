@@ -3,7 +3,6 @@ one ``StsService`` is refused by another built from the same environment."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from broker.server.app import service_from_environment, shared_replay_cache
 from broker.server.query_api import StsService
 from broker.sts.signing_keys import KeyRing
 from tests.unit.server.test_query_api import call
-from tests.unit.sts.test_mfa import code_of
+from tests.unit.sts.test_mfa import MOMENT, at_moment, code_of
 
 
 def test_mfa_code_used_on_one_worker_is_refused_on_another(
@@ -23,14 +22,13 @@ def test_mfa_code_used_on_one_worker_is_refused_on_another(
     monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
     ring = KeyRing.load(tmp_path / "k.json")
     workers = [
-        StsService(ring, data=tmp_path, saml_replay_cache=shared_replay_cache()) for _ in range(2)
+        at_moment(StsService(ring, data=tmp_path, saml_replay_cache=shared_replay_cache()))
+        for _ in range(2)
     ]
     record, secret = workers[0].keys.create("svc-app", "111122223333")
     serial, uri = workers[0].mfa.enable("111122223333", "svc-app")
     totp = pyotp.parse_uri(uri)
-    if 30 - time.time() % 30 < 5:  # stay inside one 30 s TOTP window
-        time.sleep(30 - time.time() % 30 + 0.1)
-    params = {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": totp.now()}
+    params = {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": totp.at(MOMENT)}
     key = (record.access_key_id, secret)
     assert call(workers[0], *key, params).status == 200
     assert code_of(call(workers[1], *key, params)) == "AccessDenied"

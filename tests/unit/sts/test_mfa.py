@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pyotp
 import pytest
@@ -14,6 +13,14 @@ from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, trust
 
 USER_ARN = f"arn:aws:iam::{HOME}:user/svc-app"
+# The moment every code is checked at: 10 s into a TOTP step, chosen rather than waited for.
+MOMENT = 1_800_000_010.0
+
+
+def at_moment(service: StsService) -> StsService:
+    """``service`` with its MFA devices checking codes at ``MOMENT``."""
+    service.mfa.clock = lambda: MOMENT
+    return service
 
 
 @pytest.fixture
@@ -21,12 +28,12 @@ def setup(tmp_path):
     directory = Directory()
     mfa_only = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     directory.add_role(HOME, "Guarded", trust({"AWS": USER_ARN}, condition=mfa_only))
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    service = at_moment(
+        StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    )
     record, secret = service.keys.create("svc-app", HOME)
     serial, uri = service.mfa.enable(HOME, "svc-app")
     totp = pyotp.parse_uri(uri)
-    if 30 - time.time() % 30 < 5:  # keep each test inside one 30 s TOTP window
-        time.sleep(30 - time.time() % 30 + 0.1)
     return service, (record.access_key_id, secret), serial, totp
 
 
@@ -36,7 +43,7 @@ def code_of(answer) -> str:
 
 def test_session_token_with_a_valid_code_carries_mfa_once(setup) -> None:
     service, key, serial, totp = setup
-    code = totp.now()
+    code = totp.at(MOMENT)
     answer = call(
         service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": code}
     )
@@ -54,7 +61,7 @@ def test_session_token_with_a_valid_code_carries_mfa_once(setup) -> None:
 
 def test_wrong_code_or_someone_elses_device_is_refused(setup) -> None:
     service, key, serial, totp = setup
-    wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(totp.at(MOMENT)) + 1) % 1_000_000:06d}"
     assert (
         code_of(
             call(
@@ -74,7 +81,7 @@ def test_wrong_code_or_someone_elses_device_is_refused(setup) -> None:
                 {
                     "Action": "GetSessionToken",
                     "SerialNumber": other_serial,
-                    "TokenCode": totp.now(),
+                    "TokenCode": totp.at(MOMENT),
                 },
             )
         )
@@ -97,14 +104,14 @@ def test_trust_policy_requiring_mfa(setup) -> None:
     role = f"arn:aws:iam::{HOME}:role/Guarded"
     base = {"Action": "AssumeRole", "RoleArn": role, "RoleSessionName": "ops"}
     assert code_of(call(service, *key, base)) == "AccessDenied"
-    direct = call(service, *key, {**base, "SerialNumber": serial, "TokenCode": totp.now()})
+    direct = call(service, *key, {**base, "SerialNumber": serial, "TokenCode": totp.at(MOMENT)})
     assert direct.status == 200, direct.body
-    previous = totp.at(time.time() - 30)  # valid within the window, but older than the used one
+    previous = totp.at(MOMENT - 30)  # valid within the window, but older than the used one
     stale = call(
         service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": previous}
     )
     assert code_of(stale) == "AccessDenied"
-    following = totp.at(time.time() + 30)  # one step ahead: within the window, not yet used
+    following = totp.at(MOMENT + 30)  # one step ahead: within the window, not yet used
     mfa_session = call(
         service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": following}
     )
@@ -133,7 +140,7 @@ def test_device_seed_is_not_stored(setup, tmp_path) -> None:
 
 def test_codes_never_reach_the_answer_or_the_audit_log(setup) -> None:
     service, key, serial, totp = setup
-    valid, malformed = totp.now(), "12ab5x"
+    valid, malformed = totp.at(MOMENT), "12ab5x"
     wrong = f"{(int(valid) + 500_000) % 1_000_000:06d}"
     answers = [
         call(service, *key, {"Action": "GetSessionToken", "SerialNumber": serial, "TokenCode": c})

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import io
-import time
 from pathlib import Path
 
 import pyotp
@@ -19,7 +18,7 @@ from broker.private_files import PrivateFiles
 from broker.server.query_api import StsService
 from broker.sts.signing_keys import KeyRing
 from tests.unit.server.test_query_api import call
-from tests.unit.sts.test_mfa import code_of
+from tests.unit.sts.test_mfa import MOMENT, at_moment, code_of
 
 ACCOUNT = "111122223333"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/svc-app"
@@ -29,11 +28,6 @@ def old_seed(ring: KeyRing, serial: str) -> str:
     """How the file-era device seeds were derived (no nonce), written out independently."""
     digest = hmac.new(ring.user_key_secret, b"mfa\x00" + serial.encode(), hashlib.sha256)
     return base64.b32encode(digest.digest()[:20]).decode()
-
-
-def wait_for_fresh_step() -> None:
-    if 30 - time.time() % 30 < 5:  # keep the codes of one test inside one 30 s step
-        time.sleep(30 - time.time() % 30 + 0.1)
 
 
 def session_token(service: StsService, key: tuple[str, str], code: str) -> str:
@@ -47,7 +41,7 @@ def test_old_device_file_is_imported_once_and_its_authenticator_keeps_working(
     ring = KeyRing.load(tmp_path / "k.json")
     old_file = tmp_path / "sts" / "mfa-devices.json"
     PrivateFiles(ConfigError).write_json(old_file, {SERIAL: "svc-app"})
-    service = StsService(ring, data=tmp_path)
+    service = at_moment(StsService(ring, data=tmp_path))
     assert not old_file.exists()
     assert (tmp_path / "sts" / "mfa-devices.json.imported").exists()
     assert "moved 1 MFA device(s)" in capsys.readouterr().err
@@ -55,12 +49,13 @@ def test_old_device_file_is_imported_once_and_its_authenticator_keeps_working(
     assert device is not None and device.user == "svc-app" and device.seed_nonce == ""
 
     record, secret = service.keys.create("svc-app", ACCOUNT)
-    wait_for_fresh_step()
     enrolled = pyotp.TOTP(old_seed(ring, SERIAL))
-    assert session_token(service, (record.access_key_id, secret), enrolled.now()) == "ok"
-    again = StsService(ring, data=tmp_path)  # another worker: nothing left to import
+    assert session_token(service, (record.access_key_id, secret), enrolled.at(MOMENT)) == "ok"
+    again = at_moment(StsService(ring, data=tmp_path))  # another worker: nothing left to import
     assert "moved" not in capsys.readouterr().err
-    assert session_token(again, (record.access_key_id, secret), enrolled.now()) == "AccessDenied"
+    assert (
+        session_token(again, (record.access_key_id, secret), enrolled.at(MOMENT)) == "AccessDenied"
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,7 +79,7 @@ def test_a_doubtful_device_file_stops_the_import_with_the_file_named(
 
 
 def test_disable_then_enable_gives_a_new_seed_and_the_old_one_stops(tmp_path: Path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
     record, secret = service.keys.create("svc-app", ACCOUNT)
     key = (record.access_key_id, secret)
     _serial, first = service.mfa.enable(ACCOUNT, "svc-app")
@@ -96,13 +91,12 @@ def test_disable_then_enable_gives_a_new_seed_and_the_old_one_stops(tmp_path: Pa
     _serial, second = service.mfa.enable(ACCOUNT, "svc-app")
     old, new = pyotp.parse_uri(first), pyotp.parse_uri(second)
     assert old.secret != new.secret
-    wait_for_fresh_step()
-    assert session_token(service, key, old.now()) == "AccessDenied"
-    assert session_token(service, key, new.now()) == "ok"
+    assert session_token(service, key, old.at(MOMENT)) == "AccessDenied"
+    assert session_token(service, key, new.at(MOMENT)) == "ok"
 
 
 def test_enable_refuses_malformed_names(tmp_path: Path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
     with pytest.raises(UsageError, match="12-digit"):
         service.mfa.enable("12345", "svc-app")
     with pytest.raises(UsageError, match="user name"):
@@ -133,11 +127,10 @@ def test_commands_enable_list_disable_in_the_embedded_database(
 
 
 def test_a_device_of_the_same_user_name_in_another_account_is_refused(tmp_path: Path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
     _serial, uri = service.mfa.enable(ACCOUNT, "svc-app")
     record, secret = service.keys.create("svc-app", "444455556666")  # another principal
-    wait_for_fresh_step()
-    code = pyotp.parse_uri(uri).now()
+    code = pyotp.parse_uri(uri).at(MOMENT)
     assert session_token(service, (record.access_key_id, secret), code) == "AccessDenied"
     home, home_secret = service.keys.create("svc-app", ACCOUNT)
     assert session_token(service, (home.access_key_id, home_secret), code) == "ok"  # unused
