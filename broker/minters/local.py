@@ -16,18 +16,26 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from broker.audit import AuditLog, cloudtrail_event
 from broker.audit.sink import AuditSink
 from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
+from broker.sts.context import StsContext, utc_now
 from broker.sts.directory_source import broker_saml_provider_arn
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.operations import Outcome, check_session_policy
+from broker.sts.operations import check_session_policy
 from broker.sts.principals import PrincipalSource
 from broker.sts.replay import MemoryReplayCache
+from broker.sts.requests import AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest
+from broker.sts.results import (
+    AssumeRoleResult,
+    AssumeRoleWithSamlResult,
+    AssumeRoleWithWebIdentityResult,
+    Outcome,
+)
 from broker.sts.role_session import (
     RoleSession,
     authorize_federated_extras,
@@ -36,7 +44,7 @@ from broker.sts.role_session import (
 )
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
-from broker.sts.signing_keys import KeyRing
+from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from providers.base import Claims, SignInResult
 from providers.registry import local_keys
@@ -98,27 +106,42 @@ def _saml_provider_for(claims: Claims, role_arn: str) -> str | None:
 
 
 class LocalMinter:
-    """``Minter`` backed by the broker's own keys, directory and audit log."""
+    """``Minter`` backed by the broker's own keys, directory and audit log.
+
+    It runs the STS's own operations in-process with its ``StsContext``. ``clock`` is that
+    STS's time: when sessions are issued (and so expire) and the instant a SAML response's
+    conditions are checked at; the ID-token verifier keeps its own clock, as at ``broker serve``.
+    """
 
     name = "local"
 
     def __init__(
         self,
-        ring: KeyRing,
+        ring: KeyRing | KeyRingSource,
         principals: PrincipalSource,
         assigned: AssignmentCheck,
         *,
         audit: AuditSink,
         session_policies: SessionPolicySource,
         web_identity: WebIdentityVerifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.ring = ring
-        self.principals = principals
         self.assigned = assigned
         self.audit = audit
-        self.session_policies = session_policies
-        self.web_identity = web_identity or WebIdentityVerifier()
-        self.replay_cache = MemoryReplayCache()
+        self.principals = principals
+        self.context = StsContext(
+            ring,
+            principals=principals,
+            session_policies=session_policies,
+            saml_replay_cache=MemoryReplayCache(),
+            web_identity=web_identity or WebIdentityVerifier(),
+            clock=clock,
+        )
+
+    @property
+    def ring(self) -> KeyRing:
+        """The current key ring (re-read per mint when given a ``KeyRingSource``)."""
+        return self.context.ring
 
     def mint(self, identity: SignInResult, request: MintRequest) -> Credentials:
         """Mint for ``identity`` in ``request.role_name`` of ``request.account_id``.
@@ -127,40 +150,33 @@ class LocalMinter:
             StsError: not assigned, refused by trust, bad duration (STS's codes).
             AuditError: the audit log cannot be written; nothing was issued.
         """
-        role_arn = f"arn:aws:iam::{request.account_id}:role/{request.role_name}"
-        params: dict[str, str] = {
-            "RoleArn": role_arn,
-            "RoleSessionName": _session_name(identity.claims, request.session_name),
-            "DurationSeconds": str(request.duration_seconds),
-        }
-        if request.session_policy is not None:
-            params["Policy"] = request.session_policy
-        attempt = ["AssumeRoleWithSAML"]
+        asked = _Asked(
+            role_arn=f"arn:aws:iam::{request.account_id}:role/{request.role_name}",
+            session_name=_session_name(identity.claims, request.session_name),
+            request=request,
+        )
+        # A refusal before a path is chosen is logged as the broker's own federation.
+        action = AssumeRoleWithSamlRequest.action
         try:
-            outcome = self._mint(identity, request, attempt, params)
+            user = self._assigned_user(identity, request)
+            outcome = self._as_broker_federation(identity, asked, user)
+            if outcome is None:
+                call = self._with_sign_in_proof(identity, asked)
+                action = call.action
+                outcome = self._operate(call)
         except StsError as exc:
-            self._audit(attempt[0], identity, params, request, None, exc)
+            self._audit(action, identity, asked, None, exc)
             raise
-        action = attempt[0]
-        self._audit(action, identity, params, request, outcome, None)
-        creds = outcome.result["Credentials"]
-        assert isinstance(creds, Mapping)
+        self._audit(outcome.action, identity, asked, outcome, None)
+        minted = outcome.result.credentials
         return Credentials(
-            access_key_id=str(creds["AccessKeyId"]),
-            secret_access_key=str(creds["SecretAccessKey"]),
-            session_token=str(creds["SessionToken"]),
-            expiration=datetime.fromisoformat(str(creds["Expiration"]).replace("Z", "+00:00")),
+            access_key_id=minted.access_key_id,
+            secret_access_key=minted.secret_access_key,
+            session_token=minted.session_token,
+            expiration=minted.expiration,
         )
 
-    def _mint(
-        self,
-        identity: SignInResult,
-        request: MintRequest,
-        attempt: list[str],
-        params: dict[str, str],
-    ) -> Outcome:
-        """Mint by the first path the role's trust admits; ``attempt[0]`` names the STS action
-        taken (for the audit event)."""
+    def _assigned_user(self, identity: SignInResult, request: MintRequest) -> AssignedUser:
         user = self.assigned(identity.claims, request.account_id, request.role_name)
         if user is None:
             raise StsError(
@@ -169,45 +185,55 @@ class LocalMinter:
                 "a profile for each assignment held",
                 code="AccessDenied",
             )
-        federated = self._as_broker_federation(identity, request, user, params)
-        if federated is not None:
-            return federated
+        return user
+
+    def _with_sign_in_proof(self, identity: SignInResult, asked: _Asked) -> _ProofRequest:
+        """For a role trusting an outside IdP: the sign-in's own ID token, else its SAML
+        response, as a typed request of the operation that checks it."""
+        request = asked.request
         if identity.id_token:
-            attempt[0] = "AssumeRoleWithWebIdentity"
-            params["WebIdentityToken"] = identity.id_token
-            return assume_role_with_web_identity(
-                self.ring, self.principals, self.session_policies, self.web_identity, params
+            return AssumeRoleWithWebIdentityRequest(
+                role_arn=asked.role_arn,
+                role_session_name=asked.session_name,
+                web_identity_token=identity.id_token,
+                duration_seconds=request.duration_seconds,
+                policy=request.session_policy,
             )
-        provider = _saml_provider_for(identity.claims, params["RoleArn"])
+        provider = _saml_provider_for(identity.claims, asked.role_arn)
         if identity.saml_response is None or provider is None:
             raise StsError(
                 "This sign-in carries no ID token or SAML response naming the role; sign in "
                 "again with `broker login`",
                 code="AccessDenied",
             )
-        params.update(SAMLAssertion=identity.saml_response, PrincipalArn=provider)
-        return assume_role_with_saml(
-            self.ring, self.principals, self.session_policies, self.replay_cache, params
+        return AssumeRoleWithSamlRequest(
+            role_arn=asked.role_arn,
+            principal_arn=provider,
+            saml_assertion=identity.saml_response,
+            duration_seconds=request.duration_seconds,
+            policy=request.session_policy,
         )
 
+    def _operate(self, call: _ProofRequest) -> Outcome[_RoleResult]:
+        if isinstance(call, AssumeRoleWithWebIdentityRequest):
+            return assume_role_with_web_identity(self.context, call)
+        return assume_role_with_saml(self.context, call)
+
     def _as_broker_federation(
-        self,
-        identity: SignInResult,
-        request: MintRequest,
-        user: AssignedUser,
-        params: Mapping[str, str],
-    ) -> Outcome | None:
+        self, identity: SignInResult, asked: _Asked, user: AssignedUser
+    ) -> Outcome[_RoleResult] | None:
         """Identity Center's path: the broker is the SAML provider the role trusts."""
+        request = asked.request
         role = self.principals.role(request.account_id, request.role_name)
         provider = broker_saml_provider_arn(request.account_id)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = self.context.now()
         context = {
             "saml:sub": user.name,
             "saml:sub_type": "persistent",
             "saml:aud": "https://signin.aws.amazon.com/saml",
             "saml:iss": identity.claims.issuer,
             "aws:FederatedProvider": provider,
-            "sts:RoleSessionName": params["RoleSessionName"],
+            "sts:RoleSessionName": asked.session_name,
             "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "aws:EpochTime": int(now.timestamp()),
         }
@@ -226,12 +252,12 @@ class LocalMinter:
             ),
             now,
         )
-        check_session_policy(request.session_policy, self.session_policies)
-        claims, result, audit = mint_role_session(
+        check_session_policy(request.session_policy, self.context.session_policies)
+        claims, credentials, assumed = mint_role_session(
             self.ring,
             RoleSession(
                 role,
-                params["RoleSessionName"],
+                asked.session_name,
                 user.name,
                 now,
                 expires,
@@ -247,25 +273,27 @@ class LocalMinter:
             "userName": user.name,
             "identityProvider": provider,
         }
-        return Outcome(result, audit, claims, who)
+        result = AssumeRoleResult(credentials, assumed, source_identity=source_identity)
+        return Outcome("AssumeRoleWithSAML", result, claims, who)
 
     def _audit(
         self,
         action: str,
         identity: SignInResult,
-        params: Mapping[str, str],
-        request: MintRequest,
-        outcome: Outcome | None,
+        asked: _Asked,
+        outcome: Outcome[_RoleResult] | None,
         error: StsError | None,
     ) -> None:
         who: dict[str, Any] = dict(outcome.identity) if outcome and outcome.identity else {}
         who.setdefault("type", "WebIdentityUser" if identity.id_token else "SAMLUser")
         who.setdefault("userName", identity.claims.subject)
         who["brokerUser"] = identity.claims.email or identity.claims.subject
+        request = asked.request
         parameters = {
-            "roleArn": params["RoleArn"],
-            "roleSessionName": params["RoleSessionName"],
-            "durationSeconds": params["DurationSeconds"],
+            "roleArn": asked.role_arn,
+            "roleSessionName": asked.session_name,
+            # as the Query API records it: the parameter's text
+            "durationSeconds": str(request.duration_seconds),
             "reason": request.reason,
         }
         self.audit.append(
@@ -275,12 +303,25 @@ class LocalMinter:
                 request_id=str(uuid.uuid4()),
                 user_agent="broker/local-minter",
                 request_parameters=parameters,
-                response_elements=outcome.audit if outcome else None,
+                response_elements=outcome.response_elements if outcome else None,
                 error_code=error.code if error else None,
                 error_message=str(error) if error else None,
                 recipient_account=request.account_id,
             )
         )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """One mint request as the STS sees it: the role's ARN and the session's name."""
+
+    role_arn: str
+    session_name: str
+    request: MintRequest
+
+
+_ProofRequest = AssumeRoleWithWebIdentityRequest | AssumeRoleWithSamlRequest
+_RoleResult = AssumeRoleResult | AssumeRoleWithWebIdentityResult | AssumeRoleWithSamlResult
 
 
 def build_minter(config: BrokerConfig) -> LocalMinter:

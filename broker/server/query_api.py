@@ -31,17 +31,29 @@ from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.storage.clock_skew import ClockGuard
 from broker.sts.access_keys import AccessKeyStore, default_access_key_file
 from broker.sts.assume_role import assume_role
+from broker.sts.authorization import require_caller
 from broker.sts.callers import Authenticator, Caller
+from broker.sts.context import IdTokenVerifier, StsContext, no_directory
 from broker.sts.mfa import MfaDevices, embedded_mfa_devices
 from broker.sts.operations import (
     ROLE_ACTIONS,
-    Outcome,
     get_caller_identity,
     get_federation_token,
     get_session_token,
 )
 from broker.sts.principals import PrincipalSource
+from broker.sts.query_form import parse_request
+from broker.sts.query_results import result_elements
 from broker.sts.replay import MemoryReplayCache
+from broker.sts.requests import (
+    AssumeRoleWithSamlRequest,
+    AssumeRoleWithWebIdentityRequest,
+    GetCallerIdentityRequest,
+    GetFederationTokenRequest,
+    GetSessionTokenRequest,
+    StsRequest,
+)
+from broker.sts.results import Outcome, StsResult
 from broker.sts.revocation import RevocationList, RevocationSource
 from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
@@ -58,16 +70,6 @@ _UNSIGNED = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 _ACTIONS = ("GetCallerIdentity", "GetSessionToken", "GetFederationToken", *ROLE_ACTIONS)
 _EVENT_NAMES = frozenset((*_ACTIONS, "Authorize"))  # anything else is logged as "Unknown"
 _MAX_KEY_ID = 128  # AWS's longest access key id: an unauthenticated caller's is cut to it
-
-
-def _no_directory(what: str) -> StsError:
-    """Roles and their policies come from the directory; a broker serving without one has no
-    role to grant, so it refuses as AWS refuses a role it cannot assume, saying what to set up."""
-    return StsError(
-        f"{what} needs roles from the directory and this broker has none: configure "
-        "<config>/directory (docs/configuration.md) and restart `broker serve`",
-        code="AccessDenied",
-    )
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,19 @@ class StsService:
         mfa: MfaDevices | None = None,
         clock_guard: ClockGuard | None = None,
     ) -> None:
-        self._ring = ring
         self.clock_guard = clock_guard
-        self.principals = principals
-        self.web_identity = web_identity or WebIdentityVerifier(local_keys=local_keys(data))
-        self.saml_replay_cache = saml_replay_cache or MemoryReplayCache()
         sts_dir = (data / "sts") if data else None
+        policy_dir = (sts_dir or default_access_key_file().parent) / "session-policies"
+        self._session_policies = session_policies or SessionPolicyStore(policy_dir)
+        self.context = StsContext(
+            ring,
+            principals=principals,
+            session_policies=self._session_policies,
+            # virtual MFA devices: the shared database given, else the data directory's SQLite
+            mfa=mfa or embedded_mfa_devices(ring, data),
+            saml_replay_cache=saml_replay_cache or MemoryReplayCache(),
+            web_identity=web_identity or WebIdentityVerifier(local_keys=local_keys(data)),
+        )
         self.keys = keys or AccessKeyStore(
             self.ring, sts_dir / "access-keys.json" if sts_dir else None
         )
@@ -176,11 +185,6 @@ class StsService:
             sts_dir / "revocations.json" if sts_dir else None
         )
         self.audit: AuditSink = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
-        self.session_policies: SessionPolicySource = session_policies or SessionPolicyStore(
-            (sts_dir or default_access_key_file().parent) / "session-policies"
-        )
-        # virtual MFA devices: the shared database given, else the data directory's SQLite
-        self.mfa = mfa or embedded_mfa_devices(ring, data)
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
         self.counts: Counter[tuple[str, str]] = Counter()
@@ -188,7 +192,27 @@ class StsService:
     @property
     def ring(self) -> KeyRing:
         """The current key ring (re-read after `broker keys rotate` when given a file)."""
-        return self._ring if isinstance(self._ring, KeyRing) else self._ring.current()
+        return self.context.ring
+
+    @property
+    def principals(self) -> PrincipalSource | None:
+        return self.context.principals
+
+    @property
+    def session_policies(self) -> SessionPolicySource:
+        return self._session_policies
+
+    @property
+    def mfa(self) -> MfaDevices | None:
+        return self.context.mfa
+
+    @property
+    def saml_replay_cache(self) -> ReplayCache | None:
+        return self.context.saml_replay_cache
+
+    @property
+    def web_identity(self) -> IdTokenVerifier | None:
+        return self.context.web_identity
 
     def handle(
         self, request: SignedRequest, *, source_ip: str | None, user_agent: str | None
@@ -230,12 +254,14 @@ class StsService:
             _refuse_if_past(deadline)
             self._refuse_if_clock_skewed()
             if action in _UNSIGNED:
-                outcome = self._dispatch_unsigned(action, params, source_ip)
+                outcome = self._dispatch(None, parse_request(action, params), source_ip)
             else:
                 verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
                 caller = verified.principal
                 self.auth.check_not_revoked(caller)
-                outcome = self._dispatch(action, caller, params, source_ip)
+                # the kind of credentials is refused before the parameters are read
+                require_caller(action, caller)
+                outcome = self._dispatch(caller, parse_request(action, params), source_ip)
             _refuse_if_past(deadline)
         except BrokerError as raised:
             exc = _as_sts_error(raised)
@@ -246,11 +272,17 @@ class StsService:
             )
             return StsDecision(event, code, error_xml(code, message, request_id), request_id)
         event = self._event(
-            action, caller, request, params, request_id, outcome.audit, source_ip=source_ip
+            action,
+            caller,
+            request,
+            params,
+            request_id,
+            outcome.response_elements,
+            source_ip=source_ip,
         )
         if outcome.identity is not None:
             event["userIdentity"] = dict(outcome.identity)
-        body = result_xml(action, outcome.result, request_id)
+        body = result_xml(action, result_elements(outcome.result), request_id)
         return StsDecision(event, "ok", body, request_id)
 
     def refuse(
@@ -287,7 +319,7 @@ class StsService:
         caller: Caller | None = None
         try:
             if self.principals is None:
-                raise _no_directory("POST /authorize")
+                raise no_directory("POST /authorize")
             self._refuse_if_clock_skewed()
             verified = verify_sigv4(request, self.auth.secret_for, regions=self.regions)
             caller = verified.principal
@@ -370,56 +402,24 @@ class StsService:
                 code="InvalidAction",
             )
 
-    def _dispatch_unsigned(
-        self, action: str, params: Mapping[str, str], source_ip: str | None
-    ) -> Outcome:
-        if action == "AssumeRoleWithWebIdentity" and self.principals is not None:
-            return assume_role_with_web_identity(
-                self.ring,
-                self.principals,
-                self.session_policies,
-                self.web_identity,
-                params,
-                source_ip=source_ip,
-            )
-        if action == "AssumeRoleWithSAML" and self.principals is not None:
-            return assume_role_with_saml(
-                self.ring,
-                self.principals,
-                self.session_policies,
-                self.saml_replay_cache,
-                params,
-                source_ip=source_ip,
-            )
-        raise _no_directory(action)
-
     def _dispatch(
-        self, action: str, caller: Caller, params: Mapping[str, str], source_ip: str | None
-    ) -> Outcome:
-        if action == "GetCallerIdentity":
-            return get_caller_identity(caller)
-        if action == "GetSessionToken":
-            return get_session_token(self.ring, caller, params, self.mfa)
-        if action == "GetFederationToken":
-            return get_federation_token(
-                self.ring,
-                caller,
-                params,
-                self.session_policies,
-                self.principals,
-                source_ip=source_ip,
-            )
-        if action == "AssumeRole" and self.principals is not None:
-            return assume_role(
-                self.ring,
-                self.principals,
-                self.session_policies,
-                caller,
-                params,
-                source_ip=source_ip,
-                mfa=self.mfa,
-            )
-        raise _no_directory(action)
+        self, caller: Caller | None, request: StsRequest, source_ip: str | None
+    ) -> Outcome[StsResult]:
+        """Run the operation ``request`` asks for; the unsigned two take no ``caller``."""
+        deps = self.context
+        if isinstance(request, AssumeRoleWithWebIdentityRequest):
+            return assume_role_with_web_identity(deps, request, source_ip=source_ip)
+        if isinstance(request, AssumeRoleWithSamlRequest):
+            return assume_role_with_saml(deps, request, source_ip=source_ip)
+        if caller is None:
+            raise StsError(f"{request.action} must be signed.", code="MissingAuthenticationToken")
+        if isinstance(request, GetCallerIdentityRequest):
+            return get_caller_identity(deps, caller, request)
+        if isinstance(request, GetSessionTokenRequest):
+            return get_session_token(deps, caller, request)
+        if isinstance(request, GetFederationTokenRequest):
+            return get_federation_token(deps, caller, request, source_ip=source_ip)
+        return assume_role(deps, caller, request, source_ip=source_ip)
 
     def _event(
         self,

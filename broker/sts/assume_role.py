@@ -13,8 +13,7 @@ may not change), as STS does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from broker.errors import StsError
@@ -27,40 +26,33 @@ from broker.sts.authorization import (
     require_caller,
 )
 from broker.sts.callers import Caller
+from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
+from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
 from broker.sts.mfa import MfaDevices
-from broker.sts.operations import Outcome
-from broker.sts.parameters import (
-    SessionExtras,
-    optional_int,
-    read_extras,
-    require_external_id,
-    require_name,
-)
+from broker.sts.parameters import SessionExtras, check_external_id, check_extras, check_name
 from broker.sts.principals import PrincipalSource, parse_role_arn
-from broker.sts.role_session import (
-    RoleSession,
-    mint_role_session,
-    require_role_arn,
-)
-from broker.sts.session_policies import SessionPolicySource
-from broker.sts.signing_keys import KeyRing
+from broker.sts.requests import AssumeRoleRequest
+from broker.sts.results import AssumeRoleResult, Outcome
+from broker.sts.role_session import RoleSession, mint_role_session
 
 __all__ = ["assume_role"]
 
 
-def _mfa(caller: Caller, params: Mapping[str, str], devices: MfaDevices | None) -> bool:
+def _mfa(caller: Caller, request: AssumeRoleRequest, devices: MfaDevices | None) -> bool:
     """Whether this session has MFA: carried from the calling session, or proven now."""
     carried = bool(caller.session and caller.session.mfa)
-    if "SerialNumber" not in params and "TokenCode" not in params:
+    if request.serial_number is None and request.token_code is None:
         return carried
     if devices is None:
         raise StsError(
             "MultiFactorAuthentication failed with invalid MFA one time pass code.",
             code="AccessDenied",
         )
-    return devices.verify(caller.account, caller.user, params) or carried
+    verified = devices.verify(
+        caller.account, caller.user, request.serial_number, request.token_code
+    )
+    return verified or carried
 
 
 def _denied(caller: Caller, action: str, resource: str) -> StsError:
@@ -73,7 +65,7 @@ def _denied(caller: Caller, action: str, resource: str) -> StsError:
 def _context(
     caller: Caller,
     principal_arn: str,
-    params: Mapping[str, str],
+    request: AssumeRoleRequest,
     extras: SessionExtras,
     source_identity: str | None,
     source_ip: str | None,
@@ -81,9 +73,9 @@ def _context(
     now: datetime,
 ) -> dict[str, Any]:
     context = principal_context(caller, principal_arn, now, source, source_ip)
-    context["sts:RoleSessionName"] = params["RoleSessionName"]
-    if "ExternalId" in params:
-        context["sts:ExternalId"] = params["ExternalId"]
+    context["sts:RoleSessionName"] = request.role_session_name
+    if request.external_id is not None:
+        context["sts:ExternalId"] = request.external_id
     if source_identity:
         context["sts:SourceIdentity"] = source_identity
     context.update(request_tag_context(extras.tags))
@@ -111,12 +103,11 @@ def _inherited(caller: Caller, extras: SessionExtras) -> tuple[dict[str, str], t
     return {**carried, **extras.tags}, merged_keys
 
 
-def _source_identity(caller: Caller, params: Mapping[str, str]) -> tuple[str | None, bool]:
+def _source_identity(caller: Caller, requested: str | None) -> tuple[str | None, bool]:
     """The session's source identity and whether this request sets it anew."""
     inherited = caller.session.source_identity if caller.session else None
-    requested = params.get("SourceIdentity")
     if requested is not None:
-        require_name(params, "SourceIdentity", 2, 64)
+        check_name(requested, "SourceIdentity", 2, 64)
         if inherited is not None and requested != inherited:
             raise StsError(
                 "The source identity of a session cannot be changed once set.",
@@ -126,28 +117,26 @@ def _source_identity(caller: Caller, params: Mapping[str, str]) -> tuple[str | N
 
 
 def assume_role(
-    ring: KeyRing,
-    source: PrincipalSource,
-    policies: SessionPolicySource,
+    deps: StsContext,
     caller: Caller,
-    params: Mapping[str, str],
+    request: AssumeRoleRequest,
     *,
     source_ip: str | None = None,
-    now: datetime | None = None,
-    mfa: MfaDevices | None = None,
-) -> Outcome:
+) -> Outcome[AssumeRoleResult]:
     """AssumeRole as STS answers it; ``StsError`` with STS's code when refused."""
     require_caller("AssumeRole", caller)
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    require_role_arn(params)
-    role_arn = params["RoleArn"]
-    session_name = require_name(params, "RoleSessionName", 2, 64)
-    require_external_id(params)
-    with_mfa = _mfa(caller, params, mfa)
-    extras = read_extras(params)
-    arns = read_policy_arns(params)
+    source, policies = deps.directory("AssumeRole")
+    now = deps.now()
+    role_arn = request.role_arn
+    session_name = check_name(request.role_session_name, "RoleSessionName", 2, 64)
+    check_external_id(request.external_id)
+    with_mfa = _mfa(caller, request, deps.mfa)
+    extras = check_extras(
+        request.policy, request.policy_arns, request.tags, request.transitive_tag_keys
+    )
+    arns = check_policy_arns(request.policy_arns)
     tags, transitive = _inherited(caller, extras)
-    source_identity, sets_source = _source_identity(caller, params)
+    source_identity, sets_source = _source_identity(caller, request.source_identity)
     account, _path, name = parse_role_arn(role_arn)
     role = source.role(account, name)
     if role is None:
@@ -164,7 +153,7 @@ def assume_role(
     context = _context(
         caller,
         side.principal_arn,
-        params,
+        request,
         extras,
         source_identity,
         source_ip,
@@ -182,15 +171,15 @@ def assume_role(
     expires = session_expiry(
         DurationRequest(
             "AssumeRole",
-            optional_int(params, "DurationSeconds"),
+            request.duration_seconds,
             role_max=role.max_session_duration,
             chained=chained,
         ),
         now,
     )
     session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
-    claims, result, audit = mint_role_session(
-        ring,
+    claims, credentials, assumed = mint_role_session(
+        deps.ring,
         RoleSession(
             role,
             session_name,
@@ -206,6 +195,10 @@ def assume_role(
         ),
     )
     packed = session_policies.present or tags
-    result["PackedPolicySize"] = extras.packed_percent if packed else None
-    result["SourceIdentity"] = source_identity
-    return Outcome(result, audit, claims)
+    result = AssumeRoleResult(
+        credentials,
+        assumed,
+        packed_policy_size=extras.packed_percent if packed else None,
+        source_identity=source_identity,
+    )
+    return Outcome("AssumeRole", result, claims)

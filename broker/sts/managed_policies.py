@@ -34,8 +34,8 @@ __all__ = [
     "AWS_MANAGED",
     "MAX_POLICY_ARNS",
     "SessionPolicies",
+    "check_policy_arns",
     "load_session_policy",
-    "read_policy_arns",
     "resolve_session_policies",
 ]
 
@@ -63,17 +63,9 @@ def _validation(value: str, field: str, constraint: str) -> StsError:
     )
 
 
-def read_policy_arns(params: Mapping[str, str]) -> tuple[str, ...]:
-    """Every ``PolicyArns.member.N.arn`` sent (1, 2, … without gaps), at most 10, each 20–2048
-    characters; a member beyond the tenth is refused, not ignored."""
-    arns: list[str] = []
-    index = 1
-    while f"PolicyArns.member.{index}.arn" in params:
-        arns.append(params[f"PolicyArns.member.{index}.arn"])
-        index += 1
-    stray = [k for k in params if k.startswith("PolicyArns.") and not _counted(k, index)]
-    if stray:
-        raise _validation(stray[0], "policyArns", "members must be numbered 1, 2, … with an arn")
+def check_policy_arns(arns: Sequence[str]) -> tuple[str, ...]:
+    """At most 10 policy ARNs, each 20–2048 characters; a member beyond the tenth is refused,
+    not ignored."""
     if len(arns) > MAX_POLICY_ARNS:
         raise _validation(
             "[...]",
@@ -88,11 +80,6 @@ def read_policy_arns(params: Mapping[str, str]) -> tuple[str, ...]:
                 "Member must have length between 20 and 2048",
             )
     return tuple(arns)
-
-
-def _counted(key: str, end: int) -> bool:
-    match = re.fullmatch(r"PolicyArns\.member\.(\d+)\.arn", key)
-    return match is not None and 1 <= int(match[1]) < end
 
 
 def _unknown(arn: str) -> StsError:

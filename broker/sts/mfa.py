@@ -21,7 +21,7 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,11 +157,11 @@ class MfaDevices:
             raise UsageError(f"{serial} is not enabled")
         return serial
 
-    def verify(self, account: str, user: str, params: Mapping[str, str]) -> bool:
-        """True when the request carries a valid, unused code for the device of ``user`` in
-        ``account`` (a user of the same name in another account is another principal); False
-        when it carries none; ``StsError(AccessDenied)`` for a wrong, stale or used one."""
-        serial, code = params.get("SerialNumber"), params.get("TokenCode")
+    def verify(self, account: str, user: str, serial: str | None, code: str | None) -> bool:
+        """True when the request's ``SerialNumber`` and ``TokenCode`` are a valid, unused code
+        for the device of ``user`` in ``account`` (a user of the same name in another account
+        is another principal); False when it carries neither; ``StsError(AccessDenied)`` for a
+        wrong, stale or used one."""
         if serial is None and code is None:
             return False
         if serial is None or code is None:

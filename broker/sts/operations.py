@@ -2,16 +2,13 @@
 GetFederationToken (who may call each, and what GetFederationToken authorizes, is in
 ``broker.sts.authorization``). AssumeRole* live in their own modules.
 
-Each action takes the authenticated ``Caller`` and the request's parameters and returns the
-``<ActionResult>`` content plus the (secret-free) ``responseElements`` for the audit log.
+Each action takes the ``StsContext``, the authenticated ``Caller`` and its typed request, and
+returns an ``Outcome`` with the typed result (``broker.sts.results``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from broker.errors import PolicyError, StsError
 from broker.policy import PolicySet, parse_policy
@@ -23,20 +20,30 @@ from broker.sts.authorization import (
     require_caller,
 )
 from broker.sts.callers import Caller
+from broker.sts.context import StsContext
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.durations import DurationRequest, Operation, session_expiry
-from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
-from broker.sts.mfa import MfaDevices
-from broker.sts.parameters import optional_int, read_extras, require_name
-from broker.sts.principals import PrincipalSource
+from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
+from broker.sts.parameters import check_extras, check_name
+from broker.sts.requests import (
+    GetCallerIdentityRequest,
+    GetFederationTokenRequest,
+    GetSessionTokenRequest,
+)
+from broker.sts.results import (
+    CallerIdentityResult,
+    FederatedUser,
+    FederationTokenResult,
+    Outcome,
+    SessionCredentials,
+    SessionTokenResult,
+)
 from broker.sts.session_policies import SessionPolicySource
 from broker.sts.session_token import SessionClaims, policy_digest, sign_session
 from broker.sts.signing_keys import KeyRing
-from broker.sts.wire import XmlValue
 
 __all__ = [
     "ROLE_ACTIONS",
-    "Outcome",
     "check_session_policy",
     "get_caller_identity",
     "get_federation_token",
@@ -47,61 +54,43 @@ __all__ = [
 ROLE_ACTIONS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What an action answers (``result``) and what the audit log may keep (``audit``)."""
-
-    result: Mapping[str, XmlValue]
-    audit: Mapping[str, Any] | None
-    session: SessionClaims | None = None
-    identity: Mapping[str, Any] | None = None  # userIdentity for unsigned calls
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def mint_credentials(
-    ring: KeyRing, claims: SessionClaims
-) -> tuple[dict[str, XmlValue], dict[str, Any]]:
+def mint_credentials(ring: KeyRing, claims: SessionClaims) -> SessionCredentials:
+    """Sign ``claims`` into the session's credentials."""
     token, secret = sign_session(ring, claims)
-    expiration = _iso(claims.expires_at)
-    credentials: dict[str, XmlValue] = {
-        "AccessKeyId": claims.access_key_id,
-        "SecretAccessKey": secret,
-        "SessionToken": token,
-        "Expiration": expiration,
-    }
-    safe = {"accessKeyId": claims.access_key_id, "expiration": expiration}
-    return credentials, {"credentials": safe, "sessionId": claims.session_id}
+    return SessionCredentials(claims.access_key_id, secret, token, claims.expires_at)
 
 
-def get_caller_identity(caller: Caller) -> Outcome:
-    """Who is calling: UserId, Account, Arn. Needs no permission, as in STS."""
+def get_caller_identity(
+    deps: StsContext, caller: Caller, request: GetCallerIdentityRequest
+) -> Outcome[CallerIdentityResult]:
+    """Who is calling: UserId, Account, Arn. Needs no permission, as in STS (nor anything of
+    ``deps``: it takes them for the one signature every operation has)."""
     require_caller("GetCallerIdentity", caller)
-    return Outcome({"UserId": caller.user_id, "Account": caller.account, "Arn": caller.arn}, None)
+    result = CallerIdentityResult(caller.user_id, caller.account, caller.arn)
+    return Outcome("GetCallerIdentity", result)
 
 
-def _expiry(action: Operation, params: Mapping[str, str], now: datetime, *, root: bool) -> datetime:
-    requested = optional_int(params, "DurationSeconds")
+def _expiry(action: Operation, requested: int | None, now: datetime, *, root: bool) -> datetime:
     return session_expiry(DurationRequest(action, requested, root=root), now)
 
 
 def get_session_token(
-    ring: KeyRing, caller: Caller, params: Mapping[str, str], mfa: MfaDevices | None = None
-) -> Outcome:
+    deps: StsContext, caller: Caller, request: GetSessionTokenRequest
+) -> Outcome[SessionTokenResult]:
     """Temporary credentials for a directory user's long-term key (up to 36 h); with
-    ``SerialNumber`` and ``TokenCode`` the session carries MFA."""
+    ``serial_number`` and ``token_code`` the session carries MFA."""
     root = require_caller("GetSessionToken", caller) == "root"
     with_mfa = False
-    if "SerialNumber" in params or "TokenCode" in params:
-        if mfa is None:
+    if request.serial_number is not None or request.token_code is not None:
+        if deps.mfa is None:
             raise StsError(
                 "MultiFactorAuthentication failed with invalid MFA one time pass code.",
                 code="AccessDenied",
             )
-        with_mfa = mfa.verify(caller.account, caller.user, params)
-    now = datetime.now(UTC).replace(microsecond=0)
+        with_mfa = deps.mfa.verify(
+            caller.account, caller.user, request.serial_number, request.token_code
+        )
+    now = deps.now()
     claims = SessionClaims(
         kind="user-session",
         access_key_id=new_access_key_id(SESSION_PREFIX),
@@ -110,11 +99,11 @@ def get_session_token(
         account=caller.account,
         user=caller.user,
         issued_at=now,
-        expires_at=_expiry("GetSessionToken", params, now, root=root),
+        expires_at=_expiry("GetSessionToken", request.duration_seconds, now, root=root),
         mfa=with_mfa,
     )
-    credentials, audit = mint_credentials(ring, claims)
-    return Outcome({"Credentials": credentials}, audit, claims)
+    credentials = mint_credentials(deps.ring, claims)
+    return Outcome("GetSessionToken", SessionTokenResult(credentials), claims)
 
 
 def check_session_policy(text: str | None, store: SessionPolicySource | None) -> None:
@@ -130,26 +119,24 @@ def check_session_policy(text: str | None, store: SessionPolicySource | None) ->
 
 
 def get_federation_token(
-    ring: KeyRing,
+    deps: StsContext,
     caller: Caller,
-    params: Mapping[str, str],
-    policies: SessionPolicySource | None = None,
-    source: PrincipalSource | None = None,
+    request: GetFederationTokenRequest,
     *,
     source_ip: str | None = None,
-    now: datetime | None = None,
-) -> Outcome:
-    """A federated-user session named ``Name``, as STS decides it: the caller's policies must
-    allow ``sts:GetFederationToken`` (and ``sts:TagSession`` for ``Tags``); the session may do
+) -> Outcome[FederationTokenResult]:
+    """A federated-user session named ``name``, as STS decides it: the caller's policies must
+    allow ``sts:GetFederationToken`` (and ``sts:TagSession`` for tags); the session may do
     only what both the user's policies and the session policies passed allow (nothing
     without a session policy). Without a directory there are no policies to decide by, so
     the call is refused."""
     root = require_caller("GetFederationToken", caller) == "root"
-    name = require_name(params, "Name", 2, 32)
-    extras = read_extras(params)
-    arns = read_policy_arns(params)
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    expires = _expiry("GetFederationToken", params, now, root=root)
+    name = check_name(request.name, "Name", 2, 32)
+    extras = check_extras(request.policy, request.policy_arns, request.tags, ())
+    arns = check_policy_arns(request.policy_arns)
+    now = deps.now()
+    expires = _expiry("GetFederationToken", request.duration_seconds, now, root=root)
+    source, policies = deps.principals, deps.session_policies
     if source is None or policies is None:
         raise StsError(
             "GetFederationToken needs the directory's policies to authorize the caller; "
@@ -184,11 +171,9 @@ def get_federation_token(
         tags=extras.tags,
         policy_digest=policy_digest(session_policies.text),
     )
-    credentials, audit = mint_credentials(ring, claims)
-    federated = {"FederatedUserId": f"{caller.account}:{name}", "Arn": arn}
-    result: dict[str, XmlValue] = {
-        "Credentials": credentials,
-        "FederatedUser": federated,
-        "PackedPolicySize": extras.packed_percent,
-    }
-    return Outcome(result, {**audit, "federatedUser": federated}, claims)
+    result = FederationTokenResult(
+        mint_credentials(deps.ring, claims),
+        FederatedUser(f"{caller.account}:{name}", arn),
+        extras.packed_percent,
+    )
+    return Outcome("GetFederationToken", result, claims)

@@ -1,4 +1,7 @@
-"""Reading STS Query API parameters: integers, member lists, tags, session policies.
+"""STS's rules for request values: names, external ids, tags, session policies, packed size.
+
+The operations apply these to their typed requests (``broker.sts.requests``), whoever built
+them; reading the values out of Query API parameters is ``broker.sts.query_form``'s job.
 
 Validation messages follow STS's "1 validation error detected: Value ... at '...' failed to
 satisfy constraint: ..." form; malformed policy JSON is ``MalformedPolicyDocument``; policies
@@ -11,18 +14,21 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from broker.errors import StsError
 
 __all__ = [
+    "MAX_TAGS",
     "SessionExtras",
-    "optional_int",
+    "check_external_id",
+    "check_extras",
+    "check_name",
+    "constraint_error",
+    "field_name",
+    "null_error",
     "packed_size_percent",
-    "read_extras",
-    "require_external_id",
-    "require_name",
 ]
 
 # AWS's patterns, where ``\w`` is ASCII only ([A-Za-z0-9_]): without ``re.ASCII`` Python's
@@ -32,10 +38,11 @@ _NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
 _PACKED_LIMIT = 2048
 _MAX_POLICY_CHARS = 2048
-_MAX_TAGS = 50
+MAX_TAGS = 50
 
 
-def _constraint(value: str, field: str, constraint: str) -> StsError:
+def constraint_error(value: str, field: str, constraint: str) -> StsError:
+    """STS's ``ValidationError`` for ``value`` at ``field`` (the camelCase parameter name)."""
     return StsError(
         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
         f"constraint: {constraint}",
@@ -43,56 +50,45 @@ def _constraint(value: str, field: str, constraint: str) -> StsError:
     )
 
 
-def optional_int(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise _constraint(raw, name[0].lower() + name[1:], "Member must be a number") from None
+def field_name(name: str) -> str:
+    """The Query API parameter's name as STS's messages write it: ``roleSessionName``."""
+    return name[0].lower() + name[1:]
 
 
-def require_name(params: Mapping[str, str], name: str, low: int, high: int) -> str:
-    """A required name parameter (RoleSessionName, Name) with STS's length and pattern rules."""
-    value = params.get(name)
-    field = name[0].lower() + name[1:]
+def null_error(name: str) -> StsError:
+    """STS's refusal of a missing required parameter."""
+    return StsError(
+        f"1 validation error detected: Value null at '{field_name(name)}' failed to satisfy "
+        "constraint: Member must not be null",
+        code="ValidationError",
+    )
+
+
+def check_name(value: str | None, name: str, low: int, high: int) -> str:
+    """A required name (RoleSessionName, Name, SourceIdentity) with STS's length and pattern
+    rules; ``name`` is the parameter's Query API name."""
     if value is None:
-        raise StsError(
-            f"1 validation error detected: Value null at '{field}' failed to satisfy "
-            "constraint: Member must not be null",
-            code="ValidationError",
-        )
+        raise null_error(name)
+    field = field_name(name)
     if not low <= len(value) <= high:
-        raise _constraint(value, field, f"Member must have length between {low} and {high}")
+        raise constraint_error(value, field, f"Member must have length between {low} and {high}")
     if not _NAME_RE.fullmatch(value):
-        raise _constraint(
+        raise constraint_error(
             value, field, "Member must satisfy regular expression pattern: [\\w+=,.@-]*"
         )
     return value
 
 
-def require_external_id(params: Mapping[str, str]) -> str | None:
+def check_external_id(value: str | None) -> str | None:
     """AssumeRole's optional ``ExternalId``: 2-1224 characters of ``[\\w+=,.@:/-]`` (ASCII)."""
-    value = params.get("ExternalId")
     if value is not None and not (2 <= len(value) <= 1224 and _EXTERNAL_ID_RE.fullmatch(value)):
-        raise _constraint(
+        raise constraint_error(
             value,
             "externalId",
             "Member must have length between 2 and 1224 and satisfy regular expression "
             "pattern: [\\w+=,.@:\\/-]*",
         )
     return value
-
-
-def _members(params: Mapping[str, str], prefix: str) -> list[str]:
-    out: list[str] = []
-    for index in range(1, 1000):
-        value = params.get(f"{prefix}.member.{index}")
-        if value is None:
-            break
-        out.append(value)
-    return out
 
 
 @dataclass(frozen=True)
@@ -121,12 +117,17 @@ def _packed_percent(policy: str | None, arns: tuple[str, ...], tags: Mapping[str
 _EMPTY_PERCENT = _packed_percent(None, (), {})  # the common case, worked out once
 
 
-def read_extras(params: Mapping[str, str]) -> SessionExtras:
-    """Read and check ``Policy``, ``PolicyArns``, ``Tags`` and ``TransitiveTagKeys``."""
-    policy = params.get("Policy")
+def check_extras(
+    policy: str | None,
+    policy_arns: tuple[str, ...],
+    tags: Sequence[tuple[str, str]],
+    transitive_tag_keys: tuple[str, ...],
+) -> SessionExtras:
+    """Check ``Policy``, ``Tags`` and ``TransitiveTagKeys`` and the packed size they take
+    with ``PolicyArns`` (whose own rules are ``managed_policies.check_policy_arns``)."""
     if policy is not None:
         if len(policy) > _MAX_POLICY_CHARS:
-            raise _constraint(
+            raise constraint_error(
                 "...",
                 "policy",
                 f"Member must have length less than or equal to {_MAX_POLICY_CHARS}",
@@ -142,41 +143,31 @@ def read_extras(params: Mapping[str, str]) -> SessionExtras:
                 "Syntax errors in policy: the document needs a Statement.",
                 code="MalformedPolicyDocument",
             )
-    arns = tuple(
-        params[f"PolicyArns.member.{i}.arn"]
-        for i in range(1, 11)
-        if f"PolicyArns.member.{i}.arn" in params
-    )
-    tags: dict[str, str] = {}
-    for index in range(1, _MAX_TAGS + 2):
-        key = params.get(f"Tags.member.{index}.Key")
-        if key is None:
-            break
-        if index > _MAX_TAGS:
-            raise _constraint(
-                "[...]", "tags", f"Member must have length less than or equal to {_MAX_TAGS}"
-            )
-        value = params.get(f"Tags.member.{index}.Value", "")
+    if len(tags) > MAX_TAGS:
+        raise constraint_error(
+            "[...]", "tags", f"Member must have length less than or equal to {MAX_TAGS}"
+        )
+    checked: dict[str, str] = {}
+    for index, (key, value) in enumerate(tags, 1):
         if not 1 <= len(key) <= 128 or len(value) > 256:
-            raise _constraint(
+            raise constraint_error(
                 key, f"tags.{index}.member.key", "Member must have length between 1 and 128"
             )
-        if key.lower() in (k.lower() for k in tags):
+        if key.lower() in (k.lower() for k in checked):
             raise StsError(f"Duplicate tag keys found: {key}", code="InvalidParameterValue")
-        tags[key] = value
-    transitive = tuple(_members(params, "TransitiveTagKeys"))
-    unknown = [key for key in transitive if key not in tags]
+        checked[key] = value
+    unknown = [key for key in transitive_tag_keys if key not in checked]
     if unknown:
         raise StsError(
             "The specified transitive tag key must be included in the requested tags: "
             f"{unknown[0]}",
             code="InvalidParameterValue",
         )
-    percent = packed_size_percent(policy, arns, tags)
+    percent = packed_size_percent(policy, policy_arns, checked)
     if percent > 100:
         raise StsError(
             f"Packed policy consumes {percent}% of allotted space, please use smaller policy "
             "for the session.",
             code="PackedPolicyTooLarge",
         )
-    return SessionExtras(policy, arns, tags, transitive, percent)
+    return SessionExtras(policy, policy_arns, checked, transitive_tag_keys, percent)

@@ -14,27 +14,18 @@ from broker.sts.authorization import request_tag_context
 from broker.sts.callers import stable_id
 from broker.sts.credential_format import SESSION_PREFIX, new_access_key_id, new_token_id
 from broker.sts.operations import mint_credentials
-from broker.sts.parameters import require_name
 from broker.sts.principals import RoleDefinition
+from broker.sts.results import AssumedRoleUser, SessionCredentials
 from broker.sts.session_token import SessionClaims, policy_digest
 from broker.sts.signing_keys import KeyRing
-from broker.sts.wire import XmlValue
 
 __all__ = [
     "RoleSession",
     "authorize_federated_extras",
     "federated_trust_allows",
     "mint_role_session",
-    "require_role_arn",
     "trust_policy_set",
 ]
-
-
-def require_role_arn(params: Mapping[str, str], *names: str) -> None:
-    """STS's "must not be null" for each missing ARN parameter."""
-    for name in names or ("RoleArn",):
-        if name not in params:
-            require_name(params, name, 20, 2048)
 
 
 _TRUST_CACHE_LIMIT = 256
@@ -114,9 +105,8 @@ class RoleSession:
 
 def mint_role_session(
     ring: KeyRing, spec: RoleSession
-) -> tuple[SessionClaims, dict[str, XmlValue], dict[str, Any]]:
-    """The session's claims, its ``Credentials`` + ``AssumedRoleUser`` result elements, and
-    the (secret-free) audit response elements."""
+) -> tuple[SessionClaims, SessionCredentials, AssumedRoleUser]:
+    """The session's claims, its credentials and its assumed-role user."""
     role = spec.role
     arn = f"arn:aws:sts::{role.account}:assumed-role/{role.name}/{spec.session_name}"
     claims = SessionClaims(
@@ -137,7 +127,5 @@ def mint_role_session(
         chained=spec.chained,
         mfa=spec.mfa,
     )
-    credentials, audit = mint_credentials(ring, claims)
-    assumed = {"AssumedRoleId": f"{stable_id('BRKR', role.arn)}:{spec.session_name}", "Arn": arn}
-    result: dict[str, XmlValue] = {"Credentials": credentials, "AssumedRoleUser": assumed}
-    return claims, result, {**audit, "assumedRoleUser": assumed}
+    assumed = AssumedRoleUser(f"{stable_id('BRKR', role.arn)}:{spec.session_name}", arn)
+    return claims, mint_credentials(ring, claims), assumed

@@ -19,24 +19,23 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import AuthenticationError, StsError
+from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
-from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
-from broker.sts.operations import Outcome
-from broker.sts.parameters import optional_int, read_extras, require_name
-from broker.sts.principals import PrincipalSource, SamlProviderEntry, parse_role_arn
+from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
+from broker.sts.parameters import check_extras, check_name
+from broker.sts.principals import SamlProviderEntry, parse_role_arn
+from broker.sts.requests import AssumeRoleWithSamlRequest
+from broker.sts.results import AssumeRoleWithSamlResult, Outcome
 from broker.sts.role_session import (
     RoleSession,
     authorize_federated_extras,
     federated_trust_allows,
     mint_role_session,
-    require_role_arn,
 )
-from broker.sts.session_policies import SessionPolicySource
-from broker.sts.signing_keys import KeyRing
 from broker.tokens.replay import ReplayCache
 
 if TYPE_CHECKING:
@@ -104,35 +103,36 @@ def _one(attributes: Mapping[str, tuple[str, ...]], name: str) -> str | None:
 
 
 def assume_role_with_saml(
-    ring: KeyRing,
-    source: PrincipalSource,
-    policies: SessionPolicySource,
-    replay_cache: Any,
-    params: Mapping[str, str],
+    deps: StsContext,
+    request: AssumeRoleWithSamlRequest,
     *,
     source_ip: str | None = None,
-    now: datetime | None = None,
-) -> Outcome:
+) -> Outcome[AssumeRoleWithSamlResult]:
     """AssumeRoleWithSAML as STS answers it (the call itself is not signed)."""
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    require_role_arn(params, "RoleArn", "PrincipalArn")
-    role_arn, provider_arn = params["RoleArn"], params["PrincipalArn"]
-    encoded = params.get("SAMLAssertion", "")
+    source, policies = deps.directory("AssumeRoleWithSAML")
+    now = deps.now()
+    role_arn, provider_arn = request.role_arn, request.principal_arn
+    encoded = request.saml_assertion
     if not 4 <= len(encoded) <= _MAX_ASSERTION:
         raise StsError(
             "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy "
             f"constraint: Member must have length between 4 and {_MAX_ASSERTION}",
             code="ValidationError",
         )
-    extras = read_extras(params)
-    arns = read_policy_arns(params)
+    extras = check_extras(request.policy, request.policy_arns, (), ())
+    arns = check_policy_arns(request.policy_arns)
     account, _path, name = parse_role_arn(role_arn)
     entry = source.saml_provider(provider_arn)
     if entry is None or not provider_arn.startswith(f"arn:aws:iam::{account}:saml-provider/"):
         raise StsError(
             f"No SAML provider {provider_arn} in the role's account.", code="InvalidIdentityToken"
         )
-    facts = _verify(entry, encoded, replay_cache, now)
+    if deps.saml_replay_cache is None:  # without one an assertion could be replayed
+        raise StsError(
+            "AssumeRoleWithSAML needs a replay cache for assertion ids; this STS has none.",
+            code="InternalFailure",
+        )
+    facts = _verify(entry, encoded, deps.saml_replay_cache, now)
     if (role_arn, provider_arn) not in _role_pairs(facts.attributes):
         raise _denied()
     session_name = _one(facts.attributes, "RoleSessionName")
@@ -140,7 +140,7 @@ def assume_role_with_saml(
         raise StsError(
             "The SAML assertion has no RoleSessionName attribute.", code="InvalidIdentityToken"
         )
-    require_name({"RoleSessionName": session_name}, "RoleSessionName", 2, 64)
+    check_name(session_name, "RoleSessionName", 2, 64)
     sub_type = (facts.name_id_format or "").rsplit(":", 1)[-1] or "unspecified"
     context: dict[str, Any] = {
         "saml:sub": facts.name_id,
@@ -165,9 +165,9 @@ def assume_role_with_saml(
     }
     source_identity = _one(facts.attributes, "SourceIdentity")
     if source_identity is not None:  # AWS's pattern, as for the request parameter
-        require_name({"SourceIdentity": source_identity}, "SourceIdentity", 2, 64)
+        check_name(source_identity, "SourceIdentity", 2, 64)
     authorize_federated_extras(role, provider_arn, context, tags, source_identity)
-    requested = optional_int(params, "DurationSeconds")
+    requested = request.duration_seconds
     attribute_duration = _one(facts.attributes, "SessionDuration")
     if requested is None and attribute_duration and attribute_duration.isdigit():
         requested = min(int(attribute_duration), role.max_session_duration)
@@ -184,8 +184,8 @@ def assume_role_with_saml(
     transitive = tuple(
         k for k in facts.attributes.get(_ATTR + "TransitiveTagKeys", ()) if k in tags
     )
-    minted, result, audit = mint_role_session(
-        ring,
+    minted, credentials, assumed = mint_role_session(
+        deps.ring,
         RoleSession(
             role,
             session_name,
@@ -198,16 +198,16 @@ def assume_role_with_saml(
             source_identity=source_identity,
         ),
     )
-    result.update(
-        {
-            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
-            "Subject": facts.name_id,
-            "SubjectType": sub_type,
-            "Issuer": facts.issuer,
-            "Audience": entry.acs_url,
-            "NameQualifier": context["saml:namequalifier"],
-            "SourceIdentity": source_identity,
-        }
+    result = AssumeRoleWithSamlResult(
+        credentials,
+        assumed,
+        subject=facts.name_id,
+        subject_type=sub_type,
+        issuer=facts.issuer,
+        audience=entry.acs_url,
+        name_qualifier=context["saml:namequalifier"],
+        packed_policy_size=extras.packed_percent if session_policies.present else None,
+        source_identity=source_identity,
     )
     identity = {
         "type": "SAMLUser",
@@ -215,4 +215,4 @@ def assume_role_with_saml(
         "userName": facts.name_id,
         "identityProvider": provider_arn,
     }
-    return Outcome(result, audit, minted, identity)
+    return Outcome("AssumeRoleWithSAML", result, minted, identity)

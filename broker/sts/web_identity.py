@@ -16,27 +16,22 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from broker.errors import AuthenticationError, ProviderError, StsError
 from broker.policy import Request
+from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.expiring_cache import ExpiringCache
-from broker.sts.managed_policies import read_policy_arns, resolve_session_policies
-from broker.sts.operations import Outcome
-from broker.sts.parameters import optional_int, read_extras, require_name
-from broker.sts.principals import PrincipalSource, WebIdentityProvider, parse_role_arn
-from broker.sts.role_session import (
-    RoleSession,
-    mint_role_session,
-    require_role_arn,
-    trust_policy_set,
-)
-from broker.sts.session_policies import SessionPolicySource
-from broker.sts.signing_keys import KeyRing
+from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
+from broker.sts.parameters import check_extras, check_name
+from broker.sts.principals import WebIdentityProvider, parse_role_arn
+from broker.sts.requests import AssumeRoleWithWebIdentityRequest
+from broker.sts.results import AssumeRoleWithWebIdentityResult, Outcome
+from broker.sts.role_session import RoleSession, mint_role_session, trust_policy_set
 
 if TYPE_CHECKING:
     from broker.tokens.oidc.jwks import JWKSCache
@@ -201,29 +196,26 @@ def _context(
 
 
 def assume_role_with_web_identity(
-    ring: KeyRing,
-    source: PrincipalSource,
-    policies: SessionPolicySource,
-    verifier: WebIdentityVerifier,
-    params: Mapping[str, str],
+    deps: StsContext,
+    request: AssumeRoleWithWebIdentityRequest,
     *,
     source_ip: str | None = None,
-    now: datetime | None = None,
-) -> Outcome:
+) -> Outcome[AssumeRoleWithWebIdentityResult]:
     """AssumeRoleWithWebIdentity as STS answers it (the call itself is not signed)."""
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    require_role_arn(params)
-    session_name = require_name(params, "RoleSessionName", 2, 64)
-    token = params.get("WebIdentityToken", "")
+    source, policies = deps.directory("AssumeRoleWithWebIdentity")
+    now = deps.now()
+    role_arn = request.role_arn
+    session_name = check_name(request.role_session_name, "RoleSessionName", 2, 64)
+    token = request.web_identity_token
     if not 4 <= len(token) <= _MAX_TOKEN:
         raise StsError(
             "1 validation error detected: Value at 'webIdentityToken' failed to satisfy "
             f"constraint: Member must have length between 4 and {_MAX_TOKEN}",
             code="ValidationError",
         )
-    extras = read_extras(params)
-    arns = read_policy_arns(params)
-    account, _path, name = parse_role_arn(params["RoleArn"])
+    extras = check_extras(request.policy, request.policy_arns, (), ())
+    arns = check_policy_arns(request.policy_arns)
+    account, _path, name = parse_role_arn(role_arn)
     payload = _unverified_payload(token)
     issuer = payload.get("iss")
     provider = source.web_identity_provider(account, issuer) if isinstance(issuer, str) else None
@@ -234,32 +226,36 @@ def assume_role_with_web_identity(
     client_id = next((a for a in listed if a in provider.client_ids), None)
     if client_id is None:
         raise _invalid("Incorrect token audience")
+    verifier = deps.web_identity
+    if verifier is None:
+        raise _unreachable()
     claims = verifier.verify(provider, client_id, token)
     role = source.role(account, name)
     context = _context(provider, claims, client_id, session_name, source_ip, now)
-    request = Request(_ACTION, params["RoleArn"], provider.arn, account, account, context)
-    if role is None or not trust_policy_set(role).evaluate(request, explain=False).allowed:
+    decision = Request(_ACTION, role_arn, provider.arn, account, account, context)
+    if role is None or not trust_policy_set(role).evaluate(decision, explain=False).allowed:
         raise StsError(f"Not authorized to perform {_ACTION}", code="AccessDenied")
     expires = session_expiry(
         DurationRequest(
             "AssumeRoleWithWebIdentity",
-            optional_int(params, "DurationSeconds"),
+            request.duration_seconds,
             role_max=role.max_session_duration,
         ),
         now,
     )
     session_policies = resolve_session_policies(extras.policy, arns, role.account, source, policies)
     subject = str(claims["sub"])
-    minted, result, audit = mint_role_session(
-        ring, RoleSession(role, session_name, subject, now, expires, policy=session_policies.text)
+    minted, credentials, assumed = mint_role_session(
+        deps.ring,
+        RoleSession(role, session_name, subject, now, expires, policy=session_policies.text),
     )
-    result.update(
-        {
-            "SubjectFromWebIdentityToken": subject,
-            "PackedPolicySize": extras.packed_percent if session_policies.present else None,
-            "Provider": provider.condition_prefix,
-            "Audience": client_id,
-        }
+    result = AssumeRoleWithWebIdentityResult(
+        credentials,
+        assumed,
+        subject_from_web_identity_token=subject,
+        provider=provider.condition_prefix,
+        audience=client_id,
+        packed_policy_size=extras.packed_percent if session_policies.present else None,
     )
     identity = {
         "type": "WebIdentityUser",
@@ -267,4 +263,4 @@ def assume_role_with_web_identity(
         "userName": subject,
         "identityProvider": provider.arn,
     }
-    return Outcome(result, audit, minted, identity)
+    return Outcome("AssumeRoleWithWebIdentity", result, minted, identity)

@@ -166,3 +166,28 @@ def test_a_solicited_response_still_passes_every_other_check(served, saml_idp) -
     assert refused(served, base64.b64encode(rewritten).decode()) == "InvalidIdentityToken"
     # A solicited response for bob offers no role to him.
     assert refused(served, solicited_response_of(saml_idp, "bob")[0]) == "AccessDenied"
+
+
+def test_session_tags_in_the_request_are_refused_before_the_response_is_used(
+    served, saml_idp
+) -> None:
+    """AssumeRoleWithSAML's session tags come from the assertion; a request that also sends
+    ``Tags`` is refused at the Query API's edge rather than minted without them, and the
+    response is not spent by the refusal."""
+    import httpx
+
+    assertion = response_of(saml_idp)
+    form = {
+        "Action": "AssumeRoleWithSAML",
+        "Version": "2011-06-15",
+        "RoleArn": ROLE,
+        "PrincipalArn": PROVIDER,
+        "SAMLAssertion": assertion,
+        "Tags.member.1.Key": "team",
+        "Tags.member.1.Value": "platform",
+    }
+    answer = httpx.post(served.url, data=form, timeout=30)
+    assert answer.status_code == 400
+    assert "<Code>ValidationError</Code>" in answer.text
+    assert "AssumeRoleWithSAML takes no Tags parameter" in answer.text
+    assert assume(served, assertion)["Subject"] == "alice@example.com"

@@ -14,6 +14,7 @@ from broker.audit import AuditLog
 from broker.errors import AuditError, StsError
 from broker.minters.base import MintRequest
 from broker.minters.local import AssignedUser, LocalMinter
+from broker.sts.context import utc_now
 from broker.sts.principals import SamlProviderEntry, WebIdentityProvider
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
@@ -36,7 +37,7 @@ def minter(tmp_path) -> LocalMinter:
     return local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"))
 
 
-def local_minter(tmp_path, audit: AuditLog) -> LocalMinter:
+def local_minter(tmp_path, audit: AuditLog, clock=utc_now) -> LocalMinter:
     """Alice holds AWSReservedSSO_Dev (at most 8 h), not AWSReservedSSO_Admin; both roles
     trust the test OIDC and SAML providers."""
     directory = Directory()
@@ -65,6 +66,7 @@ def local_minter(tmp_path, audit: AuditLog) -> LocalMinter:
         audit=audit,
         session_policies=SessionPolicyStore(tmp_path / "policies"),
         web_identity=verifier,
+        clock=clock,
     )
 
 
@@ -183,3 +185,43 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
     assert err.value.code == "AccessDenied"
     assert str(err.value).startswith("alice@example.com is not assigned")  # a person, not a uuid
     assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithSAML"] * 3
+
+
+def test_credentials_are_the_sessions_own_values_not_a_reparsed_answer(tmp_path) -> None:
+    """The minter takes the operation's typed result: the expiry is the session's instant as
+    the injected clock set it (no text parsed back), and what the audit records agrees."""
+    issued = datetime.now(UTC).replace(microsecond=654_321) - timedelta(minutes=5)
+    minter = local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"), clock=lambda: issued)
+    creds = minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 900))
+    start = issued.replace(microsecond=0)
+    assert creds.expiration == start + timedelta(seconds=900)
+    assert creds.expiration.tzinfo is not None and creds.expiration.utcoffset() == timedelta(0)
+    session, secret = verify_session(minter.ring, creds.session_token, creds.access_key_id)
+    assert (session.issued_at, session.expires_at, secret) == (
+        start,
+        creds.expiration,
+        creds.secret_access_key,
+    )
+    event = list(minter.audit.events())[-1]
+    assert event["requestParameters"]["durationSeconds"] == "900"
+    assert event["responseElements"]["credentials"] == {
+        "accessKeyId": creds.access_key_id,
+        "expiration": creds.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    assert event["responseElements"]["sessionId"] == session.session_id
+
+
+def test_each_refusal_is_audited_under_the_action_that_refused_it(minter) -> None:
+    """Not assigned: refused before any STS path (logged as the broker's own SAML
+    federation, as always); past the role's maximum: refused by AssumeRoleWithWebIdentity."""
+    with pytest.raises(StsError):
+        minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Admin"))
+    with pytest.raises(StsError):
+        minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 28_801))
+    minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 900))
+    events = [(e["eventName"], e.get("errorCode")) for e in minter.audit.events()]
+    assert events == [
+        ("AssumeRoleWithSAML", "AccessDenied"),
+        ("AssumeRoleWithWebIdentity", "ValidationError"),
+        ("AssumeRoleWithWebIdentity", None),
+    ]

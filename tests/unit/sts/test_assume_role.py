@@ -9,7 +9,9 @@ import pytest
 from broker.errors import StsError
 from broker.sts.assume_role import assume_role
 from broker.sts.callers import Caller
+from broker.sts.context import StsContext
 from broker.sts.principals import PrincipalPolicies
+from broker.sts.query_form import parse_request
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
 from broker.sts.signing_keys import KeyRing
@@ -34,12 +36,13 @@ def alice() -> Caller:
 
 def assume(ring, directory, store, caller, **params):
     params = {"RoleSessionName": "alice", **params}
-    return assume_role(ring, directory, store, caller, {k: str(v) for k, v in params.items()})
+    request = parse_request("AssumeRole", {k: str(v) for k, v in params.items()})
+    return assume_role(StsContext(ring, directory, store), caller, request)
 
 
 def session_caller(ring, outcome) -> Caller:
-    creds = outcome.result["Credentials"]
-    claims, _ = verify_session(ring, creds["SessionToken"], creds["AccessKeyId"])
+    creds = outcome.result.credentials
+    claims, _ = verify_session(ring, creds.session_token, creds.access_key_id)
     return Caller(
         claims.arn, claims.account, "id", claims.user, claims.access_key_id, session=claims
     )
@@ -58,7 +61,7 @@ def test_trust_naming_the_user_is_enough_in_the_same_account(ring, store) -> Non
     claims = outcome.session
     assert claims is not None and claims.arn == f"arn:aws:sts::{HOME}:assumed-role/Deploy/alice"
     assert (claims.expires_at - claims.issued_at).total_seconds() == 3600
-    assert outcome.result["AssumedRoleUser"]["Arn"] == claims.arn
+    assert outcome.result.assumed_role_user.arn == claims.arn
 
 
 def test_trust_naming_the_account_needs_the_callers_identity_policy(ring, store) -> None:

@@ -24,8 +24,15 @@ from broker.sts.authorization import (
     rules_markdown,
 )
 from broker.sts.callers import Caller
+from broker.sts.context import StsContext
 from broker.sts.operations import get_caller_identity, get_federation_token, get_session_token
 from broker.sts.principals import PrincipalPolicies
+from broker.sts.requests import (
+    AssumeRoleRequest,
+    GetCallerIdentityRequest,
+    GetFederationTokenRequest,
+    GetSessionTokenRequest,
+)
 from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.signing_keys import KeyRing
 from tests.unit.server.test_authorize import signed_json
@@ -170,27 +177,27 @@ def test_root_row(tmp_path) -> None:
     ring = KeyRing.load(tmp_path / "k.json")
     root = root_caller()
     assert caller_kind(root) == "root"
-    assert get_caller_identity(root).result["Arn"] == root.arn
-    minted = get_session_token(ring, root, {})
+    directory = Directory()
+    store = SessionPolicyStore(tmp_path / "policies")
+    deps = StsContext(ring, directory, store)
+    assert get_caller_identity(deps, root, GetCallerIdentityRequest()).result.arn == root.arn
+    minted = get_session_token(deps, root, GetSessionTokenRequest())
     assert minted.session is not None
     lifetime = minted.session.expires_at - datetime.now(UTC)
     assert timedelta(minutes=59) < lifetime <= timedelta(hours=1)
     with pytest.raises(StsError, match="root user"):
-        get_session_token(ring, root, {"DurationSeconds": "7200"})
-    directory = Directory()
-    store = SessionPolicyStore(tmp_path / "policies")
+        get_session_token(deps, root, GetSessionTokenRequest(duration_seconds=7200))
     policy = json.dumps(doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
-    federated = get_federation_token(
-        ring, root, {"Name": "app", "Policy": policy}, store, directory
-    )
+    federate = GetFederationTokenRequest(name="app", policy=policy)
+    federated = get_federation_token(deps, root, federate)
     assert federated.session is not None and federated.session.kind == "federated-user"
     # the root user is bound by its account's SCPs, not by identity policies
     directory.users[(HOME, "root")] = _scp_denying("sts:GetFederationToken")
     with pytest.raises(StsError) as refused:
-        get_federation_token(ring, root, {"Name": "app", "Policy": policy}, store, directory)
+        get_federation_token(deps, root, federate)
     assert refused.value.code == "AccessDenied"
     with pytest.raises(StsError) as refused:
-        assume_role(ring, directory, store, root, {"RoleArn": ROLE, "RoleSessionName": "x"})
+        assume_role(deps, root, AssumeRoleRequest(role_arn=ROLE, role_session_name="x"))
     assert refused.value.code == "AccessDenied" and "root user" in str(refused.value)
 
 
