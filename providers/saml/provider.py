@@ -71,7 +71,16 @@ class SAMLProvider:
 
     def metadata(self) -> str:
         """Our SP metadata. With ``acs_port = 0`` the ACS is listed without a port (loopback:
-        the AuthnRequest names the exact one each time)."""
+        the AuthnRequest names the exact one each time).
+
+        Raises:
+            UsageError: an ``aws_federation`` provider, whose SP is AWS (its own metadata).
+        """
+        if self.settings.aws_federation:
+            raise UsageError(
+                f"provider {self.name!r} signs in to AWS, which is the SP: give the IdP AWS's "
+                "metadata (https://signin.aws.amazon.com/static/saml-metadata.xml), not ours"
+            )
         port = f":{self.settings.acs_port}" if self.settings.acs_port else ""
         return sp_metadata(self.settings.sp_entity_id, f"http://127.0.0.1{port}{ACS_PATH}")
 

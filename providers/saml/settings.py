@@ -124,7 +124,11 @@ def _check_aws(settings: SAMLSettings, bad: Callable[[str, str], None]) -> None:
         allowed = " or ".join(allowed_audiences(settings.signin_url))
         bad("aws_audience", f"must be {allowed} (what AWS accepts for aws_signin_url)")
     if settings.sp_entity_id:
-        bad("sp_entity_id", "responses for AWS name AWS as audience (aws_audience); remove it")
+        bad(
+            "sp_entity_id",
+            "responses for AWS name AWS as audience (aws_audience, default "
+            f"{default_audience(settings.signin_url)}); remove it",
+        )
     if settings.allow_idp_initiated or settings.acs_port:
         key = "allow_idp_initiated" if settings.allow_idp_initiated else "acs_port"
         bad(

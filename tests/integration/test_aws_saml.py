@@ -297,6 +297,8 @@ def test_the_loopback_browser_flow_is_refused_naming_the_capture(
         _provider(idp, tmp_path).sign_in(SignInOptions(ui=ui, timeout=5))
     assert "--saml-response" in str(refused.value) and "\n" not in str(refused.value)
     assert ui.opened == []
+    with pytest.raises(UsageError, match="AWS's metadata"):  # AWS is the SP, not us
+        _provider(idp, tmp_path).metadata()
 
 
 # -- the whole path: keyring, credential-process under the AWS CLI, headless expiry ----------

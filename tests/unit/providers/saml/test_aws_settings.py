@@ -3,12 +3,15 @@ none of the loopback ACS's settings (they would be parsed and never used)."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from typing import Any
 
 import pytest
 
 from broker.config import ConfigIssues
 from providers.saml.settings import load_settings
+from tests.conftest import REPO
 
 AWS = {
     "type": "saml",
@@ -95,3 +98,13 @@ def test_aws_keys_without_the_flag_are_refused_and_sp_entity_id_stays_required()
     issues = _issues({**plain, "aws_signin_url": "https://signin.aws.amazon.com/saml"})
     assert set(issues) == {"aws_signin_url", "sp_entity_id"}
     assert "only for an aws_federation" in issues["aws_signin_url"]
+
+
+def test_the_readme_configuration_is_valid_as_it_stands() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### SAML straight into AWS", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    table = tomllib.loads(block.group(1))["providers"]["corp"]
+    settings = load_settings("corp", table, file="README.md")
+    assert settings.aws_federation and settings.audience == "urn:amazon:webservices"
