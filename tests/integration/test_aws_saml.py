@@ -35,7 +35,7 @@ from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
 from providers.base import SignInOptions, SignInResult
 from providers.testing import SilentUI
-from tests.conftest import RunBroker
+from tests.conftest import REPO, RunBroker
 from tests.integration.federation_support import caller_identity
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
 from tests.minter_support import MemoryAudit
@@ -566,3 +566,49 @@ def test_a_captured_response_file_must_be_private_and_addressed_to_aws(
     who = caller_identity(tmp_path, "dev", moto_federation)
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+
+
+@pytest.mark.keyring
+def test_a_long_response_pasted_into_a_terminal_is_read_whole_and_not_echoed(
+    cli_store: CredentialStore, tmp_path: Path, idp: RunningIdP
+) -> None:
+    """A terminal's line editing keeps 4095 characters of a line; a response is longer."""
+    import pty
+    import selectors
+
+    response = captured(idp, "dana")
+    assert len(response) > 4096
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "broker", "login", "corp", "--saml-response", "-"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as process:
+        os.close(slave)
+        assert process.stderr is not None
+        for _ in range(20):  # the prompt comes once echo and line editing are off
+            prompt = process.stderr.readline().decode()
+            if not prompt or "Paste the SAMLResponse" in prompt:
+                break
+        assert "Paste the SAMLResponse" in prompt
+        os.write(master, response.encode() + b"\r")
+        out, err = process.communicate(timeout=60)
+        echoed = b""
+        selector = selectors.DefaultSelector()
+        selector.register(master, selectors.EVENT_READ)
+        while selector.select(timeout=0.5):
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            echoed += chunk
+        os.close(master)
+    assert process.returncode == 0, err.decode()
+    assert "Signed in to corp as dana@example.com" in err.decode()
+    assert response[:64].encode() not in echoed + out + err
+    assert cli_store.session("corp") is not None
