@@ -99,14 +99,16 @@ class SAMLSettings:
     @property
     def signin_url(self) -> str:
         """Where a response for AWS must be addressed (``aws_federation`` providers)."""
-        return self.aws_signin_url or DEFAULT_SIGNIN_URL
+        return DEFAULT_SIGNIN_URL if self.aws_signin_url is None else self.aws_signin_url
 
     @property
     def audience(self) -> str:
         """The Audience an accepted response must name: AWS's, or our entity id."""
         if not self.aws_federation:
             return self.sp_entity_id
-        return self.aws_audience or default_audience(self.signin_url)
+        if self.aws_audience is None:
+            return default_audience(self.signin_url)
+        return self.aws_audience
 
 
 def _check_aws(settings: SAMLSettings, bad: Callable[[str, str], None]) -> None:
@@ -163,7 +165,7 @@ def _check(settings: SAMLSettings, file: str, prefix: str) -> list[ConfigIssue]:
         bad("clock_skew", f"must be between 0 and {MAX_CLOCK_SKEW} seconds")
     if not 900 <= settings.session_seconds <= 129600:
         bad("session_seconds", "must be between 900 and 129600 seconds")
-    if settings.allow_idp_initiated and settings.acs_port == 0:
+    if settings.allow_idp_initiated and settings.acs_port == 0 and not settings.aws_federation:
         bad("acs_port", "IdP-initiated sign-in needs a fixed acs_port the IdP can post to")
     return issues
 

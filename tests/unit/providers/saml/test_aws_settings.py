@@ -64,6 +64,7 @@ def test_regional_and_partition_endpoints_take_their_audience(url: str, audience
         "https://eu-west-1.signin.aws.amazon.com/other",
         "http://127.0.0.1:8443/saml/acs",
         "https://x.eu-west-1.signin.aws.amazon.com/saml",
+        "",
     ],
 )
 def test_anything_but_an_aws_sign_in_endpoint_is_refused(url: str) -> None:
@@ -73,6 +74,7 @@ def test_anything_but_an_aws_sign_in_endpoint_is_refused(url: str) -> None:
 
 
 def test_an_audience_aws_would_not_accept_is_refused() -> None:
+    assert list(_issues({**AWS, "aws_audience": ""})) == ["aws_audience"]
     issues = _issues({**AWS, "aws_audience": "urn:example:broker"})
     assert list(issues) == ["aws_audience"] and "urn:amazon:webservices" in issues["aws_audience"]
     cn_with_global = {"aws_signin_url": "https://signin.amazonaws.cn/saml"}
