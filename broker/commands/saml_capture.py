@@ -4,8 +4,8 @@ The value is a bearer credential for AWS until its assertion expires, so a file 
 be the person's own and closed to everybody else (refused otherwise, naming the ``chmod``), and
 it is never echoed. Pasted into a terminal it is read with line editing off: a terminal's line
 discipline keeps at most 4095 characters of a line, and a response is often longer. The value
-is taken as the browser shows it: base64, possibly wrapped over
-lines or still form-encoded (``%2B`` for ``+``; base64 itself never contains ``%``).
+is taken as the browser shows it: base64, possibly wrapped over lines or still form-encoded
+(``%2B`` for ``+``; base64 itself never contains ``%``).
 """
 
 from __future__ import annotations
