@@ -10,14 +10,14 @@ cached from the previous one are dropped so nobody is handed someone else's sess
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from broker.config import BrokerConfig
 from broker.config.providers import default_provider, provider_tables
 from broker.config.toml_names import toml_key
-from broker.errors import ConfigError, ProviderError
+from broker.errors import ConfigError, ProviderError, UsageError
 from broker.store.credential_store import CredentialStore
 from broker.store.index import SessionRow
 from providers.base import (
@@ -25,6 +25,7 @@ from providers.base import (
     IdentityProvider,
     ProviderContext,
     SignInOptions,
+    SignInResult,
     SignInUI,
 )
 
@@ -122,12 +123,44 @@ def provider_builder(config: BrokerConfig, store: CredentialStore) -> ProviderPo
 
 @dataclass(frozen=True)
 class LoginInput:
-    """``broker login [PROVIDER] [--device] [--user-hint NAME]``."""
+    """``broker login [PROVIDER] [--device] [--user-hint NAME] [--saml-response FILE|-]``.
+
+    ``saml_response``: a response the person captured on its way to AWS (a bearer credential,
+    kept out of ``repr``)."""
 
     provider: str
     device: bool = False
     user_hint: str | None = None
     interactive: bool = True
+    saml_response: str | None = field(default=None, repr=False)
+
+
+@runtime_checkable
+class CapturedResponseSignIn(Protocol):
+    """A provider that can turn a captured SAML response into a sign-in (``aws_federation``
+    SAML providers, whose IdP posts to AWS rather than to us)."""
+
+    def accept_captured(self, saml_response: str) -> SignInResult: ...
+
+
+def _sign_in(provider: IdentityProvider, inputs: LoginInput, ui: SignInUI) -> SignInResult:
+    if inputs.saml_response is None:
+        return provider.sign_in(
+            SignInOptions(
+                ui=ui,
+                device=inputs.device,
+                user_hint=inputs.user_hint,
+                interactive=inputs.interactive,
+            )
+        )
+    if inputs.device or inputs.user_hint:
+        raise UsageError("--saml-response takes no --device or --user-hint; drop them")
+    if not isinstance(provider, CapturedResponseSignIn):
+        raise UsageError(
+            f"provider {inputs.provider!r} is not a SAML provider; --saml-response is for "
+            "aws_federation SAML providers"
+        )
+    return provider.accept_captured(inputs.saml_response)
 
 
 def run_login(
@@ -135,14 +168,7 @@ def run_login(
 ) -> Claims:
     """Sign in through ``inputs.provider`` and keep the session; returns the verified claims."""
     provider = build(inputs.provider)
-    result = provider.sign_in(
-        SignInOptions(
-            ui=ui,
-            device=inputs.device,
-            user_hint=inputs.user_hint,
-            interactive=inputs.interactive,
-        )
-    )
+    result = _sign_in(provider, inputs, ui)
     with store.lock("session", inputs.provider):
         previous = store.read_index().sessions.get(inputs.provider)
         if previous is not None and (

@@ -244,15 +244,16 @@ class MemoryReplayCache:
 
 
 def saml_provider(
-    config_dir: Path, *, idp: str, sp: str, cert: str, sso_url: str, **extra: object
+    config_dir: Path, *, idp: str, sp: str | None, cert: str, sso_url: str, **extra: object
 ) -> SAMLProvider:
-    """A ``SAMLProvider`` named ``corp`` built through ``from_config`` like the broker does."""
+    """A ``SAMLProvider`` named ``corp`` built through ``from_config`` like the broker does
+    (``sp`` None: no ``sp_entity_id``, as for an ``aws_federation`` provider)."""
     table = {
         "type": "saml",
         "idp_entity_id": idp,
         "sso_url": sso_url,
         "idp_certificate": cert,
-        "sp_entity_id": sp,
+        **({"sp_entity_id": sp} if sp is not None else {}),
         **extra,
     }
     context = ProviderContext(

@@ -25,10 +25,16 @@ def _login(args: argparse.Namespace) -> int:
 
     config = load_config()
     store = CredentialStore(data_dir())
+    captured = None
+    if args.saml_response is not None:
+        from broker.commands.saml_capture import read_captured_response
+
+        captured = read_captured_response(args.saml_response)
     inputs = LoginInput(
         provider=resolve_provider_name(config, args.provider),
         device=args.device,
         user_hint=args.user_hint,
+        saml_response=captured,
     )
     claims = run_login(
         inputs, store=store, build=provider_builder(config, store), ui=TerminalSignInUI()
@@ -140,6 +146,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     login.add_argument("--device", action="store_true", help="use the device code flow")
     login.add_argument(
         "--user-hint", metavar="NAME", help="login hint (demo user for the embedded IdP)"
+    )
+    login.add_argument(
+        "--saml-response",
+        metavar="FILE|-",
+        help="an aws_federation SAML provider: the SAMLResponse your IdP posted to AWS, from "
+        "a file only you can read or from standard input (-)",
     )
     login.set_defaults(handler=_login)
 

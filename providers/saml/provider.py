@@ -71,12 +71,23 @@ class SAMLProvider:
 
     def metadata(self) -> str:
         """Our SP metadata. With ``acs_port = 0`` the ACS is listed without a port (loopback:
-        the AuthnRequest names the exact one each time)."""
+        the AuthnRequest names the exact one each time).
+
+        Raises:
+            UsageError: an ``aws_federation`` provider, whose SP is AWS (its own metadata).
+        """
+        if self.settings.aws_federation:
+            raise UsageError(
+                f"provider {self.name!r} signs in to AWS, which is the SP: give the IdP AWS's "
+                "metadata (https://signin.aws.amazon.com/static/saml-metadata.xml), not ours"
+            )
         port = f":{self.settings.acs_port}" if self.settings.acs_port else ""
         return sp_metadata(self.settings.sp_entity_id, f"http://127.0.0.1{port}{ACS_PATH}")
 
     def policy(self, acs_url: str) -> ResponsePolicy:
         """What a response posted to ``acs_url`` must satisfy."""
+        if self.settings.aws_federation:
+            return self.aws_policy()
         return ResponsePolicy(
             idp_entity_id=self.settings.idp_entity_id,
             certificates=self._certificates,
@@ -86,6 +97,36 @@ class SAMLProvider:
             require_signed_response=self.settings.require_signed_response,
             clock_skew=self.settings.clock_skew,
         )
+
+    def aws_policy(self) -> ResponsePolicy:
+        """What AWS STS will demand of a response (``aws_endpoint.py``): addressed to the AWS
+        sign-in endpoint, AWS as audience, one SubjectConfirmation, unsolicited (AWS sends no
+        AuthnRequests, so a response answering a request is not one AWS asked for)."""
+        return ResponsePolicy(
+            idp_entity_id=self.settings.idp_entity_id,
+            certificates=self._certificates,
+            sp_entity_id=self.settings.audience,
+            acs_url=self.settings.signin_url,
+            allow_idp_initiated=True,
+            require_signed_response=self.settings.require_signed_response,
+            clock_skew=self.settings.clock_skew,
+            single_subject_confirmation=True,
+        )
+
+    def accept_captured(self, saml_response: str) -> SignInResult:
+        """A sign-in from a response the person captured on its way to AWS.
+
+        Raises:
+            UsageError: this provider is not an ``aws_federation`` one (its responses come to
+                our loopback ACS: plain ``broker login``).
+            AuthenticationError: the response fails a check AWS would make, or is a replay.
+        """
+        if not self.settings.aws_federation:
+            raise UsageError(
+                f"--saml-response is for aws_federation providers; {self.name!r} signs in with "
+                f"`broker login {self.name}`"
+            )
+        return self.accept(PostedResponse(saml_response, None), self.settings.signin_url)
 
     def accept(self, posted: PostedResponse, acs_url: str) -> SignInResult:
         """Validate one posted response and turn it into a sign-in.
@@ -128,6 +169,12 @@ class SAMLProvider:
             )
         if options.device:
             raise UsageError(f"SAML provider {self.name!r} has no device sign-in; drop --device")
+        if self.settings.aws_federation:  # a response to our loopback is useless to AWS
+            raise UsageError(
+                f"provider {self.name!r} signs in to AWS, whose sign-in endpoint the IdP posts "
+                f"to: run `broker login {self.name} --saml-response -` and paste the "
+                "SAMLResponse value (see README)"
+            )
         self._check_idp_reachable()
         with LoopbackACS(self.settings.acs_port, lambda p: self.accept(p, acs.url)) as acs:
             request = build_authn_request(

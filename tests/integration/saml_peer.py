@@ -92,9 +92,18 @@ class RunningIdP:
 
 @contextmanager
 def start_idp(
-    workdir: Path, keys: KeyPair, *, algorithm: str = "sha256", sign_response: bool = False
+    workdir: Path,
+    keys: KeyPair,
+    *,
+    algorithm: str = "sha256",
+    sign_response: bool = False,
+    sp_entity_id: str = SP_ENTITY,
+    sp_acs: str = "http://127.0.0.1/saml/acs",
 ) -> Iterator[RunningIdP]:
-    """Run the IdP until the block ends; fail (never skip) if it does not come up in time."""
+    """Run the IdP until the block ends; fail (never skip) if it does not come up in time.
+
+    ``sp_entity_id``/``sp_acs``: the one SP it knows (AWS's entity id and sign-in endpoint for
+    an IdP whose AWS application posts to AWS)."""
     workdir.mkdir(parents=True, exist_ok=True)
     key_path = workdir / "idp.key"
     key_path.touch(mode=0o600)
@@ -102,13 +111,13 @@ def start_idp(
     cert_path = workdir / "idp.pem"
     cert_path.write_bytes(keys.cert_pem)
     metadata = workdir / "sp-metadata.xml"
-    metadata.write_text(sp_metadata(SP_ENTITY, "http://127.0.0.1/saml/acs"))
+    metadata.write_text(sp_metadata(sp_entity_id, sp_acs))
     settings = {
         "entity_id": IDP_ENTITY,
         "key_file": str(key_path),
         "cert_file": str(cert_path),
         "sp_metadata": str(metadata),
-        "sp_entity_id": SP_ENTITY,
+        "sp_entity_id": sp_entity_id,
         "users": USERS,
         "algorithm": algorithm,
         "sign_response": sign_response,

@@ -1,17 +1,21 @@
-"""SAML straight into AWS, through real parts: alice signs in at the pysaml2 IdP peer (whose
-assertion carries AWS's Role, RoleSessionName and SessionDuration attributes), the response is
+"""SAML straight into AWS, through real parts: alice signs in at the pysaml2 IdP peer, whose
+AWS application (as real IdPs' do) issues an IdP-initiated response addressed to AWS's sign-in
+endpoint with AWS as audience and carrying AWS's Role, RoleSessionName and SessionDuration
+attributes. The person hands that response to ``broker login NAME --saml-response -``; it is
 kept in the real keyring, and moto's STS answers AssumeRoleWithSAML for the ``aws-saml``
 minter, from the minter itself and from the real AWS CLI through ``credential-process``.
 
-moto checks the wire format, not signatures: tampered, expired and wrongly addressed responses
-must be refused by the broker's own checks at sign-in, so no such response ever reaches AWS.
+moto checks neither the wire format's addressing nor signatures: responses addressed elsewhere,
+for another audience, tampered, expired, replayed or from another IdP must be refused by the
+broker's own checks at sign-in, so no such response ever reaches AWS.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
-import socket
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from lxml import etree
 
-from broker.errors import AuthenticationError, StsError
+from broker.errors import AuthenticationError, StsError, UsageError
 from broker.minters.aws_federation import FederatedTarget
 from broker.minters.aws_saml import AwsSamlMinter, role_pairs
 from broker.minters.base import MintRequest
@@ -30,13 +34,22 @@ from broker.minters.testing import MinterConformance
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
 from providers.base import SignInOptions, SignInResult
-from providers.saml.acs import PostedResponse
 from providers.testing import SilentUI
-from tests.conftest import RunBroker
+from tests.conftest import REPO, RunBroker
 from tests.integration.federation_support import caller_identity
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
 from tests.minter_support import MemoryAudit
-from tests.saml_forge import AWS_ROLE, KeyPair, Spec, build_response, encode, make_keypair
+from tests.saml_forge import (
+    AWS_ROLE,
+    BEARER,
+    KeyPair,
+    Spec,
+    build_assertion,
+    build_response,
+    encode,
+    make_keypair,
+    sign,
+)
 from tests.saml_forge import saml_provider as forge_provider
 
 pytestmark = pytest.mark.integration
@@ -44,6 +57,8 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "111122223333"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/Dev"
 PRINCIPAL_ARN = f"arn:aws:iam::{ACCOUNT}:saml-provider/Example"
+AWS_SIGNIN = "https://signin.aws.amazon.com/saml"
+AWS_AUDIENCE = "urn:amazon:webservices"
 
 
 @pytest.fixture(scope="module")
@@ -53,29 +68,25 @@ def idp_keys() -> KeyPair:
 
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory: pytest.TempPathFactory, idp_keys: KeyPair) -> Iterator[RunningIdP]:
-    with start_idp(tmp_path_factory.mktemp("idp"), idp_keys) as running:
+    # The IdP knows one SP: AWS (its entity id and sign-in endpoint), as its AWS application does.
+    workdir = tmp_path_factory.mktemp("idp")
+    with start_idp(workdir, idp_keys, sp_entity_id=AWS_AUDIENCE, sp_acs=AWS_SIGNIN) as running:
         yield running
 
 
-class BrowserPerson(SilentUI):
-    """The person: signs in at the IdP and lets the browser POST the response to our ACS."""
-
-    def __init__(self, idp: RunningIdP, username: str = "alice") -> None:
-        super().__init__()
-        self.browser = Browser(idp, username)
-
-    def open_url(self, url: str) -> bool:
-        self.opened.append(url)
-        action, form = self.browser.login(url)
-        assert httpx.post(action, data=form, timeout=20).status_code == 200
-        return True
+def captured(idp: RunningIdP, username: str = "alice") -> str:
+    """The person signs in at the IdP's AWS application and copies the SAMLResponse out of the
+    auto-submitting form the browser would post to AWS."""
+    action, form = Browser(idp, username).unsolicited(AWS_SIGNIN)
+    assert action == AWS_SIGNIN
+    return form["SAMLResponse"]
 
 
 def _provider(idp: RunningIdP, directory: Path, **extra: object) -> Any:
     return forge_provider(
         directory,
         idp=IDP_ENTITY,
-        sp=SP_ENTITY,
+        sp=None,
         cert=str(idp.cert_path),
         sso_url=idp.sso_url,
         aws_federation=True,
@@ -86,7 +97,7 @@ def _provider(idp: RunningIdP, directory: Path, **extra: object) -> Any:
 @pytest.fixture(scope="module")
 def signed_in(idp: RunningIdP, tmp_path_factory: pytest.TempPathFactory) -> SignInResult:
     provider = _provider(idp, tmp_path_factory.mktemp("sp"))
-    return provider.sign_in(SignInOptions(ui=BrowserPerson(idp), timeout=60))  # type: ignore[no-any-return]
+    return provider.accept_captured(captured(idp))  # type: ignore[no-any-return]
 
 
 def _refuse_calls(_region: str, _endpoint: str | None) -> Any:
@@ -191,35 +202,103 @@ def test_an_expired_assertion_is_refused_before_aws(signed_in: SignInResult) -> 
 # -- attack samples: refused at sign-in, so AWS never sees them -----------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _aws_spec() -> Spec:
+    return Spec(idp=IDP_ENTITY, sp=AWS_AUDIENCE, acs=AWS_SIGNIN, in_response_to=None)
 
 
-@pytest.mark.parametrize("attack", ["tampered", "expired", "wrong-audience", "other-key"])
-def test_attack_samples_never_become_a_sign_in(
-    idp: RunningIdP, idp_keys: KeyPair, tmp_path: Path, attack: str
-) -> None:
-    port = _free_port()
-    provider = _provider(idp, tmp_path, allow_idp_initiated=True, acs_port=port)
-    acs = f"http://127.0.0.1:{port}/saml/acs"
+def _two_confirmations(keys: KeyPair) -> bytes:
+    """A signed assertion whose Subject also holds a second bearer confirmation (AWS demands
+    exactly one)."""
+    assertion = build_assertion(_aws_spec())
+    subject = assertion.find("{urn:oasis:names:tc:SAML:2.0:assertion}Subject")
+    assert subject is not None
+    extra = copy.deepcopy(subject[1])
+    assert extra.get("Method") == BEARER
+    subject.append(extra)
+    return etree.tostring(build_response(_aws_spec(), None, assertion=sign(assertion, keys)))
+
+
+def _attack(attack: str, keys: KeyPair) -> str:
+    spec = _aws_spec()
     admin = f"arn:aws:iam::{ACCOUNT}:role/Admin,{PRINCIPAL_ARN}"
-    spec = Spec(idp=IDP_ENTITY, sp=SP_ENTITY, acs=acs, in_response_to=None)
-    keys = idp_keys
-    if attack == "expired":
-        spec = spec.but(issued=datetime.now(UTC) - timedelta(hours=1))
+    if attack == "to-loopback":
+        spec = spec.but(acs="http://127.0.0.1:8443/saml/acs")
+    elif attack == "to-other-host":
+        spec = spec.but(acs="https://signin.aws.amazon.com.evil.test/saml")
+    elif attack == "recipient-elsewhere":  # Destination right, the confirmation not
+        spec = spec.but(recipient="https://evil.test/saml")
     elif attack == "wrong-audience":
-        spec = spec.but(audiences=("https://signin.aws.amazon.com/saml",))
+        spec = spec.but(audiences=(SP_ENTITY,))
+    elif attack == "expired":
+        spec = spec.but(issued=datetime.now(UTC) - timedelta(hours=1))
+    elif attack == "answers-a-request":  # AWS sends no AuthnRequests: not one AWS asked for
+        spec = spec.but(in_response_to="_someone_elses_request")
     elif attack == "other-key":
         keys = make_keypair("idp.example.test")
+    elif attack == "other-idp":
+        spec, keys = spec.but(idp="https://other-idp.example.test/"), make_keypair("other.test")
+    elif attack == "two-confirmations":
+        return encode(_two_confirmations(keys))
     response = build_response(spec, keys)
     if attack == "tampered":  # grant another role after the IdP signed
         for value in response.iter("{urn:oasis:names:tc:SAML:2.0:assertion}AttributeValue"):
             if value.getparent().get("Name") == AWS_ROLE:  # type: ignore[union-attr]
                 value.text = admin
-    with pytest.raises(AuthenticationError):
-        provider.accept(PostedResponse(encode(response), None), acs)
+    return encode(response)
+
+
+ATTACKS = {  # attack -> what the one-line refusal names
+    "to-loopback": f"Destination is not {AWS_SIGNIN}",
+    "to-other-host": f"Destination is not {AWS_SIGNIN}",
+    "recipient-elsewhere": f"Recipient is not {AWS_SIGNIN}",
+    "wrong-audience": f"Audience does not name {AWS_AUDIENCE}",
+    "expired": "expired",
+    "answers-a-request": "InResponseTo does not match",
+    "tampered": "Assertion signature",
+    "other-key": "Assertion signature",
+    "other-idp": "Assertion signature",
+    "two-confirmations": "exactly one SubjectConfirmation",
+}
+
+
+def test_the_forged_baseline_is_accepted(
+    idp: RunningIdP, idp_keys: KeyPair, tmp_path: Path
+) -> None:
+    """The attack samples differ from this accepted response by one thing each."""
+    provider = _provider(idp, tmp_path)
+    signed_in = provider.accept_captured(encode(build_response(_aws_spec(), idp_keys)))
+    assert role_pairs(signed_in.claims)
+
+
+@pytest.mark.parametrize(("attack", "reason"), ATTACKS.items())
+def test_attack_samples_never_become_a_sign_in(
+    idp: RunningIdP, idp_keys: KeyPair, tmp_path: Path, attack: str, reason: str
+) -> None:
+    provider = _provider(idp, tmp_path)
+    with pytest.raises(AuthenticationError) as refused:
+        provider.accept_captured(_attack(attack, idp_keys))
+    assert reason in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_replayed_response_is_refused(idp: RunningIdP, tmp_path: Path) -> None:
+    provider = _provider(idp, tmp_path)
+    response = captured(idp, "dana")
+    provider.accept_captured(response)
+    with pytest.raises(AuthenticationError, match="replay"):
+        provider.accept_captured(response)
+
+
+def test_the_loopback_browser_flow_is_refused_naming_the_capture(
+    idp: RunningIdP, tmp_path: Path
+) -> None:
+    """A response the IdP posts to our loopback is useless to AWS: no AuthnRequest is sent."""
+    ui = SilentUI()
+    with pytest.raises(UsageError) as refused:
+        _provider(idp, tmp_path).sign_in(SignInOptions(ui=ui, timeout=5))
+    assert "--saml-response" in str(refused.value) and "\n" not in str(refused.value)
+    assert ui.opened == []
+    with pytest.raises(UsageError, match="AWS's metadata"):  # AWS is the SP, not us
+        _provider(idp, tmp_path).metadata()
 
 
 # -- the whole path: keyring, credential-process under the AWS CLI, headless expiry ----------
@@ -238,34 +317,57 @@ def _write_config(directory: Path, idp: RunningIdP, sts_url: str) -> Path:
         '[broker]\ndefault_provider = "corp"\n\n'
         f'[providers.corp]\ntype = "saml"\nidp_entity_id = "{IDP_ENTITY}"\n'
         f'sso_url = "{idp.sso_url}"\nidp_certificate = "{idp.cert_path}"\n'
-        f'sp_entity_id = "{SP_ENTITY}"\naws_federation = true\n\n'
+        "aws_federation = true\n\n"
         f'[profiles.dev]\nminter = "aws-saml"\nrole_arn = "{DANA_ROLE}"\n'
         f'principal_arn = "{DANA_PRINCIPAL}"\nendpoint_url = "{sts_url}"\n'
     )
     return directory
 
 
-@pytest.mark.keyring
-def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
+@pytest.fixture
+def cli_store(
     secret_service: None,
     broker_home: Path,
     tmp_path: Path,
     idp: RunningIdP,
     moto_federation: str,
-    run_broker: RunBroker,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> CredentialStore:
+    """The broker CLI configured with provider ``corp`` (aws_federation) and profile ``dev``
+    (dana's role through moto), over the real keyring."""
     monkeypatch.setenv(
         "BROKER_CONFIG", str(_write_config(tmp_path / "config", idp, moto_federation))
     )
-    provider = _provider(idp, tmp_path / "sp")
-    store = CredentialStore(broker_home)
-    run_login(
-        LoginInput(provider="corp"),
-        store=store,
-        build=lambda _n: provider,
-        ui=BrowserPerson(idp, "dana"),
-    )
+    return CredentialStore(broker_home)
+
+
+@pytest.mark.keyring
+def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
+    cli_store: CredentialStore,
+    tmp_path: Path,
+    idp: RunningIdP,
+    moto_federation: str,
+    run_broker: RunBroker,
+) -> None:
+    store = cli_store
+    # Without the captured response, no AuthnRequest goes out: one line naming the capture.
+    loopback = run_broker("login", "corp")
+    assert loopback.returncode != 0 and loopback.stdout == ""
+    (line,) = loopback.stderr.strip().splitlines()
+    assert "--saml-response" in line and store.session("corp") is None
+
+    response = captured(idp, "dana")
+    login = run_broker("login", "corp", "--saml-response", "-", input=response + "\n")
+    assert login.returncode == 0, login.stderr
+    assert "Signed in to corp as dana@example.com" in login.stderr
+    assert response not in login.stderr + login.stdout
+    # The same response again is a replay: refused, the stored sign-in untouched.
+    before = store.session("corp")
+    replayed = run_broker("login", "corp", "--saml-response", "-", input=response)
+    assert replayed.returncode != 0
+    (line,) = replayed.stderr.strip().splitlines()
+    assert "replay" in line and response not in line
+    assert store.session("corp") == before
 
     who = caller_identity(tmp_path, "dev", moto_federation)
     assert who.returncode == 0, who.stderr
@@ -330,10 +432,10 @@ def test_the_portal_lists_the_assertion_roles_and_configure_aws_writes_working_p
     monkeypatch.setenv("BROKER_CONFIG", str(config))
     provider = _provider(idp, tmp_path / "sp")
     run_login(
-        LoginInput(provider="corp"),
+        LoginInput(provider="corp", saml_response=captured(idp, "dana")),
         store=CredentialStore(broker_home),
         build=lambda _n: provider,
-        ui=BrowserPerson(idp, "dana"),
+        ui=SilentUI(),
     )
 
     listed = run_broker("assignments", "--provider", "corp", "--json")
@@ -378,9 +480,7 @@ def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
 
     config = _portal_config(tmp_path / "config", idp, moto_federation)
     monkeypatch.setenv("BROKER_CONFIG", str(config))
-    identity = _provider(idp, tmp_path / "sp").sign_in(
-        SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
-    )
+    identity = _provider(idp, tmp_path / "sp").accept_captured(captured(idp, "dana"))
     CredentialStore(broker_home).save_session("corp", identity)
 
     (role,) = portal_roles(config, broker_home, identity)
@@ -408,9 +508,7 @@ def test_in_tmux_the_portal_lists_and_mints_the_assertion_role(
     from tests.integration.test_tui_tmux import Tmux, open_broker
 
     config = _portal_config(tmp_path / "config", idp, moto_federation)
-    identity = _provider(idp, tmp_path / "sp").sign_in(
-        SignInOptions(ui=BrowserPerson(idp, "dana"), timeout=60)
-    )
+    identity = _provider(idp, tmp_path / "sp").accept_captured(captured(idp, "dana"))
     CredentialStore(broker_home).save_session("corp", identity)
     app = Tmux(f"broker-aws-saml-{uuid.uuid4().hex[:8]}")
     open_broker(app, broker_home, config)
@@ -432,3 +530,85 @@ def test_in_tmux_the_portal_lists_and_mints_the_assertion_role(
     who = caller_identity(tmp_path, name, moto_federation)
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+
+
+@pytest.mark.keyring
+def test_a_captured_response_file_must_be_private_and_addressed_to_aws(
+    cli_store: CredentialStore,
+    tmp_path: Path,
+    idp: RunningIdP,
+    idp_keys: KeyPair,
+    moto_federation: str,
+    run_broker: RunBroker,
+) -> None:
+    store = cli_store
+    saved = tmp_path / "response.txt"
+    saved.write_text(captured(idp, "dana"))
+    os.chmod(saved, 0o644)
+    shared = run_broker("login", "corp", "--saml-response", str(saved))
+    assert shared.returncode != 0
+    (line,) = shared.stderr.strip().splitlines()
+    assert f"chmod 600 {saved}" in line and store.session("corp") is None
+
+    # Addressed to our loopback (what an IdP posting to a requested ACS would send): refused
+    # before anything is stored, so it can never reach AWS.
+    loopback = tmp_path / "loopback.txt"
+    loopback.write_text(_attack("to-loopback", idp_keys))
+    os.chmod(loopback, 0o600)
+    refused = run_broker("login", "corp", "--saml-response", str(loopback))
+    assert refused.returncode != 0
+    (line,) = refused.stderr.strip().splitlines()
+    assert "Destination" in line and store.session("corp") is None
+
+    os.chmod(saved, 0o600)
+    accepted = run_broker("login", "corp", "--saml-response", str(saved))
+    assert accepted.returncode == 0, accepted.stderr
+    who = caller_identity(tmp_path, "dev", moto_federation)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+
+
+@pytest.mark.keyring
+def test_a_long_response_pasted_into_a_terminal_is_read_whole_and_not_echoed(
+    cli_store: CredentialStore, tmp_path: Path, idp: RunningIdP
+) -> None:
+    """A terminal's line editing keeps 4095 characters of a line; a response is longer."""
+    import pty
+    import selectors
+
+    response = captured(idp, "dana")
+    assert len(response) > 4096
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "broker", "login", "corp", "--saml-response", "-"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    ) as process:
+        os.close(slave)
+        assert process.stderr is not None
+        for _ in range(20):  # the prompt comes once echo and line editing are off
+            prompt = process.stderr.readline().decode()
+            if not prompt or "Paste the SAMLResponse" in prompt:
+                break
+        assert "Paste the SAMLResponse" in prompt
+        os.write(master, response.encode() + b"\r")
+        out, err = process.communicate(timeout=60)
+        echoed = b""
+        selector = selectors.DefaultSelector()
+        selector.register(master, selectors.EVENT_READ)
+        while selector.select(timeout=0.5):
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            echoed += chunk
+        os.close(master)
+    assert process.returncode == 0, err.decode()
+    assert "Signed in to corp as dana@example.com" in err.decode()
+    assert response[:64].encode() not in echoed + out + err
+    assert cli_store.session("corp") is not None

@@ -97,7 +97,7 @@ def _bearer_confirmation(
             continue
         (item,) = data
         if item.get("Recipient") != acs_url:
-            reasons.append("Recipient is not our ACS URL")
+            reasons.append(f"Recipient is not {acs_url}")
             continue
         expiry = xs_datetime(item.get("NotOnOrAfter"), "SubjectConfirmationData NotOnOrAfter")
         if expiry is None:
@@ -133,6 +133,7 @@ def read_assertion(
     acs_url: str,
     now: datetime,
     skew: timedelta,
+    single_confirmation: bool = False,
 ) -> AssertionFacts:
     """Check a signed assertion against SAML's Web Browser SSO rules and read its values.
 
@@ -151,6 +152,9 @@ def read_assertion(
     name_id = text_of(name_id_node)
     if not name_id:
         raise refuse("NameID is empty")
+    confirmations = subject.findall("saml:SubjectConfirmation", NS)
+    if single_confirmation and len(confirmations) != 1:
+        raise refuse(f"expected exactly one SubjectConfirmation, found {len(confirmations)}")
     in_response_to, confirmation_expiry = _bearer_confirmation(subject, acs_url, now, skew)
 
     conditions = _one(assertion, "saml:Conditions", "Conditions")
@@ -168,7 +172,7 @@ def read_assertion(
     for restriction in restrictions:  # every restriction must admit us (SAML Core §2.5.1.4)
         audiences = {text_of(a) for a in restriction.findall("saml:Audience", NS)}
         if sp_entity_id not in audiences:
-            raise refuse("our entity id is not in the assertion's Audience")
+            raise refuse(f"the assertion's Audience does not name {sp_entity_id}")
 
     statements = assertion.findall("saml:AuthnStatement", NS)
     if not statements:

@@ -66,6 +66,9 @@ class ResponsePolicy:
     Every other check stands, and the replay cache still makes each assertion single-use."""
     require_signed_response: bool = False
     clock_skew: int = 120
+    single_subject_confirmation: bool = False
+    """The Subject must hold exactly one SubjectConfirmation (AWS's rule for the responses
+    AssumeRoleWithSAML accepts), not merely one bearer confirmation meant for us."""
 
 
 def _signed_envelope(root: etree._Element, policy: ResponsePolicy) -> etree._Element | None:
@@ -104,7 +107,7 @@ def _check_envelope(envelope: etree._Element, policy: ResponsePolicy) -> None:
     if envelope.get("Version") != "2.0" or not envelope.get("ID"):
         raise refuse("not a SAML 2.0 Response with an ID")
     if envelope.get("Destination") != policy.acs_url:
-        raise refuse("Destination is not our ACS URL")
+        raise refuse(f"Destination is not {policy.acs_url}")
     issuers = envelope.findall("saml:Issuer", NS)
     if issuers and text_of(issuers[0]) != policy.idp_entity_id:
         raise refuse("Response Issuer is not the configured IdP")
@@ -173,6 +176,7 @@ def validate_response(
         acs_url=policy.acs_url,
         now=now,
         skew=skew,
+        single_confirmation=policy.single_subject_confirmation,
     )
     _check_in_response_to(envelope.get("InResponseTo"), facts, policy, now, pending, relay_state)
     if not replay_cache.add_once(

@@ -55,7 +55,7 @@ def config_dir(tmp_path: Path) -> Path:
         '[broker]\ndefault_provider = "corp"\n\n'
         '[providers.corp]\ntype = "saml"\nidp_entity_id = "https://idp.example.test/saml/metadata"\n'
         'sso_url = "https://idp.example.test/sso"\nidp_certificate = "idp.pem"\n'
-        'sp_entity_id = "urn:example:access-broker"\naws_federation = true\n\n'
+        "aws_federation = true\n\n"
         '[providers.other]\ntype = "oidc"\nissuer = "https://idp.example.com"\n'
         'client_id = "broker"\naws_federation = true\n'
     )
