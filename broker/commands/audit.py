@@ -1,7 +1,7 @@
 """``broker audit verify|tail|query``: check and read the audit log.
 
-With a database URL (``--database-url`` / ``BROKER_DATABASE_URL``) and no ``--log``, they read
-the shared database's chain, the one every replica writes; otherwise the data directory's file.
+Without ``--log`` they read the state database's chain, the one every replica and front end
+writes (``--database-url`` / ``BROKER_DATABASE_URL``, else the data directory's embedded one).
 """
 
 from __future__ import annotations
@@ -52,22 +52,14 @@ def _since(text: str | None) -> datetime | None:
 
 @contextmanager
 def _database_chain(log: Path | None) -> Iterator[SqlAuditLog | None]:
-    """The database chain when a URL is set and no file was asked for, else ``None``."""
-    import os
-
-    if log is not None or not os.environ.get("BROKER_DATABASE_URL"):
+    """The state database's chain unless a file was asked for (then ``None``)."""
+    if log is not None:
         yield None
         return
-    from broker.storage.audit_chain import SqlAuditLog
-    from broker.storage.database import open_database
-    from broker.storage.migrations import require_current
+    from broker.commands.opened_state import opened_state
 
-    database = open_database(os.environ["BROKER_DATABASE_URL"], pool_size=1)
-    try:
-        require_current(database)
-        yield SqlAuditLog(database)
-    finally:
-        database.close()
+    with opened_state() as state:
+        yield state.shared.audit
 
 
 def run_verify(log: Path | None, out: TextIO) -> int:
@@ -127,10 +119,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit = subparsers.add_parser("audit", help="the audit log: verify, tail, query")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     audit.set_defaults(handler=_need_action)
-    log_help = (
-        "the log file (default: the database chain with a database URL, "
-        "else <data>/audit/audit.jsonl)"
-    )
+    log_help = "an audit log file to read instead of the state database's chain"
 
     verify = actions.add_parser("verify", help="check the hash chain: edits, deletions, cuts")
     verify.add_argument("--log", type=Path, help=log_help)

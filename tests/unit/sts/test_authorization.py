@@ -26,8 +26,7 @@ from broker.sts.authorization import (
 from broker.sts.callers import Caller
 from broker.sts.operations import get_caller_identity, get_federation_token, get_session_token
 from broker.sts.principals import PrincipalPolicies
-from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.server.test_authorize import signed_json
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, allow, trust
@@ -62,7 +61,7 @@ def service(tmp_path) -> StsService:
         trust({"AWS": USER}, actions=("sts:AssumeRole",)),
         policies=[allow("s3:GetObject")],
     )
-    return StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path, principals=directory)
 
 
 def key_of(service: StsService, policies: PrincipalPolicies) -> tuple[str, str]:
@@ -167,7 +166,7 @@ def root_caller() -> Caller:
 
 
 def test_root_row(tmp_path) -> None:
-    ring = KeyRing.load(tmp_path / "k.json")
+    ring = embedded_state(tmp_path).ring
     root = root_caller()
     assert caller_kind(root) == "root"
     assert get_caller_identity(root).result["Arn"] == root.arn
@@ -178,7 +177,7 @@ def test_root_row(tmp_path) -> None:
     with pytest.raises(StsError, match="root user"):
         get_session_token(ring, root, {"DurationSeconds": "7200"})
     directory = Directory()
-    store = SessionPolicyStore(tmp_path / "policies")
+    store = embedded_state(tmp_path).shared.session_policies
     policy = json.dumps(doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
     federated = get_federation_token(
         ring, root, {"Name": "app", "Policy": policy}, store, directory
@@ -207,7 +206,7 @@ def test_require_caller_refuses_by_kind_before_anything_else() -> None:
 
 
 def test_without_a_directory_get_federation_token_is_refused(tmp_path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = StsService.over(embedded_state(tmp_path), data=tmp_path)
     record, secret = service.keys.create("svc-app", HOME)
     answer = call(service, record.access_key_id, secret, FEDERATE)
     assert answer.status == 403 and "directory" in answer.body
@@ -241,7 +240,7 @@ documents = st.lists(statement, min_size=1, max_size=4).map(lambda s: doc(*s))
 def property_service(tmp_path_factory):
     home = tmp_path_factory.mktemp("property")
     directory = Directory()
-    service = StsService(KeyRing.load(home / "k.json"), data=home, principals=directory)
+    service = StsService.over(embedded_state(home), data=home, principals=directory)
     record, secret = service.keys.create("svc-prop", HOME)
     return service, directory, {"AccessKeyId": record.access_key_id, "SecretAccessKey": secret}
 
