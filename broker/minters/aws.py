@@ -300,10 +300,11 @@ class AwsMinter:
 
 
 def build_minter(config: BrokerConfig) -> AwsMinter:
-    """The ``aws`` minter from ``[minters.aws]``, auditing to the broker's audit log and, when
-    the configuration has a directory, minting only the person's own assignments."""
-    from broker.audit import AuditLog
+    """The ``aws`` minter from ``[minters.aws]``, auditing to the one state's audit chain and,
+    when the configuration has a directory, minting only the person's own assignments."""
+    from broker.config.loader import configured_database_url, data_dir
     from broker.minters.local import directory_assignments
+    from broker.sts.state import open_sts_state
 
     settings = load_aws_settings(config)
     assignments = None
@@ -311,4 +312,5 @@ def build_minter(config: BrokerConfig) -> AwsMinter:
         from broker.directory import load_directory
 
         assignments = directory_assignments(load_directory(config.directory))
-    return AwsMinter(settings, AuditLog(), assignments=assignments)
+    state = open_sts_state(configured_database_url(), data_dir(), pool_size=1)
+    return AwsMinter(settings, state.shared.audit, assignments=assignments)

@@ -223,6 +223,19 @@ LEGACY_FILES = (
 """The old layout, in the order it is moved (keys first: the rest is derived from them)."""
 
 
+def _set_aside(old: Path) -> None:
+    """Rename ``old`` to ``<name>.imported`` (``.imported.2`` … if taken: never over a kept
+    copy)."""
+    target, number = old.with_name(old.name + ".imported"), 1
+    while target.exists():
+        number += 1
+        target = old.with_name(f"{old.name}.imported.{number}")
+    try:
+        old.rename(target)
+    except FileNotFoundError:
+        pass  # another process opening the state renamed it
+
+
 def _import_one(database: Database, data_dir: Path, legacy: _Legacy) -> str | None:
     """Move one old file; what moved (None when it was moved earlier, only renamed now)."""
     path = data_dir / legacy.name
@@ -237,11 +250,7 @@ def _import_one(database: Database, data_dir: Path, legacy: _Legacy) -> str | No
             )
     crash_point("legacy-imported")
     for name in (legacy.name, *legacy.extra):
-        old = data_dir / name
-        try:
-            old.rename(old.with_name(old.name + ".imported"))
-        except FileNotFoundError:
-            pass  # another process opening the state renamed it
+        _set_aside(data_dir / name)
     return moved
 
 
