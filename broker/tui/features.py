@@ -20,7 +20,7 @@ _FEATURES: dict[str, tuple[str, str, int]] = {
     "portal": ("broker.directory", "load_directory", 4),
     "directory": ("broker.directory", "load_directory", 4),
     "mint": ("broker.minters.local", "LocalMinter", 5),
-    "audit": ("broker.audit", "AuditLog", 5),
+    "audit": ("broker.audit", "EventFilter", 5),
     "sessions": ("broker.store", "CredentialStore", 6),
     "simulator": ("broker.policy", "evaluate", 2),
     "reports": ("broker.analyzer.credential_report", "credential_report", 9),
