@@ -27,7 +27,6 @@ from broker.sts.directory_source import broker_saml_provider_arn
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.operations import Outcome, check_session_policy
 from broker.sts.principals import PrincipalSource
-from broker.sts.replay import MemoryReplayCache
 from broker.sts.role_session import (
     RoleSession,
     authorize_federated_extras,
@@ -38,7 +37,7 @@ from broker.sts.saml_assertion import assume_role_with_saml
 from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
-from providers.base import Claims, SignInResult
+from providers.base import Claims, ReplayCache, SignInResult
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
@@ -109,6 +108,7 @@ class LocalMinter:
         *,
         audit: AuditSink,
         session_policies: SessionPolicySource,
+        replay_cache: ReplayCache,
         web_identity: WebIdentityVerifier | None = None,
     ) -> None:
         self.ring = ring
@@ -117,7 +117,7 @@ class LocalMinter:
         self.audit = audit
         self.session_policies = session_policies
         self.web_identity = web_identity or WebIdentityVerifier()
-        self.replay_cache = MemoryReplayCache()
+        self.replay_cache = replay_cache  # the state's: a SAML response is accepted once, anywhere
 
     def mint(self, identity: SignInResult, request: MintRequest) -> Credentials:
         """Mint for ``identity`` in ``request.role_name`` of ``request.account_id``.
@@ -305,5 +305,6 @@ def build_minter(config: BrokerConfig) -> LocalMinter:
         directory_assignments(directory),
         audit=state.shared.audit,
         session_policies=state.shared.session_policies,
+        replay_cache=state.shared.replay,
         web_identity=WebIdentityVerifier(data_dir=data),
     )

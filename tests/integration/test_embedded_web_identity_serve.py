@@ -94,6 +94,7 @@ def test_demo_login_token_assumes_the_demo_role_at_serve_and_locally(
         ),
         audit=embedded_state(tmp_path).shared.audit,
         session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
         web_identity=WebIdentityVerifier(data_dir=broker_home),
     )
     creds = minter.mint(session, MintRequest(SANDBOX, "demo-web-identity", 900))

@@ -64,6 +64,7 @@ def local_minter(tmp_path, audit: AuditSink) -> LocalMinter:
         ),
         audit=audit,
         session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
         web_identity=verifier,
     )
 
@@ -166,6 +167,7 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
         directory_assignments(directory),
         audit=embedded_state(tmp_path).shared.audit,
         session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
     )
     sign_in = SignInResult(claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=1))
     creds = minter.mint(sign_in, MintRequest(target.account_id, target.role_name))
