@@ -83,8 +83,9 @@ def revoke(
     """Revoke per ``rule`` in the state every verification looks at (every replica).
     ``broker sts revoke`` and the TUI's revoke both come here.
 
-    A role or user cutoff is widened by ``MAX_CLOCK_SKEW`` and, when ``at_store_clock`` (the
-    caller meant "now"), taken from the database's clock rather than this machine's: replicas
+    On a shared (PostgreSQL) database a role or user cutoff is widened by ``MAX_CLOCK_SKEW``
+    and, when ``at_store_clock`` (the caller meant "now"), taken from the database's clock
+    rather than this machine's: replicas
     stamp issue times with their own clocks, each within that bound of the database's
     (``broker.storage.clock_skew``), so every session minted before the revocation is covered
     however the machines' clocks differ. ``recorded`` runs once the rule is committed (the
@@ -100,7 +101,9 @@ def revoke(
     from broker.storage.clock_skew import MAX_CLOCK_SKEW
 
     shared = state.shared
-    if rule.kind != "session":
+    # Replicas' clocks differ by up to MAX_CLOCK_SKEW; the embedded SQLite has one clock,
+    # this machine's, so its cutoff is the one asked for (sessions minted after it live).
+    if rule.kind != "session" and shared.database.dialect != "sqlite":
         before = shared.database.now() if at_store_clock else rule.before
         rule = Revocation(rule.kind, rule.value, before + MAX_CLOCK_SKEW)
     record_revocation(rule, shared.audit, shared.revocations)

@@ -51,16 +51,15 @@ def open_sts_state(
     data_dir: Path,
     *,
     pool_size: int = 8,
-    key_refresh: float | None = None,
+    key_refresh: float = 1.0,
     durable_commits: bool = True,
 ) -> StsState:
     """Open the state: ``configured_url`` (read by the front end), else ``<data>/broker.db``.
 
     Files of the old layout under ``data_dir`` are moved into the database first
     (``broker.sts.legacy_files``). ``key_refresh``: how long a read key ring is trusted
-    unchecked, so a rotation through another process is seen within that many seconds
-    (default: at the next call on SQLite, within 1 s on PostgreSQL, where a check is a round
-    trip).
+    unchecked, so a rotation through another process is seen within that many seconds (a
+    check on every call would cost each STS request another read; 0 checks every call).
 
     Raises:
         ConfigError: unreachable database, a schema behind or ahead of this broker, or an old
@@ -77,6 +76,4 @@ def open_sts_state(
     except BaseException:
         shared.close()
         raise
-    if key_refresh is None:  # SQLite: checking costs one local read, so check at every call
-        key_refresh = 0.0 if url.dialect == "sqlite" else 1.0
     return StsState(shared, DatabaseKeyRing(shared.keys, refresh=key_refresh))
