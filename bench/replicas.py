@@ -10,8 +10,8 @@ and GetSessionToken with a long-term key (a session minted and audited). ``--con
 total: all to the SQLite process, or half to each replica (their own data directories, sharing
 only ``BROKER_DATABASE_URL`` on a private PostgreSQL cluster started for the run). Each server
 is one `broker serve` process. Prints requests/s and p50/p99 for each, the
-PostgreSQL/SQLite throughput ratio, and `broker audit verify` for both (the file log and the
-database chain).
+PostgreSQL/SQLite throughput ratio, and `broker audit verify` for both (the embedded SQLite
+chain and the PostgreSQL one).
 """
 
 from __future__ import annotations

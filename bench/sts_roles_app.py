@@ -16,12 +16,12 @@ import os
 
 import httpx
 
-from broker.config.loader import data_dir
+from broker.config.loader import configured_database_url, data_dir
 from broker.policy import parse_policy
-from broker.server.app import audit_log_from_environment, create_app
+from broker.server.app import create_app
 from broker.server.query_api import StsService
 from broker.sts.principals import PrincipalPolicies, RoleDefinition, WebIdentityProvider
-from broker.sts.signing_keys import KeyRingFile
+from broker.sts.state import open_sts_state
 from broker.sts.web_identity import WebIdentityVerifier
 
 ACCOUNT = "111122223333"
@@ -70,11 +70,12 @@ class BenchPrincipals:
 def app():
     jwks = json.loads(os.environ["BENCH_JWKS"])
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=jwks))
-    service = StsService(
-        KeyRingFile(),
+    durable = os.environ.get("BROKER_AUDIT_SYNC", "fsync") == "fsync"
+    state = open_sts_state(configured_database_url(), data_dir(), durable_commits=durable)
+    service = StsService.over(
+        state,
         data=data_dir(),
         principals=BenchPrincipals(),
         web_identity=WebIdentityVerifier(httpx.Client(transport=transport)),
-        audit=audit_log_from_environment(),
     )
     return create_app(service)

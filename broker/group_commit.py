@@ -1,6 +1,6 @@
 """Group commit: concurrent callers share one durable write, each returning after it lands.
 
-Used by the audit log file (``broker.audit.log``) and the database audit chain
+Used by the database audit chain
 (``broker.storage.audit_chain``): one fsync or one transaction per batch instead of per event,
 and still "answered" implies "durable", because every caller returns only when the write
 covering its own item has committed, or raises the error that stopped it.

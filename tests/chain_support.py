@@ -14,7 +14,7 @@ from broker.minters.base import Credentials
 from broker.signin import LoginInput, run_login
 from broker.store.credential_store import CredentialStore
 from broker.store.memory_keyring import MemoryKeyring
-from broker.store.revocation_stamp import REVOCATIONS_FILE
+from broker.store.revocation_stamp import touch_revocation_stamp
 from providers.testing import SilentUI
 from tests.client_support import CountingMinter, TestIdP
 
@@ -82,9 +82,7 @@ class Rig:
     def revoke(self, credentials: Credentials) -> None:
         """Revoke the session of ``credentials``: the rules change, so the stamp moves."""
         self.revoked_keys.add(credentials.access_key_id)
-        rules = self.data_dir / REVOCATIONS_FILE
-        rules.parent.mkdir(mode=0o700, exist_ok=True)
-        rules.write_text(f'{{"revoked": {len(self.revoked_keys)}}}')
+        touch_revocation_stamp(self.data_dir)
 
 
 def make_rig(tmp_path: Path) -> Rig:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from broker.sts.state import StsState
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "config"
 
@@ -24,6 +26,16 @@ def broker_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("BROKER_HOME", str(home))
     monkeypatch.setenv("BROKER_CONFIG", str(CONFIG))
     yield home
+
+
+@pytest.fixture
+def sts_state(tmp_path: Path) -> Iterator[StsState]:
+    """The one server-side state in an embedded SQLite database under ``tmp_path``."""
+    from broker.sts.state import open_sts_state
+
+    state = open_sts_state(None, tmp_path / "state")
+    yield state
+    state.close()
 
 
 @pytest.fixture

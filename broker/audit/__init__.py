@@ -1,18 +1,14 @@
-"""The append-only, hash-chained audit log (CloudTrail-shaped events)."""
+"""Audit events (CloudTrail-shaped), their redaction and their query; the events themselves
+live in the one state's hash chain (``broker.storage.audit_chain``)."""
 
 from broker.audit.events import REDACTED, SECRET_FIELDS, cloudtrail_event, redact, redact_text
-from broker.audit.log import GENESIS_HASH, AuditLog, VerifyResult, default_log_path
 from broker.audit.query import EventFilter, select
 
 __all__ = [
-    "GENESIS_HASH",
     "REDACTED",
     "SECRET_FIELDS",
-    "AuditLog",
     "EventFilter",
-    "VerifyResult",
     "cloudtrail_event",
-    "default_log_path",
     "redact",
     "redact_text",
     "select",

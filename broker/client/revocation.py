@@ -9,12 +9,11 @@ says yes.
 The token's claims are read without verifying its signature: it is our own cache's entry, and
 a match can only make us refuse it, never accept anything; a token that is not one of ours
 (another minter's, or test data) matches no rule. The rules are the ones every verification
-uses: ``<data>/sts/revocations.json``, or the shared database with ``BROKER_DATABASE_URL``.
+uses, in the one state database (``broker.sts.state``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,13 +42,10 @@ def _claims(token: str) -> SessionClaims | None:
 
 
 def _source(data_dir: Path) -> RevocationSource:
-    if os.environ.get("BROKER_DATABASE_URL"):
-        from broker.storage.shared_state import open_shared_state
+    from broker.config.loader import configured_database_url
+    from broker.sts.state import open_sts_state
 
-        return open_shared_state(pool_size=1).revocations
-    from broker.sts.revocation import RevocationList
-
-    return RevocationList(data_dir / "sts" / "revocations.json")
+    return open_sts_state(configured_database_url(), data_dir, pool_size=1).shared.revocations
 
 
 def revocation_check(data_dir: Path) -> Callable[[Credentials], bool]:

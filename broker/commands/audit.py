@@ -1,25 +1,21 @@
 """``broker audit verify|tail|query``: check and read the audit log.
 
-With a database URL (``--database-url`` / ``BROKER_DATABASE_URL``) and no ``--log``, they read
-the shared database's chain, the one every replica writes; otherwise the data directory's file.
+They read the state database's chain, the one every replica and front end writes
+(``--database-url`` / ``BROKER_DATABASE_URL``, else the data directory's embedded one).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from broker.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
-
-    from broker.storage.audit_chain import SqlAuditLog
+    pass
 
 __all__ = ["AuditQueryInput", "register", "run_query", "run_verify"]
 
@@ -28,7 +24,6 @@ __all__ = ["AuditQueryInput", "register", "run_query", "run_verify"]
 class AuditQueryInput:
     """What to show: filters (all optional), at most ``limit`` of the newest when tailing."""
 
-    log: Path | None
     user: str | None = None
     role: str | None = None
     since: datetime | None = None
@@ -50,40 +45,16 @@ def _since(text: str | None) -> datetime | None:
     return when
 
 
-@contextmanager
-def _database_chain(log: Path | None) -> Iterator[SqlAuditLog | None]:
-    """The database chain when a URL is set and no file was asked for, else ``None``."""
-    import os
-
-    if log is not None or not os.environ.get("BROKER_DATABASE_URL"):
-        yield None
-        return
-    from broker.storage.audit_chain import SqlAuditLog
-    from broker.storage.database import open_database
-    from broker.storage.migrations import require_current
-
-    database = open_database(os.environ["BROKER_DATABASE_URL"], pool_size=1)
-    try:
-        require_current(database)
-        yield SqlAuditLog(database)
-    finally:
-        database.close()
-
-
-def run_verify(log: Path | None, out: TextIO) -> int:
+def run_verify(out: TextIO) -> int:
     """Verify the whole chain; print a one-line summary. ``AuditError`` on any break."""
-    from broker.audit import AuditLog
+    from broker.commands.opened_state import opened_state
     from broker.errors import AuditError
 
-    with _database_chain(log) as chain:
-        if chain is not None:
-            check = chain.verify()
-            if not check.ok:
-                raise AuditError(f"the database audit chain is broken: {check.problem}")
-            print(f"ok: {check.events} events in the database chain, hash chain intact", file=out)
-            return 0
-    result = AuditLog(log).verify()
-    print(f"ok: {result.events} events, hash chain intact, last {result.last_hash}", file=out)
+    with opened_state() as state:
+        check = state.shared.audit.verify()
+    if not check.ok:
+        raise AuditError(f"the database audit chain is broken: {check.problem}")
+    print(f"ok: {check.events} events in the database chain, hash chain intact", file=out)
     return 0
 
 
@@ -92,14 +63,12 @@ def run_query(spec: AuditQueryInput, out: TextIO) -> int:
     import json
     from collections import deque
 
-    from broker.audit import AuditLog, EventFilter, select
+    from broker.audit import EventFilter, select
+    from broker.commands.opened_state import opened_state
 
-    with _database_chain(spec.log) as chain:
-        events: Iterable[Mapping[str, Any]] = (
-            chain.records() if chain is not None else AuditLog(spec.log).events()
-        )
+    with opened_state() as state:
         chosen = select(
-            events,
+            state.shared.audit.records(),
             EventFilter(user=spec.user, role=spec.role, since=spec.since, event=spec.event),
         )
         rows = deque(chosen, maxlen=spec.limit) if spec.limit else chosen
@@ -110,7 +79,6 @@ def run_query(spec: AuditQueryInput, out: TextIO) -> int:
 
 def _input(args: argparse.Namespace, limit: int | None) -> AuditQueryInput:
     return AuditQueryInput(
-        log=args.log,
         user=args.user,
         role=args.role,
         since=_since(args.since),
@@ -127,18 +95,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     audit = subparsers.add_parser("audit", help="the audit log: verify, tail, query")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     audit.set_defaults(handler=_need_action)
-    log_help = (
-        "the log file (default: the database chain with a database URL, "
-        "else <data>/audit/audit.jsonl)"
-    )
 
     verify = actions.add_parser("verify", help="check the hash chain: edits, deletions, cuts")
-    verify.add_argument("--log", type=Path, help=log_help)
-    verify.set_defaults(handler=lambda a: run_verify(a.log, sys.stdout))
+    verify.set_defaults(handler=lambda a: run_verify(sys.stdout))
 
     for name, summary in (("query", "events matching filters"), ("tail", "the newest events")):
         action = actions.add_parser(name, help=summary)
-        action.add_argument("--log", type=Path, help=log_help)
         action.add_argument("--user", help="directory user (or IAM user name)")
         action.add_argument("--role", help="role ARN or name")
         action.add_argument("--since", help="ISO 8601 time, e.g. 2026-01-31T12:00Z")

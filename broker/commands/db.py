@@ -48,11 +48,12 @@ def _handle(args: argparse.Namespace) -> int:
 
 def run_db(options: DbInput) -> list[str]:
     """Apply or list migrations; one line per migration."""
+    from broker.config.loader import configured_database_url, data_dir
     from broker.storage.database import open_database
     from broker.storage.migrations import applied, known_migrations, upgrade
     from broker.storage.url import database_url, redacted
 
-    url = database_url(options.database_url)
+    url = database_url(options.database_url or configured_database_url(), data_dir())
     database = open_database(url, pool_size=1)
     try:
         if options.action == "upgrade":

@@ -6,10 +6,13 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from broker.commands.sts_mfa import register_mfa_devices
 from broker.errors import AuditError, ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from broker.sts.access_keys import AccessKeyStore
 
 __all__ = [
     "AccessKeyInput",
@@ -78,33 +81,29 @@ def _tcp_port(text: str) -> int:
 
 
 def run_serve(spec: ServeInput) -> int:
-    """Run the STS-compatible service until interrupted."""
+    """Run the STS-compatible service until interrupted.
+
+    Workers are separate processes uvicorn starts by name, so the options they need reach
+    them through the environment (``broker.server.app.WORKER_ENVIRONMENT``), set only here.
+    """
     import os
 
     import uvicorn
 
-    from broker.sts.signing_keys import KeyRing
+    from broker.commands.opened_state import opened_state
+    from broker.config.loader import configured_database_url
 
     if spec.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if spec.audit_sync == "interval" and os.environ.get("BROKER_DATABASE_URL"):
+    if spec.audit_sync == "interval" and configured_database_url():
         raise UsageError(
-            "--audit-sync interval is for the file audit log; with a database the audit chain "
-            "is durable at each commit: drop the option"
+            "--audit-sync interval is for the embedded database; with PostgreSQL the audit "
+            "chain is durable at each commit: drop the option"
         )
     _tcp_port(str(spec.port))
+    with opened_state() as state:  # refuses a schema that is not current; migrates old files
+        state.ring  # noqa: B018 - the first key, once, before any worker starts
     os.environ["BROKER_AUDIT_SYNC"] = spec.audit_sync
-    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the database key ring only
-        from broker.storage.shared_state import open_shared_state
-        from broker.sts.key_ring_db import DatabaseKeyRing
-
-        state = open_shared_state(pool_size=1)  # refuses a schema that is not current
-        try:
-            DatabaseKeyRing(state.keys).current()  # the first key, once, before any worker
-        finally:
-            state.close()
-    else:
-        KeyRing.load()  # create the first key (or refuse a bad key file) before any worker starts
     if spec.regions:
         os.environ["BROKER_SERVE_REGIONS"] = ",".join(spec.regions)
     print(f"broker: serving STS on http://{spec.host}:{spec.port}/", file=sys.stderr)
@@ -121,8 +120,11 @@ def run_serve(spec: ServeInput) -> int:
 
 
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
-    """Record a revocation (audited first) that every later verification honours: in the
-    shared-state database with ``BROKER_DATABASE_URL`` (every replica), else the data dir."""
+    """Record a revocation (audited first) that every later verification honours, in the
+    one state every replica reads."""
+    from broker.commands.opened_state import opened_state
+    from broker.config.loader import configured_database_url, data_dir
+    from broker.store.revocation_stamp import touch_revocation_stamp
     from broker.sts.revocation import Revocation, revoke
 
     if spec.role:
@@ -133,8 +135,15 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
         rule = Revocation("session", spec.session, spec.issued_before)
     else:
         raise UsageError("give --role ARN, --user NAME or --session ID")
+    data = data_dir()
+    # The cache stamp is this data directory's (the embedded state); a configured database's
+    # revocations are never judged by a local file (``broker.store.revocation_stamp``).
+    stamp = None if configured_database_url() else lambda: touch_revocation_stamp(data)
     try:
-        recorded = revoke(rule, at_store_clock=not spec.issued_before_given)
+        with opened_state() as state:
+            recorded = revoke(
+                rule, state, at_store_clock=not spec.issued_before_given, recorded=stamp
+            )
     except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
         raise type(exc)(f"nothing was revoked: {exc}") from None
     print(
@@ -147,22 +156,10 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
 
 def run_keys(action: str, out: TextIO) -> int:
     """``rotate``: add a signing key; ``list``: kid, created, status (never key material)."""
-    import os
+    from broker.commands.opened_state import opened_state
 
-    from broker.sts.signing_keys import KeyRing
-
-    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: the ring in the shared database
-        from broker.storage.shared_state import open_shared_state
-        from broker.sts.key_ring_db import DatabaseKeyRing
-
-        state = open_shared_state(pool_size=1)
-        try:
-            shared = DatabaseKeyRing(state.keys)
-            ring = shared.rotate() if action == "rotate" else shared.current()
-        finally:
-            state.close()
-    else:
-        ring = KeyRing.rotate() if action == "rotate" else KeyRing.load()
+    with opened_state() as state:
+        ring = state.ring_source.rotate() if action == "rotate" else state.ring
     now = datetime.now(UTC)
     for key in ring.keys:
         print(f"{key.kid}\t{key.created.isoformat()}\t{key.status(now)}", file=out)
@@ -171,23 +168,15 @@ def run_keys(action: str, out: TextIO) -> int:
 
 def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
     """Create (secret shown once), list, deactivate or delete long-term keys."""
+    from broker.commands.opened_state import opened_state
+
+    with opened_state() as state:
+        return _access_keys(spec, state.access_keys(), out)
+
+
+def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, out: TextIO) -> int:
     import json
-    import os
 
-    from broker.sts.access_keys import AccessKeyStore
-    from broker.sts.signing_keys import KeyRing
-
-    if os.environ.get("BROKER_DATABASE_URL"):  # replicas: records in the shared database
-        from broker.storage.shared_state import open_shared_state
-        from broker.sts.access_keys_db import DatabaseAccessKeyStore
-        from broker.sts.key_ring_db import DatabaseKeyRing
-
-        state = open_shared_state(pool_size=1)
-        ring = DatabaseKeyRing(state.keys).current()
-        store: AccessKeyStore = DatabaseAccessKeyStore(ring, state.access_keys)
-    else:
-        ring = KeyRing.load()
-        store = AccessKeyStore(ring)
     if spec.action == "create":
         assert spec.user is not None and spec.account is not None
         key, secret = store.create(spec.user, spec.account)

@@ -1,6 +1,6 @@
 """``broker access-keys mfa-enable|mfa-disable|mfa-list``: service users' virtual MFA devices.
 
-The devices live in the shared-state database (``BROKER_DATABASE_URL``, else the embedded
+The devices live in the one state database (PostgreSQL when configured, else the embedded
 SQLite in the data directory), so a device enabled on one host is known to every replica.
 Enabling and disabling are audited first (``EnableMFADevice`` / ``DeactivateMFADevice``), as
 revocations are: no audit, no change.
@@ -33,29 +33,11 @@ class MfaDeviceInput:
 @contextmanager
 def _devices() -> Iterator[tuple[MfaDevices, AuditSink]]:
     """The device store of this deployment, with the key ring its seeds are derived from, and
-    the audit log its changes go to (the same places ``broker serve`` uses)."""
-    import os
+    the audit chain its changes go to (the same state ``broker serve`` uses)."""
+    from broker.commands.opened_state import opened_state
 
-    from broker.sts.mfa import embedded_mfa_devices, open_mfa_devices
-    from broker.sts.signing_keys import KeyRing
-
-    if not os.environ.get("BROKER_DATABASE_URL"):
-        from broker.audit import AuditLog
-
-        devices = embedded_mfa_devices(KeyRing.load())
-        try:
-            yield devices, AuditLog()
-        finally:
-            devices.store.close()
-        return
-    from broker.storage.shared_state import open_shared_state
-    from broker.sts.key_ring_db import DatabaseKeyRing
-
-    state = open_shared_state(pool_size=1)
-    try:
-        yield open_mfa_devices(DatabaseKeyRing(state.keys), state.sts_mfa), state.audit
-    finally:
-        state.close()
+    with opened_state() as state:
+        yield state.mfa_devices(), state.shared.audit
 
 
 def run_mfa_devices(spec: MfaDeviceInput, out: TextIO) -> int:

@@ -96,6 +96,12 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(_APP, appauthor=False))
 
 
+def configured_database_url() -> str | None:
+    """The state database this process was given (``$BROKER_DATABASE_URL``, which the CLI sets
+    from ``--database-url``), or ``None`` for the embedded SQLite in the data directory."""
+    return os.environ.get("BROKER_DATABASE_URL") or None
+
+
 @dataclass(frozen=True)
 class BrokerConfig:
     """``broker.toml`` read but not yet interpreted: each area validates its own section."""

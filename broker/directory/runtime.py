@@ -8,7 +8,6 @@ used through one replica is refused by every other.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -95,17 +94,20 @@ class EmbeddedRuntime:
 
 
 def shared_runtime() -> RuntimeState | None:
-    """The shared database's runtime state when ``BROKER_DATABASE_URL`` is set, else ``None``.
+    """The configured database's runtime state (replicas), else ``None`` (the embedded one).
 
     Raises:
         ConfigError: the database is unreachable or its schema is not current.
     """
-    if not os.environ.get("BROKER_DATABASE_URL"):
+    from broker.config.loader import configured_database_url
+
+    configured = configured_database_url()
+    if configured is None:
         return None
     from broker.storage.database import open_database
     from broker.storage.directory_runtime import SqlDirectoryRuntime
     from broker.storage.migrations import require_current
 
-    database = open_database()
+    database = open_database(configured)
     require_current(database)
     return SqlDirectoryRuntime(database)

@@ -269,10 +269,10 @@ class AwsMinter:
 
 
 def build_minter(config: BrokerConfig) -> AwsMinter:
-    """The ``aws`` minter from ``[minters.aws]``, auditing to the broker's audit log and, when
-    the configuration has a directory, minting only the person's own assignments."""
-    from broker.audit import AuditLog
+    """The ``aws`` minter from ``[minters.aws]``, auditing to the one state's audit chain and,
+    when the configuration has a directory, minting only the person's own assignments."""
     from broker.minters.local import directory_assignments
+    from broker.minters.upstream_audit import open_audit_chain
 
     settings = load_aws_settings(config)
     assignments = None
@@ -280,4 +280,4 @@ def build_minter(config: BrokerConfig) -> AwsMinter:
         from broker.directory import load_directory
 
         assignments = directory_assignments(load_directory(config.directory))
-    return AwsMinter(settings, AuditLog(), assignments=assignments)
+    return AwsMinter(settings, open_audit_chain(), assignments=assignments)

@@ -24,7 +24,7 @@ from broker.config.providers import provider_tables
 from broker.errors import ConfigError, ReauthenticationRequired, StsError
 from broker.minters.aws import AuditSink
 from broker.minters.base import Credentials, MintRequest
-from broker.minters.upstream_audit import UpstreamCall, record_upstream
+from broker.minters.upstream_audit import UpstreamCall, open_audit_chain, record_upstream
 from providers.base import SignInResult
 from providers.identity_center.clients import error_code, error_text, make_client, one_line
 from providers.identity_center.settings import IdentityCenterSettings, load_settings
@@ -186,6 +186,4 @@ class IdentityCenterMinter:
 
 def build_minter(config: BrokerConfig) -> IdentityCenterMinter:
     """The minter for every ``aws-identity-center`` provider, auditing to the broker's log."""
-    from broker.audit import AuditLog
-
-    return IdentityCenterMinter(identity_center_providers(config), AuditLog())
+    return IdentityCenterMinter(identity_center_providers(config), open_audit_chain())

@@ -163,10 +163,10 @@ class AwsSamlMinter(FederationMinter):
 
 def build_minter(config: BrokerConfig) -> AwsSamlMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
-    from broker.audit import AuditLog
+    from broker.minters.upstream_audit import open_audit_chain
 
     return AwsSamlMinter(
-        AuditLog(),
+        open_audit_chain(),
         federated_providers(config),
         target=load_federation_settings(config, AwsSamlMinter.name),
     )

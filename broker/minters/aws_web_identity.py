@@ -61,10 +61,10 @@ class AwsWebIdentityMinter(FederationMinter):
 
 def build_minter(config: BrokerConfig) -> AwsWebIdentityMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
-    from broker.audit import AuditLog
+    from broker.minters.upstream_audit import open_audit_chain
 
     return AwsWebIdentityMinter(
-        AuditLog(),
+        open_audit_chain(),
         federated_providers(config),
         target=load_federation_settings(config, AwsWebIdentityMinter.name),
     )

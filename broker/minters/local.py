@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from broker.audit import AuditLog, cloudtrail_event
+from broker.audit import cloudtrail_event
 from broker.audit.sink import AuditSink
 from broker.errors import StsError
 from broker.minters.base import Credentials, MintRequest
@@ -28,7 +28,6 @@ from broker.sts.directory_source import broker_saml_provider_arn
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.operations import check_session_policy
 from broker.sts.principals import PrincipalSource
-from broker.sts.replay import MemoryReplayCache
 from broker.sts.requests import AssumeRoleWithSamlRequest, AssumeRoleWithWebIdentityRequest
 from broker.sts.results import (
     AssumeRoleResult,
@@ -43,10 +42,10 @@ from broker.sts.role_session import (
     mint_role_session,
 )
 from broker.sts.saml_assertion import assume_role_with_saml
-from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing, KeyRingSource
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
-from providers.base import Claims, SignInResult
+from providers.base import Claims, ReplayCache, SignInResult
 from providers.registry import local_keys
 
 if TYPE_CHECKING:
@@ -123,17 +122,19 @@ class LocalMinter:
         *,
         audit: AuditSink,
         session_policies: SessionPolicySource,
+        replay_cache: ReplayCache,
         web_identity: WebIdentityVerifier | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.assigned = assigned
         self.audit = audit
         self.principals = principals
+        # the state's replay cache: a SAML response is accepted once, in any process
         self.context = StsContext(
             ring,
             principals=principals,
             session_policies=session_policies,
-            saml_replay_cache=MemoryReplayCache(),
+            saml_replay_cache=replay_cache,
             web_identity=web_identity or WebIdentityVerifier(),
             clock=clock,
         )
@@ -325,43 +326,28 @@ _RoleResult = AssumeRoleResult | AssumeRoleWithWebIdentityResult | AssumeRoleWit
 
 
 def build_minter(config: BrokerConfig) -> LocalMinter:
-    """The local minter over the state ``broker serve`` uses.
+    """The local minter over the one state ``broker serve`` uses.
 
-    With ``BROKER_DATABASE_URL`` (replicas), the signing keys, session-policy texts and audit
-    chain are the shared database's, as every replica's; otherwise the data directory's files.
-    Either way credentials minted here verify at every ``broker serve`` of that state, their
-    mint lands in its one audit chain, and ``broker sts revoke`` through any replica stops them.
+    The signing keys, session-policy texts and audit chain are the state database's: the
+    configured one (PostgreSQL shared by replicas), else the data directory's embedded SQLite,
+    as every ``broker serve`` of that deployment opens it. So credentials minted here verify at
+    every replica, their mint lands in the one audit chain, and ``broker sts revoke`` through
+    any replica stops them. The state stays open for the minter's life (one connection).
     """
-    import os
-
-    from broker.config.loader import data_dir
+    from broker.config.loader import configured_database_url, data_dir
     from broker.directory import load_directory
     from broker.sts.directory_source import DirectoryPrincipals
+    from broker.sts.state import open_sts_state
 
     data = data_dir()
     directory = load_directory(config.directory, data_dir=data)
-    ring: KeyRing
-    audit: AuditSink
-    session_policies: SessionPolicySource
-    if os.environ.get("BROKER_DATABASE_URL"):
-        from broker.storage.shared_state import open_shared_state
-        from broker.sts.key_ring_db import DatabaseKeyRing
-
-        state = open_shared_state(pool_size=1)
-        ring = DatabaseKeyRing(state.keys).current()
-        audit, session_policies = state.audit, state.session_policies
-    else:
-        from broker.audit.log import default_log_path
-        from broker.sts.signing_keys import default_key_file
-
-        ring = KeyRing.load(default_key_file())
-        audit = AuditLog(default_log_path())
-        session_policies = SessionPolicyStore(default_key_file().parent / "session-policies")
+    state = open_sts_state(configured_database_url(), data, pool_size=1)
     return LocalMinter(
-        ring,
+        state.ring,
         DirectoryPrincipals(directory),
         directory_assignments(directory),
-        audit=audit,
-        session_policies=session_policies,
+        audit=state.shared.audit,
+        session_policies=state.shared.session_policies,
+        replay_cache=state.shared.replay,
         web_identity=WebIdentityVerifier(local_keys=local_keys(data)),
     )

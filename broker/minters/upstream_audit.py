@@ -18,7 +18,7 @@ from broker.errors import AuditError, StsError
 from broker.minters.base import Credentials, MintRequest
 from providers.base import Claims
 
-__all__ = ["AuditSink", "UpstreamCall", "record_upstream"]
+__all__ = ["AuditSink", "UpstreamCall", "open_audit_chain", "record_upstream"]
 
 
 class AuditSink(Protocol):
@@ -94,3 +94,12 @@ def record_upstream(
         raise AuditError(
             f"the audit log cannot be written ({exc.strerror}); nothing was issued"
         ) from None
+
+
+def open_audit_chain() -> AuditSink:
+    """The one state's audit chain (the configured database, else the data directory's), kept
+    open for the minter's life: where every upstream minter records its calls."""
+    from broker.config.loader import configured_database_url, data_dir
+    from broker.sts.state import open_sts_state
+
+    return open_sts_state(configured_database_url(), data_dir(), pool_size=1).shared.audit

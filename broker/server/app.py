@@ -21,8 +21,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from functools import partial
 
 from starlette.applications import Starlette
@@ -32,24 +30,17 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from broker.audit import AuditLog
 from broker.errors import AuditError, ConfigError
 from broker.server.limits import MAX_BODY_BYTES, too_large
 from broker.server.query_api import REQUEST_DEADLINE_SECONDS, StsService
 from broker.server.sigv4 import SignedRequest
-from providers.base import ReplayCache
 
 __all__ = [
-    "INTERVAL_SYNC_SECONDS",
+    "WORKER_ENVIRONMENT",
     "app_from_environment",
-    "audit_log_from_environment",
     "create_app",
     "service_from_environment",
-    "shared_replay_cache",
 ]
-
-INTERVAL_SYNC_SECONDS = 0.2
-"""With ``--audit-sync interval``: the longest an answered event waits for its fsync."""
 
 
 def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
@@ -213,22 +204,12 @@ def create_app(service: StsService) -> ASGIApp:
             )
         return PlainTextResponse("\n".join(lines) + "\n")
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        # uvicorn ends a worker by re-raising SIGTERM after shutdown, so atexit never runs:
-        # the file log's last interval sync (``--audit-sync interval``) happens here.
-        if isinstance(service.audit, AuditLog) and service.audit.sync_interval > 0:
-            with suppress(OSError, AuditError):  # no call is left to refuse
-                await run_in_threadpool(service.audit.flush)
-
     others = Starlette(
         routes=[
             Route("/authorize", authorize, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],
-        lifespan=lifespan,
     )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -240,87 +221,52 @@ def create_app(service: StsService) -> ASGIApp:
     return app
 
 
-def shared_replay_cache() -> ReplayCache:
-    """One-time values (SAML assertion ids) shared by every worker and replica; MFA codes are
-    refused once used through the device store in the same database (``broker.sts.mfa``).
+WORKER_ENVIRONMENT = ("BROKER_DATABASE_URL", "BROKER_SERVE_REGIONS", "BROKER_AUDIT_SYNC")
+"""What ``broker serve`` hands its workers through the environment, and nothing else does.
 
-    Kept in the shared-state database: ``BROKER_DATABASE_URL`` (PostgreSQL, whose schema
-    `broker db upgrade` must have made current) or the embedded SQLite in the data directory,
-    which is brought up to date here.
-    """
-    from broker.storage.migrations import open_current
-    from broker.storage.replay import SqlReplayCache
-
-    return SqlReplayCache(open_current())
+uvicorn starts each worker by importing ``app_from_environment`` in a fresh process (spawned
+with ``--workers`` > 1) and calls it without arguments, so the serve front end cannot pass its
+options as values: it sets these variables before ``uvicorn.run`` and this worker factory reads
+them, once, here. No module below reads them."""
 
 
 def service_from_environment() -> StsService:
-    """The STS service for one ``broker serve`` worker: keys and state from the data directory
-    (``BROKER_HOME``), one-time values in the shared-state database, accepted regions from
-    ``BROKER_SERVE_REGIONS`` (comma-separated).
+    """The STS service for one ``broker serve`` worker, over the one state.
 
-    Workers share nothing in memory: tokens verify statelessly, replayed assertions or MFA
-    codes are refused through the shared-state database, and with ``BROKER_DATABASE_URL`` the
-    revocations, audit chain and session policies live in PostgreSQL too (replicas on other
-    hosts); otherwise those are files in the data directory (the audit log under ``flock``).
-    Signing keys and access key records then come from the database too. ``/metrics``
-    counts per worker.
+    The state is the database ``BROKER_DATABASE_URL`` names (PostgreSQL shared by replicas on
+    other hosts, its schema made current by ``broker db upgrade``), else the embedded SQLite
+    in the data directory; accepted regions from ``BROKER_SERVE_REGIONS`` (comma-separated);
+    ``BROKER_AUDIT_SYNC=interval`` (SQLite only) commits without waiting for the disk.
+
+    Workers share nothing in memory: tokens verify statelessly, and the signing keys, access
+    keys, revocations, session policies, MFA devices, one-time values and audit chain are the
+    database's. ``/metrics`` counts per worker.
     """
     import os
 
     from broker.config.loader import config_dir, data_dir
     from broker.directory import load_directory
+    from broker.storage.clock_skew import ClockGuard
     from broker.sts.directory_source import DirectoryPrincipals
-    from broker.sts.signing_keys import KeyRingFile
+    from broker.sts.state import open_sts_state
 
+    configured = os.environ.get("BROKER_DATABASE_URL") or None
     regions = [r for r in os.environ.get("BROKER_SERVE_REGIONS", "").split(",") if r]
-    principals = None
-    if (config_dir() / "directory").is_dir():
-        principals = DirectoryPrincipals(load_directory(data_dir=data_dir()))
-    if os.environ.get("BROKER_DATABASE_URL"):
-        from broker.storage.clock_skew import ClockGuard
-        from broker.storage.shared_state import open_shared_state
-        from broker.sts.access_keys_db import DatabaseAccessKeyStore
-        from broker.sts.key_ring_db import DatabaseKeyRing
-        from broker.sts.mfa import open_mfa_devices
-
-        state = open_shared_state()
-        guard = ClockGuard(state.database)
-        guard.start()
-        ring = DatabaseKeyRing(state.keys)
-        return StsService(
-            ring,
-            keys=DatabaseAccessKeyStore(ring.current(), state.access_keys),
-            regions=regions or None,
-            data=data_dir(),
-            principals=principals,
-            saml_replay_cache=state.replay,
-            revocations=state.revocations,
-            audit=state.audit,
-            session_policies=state.session_policies,
-            mfa=open_mfa_devices(ring, state.sts_mfa, data_dir()),
-            clock_guard=guard,
-        )
-    return StsService(
-        KeyRingFile(),
-        regions=regions or None,
-        data=data_dir(),
-        principals=principals,
-        saml_replay_cache=shared_replay_cache(),
-        audit=audit_log_from_environment(),
-    )
-
-
-def audit_log_from_environment() -> AuditLog:
-    """The data directory's audit log, synced as ``BROKER_AUDIT_SYNC`` says (``broker serve
-    --audit-sync``): ``fsync`` (default) before each answer, ``interval`` within 0.2 s."""
-    import os
-
     mode = os.environ.get("BROKER_AUDIT_SYNC", "fsync")
     if mode not in ("fsync", "interval"):
         raise ConfigError(f"BROKER_AUDIT_SYNC={mode!r}: expected fsync or interval")
-    interval = INTERVAL_SYNC_SECONDS if mode == "interval" else 0.0
-    return AuditLog(sync_interval=interval)  # at ``default_log_path()``
+    data = data_dir()
+    principals = None
+    if (config_dir() / "directory").is_dir():
+        principals = DirectoryPrincipals(load_directory(data_dir=data))
+    state = open_sts_state(configured, data, durable_commits=mode == "fsync")
+    guard = None
+    if configured:  # replicas on several hosts: their clocks are checked against the database's
+        guard = ClockGuard(state.shared.database)
+        guard.start()
+    return StsService.over(
+        state, regions=regions or None, data=data, principals=principals, clock_guard=guard
+    )
 
 
 def app_from_environment() -> ASGIApp:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from broker.audit import AuditLog, cloudtrail_event
+from broker.audit import cloudtrail_event
 from broker.audit.sink import AuditSink
 from broker.errors import (
     AuditError,
@@ -29,12 +29,12 @@ from broker.server.authorize import authorize, parse_query
 from broker.server.limits import audited_parameters, parse_parameters, refuse_unsupported
 from broker.server.sigv4 import SignedRequest, parse_authorization, verify_sigv4
 from broker.storage.clock_skew import ClockGuard
-from broker.sts.access_keys import AccessKeyStore, default_access_key_file
+from broker.sts.access_keys import AccessKeyStore
 from broker.sts.assume_role import assume_role
 from broker.sts.authorization import require_caller
 from broker.sts.callers import Authenticator, Caller
 from broker.sts.context import IdTokenVerifier, StsContext, no_directory
-from broker.sts.mfa import MfaDevices, embedded_mfa_devices
+from broker.sts.mfa import MfaDevices
 from broker.sts.operations import (
     ROLE_ACTIONS,
     get_caller_identity,
@@ -44,7 +44,6 @@ from broker.sts.operations import (
 from broker.sts.principals import PrincipalSource
 from broker.sts.query_form import parse_request
 from broker.sts.query_results import result_elements
-from broker.sts.replay import MemoryReplayCache
 from broker.sts.requests import (
     AssumeRoleWithSamlRequest,
     AssumeRoleWithWebIdentityRequest,
@@ -54,10 +53,11 @@ from broker.sts.requests import (
     StsRequest,
 )
 from broker.sts.results import Outcome, StsResult
-from broker.sts.revocation import RevocationList, RevocationSource
+from broker.sts.revocation import RevocationSource
 from broker.sts.saml_assertion import assume_role_with_saml
-from broker.sts.session_policies import SessionPolicySource, SessionPolicyStore
+from broker.sts.session_policies import SessionPolicySource
 from broker.sts.signing_keys import KeyRing, KeyRingSource
+from broker.sts.state import StsState
 from broker.sts.web_identity import WebIdentityVerifier, assume_role_with_web_identity
 from broker.sts.wire import error_xml, result_xml, status_for
 from providers.base import ReplayCache
@@ -153,41 +153,63 @@ class StsService:
         self,
         ring: KeyRing | KeyRingSource,
         *,
-        keys: AccessKeyStore | None = None,
-        revocations: RevocationSource | None = None,
-        audit: AuditSink | None = None,
+        keys: AccessKeyStore,
+        revocations: RevocationSource,
+        audit: AuditSink,
+        saml_replay_cache: ReplayCache,
+        session_policies: SessionPolicySource,
+        mfa: MfaDevices,
         regions: Collection[str] | None = None,
         data: Path | None = None,
         principals: PrincipalSource | None = None,
         web_identity: WebIdentityVerifier | None = None,
-        saml_replay_cache: ReplayCache | None = None,
-        session_policies: SessionPolicySource | None = None,
-        mfa: MfaDevices | None = None,
         clock_guard: ClockGuard | None = None,
     ) -> None:
         self.clock_guard = clock_guard
-        sts_dir = (data / "sts") if data else None
-        policy_dir = (sts_dir or default_access_key_file().parent) / "session-policies"
-        self._session_policies = session_policies or SessionPolicyStore(policy_dir)
+        self._session_policies = session_policies
         self.context = StsContext(
             ring,
             principals=principals,
-            session_policies=self._session_policies,
-            # virtual MFA devices: the shared database given, else the data directory's SQLite
-            mfa=mfa or embedded_mfa_devices(ring, data),
-            saml_replay_cache=saml_replay_cache or MemoryReplayCache(),
+            session_policies=session_policies,
+            mfa=mfa,
+            saml_replay_cache=saml_replay_cache,
             web_identity=web_identity or WebIdentityVerifier(local_keys=local_keys(data)),
         )
-        self.keys = keys or AccessKeyStore(
-            self.ring, sts_dir / "access-keys.json" if sts_dir else None
-        )
-        self.revocations: RevocationSource = revocations or RevocationList(
-            sts_dir / "revocations.json" if sts_dir else None
-        )
-        self.audit: AuditSink = audit or AuditLog(data / "audit" / "audit.jsonl" if data else None)
+        self.keys = keys
+        self.revocations = revocations
+        self.audit = audit
         self.auth = Authenticator(lambda: self.ring, self.keys, self.revocations)
         self.regions = regions
         self.counts: Counter[tuple[str, str]] = Counter()
+
+    @classmethod
+    def over(
+        cls,
+        state: StsState,
+        *,
+        regions: Collection[str] | None = None,
+        data: Path | None = None,
+        principals: PrincipalSource | None = None,
+        web_identity: WebIdentityVerifier | None = None,
+        clock_guard: ClockGuard | None = None,
+    ) -> StsService:
+        """The service over ``state``'s stores (``data``: the data directory, for the
+        embedded development issuer's keys)."""
+        shared = state.shared
+        return cls(
+            state.ring_source,
+            keys=state.access_keys(),
+            revocations=shared.revocations,
+            audit=shared.audit,
+            saml_replay_cache=shared.replay,
+            session_policies=shared.session_policies,
+            mfa=state.mfa_devices(),
+            regions=regions,
+            data=data,
+            principals=principals,
+            web_identity=web_identity,
+            clock_guard=clock_guard,
+        )
 
     @property
     def ring(self) -> KeyRing:

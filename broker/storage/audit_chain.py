@@ -31,7 +31,7 @@ from broker.errors import (
 from broker.group_commit import GroupCommit
 from broker.storage.database import Cursor, Database
 
-__all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "canonical"]
+__all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "append_within", "canonical"]
 
 GENESIS_HASH = "0" * 64
 
@@ -73,29 +73,9 @@ class SqlAuditLog:
         return await self._group.submit_async(dict(event))
 
     def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = []
         try:
             with self._db.transaction(serialize="audit") as cursor:
-                head = _read_head(cursor)
-                if head is None:
-                    cursor.execute("SELECT 1 FROM audit_events LIMIT 1")
-                    if cursor.fetchone() is not None:
-                        raise AuditError(
-                            "the database audit chain has records but no head; "
-                            "run `broker audit verify` and restore the database"
-                        )
-                sequence, previous = head or (0, GENESIS_HASH)
-                for event in events:
-                    sequence += 1
-                    record = {**event, "eventSequence": sequence, "previousEventHash": previous}
-                    line = canonical(record)
-                    previous = hashlib.sha256(line).hexdigest()
-                    cursor.execute(
-                        "INSERT INTO audit_events (sequence, record, hash) VALUES (?, ?, ?)",
-                        (sequence, line.decode(), previous),
-                    )
-                    records.append(record)
-                _write_head(cursor, (sequence, previous), exists=head is not None)
+                records = append_within(cursor, events)
         except AuditError:
             raise
         except StateStoreUnavailableError as exc:
@@ -151,6 +131,38 @@ class SqlAuditLog:
         if problem is None and count < expect_at_least:
             problem = f"{expect_at_least - count} records missing at the end"
         return ChainCheck(problem is None, count, problem)
+
+
+def append_within(cursor: Cursor, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chain ``events`` onto the audit chain inside the caller's transaction, which must hold
+    the ``audit`` section; the records as written.
+
+    Raises:
+        AuditError: the chain has records but no head (nothing is written).
+    """
+    head = _read_head(cursor)
+    if head is None:
+        cursor.execute("SELECT 1 FROM audit_events LIMIT 1")
+        if cursor.fetchone() is not None:
+            raise AuditError(
+                "the database audit chain has records but no head; "
+                "run `broker audit verify` and restore the database"
+            )
+    sequence, previous = head or (0, GENESIS_HASH)
+    records: list[dict[str, Any]] = []
+    for event in events:
+        sequence += 1
+        record = {**event, "eventSequence": sequence, "previousEventHash": previous}
+        line = canonical(record)
+        previous = hashlib.sha256(line).hexdigest()
+        cursor.execute(
+            "INSERT INTO audit_events (sequence, record, hash) VALUES (?, ?, ?)",
+            (sequence, line.decode(), previous),
+        )
+        records.append(record)
+    if records:
+        _write_head(cursor, (sequence, previous), exists=head is not None)
+    return records
 
 
 def _read_head(cursor: Cursor) -> tuple[int, str] | None:

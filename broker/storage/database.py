@@ -66,8 +66,10 @@ class Database(Protocol):
         ...
 
 
-def open_database(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -> Database:
-    """Open the database ``url`` names (default: ``database_url()``)."""
+def open_database(
+    url: str | DatabaseUrl, *, pool_size: int = 8, durable_commits: bool = True
+) -> Database:
+    """Open the database ``url`` names (``durable_commits``: ``SqliteDatabase``'s)."""
     chosen = url if isinstance(url, DatabaseUrl) else database_url(url)
     if chosen.dialect == "postgresql":
         from broker.storage.postgres_db import PostgresDatabase
@@ -75,4 +77,4 @@ def open_database(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -
         return PostgresDatabase(chosen, pool_size=pool_size)
     from broker.storage.sqlite_db import SqliteDatabase
 
-    return SqliteDatabase(chosen)
+    return SqliteDatabase(chosen, durable_commits=durable_commits)

@@ -48,26 +48,43 @@ class SqlKeySet:
                 for kid, created, retired, m in cursor.fetchall()
             )
 
-    def rotate(self, kid: str, material: str, *, only_if_none: bool = False) -> bool:
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever a key is added, retired or dropped: (count, newest creation, newest
+        retirement) — one small read, to tell whether the ring must be read again."""
+        with self._db.transaction(read_only=True) as cursor:
+            cursor.execute(
+                "SELECT COUNT(*), COALESCE(MAX(created_us), 0), COALESCE(MAX(retired_us), 0) "
+                "FROM signing_keys"
+            )
+            rows = cursor.fetchall()  # to the end: no statement left open on the connection
+        return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
+
+    def rotate(
+        self,
+        kid: str,
+        material: str,
+        *,
+        only_if_none: bool = False,
+        now: datetime | None = None,
+    ) -> bool:
         """Add ``kid`` as the active key and retire the others; False if skipped.
 
         Args:
             only_if_none: add only when there is no active key yet (first start of several
                 replicas: one creates the key, the others use it).
+            now: the rotation's time (default: the store's clock).
         """
-        now = micros(self._clock())
+        at = micros(now or self._clock())
         with self._db.transaction(serialize="keys") as cursor:
             if only_if_none:
                 cursor.execute("SELECT 1 FROM signing_keys WHERE retired_us IS NULL LIMIT 1")
                 if cursor.fetchone() is not None:
                     return False
-            cursor.execute(
-                "UPDATE signing_keys SET retired_us = ? WHERE retired_us IS NULL", (now,)
-            )
+            cursor.execute("UPDATE signing_keys SET retired_us = ? WHERE retired_us IS NULL", (at,))
             cursor.execute(
                 "INSERT INTO signing_keys (kid, created_us, retired_us, material) "
                 "VALUES (?, ?, NULL, ?)",
-                (kid, now, material),
+                (kid, at, material),
             )
         return True
 

@@ -113,7 +113,7 @@ def require_current(database: Database) -> None:
         )
 
 
-def open_current(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -> Database:
+def open_current(url: str | DatabaseUrl, *, pool_size: int = 8) -> Database:
     """Open the shared-state database ready for use: the embedded SQLite is brought up to date
     on open; PostgreSQL, shared by replicas, must already be (`broker db upgrade`).
 

@@ -1,8 +1,9 @@
-"""Every shared-state store over one database: what a `broker serve` replica opens at start.
+"""Every server-side store over one database: what each front end opens once and passes down.
 
-``open_shared_state()`` connects to the configured database (``BROKER_DATABASE_URL`` or the
-embedded SQLite), refuses a schema that is not current (run ``broker db upgrade``), and builds
-each store on the one connection pool.
+``open_shared_state(url)`` connects to the database the front end chose (PostgreSQL for
+replicas, else the embedded SQLite of the data directory), brings the embedded one up to date
+and refuses a PostgreSQL schema that is not current (run ``broker db upgrade``), and builds
+each store on the one connection pool. There is no other home for server-side state.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import Database, open_database
 from broker.storage.directory_runtime import SqlDirectoryRuntime
 from broker.storage.key_set import SqlKeySet
-from broker.storage.migrations import require_current
+from broker.storage.migrations import require_current, upgrade
 from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
@@ -42,15 +43,20 @@ class SharedState:
         self.database.close()
 
 
-def open_shared_state(url: str | DatabaseUrl | None = None, *, pool_size: int = 8) -> SharedState:
+def open_shared_state(
+    url: DatabaseUrl, *, pool_size: int = 8, durable_commits: bool = True
+) -> SharedState:
     """Open the database and every store on it.
 
     Raises:
         ConfigError: unreachable database, or its schema is behind or ahead of this broker.
     """
-    database = open_database(url, pool_size=pool_size)
+    database = open_database(url, pool_size=pool_size, durable_commits=durable_commits)
     try:
-        require_current(database)
+        if url.dialect == "sqlite":
+            upgrade(database)  # the embedded database is this broker's own: always current
+        else:
+            require_current(database)
     except BaseException:
         database.close()
         raise

@@ -29,7 +29,14 @@ class SqliteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, url: DatabaseUrl, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: DatabaseUrl, *, busy_timeout: float = 30.0, durable_commits: bool = True
+    ) -> None:
+        """``durable_commits=False`` (``broker serve --audit-sync interval``): a commit is written
+        to the WAL before it returns (a killed process loses nothing committed) but fsynced at
+        checkpoints, so a power loss may drop the newest commits (SQLite ``synchronous=NORMAL``).
+        """
+        self._synchronous = "FULL" if durable_commits else "NORMAL"
         self.path = Path(url.sqlite_path)
         self._timeout = busy_timeout
         self._local = threading.local()
@@ -43,20 +50,29 @@ class SqliteDatabase:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is not None:
             return connection
+        # An unusable data directory (a file in its place) is the OSError the front ends
+        # report as such; only SQLite's own failures become a ConfigError naming the database.
+        make_private_dirs(self.path.parent)
+        # Never open and close the file once it exists: closing any descriptor of it drops
+        # every POSIX lock this process holds on it, SQLite's included, and another process
+        # would then take this one's connections for gone (and remove the WAL under them).
         try:
-            make_private_dirs(self.path.parent)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            mode = os.fstat(fd).st_mode
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
             os.close(fd)
-            if mode & 0o077:
-                raise ConfigError(
-                    f"the database {self.path} is readable by other users; run chmod 600 on it"
-                )
+        mode = os.stat(self.path).st_mode
+        if mode & 0o077:
+            raise ConfigError(
+                f"the database {self.path} is readable by other users; run chmod 600 on it"
+            )
+        try:
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
             self._enter_wal(connection)
-            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute(f"PRAGMA synchronous={self._synchronous}")
             connection.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the database {self.path}: {exc}") from None

@@ -1,4 +1,7 @@
-"""Which database: ``--database-url``, else ``$BROKER_DATABASE_URL``, else SQLite in the data dir.
+"""Which database: the configured URL, else SQLite in the data directory.
+
+The front end (CLI entry, ``broker serve``, the TUI) reads the configured URL once
+(``--database-url`` or ``$BROKER_DATABASE_URL``) and passes it here as a value.
 
 Accepted: ``postgresql://user:password@host:port/db?sslmode=...`` (also ``postgres://``) and
 ``sqlite:///absolute/path.db``. A password may sit in the URL (from the environment or a
@@ -7,14 +10,14 @@ secret manager, never from broker.toml); ``redacted`` hides it wherever a URL is
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from broker.errors import ConfigError
 
-__all__ = ["DatabaseUrl", "database_url", "redacted"]
+__all__ = ["DatabaseUrl", "database_url", "embedded_url", "redacted"]
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -45,17 +48,22 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
-def database_url(override: str | None = None) -> DatabaseUrl:
-    """The database to use (see the module docstring).
+def embedded_url(data_dir: Path) -> DatabaseUrl:
+    """The embedded SQLite database of ``data_dir``: ``<data>/broker.db``."""
+    return DatabaseUrl("sqlite", f"sqlite://{(data_dir / 'broker.db').absolute()}")
+
+
+def database_url(configured: str | None, data_dir: Path | None = None) -> DatabaseUrl:
+    """The database to use: ``configured`` (a URL), else the embedded one of ``data_dir``.
 
     Raises:
-        ConfigError: an unsupported scheme or a relative SQLite path.
+        ConfigError: an unsupported scheme or a relative SQLite path, or neither given.
     """
-    chosen = override or os.environ.get("BROKER_DATABASE_URL")
+    chosen = configured
     if not chosen:
-        from broker.config.loader import data_dir
-
-        return DatabaseUrl("sqlite", f"sqlite://{(data_dir() / 'broker.db').absolute()}")
+        if data_dir is None:
+            raise ConfigError("no database configured and no data directory to hold one")
+        return embedded_url(data_dir)
     try:
         parts = urlsplit(chosen)
         parts.port  # noqa: B018 - validates the port

@@ -24,6 +24,8 @@ POINTS = (
     "row-written",  # the index row is written, the intent not yet removed
     "secret-deleted",  # forgetting: the keyring entry is gone, the index row not yet
     "recovered-one",  # recovery repaired one intent and has not yet removed it
+    "legacy-importing",  # an old audit log's events are written, not yet committed
+    "legacy-imported",  # an old state file's import is committed, the file not yet renamed
 )
 
 

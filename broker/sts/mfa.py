@@ -8,8 +8,8 @@ secret (shared by replicas as the long-term keys' secrets are), of the device's 
 once when the device is enabled, as an ``otpauth://`` URI. Codes are checked by the one TOTP
 core (``broker.totp``): ±1 step, and each step once per device across every worker and replica.
 
-The device list used to be a file (``<data>/sts/mfa-devices.json``): ``import_device_file``
-moves it into the database once (and renames it ``….imported``) whenever the store is opened.
+The device list used to be a file (``<data>/sts/mfa-devices.json``): it is moved into the
+database once, with the other files of that layout (``broker.sts.legacy_files``).
 """
 
 from __future__ import annotations
@@ -17,18 +17,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broker import totp
-from broker.errors import ConfigError, StsError, UsageError
-from broker.private_files import PrivateFiles
+from broker.errors import StsError, UsageError
 from broker.storage.sts_mfa_devices import SqlStsMfaDevices, StsMfaDevice
 from broker.sts.access_keys import check_user_and_account
 from broker.sts.signing_keys import KeyRing, KeyRingSource
@@ -36,20 +32,9 @@ from broker.sts.signing_keys import KeyRing, KeyRingSource
 if TYPE_CHECKING:
     from broker.audit.sink import AuditSink
 
-__all__ = [
-    "DEVICE_FILE",
-    "MfaDevices",
-    "embedded_mfa_devices",
-    "import_device_file",
-    "mfa_serial",
-    "open_mfa_devices",
-]
+__all__ = ["MfaDevices", "mfa_serial"]
 
-_files = PrivateFiles(ConfigError)
-
-DEVICE_FILE = "mfa-devices.json"  # the old device list under <data>/sts/, imported once
 _INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
-_SERIAL = re.compile(r"arn:aws:iam::(\d{12}):mfa/([\w+=,.@-]{1,64})", re.ASCII)
 
 
 def mfa_serial(account: str, user: str) -> str:
@@ -179,81 +164,3 @@ class MfaDevices:
         if not totp.verify(_Device(self, record), code, now=self.clock()):
             raise _denied()
         return True
-
-
-def import_device_file(store: SqlStsMfaDevices, path: Path) -> int:
-    """Move the old device list at ``path`` into the database once; how many devices were new.
-
-    The file (``{serial: user}``, no secrets) is renamed ``<name>.imported`` afterwards, under
-    its lock, so concurrent openers import it once. Imported devices keep their seeds (derived
-    without a nonce), so authenticators already enrolled keep working under the same key ring.
-    (A file written under a data directory's key file and imported into PostgreSQL, whose ring
-    has its own secret, lists devices that must be enrolled again, as that deployment's access
-    keys must be created again; the message says so.)
-
-    Raises:
-        ConfigError: the file is not private, not JSON, or holds an entry that is not a device.
-    """
-    if not _files.exists(path):
-        return 0
-    with _files.locked(path):
-        listed = _files.read_json(path, None, fix="fix or remove it, then retry")
-        if listed is None:  # another process imported it while we waited for the lock
-            return 0
-        if not isinstance(listed, dict):
-            raise ConfigError(f"{path} is not an MFA device list; fix or remove it, then retry")
-        rows = []
-        for serial, user in listed.items():
-            match = _SERIAL.fullmatch(serial)
-            if match is None or match[2] != user:
-                raise ConfigError(
-                    f"{path} lists an entry that is not an MFA device ({serial!r}); "
-                    "fix or remove it, then retry"
-                )
-            rows.append((serial, user, match[1], ""))
-        added = store.add_many(rows)
-        path.rename(path.with_name(path.name + ".imported"))
-    print(
-        f"broker: moved {len(rows)} MFA device(s) from {path} into the database "
-        f"({added} new); the file is kept as {path.name}.imported. A device enrolled under "
-        "another key ring (a data directory's key file, now PostgreSQL's) must be enrolled "
-        "again: `broker access-keys mfa-disable USER --account ACCT`, then mfa-enable",
-        file=sys.stderr,
-    )
-    return added
-
-
-def open_mfa_devices(
-    ring: KeyRing | KeyRingSource,
-    store: SqlStsMfaDevices,
-    data: Path | None = None,
-    *,
-    clock: Callable[[], float] = time.time,
-) -> MfaDevices:
-    """The devices in ``store``, after importing ``<data>/sts/mfa-devices.json`` if present
-    (``data`` defaults to the data directory)."""
-    if data is None:
-        from broker.config.loader import data_dir
-
-        data = data_dir()
-    import_device_file(store, data / "sts" / DEVICE_FILE)
-    return MfaDevices(ring, store, clock=clock)
-
-
-def embedded_mfa_devices(
-    ring: KeyRing | KeyRingSource,
-    data: Path | None = None,
-    *,
-    clock: Callable[[], float] = time.time,
-) -> MfaDevices:
-    """The devices in the embedded SQLite database of ``data`` (default: the data directory),
-    upgraded on open as the embedded database always is."""
-    from broker.storage.migrations import open_current
-    from broker.storage.url import DatabaseUrl
-
-    if data is None:
-        from broker.config.loader import data_dir
-
-        data = data_dir()
-    url = DatabaseUrl("sqlite", f"sqlite://{(data / 'broker.db').absolute()}")
-    return open_mfa_devices(ring, SqlStsMfaDevices(open_current(url)), data, clock=clock)

@@ -6,8 +6,8 @@ key signed). ``rotate`` adds a key that signs from then on; older keys keep veri
 the longest session they could have signed (36 h) has expired, then ``prune`` drops them.
 Long-term user keys derive from one separate secret that rotation does not touch.
 
-Keys live in ``<data>/sts/signing-keys.json``, 0600 in a 0700 directory; a file other users
-can read is refused, never trusted.
+Keys live in the state database (``broker.sts.key_ring_db.DatabaseKeyRing`` over
+``broker.storage.key_set``), shared by every replica and every front end.
 """
 
 from __future__ import annotations
@@ -16,32 +16,20 @@ import base64
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 from broker.errors import ConfigError
-from broker.private_files import PrivateFiles
 
 __all__ = [
     "KEY_LIFETIME_AFTER_RETIRE",
     "KeyRing",
-    "KeyRingFile",
     "KeyRingSource",
     "SigningKey",
-    "default_key_file",
+    "generate_key",
 ]
-
-_files = PrivateFiles(ConfigError)
 
 # The longest session any key can sign (GetSessionToken/GetFederationToken: 36 h).
 KEY_LIFETIME_AFTER_RETIRE = timedelta(seconds=129_600)
-
-
-def default_key_file() -> Path:
-    """``<data>/sts/signing-keys.json``."""
-    from broker.config.loader import data_dir
-
-    return data_dir() / "sts" / "signing-keys.json"
 
 
 @dataclass(frozen=True)
@@ -83,7 +71,7 @@ class SigningKey:
         )
 
 
-def _generate(now: datetime) -> SigningKey:
+def generate_key(now: datetime) -> SigningKey:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -123,6 +111,11 @@ class KeyRing:
                 return key
         raise ConfigError("no active session-token signing key; run `broker keys rotate`")
 
+    @classmethod
+    def generate(cls, now: datetime | None = None) -> KeyRing:
+        """A new ring of one active key and a new user-key secret (not stored anywhere)."""
+        return cls((generate_key(now or datetime.now(UTC)),), secrets.token_bytes(32))
+
     def verifying(self, kid: str, now: datetime) -> SigningKey | None:
         """The key named ``kid`` if it may still verify tokens at ``now``."""
         for key in self.keys:
@@ -130,90 +123,9 @@ class KeyRing:
                 return key
         return None
 
-    @classmethod
-    def load(cls, path: Path | None = None, *, create: bool = True) -> KeyRing:
-        """Read the key file; with ``create``, make the first key when there is none."""
-        path = path or default_key_file()
-        data = _files.read_json(path, None)
-        if data is None:
-            if not create:
-                raise ConfigError(f"no signing keys in {path}; run `broker keys rotate`")
-            with _files.locked(path):
-                data = _files.read_json(path, None)
-                if data is None:
-                    ring = cls((_generate(datetime.now(UTC)),), secrets.token_bytes(32))
-                    ring.save(path)
-                    return ring
-        return cls._from_json(data, path)
-
-    @classmethod
-    def _from_json(cls, data: Any, path: Path) -> KeyRing:
-        try:
-            keys = tuple(SigningKey.from_json(item) for item in data["keys"])
-            return cls(keys, base64.b64decode(data["user_key_secret"]))
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(f"{path} is not a valid signing-key file") from None
-
-    def save(self, path: Path | None = None) -> None:
-        _files.write_json(
-            path or default_key_file(),
-            {
-                "keys": [key.to_json() for key in self.keys],
-                "user_key_secret": base64.b64encode(self.user_key_secret).decode(),
-            },
-        )
-
-    @classmethod
-    def rotate(cls, path: Path | None = None, now: datetime | None = None) -> KeyRing:
-        """Retire the active key, add a new one that signs from now, drop expired ones."""
-        path = path or default_key_file()
-        now = now or datetime.now(UTC)
-        with _files.locked(path):
-            ring = cls.load(path)
-            kept = tuple(
-                key if key.retired is not None else _retire(key, now)
-                for key in ring.keys
-                if key.status(now) != "expired"
-            )
-            rotated = cls((_generate(now), *kept), ring.user_key_secret)
-            rotated.save(path)
-        return rotated
-
-
-def _retire(key: SigningKey, now: datetime) -> SigningKey:
-    from dataclasses import replace
-
-    return replace(key, retired=now)
-
 
 class KeyRingSource(Protocol):
-    """Where a long-running service reads the current ring: ``KeyRingFile`` or, for replicas
-    on several hosts, ``broker.sts.key_ring_db.DatabaseKeyRing``."""
+    """Where a long-running service reads the current ring (``DatabaseKeyRing``): a rotation
+    through any front end or replica is seen by every other."""
 
     def current(self) -> KeyRing: ...
-
-
-class KeyRingFile:
-    """The key file as a long-running service sees it: re-read whenever it changes.
-
-    ``broker keys rotate`` on any host sharing the data directory is picked up by every
-    running replica at its next request (one ``stat`` per request), so tokens signed by the
-    new key verify everywhere and the new key signs everywhere.
-    """
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_key_file()
-        self._stamp: tuple[int, int, int] | None = None
-        self._ring: KeyRing | None = None
-
-    def current(self) -> KeyRing:
-        try:
-            info = self.path.stat()
-            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-        except FileNotFoundError:
-            stamp = None
-        if self._ring is None or stamp != self._stamp:
-            self._ring = KeyRing.load(self.path)
-            info = self.path.stat()
-            self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-        return self._ring

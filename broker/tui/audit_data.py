@@ -1,4 +1,4 @@
-"""The audit view's rows: the hash-chained log newest first, filtered, with the chain's status.
+"""The audit view's rows: the state's audit chain newest first, filtered, with its status.
 
 No Textual here; the log holds no secret, so neither do the rows.
 """
@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broker.errors import BrokerError, UsageError
+
+if TYPE_CHECKING:
+    from broker.audit import EventFilter
+    from broker.storage.audit_chain import SqlAuditLog
 
 __all__ = ["audit_rows"]
 
@@ -24,7 +28,9 @@ def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ..
     Raises:
         UsageError: an unknown filter word.
     """
-    from broker.audit import AuditLog, EventFilter, select
+    from broker.audit import EventFilter
+    from broker.config.loader import configured_database_url
+    from broker.sts.state import open_sts_state
 
     spec: dict[str, Any] = {}
     for word in query.split():
@@ -32,14 +38,25 @@ def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ..
         if not sep or key not in ("user", "role", "event", "since"):
             raise UsageError(f"audit filter {word!r}: use user=, role=, event= or since=")
         spec[key] = datetime.fromisoformat(value) if key == "since" else value
-    log = AuditLog(data_dir / "audit" / "audit.jsonl")
+    state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
     try:
-        verified = log.verify()
-        status = f"chain verified ({verified.events} events)"
+        return _rows(state.shared.audit, EventFilter(**spec))
+    finally:
+        state.close()
+
+
+def _rows(log: SqlAuditLog, chosen: EventFilter) -> tuple[str, list[tuple[str, ...]]]:
+    from broker.audit import select
+
+    try:
+        check = log.verify()
     except BrokerError as exc:
         status = f"CHAIN BROKEN: {exc}"
+    else:
+        verified = f"chain verified ({check.events} events)"
+        status = verified if check.ok else f"CHAIN BROKEN: {check.problem}"
     rows: list[tuple[str, ...]] = []
-    for event in select(log.events(), EventFilter(**spec)):
+    for event in select(log.records(), chosen):
         identity = event.get("userIdentity") or {}
         who = identity.get("userName") or identity.get("arn") or identity.get("principalId")
         params = event.get("requestParameters") or {}

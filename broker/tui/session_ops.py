@@ -24,6 +24,8 @@ from providers.base import SignInResult
 
 if TYPE_CHECKING:
     from broker.client.profiles import Profile
+    from broker.minters.base import Credentials
+    from broker.sts.state import StsState
 
 __all__ = ["mint_profile", "refresh_profiles", "revoke_profile"]
 
@@ -159,30 +161,48 @@ def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) ->
             ``aws`` minter's); nothing is forgotten, revoke them upstream.
         AuditError: the revocation could not be audited; nothing was revoked.
     """
+    from broker.config.loader import configured_database_url
     from broker.store.credential_store import CredentialStore
-    from broker.sts.revocation import Revocation, revoke
-    from broker.sts.session_token import verify_session
-    from broker.sts.signing_keys import KeyRing
+    from broker.sts.state import open_sts_state
 
     now = now or datetime.now(UTC)
     store = CredentialStore(data_dir)
     credentials = store.credentials(profile)
     revoked = False
     if credentials is not None and credentials.expiration > now:
-        ring = KeyRing.load(data_dir / "sts" / "signing-keys.json", create=False)
+        state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
         try:
-            claims, _secret = verify_session(
-                ring, credentials.session_token, credentials.access_key_id, now=now
-            )
-        except StsError as exc:
-            if exc.code != "ExpiredToken":
-                raise StsError(
-                    f"{profile}: these credentials are not a session of this broker's STS, so "
-                    "it cannot revoke them; revoke them where they were issued",
-                    code="InvalidClientTokenId",
-                ) from None
-        else:
-            revoke(Revocation("session", claims.session_id, now), data_dir=data_dir)
-            revoked = True
+            revoked = _revoke_session(state, data_dir, profile, credentials, now)
+        finally:
+            state.close()
     store.forget_profile(profile)
     return revoked
+
+
+def _revoke_session(
+    state: StsState, data_dir: Path, profile: str, credentials: Credentials, now: datetime
+) -> bool:
+    """Revoke the live session of ``credentials`` in ``state``; False when it has expired."""
+    from broker.store.revocation_stamp import touch_revocation_stamp
+    from broker.sts.revocation import Revocation, revoke
+    from broker.sts.session_token import verify_session
+
+    try:
+        claims, _secret = verify_session(
+            state.ring, credentials.session_token, credentials.access_key_id, now=now
+        )
+    except StsError as exc:
+        if exc.code != "ExpiredToken":
+            raise StsError(
+                f"{profile}: these credentials are not a session of this broker's STS, so "
+                "it cannot revoke them; revoke them where they were issued",
+                code="InvalidClientTokenId",
+            ) from None
+        return False
+    local = state.shared.database.dialect == "sqlite"  # the stamp is the embedded state's
+    revoke(
+        Revocation("session", claims.session_id, now),
+        state,
+        recorded=(lambda: touch_revocation_stamp(data_dir)) if local else None,
+    )
+    return True

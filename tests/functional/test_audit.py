@@ -6,17 +6,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from broker.audit import AuditLog, cloudtrail_event
+from broker.audit import cloudtrail_event
+from broker.storage.audit_chain import SqlAuditLog
 from broker.tui.screens.audit import AuditScreen
 from tests.functional.screen_text import flat_text
+from tests.state_support import embedded_state
 
 pytestmark = pytest.mark.anyio
 
 ROLE = "arn:aws:iam::111122223333:role/Developer"
 
 
-def _write(home) -> AuditLog:
-    log = AuditLog(home / "audit" / "audit.jsonl")
+def _write(home) -> SqlAuditLog:
+    log = embedded_state(home).shared.audit
     for n, (name, user, error) in enumerate(
         [("AssumeRole", "alice", None), ("GetSessionToken", "bob", "AccessDenied")]
     ):
@@ -58,10 +60,11 @@ async def test_newest_first_with_chain_status_and_filter(make_app, broker_home) 
 
 
 async def test_a_tampered_log_says_the_chain_is_broken(make_app, broker_home) -> None:
-    log = _write(broker_home)
-    path = broker_home / "audit" / "audit.jsonl"
-    path.write_text(path.read_text().replace('"alice"', '"mallory"'))
-    assert log  # the writer is done; the file now differs from what it chained
+    _write(broker_home)
+    with embedded_state(broker_home).shared.database.transaction() as cursor:
+        cursor.execute(
+            "UPDATE audit_events SET record = replace(record, ?, ?)", ('"alice"', '"mallory"')
+        )  # the chain now differs from what it hashed
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await _open(app, pilot)

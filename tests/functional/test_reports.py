@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Select
 
-from broker.audit import AuditLog
 from broker.tui.screens.reports import ReportsScreen
 from tests.conftest import CONFIG
 from tests.functional.screen_text import flat_text
+from tests.state_support import embedded_state
 from tests.unit.reports.events import authorize, role_caller
 
 pytestmark = pytest.mark.anyio
@@ -102,7 +102,7 @@ async def test_last_accessed_flags_unused_and_copies_the_narrower_policy(
     make_app, broker_home
 ) -> None:
     now = datetime.now(UTC)
-    AuditLog(broker_home / "audit" / "audit.jsonl").append(
+    embedded_state(broker_home).shared.audit.append(
         authorize(
             role_caller(CI_DEPLOY, "ci-deployer"),
             "lambda:UpdateFunctionCode",

@@ -116,7 +116,7 @@ async def test_confirmed_revoke_with_nothing_cached_revokes_nothing(make_app, br
         text = flat_text(app)
         assert "Revoked" not in text
         assert "keyring" in text or "Forgot DataScientist @ analytics (no live session" in text
-    assert not (broker_home / "sts" / "revocations.json").exists()
+    assert not (broker_home / "sts" / "revocations.stamp").exists()  # nothing was revoked
 
 
 async def test_readonly_hides_revoke(make_app) -> None:

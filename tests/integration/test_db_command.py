@@ -23,6 +23,7 @@ def test_upgrade_then_status_on_postgresql(
         "applied 0003_session_policies",
         "applied 0004_audit_head",
         "applied 0005_sts_mfa_devices",
+        "applied 0006_legacy_imports",
     ]
     again = run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": fresh_database})
     assert again.returncode == 0
@@ -35,6 +36,7 @@ def test_upgrade_then_status_on_postgresql(
         "0003_session_policies\tapplied",
         "0004_audit_head\tapplied",
         "0005_sts_mfa_devices\tapplied",
+        "0006_legacy_imports\tapplied",
     ]
 
 
@@ -48,6 +50,7 @@ def test_default_database_is_sqlite_under_broker_home(
         "0003_session_policies\tpending",
         "0004_audit_head\tpending",
         "0005_sts_mfa_devices\tpending",
+        "0006_legacy_imports\tpending",
     ]
     assert run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": ""}).returncode == 0
     assert (broker_home / "broker.db").stat().st_mode & 0o077 == 0

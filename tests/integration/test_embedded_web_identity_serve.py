@@ -16,19 +16,17 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from broker.audit import AuditLog
 from broker.directory import load_directory
 from broker.minters.base import MintRequest
 from broker.minters.local import AssignedUser, LocalMinter
 from broker.store.credential_store import CredentialStore
 from broker.sts.directory_source import DirectoryPrincipals
-from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
 from providers.registry import local_keys
 from tests.conftest import CONFIG
 from tests.integration.conftest import start_server, stop_server
+from tests.state_support import audit_events, embedded_state
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -90,16 +88,17 @@ def test_demo_login_token_assumes_the_demo_role_at_serve_and_locally(
     # The local minter, on the same data directory, takes the same path.
     directory = load_directory(CONFIG, data_dir=broker_home)
     minter = LocalMinter(
-        KeyRing.load(tmp_path / "keys.json"),
+        embedded_state(tmp_path).ring,
         DirectoryPrincipals(directory),
         lambda claims, account, role: (
             AssignedUser("alice", "alice@example.com") if role == "demo-web-identity" else None
         ),
-        audit=AuditLog(tmp_path / "audit.jsonl"),
-        session_policies=SessionPolicyStore(tmp_path / "policies"),
+        audit=embedded_state(tmp_path).shared.audit,
+        session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
         web_identity=WebIdentityVerifier(local_keys=local_keys(broker_home)),
     )
     creds = minter.mint(session, MintRequest(SANDBOX, "demo-web-identity", 900))
     minted, _ = verify_session(minter.ring, creds.session_token, creds.access_key_id)
     assert minted.role_arn == ROLE
-    assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithWebIdentity"]
+    assert [e["eventName"] for e in audit_events(tmp_path)] == ["AssumeRoleWithWebIdentity"]

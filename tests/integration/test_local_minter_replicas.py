@@ -1,7 +1,8 @@
 """The local minter on a replica deployment: `broker credential-process` in a third process,
 sharing only ``BROKER_DATABASE_URL`` with two `broker serve` replicas, mints credentials that
 verify on both, whose mint is in the database's one audit chain, and that `broker sts revoke`
-through either replica stops (the client then mints anew) — through the real AWS CLI.
+through either replica stops (the AWS CLI is then refused by both, and the client mints anew)
+— through the real AWS CLI. This is the one state's "done when" test.
 
 (Before, the local minter signed with its own data directory's key file and audited to its
 file log whatever the URL said: its credentials failed at every replica.)
@@ -31,7 +32,9 @@ from tests.integration.test_sts_clients import sts
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
 
+@pytest.mark.parametrize("revoking", ["a", "b"])
 def test_credential_process_mints_for_every_replica_and_revoke_through_either_stops_it(
+    revoking: str,
     secret_service: None,
     fresh_database: str,
     broker_home: Path,
@@ -74,12 +77,31 @@ def test_credential_process_mints_for_every_replica_and_revoke_through_either_st
         old = json.loads(served.stdout)
         old_keys = (old["AccessKeyId"], old["SecretAccessKey"], old["SessionToken"])
 
-        revoked = b.cli("sts", "revoke", "--user", "alice")
+        minted = (mints[0].get("responseElements") or {}).get("credentials") or {}
+        assert minted.get("accessKeyId") in (None, old["AccessKeyId"])  # that very credential
+
+        for server in (a, b):  # the credential itself, as the AWS CLI sends it
+            plain = {**env, "AWS_ACCESS_KEY_ID": old_keys[0], "AWS_SECRET_ACCESS_KEY": old_keys[1]}
+            plain["AWS_SESSION_TOKEN"] = old_keys[2]
+            who = _aws(plain, server, "sts", "get-caller-identity")
+            assert who.returncode == 0, who.stderr
+
+        through = a if revoking == "a" else b
+        revoked = through.cli("sts", "revoke", "--user", "alice")
         assert revoked.returncode == 0, revoked.stderr
         for server in (a, b):
             with pytest.raises(ClientError) as refused:
                 sts(server, *old_keys).get_caller_identity()
             assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            denied = _aws(plain, server, "sts", "get-caller-identity")
+            assert denied.returncode != 0 and "AccessDenied" in denied.stderr
+        database = open_database(fresh_database, pool_size=1)
+        try:
+            chain = SqlAuditLog(database)
+            names = [r.get("eventName") for r in chain.records()]
+            assert "RevokeSessions" in names and chain.verify().ok  # the one chain
+        finally:
+            database.close()
         # The client never serves the revoked session again: it mints another.
         again = run_broker("credential-process", "--profile", ALICE_PROFILE)
         assert again.returncode == 0, again.stderr

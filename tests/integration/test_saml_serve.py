@@ -24,6 +24,7 @@ from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
 from tests.saml_forge import idp_metadata, make_keypair
+from tests.state_support import audit_text
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +114,7 @@ def test_boto3_gets_a_session_for_a_real_idp_response(served, saml_idp) -> None:
     assert answer["Issuer"] == IDP_ENTITY
     # Replayed: the same response is refused the second time.
     assert refused(served, assertion) == "InvalidIdentityToken"
-    log = (served.home / "audit" / "audit.jsonl").read_text()
+    log = audit_text(served.home)
     assert '"eventName":"AssumeRoleWithSAML"' in log and assertion not in log
 
 

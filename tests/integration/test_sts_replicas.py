@@ -26,6 +26,7 @@ from broker.storage.replay import SqlReplayCache
 from broker.storage.revocations import SqlRevocations
 from broker.storage.session_policies import SqlSessionPolicies
 from broker.storage.shared_state import open_shared_state
+from broker.storage.url import database_url
 from broker.sts.key_ring_db import DatabaseKeyRing
 from tests.conftest import RunBroker
 from tests.unit.server.test_query_api import call, credentials_of
@@ -114,8 +115,10 @@ def test_rotation_on_one_replica_is_seen_by_the_other(
     database = open_database(fresh_database)
     upgrade(database)
     database.close()
-    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
-    a, b = (DatabaseKeyRing(open_shared_state().keys, refresh=0) for _ in range(2))
+    a, b = (
+        DatabaseKeyRing(open_shared_state(database_url(fresh_database)).keys, refresh=0)
+        for _ in range(2)
+    )
     first = a.current().active.kid
     assert b.current().active.kid == first
     assert a.current().user_key_secret == b.current().user_key_secret

@@ -26,9 +26,9 @@ from joserfc.jwk import RSAKey
 from broker.server.app import create_app
 from broker.server.query_api import StsService
 from broker.sts.principals import WebIdentityProvider
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
 from tests.integration.conftest import free_port
+from tests.state_support import embedded_state
 from tests.unit.sts.principal_data import HOME, OTHER, Directory, allow, trust
 
 pytestmark = pytest.mark.integration
@@ -65,8 +65,8 @@ def app_server(tmp_path_factory) -> Iterator[tuple[str, StsService]]:
     verifier = WebIdentityVerifier(
         httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=jwks)))
     )
-    service = StsService(
-        KeyRing.load(home / "sts" / "keys.json"),
+    service = StsService.over(
+        embedded_state(home),
         data=home,
         principals=directory,
         web_identity=verifier,

@@ -17,6 +17,7 @@ from broker.tui.screens.portal import PortalScreen
 from broker.tui.screens.sessions import SessionsScreen
 from tests.functional.screen_text import flat_text, screen_text
 from tests.integration.conftest import BrokerServer, start_server, stop_server
+from tests.state_support import embedded_state
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration, pytest.mark.anyio]
 
@@ -139,8 +140,8 @@ async def test_mint_refresh_and_revoke_from_the_tui(
         await _settle(app, pilot, lambda: "Revoked" in flat_text(app))
         assert "Revoked" in flat_text(app)
         assert CredentialStore(broker_home).credentials(PROFILE) is None
-    rules = json.loads((broker_home / "sts" / "revocations.json").read_text())
-    assert [r["kind"] for r in rules] == ["session"]
+    rules = embedded_state(broker_home).shared.revocations.rules()
+    assert [r.kind for r in rules] == ["session"]
     # the attack: keep using the revoked credentials against the STS; it must refuse them
     from botocore.exceptions import ClientError
 

@@ -24,6 +24,7 @@ from providers.oidc.provider import OIDCProvider
 from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.oidc.conftest import Peer, Person
+from tests.state_support import audit_text
 from tests.unit.oidc.fakes import make_context
 
 pytestmark = pytest.mark.integration
@@ -123,7 +124,7 @@ def test_boto3_gets_a_session_for_a_peer_token(served, oidc_peer, tokens) -> Non
         aws_session_token=creds["SessionToken"],
     ).get_caller_identity()
     assert who["Arn"] == f"arn:aws:sts::{SANDBOX}:assumed-role/peer-deployer/peer-session"
-    log = (served.home / "audit" / "audit.jsonl").read_text()
+    log = audit_text(served.home)
     assert '"eventName":"AssumeRoleWithWebIdentity"' in log and tokens["alice"] not in log
 
 

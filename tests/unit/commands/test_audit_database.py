@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from broker.audit import AuditLog
 from broker.commands.audit import AuditQueryInput, run_query, run_verify
 from broker.errors import AuditError
 from broker.storage.audit_chain import ChainCheck, SqlAuditLog, canonical
@@ -46,7 +45,7 @@ def chain_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_verify_reads_the_database_chain(chain_url: str, broker_home: Path) -> None:
     out = io.StringIO()
-    assert run_verify(None, out) == 0
+    assert run_verify(out) == 0
     assert out.getvalue().startswith("ok: 6 events in the database chain")
 
 
@@ -61,32 +60,19 @@ def test_verify_refuses_an_edited_database_record(chain_url: str, broker_home: P
         )
     database.close()
     with pytest.raises(AuditError, match="database audit chain is broken"):
-        run_verify(None, io.StringIO())
+        run_verify(io.StringIO())
 
 
 def test_query_and_tail_filter_the_database_chain(chain_url: str, broker_home: Path) -> None:
     out = io.StringIO()
-    run_query(AuditQueryInput(log=None, user="alice", event="GetCallerIdentity"), out)
+    run_query(AuditQueryInput(user="alice", event="GetCallerIdentity"), out)
     assert [json.loads(line)["requestID"] for line in out.getvalue().splitlines()] == [
         "req-1",
         "req-5",
     ]
     out = io.StringIO()
-    run_query(AuditQueryInput(log=None, limit=2), out)
+    run_query(AuditQueryInput(limit=2), out)
     assert [json.loads(line)["eventSequence"] for line in out.getvalue().splitlines()] == [5, 6]
-
-
-def test_an_explicit_log_file_wins_over_the_database(
-    chain_url: str, broker_home: Path, tmp_path: Path
-) -> None:
-    path = tmp_path / "file-audit.jsonl"
-    AuditLog(path).append(_event(9, "GetSessionToken"))
-    out = io.StringIO()
-    run_query(AuditQueryInput(log=path), out)
-    assert [json.loads(line)["requestID"] for line in out.getvalue().splitlines()] == ["req-9"]
-    out = io.StringIO()
-    run_verify(path, out)
-    assert out.getvalue().startswith("ok: 1 events, hash chain intact")
 
 
 def _execute(url: str, *statements: tuple[str, tuple[object, ...]]) -> None:
@@ -99,7 +85,7 @@ def _execute(url: str, *statements: tuple[str, tuple[object, ...]]) -> None:
 
 def _verify_error(url: str) -> str:
     with pytest.raises(AuditError) as caught:
-        run_verify(None, io.StringIO())
+        run_verify(io.StringIO())
     message = str(caught.value)
     assert "\n" not in message
     return message
@@ -177,7 +163,7 @@ def test_the_migration_takes_an_existing_chain_end_as_its_head(
     assert log.append(_event(7, "AssumeRole"))["eventSequence"] == 7
     database.close()
     out = io.StringIO()
-    run_verify(None, out)
+    run_verify(out)
     assert out.getvalue().startswith("ok: 7 events in the database chain")
 
 

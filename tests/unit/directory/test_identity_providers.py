@@ -16,9 +16,9 @@ from broker.directory import Source, validate
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from broker.sts.directory_source import DirectoryPrincipals
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
 from tests.saml_forge import Spec, build_response, encode, idp_metadata, make_keypair
+from tests.state_support import embedded_state
 
 SANDBOX = "666666666666"
 EMBEDDED = "https://development-only.embedded-idp.invalid"
@@ -202,8 +202,8 @@ def service(federated, open_directory, oidc_key, tmp_path):
             return httpx.Response(200, json=jwks)
         return httpx.Response(404)
 
-    return StsService(
-        KeyRing.load(tmp_path / "k.json"),
+    return StsService.over(
+        embedded_state(tmp_path),
         data=tmp_path,
         principals=DirectoryPrincipals(open_directory()),
         web_identity=WebIdentityVerifier(httpx.Client(transport=httpx.MockTransport(idp))),
@@ -309,8 +309,8 @@ def test_shipped_demo_role_asks_the_embedded_idp_for_keys_and_says_when_it_canno
         asked.append(str(request.url))
         raise httpx.ConnectError("no route", request=request)
 
-    service = StsService(
-        KeyRing.load(tmp_path / "k.json"),
+    service = StsService.over(
+        embedded_state(tmp_path),
         data=tmp_path,
         principals=DirectoryPrincipals(open_directory()),
         web_identity=WebIdentityVerifier(httpx.Client(transport=httpx.MockTransport(unreachable))),

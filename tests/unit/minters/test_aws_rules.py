@@ -213,11 +213,12 @@ def test_build_minter_on_the_shipped_config(broker_home) -> None:  # type: ignor
         minter.mint(identity(), MintRequest("999988887777", "ReadOnly"))
     assert caught.value.code == "AccessDenied"
     assert "not served by the aws minter" in str(caught.value)
-    from broker.audit import AuditLog
+    from tests.state_support import embedded_state
 
-    (event,) = list(AuditLog().events())  # the refusal is in the broker's own audit log
+    chain = embedded_state(broker_home).shared.audit
+    (event,) = list(chain.records())  # the refusal is in the state's one audit chain
     assert event["errorCode"] == "AccessDenied"
-    assert AuditLog().verify().events == 1
+    assert chain.verify().events == 1
 
 
 def test_config_validate_reports_the_aws_minter_table(tmp_path, run_broker) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -10,18 +11,17 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from broker.audit import AuditLog
+from broker.audit.sink import AuditSink
 from broker.errors import AuditError, StsError
 from broker.minters.base import MintRequest
 from broker.minters.local import AssignedUser, LocalMinter
 from broker.sts.context import utc_now
 from broker.sts.principals import SamlProviderEntry, WebIdentityProvider
-from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
 from providers.base import Claims, SignInResult
 from tests.saml_forge import Spec, build_response, encode, make_keypair
+from tests.state_support import break_audit_chain, embedded_state
 from tests.unit.sts.principal_data import HOME, Directory, trust
 
 ISSUER = "https://idp.example.com"
@@ -34,10 +34,10 @@ ROLE_ATTR = "https://aws.amazon.com/SAML/Attributes/Role"
 
 @pytest.fixture
 def minter(tmp_path) -> LocalMinter:
-    return local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"))
+    return local_minter(tmp_path, embedded_state(tmp_path).shared.audit)
 
 
-def local_minter(tmp_path, audit: AuditLog, clock=utc_now) -> LocalMinter:
+def local_minter(tmp_path, audit: AuditSink, clock=utc_now) -> LocalMinter:
     """Alice holds AWSReservedSSO_Dev (at most 8 h), not AWSReservedSSO_Admin; both roles
     trust the test OIDC and SAML providers."""
     directory = Directory()
@@ -58,13 +58,14 @@ def local_minter(tmp_path, audit: AuditLog, clock=utc_now) -> LocalMinter:
         httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=jwks)))
     )
     return LocalMinter(
-        KeyRing.load(tmp_path / "k.json"),
+        embedded_state(tmp_path).ring,
         directory,
         lambda claims, account, role: (
             AssignedUser("alice", "alice@example.com") if role == "AWSReservedSSO_Dev" else None
         ),
         audit=audit,
-        session_policies=SessionPolicyStore(tmp_path / "policies"),
+        session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
         web_identity=verifier,
         clock=clock,
     )
@@ -92,17 +93,18 @@ def test_oidc_sign_in_mints_verifiable_credentials_and_audits(minter) -> None:
     claims, secret = verify_session(minter.ring, creds.session_token, creds.access_key_id)
     assert secret == creds.secret_access_key
     assert claims.arn == f"arn:aws:sts::{HOME}:assumed-role/AWSReservedSSO_Dev/alice@example.com"
-    event = list(minter.audit.events())[-1]
+    event = list(minter.audit.records())[-1]
     assert event["eventName"] == "AssumeRoleWithWebIdentity" and "errorCode" not in event
     assert event["requestParameters"]["reason"] == "deploy"
-    assert creds.session_token not in minter.audit.path.read_text()
+    logged = json.dumps(list(minter.audit.records()), separators=(",", ":"))
+    assert creds.session_token not in logged
 
 
 def test_unassigned_role_is_refused_and_audited(minter) -> None:
     with pytest.raises(StsError) as err:
         minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Admin"))
     assert err.value.code == "AccessDenied"
-    assert list(minter.audit.events())[-1]["errorCode"] == "AccessDenied"
+    assert list(minter.audit.records())[-1]["errorCode"] == "AccessDenied"
 
 
 def test_duration_beyond_role_maximum_is_refused(minter) -> None:
@@ -138,9 +140,7 @@ def test_saml_sign_in(minter) -> None:
 
 
 def test_nothing_is_issued_when_the_audit_log_cannot_be_written(minter, tmp_path) -> None:
-    (tmp_path / "blocked").mkdir()
-    (tmp_path / "blocked" / "audit.jsonl").mkdir()
-    minter.audit = AuditLog(tmp_path / "blocked" / "audit.jsonl")
+    break_audit_chain(tmp_path)  # the chain cannot be appended to
     with pytest.raises(AuditError):
         minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev"))
 
@@ -164,11 +164,12 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
     held = [a for a in directory.assignments_for(claims) if a.permission_set == "PowerUserAccess"]
     target = next(a for a in held if a.account_name == "payments-staging")
     minter = LocalMinter(
-        KeyRing.load(tmp_path / "k.json"),
+        embedded_state(tmp_path).ring,
         DirectoryPrincipals(directory),
         directory_assignments(directory),
-        audit=AuditLog(tmp_path / "audit.jsonl"),
-        session_policies=SessionPolicyStore(tmp_path / "policies"),
+        audit=embedded_state(tmp_path).shared.audit,
+        session_policies=embedded_state(tmp_path).shared.session_policies,
+        replay_cache=embedded_state(tmp_path).shared.replay,
     )
     sign_in = SignInResult(claims=claims, expires_at=datetime.now(UTC) + timedelta(hours=1))
     creds = minter.mint(sign_in, MintRequest(target.account_id, target.role_name))
@@ -184,14 +185,14 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
         minter.mint(sign_in, MintRequest(management.id, target.role_name))
     assert err.value.code == "AccessDenied"
     assert str(err.value).startswith("alice@example.com is not assigned")  # a person, not a uuid
-    assert [e["eventName"] for e in minter.audit.events()] == ["AssumeRoleWithSAML"] * 3
+    assert [e["eventName"] for e in minter.audit.records()] == ["AssumeRoleWithSAML"] * 3
 
 
 def test_credentials_are_the_sessions_own_values_not_a_reparsed_answer(tmp_path) -> None:
     """The minter takes the operation's typed result: the expiry is the session's instant as
     the injected clock set it (no text parsed back), and what the audit records agrees."""
     issued = datetime.now(UTC).replace(microsecond=654_321) - timedelta(minutes=5)
-    minter = local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"), clock=lambda: issued)
+    minter = local_minter(tmp_path, embedded_state(tmp_path).shared.audit, clock=lambda: issued)
     creds = minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 900))
     start = issued.replace(microsecond=0)
     assert creds.expiration == start + timedelta(seconds=900)
@@ -202,7 +203,7 @@ def test_credentials_are_the_sessions_own_values_not_a_reparsed_answer(tmp_path)
         creds.expiration,
         creds.secret_access_key,
     )
-    event = list(minter.audit.events())[-1]
+    event = list(minter.audit.records())[-1]
     assert event["requestParameters"]["durationSeconds"] == "900"
     assert event["responseElements"]["credentials"] == {
         "accessKeyId": creds.access_key_id,
@@ -219,7 +220,7 @@ def test_each_refusal_is_audited_under_the_action_that_refused_it(minter) -> Non
     with pytest.raises(StsError):
         minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 28_801))
     minter.mint(oidc_sign_in(), MintRequest(HOME, "AWSReservedSSO_Dev", 900))
-    events = [(e["eventName"], e.get("errorCode")) for e in minter.audit.events()]
+    events = [(e["eventName"], e.get("errorCode")) for e in minter.audit.records()]
     assert events == [
         ("AssumeRoleWithSAML", "AccessDenied"),
         ("AssumeRoleWithWebIdentity", "ValidationError"),

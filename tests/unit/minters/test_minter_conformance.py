@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from broker.audit import AuditLog
 from broker.minters.base import MintRequest
 from broker.minters.local import LocalMinter
 from broker.minters.testing import MinterConformance
 from providers.base import SignInResult
+from tests.state_support import break_audit_chain, embedded_state
 from tests.unit.minters.test_local_minter import local_minter, oidc_sign_in
 from tests.unit.sts.principal_data import HOME
 
@@ -20,17 +20,18 @@ from tests.unit.sts.principal_data import HOME
 class TestLocalMinterConformance(MinterConformance):
     @pytest.fixture
     def minter(self, tmp_path) -> LocalMinter:
-        return local_minter(tmp_path, AuditLog(tmp_path / "audit.jsonl"))
+        return local_minter(tmp_path, embedded_state(tmp_path).shared.audit)
 
     @pytest.fixture
     def audit_events(self, minter: LocalMinter):
-        return lambda: list(minter.audit.events())
+        return lambda: list(minter.audit.records())
 
     @pytest.fixture
     def broken_minter(self, tmp_path) -> LocalMinter:
         blocked = tmp_path / "blocked"
-        (blocked / "audit.jsonl").mkdir(parents=True)  # a directory where the log should be
-        return local_minter(tmp_path, AuditLog(blocked / "audit.jsonl"))
+        blocked.mkdir()
+        break_audit_chain(blocked)  # the chain cannot be appended to
+        return local_minter(tmp_path, embedded_state(blocked).shared.audit)
 
     @pytest.fixture
     def identity(self) -> SignInResult:

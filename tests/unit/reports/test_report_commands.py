@@ -12,17 +12,16 @@ from pathlib import Path
 import pytest
 
 from broker.analyzer.credential_report import COLUMNS
-from broker.audit import AuditLog, default_log_path
 from broker.commands.reports import (
     CredentialReportInput,
     LastAccessedInput,
     run_credential_report,
     run_last_accessed,
 )
+from broker.config.loader import data_dir
 from broker.errors import DirectoryError, UsageError
-from broker.sts.access_keys import AccessKeyStore
-from broker.sts.signing_keys import KeyRing
 from tests.conftest import CONFIG
+from tests.state_support import embedded_state
 from tests.unit.reports.events import authorize, key_caller, role_caller, sign_in
 
 CI_ROLE = "arn:aws:iam::444444444445:role/service/ci-deploy"
@@ -46,7 +45,7 @@ def config(tmp_path: Path, broker_home: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _log(*events: dict) -> None:
-    log = AuditLog(default_log_path())
+    log = embedded_state(data_dir()).shared.audit
     for event in events:
         log.append(event)
 
@@ -59,7 +58,7 @@ def _report(fmt: str = "csv") -> str:
 
 def test_credential_report_csv_reads_back_with_the_exact_header(config: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    store = AccessKeyStore(KeyRing.load(default_log_path().parent.parent / "sts" / "keys.json"))
+    store = embedded_state(data_dir()).access_keys()
     used, _secret = store.create("ci-deployer", "111111111111")
     idle, _secret = store.create("ci-deployer", "111111111111")
     store.set_status(idle.access_key_id, "Inactive")

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from broker.analyzer.credential_report import COLUMNS
-from broker.audit import AuditLog
 from tests.conftest import RunBroker
+from tests.state_support import embedded_state
 from tests.unit.reports.events import authorize, role_caller
 
 
@@ -28,7 +28,7 @@ def test_last_accessed_process_suggests_a_policy_that_validates(
 ) -> None:
     role = "arn:aws:iam::444444444445:role/service/ci-deploy"
     used = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    AuditLog(broker_home / "audit" / "audit.jsonl").append(
+    embedded_state(broker_home).shared.audit.append(
         authorize(role_caller(role, "ci-deployer"), "lambda:PublishVersion", used)
     )
     result = run_broker("report", "last-accessed", "--role", "ci-deploy", "--days", "30", "--json")

@@ -1,6 +1,6 @@
 """The reports read the deployment's state exactly: STS virtual MFA devices count for
 ``mfa_active`` (of that account's user only), and with ``BROKER_DATABASE_URL`` keys, devices
-and audit events come from the shared database, never from the data directory's files."""
+and audit events come from that database, never from the data directory's embedded one."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from broker.analyzer.deployment_reports import credential_rows, principal_access
-from broker.audit import AuditLog
 from broker.commands.reports import CredentialReportInput, run_credential_report
+from broker.config.loader import data_dir
 from broker.storage.access_key_records import AccessKeyRecord, SqlAccessKeyRecords
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
 from broker.storage.migrations import upgrade
 from broker.storage.sts_mfa_devices import SqlStsMfaDevices
 from broker.sts.access_keys import AccessKeyStore
-from broker.sts.mfa import embedded_mfa_devices
-from broker.sts.signing_keys import KeyRing
+from broker.sts.state import StsState
+from tests.state_support import embedded_state
 from tests.unit.reports.events import authorize, key_caller
 
 MANAGEMENT = "111111111111"  # the demo organization's management account
@@ -39,18 +39,23 @@ def _by_arn(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
     return {row["arn"]: row for row in rows}
 
 
+def _home() -> StsState:
+    """The data directory's own (embedded) state."""
+    return embedded_state(data_dir())
+
+
+def _log(event: dict) -> None:
+    _home().shared.audit.append(event)
+
+
 def _enable(account: str, user: str) -> None:
-    devices = embedded_mfa_devices(KeyRing.load())
-    try:
-        devices.enable(account, user)
-    finally:
-        devices.store.close()
+    _home().mfa_devices().enable(account, user)
 
 
 def _used_key(store: AccessKeyStore, user: str, account: str, action: str, when: datetime):
     """A new key of ``account``'s ``user``, with one call signed by it logged at ``when``."""
     key, _secret = store.create(user, account)
-    AuditLog().append(authorize(key_caller(user, key.access_key_id, account), action, when))
+    _log(authorize(key_caller(user, key.access_key_id, account), action, when))
     return key
 
 
@@ -77,7 +82,7 @@ def test_keys_and_calls_of_a_same_named_user_elsewhere_are_not_on_the_row(
     broker_home: Path,
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    store = AccessKeyStore(KeyRing.load())
+    store = _home().access_keys()
     _used_key(store, "ci-deployer", OTHER, "s3:GetObject", now)
     rows = credential_rows()
     row = _users(rows)["ci-deployer"]
@@ -91,9 +96,7 @@ def test_keys_and_calls_of_a_same_named_user_elsewhere_are_not_on_the_row(
     assert all(use.last_used is None for use in used)
 
     own, _secret = store.create("ci-deployer", MANAGEMENT)
-    AuditLog().append(
-        authorize(key_caller("ci-deployer", own.access_key_id), "sts:AssumeRole", now)
-    )
+    _log(authorize(key_caller("ci-deployer", own.access_key_id), "sts:AssumeRole", now))
     row = _users(credential_rows())["ci-deployer"]
     assert row["access_key_1_active"] == "true"
     assert row["access_key_1_last_used_date"] == now.isoformat()
@@ -137,9 +140,9 @@ def test_with_a_database_url_the_report_reads_the_database_not_the_data_director
     finally:
         database.close()
     # This host's data directory holds other, stale state: the report must not read it.
-    file_keys = AccessKeyStore(KeyRing.load())
+    file_keys = _home().access_keys()
     stale, _secret = file_keys.create("alice", MANAGEMENT)
-    AuditLog().append(authorize(key_caller("alice", stale.access_key_id), "s3:GetObject", now))
+    _log(authorize(key_caller("alice", stale.access_key_id), "s3:GetObject", now))
 
     users = _users(credential_rows())
     deployer = users["ci-deployer"]
@@ -153,10 +156,10 @@ def test_with_a_database_url_the_report_reads_the_database_not_the_data_director
     assert {u.service: u.last_used for u in access.report.services if u.last_used} == {"sts": used}
 
 
-def test_a_report_creates_no_state_in_an_empty_data_directory(broker_home: Path) -> None:
+def test_a_report_creates_no_key_ring_in_an_empty_data_directory(broker_home: Path) -> None:
     rows = credential_rows()
     assert _users(rows)["alice"]["access_key_1_active"] == "false"
-    assert not (broker_home / "broker.db").exists()
+    assert _home().shared.keys.keys() == ()
     assert not (broker_home / "sts").exists()
     assert not (broker_home / "audit").exists()
 
@@ -181,7 +184,7 @@ def test_a_service_users_keys_and_device_are_reported_from_the_data_directory(
     import csv
 
     now = datetime.now(UTC).replace(microsecond=0)
-    key = _used_key(AccessKeyStore(KeyRing.load()), "svc-app", SERVICE, "sqs:SendMessage", now)
+    key = _used_key(_home().access_keys(), "svc-app", SERVICE, "sqs:SendMessage", now)
     _enable(SERVICE, "svc-app")
     _enable(OTHER, "svc-ci")  # a device and no keys
 
@@ -214,7 +217,7 @@ def test_a_service_users_keys_are_reported_from_the_shared_database(
         )
     finally:
         database.close()
-    AccessKeyStore(KeyRing.load()).create("svc-stale", SERVICE)  # this host's files: not read
+    _home().access_keys().create("svc-stale", SERVICE)  # this host's files: not read
 
     rows = _by_arn(credential_rows())
     row = rows[f"arn:aws:iam::{SERVICE}:user/svc-app"]

@@ -4,20 +4,20 @@ before it answers and refuses when it cannot."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
-from broker.audit import AuditLog
 from broker.server.app import create_app
 from broker.server.query_api import StsService
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import break_audit_chain, embedded_state
 from tests.unit.server.test_query_api import signed
 
 
 @pytest.fixture
 def service(tmp_path) -> StsService:
-    return StsService(KeyRing.load(tmp_path / "sts" / "signing-keys.json"), data=tmp_path)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path)
 
 
 def post(service: StsService, params: dict[str, str]) -> httpx.Response:
@@ -37,19 +37,16 @@ def test_query_api_answers_xml_after_its_event_is_written(service) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/xml; charset=utf-8"
     assert "<SessionToken>" in response.text
-    events = list(service.audit.events())
+    events = list(service.audit.records())
     assert [e["eventName"] for e in events] == ["GetSessionToken"]
     assert events[0]["requestID"] == response.headers["x-amzn-requestid"]
     assert events[0]["sourceIPAddress"] == "192.0.2.7"
     token = response.text.split("<SessionToken>")[1].split("</SessionToken>")[0]
-    assert token not in service.audit.path.read_text()
+    assert token not in json.dumps(list(service.audit.records()), separators=(",", ":"))
 
 
 def test_query_api_refuses_when_the_event_cannot_be_written(tmp_path, service) -> None:
-    blocked = tmp_path / "blocked"
-    blocked.mkdir()
-    (blocked / "audit.jsonl").mkdir()  # a directory where the log should be: cannot append
-    service.audit = AuditLog(blocked / "audit.jsonl")
+    break_audit_chain(tmp_path)  # the chain cannot be appended to
     response = post(service, {"Action": "GetSessionToken"})
     assert response.status_code == 500
     assert "<Code>InternalFailure</Code>" in response.text

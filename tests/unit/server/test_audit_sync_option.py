@@ -1,4 +1,4 @@
-"""``broker serve --audit-sync``: how the workers' audit log is synced, and what is refused."""
+"""``broker serve --audit-sync``: how the workers' state database commits, and what is refused."""
 
 from __future__ import annotations
 
@@ -8,26 +8,31 @@ import pytest
 
 from broker.commands.sts import ServeInput, run_serve
 from broker.errors import ConfigError, UsageError
-from broker.server.app import INTERVAL_SYNC_SECONDS, audit_log_from_environment
+from broker.server.app import service_from_environment
 
 
-def test_default_syncs_each_answer_and_interval_within_the_bound(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def _synchronous(service) -> int:
+    with service.audit._db.transaction(read_only=True) as cursor:
+        cursor.execute("PRAGMA synchronous")
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def test_default_syncs_each_commit_and_interval_leaves_it_to_checkpoints(
+    monkeypatch: pytest.MonkeyPatch, broker_home: Path
 ) -> None:
-    monkeypatch.setenv("BROKER_HOME", str(tmp_path))
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
     monkeypatch.delenv("BROKER_AUDIT_SYNC", raising=False)
-    assert audit_log_from_environment().sync_interval == 0
+    assert _synchronous(service_from_environment()) == 2  # FULL
     monkeypatch.setenv("BROKER_AUDIT_SYNC", "interval")
-    log = audit_log_from_environment()
-    assert 0 < log.sync_interval == INTERVAL_SYNC_SECONDS <= 1
-    assert log.path == tmp_path / "audit" / "audit.jsonl"
+    assert _synchronous(service_from_environment()) == 1  # NORMAL: WAL written, fsync later
     monkeypatch.setenv("BROKER_AUDIT_SYNC", "never")
     with pytest.raises(ConfigError, match="expected fsync or interval"):
-        audit_log_from_environment()
+        service_from_environment()
 
 
 def test_interval_is_refused_with_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The database chain is durable at each commit; the option would only mislead."""
+    """The configured database's chain is durable at each commit; the option would mislead."""
     monkeypatch.setenv("BROKER_DATABASE_URL", "postgresql://127.0.0.1:1/none")
     with pytest.raises(UsageError, match="drop the option"):
         run_serve(ServeInput("127.0.0.1", 0, None, 1, "interval"))

@@ -12,7 +12,7 @@ from botocore.credentials import Credentials
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from broker.sts.principals import PrincipalPolicies
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, allow, trust
 
@@ -61,9 +61,7 @@ def setup(tmp_path):
     directory.users[(HOME, "svc-app")] = PrincipalPolicies(
         identity=(allow("s3:ListBucket"), allow("sts:GetFederationToken"))
     )
-    service = StsService(
-        KeyRing.load(tmp_path / "sts" / "keys.json"), data=tmp_path, principals=directory
-    )
+    service = StsService.over(embedded_state(tmp_path), data=tmp_path, principals=directory)
     record, secret = service.keys.create("svc-app", HOME)
     return service, (record.access_key_id, secret), role
 
@@ -95,7 +93,7 @@ def test_role_session_gets_its_role_permissions_explained(setup) -> None:
         {"action": "s3:DeleteObject", "resource": "arn:aws:s3:::example-reports/q1.csv"},
     )
     assert status == 200 and answer["allowed"] is False
-    events = [e for e in service.audit.events() if e["eventName"] == "Authorize"]
+    events = [e for e in service.audit.records() if e["eventName"] == "Authorize"]
     assert [e["responseElements"]["decision"] for e in events] == ["Allow", "ImplicitDeny"]
 
 
@@ -176,7 +174,7 @@ def test_unsigned_or_tampered_requests_are_refused(setup) -> None:
 
 
 def test_without_a_directory_authorize_is_refused_naming_what_to_configure(tmp_path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = StsService.over(embedded_state(tmp_path), data=tmp_path)
     status, answer = service.authorize(
         SignedRequest("POST", "/authorize", "", {}, b"{}"), source_ip=None
     )

@@ -9,7 +9,7 @@ import pytest
 
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.server.test_query_api import call
 
 ROLE = "arn:aws:iam::111122223333:role/deploy"
@@ -17,14 +17,14 @@ ROLE = "arn:aws:iam::111122223333:role/deploy"
 
 @pytest.fixture
 def service(tmp_path) -> StsService:
-    return StsService(KeyRing.load(tmp_path / "sts" / "signing-keys.json"), data=tmp_path)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path)
 
 
 def _refused_naming_the_directory(service: StsService, status: int, body: str) -> None:
     assert status == 403 and "<Code>AccessDenied</Code>" in body
     assert "configure &lt;config&gt;/directory" in body or "configure <config>/directory" in body
     assert "SecretAccessKey" not in body
-    [event] = list(service.audit.events())
+    [event] = list(service.audit.records())
     assert event["errorCode"] == "AccessDenied"
 
 

@@ -10,18 +10,16 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from broker.audit import AuditLog
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from broker.sts.revocation import Revocation
 from broker.sts.session_token import verify_session
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import break_audit_chain, embedded_state
 
 
 @pytest.fixture
 def service(tmp_path) -> StsService:
-    ring = KeyRing.load(tmp_path / "sts" / "signing-keys.json")
-    return StsService(ring, data=tmp_path)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path)
 
 
 @pytest.fixture
@@ -59,17 +57,14 @@ def test_answer_is_audited_before_it_leaves(service, key) -> None:
     assert (
         answer.status == 200 and "<Arn>arn:aws:iam::111122223333:user/svc-app</Arn>" in answer.body
     )
-    events = list(service.audit.events())
+    events = list(service.audit.records())
     assert [e["eventName"] for e in events] == ["GetCallerIdentity"]
     assert events[0]["requestID"] == answer.request_id
     assert events[0]["sourceIPAddress"] == "127.0.0.1"
 
 
 def test_unwritable_audit_log_refuses_and_hands_out_nothing(tmp_path, service, key) -> None:
-    blocked = tmp_path / "blocked"
-    blocked.mkdir()
-    (blocked / "audit.jsonl").mkdir()  # a directory where the log should be: cannot append
-    service.audit = AuditLog(blocked / "audit.jsonl")
+    break_audit_chain(tmp_path)  # the chain cannot be appended to
     answer = call(service, *key, {"Action": "GetSessionToken"})
     assert answer.status == 500
     assert "<Code>InternalFailure</Code>" in answer.body
@@ -79,7 +74,7 @@ def test_unwritable_audit_log_refuses_and_hands_out_nothing(tmp_path, service, k
 def test_denied_calls_are_audited_with_their_code(service, key) -> None:
     answer = call(service, key[0], "B" * 40, {"Action": "GetCallerIdentity"})
     assert answer.status == 403 and "<Code>SignatureDoesNotMatch</Code>" in answer.body
-    event = next(service.audit.events())
+    event = next(service.audit.records())
     assert event["errorCode"] == "SignatureDoesNotMatch"
     assert event["userIdentity"]["accessKeyId"] == key[0]
 
@@ -139,12 +134,23 @@ def test_xml_escapes_values(service, key) -> None:
     assert "a&lt;b" in answer.body and "a<b" not in answer.body
 
 
-def test_a_broken_state_file_fails_closed_as_internal_failure(service, key) -> None:
-    service.keys.path.chmod(0o644)
+def test_a_broken_state_fails_closed_as_internal_failure(service, key, tmp_path) -> None:
+    from broker.errors import ConfigError
+    from broker.storage.sqlite_db import SqliteDatabase
+    from broker.storage.url import embedded_url
+
+    # The key records' database cannot be opened (readable by others: refused, not trusted).
+    unreadable = SqliteDatabase(embedded_url(tmp_path / "other"))
+    with unreadable.transaction():
+        pass
+    (tmp_path / "other" / "broker.db").chmod(0o644)
+    service.keys._records._db = SqliteDatabase(embedded_url(tmp_path / "other"))
+    with pytest.raises(ConfigError):
+        service.keys._records._db.now() and service.keys.list()
     answer = call(service, *key, {"Action": "GetCallerIdentity"})
     assert answer.status == 500 and "<Code>InternalFailure</Code>" in answer.body
     assert "<Type>Receiver</Type>" in answer.body
-    assert list(service.audit.events())[-1]["errorCode"] == "InternalFailure"
+    assert list(service.audit.records())[-1]["errorCode"] == "InternalFailure"
 
 
 def test_a_request_past_its_deadline_mints_nothing(service, key) -> None:
@@ -165,10 +171,7 @@ def test_a_request_past_its_deadline_mints_nothing(service, key) -> None:
 
 
 def test_an_audit_failure_does_not_tell_the_caller_where_the_log_is(tmp_path, service, key) -> None:
-    blocked = tmp_path / "blocked"
-    blocked.mkdir()
-    (blocked / "audit.jsonl").mkdir()
-    service.audit = AuditLog(blocked / "audit.jsonl")
+    break_audit_chain(tmp_path)  # the chain cannot be appended to
     answer = call(service, *key, {"Action": "GetCallerIdentity"})
     assert answer.status == 500
     assert str(tmp_path) not in answer.body and "audit.jsonl" not in answer.body

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from broker.server.app import service_from_environment, shared_replay_cache
+from broker.server.app import service_from_environment
 from broker.server.query_api import StsService
-from broker.sts.signing_keys import KeyRing
+from broker.sts.state import open_sts_state
 from tests.unit.server.test_query_api import call
 from tests.unit.sts.test_mfa import MOMENT, at_moment, code_of
 
@@ -20,9 +20,8 @@ def test_mfa_code_used_on_one_worker_is_refused_on_another(
     broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
-    ring = KeyRing.load(tmp_path / "k.json")
     workers = [
-        at_moment(StsService(ring, data=tmp_path, saml_replay_cache=shared_replay_cache()))
+        at_moment(StsService.over(open_sts_state(None, tmp_path, pool_size=1), data=tmp_path))
         for _ in range(2)
     ]
     record, secret = workers[0].keys.create("svc-app", "111122223333")

@@ -12,18 +12,18 @@ from broker.storage.clock import from_micros, micros
 from broker.storage.url import database_url, redacted
 
 
-def test_default_is_sqlite_in_the_data_dir(
-    broker_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
-    chosen = database_url()
+def test_default_is_sqlite_in_the_data_dir(broker_home: Path) -> None:
+    chosen = database_url(None, broker_home)
     assert chosen.dialect == "sqlite"
     assert chosen.sqlite_path == str(broker_home / "broker.db")
 
 
-def test_environment_then_override(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_configured_url_is_a_value_never_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("BROKER_DATABASE_URL", "postgresql://broker:pw@db.example:5432/broker")
-    assert database_url().dialect == "postgresql"
+    assert database_url(None, tmp_path).dialect == "sqlite"
+    assert database_url("postgresql://h/db", tmp_path).dialect == "postgresql"
     assert database_url("sqlite:///tmp/x.db").dialect == "sqlite"
 
 

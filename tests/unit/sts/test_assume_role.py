@@ -12,20 +12,20 @@ from broker.sts.callers import Caller
 from broker.sts.context import StsContext
 from broker.sts.principals import PrincipalPolicies
 from broker.sts.query_form import parse_request
-from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
 from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.sts.principal_data import ALICE, HOME, OTHER, Directory, allow, trust
 
 
 @pytest.fixture
 def ring(tmp_path) -> KeyRing:
-    return KeyRing.load(tmp_path / "keys.json")
+    return embedded_state(tmp_path).ring
 
 
 @pytest.fixture
-def store(tmp_path) -> SessionPolicyStore:
-    return SessionPolicyStore(tmp_path / "session-policies")
+def store(tmp_path):
+    return embedded_state(tmp_path).shared.session_policies
 
 
 def alice() -> Caller:
@@ -202,7 +202,9 @@ def test_session_policy_is_validated_stored_and_bounds_chaining(ring, store, tmp
     bounded = session_caller(
         ring, assume(ring, directory, store, alice(), RoleArn=start, Policy=narrow)
     )
-    assert list((tmp_path / "session-policies").iterdir())
+    with embedded_state(tmp_path).shared.database.transaction(read_only=True) as cursor:
+        cursor.execute("SELECT COUNT(*) FROM session_policies")
+        assert cursor.fetchone()[0] >= 1
     assert denied(ring, directory, store, bounded, RoleArn=target).code == "AccessDenied"
     free = session_caller(ring, assume(ring, directory, store, alice(), RoleArn=start))
     assert assume(ring, directory, store, free, RoleArn=target).session.chained

@@ -33,8 +33,7 @@ from broker.sts.requests import (
     GetFederationTokenRequest,
     GetSessionTokenRequest,
 )
-from broker.sts.session_policies import SessionPolicyStore
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.server.test_authorize import signed_json
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, allow, trust
@@ -69,7 +68,7 @@ def service(tmp_path) -> StsService:
         trust({"AWS": USER}, actions=("sts:AssumeRole",)),
         policies=[allow("s3:GetObject")],
     )
-    return StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path, principals=directory)
 
 
 def key_of(service: StsService, policies: PrincipalPolicies) -> tuple[str, str]:
@@ -174,11 +173,11 @@ def root_caller() -> Caller:
 
 
 def test_root_row(tmp_path) -> None:
-    ring = KeyRing.load(tmp_path / "k.json")
+    ring = embedded_state(tmp_path).ring
     root = root_caller()
     assert caller_kind(root) == "root"
     directory = Directory()
-    store = SessionPolicyStore(tmp_path / "policies")
+    store = embedded_state(tmp_path).shared.session_policies
     deps = StsContext(ring, directory, store)
     assert get_caller_identity(deps, root, GetCallerIdentityRequest()).result.arn == root.arn
     minted = get_session_token(deps, root, GetSessionTokenRequest())
@@ -214,7 +213,7 @@ def test_require_caller_refuses_by_kind_before_anything_else() -> None:
 
 
 def test_without_a_directory_get_federation_token_is_refused(tmp_path) -> None:
-    service = StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+    service = StsService.over(embedded_state(tmp_path), data=tmp_path)
     record, secret = service.keys.create("svc-app", HOME)
     answer = call(service, record.access_key_id, secret, FEDERATE)
     assert answer.status == 403 and "directory" in answer.body
@@ -248,7 +247,7 @@ documents = st.lists(statement, min_size=1, max_size=4).map(lambda s: doc(*s))
 def property_service(tmp_path_factory):
     home = tmp_path_factory.mktemp("property")
     directory = Directory()
-    service = StsService(KeyRing.load(home / "k.json"), data=home, principals=directory)
+    service = StsService.over(embedded_state(home), data=home, principals=directory)
     record, secret = service.keys.create("svc-prop", HOME)
     return service, directory, {"AccessKeyId": record.access_key_id, "SecretAccessKey": secret}
 

@@ -8,7 +8,7 @@ import pyotp
 import pytest
 
 from broker.server.query_api import StsService
-from broker.sts.signing_keys import KeyRing
+from tests.state_support import embedded_state
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, trust
 
@@ -29,7 +29,7 @@ def setup(tmp_path):
     mfa_only = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     directory.add_role(HOME, "Guarded", trust({"AWS": USER_ARN}, condition=mfa_only))
     service = at_moment(
-        StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+        StsService.over(embedded_state(tmp_path), data=tmp_path, principals=directory)
     )
     record, secret = service.keys.create("svc-app", HOME)
     serial, uri = service.mfa.enable(HOME, "svc-app")
@@ -147,7 +147,7 @@ def test_codes_never_reach_the_answer_or_the_audit_log(setup) -> None:
         for c in (malformed, wrong, valid)
     ]
     assert [code_of(a) for a in answers] == ["ValidationError", "AccessDenied", "ok"]
-    logged = json.dumps(list(service.audit.events()))
+    logged = json.dumps(list(service.audit.records()), separators=(",", ":"))
     for code in (malformed, wrong, valid):
         assert code not in logged
         assert all(code not in a.body for a in answers[:2])

@@ -17,6 +17,7 @@ from broker.errors import ConfigError, UsageError
 from broker.private_files import PrivateFiles
 from broker.server.query_api import StsService
 from broker.sts.signing_keys import KeyRing
+from tests.state_support import audit_events, break_audit_chain, embedded_state
 from tests.unit.server.test_query_api import call
 from tests.unit.sts.test_mfa import MOMENT, at_moment, code_of
 
@@ -38,20 +39,23 @@ def session_token(service: StsService, key: tuple[str, str], code: str) -> str:
 def test_old_device_file_is_imported_once_and_its_authenticator_keeps_working(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ring = KeyRing.load(tmp_path / "k.json")
+    from broker.sts.state import open_sts_state
+
     old_file = tmp_path / "sts" / "mfa-devices.json"
     PrivateFiles(ConfigError).write_json(old_file, {SERIAL: "svc-app"})
-    service = at_moment(StsService(ring, data=tmp_path))
+    service = at_moment(StsService.over(open_sts_state(None, tmp_path, pool_size=1), data=tmp_path))
+    ring = service.ring
     assert not old_file.exists()
     assert (tmp_path / "sts" / "mfa-devices.json.imported").exists()
-    assert "moved 1 MFA device(s)" in capsys.readouterr().err
+    assert "1 MFA device(s)" in capsys.readouterr().err
     device = service.mfa.store.get(SERIAL)
     assert device is not None and device.user == "svc-app" and device.seed_nonce == ""
 
     record, secret = service.keys.create("svc-app", ACCOUNT)
     enrolled = pyotp.TOTP(old_seed(ring, SERIAL))
     assert session_token(service, (record.access_key_id, secret), enrolled.at(MOMENT)) == "ok"
-    again = at_moment(StsService(ring, data=tmp_path))  # another worker: nothing left to import
+    # another worker: nothing left to import
+    again = at_moment(StsService.over(open_sts_state(None, tmp_path, pool_size=1), data=tmp_path))
     assert "moved" not in capsys.readouterr().err
     assert (
         session_token(again, (record.access_key_id, secret), enrolled.at(MOMENT)) == "AccessDenied"
@@ -74,12 +78,12 @@ def test_a_doubtful_device_file_stops_the_import_with_the_file_named(
     PrivateFiles(ConfigError).write_json(old_file, content)
     old_file.chmod(mode)
     with pytest.raises(ConfigError, match=r"mfa-devices\.json"):
-        StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path)
+        StsService.over(embedded_state(tmp_path), data=tmp_path)
     assert old_file.exists()  # nothing lost: the file stays until it can be imported
 
 
 def test_disable_then_enable_gives_a_new_seed_and_the_old_one_stops(tmp_path: Path) -> None:
-    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
+    service = at_moment(StsService.over(embedded_state(tmp_path), data=tmp_path))
     record, secret = service.keys.create("svc-app", ACCOUNT)
     key = (record.access_key_id, secret)
     _serial, first = service.mfa.enable(ACCOUNT, "svc-app")
@@ -96,7 +100,7 @@ def test_disable_then_enable_gives_a_new_seed_and_the_old_one_stops(tmp_path: Pa
 
 
 def test_enable_refuses_malformed_names(tmp_path: Path) -> None:
-    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
+    service = at_moment(StsService.over(embedded_state(tmp_path), data=tmp_path))
     with pytest.raises(UsageError, match="12-digit"):
         service.mfa.enable("12345", "svc-app")
     with pytest.raises(UsageError, match="user name"):
@@ -127,7 +131,7 @@ def test_commands_enable_list_disable_in_the_embedded_database(
 
 
 def test_a_device_of_the_same_user_name_in_another_account_is_refused(tmp_path: Path) -> None:
-    service = at_moment(StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path))
+    service = at_moment(StsService.over(embedded_state(tmp_path), data=tmp_path))
     _serial, uri = service.mfa.enable(ACCOUNT, "svc-app")
     record, secret = service.keys.create("svc-app", "444455556666")  # another principal
     code = pyotp.parse_uri(uri).at(MOMENT)
@@ -139,26 +143,22 @@ def test_a_device_of_the_same_user_name_in_another_account_is_refused(tmp_path: 
 def test_commands_audit_each_change_before_making_it(
     broker_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broker.audit import AuditLog
-
     monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
     out = io.StringIO()
     run_mfa_devices(MfaDeviceInput("enable", "svc-app", ACCOUNT), out)
     run_mfa_devices(MfaDeviceInput("disable", "svc-app", ACCOUNT), io.StringIO())
-    events = list(AuditLog().events())
+    events = audit_events(broker_home)
     assert [e["eventName"] for e in events] == ["EnableMFADevice", "DeactivateMFADevice"]
     assert all(e["requestParameters"]["serialNumber"] == SERIAL for e in events)
     seed = pyotp.parse_uri(out.getvalue().split("\t")[1].strip()).secret
-    assert seed not in (broker_home / "audit" / "audit.jsonl").read_text()
+    assert seed.encode() not in (broker_home / "broker.db").read_bytes()
 
 
 def test_no_audit_no_change(broker_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from broker.errors import AuditError
 
     monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
-    audit_dir = broker_home / "audit"
-    audit_dir.mkdir(mode=0o700)
-    (audit_dir / "audit.jsonl").mkdir()  # a directory where the log should be: cannot append
+    break_audit_chain(broker_home)
     with pytest.raises(AuditError):
         run_mfa_devices(MfaDeviceInput("enable", "svc-app", ACCOUNT), io.StringIO())
     listed = io.StringIO()

@@ -169,10 +169,10 @@ def test_the_callers_kind_is_refused_before_its_parameters_are_read(tmp_path) ->
     """Through the Query API: session credentials may not call GetSessionToken, and that is
     the answer even when the request's parameters are malformed too."""
     from broker.server.query_api import StsService
-    from broker.sts.signing_keys import KeyRing
+    from tests.state_support import embedded_state
     from tests.unit.server.test_query_api import call, credentials_of
 
-    service = StsService(KeyRing.load(tmp_path / "sts" / "signing-keys.json"), data=tmp_path)
+    service = StsService.over(embedded_state(tmp_path), data=tmp_path)
     record, secret = service.keys.create("svc-app", "111122223333")
     minted = credentials_of(
         call(service, record.access_key_id, secret, {"Action": "GetSessionToken"}).body

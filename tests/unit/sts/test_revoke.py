@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from broker.audit import AuditLog
 from broker.errors import AuditError
-from broker.sts.revocation import Revocation, RevocationList, revoke
+from broker.sts.revocation import Revocation, revoke
 from broker.sts.session_token import SessionClaims
+from tests.state_support import embedded_state
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -31,19 +31,27 @@ def _claims(session_id: str) -> SessionClaims:
 
 
 def test_a_session_revocation_is_audited_then_applies_to_that_session_only(
-    broker_home: Path,
+    tmp_path: Path,
 ) -> None:
-    revoke(Revocation("session", "s-1", NOW), data_dir=broker_home)
-    rules = RevocationList(broker_home / "sts" / "revocations.json")
+    state = embedded_state(tmp_path)
+    stamped: list[bool] = []
+    revoke(Revocation("session", "s-1", NOW), state, recorded=lambda: stamped.append(True))
+    rules = state.shared.revocations
     assert rules.is_revoked(_claims("s-1"))
     assert not rules.is_revoked(_claims("s-2"))
-    events = list(AuditLog(broker_home / "audit" / "audit.jsonl").events())
+    events = list(state.shared.audit.records())
     assert [e["eventName"] for e in events] == ["RevokeSessions"]
     assert events[0]["requestParameters"]["value"] == "s-1"
+    assert stamped == [True]
 
 
-def test_no_audit_no_revocation(broker_home: Path) -> None:
-    (broker_home / "audit").write_text("not a directory")  # the audit log cannot be written
+def test_no_audit_no_revocation(tmp_path: Path) -> None:
+    state = embedded_state(tmp_path)
+    with state.shared.database.transaction() as cursor:  # the chain cannot be written
+        cursor.execute("DELETE FROM audit_head")
+        cursor.execute("INSERT INTO audit_events (sequence, record, hash) VALUES (1, '{}', 'x')")
+    stamped: list[bool] = []
     with pytest.raises(AuditError):
-        revoke(Revocation("session", "s-1", NOW), data_dir=broker_home)
-    assert not (broker_home / "sts" / "revocations.json").exists()
+        revoke(Revocation("session", "s-1", NOW), state, recorded=lambda: stamped.append(True))
+    assert not state.shared.revocations.is_revoked(_claims("s-1"))
+    assert stamped == []

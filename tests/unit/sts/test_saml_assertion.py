@@ -3,6 +3,7 @@ SAML provider's validator, then the Role attribute and the trust policy decide."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -11,8 +12,8 @@ import pytest
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from broker.sts.principals import SamlProviderEntry
-from broker.sts.signing_keys import KeyRing
 from tests.saml_forge import Spec, build_response, encode, make_keypair
+from tests.state_support import embedded_state
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, allow, trust
 
@@ -56,7 +57,7 @@ def service(tmp_path) -> StsService:
         policies=[allow("s3:GetObject")],
         max_session=14_400,
     )
-    return StsService(KeyRing.load(tmp_path / "k.json"), data=tmp_path, principals=directory)
+    return StsService.over(embedded_state(tmp_path), data=tmp_path, principals=directory)
 
 
 def ask(service, assertion: str, **params):
@@ -94,7 +95,7 @@ def test_signed_assertion_gets_a_role_session(service) -> None:
         creds["SessionToken"],
     )
     assert "assumed-role/Engineer/alice" in who.body
-    assert assertion not in service.audit.path.read_text()
+    assert assertion not in json.dumps(list(service.audit.records()), separators=(",", ":"))
 
 
 def test_replayed_assertion_is_refused(service) -> None:

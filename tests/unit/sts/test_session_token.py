@@ -19,18 +19,21 @@ from broker.sts.credential_format import (
 )
 from broker.sts.session_token import MAX_TOKEN_BYTES, SessionClaims, sign_session, verify_session
 from broker.sts.signing_keys import KeyRing
+from broker.sts.state import StsState
+from tests.state_support import embedded_state
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def key_file(tmp_path):
-    return tmp_path / "sts" / "signing-keys.json"
+def key_file(tmp_path) -> StsState:
+    """The state holding the key ring (named for the file the ring once lived in)."""
+    return embedded_state(tmp_path)
 
 
 @pytest.fixture
-def ring(key_file) -> KeyRing:
-    return KeyRing.load(key_file)
+def ring(key_file: StsState) -> KeyRing:
+    return key_file.ring
 
 
 def claims(**overrides) -> SessionClaims:
@@ -163,7 +166,7 @@ def test_expired_token_is_expired_token(ring) -> None:
 def test_rotation_signs_with_new_key_and_old_tokens_keep_verifying(key_file, ring) -> None:
     old_claims = claims()
     old_token, old_secret = sign_session(ring, old_claims)
-    rotated = KeyRing.rotate(key_file)
+    rotated = key_file.ring_source.rotate()
     assert rotated.active.kid != ring.active.kid
     assert {k.kid for k in rotated.keys} == {ring.active.kid, rotated.active.kid}
     assert verify_session(rotated, old_token, old_claims.access_key_id)[1] == old_secret
@@ -176,33 +179,18 @@ def test_rotation_signs_with_new_key_and_old_tokens_keep_verifying(key_file, rin
 def test_retired_key_stops_verifying_after_the_longest_session(key_file, ring) -> None:
     old_claims = claims()
     token, _ = sign_session(ring, old_claims)
-    KeyRing.rotate(key_file, now=NOW - timedelta(hours=37))
-    later = KeyRing.rotate(key_file)
+    key_file.ring_source.rotate(now=NOW - timedelta(hours=37))
+    later = key_file.ring_source.rotate()
     assert ring.active.kid not in {k.kid for k in later.keys}
     with pytest.raises(StsError):
         verify_session(later, token, old_claims.access_key_id)
 
 
-def test_key_file_is_private_and_a_readable_one_is_refused(key_file, ring) -> None:
-    assert key_file.stat().st_mode & 0o777 == 0o600
-    assert key_file.parent.stat().st_mode & 0o777 == 0o700
-    key_file.chmod(0o644)
-    with pytest.raises(ConfigError, match="chmod 600"):
-        KeyRing.load(key_file)
+def test_the_state_database_is_private_and_a_readable_one_is_refused(tmp_path, ring) -> None:
+    from broker.sts.state import open_sts_state
 
-
-def test_shared_state_files_readable_by_others_are_refused(tmp_path, ring) -> None:
-    from broker.sts.access_keys import AccessKeyStore
-    from broker.sts.revocation import Revocation, RevocationList
-
-    store = AccessKeyStore(ring, tmp_path / "sts" / "access-keys.json")
-    store.create("svc-app", "111122223333")
-    assert store.path.stat().st_mode & 0o777 == 0o600
-    store.path.chmod(0o640)
+    database = tmp_path / "broker.db"
+    assert database.stat().st_mode & 0o777 == 0o600
+    database.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
-        store.list()
-    revocations = RevocationList(tmp_path / "sts" / "revocations.json")
-    revocations.add(Revocation("user", "bob", NOW))
-    revocations.path.chmod(0o604)
-    with pytest.raises(ConfigError, match="chmod 600"):
-        revocations.rules()
+        open_sts_state(None, tmp_path, pool_size=1)

@@ -12,13 +12,14 @@ from broker.errors import StsError
 from broker.sts.session_token import ALGORITHM, sign_session, verify_session
 from broker.sts.signing_keys import KeyRing
 from broker.sts.token_form import P256_ORDER, canonical_token, low_s_token
+from tests.state_support import embedded_state
 from tests.token_mutations import high_s_twin, unused_bits_twin
 from tests.unit.sts.test_session_token import NOW, claims
 
 
 @pytest.fixture
 def ring(tmp_path) -> KeyRing:
-    return KeyRing.load(tmp_path / "sts" / "signing-keys.json")
+    return embedded_state(tmp_path).ring
 
 
 def s_of(token: str) -> int:

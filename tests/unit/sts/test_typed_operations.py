@@ -24,11 +24,10 @@ from broker.sts.requests import (
     GetSessionTokenRequest,
 )
 from broker.sts.saml_assertion import assume_role_with_saml
-from broker.sts.session_policies import SessionPolicyStore
 from broker.sts.session_token import verify_session
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import assume_role_with_web_identity
 from broker.sts.wire import result_xml
+from tests.state_support import embedded_state
 from tests.unit.sts.principal_data import ALICE, HOME, Directory, trust
 
 PROVIDER = f"arn:aws:iam::{HOME}:saml-provider/Example"
@@ -47,9 +46,9 @@ def deps(tmp_path) -> StsContext:
     directory = Directory()
     directory.add_role(HOME, "Deploy", trust({"AWS": ALICE}, actions=("sts:AssumeRole",)))
     return StsContext(
-        KeyRing.load(tmp_path / "k.json"),
+        embedded_state(tmp_path).ring,
         directory,
-        SessionPolicyStore(tmp_path / "policies"),
+        embedded_state(tmp_path).shared.session_policies,
         clock=lambda: FIXED,
     )
 
@@ -114,7 +113,7 @@ def test_federated_and_unsigned_requests_are_checked_too(deps) -> None:
 
 
 def test_without_a_directory_role_operations_are_refused(tmp_path) -> None:
-    bare = StsContext(KeyRing.load(tmp_path / "k.json"))
+    bare = StsContext(embedded_state(tmp_path).ring)
     with pytest.raises(StsError) as caught:
         assume_role(bare, alice(), AssumeRoleRequest(ROLE, "deploy"))
     assert caught.value.code == "AccessDenied" and "<config>/directory" in caught.value.message

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from broker.errors import StsError
 from broker.sts.session_token import sign_session
-from broker.sts.signing_keys import KeyRing
 from broker.sts.verified_sessions import VerifiedSessions
 from tests.unit.sts.test_session_token import NOW, claims, key_file, ring  # noqa: F401
 
@@ -46,8 +45,8 @@ def test_a_reloaded_ring_without_the_key_refuses_a_remembered_token(key_file, ri
     original = claims()
     token, _ = sign_session(ring, original)
     cache.verify(ring, token, original.access_key_id, now=NOW)
-    KeyRing.rotate(key_file, now=NOW - timedelta(hours=37))
-    later = KeyRing.rotate(key_file)
+    key_file.ring_source.rotate(now=NOW - timedelta(hours=37))
+    later = key_file.ring_source.rotate()
     assert code(lambda: cache.verify(later, token, original.access_key_id, now=NOW)) == (
         "InvalidClientTokenId"
     )

@@ -15,8 +15,8 @@ from joserfc.jwk import RSAKey
 from broker.server.query_api import StsService
 from broker.server.sigv4 import SignedRequest
 from broker.sts.principals import WebIdentityProvider
-from broker.sts.signing_keys import KeyRing
 from broker.sts.web_identity import WebIdentityVerifier
+from tests.state_support import embedded_state
 from tests.unit.server.test_query_api import call, credentials_of
 from tests.unit.sts.principal_data import HOME, Directory, trust
 
@@ -59,8 +59,8 @@ def service(tmp_path, signing_key):
         max_session=7200,
     )
     verifier = WebIdentityVerifier(httpx.Client(transport=httpx.MockTransport(idp)))
-    return StsService(
-        KeyRing.load(tmp_path / "k.json"),
+    return StsService.over(
+        embedded_state(tmp_path),
         data=tmp_path,
         principals=directory,
         web_identity=verifier,
@@ -112,7 +112,7 @@ def test_trusted_token_gets_a_role_session(service, signing_key) -> None:
         creds["SessionToken"],
     )
     assert "assumed-role/Deployer/build-42" in who.body
-    log = service.audit.path.read_text()
+    log = json.dumps(list(service.audit.records()), separators=(",", ":"))
     assert token not in log and '"type":"WebIdentityUser"' in log
 
 

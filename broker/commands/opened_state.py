@@ -1,0 +1,34 @@
+"""The one server-side state as the CLI's commands open it: once per command, passed down.
+
+The configured database is ``--database-url`` (the CLI entry puts it in the environment for
+the process) or ``$BROKER_DATABASE_URL`` (``broker.config.loader.configured_database_url``);
+without one, the embedded SQLite of the data directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broker.sts.state import StsState
+
+__all__ = ["opened_state"]
+
+
+@contextmanager
+def opened_state(*, pool_size: int = 1) -> Iterator[StsState]:
+    """The state for one command, closed when the command is done.
+
+    Raises:
+        ConfigError: unreachable database, or a schema behind or ahead of this broker.
+    """
+    from broker.config.loader import configured_database_url, data_dir
+    from broker.sts.state import open_sts_state
+
+    state = open_sts_state(configured_database_url(), data_dir(), pool_size=pool_size)
+    try:
+        yield state
+    finally:
+        state.close()
