@@ -33,4 +33,8 @@ def crash_point(name: str) -> None:
     """Kill (or interrupt) this process here when ``BROKER_TEST_CRASH_AT`` names this point."""
     if os.environ.get(ENV) == name:
         interrupt = os.environ.get(SIGNAL_ENV) == "INT"
+        if interrupt:
+            # As Ctrl-C in a terminal: a process started in the background by a non-interactive
+            # shell inherits SIGINT ignored, and the interrupt would never arrive.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         os.kill(os.getpid(), signal.SIGINT if interrupt else signal.SIGKILL)
