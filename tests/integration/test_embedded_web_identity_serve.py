@@ -16,11 +16,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from broker.sts.directory_state import open_directory
 from broker.minters.base import MintRequest
 from broker.minters.local import AssignedUser, LocalMinter
 from broker.store.credential_store import CredentialStore
 from broker.sts.directory_source import DirectoryPrincipals
+from broker.sts.directory_state import open_directory
 from broker.sts.session_token import verify_session
 from broker.sts.web_identity import WebIdentityVerifier
 from providers.registry import local_keys

@@ -23,10 +23,10 @@ from broker.client.assignment_profiles import (
 )
 from broker.config import load_config
 from broker.directory import Directory
-from broker.sts.directory_state import open_directory
 from broker.errors import ConfigError, UsageError
 from broker.store.credential_store import CredentialStore
 from broker.store.index import AssignmentRow, Index, SessionRow
+from broker.sts.directory_state import open_directory
 from providers.base import Claims
 from tests.conftest import CONFIG
 

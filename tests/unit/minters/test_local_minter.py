@@ -149,9 +149,9 @@ def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) 
     """alice (demo IdP, group engineering) gets PowerUserAccess in payments-staging from the
     broker's own federation; an account she is not assigned is refused."""
     from broker.config import config_dir
-    from broker.sts.directory_state import open_directory
     from broker.minters.local import directory_assignments
     from broker.sts.directory_source import DirectoryPrincipals
+    from broker.sts.directory_state import open_directory
 
     directory = open_directory(config_dir(), broker_home, None)
     claims = Claims(
