@@ -306,11 +306,13 @@ def read_content(content: str, fp: str) -> sqlite3.Connection:
             raise ValueError("not this layout")
         conn.execute("BEGIN")
         for name in _tables(conn):
-            for row in tables[name]:
-                if not isinstance(row, list):
-                    raise ValueError("a row is not a list")
-                marks = ",".join("?" * len(row))
-                conn.execute(f"INSERT INTO {name} VALUES ({marks})", row)  # noqa: S608
+            rows = tables[name]
+            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+                raise ValueError("a table is not a list of rows")
+            width = len(conn.execute(f"PRAGMA table_info({name})").fetchall())
+            marks = ",".join("?" * width)
+            # A row of another width is refused by SQLite (ProgrammingError).
+            conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)  # noqa: S608
         conn.execute("COMMIT")
         stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         if stored.get("fingerprint") != fp or stored.get("schema_version") != SCHEMA_VERSION:

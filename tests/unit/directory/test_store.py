@@ -237,3 +237,18 @@ def test_concurrent_first_loads_all_succeed_and_store_one_snapshot(config, data_
         assert _stored(database) == [fingerprint(Source(config.root))]
     finally:
         database.close()
+
+
+def test_a_stored_row_of_the_wrong_width_is_refused(config, database) -> None:
+    import json
+
+    load_directory(config.root, database).close()
+    fp = fingerprint(Source(config.root))
+    snapshots = SqlDirectorySnapshots(database)
+    content = snapshots.content(fp, SCHEMA_VERSION)
+    assert content is not None
+    document = json.loads(content)
+    document["tables"]["users"][0] = document["tables"]["users"][0][:2]
+    with pytest.raises(DirectoryError, match="damaged"):
+        read_content(json.dumps(document), fp)
+    assert read_content(content, fp).execute("SELECT COUNT(*) FROM users").fetchone() == (13,)
