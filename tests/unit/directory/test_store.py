@@ -252,3 +252,46 @@ def test_a_stored_row_of_the_wrong_width_is_refused(config, database) -> None:
     with pytest.raises(DirectoryError, match="damaged"):
         read_content(json.dumps(document), fp)
     assert read_content(content, fp).execute("SELECT COUNT(*) FROM users").fetchone() == (13,)
+
+
+_KILLED_MIDWAY = """
+import os, signal, sys
+from pathlib import Path
+from broker.storage.directory_snapshots import SqlDirectorySnapshots
+from broker.sts.directory_state import open_directory
+
+def store_then_die(self, fingerprint, schema_version, config_dir, content):
+    with self._db.transaction() as cursor:
+        cursor.execute(
+            "INSERT INTO directory_snapshots "
+            "(fingerprint, schema_version, built_us, config_dir, content) VALUES (?, ?, 0, ?, ?)",
+            (fingerprint, schema_version, config_dir, content[: len(content) // 2]),
+        )
+        os.kill(os.getpid(), signal.SIGKILL)  # before the commit
+
+SqlDirectorySnapshots.store = store_then_die
+open_directory(Path(sys.argv[1]), Path(sys.argv[2]), None)
+"""
+
+
+def test_a_store_killed_before_its_commit_leaves_no_snapshot(config, data_dir) -> None:
+    """The old snapshot (none here) stays; no half-written row is ever read; the next opener
+    builds and stores the whole one."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MIDWAY, str(config.root), str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    database = open_current(database_url(None, data_dir))
+    try:
+        assert _stored(database) == []
+        directory = load_directory(config.root, database)
+        assert len(directory.users()) == 13
+        directory.close()
+        assert _stored(database) == [fingerprint(Source(config.root))]
+    finally:
+        database.close()
