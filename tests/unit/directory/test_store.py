@@ -295,3 +295,42 @@ def test_a_store_killed_before_its_commit_leaves_no_snapshot(config, data_dir) -
         assert _stored(database) == [fingerprint(Source(config.root))]
     finally:
         database.close()
+
+
+class _CountingDatabase:
+    """The state database, counting the transactions opened through it."""
+
+    def __init__(self, inner: Database) -> None:
+        self._inner = inner
+        self.dialect = inner.dialect
+        self.transactions = 0
+
+    def transaction(self, **options):  # type: ignore[no-untyped-def]
+        self.transactions += 1
+        return self._inner.transaction(**options)
+
+    def now(self):  # type: ignore[no-untyped-def]
+        return self._inner.now()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_lookups_of_the_sts_request_path_never_read_the_state_database(config, database) -> None:
+    """Role trust, permission policies, SCP levels and assignments come from the in-memory
+    copy: after the load, they open no transaction on the state database."""
+    from tests.unit.directory.conftest import demo_claims
+
+    counting = _CountingDatabase(database)
+    directory = load_directory(config.root, counting)  # type: ignore[arg-type]
+    loaded = counting.transactions
+    for _request in range(3):
+        held = directory.assignments_of(directory.user("alice"))
+        assert held
+        role = directory.role(held[0].account_id, held[0].role_name)
+        assert role.trust_policy
+        assert directory.scp_hierarchy(held[0].account_id)
+        assert directory.role("444444444445", "ci-deploy").permission_policies
+        assert directory.resolve_user(demo_claims("alice")).name == "alice"
+    assert counting.transactions == loaded
+    directory.close()
