@@ -238,8 +238,6 @@ def _assertion_rows(
             )
         )
     return rows
-
-
 def _portal_rows(
     rows: dict[str, AssignmentRow],
     held: Sequence[HeldRole],
