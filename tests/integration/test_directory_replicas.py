@@ -132,3 +132,32 @@ def test_data_directories_without_a_shared_database_keep_their_own_state(
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_snapshot_rows_keep_the_first_of_a_fingerprint_and_only_the_newest(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from broker.storage.directory_snapshots import KEEP
+
+    if backend == "postgresql":
+        url = request.getfixturevalue("fresh_database")
+    else:
+        (tmp_path / "data").mkdir(mode=0o700)
+        url = f"sqlite:///{tmp_path / 'data' / 'broker.db'}"
+    database = open_database(url, pool_size=2)
+    try:
+        upgrade(database)
+        ticks = iter(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n) for n in range(99))
+        snapshots = SqlDirectorySnapshots(database, clock=lambda: next(ticks))
+        assert snapshots.store("fp0", "5", "/a", '{"first": true}')
+        assert not snapshots.store("fp0", "5", "/b", '{"second": true}')  # the first one stays
+        assert snapshots.content("fp0", "5") == '{"first": true}'
+        assert snapshots.content("fp0", "6") is None  # another layout is another snapshot
+        for number in range(1, KEEP + 2):
+            snapshots.store(f"fp{number}", "5", "/a", "{}")
+        assert snapshots.fingerprints() == [f"fp{n}" for n in range(KEEP + 1, 1, -1)]
+    finally:
+        database.close()
