@@ -124,12 +124,12 @@ def brute_force(target: Target, requests: list[Request]) -> bool:
 
 def demo_targets() -> tuple[list[Target], Zone]:
     from broker.analyzer.configured import directory_targets, organization_accounts
-    from broker.directory import load_directory
+    from broker.sts.directory_state import open_directory
 
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as home:
         os.chmod(home, 0o700)
-        directory = load_directory(root / "config", data_dir=Path(home))
+        directory = open_directory(root / "config", Path(home), None)
         try:
             return directory_targets(directory), Zone(
                 "organization", organization_accounts(directory)

@@ -35,10 +35,11 @@ def credential_rows(
     from broker.analyzer.credential_report import KeyFacts, credential_report
     from broker.analyzer.directory_facts import root_facts, user_facts
     from broker.analyzer.report_state import open_report_state
+    from broker.config.loader import config_dir as default_config_dir
     from broker.directory import load_directory
 
     with open_report_state(data_dir) as state:
-        directory = load_directory(config_dir, data_dir=data_dir)
+        directory = load_directory(config_dir or default_config_dir(), state.database)
         try:
             sts_mfa = state.sts_mfa_principals()
             users = user_facts(directory, sts_mfa)
@@ -79,17 +80,18 @@ def principal_access(
     from broker.analyzer.last_accessed import last_accessed
     from broker.analyzer.principal_events import principal_events
     from broker.analyzer.report_state import open_report_state
+    from broker.config.loader import config_dir as default_config_dir
     from broker.directory import load_directory
 
     if days < 1:
         raise UsageError("--days must be at least 1")
-    directory = load_directory(config_dir, data_dir=data_dir)
-    try:
-        principal, documents = principal_policies(directory, kind, name)
-        known = known_services(directory)
-    finally:
-        directory.close()
     with open_report_state(data_dir) as state:
+        directory = load_directory(config_dir or default_config_dir(), state.database)
+        try:
+            principal, documents = principal_policies(directory, kind, name)
+            known = known_services(directory)
+        finally:
+            directory.close()
         own = principal_events(state.events(), principal)
     report = last_accessed(documents, own.events, known, now or datetime.now(UTC), days)
     return PrincipalAccess(report, own.last_assumed, principal.kind == "user")

@@ -3,7 +3,7 @@
 That is the state database (access key records, the audit chain, service users' MFA devices):
 the configured one (PostgreSQL shared by replicas), so every replica host prints the same
 report whatever its data directory holds, else the data directory's embedded SQLite. The
-directory's own runtime state (its TOTP devices) is chosen by ``load_directory`` the same way.
+directory's snapshot and runtime state (its TOTP devices) are read from the same database.
 
 Reading creates no key ring. Opening the state moves files of the old layout into the database
 first (``broker.sts.legacy_files``), so a report never disagrees with what the STS on this
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from broker.storage.access_key_records import AccessKeyRecord
 
 if TYPE_CHECKING:
+    from broker.storage.database import Database
     from broker.storage.shared_state import SharedState
 
 __all__ = ["ReportState", "open_report_state"]
@@ -30,6 +31,11 @@ class ReportState:
 
     def __init__(self, shared: SharedState) -> None:
         self._shared = shared
+
+    @property
+    def database(self) -> Database:
+        """The state database (the directory's snapshot and runtime state are read there)."""
+        return self._shared.database
 
     def access_keys(self) -> list[AccessKeyRecord]:
         """Every long-term access key's record (no secrets)."""

@@ -95,9 +95,12 @@ def account_names(config: BrokerConfig, data_dir: Path | None = None) -> dict[st
     """Account id -> name from the directory, or nothing when no directory is configured."""
     if not (config.directory / "directory").is_dir():
         return {}
-    from broker.directory import load_directory
+    from broker.config.loader import configured_database_url
+    from broker.config.loader import data_dir as default_data_dir
+    from broker.sts.directory_state import open_directory
 
-    directory = load_directory(config.directory, data_dir=data_dir)
+    home = data_dir if data_dir is not None else default_data_dir()
+    directory = open_directory(config.directory, home, configured_database_url())
     try:
         return {account.id: account.name for account in directory.accounts()}
     finally:

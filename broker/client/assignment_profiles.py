@@ -318,9 +318,10 @@ def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) ->
 def _default_directory(config: BrokerConfig) -> DirectoryLoader:
     def load() -> Directory:
         from broker.config import data_dir
-        from broker.directory import load_directory
+        from broker.config.loader import configured_database_url
+        from broker.sts.directory_state import open_directory
 
-        return load_directory(config.directory, data_dir=data_dir())
+        return open_directory(config.directory, data_dir(), configured_database_url())
 
     return load
 

@@ -46,10 +46,11 @@ def _account_names(config_dir: Path, data_dir: Path) -> dict[str, str]:
     machine with only ``[profiles]`` tables lists account ids)."""
     if not (config_dir / "directory").is_dir():
         return {}
-    from broker.directory import load_directory
+    from broker.config.loader import configured_database_url
+    from broker.sts.directory_state import open_directory
 
     try:
-        directory = load_directory(config_dir, data_dir=data_dir)
+        directory = open_directory(config_dir, data_dir, configured_database_url())
     except BrokerError:
         return {}  # `broker directory validate` says what is wrong; sessions still list
     try:

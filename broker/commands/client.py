@@ -228,9 +228,10 @@ def _configure(args: argparse.Namespace) -> int:
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
     from broker.config import data_dir, load_config
+    from broker.config.loader import configured_database_url
     from broker.config.toml_names import toml_key
-    from broker.directory import load_directory
     from broker.store.credential_store import CredentialStore
+    from broker.sts.directory_state import open_directory
 
     default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     command = args.command_path or running_broker_command()
@@ -260,7 +261,11 @@ def _configure(args: argparse.Namespace) -> int:
     try:
         found = assignment_rows(
             index,
-            load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
+            (
+                open_directory(config.directory, data_dir(), configured_database_url())
+                if has_directory
+                else None
+            ),
             inputs.template,
             inputs.region,
             federated,

@@ -254,9 +254,11 @@ def run_assignments(args: AssignmentsInput, out: TextIO, err: TextIO, directory:
 
 
 def _load() -> Directory:
-    from broker.directory import load_directory
+    from broker.config import config_dir, data_dir
+    from broker.config.loader import configured_database_url
+    from broker.sts.directory_state import open_directory
 
-    return load_directory()
+    return open_directory(config_dir(), data_dir(), configured_database_url())
 
 
 def _handle_validate(ns: argparse.Namespace) -> int:

@@ -84,13 +84,13 @@ def _handle_mfa(ns: argparse.Namespace) -> int:
         getattr(ns, "replace", False),
         getattr(ns, "json", False),
     )
-    from broker.config import data_dir
-    from broker.directory import load_directory
+    from broker.config import config_dir, data_dir
+    from broker.config.loader import configured_database_url
+    from broker.sts.directory_state import open_directory
 
     home = data_dir()
-    return run_mfa(
-        args, sys.stdout, sys.stderr, load_directory(data_dir=home), KeyringSecrets(home)
-    )
+    directory = open_directory(config_dir(), home, configured_database_url())
+    return run_mfa(args, sys.stdout, sys.stderr, directory, KeyringSecrets(home))
 
 
 def register_mfa(sub: Any) -> None:

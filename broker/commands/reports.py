@@ -162,9 +162,11 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
             organization_accounts,
             organization_id,
         )
-        from broker.directory import load_directory
+        from broker.config import config_dir, data_dir
+        from broker.config.loader import configured_database_url
+        from broker.sts.directory_state import open_directory
 
-        directory = load_directory()
+        directory = open_directory(config_dir(), data_dir(), configured_database_url())
         try:
             targets = directory_targets(directory)
             accounts |= organization_accounts(directory)

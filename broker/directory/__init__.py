@@ -1,12 +1,15 @@
 """The identity store and the identity → account-assignment mapping (IAM Identity Center).
 
 The configuration under ``<config>/directory/*.toml`` (+ ``<config>/policies/*.json``) is the
-source of truth; ``load_directory`` validates it and keeps it in SQLite under the data
-directory, rebuilding atomically when any file changes.
+source of truth; ``load_directory`` validates it into a snapshot stored in the state database
+(SQLite in the data directory, or PostgreSQL shared by replicas), one per configuration
+fingerprint, and queries an in-memory copy of it. The front end opens the state and passes its
+database (``broker.sts.directory_state.open_directory`` does both for a front end that needs
+only the directory).
 
 Interface for STS, the TUI and the commands (all results are frozen dataclasses)::
 
-    load_directory(config_dir: Path | None = None, *, data_dir: Path | None = None) -> Directory
+    load_directory(config_dir: Path, database: Database) -> Directory
     Directory.resolve_user(claims) -> User             # identity mapping; JIT or DirectoryError
     Directory.assignments_for(claims) -> list[Assignment]
     Directory.assignments_of(user) -> list[Assignment]

@@ -1,26 +1,19 @@
-"""The loaded directory's SQLite database: schema, atomic rebuild, runtime state carried over.
+"""The directory snapshot: its SQLite schema, built from the configuration, as stored.
 
-The database is a cache of the configuration (plus a little runtime state), rebuilt whenever
-the configuration's fingerprint changes. A rebuild writes a new file beside the old one under
-an exclusive ``flock`` and renames it into place only once it is complete and fsynced, so a
-crash or a bad config never replaces a good database with a half-written one.
-
-Runtime tables (``mfa_devices``, ``access_keys``, ``jit_users``) are not in the configuration:
-they are copied from the old database into each new one. They hold metadata and hashes only;
-TOTP secrets live in the OS keyring.
+A snapshot is the validated configuration flattened into the tables below. It is built in
+memory, stored in the state database as one JSON document keyed by the configuration's
+fingerprint (``broker.storage.directory_snapshots``), and queried in memory: each process
+keeps a read-only SQLite image per fingerprint (``broker.directory.snapshot_cache``), so the
+STS request path never reads the state database for a role, a trust policy or a permission
+set. Runtime state (MFA devices, JIT users) is not part of a snapshot: it lives once in the
+state database's own tables, shared by every replica and every snapshot.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
 import sqlite3
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from broker.directory.federation_tables import FEDERATION_SCHEMA, fill_federation
@@ -29,19 +22,15 @@ from broker.directory.naming import parse_iso_duration
 from broker.directory.policies import parse_document, read_policy
 from broker.directory.source import Source
 from broker.errors import DirectoryError
-from broker.private_dirs import make_private_dirs
 
 __all__ = [
-    "RUNTIME_TABLES",
     "SCHEMA_VERSION",
-    "build_database",
-    "database_path",
-    "exclusive_lock",
-    "open_database",
-    "stored_fingerprint",
+    "build_snapshot",
+    "read_content",
+    "snapshot_content",
 ]
 
-SCHEMA_VERSION = "4"  # 4: meta holds the organization id
+SCHEMA_VERSION = "5"  # 5: stored in the state database; runtime tables live there on their own
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,78 +79,7 @@ CREATE TABLE roles (
     PRIMARY KEY (account_id, name)
 );
 CREATE TABLE identity_mappings (provider TEXT PRIMARY KEY, mapping TEXT NOT NULL);
--- Runtime state (carried across rebuilds). No secrets: TOTP seeds are in the OS keyring,
--- access keys are stored as a hash of the secret (the STS's access-key store owns them).
-CREATE TABLE mfa_devices (
-    user_name TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL,
-    last_step INTEGER, PRIMARY KEY (user_name, device)
-);
-CREATE TABLE access_keys (
-    access_key_id TEXT PRIMARY KEY, user_name TEXT NOT NULL, secret_hash TEXT NOT NULL,
-    status TEXT NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT
-);
-CREATE TABLE jit_users (
-    provider TEXT NOT NULL, subject TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,
-    first_seen TEXT NOT NULL, PRIMARY KEY (provider, subject)
-);
 """
-
-RUNTIME_TABLES = ("mfa_devices", "access_keys", "jit_users")
-
-
-def database_path(data_dir: Path) -> Path:
-    return data_dir / "directory.sqlite"
-
-
-@contextlib.contextmanager
-def exclusive_lock(data_dir: Path, timeout: float = 60.0) -> Iterator[None]:
-    """One writer at a time across processes; the kernel releases it if the holder dies.
-
-    Raises:
-        DirectoryError: another process held the lock for ``timeout`` seconds.
-    """
-    make_private_dirs(data_dir)
-    fd = os.open(data_dir / "directory.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DirectoryError(
-                        f"another broker process has held {data_dir}/directory.lock for "
-                        f"{timeout:.0f} s; retry when it finishes"
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)
-
-
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open an existing database; ``check_same_thread=False`` as the TUI's workers share it."""
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-def stored_fingerprint(path: Path) -> str | None:
-    """The fingerprint the database at ``path`` was built from; None if absent or unreadable."""
-    if not path.is_file():
-        return None
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return None
-    if rows.get("schema_version") != SCHEMA_VERSION:
-        return None
-    return rows.get("fingerprint")
 
 
 def _j(value: Any) -> str:
@@ -193,6 +111,7 @@ def _policy_rows(spec: DirectorySpec, source: Source) -> list[tuple[str, str]]:
 
 
 def _fill(conn: sqlite3.Connection, spec: DirectorySpec, source: Source, fp: str) -> None:
+    """Insert every row of ``spec`` (policy documents read from ``source``)."""
     ids = {name: a.id for name, a in spec.accounts.items()}
     org = spec.organization
     conn.executemany(
@@ -329,46 +248,79 @@ def _fill(conn: sqlite3.Connection, spec: DirectorySpec, source: Source, fp: str
     fill_federation(conn, spec, source, ids)
 
 
-def _carry_runtime_state(conn: sqlite3.Connection, old: Path) -> None:
-    if stored_fingerprint(old) is None:
-        return
-    conn.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
-    try:
-        for table in RUNTIME_TABLES:
-            conn.execute(f"INSERT INTO main.{table} SELECT * FROM old.{table}")  # noqa: S608
-    finally:
-        conn.execute("DETACH DATABASE old")
+_SNAPSHOT_SCHEMA = SCHEMA + FEDERATION_SCHEMA
 
 
-def build_database(spec: DirectorySpec, source: Source, fp: str, data_dir: Path) -> Path:
-    """Write a complete new database and rename it over the old one (call under the lock)."""
-    make_private_dirs(data_dir)
-    final = database_path(data_dir)
-    temp = final.with_name(f"{final.name}.{os.getpid()}.tmp")
-    temp.unlink(missing_ok=True)
-    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+def _empty() -> sqlite3.Connection:
+    """An in-memory database with the snapshot's tables (shared by the TUI's worker threads)."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    conn.executescript(_SNAPSHOT_SCHEMA)
+    return conn
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def build_snapshot(spec: DirectorySpec, source: Source, fp: str) -> sqlite3.Connection:
+    """The snapshot of a validated ``spec`` as an in-memory database.
+
+    Raises:
+        DirectoryError: a policy or SAML metadata file went unreadable after validation.
+    """
+    conn = _empty()
     try:
-        # uri=True so ATTACH can open the old database read-only by URI.
-        conn = sqlite3.connect(f"file:{temp}", uri=True, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = DELETE")
-        conn.executescript(SCHEMA + FEDERATION_SCHEMA)
         conn.execute("BEGIN")
         _fill(conn, spec, source, fp)
         conn.execute("COMMIT")
-        _carry_runtime_state(conn, final)
-        conn.close()
-        fd = os.open(temp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, final)
-        dir_fd = os.open(data_dir, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        conn.close()
         raise
-    return final
+    return conn
+
+
+def snapshot_content(conn: sqlite3.Connection) -> str:
+    """The snapshot as the one JSON document the state database stores."""
+    tables = {
+        name: [list(row) for row in conn.execute(f"SELECT * FROM {name}")]  # noqa: S608
+        for name in _tables(conn)
+    }
+    return json.dumps({"schema_version": SCHEMA_VERSION, "tables": tables}, separators=(",", ":"))
+
+
+def read_content(content: str, fp: str) -> sqlite3.Connection:
+    """An in-memory database holding the stored snapshot ``content`` of fingerprint ``fp``.
+
+    Raises:
+        DirectoryError: the stored document is not a whole snapshot of ``fp`` in this layout
+            (nothing of it is used).
+    """
+    conn = _empty()
+    try:
+        data = json.loads(content)
+        tables = data["tables"]
+        if data["schema_version"] != SCHEMA_VERSION or set(tables) != set(_tables(conn)):
+            raise ValueError("not this layout")
+        conn.execute("BEGIN")
+        for name in _tables(conn):
+            rows = tables[name]
+            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+                raise ValueError("a table is not a list of rows")
+            width = len(conn.execute(f"PRAGMA table_info({name})").fetchall())
+            marks = ",".join("?" * width)
+            # A row of another width is refused by SQLite (ProgrammingError).
+            conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)  # noqa: S608
+        conn.execute("COMMIT")
+        stored = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if stored.get("fingerprint") != fp or stored.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError("another configuration's snapshot")
+    except (ValueError, KeyError, TypeError, OverflowError, sqlite3.Error):
+        conn.close()
+        raise DirectoryError(
+            f"the directory snapshot stored for this configuration ({fp[:12]}) is damaged; "
+            f"delete the row of fingerprint {fp} from the table directory_snapshots and retry"
+        ) from None
+    return conn

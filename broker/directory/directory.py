@@ -4,8 +4,8 @@ the organization in ``organization.py``, permission sets and roles in ``access.p
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from pathlib import Path
+import sqlite3
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from broker.directory.access import AccessQueries
@@ -13,7 +13,7 @@ from broker.directory.federation import FederationQueries
 from broker.directory.handle import held_by, tags_of
 from broker.directory.identity import IdentityMapping, claim_value
 from broker.directory.organization import OrganizationQueries
-from broker.directory.runtime import EmbeddedRuntime, RuntimeState
+from broker.directory.runtime import RuntimeState
 from broker.directory.source import Source
 from broker.directory.values import Assignment, Group, User
 from broker.errors import DirectoryError
@@ -23,20 +23,31 @@ __all__ = ["Directory"]
 
 
 class Directory(OrganizationQueries, AccessQueries, FederationQueries):
-    """Read access to one built directory database (thread-safe; writes only runtime state).
+    """Read access to one directory snapshot (thread-safe; writes only runtime state).
 
     A ``Directory`` is a snapshot of the configuration it was loaded from: call
     ``load_directory`` again to see later changes. Runtime state (MFA devices, JIT users) goes
-    through ``runtime``: the directory's own SQLite tables, or the shared database.
+    through ``runtime``, the state database's tables every replica shares.
     """
 
-    def __init__(self, path: Path, source: Source, runtime: RuntimeState | None = None) -> None:
-        super().__init__(path, source)
-        self.runtime: RuntimeState = runtime or EmbeddedRuntime(self._rows, self._write)
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        source: Source,
+        runtime: RuntimeState,
+    ) -> None:
+        super().__init__(connection, source)
+        self.runtime = runtime
+        self._on_close: list[Callable[[], None]] = []
+
+    def add_on_close(self, release: Callable[[], None]) -> None:
+        """Have ``close`` also call ``release`` (a state opened only for this directory)."""
+        self._on_close.append(release)
 
     def close(self) -> None:
         super().close()
-        self.runtime.close()
+        for release in self._on_close:
+            release()
 
     # -- users and groups -----------------------------------------------------------------
 

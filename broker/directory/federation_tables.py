@@ -1,8 +1,8 @@
-"""IAM identity provider entries in the directory database: their tables and how they are filled.
+"""IAM identity provider entries in the directory snapshot: their tables and how they are filled.
 
 An account trusts an outside IdP only through an entry like IAM's ``CreateOpenIDConnectProvider``
 (issuer URL + accepted client ids) or ``CreateSAMLProvider`` (name + IdP metadata). The SAML
-metadata file's text is copied into the database, so the entry and its pinned certificates
+metadata file's text is copied into the snapshot, so the entry and its pinned certificates
 change together, when the configuration's fingerprint does.
 """
 

@@ -1,14 +1,13 @@
-"""The database handle every group of directory queries shares: reads, locked writes."""
+"""The snapshot handle every group of directory queries shares: reads of one in-memory copy."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from broker.directory.database import exclusive_lock, open_database
 from broker.directory.source import Source
 from broker.directory.values import User
 
@@ -34,14 +33,12 @@ def held_by(user: User, alias: str) -> tuple[str, list[Any]]:
 
 
 class DatabaseHandle:
-    """One open directory database (thread-safe)."""
+    """One snapshot's read-only in-memory database (thread-safe: one query at a time)."""
 
-    def __init__(self, path: Path, source: Source) -> None:
-        self.path = path
+    def __init__(self, connection: sqlite3.Connection, source: Source) -> None:
         self.source = source
         self._lock = threading.Lock()
-        self._conn = open_database(path)
-        self._inode = path.stat().st_ino
+        self._conn = connection
 
     def close(self) -> None:
         self._conn.close()
@@ -49,19 +46,6 @@ class DatabaseHandle:
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, tuple(params)).fetchall()
-
-    def _write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Change runtime state under the rebuild lock, in the database that is current now.
-
-        A rebuild copies runtime tables under the same lock, so no write is lost between its
-        copy and its rename; a connection to a database replaced since is reopened first.
-        """
-        with self._lock, exclusive_lock(self.path.parent):
-            if self.path.stat().st_ino != self._inode:
-                self._conn.close()
-                self._conn = open_database(self.path)
-                self._inode = self.path.stat().st_ino
-            return self._conn.execute(sql, tuple(params)).rowcount
 
     def _policy(self, name: str) -> dict[str, Any]:
         rows = self._rows("SELECT document FROM policies WHERE name = ?", (name,))

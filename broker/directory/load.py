@@ -1,63 +1,77 @@
-"""Opening the directory: validate the config and (re)build its database when it changed."""
+"""Opening the directory: the snapshot of the configuration's fingerprint, built if none is stored.
+
+The front end opens the state database and passes it in; nothing here finds a data directory or
+reads the environment. Snapshots are keyed by the fingerprint of the configuration files
+(``broker.storage.directory_snapshots``): a process reuses the one stored for its files (another
+replica, or an earlier run, built it), else validates the files and stores a new one in one
+``INSERT``. An invalid configuration stores nothing, so a good snapshot is never replaced by a
+bad one, and a reader sees a whole snapshot or none.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from broker.directory.database import (
-    build_database,
-    database_path,
-    exclusive_lock,
-    stored_fingerprint,
+    SCHEMA_VERSION,
+    build_snapshot,
+    read_content,
+    snapshot_content,
 )
 from broker.directory.directory import Directory
-from broker.directory.runtime import shared_runtime
+from broker.directory.snapshot_cache import CachedSnapshot, cached, open_image, remember
 from broker.directory.source import Source, fingerprint
 from broker.directory.validate import InvalidDirectoryError, validate
 from broker.errors import DirectoryError
+from broker.storage.database import Database
+from broker.storage.directory_runtime import SqlDirectoryRuntime
+from broker.storage.directory_snapshots import SqlDirectorySnapshots
 
 __all__ = ["load_directory"]
 
 
-def load_directory(config_dir: Path | None = None, *, data_dir: Path | None = None) -> Directory:
-    """Validate the directory config and open its database, rebuilding it if the config changed.
+def load_directory(config_dir: Path, database: Database) -> Directory:
+    """The directory of ``config_dir`` over the state ``database`` (which stays the caller's:
+    closing the directory does not close it).
 
     Raises:
-        InvalidDirectoryError: the configuration has errors (the old database is kept).
-        ConfigError: no configuration directory.
+        InvalidDirectoryError: the configuration has errors (no snapshot is stored).
+        DirectoryError: the configuration kept changing while read, or its stored snapshot
+            is damaged.
+        ConfigError: the database is unreachable.
     """
-    from broker import config
+    source = Source(config_dir)
+    snapshots = SqlDirectorySnapshots(database)
+    entry = _snapshot(source, snapshots)
+    return Directory(open_image(entry), source, SqlDirectoryRuntime(database))
 
-    source = Source(config_dir if config_dir is not None else config.config_dir())
-    home = data_dir if data_dir is not None else config.data_dir()
-    path = database_path(home)
+
+def _snapshot(source: Source, snapshots: SqlDirectorySnapshots) -> CachedSnapshot:
     fp = fingerprint(source)
-    if stored_fingerprint(path) != fp:
-        with exclusive_lock(home):
-            for _attempt in range(3):
-                if stored_fingerprint(path) == fp:
-                    break
-                report = validate(source)
-                if not report.ok or report.spec is None:
-                    raise InvalidDirectoryError(report, source)
-                after = fingerprint(source)
-                if after == fp:  # the files did not change while we read them
-                    build_database(report.spec, source, fp, home)
-                    break
-                fp = after
-            else:
-                raise DirectoryError("the directory config keeps changing; retry when it settles")
-    _refuse_shared(path)
-    return Directory(path, source, shared_runtime())
-
-
-def _refuse_shared(path: Path) -> None:
-    """The database names who may use which role: others must not read or replace it.
-
-    The file must be private; its directory must not be writable by others (a directory
-    created 0755 by something else is tolerated, as the file itself is private)."""
-    for item, mask in ((path.parent, 0o022), (path, 0o077)):
-        if item.stat().st_mode & mask:
-            raise DirectoryError(
-                f"{item} is accessible to other users; run `chmod go-rwx {item}` and retry"
-            )
+    entry = cached(fp)
+    if entry is not None:
+        if not snapshots.has(fp, SCHEMA_VERSION):  # pruned, or another database
+            snapshots.store(fp, SCHEMA_VERSION, str(source.config_dir), entry.content)
+        return entry
+    stored = snapshots.content(fp, SCHEMA_VERSION)
+    if stored is not None:
+        conn = read_content(stored, fp)
+        try:
+            return remember(fp, stored, conn)
+        finally:
+            conn.close()
+    for _attempt in range(3):
+        report = validate(source)
+        if not report.ok or report.spec is None:
+            raise InvalidDirectoryError(report, source)
+        after = fingerprint(source)
+        if after == fp:  # the files did not change while we read them
+            conn = build_snapshot(report.spec, source, fp)
+            try:
+                content = snapshot_content(conn)
+                snapshots.store(fp, SCHEMA_VERSION, str(source.config_dir), content)
+                return remember(fp, content, conn)
+            finally:
+                conn.close()
+        fp = after
+    raise DirectoryError("the directory config keeps changing; retry when it settles")

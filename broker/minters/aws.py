@@ -277,7 +277,9 @@ def build_minter(config: BrokerConfig) -> AwsMinter:
     settings = load_aws_settings(config)
     assignments = None
     if (config.directory / "directory").is_dir():
-        from broker.directory import load_directory
+        from broker.config.loader import configured_database_url, data_dir
+        from broker.sts.directory_state import open_directory
 
-        assignments = directory_assignments(load_directory(config.directory))
+        directory = open_directory(config.directory, data_dir(), configured_database_url())
+        assignments = directory_assignments(directory)
     return AwsMinter(settings, open_audit_chain(), assignments=assignments)

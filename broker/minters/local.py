@@ -340,8 +340,8 @@ def build_minter(config: BrokerConfig) -> LocalMinter:
     from broker.sts.state import open_sts_state
 
     data = data_dir()
-    directory = load_directory(config.directory, data_dir=data)
     state = open_sts_state(configured_database_url(), data, pool_size=1)
+    directory = load_directory(config.directory, state.shared.database)
     return LocalMinter(
         state.ring,
         DirectoryPrincipals(directory),

@@ -256,10 +256,10 @@ def service_from_environment() -> StsService:
     if mode not in ("fsync", "interval"):
         raise ConfigError(f"BROKER_AUDIT_SYNC={mode!r}: expected fsync or interval")
     data = data_dir()
+    state = open_sts_state(configured, data, durable_commits=mode == "fsync")
     principals = None
     if (config_dir() / "directory").is_dir():
-        principals = DirectoryPrincipals(load_directory(data_dir=data))
-    state = open_sts_state(configured, data, durable_commits=mode == "fsync")
+        principals = DirectoryPrincipals(load_directory(config_dir(), state.shared.database))
     guard = None
     if configured:  # replicas on several hosts: their clocks are checked against the database's
         guard = ClockGuard(state.shared.database)

@@ -2,9 +2,10 @@
 
 ``open_database(url)`` gives a ``Database`` (``broker.storage.database``); the stores written
 over it — replay cache, revocations, audit chain, key set, access key records, session
-policies, the directory's runtime state, service users' MFA devices — use the same SQL and the same
-schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks PostgreSQL; without it the
-broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the migrations.
+policies, the directory's snapshots and runtime state, service users' MFA devices — use the
+same SQL and the same schema on both. ``BROKER_DATABASE_URL`` (or ``--database-url``) picks
+PostgreSQL; without it the broker uses ``<data>/broker.db``. ``broker db upgrade`` applies the
+migrations.
 
 Names are imported lazily: psycopg is loaded only when a PostgreSQL URL is used.
 """
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from broker.storage.audit_chain import SqlAuditLog
     from broker.storage.database import Database, open_database
     from broker.storage.directory_runtime import SqlDirectoryRuntime
+    from broker.storage.directory_snapshots import SqlDirectorySnapshots
     from broker.storage.key_set import SqlKeySet
     from broker.storage.migrations import upgrade
     from broker.storage.replay import SqlReplayCache
@@ -34,6 +36,7 @@ __all__ = [
     "SqlAccessKeyRecords",
     "SqlAuditLog",
     "SqlDirectoryRuntime",
+    "SqlDirectorySnapshots",
     "SqlKeySet",
     "SqlReplayCache",
     "SqlRevocations",
@@ -50,6 +53,7 @@ _HOMES = {
     "SqlAccessKeyRecords": "access_key_records",
     "SqlAuditLog": "audit_chain",
     "SqlDirectoryRuntime": "directory_runtime",
+    "SqlDirectorySnapshots": "directory_snapshots",
     "SqlKeySet": "key_set",
     "SqlReplayCache": "replay",
     "SqlRevocations": "revocations",

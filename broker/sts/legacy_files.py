@@ -2,10 +2,11 @@
 
 Before all server-side state lived in one database, a data directory held it as files:
 ``sts/signing-keys.json``, ``sts/access-keys.json``, ``sts/revocations.json``,
-``sts/session-policies/``, ``sts/mfa-devices.json`` and ``audit/audit.jsonl`` (with its head
-file). Opening the state (``broker.sts.state.open_sts_state``) moves each one that is still
-there into the database, prints one line to stderr naming what moved, and renames the file
-aside (``<name>.imported``), never deleting it.
+``sts/session-policies/``, ``sts/mfa-devices.json``, ``audit/audit.jsonl`` (with its head
+file) and the directory's ``directory.sqlite`` (its runtime tables only, see
+``broker.storage.legacy_directory``). Opening the state (``broker.sts.state.open_sts_state``)
+moves each one that is still there into the database, prints one line to stderr naming what
+moved, and renames the file aside (``<name>.imported``), never deleting it.
 
 Crash safety: each file is imported in one transaction that also records it in
 ``legacy_imports``; only after that commit is the file renamed. A process killed before the
@@ -36,6 +37,7 @@ from broker.private_files import PrivateFiles
 from broker.storage.audit_chain import GENESIS_HASH, append_within
 from broker.storage.clock import micros
 from broker.storage.database import Cursor, Database
+from broker.storage.legacy_directory import import_directory_runtime
 from broker.store.crash_points import crash_point
 from broker.sts.signing_keys import SigningKey
 
@@ -219,6 +221,7 @@ LEGACY_FILES = (
     _Legacy("sts/session-policies", _session_policies),
     _Legacy("sts/mfa-devices.json", _mfa_devices),
     _Legacy("audit/audit.jsonl", _audit_log, section="audit", extra=("audit/audit.jsonl.head",)),
+    _Legacy("directory.sqlite", import_directory_runtime),
 )
 """The old layout, in the order it is moved (keys first: the rest is derived from them)."""
 

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from broker.directory import load_directory
+from broker.config.loader import configured_database_url
 from broker.errors import BrokerError
+from broker.sts.directory_state import open_directory
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
 
@@ -47,7 +48,7 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
     held = identity_center_roles(config_dir, data_dir, identity)
     if held is not None:
         return held
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         accounts = {account.id: account for account in directory.accounts()}
         assignments = directory.assignments_for(identity.claims)
@@ -140,7 +141,7 @@ def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
     """Users, groups, accounts and permission sets, for the admin view."""
     from broker.tui.durations import format_duration
 
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         return DirectoryTables(
             users=tuple(
@@ -165,7 +166,7 @@ def effective_access(
     config_dir: Path, data_dir: Path, user_name: str
 ) -> list[tuple[str, str, str]]:
     """``(account, permission set, via)`` for everything ``user_name`` may use."""
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         held = directory.assignments_of(directory.user(user_name))
     finally:
@@ -178,7 +179,7 @@ def effective_access(
 
 def simulation_principals(config_dir: Path, data_dir: Path) -> list[tuple[str, str]]:
     """Every person's role on every account, as ``(label, key)`` for the simulator."""
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         out: dict[str, str] = {}
         for user in directory.users():
@@ -197,7 +198,7 @@ def simulation_form(config_dir: Path, data_dir: Path, key: str) -> dict[str, Any
     from broker.tui.simulation import merge_documents
 
     user_name, account_id, role_name = key.split("|", 2)
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         user = directory.user(user_name)
         role = directory.role(account_id, role_name)
@@ -234,7 +235,7 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
     users = sorted(load_users(config_dir).items())
     # The IdP's ``amr`` claim at sign-in, not the directory's TOTP device (Reports shows that).
     mfa_word = {True: "IdP MFA", False: "no IdP MFA"}
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     out = []
     try:
         for name, user in users:

@@ -287,7 +287,7 @@ def preview_assignments(
     Raises:
         BrokerError: the mapping does not resolve the person (the message says why).
     """
-    from broker.directory import load_directory
+    from broker.sts.directory_state import open_directory
 
     with tempfile.TemporaryDirectory(prefix="broker-preview-") as scratch:
         copy = Path(scratch) / "config"
@@ -295,7 +295,7 @@ def preview_assignments(
         _append(copy, draft, mapping)
         data = Path(scratch) / "data"
         data.mkdir(mode=0o700)
-        directory = load_directory(copy, data_dir=data)
+        directory = open_directory(copy, data, None)  # a scratch state, never the real one
         try:
             person = dataclasses.replace(claims, provider=draft.name)
             held = directory.assignments_for(person)

@@ -219,9 +219,10 @@ def analyzer_targets(config_dir: Path, data_dir: Path) -> tuple[Sequence[Target]
         organization_id,
     )
     from broker.analyzer.targets import Zone
-    from broker.directory import load_directory
+    from broker.config.loader import configured_database_url
+    from broker.sts.directory_state import open_directory
 
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = open_directory(config_dir, data_dir, configured_database_url())
     try:
         targets = directory_targets(directory)
         accounts = organization_accounts(directory)

@@ -50,9 +50,10 @@ def mint_profile(
     )
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
-    from broker.directory import load_directory
+    from broker.config.loader import configured_database_url
     from broker.minters.aws_identity_center import identity_center_providers
     from broker.store.index import AssignmentRow
+    from broker.sts.directory_state import open_directory
 
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
     try:
@@ -67,7 +68,7 @@ def mint_profile(
         elif upstream:
             user = identity.claims.subject
         else:
-            directory = load_directory(config.directory, data_dir=data_dir)
+            directory = open_directory(config.directory, data_dir, configured_database_url())
             try:
                 user = directory.resolve_user(identity.claims).name
             finally:

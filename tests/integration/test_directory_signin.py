@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from broker.directory import load_directory
+from broker.sts.directory_state import open_directory
 from providers.base import SignInOptions
 from providers.embedded.provider import EmbeddedProvider
 from tests.conftest import CONFIG
@@ -33,7 +33,7 @@ def idp(tmp_path_factory):
 def directory(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     home.chmod(0o700)
-    loaded = load_directory(CONFIG, data_dir=home)
+    loaded = open_directory(CONFIG, home, None)
     yield loaded
     loaded.close()
 

@@ -16,11 +16,11 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from broker.directory import load_directory
 from broker.minters.base import MintRequest
 from broker.minters.local import AssignedUser, LocalMinter
 from broker.store.credential_store import CredentialStore
 from broker.sts.directory_source import DirectoryPrincipals
+from broker.sts.directory_state import open_directory
 from broker.sts.session_token import verify_session
 from broker.sts.web_identity import WebIdentityVerifier
 from providers.registry import local_keys
@@ -86,7 +86,7 @@ def test_demo_login_token_assumes_the_demo_role_at_serve_and_locally(
         stop_server(process)
 
     # The local minter, on the same data directory, takes the same path.
-    directory = load_directory(CONFIG, data_dir=broker_home)
+    directory = open_directory(CONFIG, broker_home, None)
     minter = LocalMinter(
         embedded_state(tmp_path).ring,
         DirectoryPrincipals(directory),

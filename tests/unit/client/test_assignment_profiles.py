@@ -22,10 +22,11 @@ from broker.client.assignment_profiles import (
     resolve_profile,
 )
 from broker.config import load_config
-from broker.directory import Directory, load_directory
+from broker.directory import Directory
 from broker.errors import ConfigError, UsageError
 from broker.store.credential_store import CredentialStore
 from broker.store.index import AssignmentRow, Index, SessionRow
+from broker.sts.directory_state import open_directory
 from providers.base import Claims
 from tests.conftest import CONFIG
 
@@ -36,7 +37,7 @@ ISSUER = "https://development-only.embedded-idp.invalid"
 def directory(tmp_path_factory: pytest.TempPathFactory) -> Directory:
     home = tmp_path_factory.mktemp("directory-home")
     home.chmod(0o700)
-    return load_directory(CONFIG, data_dir=home)
+    return open_directory(CONFIG, home, None)
 
 
 def _signed_in(store: CredentialStore, *users: tuple[str, str]) -> Index:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.directory import Directory, load_directory
+from broker.directory import Directory
+from broker.sts.directory_state import open_directory as open_over_state
 from providers.base import Claims
 from tests.conftest import CONFIG
 
@@ -54,7 +55,7 @@ def open_directory(config: ConfigCopy, data_dir: Path) -> Iterator[Callable[[], 
     opened: list[Directory] = []
 
     def open_() -> Directory:
-        directory = load_directory(config.root, data_dir=data_dir)
+        directory = open_over_state(config.root, data_dir, None)
         opened.append(directory)
         return directory
 

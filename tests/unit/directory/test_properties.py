@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from broker.directory import load_directory
+from broker.sts.directory_state import open_directory
 
 ACCOUNTS = {"a0": "100000000000", "a1": "100000000001", "a2": "100000000002"}
 SETS = ("Read", "Write")
@@ -61,7 +61,7 @@ def _write(root: Path, members: set[tuple[str, str]], grants: list) -> Path:
 
 
 def _resolve(root: Path, user: str) -> set[tuple[str, str, str | None]]:
-    directory = load_directory(root, data_dir=root / "data")
+    directory = open_directory(root, root / "data", None)
     try:
         return {
             (a.account_id, a.permission_set, a.via_group)

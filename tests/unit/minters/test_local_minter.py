@@ -148,11 +148,12 @@ def test_nothing_is_issued_when_the_audit_log_cannot_be_written(minter, tmp_path
 def test_identity_center_path_with_the_shipped_directory(tmp_path, broker_home) -> None:
     """alice (demo IdP, group engineering) gets PowerUserAccess in payments-staging from the
     broker's own federation; an account she is not assigned is refused."""
-    from broker.directory import load_directory
+    from broker.config import config_dir
     from broker.minters.local import directory_assignments
     from broker.sts.directory_source import DirectoryPrincipals
+    from broker.sts.directory_state import open_directory
 
-    directory = load_directory(data_dir=broker_home)
+    directory = open_directory(config_dir(), broker_home, None)
     claims = Claims(
         provider="demo",
         issuer="http://127.0.0.1:9/demo",
