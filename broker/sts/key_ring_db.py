@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.key_set import SqlKeySet
 from broker.sts.signing_keys import KEY_LIFETIME_AFTER_RETIRE, KeyRing, SigningKey, generate_key
 
@@ -67,8 +68,15 @@ class DatabaseKeyRing:
         secret = self._keys.secret(
             "user_key_secret", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
         )
-        keys = tuple(
-            replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
-            for row in reversed(rows)  # newest first, as the file ring keeps them
-        )
-        return KeyRing(keys, base64.b64decode(secret))
+        try:
+            keys = tuple(
+                replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
+                for row in reversed(rows)  # newest first, as the file ring keeps them
+            )
+        except ROW_ERRORS:
+            raise corrupt_row(self._keys.database, "signing_keys", "material") from None
+        try:
+            derivation = base64.b64decode(secret, validate=True)
+        except ROW_ERRORS:
+            raise corrupt_row(self._keys.database, "key_ring_secrets", "material") from None
+        return KeyRing(keys, derivation)
