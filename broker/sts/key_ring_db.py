@@ -70,7 +70,9 @@ class DatabaseKeyRing:
         )
         try:
             keys = tuple(
-                replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
+                _usable(
+                    replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
+                )
                 for row in reversed(rows)  # newest first, as the file ring keeps them
             )
         except ROW_ERRORS:
@@ -80,3 +82,13 @@ class DatabaseKeyRing:
         except ROW_ERRORS:
             raise corrupt_row(self._keys.database, "key_ring_secrets", "material") from None
         return KeyRing(keys, derivation)
+
+
+def _usable(key: SigningKey) -> SigningKey:
+    """``key`` once its PEMs parse: a damaged one is refused when the ring is read (a cold
+    path), not as an unexpected error in the middle of signing or verifying a request."""
+    from cryptography.hazmat.primitives import serialization
+
+    serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    serialization.load_pem_public_key(key.public_pem.encode())
+    return key

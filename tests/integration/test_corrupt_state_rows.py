@@ -94,6 +94,12 @@ CORRUPTIONS = {  # case -> (table, statement, planted value, command that reads 
         json.dumps({"private_pem": PLANTED}),
         ("keys", "list"),
     ),
+    "signing-key-pem-damaged": (
+        "signing_keys",
+        "UPDATE signing_keys SET material = json_set(material, '$.private_pem', ?)",
+        PLANTED,
+        ("keys", "list"),
+    ),
     "signing-key-time-is-text": (
         "signing_keys",
         "UPDATE signing_keys SET created_us = ?",
