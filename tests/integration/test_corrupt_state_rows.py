@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import RunBroker
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.test_serve_hardening import sts
+from tests.postgres_peer import PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -195,3 +196,29 @@ def test_the_query_api_answers_internal_failure_and_logs_the_cause(
     for table in ("sts_mfa_devices", "access_keys"):
         assert f"the state database {database} holds a row of {table}" in log
     assert PLANTED not in log and "Traceback" not in log
+
+
+def test_on_postgresql_the_line_names_the_url_without_its_password(
+    run_broker: RunBroker,
+    broker_home: Path,
+    fresh_database: str,
+    postgres_server: PostgresServer,
+) -> None:
+    import psycopg
+
+    from broker.storage.url import redacted
+
+    env = {"BROKER_DATABASE_URL": fresh_database}
+    assert run_broker("db", "upgrade", env=env).returncode == 0
+    enabled = run_broker("access-keys", "mfa-enable", USER, "--account", ACCOUNT, env=env)
+    assert enabled.returncode == 0, enabled.stderr  # audited: the chain's first record
+    with psycopg.connect(fresh_database, autocommit=True) as connection:
+        changed = connection.execute(
+            "UPDATE audit_events SET record = %s WHERE sequence = 1", ('{"secret": "' + PLANTED,)
+        ).rowcount
+    assert changed == 1
+    refused = run_broker("audit", "query", env=env)
+    assert refused.returncode == 3 and refused.stdout == ""
+    (line,) = refused.stderr.strip().splitlines()
+    assert f"the state database {redacted(fresh_database)} holds a row of audit_events" in line
+    assert postgres_server.password not in line and PLANTED not in line
