@@ -189,54 +189,65 @@ def _provider_problems(config: Any) -> list[ConfigProblem]:
     return problems
 
 
-def _needs_directory(config: Any) -> bool:
-    """Whether anything configured reads the directory (see ``_directory_problems``)."""
-    from broker.client.profiles import FEDERATED_MINTERS, load_profiles
+DirectoryUse = Literal["required", "optional", "unused"]
+
+
+def _written_minter(table: Any) -> str | None:
+    """A ``[profiles.NAME]`` table's minter as written (``chained`` with a
+    ``source_profile``, as ``broker.client.profiles`` resolves it)."""
+    if not isinstance(table, dict):
+        return None
+    if "source_profile" in table:
+        return "chained"
+    minter = table.get("minter", "local")
+    return minter if isinstance(minter, str) else None
+
+
+def _directory_use(config: Any) -> DirectoryUse:
+    """How much the configuration leans on our directory (``config/directory``).
+
+    ``unused``: IAM Identity Center is the only directory: every provider is an
+    ``aws-identity-center`` one and every profile mints there. ``optional``: every provider
+    hands its sign-in straight to AWS (``aws_federation = true`` or Identity Center) and every
+    profile mints that way, so the IdP decides; the local and aws minters still would read it.
+    ``required``: anything else. Profiles are judged by their ``minter`` as written, so a
+    profile refused for another reason is reported once, on its own; tables that cannot be
+    read at all count as ``required``.
+    """
     from broker.config import ConfigIssues
     from broker.config.providers import provider_tables
-    from broker.minters.aws_federation import federated_providers
+    from broker.minters.aws_federation import FEDERATED_MINTERS, federated_providers
     from broker.minters.aws_identity_center import PROVIDER_TYPE
 
     try:
         providers = provider_tables(config)
-        profiles = load_profiles(config)
+        federated = federated_providers(config)
     except ConfigIssues:
-        return True  # reported on their own
-    upstream = federated_providers(config) | {
-        name for name, table in providers.items() if table.get("type") == PROVIDER_TYPE
-    }
-    if not providers or set(providers) - upstream:
-        return True
-    minters_upstream = (*FEDERATED_MINTERS, PROVIDER_TYPE)
-    return any(profile.minter not in minters_upstream for profile in profiles.values())
-def _identity_center_is_the_directory(config: Any) -> bool:
-    """True when IAM Identity Center is the only directory in use: every provider is an
-    ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""
-    from broker.config import ConfigIssues
-    from broker.config.providers import provider_tables
-
-    try:
-        providers = provider_tables(config)
-    except ConfigIssues:
-        return False  # reported on their own
+        return "required"  # reported on their own
     profiles = config.sections.get("profiles", {})
     if not providers or not isinstance(profiles, dict):
-        return False
-    return all(t.get("type") == "aws-identity-center" for t in providers.values()) and all(
-        isinstance(t, dict) and t.get("minter") == "aws-identity-center" for t in profiles.values()
-    )
+        return "required"
+    minters = {_written_minter(table) for table in profiles.values()}
+    identity_center = {n for n, t in providers.items() if t.get("type") == PROVIDER_TYPE}
+    if set(providers) == identity_center and minters <= {PROVIDER_TYPE}:
+        return "unused"
+    upstream_minters = {*FEDERATED_MINTERS, PROVIDER_TYPE}
+    if set(providers) <= identity_center | federated and minters <= upstream_minters:
+        return "optional"
+    return "required"
 
 
 def _directory_problems(config: Any) -> list[ConfigProblem]:
     from broker.directory import Source, validate
 
     if not (config.directory / "directory").is_dir():
-        if _identity_center_is_the_directory(config):
+        use = _directory_use(config)
+        if use == "unused":
             return []
         # Every command that resolves people or roles reads the directory; without one they
         # all fail, so a configuration without it is not valid -- unless every provider sends
         # its sign-in straight to AWS and every profile mints that way (the IdP decides).
-        if not _needs_directory(config):
+        if use == "optional":
             return [
                 ConfigProblem(
                     str(config.directory / "directory"),

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from broker.errors import StsError
 from broker.storage.clock import from_micros, micros
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
 
 __all__ = ["MAX_KEYS_PER_USER", "AccessKeyRecord", "SqlAccessKeyRecords"]
@@ -29,10 +30,16 @@ class AccessKeyRecord:
     created: datetime
 
 
-def _record(row: tuple[Any, ...]) -> AccessKeyRecord:
+def _record(database: Database, row: tuple[Any, ...]) -> AccessKeyRecord:
     key_id, user, account, status, created = row
+    if status not in ("Active", "Inactive"):
+        raise corrupt_row(database, "access_keys", "status")
     state: Status = "Active" if status == "Active" else "Inactive"
-    return AccessKeyRecord(str(key_id), str(user), str(account), state, from_micros(int(created)))
+    try:
+        when = from_micros(int(created))
+    except ROW_ERRORS:
+        raise corrupt_row(database, "access_keys", "created_us") from None
+    return AccessKeyRecord(str(key_id), str(user), str(account), state, when)
 
 
 class SqlAccessKeyRecords:
@@ -78,7 +85,7 @@ class SqlAccessKeyRecords:
                 (access_key_id,),
             )
             row = cursor.fetchone()
-            return _record(row) if row else None
+            return _record(self._db, row) if row else None
 
     def all(self) -> list[AccessKeyRecord]:
         with self._db.transaction(read_only=True) as cursor:
@@ -86,7 +93,7 @@ class SqlAccessKeyRecords:
                 "SELECT access_key_id, user_name, account, status, created_us FROM access_keys "
                 "ORDER BY created_us, access_key_id"
             )
-            return [_record(row) for row in cursor.fetchall()]
+            return [_record(self._db, row) for row in cursor.fetchall()]
 
     def for_user(self, user: str) -> list[AccessKeyRecord]:
         with self._db.transaction(read_only=True) as cursor:
@@ -95,7 +102,7 @@ class SqlAccessKeyRecords:
                 "WHERE user_name = ? ORDER BY created_us",
                 (user,),
             )
-            return [_record(row) for row in cursor.fetchall()]
+            return [_record(self._db, row) for row in cursor.fetchall()]
 
     def set_status(self, access_key_id: str, status: Status) -> bool:
         with self._db.transaction() as cursor:

@@ -29,6 +29,7 @@ from broker.errors import (
     StateStoreUnavailableError,
 )
 from broker.group_commit import GroupCommit
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Cursor, Database
 
 __all__ = ["GENESIS_HASH", "ChainCheck", "SqlAuditLog", "append_within", "canonical"]
@@ -89,7 +90,18 @@ class SqlAuditLog:
         return records
 
     def records(self, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
-        """Every record in sequence order."""
+        """Every record in sequence order.
+
+        Raises:
+            ConfigError: a record is not a JSON object (``verify`` reports it as a break).
+        """
+        for record in self._stored(batch):
+            if record is None:
+                raise corrupt_row(self._db, "audit_events", "record")
+            yield record
+
+    def _stored(self, batch: int = 1000) -> Iterator[dict[str, Any] | None]:
+        """Every record in sequence order; ``None`` for one that is not a JSON object."""
         after = 0
         while True:
             with self._db.transaction(read_only=True) as cursor:
@@ -103,11 +115,14 @@ class SqlAuditLog:
                 return
             for sequence, text in found:
                 after = int(sequence)
-                yield json.loads(text)
+                yield _parsed(text)
 
     def _head(self) -> tuple[int, str] | None:
         with self._db.transaction(read_only=True) as cursor:
-            return _read_head(cursor)
+            try:
+                return _read_head(cursor)
+            except ROW_ERRORS:
+                raise corrupt_row(self._db, "audit_head", "sequence") from None
 
     def verify(self, *, expect_at_least: int = 0) -> ChainCheck:
         """Re-walk the chain from the first record and compare its end with the head.
@@ -118,8 +133,10 @@ class SqlAuditLog:
         """
         start = self._head()
         previous, count, at_head = GENESIS_HASH, 0, None
-        for record in self.records():
+        for record in self._stored():
             count += 1
+            if record is None:
+                return ChainCheck(False, count, f"record {count} is not a JSON object")
             if record.get("eventSequence") != count:
                 return ChainCheck(False, count, f"record {count} is out of sequence")
             if record.get("previousEventHash") != previous:
@@ -163,6 +180,14 @@ def append_within(cursor: Cursor, events: list[dict[str, Any]]) -> list[dict[str
     if records:
         _write_head(cursor, (sequence, previous), exists=head is not None)
     return records
+
+
+def _parsed(text: Any) -> dict[str, Any] | None:
+    try:
+        record = json.loads(text)
+    except ROW_ERRORS:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _read_head(cursor: Cursor) -> tuple[int, str] | None:

@@ -45,6 +45,12 @@ class Database(Protocol):
 
     dialect: str
 
+    @property
+    def where(self) -> str:
+        """How messages name it: the SQLite file's path, or the PostgreSQL URL without its
+        password."""
+        ...
+
     def transaction(
         self, *, serialize: str | None = None, read_only: bool = False
     ) -> AbstractContextManager[Cursor]:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from broker.storage.clock import micros
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
 
 __all__ = ["SqlDirectoryRuntime"]
@@ -61,7 +62,10 @@ class SqlDirectoryRuntime:
                 (user, device),
             )
             row = cursor.fetchone()
+        try:
             return None if row is None or row[0] is None else int(row[0])
+        except ROW_ERRORS:
+            raise corrupt_row(self._db, "mfa_devices", "last_step") from None
 
     def remove_mfa_device(self, user: str, device: str) -> None:
         with self._db.transaction() as cursor:

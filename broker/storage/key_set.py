@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from broker.storage.clock import from_micros, micros
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
 
 __all__ = ["SqlKeySet", "StoredKey"]
@@ -37,16 +38,31 @@ class SqlKeySet:
         self._db = database
         self._clock = clock
 
+    @property
+    def database(self) -> Database:
+        """The database the keys are in (named by errors about its rows)."""
+        return self._db
+
     def keys(self) -> tuple[StoredKey, ...]:
         """Every key, oldest first."""
         with self._db.transaction(read_only=True) as cursor:
             cursor.execute(
                 "SELECT kid, created_us, retired_us, material FROM signing_keys ORDER BY created_us"
             )
+            found = cursor.fetchall()
+        try:
             return tuple(
-                StoredKey(kid, from_micros(created), from_micros(retired) if retired else None, m)
-                for kid, created, retired, m in cursor.fetchall()
+                StoredKey(
+                    str(kid),
+                    from_micros(created),
+                    from_micros(retired) if retired else None,
+                    _text(material),
+                )
+                for kid, created, retired, material in found
             )
+        except ROW_ERRORS:
+            column = "created_us, retired_us or material"
+            raise corrupt_row(self._db, "signing_keys", column) from None
 
     def stamp(self) -> tuple[int, int, int]:
         """Changes whenever a key is added, retired or dropped: (count, newest creation, newest
@@ -57,7 +73,10 @@ class SqlKeySet:
                 "FROM signing_keys"
             )
             rows = cursor.fetchall()  # to the end: no statement left open on the connection
-        return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
+        try:
+            return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
+        except ROW_ERRORS:
+            raise corrupt_row(self._db, "signing_keys", "created_us or retired_us") from None
 
     def rotate(
         self,
@@ -115,3 +134,9 @@ class SqlKeySet:
                 (name, material, micros(self._clock())),
             )
             return material
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value

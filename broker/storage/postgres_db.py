@@ -200,6 +200,10 @@ class PostgresDatabase:
         when: datetime = row[0]
         return when.astimezone(UTC)
 
+    @property
+    def where(self) -> str:
+        return self._where
+
     @staticmethod
     def _scrub(error: Exception, url: str) -> str:
         """The driver's message on one line, with the password removed should it appear."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from broker.storage.clock import from_micros, micros
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
 
 __all__ = ["RevocationRule", "RuleFacts", "SessionFacts", "SqlRevocations"]
@@ -82,10 +83,17 @@ class SqlRevocations:
             cursor.execute(
                 "SELECT kind, value, before_us FROM revocations ORDER BY created_us, kind, value"
             )
-            return tuple(
-                RevocationRule(kind, value, from_micros(before))
-                for kind, value, before in cursor.fetchall()
-            )
+            found = cursor.fetchall()
+        return tuple(self._rule(kind, value, before) for kind, value, before in found)
+
+    def _rule(self, kind: Any, value: Any, before: Any) -> RevocationRule:
+        if kind not in ("role", "user", "session"):
+            raise corrupt_row(self._db, "revocations", "kind")
+        try:
+            cutoff = from_micros(int(before))
+        except ROW_ERRORS:
+            raise corrupt_row(self._db, "revocations", "before_us") from None
+        return RevocationRule(kind, str(value), cutoff)
 
     def is_revoked(self, claims: SessionFacts) -> bool:
         """True if a rule covers the session ``claims`` describe (the revocation list's call)."""

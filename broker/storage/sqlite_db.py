@@ -131,6 +131,10 @@ class SqliteDatabase:
         """The clock of the one machine every SQLite user shares: this one."""
         return datetime.now(UTC)
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         with self._lock:
             for connection in self._all:

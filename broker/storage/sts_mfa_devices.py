@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.storage.clock import from_micros, micros
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
 
 __all__ = ["SqlStsMfaDevices", "StsMfaDevice"]
@@ -30,16 +31,17 @@ class StsMfaDevice:
     last_step: int | None = None
 
 
-def _device(row: tuple[Any, ...]) -> StsMfaDevice:
+def _device(database: Database, row: tuple[Any, ...]) -> StsMfaDevice:
     serial, user, account, nonce, created, last = row
-    return StsMfaDevice(
-        str(serial),
-        str(user),
-        str(account),
-        str(nonce),
-        from_micros(int(created)),
-        None if last is None else int(last),
-    )
+    try:
+        when = from_micros(int(created))
+    except ROW_ERRORS:
+        raise corrupt_row(database, "sts_mfa_devices", "created_us") from None
+    try:
+        last_step = None if last is None else int(last)
+    except ROW_ERRORS:
+        raise corrupt_row(database, "sts_mfa_devices", "last_step") from None
+    return StsMfaDevice(str(serial), str(user), str(account), str(nonce), when, last_step)
 
 
 class SqlStsMfaDevices:
@@ -80,7 +82,7 @@ class SqlStsMfaDevices:
                 (serial,),
             )
             row = cursor.fetchone()
-            return _device(row) if row else None
+            return _device(self._db, row) if row else None
 
     def for_user(self, user: str) -> list[StsMfaDevice]:
         with self._db.transaction(read_only=True) as cursor:
@@ -89,7 +91,7 @@ class SqlStsMfaDevices:
                 "FROM sts_mfa_devices WHERE user_name = ? ORDER BY serial",
                 (user,),
             )
-            return [_device(row) for row in cursor.fetchall()]
+            return [_device(self._db, row) for row in cursor.fetchall()]
 
     def all(self) -> list[StsMfaDevice]:
         """Every enabled device (the credential report's ``mfa_active``), by serial."""
@@ -98,7 +100,7 @@ class SqlStsMfaDevices:
                 "SELECT serial, user_name, account, seed_nonce, created_us, last_step "
                 "FROM sts_mfa_devices ORDER BY serial"
             )
-            return [_device(row) for row in cursor.fetchall()]
+            return [_device(self._db, row) for row in cursor.fetchall()]
 
     def accept_step(self, serial: str, step: int) -> bool:
         """Record TOTP ``step`` as used; False if it (or a later one) already was."""

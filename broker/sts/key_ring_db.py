@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.key_set import SqlKeySet
 from broker.sts.signing_keys import KEY_LIFETIME_AFTER_RETIRE, KeyRing, SigningKey, generate_key
 
@@ -67,8 +68,27 @@ class DatabaseKeyRing:
         secret = self._keys.secret(
             "user_key_secret", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
         )
-        keys = tuple(
-            replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
-            for row in reversed(rows)  # newest first, as the file ring keeps them
-        )
-        return KeyRing(keys, base64.b64decode(secret))
+        try:
+            keys = tuple(
+                _usable(
+                    replace(SigningKey.from_json(json.loads(row.material)), retired=row.retired)
+                )
+                for row in reversed(rows)  # newest first, as the file ring keeps them
+            )
+        except ROW_ERRORS:
+            raise corrupt_row(self._keys.database, "signing_keys", "material") from None
+        try:
+            derivation = base64.b64decode(secret, validate=True)
+        except ROW_ERRORS:
+            raise corrupt_row(self._keys.database, "key_ring_secrets", "material") from None
+        return KeyRing(keys, derivation)
+
+
+def _usable(key: SigningKey) -> SigningKey:
+    """``key`` once its PEMs parse: a damaged one is refused when the ring is read (a cold
+    path), not as an unexpected error in the middle of signing or verifying a request."""
+    from cryptography.hazmat.primitives import serialization
+
+    serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    serialization.load_pem_public_key(key.public_pem.encode())
+    return key

@@ -98,49 +98,76 @@ def _signing_keys(cursor: Cursor, path: Path) -> str:
     return f"{len(keys)} key(s)"
 
 
-def _access_keys(cursor: Cursor, path: Path) -> str:
+def _list_rows(
+    path: Path, what: str, row_of: Callable[[Any], tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Each entry of the JSON list in ``path`` as a table row. ``row_of`` raises
+    ``KeyError``/``TypeError``/``ValueError`` for an entry that is not one; the whole file is
+    then refused as not being ``what``."""
     listed = _files.read_json(path, None, fix=_FIX)
     if not isinstance(listed, list):
-        raise _bad(path, "an access-key list")
-    for item in listed:
-        try:
-            row = (
-                str(item["AccessKeyId"]),
-                str(item["UserName"]),
-                str(item["Account"]),
-                str(item["Status"]),
-                micros(datetime.fromisoformat(str(item["CreateDate"]).replace("Z", "+00:00"))),
-            )
-        except (KeyError, TypeError, ValueError):
-            raise _bad(path, "an access-key list") from None
-        if row[3] not in ("Active", "Inactive"):
-            raise _bad(path, "an access-key list")
-        cursor.execute(
-            "INSERT INTO access_keys (access_key_id, user_name, account, status, created_us) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING",
-            row,
-        )
-    return f"{len(listed)} access key record(s)"
+        raise _bad(path, what)
+    try:
+        return [row_of(item) for item in listed]
+    except (KeyError, TypeError, ValueError):
+        raise _bad(path, what) from None
 
 
-def _revocations(cursor: Cursor, path: Path) -> str:
-    listed = _files.read_json(path, None, fix=_FIX)
-    if not isinstance(listed, list):
-        raise _bad(path, "a revocation list")
-    for item in listed:
-        try:
-            kind, value = str(item["kind"]), str(item["value"])
-            before = micros(datetime.fromisoformat(str(item["before"])))
-        except (KeyError, TypeError, ValueError):
-            raise _bad(path, "a revocation list") from None
-        if kind not in ("role", "user", "session"):
-            raise _bad(path, "a revocation list")
-        cursor.execute(
-            "INSERT INTO revocations (kind, value, before_us, created_us) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (kind, value, before_us) DO NOTHING",
-            (kind, value, before, _now_us()),
-        )
-    return f"{len(listed)} revocation(s)"
+def _one_of(value: Any, allowed: tuple[str, ...]) -> str:
+    text = str(value)
+    if text not in allowed:
+        raise ValueError(f"not one of {allowed}")
+    return text
+
+
+def _list_importer(
+    what: str, row_of: Callable[[Any], tuple[Any, ...]], insert: str, moved: str
+) -> Callable[[Cursor, Path], str]:
+    """The importer of an old JSON-list file whose entries become rows of one table
+    (``insert`` keeps a row already present as it is); it answers ``<count> <moved>``."""
+
+    def importer(cursor: Cursor, path: Path) -> str:
+        rows = _list_rows(path, what, row_of)
+        for row in rows:
+            cursor.execute(insert, row)
+        return f"{len(rows)} {moved}"
+
+    return importer
+
+
+def _access_key_row(item: Any) -> tuple[Any, ...]:
+    return (
+        str(item["AccessKeyId"]),
+        str(item["UserName"]),
+        str(item["Account"]),
+        _one_of(item["Status"], ("Active", "Inactive")),
+        micros(datetime.fromisoformat(str(item["CreateDate"]).replace("Z", "+00:00"))),
+    )
+
+
+def _revocation_row(item: Any) -> tuple[Any, ...]:
+    return (
+        _one_of(item["kind"], ("role", "user", "session")),
+        str(item["value"]),
+        micros(datetime.fromisoformat(str(item["before"]))),
+        _now_us(),
+    )
+
+
+_access_keys = _list_importer(
+    "an access-key list",
+    _access_key_row,
+    "INSERT INTO access_keys (access_key_id, user_name, account, status, created_us) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING",
+    "access key record(s)",
+)
+_revocations = _list_importer(
+    "a revocation list",
+    _revocation_row,
+    "INSERT INTO revocations (kind, value, before_us, created_us) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (kind, value, before_us) DO NOTHING",
+    "revocation(s)",
+)
 
 
 def _session_policies(cursor: Cursor, path: Path) -> str:

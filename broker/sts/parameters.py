@@ -50,6 +50,18 @@ def constraint_error(value: str, field: str, constraint: str) -> StsError:
     )
 
 
+def check_token_length(value: str, field: str, maximum: int) -> str:
+    """A web identity token's or SAML assertion's length, 4 to ``maximum`` characters; the
+    refusal names the parameter but never echoes the value (it is a credential)."""
+    if not 4 <= len(value) <= maximum:
+        raise StsError(
+            f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+            f"Member must have length between 4 and {maximum}",
+            code="ValidationError",
+        )
+    return value
+
+
 def field_name(name: str) -> str:
     """The Query API parameter's name as STS's messages write it: ``roleSessionName``."""
     return name[0].lower() + name[1:]

@@ -10,7 +10,7 @@ secret-free part both record in the audit log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +25,7 @@ __all__ = [
     "FederatedUser",
     "FederationTokenResult",
     "Outcome",
+    "RoleSessionResult",
     "SessionCredentials",
     "SessionTokenResult",
     "StsResult",
@@ -79,35 +80,37 @@ class FederationTokenResult:
 
 
 @dataclass(frozen=True)
-class AssumeRoleResult:
-    """``packed_policy_size`` is ``None`` when the request carried no session policy or tags."""
+class RoleSessionResult:
+    """What the three AssumeRole calls share: the role session's credentials and user.
+
+    ``packed_policy_size`` (keyword-only, so each call's own fields keep their positions) is
+    ``None`` when the request carried no session policy or tags."""
 
     credentials: SessionCredentials
     assumed_role_user: AssumedRoleUser
+    _: KW_ONLY
     packed_policy_size: int | None = None
+
+
+@dataclass(frozen=True)
+class AssumeRoleResult(RoleSessionResult):
     source_identity: str | None = None
 
 
 @dataclass(frozen=True)
-class AssumeRoleWithWebIdentityResult:
-    credentials: SessionCredentials
-    assumed_role_user: AssumedRoleUser
+class AssumeRoleWithWebIdentityResult(RoleSessionResult):
     subject_from_web_identity_token: str
     provider: str
     audience: str
-    packed_policy_size: int | None = None
 
 
 @dataclass(frozen=True)
-class AssumeRoleWithSamlResult:
-    credentials: SessionCredentials
-    assumed_role_user: AssumedRoleUser
+class AssumeRoleWithSamlResult(RoleSessionResult):
     subject: str
     subject_type: str
     issuer: str
     audience: str
     name_qualifier: str
-    packed_policy_size: int | None = None
     source_identity: str | None = None
 
 
@@ -157,7 +160,7 @@ class Outcome(Generic[R]):
         if isinstance(result, FederationTokenResult):
             user = result.federated_user
             elements["federatedUser"] = {"FederatedUserId": user.federated_user_id, "Arn": user.arn}
-        elif not isinstance(result, SessionTokenResult):
+        elif isinstance(result, RoleSessionResult):
             role_user = result.assumed_role_user
             elements["assumedRoleUser"] = {
                 "AssumedRoleId": role_user.assumed_role_id,

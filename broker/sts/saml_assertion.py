@@ -26,7 +26,7 @@ from broker.errors import AuthenticationError, StsError
 from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
-from broker.sts.parameters import check_extras, check_name
+from broker.sts.parameters import check_extras, check_name, check_token_length
 from broker.sts.principals import SamlProviderEntry, parse_role_arn
 from broker.sts.requests import AssumeRoleWithSamlRequest
 from broker.sts.results import AssumeRoleWithSamlResult, Outcome
@@ -112,13 +112,7 @@ def assume_role_with_saml(
     source, policies = deps.directory("AssumeRoleWithSAML")
     now = deps.now()
     role_arn, provider_arn = request.role_arn, request.principal_arn
-    encoded = request.saml_assertion
-    if not 4 <= len(encoded) <= _MAX_ASSERTION:
-        raise StsError(
-            "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy "
-            f"constraint: Member must have length between 4 and {_MAX_ASSERTION}",
-            code="ValidationError",
-        )
+    encoded = check_token_length(request.saml_assertion, "sAMLAssertion", _MAX_ASSERTION)
     extras = check_extras(request.policy, request.policy_arns, (), ())
     arns = check_policy_arns(request.policy_arns)
     account, _path, name = parse_role_arn(role_arn)

@@ -27,7 +27,7 @@ from broker.sts.context import StsContext
 from broker.sts.durations import DurationRequest, session_expiry
 from broker.sts.expiring_cache import ExpiringCache
 from broker.sts.managed_policies import check_policy_arns, resolve_session_policies
-from broker.sts.parameters import check_extras, check_name
+from broker.sts.parameters import check_extras, check_name, check_token_length
 from broker.sts.principals import WebIdentityProvider, parse_role_arn
 from broker.sts.requests import AssumeRoleWithWebIdentityRequest
 from broker.sts.results import AssumeRoleWithWebIdentityResult, Outcome
@@ -206,13 +206,7 @@ def assume_role_with_web_identity(
     now = deps.now()
     role_arn = request.role_arn
     session_name = check_name(request.role_session_name, "RoleSessionName", 2, 64)
-    token = request.web_identity_token
-    if not 4 <= len(token) <= _MAX_TOKEN:
-        raise StsError(
-            "1 validation error detected: Value at 'webIdentityToken' failed to satisfy "
-            f"constraint: Member must have length between 4 and {_MAX_TOKEN}",
-            code="ValidationError",
-        )
+    token = check_token_length(request.web_identity_token, "webIdentityToken", _MAX_TOKEN)
     extras = check_extras(request.policy, request.policy_arns, (), ())
     arns = check_policy_arns(request.policy_arns)
     account, _path, name = parse_role_arn(role_arn)

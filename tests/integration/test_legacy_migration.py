@@ -173,3 +173,50 @@ def test_an_old_audit_log_that_does_not_verify_is_refused_and_kept(
     lines = [line for line in refused.stderr.splitlines() if line.startswith("broker: error")]
     assert len(lines) == 1 and "audit.jsonl" in lines[0] and "does not verify" in lines[0]
     assert log.exists() and not log.with_name("audit.jsonl.imported").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "entries", "what"),
+    [
+        ("sts/access-keys.json", {"not": "a list"}, "an access-key list"),
+        ("sts/access-keys.json", [{"AccessKeyId": KEY_ID}], "an access-key list"),
+        (
+            "sts/access-keys.json",
+            [
+                {
+                    "AccessKeyId": KEY_ID,
+                    "UserName": "svc-old",
+                    "Account": ACCOUNT,
+                    "Status": "Suspended",
+                    "CreateDate": "2026-01-02T03:04:05Z",
+                }
+            ],
+            "an access-key list",
+        ),
+        ("sts/revocations.json", [{"kind": "session", "value": "x"}], "a revocation list"),
+        (
+            "sts/revocations.json",
+            [{"kind": "account", "value": "x", "before": "2026-01-02T03:04:05+00:00"}],
+            "a revocation list",
+        ),
+    ],
+    ids=["not-a-list", "entry-incomplete", "status-unknown", "no-cutoff", "kind-unknown"],
+)
+def test_an_old_list_file_with_a_bad_entry_is_refused_whole_and_kept(
+    run_broker: RunBroker, broker_home: Path, name: str, entries: object, what: str
+) -> None:
+    """Files before it move; it and those after stay in place, nothing of it in the database."""
+    write_old_layout(broker_home)
+    old = broker_home / name
+    _private(old, json.dumps(entries))
+    refused = run_broker("access-keys", "list")
+    assert refused.returncode == 3, refused.stderr
+    lines = [line for line in refused.stderr.splitlines() if line.startswith("broker: error")]
+    assert lines == [f"broker: error: {old} is not {what}; fix or move it aside, then retry"]
+    assert old.exists() and not old.with_name(old.name + ".imported").exists()
+    assert (broker_home / "sts" / "signing-keys.json.imported").exists()  # moved before it
+    assert (broker_home / "audit" / "audit.jsonl").exists()  # after it: not yet
+    _private(old, "[]")  # fixed: the next open moves the rest
+    moved = run_broker("access-keys", "list")
+    assert moved.returncode == 0, moved.stderr
+    assert not old.exists() and not (broker_home / "audit" / "audit.jsonl").exists()

@@ -83,3 +83,70 @@ def test_unreadable_toml_is_one_line_and_a_config_exit_code(tmp_path, run_broker
     assert result.returncode == ConfigError.exit_code
     assert result.stdout == ""
     assert "invalid TOML" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+IDENTITY_CENTER = (
+    '[providers.work]\ntype = "aws-identity-center"\n'
+    'start_url = "https://example-start.awsapps.com/start"\nregion = "eu-west-1"\n\n'
+)
+FEDERATED_OIDC = (
+    '[providers.corp]\ntype = "oidc"\nissuer = "https://idp.example.com"\n'
+    'client_id = "broker"\naws_federation = true\n\n'
+)
+CENTER_PROFILE = (
+    '[profiles.dev]\nprovider = "work"\naccount = "111122223333"\nrole = "Dev"\n'
+    'minter = "aws-identity-center"\n'
+)
+
+
+def _directory_verdict(tmp_path, run_broker, text: str) -> tuple[int, list[tuple[str, str]]]:
+    """Exit code, and (severity, key) of every problem that names the missing directory or a
+    profile."""
+    tmp_path.mkdir(exist_ok=True)
+    config = _write(tmp_path, text)
+    result = run_broker("config", "validate", "--json", env={"BROKER_CONFIG": str(config)})
+    named = [
+        (p["severity"], p["key"] or p["file"])
+        for p in json.loads(result.stdout)
+        if p["file"] == str(config / "directory") or p["key"].startswith("profiles.")
+    ]
+    return result.returncode, [(s, k.replace(str(config), "CONFIG")) for s, k in named]
+
+
+def test_identity_center_alone_needs_no_directory_even_with_a_bad_profile(
+    tmp_path, run_broker
+) -> None:
+    """The directory verdict reads the profiles' minters as written: a profile refused for
+    its own reason is reported once, without a second, misleading missing-directory error."""
+    assert _directory_verdict(tmp_path / "a", run_broker, IDENTITY_CENTER + CENTER_PROFILE) == (
+        0,
+        [],
+    )
+    code, named = _directory_verdict(
+        tmp_path / "b", run_broker, IDENTITY_CENTER + CENTER_PROFILE + "duration = 7200\n"
+    )
+    assert (code, named) == (1, [("error", "profiles.dev.duration")])
+
+
+def test_identity_center_beside_a_federating_idp_makes_the_directory_optional(
+    tmp_path, run_broker
+) -> None:
+    web = '\n[profiles.web]\nprovider = "corp"\nminter = "aws-web-identity"\n'
+    web += 'role_arn = "arn:aws:iam::111122223333:role/Dev"\n'
+    code, named = _directory_verdict(
+        tmp_path, run_broker, IDENTITY_CENTER + FEDERATED_OIDC + CENTER_PROFILE + web
+    )
+    assert (code, named) == (0, [("warning", "CONFIG/directory")])
+
+
+def test_a_profile_minted_here_or_chained_needs_the_directory(tmp_path, run_broker) -> None:
+    local = '\n[profiles.local]\nprovider = "work"\naccount = "111122223333"\nrole = "Dev"\n'
+    chained = (
+        '\n[profiles.hop]\nsource_profile = "dev"\nminter = "aws-identity-center"\n'
+        'role_arn = "arn:aws:iam::111122223333:role/Next"\n'
+    )
+    for name, extra in (("local", local), ("chained", chained)):
+        code, named = _directory_verdict(
+            tmp_path / name, run_broker, IDENTITY_CENTER + CENTER_PROFILE + extra
+        )
+        assert code == 1 and ("error", "CONFIG/directory") in named, (name, named)

@@ -112,6 +112,24 @@ def test_federated_and_unsigned_requests_are_checked_too(deps) -> None:
         assume_role_with_saml(deps, AssumeRoleWithSamlRequest(ROLE, PROVIDER, saml_assertion=""))
 
 
+def test_a_token_or_assertion_of_the_wrong_length_is_refused_without_echoing_it(deps) -> None:
+    """The two unsigned calls share one length rule; the value is a credential."""
+    token = "tok" * 6_667  # 20,001 characters, one past the limit
+    with pytest.raises(StsError) as web:
+        assume_role_with_web_identity(
+            deps, AssumeRoleWithWebIdentityRequest(ROLE, "ci", web_identity_token=token)
+        )
+    assert web.value.message == (
+        "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: "
+        "Member must have length between 4 and 20000"
+    )
+    with pytest.raises(StsError) as saml:
+        assume_role_with_saml(deps, AssumeRoleWithSamlRequest(ROLE, PROVIDER, saml_assertion="PHN"))
+    assert saml.value.code == "ValidationError" and "PHN" not in saml.value.message
+    assert saml.value.message.endswith("'sAMLAssertion' failed to satisfy constraint: "
+                                       "Member must have length between 4 and 100000")  # fmt: skip
+
+
 def test_without_a_directory_role_operations_are_refused(tmp_path) -> None:
     bare = StsContext(embedded_state(tmp_path).ring)
     with pytest.raises(StsError) as caught:
