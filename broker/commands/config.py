@@ -209,6 +209,8 @@ def _needs_directory(config: Any) -> bool:
         return True
     minters_upstream = (*FEDERATED_MINTERS, PROVIDER_TYPE)
     return any(profile.minter not in minters_upstream for profile in profiles.values())
+
+
 def _identity_center_is_the_directory(config: Any) -> bool:
     """True when IAM Identity Center is the only directory in use: every provider is an
     ``aws-identity-center`` one and every profile mints there, so nothing reads ours."""

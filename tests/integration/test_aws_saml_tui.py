@@ -1,0 +1,135 @@
+"""SAML straight into AWS from the terminal app: the captured SAMLResponse is pasted into the
+sign-in's paste field (masked: the screen only ever shows how much was pasted), checked by the
+same functions as ``broker login NAME --saml-response``, and the assertion's role is minted
+through moto's STS and used by the real AWS CLI.
+
+The provider has no ``sso_url``: a capture-only provider never sends anyone to its IdP.
+
+In tmux the value arrives as a real terminal paste (``load-buffer`` + ``paste-buffer -p``,
+bracketed as a terminal sends it), wrapped over lines as a browser may copy it and far longer
+than the 4095 characters a terminal's line editing would keep. The refusals (empty, a file
+others can read, a missing file, a forged response) are driven through Textual's Pilot.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.store.credential_store import CredentialStore
+from tests.conftest import RunBroker
+from tests.integration import provider_setup_support as support
+from tests.integration.federation_support import caller_identity
+from tests.integration.saml_peer import IDP_ENTITY, Browser, RunningIdP, start_idp
+from tests.saml_forge import make_keypair
+
+pytestmark = [pytest.mark.keyring, pytest.mark.integration]
+
+AWS_SIGNIN = "https://signin.aws.amazon.com/saml"
+# dana's one role is in moto's default account, where moto files SAML sessions
+DANA_ACCOUNT = "123456789012"
+DANA_ARN = f"arn:aws:sts::{DANA_ACCOUNT}:assumed-role/Dev/dana"
+PROFILE = f"{DANA_ACCOUNT}.Dev"  # the portal's profile name for an account the directory lacks
+
+
+@pytest.fixture(scope="module")
+def aws_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningIdP]:
+    """The pysaml2 IdP peer with one SP, AWS, as an IdP's AWS application is set up."""
+    keys = make_keypair("idp.example.test")
+    with start_idp(
+        tmp_path_factory.mktemp("idp"), keys, sp_entity_id="urn:amazon:webservices",
+        sp_acs=AWS_SIGNIN,
+    ) as running:  # fmt: skip
+        yield running
+
+
+def capture(idp: RunningIdP, username: str = "dana") -> str:
+    """What the person copies: the SAMLResponse of the form the browser would post to AWS."""
+    action, form = Browser(idp, username).unsolicited(AWS_SIGNIN)
+    assert action == AWS_SIGNIN
+    return form["SAMLResponse"]
+
+
+@pytest.fixture
+def capture_config(tmp_path: Path, aws_idp: RunningIdP, moto_federation: str) -> Path:
+    directory = tmp_path / "config"
+    directory.mkdir()
+    (directory / "broker.toml").write_text(
+        '[broker]\ndefault_provider = "corp"\n\n'
+        f'[providers.corp]\ntype = "saml"\nidp_entity_id = "{IDP_ENTITY}"\n'
+        f'idp_certificate = "{aws_idp.cert_path}"\naws_federation = true\n\n'
+        f'[minters.aws-saml]\nendpoint_url = "{moto_federation}"\n'
+    )
+    return directory
+
+
+def _welcome_seen(broker_home: Path) -> None:
+    from broker.tui.state import TuiState, save_state
+
+    save_state(broker_home, TuiState(welcome_seen=True))
+
+
+def test_paste_the_response_mint_and_use_it_from_a_real_terminal(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    aws_idp: RunningIdP,
+    moto_federation: str,
+    capture_config: Path,
+    run_broker: RunBroker,
+) -> None:
+    _welcome_seen(broker_home)
+    response = capture(aws_idp)
+    wrapped = "\n".join(textwrap.wrap(response, 76)) + "\n"
+    assert len(wrapped) > 4095  # a terminal's line editing would have cut it
+    clipboard = tmp_path / "clipboard"
+    clipboard.write_text(wrapped)
+    env = {"BROKER_HOME": str(broker_home), "BROKER_CONFIG": str(capture_config)}
+    with support.broker_in_tmux(env) as tmux:
+        tmux.wait_for("Not signed in", timeout=30)
+        tmux.keys("s")
+        tmux.wait_for("choose an identity provider")
+        tmux.wait_for("corp  [saml · paste] (default)")
+        tmux.keys("Enter")
+        tmux.wait_for("paste the SAMLResponse value")
+        time.sleep(0.5)  # the field takes the focus once the dialog is up
+        tmux.run("load-buffer", "-b", "capture", str(clipboard))
+        tmux.run("paste-buffer", "-p", "-d", "-b", "capture", "-t", "app")
+        shown = tmux.wait_for(f"{len(wrapped):,} characters pasted (not shown)")
+        assert response[:24] not in shown and response[-24:] not in shown
+        tmux.keys("Enter")
+        shown = tmux.wait_for("Accounts(1/1)", timeout=40)
+        assert "Signed in as dana@example.com through corp" in shown
+        tmux.keys("m")
+        tmux.wait_for("Mint Dev")
+        time.sleep(0.5)  # the dialog focuses its duration field once mounted
+        tmux.keys("Enter")  # the default, 1h (the assertion's SessionDuration allows 1h)
+        shown = tmux.wait_for("credential_process (recommended)", timeout=40)
+        assert f"--profile{PROFILE}" in "".join(shown.split())
+        tmux.keys("Escape")
+        tmux.wait_gone("Portal › Credentials")
+        tmux.wait_for("1 live")
+        tmux.keys("q")
+        shown = tmux.wait_for("EXITED=")
+        assert "EXITED=0" in shown and "Traceback" not in shown
+
+    store = CredentialStore(broker_home)
+    session = store.session("corp")
+    assert session is not None and session.saml_response == response
+    cached = store.credentials(PROFILE)
+    assert cached is not None
+    who = caller_identity(tmp_path, PROFILE, moto_federation)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"] == DANA_ARN
+    after = store.credentials(PROFILE)
+    assert after is not None and after.access_key_id == cached.access_key_id  # the TUI's mint
+    logged = run_broker("audit", "query", "--event", "AssumeRoleWithSAML")
+    assert logged.returncode == 0 and response not in logged.stdout
+    for path in broker_home.rglob("*"):  # the response lives in the keyring only
+        if path.is_file():
+            assert response[:64].encode() not in path.read_bytes(), path
