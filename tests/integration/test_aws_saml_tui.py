@@ -13,6 +13,7 @@ others can read, a missing file, a forged response) are driven through Textual's
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 import time
@@ -23,6 +24,7 @@ import pytest
 
 from broker.store.credential_store import CredentialStore
 from tests.conftest import RunBroker
+from tests.functional.screen_text import flat_text, screen_text
 from tests.integration import provider_setup_support as support
 from tests.integration.federation_support import caller_identity
 from tests.integration.saml_peer import IDP_ENTITY, Browser, RunningIdP, start_idp
@@ -133,3 +135,116 @@ def test_paste_the_response_mint_and_use_it_from_a_real_terminal(
     for path in broker_home.rglob("*"):  # the response lives in the keyring only
         if path.is_file():
             assert response[:64].encode() not in path.read_bytes(), path
+
+
+# -- the refusals, through Textual's Pilot ---------------------------------------------------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    aws_idp: RunningIdP,
+    capture_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textual import events
+    from textual.widgets import Static
+
+    from broker.tui.app import BrokerApp
+    from broker.tui.options import TuiOptions
+    from broker.tui.screens.portal import PortalScreen
+    from broker.tui.screens.saml_capture import SamlCaptureModal
+    from broker.tui.screens.signin import SignInScreen
+    from broker.tui.services import Services
+    from broker.tui.widgets.capture_field import CaptureField
+
+    monkeypatch.setenv("BROKER_CONFIG", str(capture_config))
+    _welcome_seen(broker_home)
+    open_to_others = tmp_path / "shared.txt"
+    open_to_others.write_text(capture(aws_idp))
+    open_to_others.chmod(0o644)
+    private = tmp_path / "response.txt"
+    private.write_text(capture(aws_idp))
+    private.chmod(0o600)
+    signed = base64.b64decode(capture(aws_idp))
+    assert b"dana@example.com" in signed
+    forged = base64.b64encode(signed.replace(b"dana@example.com", b"dave@example.com")).decode()
+
+    app = BrokerApp(Services(), TuiOptions())
+    async with app.run_test(size=(100, 30)) as pilot:
+
+        async def error_line() -> str:
+            """The dialog's error, as shown (wrapped rows joined), after one glyph."""
+            await pilot.pause()
+            shown = str(app.screen.query_one("#capture-error", Static).content)
+            assert shown.count("✗") == 1 and "\n" not in shown, shown
+            assert "".join(shown.split()) in "".join(flat_text(app).split())  # all on screen
+            return shown
+
+        async def enter(typed: str) -> None:
+            await pilot.press("ctrl+u", *typed, "enter")
+
+        await app.workers.wait_for_complete()
+        app.go("signin")
+        await pilot.pause()
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SamlCaptureModal), screen_text(app)
+
+        await enter("")
+        assert await error_line() == (
+            "✗ SAML response: the pasted value is empty; paste the SAMLResponse value"
+        )
+        assert isinstance(app.screen, SamlCaptureModal)  # open, to try again
+
+        await enter(str(open_to_others))
+        line = await error_line()
+        assert "mode 644" in line and f"`chmod 600 {open_to_others}`" in line, line
+        assert f"file{open_to_others}" in "".join(flat_text(app).split())  # kept, to fix
+
+        missing = tmp_path / "nowhere.txt"
+        await enter(str(missing))
+        assert "cannot read" in await error_line()
+
+        # A pasted value the IdP did not sign: accepted by the field, refused by the same
+        # check `broker login --saml-response` makes, as one line on the sign-in screen.
+        field = app.screen.query_one(CaptureField)
+        await pilot.press("ctrl+u")
+        field.post_message(events.Paste(forged))
+        await pilot.pause()
+        assert f"{len(forged):,} characters pasted (not shown)" in screen_text(app)
+        assert forged[:24] not in screen_text(app)
+        await pilot.press("enter")
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if "✗" in screen_text(app):
+                break
+        assert forged[:24] not in screen_text(app) and "dave" not in screen_text(app)
+        await pilot.press("escape")  # closes the error's details
+        await pilot.pause()
+        assert isinstance(app.screen, SignInScreen), screen_text(app)
+        refused = str(app.screen.query_one("#status").render())
+        assert refused.strip().startswith("✗ SAML response refused: Assertion signature"), refused
+
+        # The path of a private file holding a good response signs in.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SamlCaptureModal)
+        await enter(str(private))
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.05)
+            if isinstance(app.screen, PortalScreen) and "Accounts(1/1)" in screen_text(app):
+                break
+        assert "Accounts(1/1)" in screen_text(app), screen_text(app)
+    session = CredentialStore(broker_home).session("corp")
+    assert session is not None and session.claims.email == "dana@example.com"

@@ -22,7 +22,7 @@ class CaptureField(Widget, can_focus=True):
     """Holds pasted or typed text; ``backspace`` drops a character, ``ctrl+u`` clears."""
 
     DEFAULT_CSS = """
-    CaptureField { height: 3; border: tall $accent; padding: 0 1; }
+    CaptureField { height: auto; min-height: 3; max-height: 7; border: tall $accent; padding: 0 1; }
     CaptureField:focus { border: tall $primary; }
     """
 
