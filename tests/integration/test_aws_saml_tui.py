@@ -28,6 +28,7 @@ from tests.functional.screen_text import flat_text, screen_text
 from tests.integration import provider_setup_support as support
 from tests.integration.federation_support import caller_identity
 from tests.integration.saml_peer import IDP_ENTITY, Browser, RunningIdP, start_idp
+from tests.integration.tmux_support import back_to_portal, quit_cleanly, welcome_seen
 from tests.saml_forge import make_keypair
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
@@ -70,12 +71,6 @@ def capture_config(tmp_path: Path, aws_idp: RunningIdP, moto_federation: str) ->
     return directory
 
 
-def _welcome_seen(broker_home: Path) -> None:
-    from broker.tui.state import TuiState, save_state
-
-    save_state(broker_home, TuiState(welcome_seen=True))
-
-
 def test_paste_the_response_mint_and_use_it_from_a_real_terminal(
     secret_service: None,
     broker_home: Path,
@@ -85,7 +80,7 @@ def test_paste_the_response_mint_and_use_it_from_a_real_terminal(
     capture_config: Path,
     run_broker: RunBroker,
 ) -> None:
-    _welcome_seen(broker_home)
+    welcome_seen(broker_home)
     response = capture(aws_idp)
     wrapped = "\n".join(textwrap.wrap(response, 76)) + "\n"
     assert len(wrapped) > 4095  # a terminal's line editing would have cut it
@@ -113,12 +108,9 @@ def test_paste_the_response_mint_and_use_it_from_a_real_terminal(
         tmux.keys("Enter")  # the default, 1h (the assertion's SessionDuration allows 1h)
         shown = tmux.wait_for("credential_process (recommended)", timeout=40)
         assert f"--profile{PROFILE}" in "".join(shown.split())
-        tmux.keys("Escape")
-        tmux.wait_gone("Portal › Credentials")
-        tmux.wait_for("1 live")
-        tmux.keys("q")
-        shown = tmux.wait_for("EXITED=")
-        assert "EXITED=0" in shown and "Traceback" not in shown
+        shown = back_to_portal(tmux)
+        assert "Accounts(1/1)" in shown and "1 live" in shown
+        quit_cleanly(tmux)
 
     store = CredentialStore(broker_home)
     session = store.session("corp")
@@ -166,7 +158,7 @@ async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
     from broker.tui.widgets.capture_field import CaptureField
 
     monkeypatch.setenv("BROKER_CONFIG", str(capture_config))
-    _welcome_seen(broker_home)
+    welcome_seen(broker_home)
     open_to_others = tmp_path / "shared.txt"
     open_to_others.write_text(capture(aws_idp))
     open_to_others.chmod(0o644)
@@ -188,8 +180,12 @@ async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
             assert "".join(shown.split()) in "".join(flat_text(app).split())  # all on screen
             return shown
 
-        async def enter(typed: str) -> None:
-            await pilot.press("ctrl+u", *typed, "enter")
+        async def enter(path: str) -> None:
+            """Clear the field, paste ``path`` into it (typing each key is slow in Pilot; a
+            typed path is the same text) and press enter."""
+            await pilot.press("ctrl+u")
+            app.screen.query_one(CaptureField).post_message(events.Paste(path))
+            await pilot.press("enter")
 
         await app.workers.wait_for_complete()
         app.go("signin")
@@ -204,6 +200,10 @@ async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
             "✗ SAML response: the pasted value is empty; paste the SAMLResponse value"
         )
         assert isinstance(app.screen, SamlCaptureModal)  # open, to try again
+        await pilot.press(*"~/ab", "backspace")  # typed: a path is shown as typed
+        await pilot.pause()
+        assert app.screen.query_one(CaptureField).text == "~/a"
+        assert "file ~/a" in flat_text(app)
 
         await enter(str(open_to_others))
         line = await error_line()
