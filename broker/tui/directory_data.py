@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.directory import load_directory
-from broker.errors import BrokerError
+from broker.errors import BrokerError, ConfigError
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
 
@@ -114,7 +114,11 @@ def web_identity_roles(
     """For an OIDC sign-in at an ``aws_federation`` provider, the ``[profiles.NAME]`` with
     ``minter = "aws-web-identity"`` for that provider: AWS lists no roles for an ID token, so
     the configuration is the portal (empty for any other sign-in, which the directory serves).
-    Accounts are named from the directory where it knows them, else by id."""
+    Accounts are named from the directory where it knows them, else by id.
+
+    Raises:
+        ConfigError: there is no such profile, and no directory to list roles instead.
+    """
     from broker.client.assertion_roles import account_names
     from broker.client.profiles import load_profiles
     from broker.config import load_config
@@ -124,6 +128,16 @@ def web_identity_roles(
     provider = identity.claims.provider
     if identity.saml_response or provider not in federated_providers(config):
         return []
+    profiles = [
+        profile
+        for profile in load_profiles(config).values()
+        if profile.minter == "aws-web-identity" and profile.provider == provider
+    ]
+    if not profiles and not (config.directory / "directory").is_dir():
+        raise ConfigError(
+            f"no role to list for {provider}: add a [profiles.NAME] with minter = "
+            f'"aws-web-identity" and role_arn to {config.file} (README: OIDC straight into AWS)'
+        )
     names = account_names(config, data_dir)
     return [
         PortalRole(
@@ -135,8 +149,7 @@ def web_identity_roles(
             via=f"profile:{profile.name}",
             profile=profile.name,
         )
-        for profile in load_profiles(config).values()
-        if profile.minter == "aws-web-identity" and profile.provider == provider
+        for profile in profiles
     ]
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from broker.errors import ConfigError
 from broker.tui.directory_data import web_identity_roles
 from providers.base import Claims, SignInResult
 
@@ -65,3 +68,12 @@ def test_other_sign_ins_are_left_to_their_own_source(tmp_path: Path) -> None:
     data = tmp_path / "data"
     assert web_identity_roles(tmp_path, data, _signed_in("other", id_token="t")) == []
     assert web_identity_roles(tmp_path, data, _signed_in("web", saml_response="PD94")) == []
+
+
+def test_without_profiles_or_a_directory_the_line_says_what_to_add(tmp_path: Path) -> None:
+    (tmp_path / "broker.toml").write_text(CONFIG.split("[profiles.deploy]")[0])
+    with pytest.raises(ConfigError) as refused:
+        web_identity_roles(tmp_path, tmp_path / "data", _signed_in("web", id_token="t"))
+    line = str(refused.value)
+    assert line.startswith("no role to list for web: add a [profiles.NAME] with minter = ")
+    assert "\n" not in line
