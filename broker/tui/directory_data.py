@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.directory import load_directory
-from broker.errors import BrokerError, ConfigError
+from broker.errors import BrokerError
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
 
@@ -122,6 +122,7 @@ def web_identity_roles(
     from broker.client.assertion_roles import account_names
     from broker.client.profiles import load_profiles
     from broker.config import load_config
+    from broker.errors import ConfigError
     from broker.minters.aws_federation import API_MAX_DURATION, federated_providers
 
     config = load_config(config_dir)
