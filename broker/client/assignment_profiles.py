@@ -238,6 +238,8 @@ def _assertion_rows(
             )
         )
     return rows
+
+
 def _portal_rows(
     rows: dict[str, AssignmentRow],
     held: Sequence[HeldRole],

@@ -27,6 +27,7 @@ from broker.errors import (
     StsError,
     UsageError,
 )
+from broker.login_advice import LoginAdvice, plain_login_advice
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CachedCredentials, CredentialStore
 from broker.store.revocation_stamp import may_serve
@@ -90,6 +91,9 @@ class Chain:
         now: the clock.
         revoked: whether cached credentials of a profile belong to a revoked session
             (``broker.client.revocation``; the wiring asks it for ``local``-minted profiles).
+        login: what to run to sign in again to a provider, as "run `broker login …`"
+            (``broker.login_advice``: a capture-only SAML provider needs
+            ``--saml-response``).
     """
 
     store: CredentialStore
@@ -99,6 +103,7 @@ class Chain:
     warn: Callable[[str], None] = field(default=_quiet)
     now: Callable[[], datetime] = field(default=_now)
     revoked: Callable[[Profile, Credentials], bool] = field(default=_never_revoked)
+    login: LoginAdvice = field(default=plain_login_advice)
 
     def credentials(
         self,
@@ -267,21 +272,20 @@ class Chain:
             session = self.store.session(provider)
             if session is None:
                 raise ReauthenticationRequired(
-                    f"not signed in to {provider}: run `broker login {provider}`"
+                    f"not signed in to {provider}: {self.login(provider)}"
                 )
             if session.expires_at - self.now() > SESSION_MARGIN:
                 return session
             if not session.refresh_token:
                 raise ReauthenticationRequired(
-                    f"the {provider} session has ended: run `broker login {provider}`"
+                    f"the {provider} session has ended: {self.login(provider)}"
                 )
             self.log(f"{provider}: refreshing the sign-in session")
             try:
                 renewed = self.provider(provider).refresh(session.refresh_token)
             except ReauthenticationRequired:
                 raise ReauthenticationRequired(
-                    f"the {provider} session was revoked or has expired: run "
-                    f"`broker login {provider}`",
+                    f"the {provider} session was revoked or has expired: {self.login(provider)}",
                     code="invalid_grant",
                 ) from None
             before, after = session.claims, renewed.claims
@@ -290,7 +294,7 @@ class Chain:
                 # from it, and make the person sign in again.
                 raise AuthenticationError(
                     f"the {provider} IdP answered a refresh with a different identity; "
-                    f"run `broker login {provider}`"
+                    f"{self.login(provider)}"
                 )
             if renewed.refresh_token is None:  # no rotation: keep using the one we have
                 renewed = dataclasses.replace(renewed, refresh_token=session.refresh_token)

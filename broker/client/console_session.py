@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ConsoleTarget", "NoConsoleError", "console_url", "console_url_for"]
 
 #: Minters whose sessions are real AWS sessions (the federation endpoint takes any of them).
-CONSOLE_MINTERS = frozenset(
-    {"aws", "aws-saml", "aws-web-identity", "aws-identity-center"}
-)
+CONSOLE_MINTERS = frozenset({"aws", "aws-saml", "aws-web-identity", "aws-identity-center"})
 
 NO_CONSOLE = (
     "sessions minted by the local broker have no AWS console; use the aws minter, see "

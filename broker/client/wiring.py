@@ -43,6 +43,7 @@ def open_chain(
     front end with its own way of asking (the terminal app's dialog) gets the code instead.
     """
     from broker.config import data_dir as default_data_dir
+    from broker.login_advice import login_advice_for
     from broker.signin import provider_builder
 
     config = load_config(config_dir)
@@ -73,6 +74,7 @@ def open_chain(
         log=stderr_log(verbose),
         warn=stderr_log(True),
         revoked=revoked,
+        login=login_advice_for(config),
     )
     built.append(chain)
     return config, chain

@@ -305,7 +305,9 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
         )
     session = CredentialStore(data_dir()).read_index().sessions.get(provider)
     if session is None:
-        raise UsageError(f"not signed in to {provider}: run `broker login {provider}`")
+        from broker.login_advice import capture_login_advice
+
+        raise UsageError(f"not signed in to {provider}: {capture_login_advice(provider)}")
     roles = assertion_roles(session.claims, account_names(config, data_dir()))
     if as_json:
         _dump({"provider": provider, "assignments": [r.to_json() for r in roles]}, out)

@@ -20,14 +20,16 @@ from broker.errors import UsageError
 from broker.private_files import PrivateFiles
 from broker.tokens.saml.safe_xml import MAX_ENCODED_BYTES
 
-__all__ = ["read_captured_response"]
+__all__ = ["captured_value", "read_captured_response"]
 
 _PROMPT = "Paste the SAMLResponse value, then press Enter (it is not shown):"
 _LIMIT = MAX_ENCODED_BYTES * 3
+_FLAG = "--saml-response"
 
 
-def read_captured_response(source: str) -> str:
-    """The response from stdin (``-``) or from the private file ``source``.
+def read_captured_response(source: str, *, label: str = _FLAG) -> str:
+    """The response from stdin (``-``) or from the private file ``source``; ``label`` starts
+    each error line (the terminal app names its field instead of the flag).
 
     Raises:
         UsageError: the file is unreadable, open to others, too large, or the value is empty.
@@ -36,32 +38,42 @@ def read_captured_response(source: str) -> str:
         raw = _read_terminal() if sys.stdin.isatty() else sys.stdin.read(_LIMIT + 1)
         where = "standard input"
     else:
-        raw = _read_private(Path(source))
+        raw = _read_private(Path(source), label)
         where = source
+    return captured_value(raw, where, label=label)
+
+
+def captured_value(raw: str, where: str, *, label: str = _FLAG) -> str:
+    """The SAMLResponse value in ``raw`` as the browser showed it (wrapped, form-encoded, or
+    with its ``SAMLResponse=`` name), read from ``where`` (named in errors).
+
+    Raises:
+        UsageError: too large for a response, or empty.
+    """
     if len(raw) > _LIMIT:
-        raise UsageError(f"--saml-response: {where} holds more than a SAMLResponse value")
+        raise UsageError(f"{label}: {where} holds more than a SAMLResponse value")
     value = "".join(raw.split())
     if "%" in value:
         value = unquote(value)
     if value.startswith("SAMLResponse="):
         value = value.removeprefix("SAMLResponse=")
     if not value:
-        raise UsageError(f"--saml-response: {where} is empty; paste the SAMLResponse value")
+        raise UsageError(f"{label}: {where} is empty; paste the SAMLResponse value")
     return value
 
 
-def _read_private(path: Path) -> str:
+def _read_private(path: Path, label: str) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
-        raise UsageError(f"--saml-response: cannot read {path} ({exc.strerror})") from None
+        raise UsageError(f"{label}: cannot read {path} ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as handle:
         PrivateFiles(UsageError).check(path, os.fstat(fd), directory=False)
         data = handle.read(_LIMIT + 1)
     try:
         return data.decode("ascii")
     except UnicodeDecodeError:
-        raise UsageError(f"--saml-response: {path} is not a base64 SAMLResponse value") from None
+        raise UsageError(f"{label}: {path} is not a base64 SAMLResponse value") from None
 
 
 def _read_terminal() -> str:

@@ -26,6 +26,7 @@ from typing import Any
 
 from broker.config import BrokerConfig
 from broker.errors import StsError
+from broker.login_advice import plain_login_advice
 from broker.minters.base import Credentials, MintRequest
 from broker.minters.upstream_audit import AuditSink, UpstreamCall, record_upstream
 from broker.sts.durations import DurationRequest, Operation, session_expiry
@@ -186,14 +187,14 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 _ADVICE: dict[str, str] = {
-    "ExpiredToken": "the sign-in has expired: run `broker login {provider}`",
+    "ExpiredToken": "the sign-in has expired: {login}",
     "AccessDenied": (
         "check the role's trust policy admits this identity provider and sign-in, and the "
         "profile's role_arn"
     ),
     "InvalidIdentityToken": (
         "AWS does not accept this IdP's tokens: check the IAM identity provider (issuer URL, "
-        "audience/client id) and run `broker login {provider}` again"
+        "audience/client id), then sign in again: {login}"
     ),
     "IDPRejectedClaim": (
         "AWS rejected the sign-in's claims: check the IAM identity provider (its metadata or "
@@ -211,15 +212,18 @@ _ADVICE: dict[str, str] = {
 }
 
 
-def upstream_refusal(code: str, message: str, operation: str, provider: str) -> StsError:
-    """AWS's refusal as one line: what AWS said and what to do about it."""
+def upstream_refusal(
+    code: str, message: str, operation: str, provider: str, login: str | None = None
+) -> StsError:
+    """AWS's refusal as one line: what AWS said and what to do about it (``login``: how to
+    sign in again to ``provider``, ``broker.login_advice``)."""
     key = code.removesuffix("Exception")
     if key in ("ThrottlingException", "RequestLimitExceeded", "TooManyRequests"):
         key = "Throttling"
     advice = _ADVICE.get(key, "see AWS's message")
     return StsError(
         f"AWS STS refused {operation}: {code}: {_one_line(message) or 'no message'}; "
-        + advice.format(provider=provider),
+        + advice.format(provider=provider, login=login or plain_login_advice(provider)),
         code=key,
     )
 
@@ -273,6 +277,10 @@ class FederationMinter:
 
     # -- to be supplied ----------------------------------------------------------------------
 
+    def login_advice(self, provider: str) -> str:
+        """How to sign in again to ``provider`` (``broker.login_advice``)."""
+        return plain_login_advice(provider)
+
     def _build_call(self, identity: SignInResult, request: MintRequest) -> FederationCall:
         raise NotImplementedError
 
@@ -304,7 +312,7 @@ class FederationMinter:
         now = self._clock()
         if identity.expires_at <= now:
             raise StsError(
-                f"the sign-in to {provider} has expired; run `broker login {provider}`",
+                f"the sign-in to {provider} has expired; {self.login_advice(provider)}",
                 code="ExpiredToken",
             )
         session_expiry(
@@ -343,6 +351,7 @@ class FederationMinter:
                 str(error.get("Message") or ""),
                 call.operation,
                 provider,
+                self.login_advice(provider),
             ) from None
         except (botocore.exceptions.BotoCoreError, ResponseParserError) as exc:
             from broker.proxy_hint import proxy_hint

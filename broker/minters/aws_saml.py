@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from broker.config import BrokerConfig
 from broker.errors import StsError
+from broker.login_advice import capture_login_advice
 from broker.minters.aws_federation import (
     ROLE_ARN,
     SAML_PROVIDER_ARN,
@@ -129,6 +130,10 @@ class AwsSamlMinter(FederationMinter):
                 code="ValidationError",
             )
         return found[0]
+
+    def login_advice(self, provider: str) -> str:
+        """A response for AWS is captured, never posted to us: the command must say so."""
+        return capture_login_advice(provider)
 
     def _extra_checks(self, identity: SignInResult, request: MintRequest) -> None:
         if not identity.saml_response:

@@ -24,6 +24,7 @@ __all__ = [
     "portal_roles",
     "simulation_form",
     "simulation_principals",
+    "web_identity_roles",
 ]
 
 
@@ -45,6 +46,9 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
     federated = _assertion_portal_roles(config_dir, data_dir, identity)
     if federated is not None:
         return federated
+    configured = web_identity_roles(config_dir, data_dir, identity)
+    if configured:
+        return configured
     held = identity_center_roles(config_dir, data_dir, identity)
     if held is not None:
         return held
@@ -102,6 +106,52 @@ def _assertion_portal_roles(
             via=f"assertion:{provider}",
         )
         for role in assertion_roles(identity.claims, account_names(config, data_dir))
+    ]
+
+
+def web_identity_roles(
+    config_dir: Path, data_dir: Path, identity: SignInResult
+) -> list[PortalRole]:
+    """For an OIDC sign-in at an ``aws_federation`` provider, the ``[profiles.NAME]`` with
+    ``minter = "aws-web-identity"`` for that provider: AWS lists no roles for an ID token, so
+    the configuration is the portal (empty for any other sign-in, which the directory serves).
+    Accounts are named from the directory where it knows them, else by id.
+
+    Raises:
+        ConfigError: there is no such profile, and no directory to list roles instead.
+    """
+    from broker.client.assertion_roles import account_names
+    from broker.client.profiles import load_profiles
+    from broker.config import load_config
+    from broker.errors import ConfigError
+    from broker.minters.aws_federation import API_MAX_DURATION, federated_providers
+
+    config = load_config(config_dir)
+    provider = identity.claims.provider
+    if identity.saml_response or provider not in federated_providers(config):
+        return []
+    profiles = [
+        profile
+        for profile in load_profiles(config).values()
+        if profile.minter == "aws-web-identity" and profile.provider == provider
+    ]
+    if not profiles and not (config.directory / "directory").is_dir():
+        raise ConfigError(
+            f"no role to list for {provider}: add a [profiles.NAME] with minter = "
+            f'"aws-web-identity" and role_arn to {config.file} (README: OIDC straight into AWS)'
+        )
+    names = account_names(config, data_dir)
+    return [
+        PortalRole(
+            account_id=profile.account,
+            account_name=names.get(profile.account, profile.account),
+            role_name=profile.role,
+            role_arn=profile.role_arn or "",
+            max_session_seconds=API_MAX_DURATION,  # the role's own maximum is AWS's to check
+            via=f"profile:{profile.name}",
+            profile=profile.name,
+        )
+        for profile in profiles
     ]
 
 

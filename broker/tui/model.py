@@ -43,6 +43,8 @@ class PortalRole:
         via: why the person has it (``user`` or ``group:<name>``).
         fixed_session: the upstream decides the session's length and takes no session policy
             (IAM Identity Center's GetRoleCredentials): the mint dialog asks for neither.
+        profile: the ``[profiles.NAME]`` that mints it, when the configuration rather than a
+            directory lists the role (an OIDC ``aws_federation`` sign-in's web identity roles).
     """
 
     account_id: str
@@ -55,6 +57,7 @@ class PortalRole:
     tags: Mapping[str, str] = field(default_factory=dict)
     via: str = ""
     fixed_session: bool = False
+    profile: str | None = None
 
     @property
     def key(self) -> str:

@@ -38,6 +38,7 @@ class ProviderChoice:
     name: str
     kind: str
     default: bool
+    captured: bool = False  # an aws_federation SAML provider: its response is pasted in
 
 
 class Services:
@@ -66,14 +67,22 @@ class Services:
             kind = settings.get("type")
             if not isinstance(kind, str):
                 raise ConfigError(f"{config.file}: providers.{name}.type: required key is missing")
-            choices.append(ProviderChoice(name, kind, name == default))
+            captured = kind == "saml" and settings.get("aws_federation") is True
+            choices.append(ProviderChoice(name, kind, name == default, captured))
         return sorted(choices, key=lambda c: (not c.default, c.name))
 
     def sign_in(
-        self, provider: str, ui: SignInUI, *, device: bool = False, user_hint: str | None = None
+        self,
+        provider: str,
+        ui: SignInUI,
+        *,
+        device: bool = False,
+        user_hint: str | None = None,
+        saml_response: str | None = None,
     ) -> SignInResult:
         """Sign in through ``provider`` and keep the session in the store (blocks until the
-        person finishes or it times out), exactly as ``broker login`` does.
+        person finishes or it times out), exactly as ``broker login`` does; with
+        ``saml_response``, as ``broker login --saml-response`` does.
 
         Raises:
             ProviderError: the IdP refused or failed; StoreError: no usable keyring.
@@ -85,7 +94,9 @@ class Services:
         config = load_config(self.config_dir)
         store = CredentialStore(self.data_dir)
         run_login(
-            LoginInput(provider=provider, device=device, user_hint=user_hint),
+            LoginInput(
+                provider=provider, device=device, user_hint=user_hint, saml_response=saml_response
+            ),
             store=store,
             build=provider_builder(config, store),
             ui=ui,

@@ -23,7 +23,9 @@ from broker.tui.model import MintChoice, MintOutcome, PortalRole
 from providers.base import SignInResult
 
 if TYPE_CHECKING:
+    from broker.client.chain import Chain
     from broker.client.profiles import Profile
+    from broker.config import BrokerConfig
     from broker.minters.base import Credentials
     from broker.sts.state import StsState
 
@@ -57,6 +59,8 @@ def mint_profile(
 
     config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
     try:
+        if role.profile is not None:  # the configuration lists it: its own profile mints it
+            return _mint_configured(config, chain, role.profile, choice)
         provider = identity.claims.provider
         # An aws_federation SAML sign-in's roles come from its assertion (aws-saml mints them),
         # and the person need not be in the directory; named as `configure aws` names them.
@@ -109,19 +113,36 @@ def mint_profile(
         # The lock is taken here first (a nested take in this thread goes straight in) so the
         # assignment row is recorded under it with the credentials it names.
         with chain.store.lock("profile", name):
-            credentials = chain.credentials(
-                chosen,
-                force=True,
-                # None where the upstream sets the length (GetRoleCredentials takes none).
-                duration=choice.seconds,
-                session_policy=choice.session_policy,
-                reason=choice.reason,
-            )
+            credentials = _forced_mint(chain, chosen, choice)
             if explicit is None:
                 chain.store.record_assignments([row], replace=False)
         return MintOutcome(profile=name, credentials=credentials)
     finally:
         close_chain(chain)
+
+
+def _mint_configured(
+    config: BrokerConfig, chain: Chain, name: str, choice: MintChoice
+) -> MintOutcome:
+    """``[profiles.NAME]`` minted as ``credential-process --profile NAME`` would, forced."""
+    from broker.client.profiles import load_profiles
+
+    profile = load_profiles(config).get(name)
+    if profile is None:
+        raise ConfigError(f"[profiles.{toml_key(name)}] is gone from {config.file}; press r")
+    return MintOutcome(profile=name, credentials=_forced_mint(chain, profile, choice))
+
+
+def _forced_mint(chain: Chain, profile: Profile, choice: MintChoice) -> Credentials:
+    """The chain's forced mint with the dialog's choices (``seconds`` is None where the
+    upstream sets the length: GetRoleCredentials takes none)."""
+    return chain.credentials(
+        profile,
+        force=True,
+        duration=choice.seconds,
+        session_policy=choice.session_policy,
+        reason=choice.reason,
+    )
 
 
 def refresh_profiles(

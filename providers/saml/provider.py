@@ -162,6 +162,14 @@ class SAMLProvider:
             ProviderUnavailableError: the IdP's SSO endpoint cannot be reached.
             AuthenticationError: the response failed a check, or none came in time.
         """
+        if self.settings.aws_federation:  # a response to our loopback is useless to AWS
+            captured = (
+                f"provider {self.name!r} signs in to AWS, whose sign-in endpoint the IdP posts "
+                f"to: {self._sign_in_again()} (see README)"
+            )
+            if not options.interactive:
+                raise ReauthenticationRequired(captured)
+            raise UsageError(captured)
         if not options.interactive:
             raise ReauthenticationRequired(
                 f"SAML provider {self.name!r} needs you in a browser; "
@@ -169,12 +177,6 @@ class SAMLProvider:
             )
         if options.device:
             raise UsageError(f"SAML provider {self.name!r} has no device sign-in; drop --device")
-        if self.settings.aws_federation:  # a response to our loopback is useless to AWS
-            raise UsageError(
-                f"provider {self.name!r} signs in to AWS, whose sign-in endpoint the IdP posts "
-                f"to: run `broker login {self.name} --saml-response -` and paste the "
-                "SAMLResponse value (see README)"
-            )
         self._check_idp_reachable()
         with LoopbackACS(self.settings.acs_port, lambda p: self.accept(p, acs.url)) as acs:
             request = build_authn_request(
@@ -207,8 +209,18 @@ class SAMLProvider:
             ReauthenticationRequired: always.
         """
         raise ReauthenticationRequired(
-            f"SAML sessions cannot be refreshed; run `broker login {self.name}`"
+            f"SAML sessions cannot be refreshed; {self._sign_in_again()}"
         )
+
+    def _sign_in_again(self) -> str:
+        """What to run: an ``aws_federation`` provider's response is captured, never posted to
+        our loopback, so plain ``broker login`` would be refused."""
+        if self.settings.aws_federation:
+            return (
+                f"run `broker login {self.name} --saml-response -` and paste the SAMLResponse "
+                "value captured on its way to AWS"
+            )
+        return f"run `broker login {self.name}`"
 
     def sign_out(self, result: SignInResult) -> None:
         """Nothing to revoke: SAML Single Logout is not supported, the IdP session lapses."""

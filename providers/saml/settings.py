@@ -45,7 +45,10 @@ class SAMLSettings:
     Attributes:
         type: always ``"saml"``.
         idp_entity_id: the IdP's entity id; a response's Issuer must equal it.
-        sso_url: the IdP's SingleSignOnService for the HTTP-Redirect binding.
+        sso_url: the IdP's SingleSignOnService for the HTTP-Redirect binding, where the
+            loopback sign-in sends the browser. Required, except for an ``aws_federation``
+            provider: its sign-in starts at the IdP's AWS application and the response is
+            captured, so we never send anyone to the IdP (checked when given).
         idp_certificate: PEM file or IdP metadata XML holding the signing certificate(s),
             relative to the configuration directory. The only trust anchor: KeyInfo is ignored.
         sp_entity_id: our entity id; the assertion's Audience must contain it. Not for an
@@ -74,8 +77,8 @@ class SAMLSettings:
 
     type: str
     idp_entity_id: str
-    sso_url: str
     idp_certificate: str
+    sso_url: str = ""
     sp_entity_id: str = ""
     groups_attribute: str = "groups"
     email_attribute: str = "email"
@@ -140,6 +143,24 @@ def _check_aws(settings: SAMLSettings, bad: Callable[[str, str], None]) -> None:
         )
 
 
+def _check_sso_url(settings: SAMLSettings, bad: Callable[[str, str], None]) -> None:
+    """Required where the loopback sign-in uses it; an ``aws_federation`` provider's is
+    optional (its responses are captured), and checked when given."""
+    if not settings.sso_url:
+        if not settings.aws_federation:
+            bad(
+                "sso_url",
+                "required key is missing (the IdP's HTTP-Redirect SSO endpoint, where "
+                "`broker login` sends the browser)",
+            )
+        return
+    sso = urlsplit(settings.sso_url)
+    if sso.scheme not in ("https", "http") or not sso.hostname:
+        bad("sso_url", "must be an http(s) URL of the IdP's HTTP-Redirect SSO endpoint")
+    elif sso.scheme == "http" and sso.hostname not in ("127.0.0.1", "localhost", "::1"):
+        bad("sso_url", "must use https (plain http only for a loopback test IdP)")
+
+
 def _check(settings: SAMLSettings, file: str, prefix: str) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
 
@@ -148,11 +169,7 @@ def _check(settings: SAMLSettings, file: str, prefix: str) -> list[ConfigIssue]:
 
     if settings.type != "saml":
         bad("type", f"expected 'saml', got {settings.type!r}")
-    sso = urlsplit(settings.sso_url)
-    if sso.scheme not in ("https", "http") or not sso.hostname:
-        bad("sso_url", "must be an http(s) URL of the IdP's HTTP-Redirect SSO endpoint")
-    elif sso.scheme == "http" and sso.hostname not in ("127.0.0.1", "localhost", "::1"):
-        bad("sso_url", "must use https (plain http only for a loopback test IdP)")
+    _check_sso_url(settings, bad)
     for key in ("idp_entity_id", "idp_certificate", "groups_attribute"):
         if not getattr(settings, key).strip():
             bad(key, "must not be empty")

@@ -167,6 +167,19 @@ def aws(env: dict[str, str], moto: MotoPeer, *args: str) -> subprocess.Completed
     )
 
 
+def assert_aws_cli_uses(env: dict[str, str], moto: MotoPeer, profile: str) -> None:
+    """The real AWS CLI, through a ``credential_process`` profile for the broker's ``profile``
+    (``ACCOUNT-NAME.ROLE``), is casey in the role Identity Center handed out."""
+    Path(env["AWS_CONFIG_FILE"]).write_text(
+        f"[profile ops]\ncredential_process = {sys.executable} -m broker credential-process "
+        f"--profile {profile}\nregion = us-east-1\n"
+    )
+    who = aws(env, moto, "sts", "get-caller-identity", "--profile", "ops")
+    assert who.returncode == 0, who.stderr
+    role = profile.split(".", 1)[1]
+    assert json.loads(who.stdout)["Arn"].endswith(f":assumed-role/Allowed{role}/casey")
+
+
 def _files_under(*roots: Path) -> str:
     text = []
     for root in roots:

@@ -5,8 +5,6 @@ CLI uses it through ``credential_process`` against moto."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from tests.functional.screen_text import screen_text
 from tests.integration.moto_peer import MotoPeer
 from tests.integration.sso_peer import RunningFake
 from tests.integration.test_identity_center_cli import (  # noqa: F401 (fixtures)
-    aws,
+    assert_aws_cli_uses,
     env,
     peer,
 )
@@ -108,13 +106,5 @@ async def test_portal_mint_and_aws_cli(
         assert minted.secret_access_key not in screen_text(app)
     assert peer.fake.count("GetRoleCredentials") == 1
 
-    aws_config = Path(signed_in["AWS_CONFIG_FILE"])
-    aws_config.write_text(
-        f"[profile ops]\ncredential_process = {sys.executable} -m broker credential-process "
-        f"--profile {profile}\nregion = us-east-1\n"
-    )
-    who = aws(signed_in, moto_peer, "sts", "get-caller-identity", "--profile", "ops")
-    assert who.returncode == 0, who.stderr
-    role = profile.split(".", 1)[1]
-    assert json.loads(who.stdout)["Arn"].endswith(f":assumed-role/Allowed{role}/casey")
+    assert_aws_cli_uses(signed_in, moto_peer, profile)
     assert peer.fake.count("GetRoleCredentials") == 1  # served from what the app minted

@@ -114,7 +114,8 @@ class SignInScreen(BrokerScreen):
             return
         for choice in self.choices:
             default = " (default)" if choice.default else ""
-            label = Text(f"{choice.name}  [{choice.kind}]{default}")
+            kind = f"{choice.kind} · paste" if choice.captured else choice.kind
+            label = Text(f"{choice.name}  [{kind}]{default}")
             options.add_option(Option(label, id=choice.name))
         if self.choices:
             options.highlighted = 0
@@ -145,6 +146,9 @@ class SignInScreen(BrokerScreen):
         if choice.kind == "embedded" and not device:
             self._pick_demo_user(choice.name)
             return
+        if choice.captured:  # its IdP posts to AWS: the response is pasted, never sent to us
+            self._paste_response(choice.name)
+            return
         self.show_status(f"Signing in through {choice.name}…")
         self.sign_in(choice.name, device)
 
@@ -166,10 +170,30 @@ class SignInScreen(BrokerScreen):
         items = [(f"{name} · {what}", name) for name, what in users]
         self.app.push_screen(Picker(f"Sign in to {provider} as", items), picked)
 
+    def _paste_response(self, provider: str) -> None:
+        """An ``aws_federation`` SAML provider: the captured response, pasted (README)."""
+        from broker.tui.screens.saml_capture import SamlCaptureModal
+
+        def pasted(value: str | None) -> None:
+            if value is not None:
+                self.show_status(f"Checking the SAML response for {provider}…")
+                self.sign_in(provider, False, saml_response=value)
+
+        modal = SamlCaptureModal(provider, ascii_only=self.broker.options.ascii_only)
+        self.app.push_screen(modal, pasted)
+
     @work(exclusive=True, exit_on_error=False, thread=True, description="Signing in")
-    def sign_in(self, provider: str, device: bool, user_hint: str | None = None) -> None:
+    def sign_in(
+        self,
+        provider: str,
+        device: bool,
+        user_hint: str | None = None,
+        saml_response: str | None = None,
+    ) -> None:
         ui = TuiSignInUI(self.app, self)
-        result = self.broker.services.sign_in(provider, ui, device=device, user_hint=user_hint)
+        result = self.broker.services.sign_in(
+            provider, ui, device=device, user_hint=user_hint, saml_response=saml_response
+        )
         self.deliver(self._done, provider, result)
 
     def _done(self, provider: str, result: SignInResult) -> None:

@@ -89,13 +89,15 @@ def test_aws_cli_gets_the_role_and_an_expired_assertion_asks_for_login(
     refreshed = run_broker("refresh", "--profile", "dev")
     assert refreshed.returncode == 1, refreshed.stderr
     assert refreshed.stderr.strip().splitlines() == [
-        "broker: dev: stopped refreshing: the corp session has ended: run `broker login corp`"
+        "broker: dev: stopped refreshing: the corp session has ended: run `broker login corp "
+        "--saml-response -` and paste the SAMLResponse value captured on its way to AWS (or "
+        "give a file instead of -)"
     ]
     store.forget_profile("dev")
     refused = run_broker("credential-process", "--profile", "dev")
     assert refused.returncode != 0 and refused.stdout == ""
     lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1 and "broker login corp" in lines[0], refused.stderr
+    assert len(lines) == 1 and "`broker login corp --saml-response -`" in lines[0], refused.stderr
 
 
 @pytest.mark.keyring

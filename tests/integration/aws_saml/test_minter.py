@@ -114,4 +114,4 @@ def test_an_expired_assertion_is_refused_before_aws(signed_in: SignInResult) -> 
     with pytest.raises(StsError) as refused:
         minter.mint(expired, MintRequest(ACCOUNT, "Dev", 900))
     assert refused.value.code == "ExpiredToken"
-    assert "broker login corp" in str(refused.value)
+    assert "`broker login corp --saml-response -`" in str(refused.value)

@@ -5,7 +5,6 @@ which the real ``broker config validate`` and ``broker providers`` then agree wi
 
 from __future__ import annotations
 
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -16,35 +15,16 @@ import pytest
 from tests.integration import provider_setup_support as support
 from tests.integration.oidc.conftest import Peer
 from tests.integration.test_tui_tmux import Tmux
+from tests.integration.tmux_support import peer_browser
 
 pytestmark = pytest.mark.integration
-
-BROWSER_SCRIPT = """\
-import os, sys, subprocess
-if os.environ.get("WALKING") != "1":  # return at once, as a browser does; walk in the background
-    subprocess.Popen([sys.executable, __file__, *sys.argv[1:]], start_new_session=True,
-                     env={**os.environ, "WALKING": "1"})
-    raise SystemExit(0)
-import httpx
-from tests.integration.oidc.conftest import Browser
-url = sys.argv[1]
-open(os.environ["OPENED_LOG"], "a").write(url + "\\n")
-Browser("alice").walk(url, dict(httpx.URL(url).params)["redirect_uri"])
-"""
 
 
 @pytest.fixture
 def setup_tmux(tmp_path: Path, broker_home: Path) -> Iterator[tuple[Tmux, Path, Path]]:
     config = support.user_config(tmp_path, broker_home)
-    browser = tmp_path / "browser.py"
-    browser.write_text(BROWSER_SCRIPT)
-    opened = tmp_path / "opened.log"
-    env = {
-        "BROKER_HOME": str(broker_home),
-        "BROKER_CONFIG": str(config),
-        "BROWSER": f"{sys.executable} {browser} %s",
-        "OPENED_LOG": str(opened),
-    }
+    browser, opened = peer_browser(tmp_path)
+    env = {"BROKER_HOME": str(broker_home), "BROKER_CONFIG": str(config), **browser}
     with support.broker_in_tmux(env) as tmux:
         yield tmux, config, opened
 

@@ -110,3 +110,20 @@ def test_the_readme_configuration_is_valid_as_it_stands() -> None:
     table = tomllib.loads(block.group(1))["providers"]["corp"]
     settings = load_settings("corp", table, file="README.md")
     assert settings.aws_federation and settings.audience == "urn:amazon:webservices"
+
+
+def test_sso_url_is_optional_for_a_capture_only_provider_and_checked_when_given() -> None:
+    without = {key: value for key, value in AWS.items() if key != "sso_url"}
+    assert load_settings("corp", without, file="broker.toml").sso_url == ""
+    issues = _issues({**AWS, "sso_url": "http://idp.example.com/sso"})
+    assert list(issues) == ["sso_url"] and "https" in issues["sso_url"]
+
+
+def test_sso_url_stays_required_where_the_loopback_sign_in_uses_it() -> None:
+    loopback = {key: value for key, value in AWS.items() if key != "sso_url"}
+    loopback.update(aws_federation=False, sp_entity_id="urn:example:broker")
+    issues = _issues(loopback)
+    assert list(issues) == ["sso_url"]
+    assert issues["sso_url"].startswith("required key is missing")
+    assert "\n" not in issues["sso_url"]
+    assert list(_issues({**loopback, "sso_url": ""})) == ["sso_url"]
