@@ -45,9 +45,10 @@ def _credential_process(args: argparse.Namespace) -> int:
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.durations import parse_duration
     from broker.client.wiring import open_chain
+    from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
-    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
@@ -98,10 +99,11 @@ def _profile_env(args: argparse.Namespace) -> dict[str, str]:
     from broker.client.durations import parse_duration, parse_region
     from broker.client.exports import credential_env
     from broker.client.wiring import open_chain
+    from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     return credential_env(credentials, region or profile.region)
@@ -227,6 +229,7 @@ def _configure(args: argparse.Namespace) -> int:
     from broker.client.identity_center_portal import portal_lister
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
     from broker.config import data_dir, load_config
     from broker.config.toml_names import toml_key
     from broker.directory import load_directory
@@ -256,7 +259,7 @@ def _configure(args: argparse.Namespace) -> int:
     index = store.read_index()
     has_directory = index.sessions and (config.directory / "directory").is_dir()
     federated = federated_saml_providers(config)  # their roles come from the assertion
-    _, chain = open_chain()
+    _, chain = open_chain(state=command_state())
     try:
         found = assignment_rows(
             index,
@@ -294,9 +297,10 @@ def _refresh(args: argparse.Namespace) -> int:
     from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
     from broker.errors import ConfigError
 
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose)
 
     def dropped(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
@@ -370,8 +374,9 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
     from broker.client.wiring import close_chain, open_chain, stderr_log
+    from broker.commands.opened_state import command_state
 
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose)
     profiles = {name: resolve_profile(config, chain.store, name) for name in args.profiles}
     server = start_server(
         list(profiles),

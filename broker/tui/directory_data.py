@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broker.directory import load_directory
 from broker.errors import BrokerError
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
+
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "demo_users",
@@ -26,7 +29,7 @@ __all__ = [
 ]
 
 
-def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> list[PortalRole]:
+def portal_roles(config_dir: Path, state: StateHandle, identity: SignInResult) -> list[PortalRole]:
     """The roles ``identity`` may use, from the directory's assignments.
 
     The directory lists each path to a role (direct, and once per group); the portal shows
@@ -41,13 +44,13 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
         ReauthenticationRequired, ProviderUnavailableError: Identity Center's session has
             ended, or it cannot be reached.
     """
-    federated = _assertion_portal_roles(config_dir, data_dir, identity)
+    federated = _assertion_portal_roles(config_dir, state.data_dir, identity)
     if federated is not None:
         return federated
-    held = identity_center_roles(config_dir, data_dir, identity)
+    held = identity_center_roles(config_dir, state, identity)
     if held is not None:
         return held
-    directory = load_directory(config_dir, data_dir=data_dir)
+    directory = load_directory(config_dir, data_dir=state.data_dir)
     try:
         accounts = {account.id: account for account in directory.accounts()}
         assignments = directory.assignments_for(identity.claims)
@@ -105,7 +108,7 @@ def _assertion_portal_roles(
 
 
 def identity_center_roles(
-    config_dir: Path, data_dir: Path, identity: SignInResult
+    config_dir: Path, state: StateHandle, identity: SignInResult
 ) -> list[PortalRole] | None:
     """The roles IAM Identity Center lists for ``identity``; None when its provider is not
     an ``aws-identity-center`` provider."""
@@ -117,7 +120,7 @@ def identity_center_roles(
     provider = identity.claims.provider
     if provider not in identity_center_providers(load_config(config_dir)):
         return None
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, state=state)
     try:
         held = held_roles(config, chain, provider)
     finally:

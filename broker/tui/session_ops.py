@@ -26,12 +26,17 @@ if TYPE_CHECKING:
     from broker.client.profiles import Profile
     from broker.minters.base import Credentials
     from broker.sts.state import StsState
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["mint_profile", "refresh_profiles", "revoke_profile"]
 
 
 def mint_profile(
-    config_dir: Path, data_dir: Path, identity: SignInResult, role: PortalRole, choice: MintChoice
+    config_dir: Path,
+    state: StateHandle,
+    identity: SignInResult,
+    role: PortalRole,
+    choice: MintChoice,
 ) -> MintOutcome:
     """Mint ``role`` for the person signed in as ``identity`` and keep the credentials under
     the role's assignment-profile name.
@@ -54,7 +59,7 @@ def mint_profile(
     from broker.minters.aws_identity_center import identity_center_providers
     from broker.store.index import AssignmentRow
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, state=state)
     try:
         provider = identity.claims.provider
         # An aws_federation SAML sign-in's roles come from its assertion (aws-saml mints them),
@@ -67,7 +72,7 @@ def mint_profile(
         elif upstream:
             user = identity.claims.subject
         else:
-            directory = load_directory(config.directory, data_dir=data_dir)
+            directory = load_directory(config.directory, data_dir=state.data_dir)
             try:
                 user = directory.resolve_user(identity.claims).name
             finally:
@@ -125,7 +130,7 @@ def mint_profile(
 
 def refresh_profiles(
     config_dir: Path,
-    data_dir: Path,
+    state: StateHandle,
     profiles: Sequence[str],
     read_code: Callable[[Profile], str] | None = None,
 ) -> list[str]:
@@ -140,7 +145,7 @@ def refresh_profiles(
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.wiring import close_chain, open_chain
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir, read_code=read_code)
+    config, chain = open_chain(config_dir=config_dir, state=state, read_code=read_code)
     done: list[str] = []
     try:
         for name in profiles:
@@ -151,7 +156,7 @@ def refresh_profiles(
     return done
 
 
-def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) -> bool:
+def revoke_profile(state: StateHandle, profile: str, now: datetime | None = None) -> bool:
     """Revoke the local STS session behind ``profile``'s cached credentials and forget them.
 
     Returns whether a live session was revoked (an expired one is only forgotten).
@@ -161,20 +166,14 @@ def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) ->
             ``aws`` minter's); nothing is forgotten, revoke them upstream.
         AuditError: the revocation could not be audited; nothing was revoked.
     """
-    from broker.config.loader import configured_database_url
     from broker.store.credential_store import CredentialStore
-    from broker.sts.state import open_sts_state
 
     now = now or datetime.now(UTC)
-    store = CredentialStore(data_dir)
+    store = CredentialStore(state.data_dir)
     credentials = store.credentials(profile)
     revoked = False
     if credentials is not None and credentials.expiration > now:
-        state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
-        try:
-            revoked = _revoke_session(state, data_dir, profile, credentials, now)
-        finally:
-            state.close()
+        revoked = _revoke_session(state.state(), state.data_dir, profile, credentials, now)
     store.forget_profile(profile)
     return revoked
 
