@@ -315,12 +315,13 @@ def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) ->
     )
 
 
-def _default_directory(config: BrokerConfig) -> DirectoryLoader:
+def _default_directory(config: BrokerConfig, store: CredentialStore) -> DirectoryLoader:
+    """The configuration's directory, its database in the store's data directory."""
+
     def load() -> Directory:
-        from broker.config import data_dir
         from broker.directory import load_directory
 
-        return load_directory(config.directory, data_dir=data_dir())
+        return load_directory(config.directory, data_dir=store.data_dir)
 
     return load
 
@@ -351,7 +352,7 @@ def resolve_profile(
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
     if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
-        _check_held(row, index, directory or _default_directory(config))
+        _check_held(row, index, directory or _default_directory(config, store))
     return to_profile(row)
 
 
@@ -387,7 +388,7 @@ def all_profiles(
     index = store.read_index()
     rows: Iterable[AssignmentRow] = [r for n, r in index.assignments.items() if n not in explicit]
     out: dict[str, Profile] = {}
-    load = directory or _default_directory(config)
+    load = directory or _default_directory(config, store)
     loaded: list[Directory] = []
 
     def once() -> Directory:

@@ -63,7 +63,7 @@ def open_chain(
 
     from broker.client.revocation import revocation_check
 
-    own_sts_revoked = revocation_check(store.data_dir)
+    own_sts_revoked = revocation_check(state)
 
     def revoked(profile: Profile, credentials: Credentials) -> bool:
         return profile.minter == "local" and own_sts_revoked(credentials)

@@ -279,7 +279,7 @@ class BrokerApp(App[int]):
         """Show ``error`` in a dialog and return its one-line summary."""
         from broker.tui.screens.error import ErrorModal, describe_error
 
-        title, summary, details = describe_error(error)
+        title, summary, details = describe_error(error, self.services.data_dir)
         self.push_screen(ErrorModal(title, summary, details))
         return summary
 

@@ -207,13 +207,13 @@ class Services:
         """IAM's credential report for the directory, one dict per row (no secrets)."""
         from broker.tui.reports_data import credential_rows
 
-        return credential_rows(self.config_dir, self.data_dir)
+        return credential_rows(self.config_dir, self.state)
 
     def last_accessed(self, kind: PrincipalKind, name: str, days: int) -> LastAccessedView:
         """When ``name`` last used each granted service; unused for ``days`` flagged."""
         from broker.tui.reports_data import last_accessed_view
 
-        return last_accessed_view(self.config_dir, self.data_dir, kind, name, days)
+        return last_accessed_view(self.config_dir, self.state, kind, name, days)
 
     def analyzer_targets(self) -> tuple[Sequence[Target], Zone]:
         """The directory's roles to analyse and the organization as the zone of trust."""

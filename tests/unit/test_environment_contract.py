@@ -29,8 +29,8 @@ ALLOWED: dict[str, str] = {
     "tui/screens/console_link.py": ANYWHERE,  # whether a browser can open here
     "tui/screens/signin.py": ANYWHERE,  # SSH_CONNECTION: show the code, not a browser
     # process-level, by necessity
-    "config/loader.py": ANYWHERE,  # where configuration and data live, the database URL
-    "client/process.py": ANYWHERE,  # credential-process fast path: no config import
+    "config/loader.py": ANYWHERE,  # where configuration lives, the database URL
+    "data_location.py": ANYWHERE,  # where data lives (read by the front ends only)
     "store/revocation_stamp.py": ANYWHERE,  # the fast path's check, same reason
     "keyring_gate/gate.py": ANYWHERE,  # keyring backend selection (D-Bus session)
     "store/secret_service.py": ANYWHERE,  # same
