@@ -50,14 +50,13 @@ def mint_profile(
     from broker.client.assignment_profiles import (
         DEFAULT_TEMPLATE,
         IDENTITY_CENTER_MINTER,
-        profile_name,
+        assignment_row,
         to_profile,
     )
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
     from broker.directory import load_directory
     from broker.minters.aws_identity_center import identity_center_providers
-    from broker.store.index import AssignmentRow
 
     config, chain = open_chain(config_dir=config_dir, state=state)
     try:
@@ -77,15 +76,18 @@ def mint_profile(
                 user = directory.resolve_user(identity.claims).name
             finally:
                 directory.close()
-        name = profile_name(
+        row = assignment_row(
             DEFAULT_TEMPLATE,
-            account_name=role.account_name,
-            account_id=role.account_id,
-            permission_set=role.label,
-            role_name=role.role_name,
             provider=provider,
             user=user,
+            account_id=role.account_id,
+            account_name=role.account_name,
+            permission_set=role.label,
+            role_name=role.role_name,
+            duration=choice.seconds or 3600,  # unused where the upstream sets the length
+            minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
         )
+        name = row.profile
         explicit = load_profiles(config).get(name)
         if explicit is not None and (explicit.account, explicit.role) != (
             role.account_id,
@@ -95,17 +97,6 @@ def mint_profile(
                 f"[profiles.{toml_key(name)}] in {config.file} is another role; rename that "
                 "table to mint this one from the TUI"
             )
-        row = AssignmentRow(
-            profile=name,
-            provider=provider,
-            account=role.account_id,
-            account_name=role.account_name,
-            permission_set=role.label,
-            role=role.role_name,
-            duration=choice.seconds or 3600,  # unused where the upstream sets the length
-            region=None,
-            minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
-        )
         # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS); the
         # person signed in here is who the credentials are for.
         chosen = dataclasses.replace(explicit or to_profile(row), provider=provider)
