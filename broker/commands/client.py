@@ -255,23 +255,26 @@ def _configure(args: argparse.Namespace) -> int:
     )
     config = load_config()
     explicit = load_profiles(config)
-    store = CredentialStore(data_dir())
+    data = data_dir()
+    store = CredentialStore(data)
     index = store.read_index()
     has_directory = index.sessions and (config.directory / "directory").is_dir()
     federated = federated_saml_providers(config)  # their roles come from the assertion
-    _, chain = open_chain(state=command_state())
+    state = command_state()
+    _, chain = open_chain(state=state)
     try:
         found = assignment_rows(
             index,
-            load_directory(config.directory, data_dir=data_dir()) if has_directory else None,
+            load_directory(config.directory, data_dir=data) if has_directory else None,
             inputs.template,
             inputs.region,
             federated,
-            account_names(config, data_dir()) if federated.intersection(index.sessions) else None,
+            account_names(config, data) if federated.intersection(index.sessions) else None,
             portal=portal_lister(config, chain),
         )
     finally:
         close_chain(chain)
+        state.close()
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [
