@@ -108,7 +108,9 @@ def _report_bug(exc: BaseException) -> int:
     # The crash handler must never fail itself: whatever goes wrong while logging, the person
     # gets one line and exit 70.
     try:
-        path = log_file()
+        from broker.config.loader import data_dir
+
+        path = log_file(data_dir())
         logging.getLogger("broker").error(
             "unexpected error\n%s", "".join(traceback.format_exception(exc))
         )
@@ -133,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["credential-process"]:
         # The AWS CLI calls this on every command: serve a cache hit before building argparse.
         from broker.client.process import fast_credential_process
+        from broker.data_location import data_dir
 
-        fast = fast_credential_process(args_list[1:])
+        fast = fast_credential_process(args_list[1:], data_dir)
         if fast is not None:
             return fast
     try:
@@ -187,8 +190,9 @@ def _unusable_data_dir(exc: Exception) -> int | None:
         return None
     try:
         from broker.config.data_home import unusable_data_dir
+        from broker.config.loader import data_dir
 
-        error = unusable_data_dir(exc)
+        error = unusable_data_dir(exc, data_dir())
     except Exception:
         return None
     if error is None:

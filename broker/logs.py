@@ -14,7 +14,6 @@ import stat
 from pathlib import Path
 from typing import TextIO
 
-from broker.config.loader import data_dir
 from broker.errors import StoreError
 from broker.private_dirs import make_private_dirs
 
@@ -49,14 +48,15 @@ def _open_private(path: Path) -> int:
     return fd
 
 
-def log_file() -> Path:
-    """Configure the ``broker`` logger to append to ``<data>/logs/broker.log``; return the path.
+def log_file(data_dir: Path) -> Path:
+    """Configure the ``broker`` logger to append to ``<data_dir>/logs/broker.log``; return the
+    path (the data directory is the front end's: the command line's, the terminal app's).
 
     Raises:
         StoreError: the log directory or file is open to other users, or not ours.
     """
     global _configured
-    directory = data_dir() / "logs"
+    directory = data_dir / "logs"
     path = directory / "broker.log"
     logger = logging.getLogger("broker")
     if _configured is not None:

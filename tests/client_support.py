@@ -43,7 +43,7 @@ from pathlib import Path
 from tests.client_support import CountingMinter
 
 module = types.ModuleType("broker.minters.local")
-module.build_minter = lambda config: CountingMinter(
+module.build_minter = lambda config, state: CountingMinter(
     Path(os.environ["TEST_MINT_LOG"]), delay=float(os.environ.get("TEST_MINT_DELAY", "0"))
 )
 sys.modules["broker.minters.local"] = module

@@ -15,43 +15,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.analyzer.last_accessed import LastAccessed
 from broker.errors import UsageError
+
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["PrincipalAccess", "credential_rows", "principal_access"]
 
 
 def credential_rows(
-    config_dir: Path | None = None, data_dir: Path | None = None, now: datetime | None = None
+    config_dir: Path, state: StateHandle, now: datetime | None = None
 ) -> list[dict[str, str]]:
     """IAM's credential report: every account's root user, every directory user, then every
     other IAM user holding access keys or an STS virtual MFA device (a service user).
 
     Raises:
         InvalidDirectoryError, ConfigError, AuditError: as ``load_directory`` and
-            ``open_report_state`` do.
+            ``report_state`` do.
     """
     from broker.analyzer.credential_report import KeyFacts, credential_report
     from broker.analyzer.directory_facts import root_facts, user_facts
-    from broker.analyzer.report_state import open_report_state
-    from broker.config.loader import config_dir as default_config_dir
+    from broker.analyzer.report_state import report_state
     from broker.directory import load_directory
 
-    with open_report_state(data_dir) as state:
-        directory = load_directory(config_dir or default_config_dir(), state.database)
-        try:
-            sts_mfa = state.sts_mfa_principals()
-            users = user_facts(directory, sts_mfa)
-            roots = root_facts(directory)
-        finally:
-            directory.close()
-        keys = [
-            KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created, k.account)
-            for k in state.access_keys()
-        ]
-        when = now or datetime.now(UTC)
-        return credential_report(users, roots, keys, state.events(), when, sts_mfa)
+    deployment = report_state(state)
+    directory = load_directory(config_dir, state.state().shared.database)
+    try:
+        sts_mfa = deployment.sts_mfa_principals()
+        users = user_facts(directory, sts_mfa)
+        roots = root_facts(directory)
+    finally:
+        directory.close()
+    keys = [
+        KeyFacts(k.access_key_id, k.user, k.status == "Active", k.created, k.account)
+        for k in deployment.access_keys()
+    ]
+    when = now or datetime.now(UTC)
+    return credential_report(users, roots, keys, deployment.events(), when, sts_mfa)
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,8 @@ def principal_access(
     kind: str,
     name: str,
     days: int,
-    config_dir: Path | None = None,
-    data_dir: Path | None = None,
+    config_dir: Path,
+    state: StateHandle,
     now: datetime | None = None,
 ) -> PrincipalAccess:
     """When ``name`` (a user, role or permission set) last used each granted service.
@@ -79,19 +82,17 @@ def principal_access(
     from broker.analyzer.directory_facts import known_services, principal_policies
     from broker.analyzer.last_accessed import last_accessed
     from broker.analyzer.principal_events import principal_events
-    from broker.analyzer.report_state import open_report_state
-    from broker.config.loader import config_dir as default_config_dir
+    from broker.analyzer.report_state import report_state
     from broker.directory import load_directory
 
     if days < 1:
         raise UsageError("--days must be at least 1")
-    with open_report_state(data_dir) as state:
-        directory = load_directory(config_dir or default_config_dir(), state.database)
-        try:
-            principal, documents = principal_policies(directory, kind, name)
-            known = known_services(directory)
-        finally:
-            directory.close()
-        own = principal_events(state.events(), principal)
+    directory = load_directory(config_dir, state.state().shared.database)
+    try:
+        principal, documents = principal_policies(directory, kind, name)
+        known = known_services(directory)
+    finally:
+        directory.close()
+    own = principal_events(report_state(state).events(), principal)
     report = last_accessed(documents, own.events, known, now or datetime.now(UTC), days)
     return PrincipalAccess(report, own.last_assumed, principal.kind == "user")

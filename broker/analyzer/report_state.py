@@ -13,8 +13,6 @@ host will accept.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broker.storage.access_key_records import AccessKeyRecord
@@ -22,8 +20,9 @@ from broker.storage.access_key_records import AccessKeyRecord
 if TYPE_CHECKING:
     from broker.storage.database import Database
     from broker.storage.shared_state import SharedState
+    from broker.sts.state_handle import StateHandle
 
-__all__ = ["ReportState", "open_report_state"]
+__all__ = ["ReportState", "report_state"]
 
 
 class ReportState:
@@ -51,23 +50,11 @@ class ReportState:
         yield from self._shared.audit.records()
 
 
-@contextmanager
-def open_report_state(data_dir: Path | None = None) -> Iterator[ReportState]:
-    """The state of this deployment (``data_dir`` defaults to the data directory).
+def report_state(state: StateHandle) -> ReportState:
+    """The state of this deployment, as the front end's handle opens it (and later closes it).
 
     Raises:
         ConfigError: the database is unreachable or its schema is not current (run
             ``broker db upgrade``), or an old state file cannot be moved into it.
     """
-    from broker.config.loader import configured_database_url
-    from broker.sts.state import open_sts_state
-
-    if data_dir is None:
-        from broker.config.loader import data_dir as default_data_dir
-
-        data_dir = default_data_dir()
-    state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
-    try:
-        yield ReportState(state.shared)
-    finally:
-        state.close()
+    return ReportState(state.state().shared)

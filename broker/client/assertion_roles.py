@@ -91,16 +91,14 @@ def assertion_roles(claims: Claims, names: Mapping[str, str]) -> list[AssertionR
     ]
 
 
-def account_names(config: BrokerConfig, data_dir: Path | None = None) -> dict[str, str]:
+def account_names(config: BrokerConfig, data_dir: Path) -> dict[str, str]:
     """Account id -> name from the directory, or nothing when no directory is configured."""
     if not (config.directory / "directory").is_dir():
         return {}
     from broker.config.loader import configured_database_url
-    from broker.config.loader import data_dir as default_data_dir
     from broker.sts.directory_state import open_directory
 
-    home = data_dir if data_dir is not None else default_data_dir()
-    directory = open_directory(config.directory, home, configured_database_url())
+    directory = open_directory(config.directory, data_dir, configured_database_url())
     try:
         return {account.id: account.name for account in directory.accounts()}
     finally:

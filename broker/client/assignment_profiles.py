@@ -36,6 +36,7 @@ __all__ = [
     "NAME_PLACEHOLDERS",
     "AssignmentProfiles",
     "all_profiles",
+    "assignment_row",
     "assignment_rows",
     "profile_name",
     "resolve_profile",
@@ -111,6 +112,48 @@ def profile_name(
     )
 
 
+def assignment_row(
+    template: str,
+    *,
+    provider: str,
+    user: str,
+    account_id: str,
+    account_name: str,
+    permission_set: str,
+    role_name: str,
+    duration: int,
+    region: str | None = None,
+    minter: str | None = None,
+) -> AssignmentRow:
+    """One assignment as the row recorded for it, named by ``template`` (``profile_name``): the
+    one builder for ``configure aws`` (directory, assertion and Identity Center rows) and for
+    credentials minted from the TUI. An account listed without a name is named by its id.
+
+    Raises:
+        UsageError: the template is malformed or does not give a valid profile name.
+    """
+    name = profile_name(
+        template,
+        account_name=account_name or account_id,
+        account_id=account_id,
+        permission_set=permission_set,
+        role_name=role_name,
+        provider=provider,
+        user=user,
+    )
+    return AssignmentRow(
+        profile=name,
+        provider=provider,
+        account=account_id,
+        account_name=account_name,
+        permission_set=permission_set,
+        role=role_name,
+        duration=duration,
+        region=region,
+        minter=minter,
+    )
+
+
 def assignment_rows(
     index: Index,
     directory: Directory | None,
@@ -166,22 +209,14 @@ def assignment_rows(
         if not held:
             notes.append(f"{provider}: {user.name} has no account assignments")
         for a in held:
-            name = profile_name(
+            row = assignment_row(
                 template,
-                account_name=a.account_name,
-                account_id=a.account_id,
-                permission_set=a.permission_set,
-                role_name=a.role_name,
                 provider=provider,
                 user=user.name,
-            )
-            row = AssignmentRow(
-                profile=name,
-                provider=provider,
-                account=a.account_id,
+                account_id=a.account_id,
                 account_name=a.account_name,
                 permission_set=a.permission_set,
-                role=a.role_name,
+                role_name=a.role_name,
                 duration=a.max_session_duration,
                 region=region,
             )
@@ -213,31 +248,21 @@ def _assertion_rows(
     from broker.client.assertion_roles import assertion_roles
 
     user = claims.email or claims.subject
-    rows = []
-    for role in assertion_roles(claims, names or {}):
-        name = profile_name(
+    return [
+        assignment_row(
             template,
-            account_name=role.account_name,
-            account_id=role.account_id,
-            permission_set=role.role_name,
-            role_name=role.role_name,
             provider=provider,
             user=user,
+            account_id=role.account_id,
+            account_name=role.account_name,
+            permission_set=role.role_name,
+            role_name=role.role_name,
+            duration=role.max_session_seconds,
+            region=region,
+            minter="aws-saml",
         )
-        rows.append(
-            AssignmentRow(
-                profile=name,
-                provider=provider,
-                account=role.account_id,
-                account_name=role.account_name,
-                permission_set=role.role_name,
-                role=role.role_name,
-                duration=role.max_session_seconds,
-                region=region,
-                minter="aws-saml",
-            )
-        )
-    return rows
+        for role in assertion_roles(claims, names or {})
+    ]
 
 
 def _portal_rows(
@@ -250,22 +275,14 @@ def _portal_rows(
 ) -> None:
     """Rows for what Identity Center lists; the permission set is the role's name there."""
     for h in held:
-        name = profile_name(
+        row = assignment_row(
             template,
-            account_name=h.account_name or h.account_id,
-            account_id=h.account_id,
-            permission_set=h.role_name,
-            role_name=h.role_name,
             provider=provider,
             user=user,
-        )
-        row = AssignmentRow(
-            profile=name,
-            provider=provider,
-            account=h.account_id,
+            account_id=h.account_id,
             account_name=h.account_name,
             permission_set=h.role_name,
-            role=h.role_name,
+            role_name=h.role_name,
             duration=3600,  # not used: Identity Center sets the session length
             region=region,
             minter=IDENTITY_CENTER_MINTER,
@@ -317,13 +334,14 @@ def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) ->
     )
 
 
-def _default_directory(config: BrokerConfig) -> DirectoryLoader:
+def _default_directory(config: BrokerConfig, store: CredentialStore) -> DirectoryLoader:
+    """The configuration's directory, its database in the store's data directory."""
+
     def load() -> Directory:
-        from broker.config import data_dir
         from broker.config.loader import configured_database_url
         from broker.sts.directory_state import open_directory
 
-        return open_directory(config.directory, data_dir(), configured_database_url())
+        return open_directory(config.directory, store.data_dir, configured_database_url())
 
     return load
 
@@ -354,7 +372,7 @@ def resolve_profile(
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
     if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
-        _check_held(row, index, directory or _default_directory(config))
+        _check_held(row, index, directory or _default_directory(config, store))
     return to_profile(row)
 
 
@@ -390,7 +408,7 @@ def all_profiles(
     index = store.read_index()
     rows: Iterable[AssignmentRow] = [r for n, r in index.assignments.items() if n not in explicit]
     out: dict[str, Profile] = {}
-    load = directory or _default_directory(config)
+    load = directory or _default_directory(config, store)
     loaded: list[Directory] = []
 
     def once() -> Directory:

@@ -23,6 +23,7 @@ from broker.minters.base import Credentials
 
 if TYPE_CHECKING:
     from broker.minters.console import ConsoleRequest
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["ConsoleTarget", "NoConsoleError", "console_url", "console_url_for"]
 
@@ -82,8 +83,8 @@ def console_url(
     profile_name: str,
     target: ConsoleTarget = ConsoleTarget(),
     *,
+    state: StateHandle,
     config_dir: Path | None = None,
-    data_dir: Path | None = None,
 ) -> str:
     """The console sign-in URL for ``profile_name``'s session (a ``[profiles]`` table or a
     recorded assignment profile), refreshing its credentials first if they run low.
@@ -97,7 +98,7 @@ def console_url(
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.wiring import close_chain, open_chain
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, state=state)
     try:
         profile = resolve_profile(config, chain.store, profile_name)
         if profile.minter not in CONSOLE_MINTERS:

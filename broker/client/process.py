@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["fast_credential_process", "parse_profile_arg"]
 
@@ -37,19 +41,6 @@ def parse_profile_arg(argv: list[str]) -> str | None:
     if len(argv) == 1 and argv[0].startswith("--profile="):
         return argv[0].partition("=")[2] or None
     return None
-
-
-def _data_dir() -> Path:
-    """The data directory, resolved as ``broker.config.loader.data_dir`` does (a test holds
-    the two equal) without importing ``broker.config`` (~25 ms)."""
-    import os
-
-    home = os.environ.get("BROKER_HOME")
-    if home:
-        return Path(home).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("access-broker", appauthor=False))
 
 
 def _unfinished_write(data: Path, key: str) -> bool:
@@ -91,14 +82,18 @@ def _fresh_body(data: Path, home: str, profile: str) -> str | None:
     return body if is_fresh(int(epoch) - time.time(), int(lifetime)) else None
 
 
-def fast_credential_process(argv: list[str]) -> int | None:
-    """Print cached credentials and return 0, or None to take the full path."""
+def fast_credential_process(argv: list[str], find_data_dir: Callable[[], Path]) -> int | None:
+    """Print cached credentials and return 0, or None to take the full path.
+
+    ``find_data_dir``: the front end's way to the data directory, called only for a plain
+    ``--profile NAME`` (``broker.data_location.data_dir``: no configuration import).
+    """
     profile = parse_profile_arg(argv)
     if profile is None:
         return None
     from broker.keyring_gate.home_id import read_home_id
 
-    data = _data_dir()
+    data = find_data_dir()
     home = read_home_id(data)
     if home is None:
         return None

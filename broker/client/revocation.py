@@ -15,7 +15,6 @@ uses, in the one state database (``broker.sts.state``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broker.minters.base import Credentials
@@ -23,6 +22,7 @@ from broker.minters.base import Credentials
 if TYPE_CHECKING:
     from broker.sts.revocation import RevocationSource
     from broker.sts.session_token import SessionClaims
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["revocation_check"]
 
@@ -41,15 +41,9 @@ def _claims(token: str) -> SessionClaims | None:
         return None
 
 
-def _source(data_dir: Path) -> RevocationSource:
-    from broker.config.loader import configured_database_url
-    from broker.sts.state import open_sts_state
-
-    return open_sts_state(configured_database_url(), data_dir, pool_size=1).shared.revocations
-
-
-def revocation_check(data_dir: Path) -> Callable[[Credentials], bool]:
-    """A check: True when ``credentials`` belong to a session revoked in ``data_dir``'s rules.
+def revocation_check(state: StateHandle) -> Callable[[Credentials], bool]:
+    """A check: True when ``credentials`` belong to a session revoked in the rules of the
+    front end's ``state`` (opened on the first token of ours that is checked).
 
     Raises (when called):
         ConfigError: the rules file is unreadable (fail closed: nothing is served).
@@ -61,7 +55,7 @@ def revocation_check(data_dir: Path) -> Callable[[Credentials], bool]:
         if claims is None:
             return False
         if not source:
-            source.append(_source(data_dir))
+            source.append(state.state().shared.revocations)
         return source[0].is_revoked(claims)
 
     return revoked

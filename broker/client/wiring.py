@@ -12,6 +12,7 @@ from broker.client.profiles import FEDERATED_MINTERS, Profile
 from broker.config import BrokerConfig, load_config
 from broker.minters.base import Credentials, Minter
 from broker.store.credential_store import CredentialStore
+from broker.sts.state_handle import StateHandle
 
 __all__ = ["close_chain", "open_chain", "stderr_log"]
 
@@ -29,25 +30,26 @@ def stderr_log(verbose: bool) -> Callable[[str], None]:
 def open_chain(
     *,
     verbose: bool = False,
+    state: StateHandle,
     config_dir: Path | None = None,
-    data_dir: Path | None = None,
     ask_mfa: bool = False,
     read_code: Callable[[Profile], str] | None = None,
 ) -> tuple[BrokerConfig, Chain]:
-    """The configuration and a chain wired to the real store, minters and providers (the
-    command line's directories unless given, as the TUI does).
+    """The configuration and a chain wired to the real store, minters and providers.
+
+    ``state``: the front end's data directory and state, opened only if a minter needs it;
+    ``config_dir``: the command line's configuration unless given (as the TUI does).
 
     ``ask_mfa``: an ``mfa_serial`` profile may ask for its code on the terminal (``exec``,
     ``env``, ``credential-process``); elsewhere (the terminal app, ``refresh``, endpoints)
     such a profile is refused in one line naming the command that asks. ``read_code``: how a
     front end with its own way of asking (the terminal app's dialog) gets the code instead.
     """
-    from broker.config import data_dir as default_data_dir
     from broker.login_advice import login_advice_for
     from broker.signin import provider_builder
 
     config = load_config(config_dir)
-    store = CredentialStore(data_dir or default_data_dir())
+    store = CredentialStore(state.data_dir)
     minters: dict[str, Minter] = {}
     built: list[Chain] = []
 
@@ -55,14 +57,14 @@ def open_chain(
         if profile.source_profile is not None:
             return _chained(profile, config, built[0], ask_mfa=ask_mfa, read_code=read_code)
         if profile.minter not in minters:
-            minters[profile.minter] = load_minter(profile.minter, config)
+            minters[profile.minter] = load_minter(profile.minter, config, state)
         if profile.minter in FEDERATED_MINTERS:
             return _aimed(minters[profile.minter], profile)
         return minters[profile.minter]
 
     from broker.client.revocation import revocation_check
 
-    own_sts_revoked = revocation_check(store.data_dir)
+    own_sts_revoked = revocation_check(state)
 
     def revoked(profile: Profile, credentials: Credentials) -> bool:
         return profile.minter == "local" and own_sts_revoked(credentials)

@@ -45,9 +45,10 @@ def _credential_process(args: argparse.Namespace) -> int:
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.durations import parse_duration
     from broker.client.wiring import open_chain
+    from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
-    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
@@ -98,10 +99,11 @@ def _profile_env(args: argparse.Namespace) -> dict[str, str]:
     from broker.client.durations import parse_duration, parse_region
     from broker.client.exports import credential_env
     from broker.client.wiring import open_chain
+    from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    config, chain = open_chain(verbose=args.verbose, ask_mfa=True)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
     profile = resolve_profile(config, chain.store, args.profile)
     credentials = chain.credentials(profile, duration=duration)
     return credential_env(credentials, region or profile.region)
@@ -227,11 +229,11 @@ def _configure(args: argparse.Namespace) -> int:
     from broker.client.identity_center_portal import portal_lister
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
     from broker.config import data_dir, load_config
-    from broker.config.loader import configured_database_url
     from broker.config.toml_names import toml_key
+    from broker.directory import load_directory
     from broker.store.credential_store import CredentialStore
-    from broker.sts.directory_state import open_directory
 
     default_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     command = args.command_path or running_broker_command()
@@ -253,27 +255,30 @@ def _configure(args: argparse.Namespace) -> int:
     )
     config = load_config()
     explicit = load_profiles(config)
-    store = CredentialStore(data_dir())
+    data = data_dir()
+    store = CredentialStore(data)
     index = store.read_index()
     has_directory = index.sessions and (config.directory / "directory").is_dir()
     federated = federated_saml_providers(config)  # their roles come from the assertion
-    _, chain = open_chain()
+    state = command_state()
+    _, chain = open_chain(state=state)
     try:
         found = assignment_rows(
             index,
             (
-                open_directory(config.directory, data_dir(), configured_database_url())
+                load_directory(config.directory, state.state().shared.database)
                 if has_directory
                 else None
             ),
             inputs.template,
             inputs.region,
             federated,
-            account_names(config, data_dir()) if federated.intersection(index.sessions) else None,
+            account_names(config, data) if federated.intersection(index.sessions) else None,
             portal=portal_lister(config, chain),
         )
     finally:
         close_chain(chain)
+        state.close()
     rows = [row for row in found.rows if row.profile not in explicit]
     notes = [*found.notes]
     notes += [
@@ -299,9 +304,10 @@ def _refresh(args: argparse.Namespace) -> int:
     from broker.client.assignment_profiles import all_profiles
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
     from broker.errors import ConfigError
 
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose)
 
     def dropped(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
@@ -375,8 +381,9 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
     from broker.client.wiring import close_chain, open_chain, stderr_log
+    from broker.commands.opened_state import command_state
 
-    config, chain = open_chain(verbose=args.verbose)
+    config, chain = open_chain(state=command_state(), verbose=args.verbose)
     profiles = {name: resolve_profile(config, chain.store, name) for name in args.profiles}
     server = start_server(
         list(profiles),

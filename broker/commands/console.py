@@ -113,11 +113,13 @@ def _env_credentials() -> Any:
 def run_console(options: ConsoleInput) -> str:
     """The console sign-in URL for the chosen session (``broker.client.console_session``)."""
     from broker.client.console_session import ConsoleTarget, console_url, console_url_for
+    from broker.commands.opened_state import command_state
     from broker.config import load_config
 
     if options.from_env == (options.profile is not None):
         raise UsageError("name a PROFILE or pass --env (exactly one)")
     target = ConsoleTarget(destination=options.destination, duration=options.duration)
     if options.profile is not None:
-        return console_url(options.profile, target)
+        with command_state() as state:
+            return console_url(options.profile, target, state=state)
     return console_url_for(_env_credentials(), load_config(), target)

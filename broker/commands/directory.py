@@ -356,8 +356,9 @@ def _identity_center_assignments(provider: str, as_json: bool) -> int:
     access portal lists it (``broker.client.identity_center_portal``)."""
     from broker.client.identity_center_portal import portal_roles
     from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
 
-    config, chain = open_chain()
+    config, chain = open_chain(state=command_state())
     try:
         roles = portal_roles(config, chain, provider)
     finally:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from broker.sts.state import StsState
+    from broker.sts.state_handle import StateHandle
 
-__all__ = ["opened_state"]
+__all__ = ["command_state", "opened_state"]
 
 
 @contextmanager
@@ -32,3 +33,12 @@ def opened_state(*, pool_size: int = 1) -> Iterator[StsState]:
         yield state
     finally:
         state.close()
+
+
+def command_state() -> StateHandle:
+    """This command's data directory and configured database, the state opened only if a step
+    below needs it (a mint, an audit record); use it in a ``with`` block to close it."""
+    from broker.config.loader import configured_database_url, data_dir
+    from broker.sts.state_handle import StateHandle
+
+    return StateHandle(data_dir(), configured_database_url())

@@ -83,8 +83,11 @@ def run_credential_report(options: CredentialReportInput, out: TextIO) -> int:
 
     from broker.analyzer.credential_report import COLUMNS
     from broker.analyzer.deployment_reports import credential_rows
+    from broker.commands.opened_state import command_state
+    from broker.config.loader import config_dir
 
-    rows = credential_rows()
+    with command_state() as state:
+        rows = credential_rows(config_dir(), state)
     if options.format == "json":
         json.dump(rows, out, indent=2)
         out.write("\n")
@@ -98,8 +101,11 @@ def run_credential_report(options: CredentialReportInput, out: TextIO) -> int:
 def run_last_accessed(options: LastAccessedInput, out: TextIO) -> int:
     """Print when each granted service was last used; 1 when any grant is unused."""
     from broker.analyzer.deployment_reports import principal_access
+    from broker.commands.opened_state import command_state
+    from broker.config.loader import config_dir
 
-    access = principal_access(options.kind, options.name, options.days)
+    with command_state() as state:
+        access = principal_access(options.kind, options.name, options.days, config_dir(), state)
     report = access.report
     assumed = access.last_assumed.isoformat(timespec="seconds") if access.last_assumed else None
     if options.as_json:

@@ -83,40 +83,35 @@ def _tcp_port(text: str) -> int:
 def run_serve(spec: ServeInput) -> int:
     """Run the STS-compatible service until interrupted.
 
-    Workers are separate processes uvicorn starts by name, so the options they need reach
-    them through the environment (``broker.server.app.WORKER_ENVIRONMENT``), set only here.
+    The settings are resolved here, once, and passed to each worker process as an argument
+    (``broker.server.workers``); no worker reads the environment.
     """
-    import os
-
-    import uvicorn
-
     from broker.commands.opened_state import opened_state
-    from broker.config.loader import configured_database_url
+    from broker.config.loader import config_dir, configured_database_url, data_dir
+    from broker.server.app import WorkerSettings
+    from broker.server.workers import serve_workers
 
     if spec.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if spec.audit_sync == "interval" and configured_database_url():
+    database_url = configured_database_url()
+    if spec.audit_sync == "interval" and database_url:
         raise UsageError(
             "--audit-sync interval is for the embedded database; with PostgreSQL the audit "
             "chain is durable at each commit: drop the option"
         )
     _tcp_port(str(spec.port))
+    configuration = config_dir()
+    settings = WorkerSettings(
+        data_dir=data_dir(),
+        database_url=database_url,
+        directory_config=configuration if (configuration / "directory").is_dir() else None,
+        regions=tuple(spec.regions or ()),
+        audit_sync=spec.audit_sync,
+    )
     with opened_state() as state:  # refuses a schema that is not current; migrates old files
         state.ring  # noqa: B018 - the first key, once, before any worker starts
-    os.environ["BROKER_AUDIT_SYNC"] = spec.audit_sync
-    if spec.regions:
-        os.environ["BROKER_SERVE_REGIONS"] = ",".join(spec.regions)
     print(f"broker: serving STS on http://{spec.host}:{spec.port}/", file=sys.stderr)
-    uvicorn.run(
-        "broker.server.app:app_from_environment",
-        factory=True,
-        host=spec.host,
-        port=spec.port,
-        workers=spec.workers,
-        log_level="warning",
-        access_log=False,
-    )
-    return 0
+    return serve_workers(settings, host=spec.host, port=spec.port, workers=spec.workers)
 
 
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:

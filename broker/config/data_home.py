@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from broker.config.loader import data_dir
-from broker.errors import BrokerError, StoreError
+from broker.errors import StoreError
 
 __all__ = ["unusable_data_dir"]
 
@@ -22,14 +21,12 @@ def _inside(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
 
 
-def unusable_data_dir(error: OSError) -> StoreError | None:
-    """A ``StoreError`` when ``error`` is about the data directory being unusable, else None."""
+def unusable_data_dir(error: OSError, data_dir: Path) -> StoreError | None:
+    """A ``StoreError`` when ``error`` is about ``data_dir`` (the front end's) being unusable,
+    else None."""
     if not error.filename:
         return None
-    try:
-        home = data_dir().absolute()
-    except BrokerError:
-        return None
+    home = data_dir.absolute()
     failed = Path(os.fsdecode(error.filename)).absolute()
     if not _inside(failed, home):
         return None

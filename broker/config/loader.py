@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from broker.data_location import APP_NAME as _APP
+from broker.data_location import data_dir
 from broker.errors import ConfigError
 
 __all__ = [
@@ -36,7 +38,6 @@ __all__ = [
     "user_config_dir",
 ]
 
-_APP = "access-broker"
 _PACKAGE = Path(__file__).resolve().parent.parent
 # Installed wheels carry the demo configuration inside the package (setup.py copies config/);
 # a source checkout (and an editable install) reads the repository's config/ directly.
@@ -84,16 +85,6 @@ def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
             f"({packaged}): run `broker init`, or reinstall the broker"
         )
     return packaged
-
-
-def data_dir() -> Path:
-    """The per-user data directory (``$BROKER_HOME`` or the platform default), not created here."""
-    home = os.environ.get("BROKER_HOME")
-    if home:
-        return Path(home).expanduser()
-    import platformdirs  # imported here: only commands that touch data need it
-
-    return Path(platformdirs.user_data_dir(_APP, appauthor=False))
 
 
 def configured_database_url() -> str | None:

@@ -33,6 +33,7 @@ from providers.base import SignInResult
 
 if TYPE_CHECKING:  # the local minter pulls in the whole STS; load it only to build
     from broker.minters.local import AssignmentCheck
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["AuditSink", "AwsMinter", "build_minter", "role_arn"]
 
@@ -268,7 +269,7 @@ class AwsMinter:
         )
 
 
-def build_minter(config: BrokerConfig) -> AwsMinter:
+def build_minter(config: BrokerConfig, state: StateHandle) -> AwsMinter:
     """The ``aws`` minter from ``[minters.aws]``, auditing to the one state's audit chain and,
     when the configuration has a directory, minting only the person's own assignments."""
     from broker.minters.local import directory_assignments
@@ -277,9 +278,8 @@ def build_minter(config: BrokerConfig) -> AwsMinter:
     settings = load_aws_settings(config)
     assignments = None
     if (config.directory / "directory").is_dir():
-        from broker.config.loader import configured_database_url, data_dir
-        from broker.sts.directory_state import open_directory
+        from broker.directory import load_directory
 
-        directory = open_directory(config.directory, data_dir(), configured_database_url())
+        directory = load_directory(config.directory, state.state().shared.database)
         assignments = directory_assignments(directory)
-    return AwsMinter(settings, open_audit_chain(), assignments=assignments)
+    return AwsMinter(settings, open_audit_chain(state), assignments=assignments)

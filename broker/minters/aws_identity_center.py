@@ -25,6 +25,7 @@ from broker.errors import ConfigError, ReauthenticationRequired, StsError
 from broker.minters.aws import AuditSink
 from broker.minters.base import Credentials, MintRequest
 from broker.minters.upstream_audit import UpstreamCall, open_audit_chain, record_upstream
+from broker.sts.state_handle import StateHandle
 from providers.base import SignInResult
 from providers.identity_center.clients import error_code, error_text, make_client, one_line
 from providers.identity_center.settings import IdentityCenterSettings, load_settings
@@ -184,6 +185,6 @@ class IdentityCenterMinter:
         )
 
 
-def build_minter(config: BrokerConfig) -> IdentityCenterMinter:
+def build_minter(config: BrokerConfig, state: StateHandle) -> IdentityCenterMinter:
     """The minter for every ``aws-identity-center`` provider, auditing to the broker's log."""
-    return IdentityCenterMinter(identity_center_providers(config), open_audit_chain())
+    return IdentityCenterMinter(identity_center_providers(config), open_audit_chain(state))

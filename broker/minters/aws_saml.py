@@ -30,6 +30,7 @@ from broker.minters.aws_federation import (
     load_federation_settings,
 )
 from broker.minters.base import MintRequest
+from broker.sts.state_handle import StateHandle
 from providers.base import Claims, SignInResult
 
 __all__ = [
@@ -166,12 +167,12 @@ class AwsSamlMinter(FederationMinter):
         return FederationCall(self.operation, dict(params), "SAMLAssertion")
 
 
-def build_minter(config: BrokerConfig) -> AwsSamlMinter:
+def build_minter(config: BrokerConfig, state: StateHandle) -> AwsSamlMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
     from broker.minters.upstream_audit import open_audit_chain
 
     return AwsSamlMinter(
-        open_audit_chain(),
+        open_audit_chain(state),
         federated_providers(config),
         target=load_federation_settings(config, AwsSamlMinter.name),
     )

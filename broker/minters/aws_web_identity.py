@@ -25,6 +25,7 @@ from broker.minters.aws_federation import (
 )
 from broker.minters.aws_names import derived_name
 from broker.minters.base import MintRequest
+from broker.sts.state_handle import StateHandle
 from providers.base import SignInResult
 
 __all__ = ["AwsWebIdentityMinter", "build_minter"]
@@ -59,12 +60,12 @@ class AwsWebIdentityMinter(FederationMinter):
         return FederationCall(self.operation, dict(params), "WebIdentityToken")
 
 
-def build_minter(config: BrokerConfig) -> AwsWebIdentityMinter:
+def build_minter(config: BrokerConfig, state: StateHandle) -> AwsWebIdentityMinter:
     """The minter, auditing to the broker's audit log, for the providers that opted in."""
     from broker.minters.upstream_audit import open_audit_chain
 
     return AwsWebIdentityMinter(
-        open_audit_chain(),
+        open_audit_chain(state),
         federated_providers(config),
         target=load_federation_settings(config, AwsWebIdentityMinter.name),
     )

@@ -51,6 +51,7 @@ from providers.registry import local_keys
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.directory import Directory
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "AssignedUser",
@@ -325,29 +326,27 @@ _ProofRequest = AssumeRoleWithWebIdentityRequest | AssumeRoleWithSamlRequest
 _RoleResult = AssumeRoleResult | AssumeRoleWithWebIdentityResult | AssumeRoleWithSamlResult
 
 
-def build_minter(config: BrokerConfig) -> LocalMinter:
+def build_minter(config: BrokerConfig, state: StateHandle) -> LocalMinter:
     """The local minter over the one state ``broker serve`` uses.
 
     The signing keys, session-policy texts and audit chain are the state database's: the
     configured one (PostgreSQL shared by replicas), else the data directory's embedded SQLite,
     as every ``broker serve`` of that deployment opens it. So credentials minted here verify at
     every replica, their mint lands in the one audit chain, and ``broker sts revoke`` through
-    any replica stops them. The state stays open for the minter's life (one connection).
+    any replica stops them. The state is the front end's (``state``), opened on first need.
     """
-    from broker.config.loader import configured_database_url, data_dir
     from broker.directory import load_directory
     from broker.sts.directory_source import DirectoryPrincipals
-    from broker.sts.state import open_sts_state
 
-    data = data_dir()
-    state = open_sts_state(configured_database_url(), data, pool_size=1)
-    directory = load_directory(config.directory, state.shared.database)
+    data = state.data_dir
+    opened = state.state()
+    directory = load_directory(config.directory, opened.shared.database)
     return LocalMinter(
-        state.ring,
+        opened.ring,
         DirectoryPrincipals(directory),
         directory_assignments(directory),
-        audit=state.shared.audit,
-        session_policies=state.shared.session_policies,
-        replay_cache=state.shared.replay,
+        audit=opened.shared.audit,
+        session_policies=opened.shared.session_policies,
+        replay_cache=opened.shared.replay,
         web_identity=WebIdentityVerifier(local_keys=local_keys(data)),
     )

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from broker.errors import AuditError, StsError
 from broker.minters.base import Credentials, MintRequest
 from providers.base import Claims
+
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["AuditSink", "UpstreamCall", "open_audit_chain", "record_upstream"]
 
@@ -96,10 +99,7 @@ def record_upstream(
         ) from None
 
 
-def open_audit_chain() -> AuditSink:
-    """The one state's audit chain (the configured database, else the data directory's), kept
-    open for the minter's life: where every upstream minter records its calls."""
-    from broker.config.loader import configured_database_url, data_dir
-    from broker.sts.state import open_sts_state
-
-    return open_sts_state(configured_database_url(), data_dir(), pool_size=1).shared.audit
+def open_audit_chain(state: StateHandle) -> AuditSink:
+    """The one state's audit chain (the configured database, else the data directory's), as
+    the front end's handle opens it: where every upstream minter records its calls."""
+    return state.state().shared.audit

@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -36,10 +38,10 @@ from broker.server.query_api import REQUEST_DEADLINE_SECONDS, StsService
 from broker.server.sigv4 import SignedRequest
 
 __all__ = [
-    "WORKER_ENVIRONMENT",
-    "app_from_environment",
+    "WorkerSettings",
     "create_app",
-    "service_from_environment",
+    "service_for",
+    "worker_app",
 ]
 
 
@@ -221,54 +223,67 @@ def create_app(service: StsService) -> ASGIApp:
     return app
 
 
-WORKER_ENVIRONMENT = ("BROKER_DATABASE_URL", "BROKER_SERVE_REGIONS", "BROKER_AUDIT_SYNC")
-"""What ``broker serve`` hands its workers through the environment, and nothing else does.
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Everything one ``broker serve`` worker needs, resolved once by the serve front end.
 
-uvicorn starts each worker by importing ``app_from_environment`` in a fresh process (spawned
-with ``--workers`` > 1) and calls it without arguments, so the serve front end cannot pass its
-options as values: it sets these variables before ``uvicorn.run`` and this worker factory reads
-them, once, here. No module below reads them."""
+    Frozen and made of plain values so it pickles: the front end hands it to each worker
+    process it starts (``broker.server.workers``) as an argument, never through the
+    environment.
+    """
+
+    data_dir: Path
+    """The data directory: the embedded SQLite state when no database is configured."""
+    database_url: str | None = None
+    """PostgreSQL shared by replicas (schema made current by ``broker db upgrade``), or None."""
+    directory_config: Path | None = None
+    """The configuration directory whose ``directory/`` backs the service, or None: none."""
+    regions: tuple[str, ...] = ()
+    """Accepted regions; empty: any."""
+    audit_sync: str = "fsync"
+    """``fsync`` (each commit waits for the disk) or ``interval`` (SQLite only)."""
 
 
-def service_from_environment() -> StsService:
+def service_for(settings: WorkerSettings) -> StsService:
     """The STS service for one ``broker serve`` worker, over the one state.
 
-    The state is the database ``BROKER_DATABASE_URL`` names (PostgreSQL shared by replicas on
-    other hosts, its schema made current by ``broker db upgrade``), else the embedded SQLite
-    in the data directory; accepted regions from ``BROKER_SERVE_REGIONS`` (comma-separated);
-    ``BROKER_AUDIT_SYNC=interval`` (SQLite only) commits without waiting for the disk.
+    The state is the database ``settings.database_url`` names (PostgreSQL shared by replicas
+    on other hosts), else the embedded SQLite in the data directory; ``audit_sync=interval``
+    (SQLite only) commits without waiting for the disk.
 
     Workers share nothing in memory: tokens verify statelessly, and the signing keys, access
     keys, revocations, session policies, MFA devices, one-time values and audit chain are the
     database's. ``/metrics`` counts per worker.
     """
-    import os
-
-    from broker.config.loader import config_dir, data_dir
     from broker.directory import load_directory
     from broker.storage.clock_skew import ClockGuard
     from broker.sts.directory_source import DirectoryPrincipals
     from broker.sts.state import open_sts_state
 
-    configured = os.environ.get("BROKER_DATABASE_URL") or None
-    regions = [r for r in os.environ.get("BROKER_SERVE_REGIONS", "").split(",") if r]
-    mode = os.environ.get("BROKER_AUDIT_SYNC", "fsync")
-    if mode not in ("fsync", "interval"):
-        raise ConfigError(f"BROKER_AUDIT_SYNC={mode!r}: expected fsync or interval")
-    data = data_dir()
-    state = open_sts_state(configured, data, durable_commits=mode == "fsync")
+    if settings.audit_sync not in ("fsync", "interval"):
+        raise ConfigError(f"audit sync {settings.audit_sync!r}: expected fsync or interval")
+    data = settings.data_dir
+    state = open_sts_state(
+        settings.database_url, data, durable_commits=settings.audit_sync == "fsync"
+    )
     principals = None
-    if (config_dir() / "directory").is_dir():
-        principals = DirectoryPrincipals(load_directory(config_dir(), state.shared.database))
+    if settings.directory_config is not None:
+        principals = DirectoryPrincipals(
+            load_directory(settings.directory_config, state.shared.database)
+        )
     guard = None
-    if configured:  # replicas on several hosts: their clocks are checked against the database's
+    if settings.database_url:  # replicas on several hosts: clocks checked against the database's
         guard = ClockGuard(state.shared.database)
         guard.start()
     return StsService.over(
-        state, regions=regions or None, data=data, principals=principals, clock_guard=guard
+        state,
+        regions=list(settings.regions) or None,
+        data=data,
+        principals=principals,
+        clock_guard=guard,
     )
 
 
-def app_from_environment() -> ASGIApp:
-    """The app for one ``broker serve`` worker (``service_from_environment``)."""
-    return create_app(service_from_environment())
+def worker_app(settings: WorkerSettings) -> ASGIApp:
+    """The app for one ``broker serve`` worker (``service_for``)."""
+    return create_app(service_for(settings))

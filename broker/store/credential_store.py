@@ -67,7 +67,7 @@ class CredentialStore:
     itself for this directory's entries, so nothing it holds for this directory is left behind.
 
     Args:
-        data_dir: the broker's data directory (``broker.config.data_dir()``).
+        data_dir: the broker's data directory, as the front end resolved it.
         keyring: the keyring to use (a fresh allow-listed ``KeyringStore`` by default; the
             unit tier passes a ``broker.store.memory_keyring.MemoryKeyring``).
     """

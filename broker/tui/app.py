@@ -26,6 +26,7 @@ from broker.tui.views import VIEWS, parse_command
 from broker.tui.widgets.header import HeaderFacts
 
 if TYPE_CHECKING:
+    from broker.sts.state_handle import StateOpener
     from broker.tui.config_check import ConfigIssue
     from providers.base import SignInResult
 
@@ -116,6 +117,10 @@ class BrokerApp(App[int]):
         self.theme = wanted if wanted in THEME_NAMES else DEFAULT_THEME
 
     # -- lifecycle ----------------------------------------------------------------------------
+    def on_unmount(self) -> None:
+        """The app's one state is closed as the app exits (it is opened on first need)."""
+        self.services.close()
+
     def on_mount(self) -> None:
         from broker.tui.screens.portal import PortalScreen
 
@@ -274,7 +279,7 @@ class BrokerApp(App[int]):
         """Show ``error`` in a dialog and return its one-line summary."""
         from broker.tui.screens.error import ErrorModal, describe_error
 
-        title, summary, details = describe_error(error)
+        title, summary, details = describe_error(error, self.services.data_dir)
         self.push_screen(ErrorModal(title, summary, details))
         return summary
 
@@ -371,6 +376,17 @@ class BrokerApp(App[int]):
         self.theme = theme
 
 
+def app_services(opener: StateOpener | None = None) -> Services:
+    """The app's services: the configuration and data directories and the configured
+    database, resolved once here as the app starts; the state is opened (by ``opener``, the
+    real one unless a test counts opens) when an operation first needs it."""
+    from broker.config.loader import config_dir, configured_database_url, data_dir
+    from broker.sts.state_handle import StateHandle, open_for_one_process
+
+    state = StateHandle(data_dir(), configured_database_url(), opener or open_for_one_process)
+    return Services(config_dir(), state)
+
+
 def run(*, no_color: bool = False, ascii_only: bool = False, readonly: bool = False) -> int:
     """Run the app on the configured directories; the process exit code.
 
@@ -381,10 +397,13 @@ def run(*, no_color: bool = False, ascii_only: bool = False, readonly: bool = Fa
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the terminal app needs a terminal; run `broker --help` for commands")
-    services = Services()
     options = TuiOptions.from_env(no_color=no_color, ascii_only=ascii_only, readonly=readonly)
-    app = BrokerApp(services, options)
-    result = app.run()
+    services = app_services()
+    try:
+        app = BrokerApp(services, options)
+        result = app.run()
+    finally:
+        services.close()  # also on the way out of a failed start; closing twice is harmless
     if app.print_on_exit:
         print(app.print_on_exit)  # asked for with `p`: the answer goes to stdout
     return result if isinstance(result, int) else 0

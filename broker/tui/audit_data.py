@@ -6,7 +6,6 @@ No Textual here; the log holds no secret, so neither do the rows.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broker.errors import BrokerError, UsageError
@@ -14,23 +13,22 @@ from broker.errors import BrokerError, UsageError
 if TYPE_CHECKING:
     from broker.audit import EventFilter
     from broker.storage.audit_chain import SqlAuditLog
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["audit_rows"]
 
 
-def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ...]]]:
+def audit_rows(state: StateHandle, query: str = "") -> tuple[str, list[tuple[str, ...]]]:
     """The chain's status and the events ``query`` keeps, newest first.
 
     ``query``: ``user=NAME role=NAME|ARN event=NAME since=ISO-TIME`` words, all optional.
     Rows: time, event, who, role, outcome (the error code, or ``ok``). Never a secret: the
-    log holds none.
+    log holds none. ``state``: the app's, opened on first need and closed by the app.
 
     Raises:
         UsageError: an unknown filter word.
     """
     from broker.audit import EventFilter
-    from broker.config.loader import configured_database_url
-    from broker.sts.state import open_sts_state
 
     spec: dict[str, Any] = {}
     for word in query.split():
@@ -38,11 +36,7 @@ def audit_rows(data_dir: Path, query: str = "") -> tuple[str, list[tuple[str, ..
         if not sep or key not in ("user", "role", "event", "since"):
             raise UsageError(f"audit filter {word!r}: use user=, role=, event= or since=")
         spec[key] = datetime.fromisoformat(value) if key == "since" else value
-    state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
-    try:
-        return _rows(state.shared.audit, EventFilter(**spec))
-    finally:
-        state.close()
+    return _rows(state.state().shared.audit, EventFilter(**spec))
 
 
 def _rows(log: SqlAuditLog, chosen: EventFilter) -> tuple[str, list[tuple[str, ...]]]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from broker.config.loader import configured_database_url
+from broker.directory import load_directory
 from broker.errors import BrokerError
-from broker.sts.directory_state import open_directory
 from broker.tui.model import DirectoryTables, PortalRole, format_account_id
 from providers.base import Claims, SignInResult
+
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "demo_users",
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 
-def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> list[PortalRole]:
+def portal_roles(config_dir: Path, state: StateHandle, identity: SignInResult) -> list[PortalRole]:
     """The roles ``identity`` may use, from the directory's assignments.
 
     The directory lists each path to a role (direct, and once per group); the portal shows
@@ -43,16 +45,16 @@ def portal_roles(config_dir: Path, data_dir: Path, identity: SignInResult) -> li
         ReauthenticationRequired, ProviderUnavailableError: Identity Center's session has
             ended, or it cannot be reached.
     """
-    federated = _assertion_portal_roles(config_dir, data_dir, identity)
+    federated = _assertion_portal_roles(config_dir, state.data_dir, identity)
     if federated is not None:
         return federated
-    configured = web_identity_roles(config_dir, data_dir, identity)
+    configured = web_identity_roles(config_dir, state.data_dir, identity)
     if configured:
         return configured
-    held = identity_center_roles(config_dir, data_dir, identity)
+    held = identity_center_roles(config_dir, state, identity)
     if held is not None:
         return held
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         accounts = {account.id: account for account in directory.accounts()}
         assignments = directory.assignments_for(identity.claims)
@@ -156,7 +158,7 @@ def web_identity_roles(
 
 
 def identity_center_roles(
-    config_dir: Path, data_dir: Path, identity: SignInResult
+    config_dir: Path, state: StateHandle, identity: SignInResult
 ) -> list[PortalRole] | None:
     """The roles IAM Identity Center lists for ``identity``; None when its provider is not
     an ``aws-identity-center`` provider."""
@@ -168,7 +170,7 @@ def identity_center_roles(
     provider = identity.claims.provider
     if provider not in identity_center_providers(load_config(config_dir)):
         return None
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, state=state)
     try:
         held = held_roles(config, chain, provider)
     finally:
@@ -187,11 +189,11 @@ def identity_center_roles(
     ]
 
 
-def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
+def directory_tables(config_dir: Path, state: StateHandle) -> DirectoryTables:
     """Users, groups, accounts and permission sets, for the admin view."""
     from broker.tui.durations import format_duration
 
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         return DirectoryTables(
             users=tuple(
@@ -213,10 +215,10 @@ def directory_tables(config_dir: Path, data_dir: Path) -> DirectoryTables:
 
 
 def effective_access(
-    config_dir: Path, data_dir: Path, user_name: str
+    config_dir: Path, state: StateHandle, user_name: str
 ) -> list[tuple[str, str, str]]:
     """``(account, permission set, via)`` for everything ``user_name`` may use."""
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         held = directory.assignments_of(directory.user(user_name))
     finally:
@@ -227,9 +229,9 @@ def effective_access(
     ]
 
 
-def simulation_principals(config_dir: Path, data_dir: Path) -> list[tuple[str, str]]:
+def simulation_principals(config_dir: Path, state: StateHandle) -> list[tuple[str, str]]:
     """Every person's role on every account, as ``(label, key)`` for the simulator."""
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         out: dict[str, str] = {}
         for user in directory.users():
@@ -242,13 +244,13 @@ def simulation_principals(config_dir: Path, data_dir: Path) -> list[tuple[str, s
     return sorted(((label, key) for key, label in out.items()), key=lambda item: item[0])
 
 
-def simulation_form(config_dir: Path, data_dir: Path, key: str) -> dict[str, Any]:
+def simulation_form(config_dir: Path, state: StateHandle, key: str) -> dict[str, Any]:
     """The simulator's fields for a person's session in a role: the session ARN, the role's
     permission policies, its boundary, the account's SCPs, and context keys AWS sets."""
     from broker.tui.simulation import merge_documents
 
     user_name, account_id, role_name = key.split("|", 2)
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         user = directory.user(user_name)
         role = directory.role(account_id, role_name)
@@ -271,7 +273,9 @@ def simulation_form(config_dir: Path, data_dir: Path, key: str) -> dict[str, Any
     }
 
 
-def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> list[tuple[str, str]]:
+def demo_users(
+    config_dir: Path, state: StateHandle, embedded: Sequence[str]
+) -> list[tuple[str, str]]:
     """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``.
 
     Each user's roles are what the directory assigns to the claims the embedded IdP would
@@ -285,7 +289,7 @@ def demo_users(config_dir: Path, data_dir: Path, embedded: Sequence[str]) -> lis
     users = sorted(load_users(config_dir).items())
     # The IdP's ``amr`` claim at sign-in, not the directory's TOTP device (Reports shows that).
     mfa_word = {True: "IdP MFA", False: "no IdP MFA"}
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     out = []
     try:
         for name, user in users:

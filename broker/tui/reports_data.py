@@ -20,6 +20,7 @@ from broker.errors import UsageError
 
 if TYPE_CHECKING:
     from broker.analyzer.targets import Target, Zone
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "CREDENTIAL_COLUMNS",
@@ -158,15 +159,15 @@ def credential_detail(row: Mapping[str, str]) -> list[str]:
     return lines
 
 
-def credential_rows(config_dir: Path, data_dir: Path) -> list[dict[str, str]]:
+def credential_rows(config_dir: Path, state: StateHandle) -> list[dict[str, str]]:
     """The credential report, exactly as ``broker report credentials`` prints it."""
     from broker.analyzer import deployment_reports
 
-    return deployment_reports.credential_rows(config_dir, data_dir)
+    return deployment_reports.credential_rows(config_dir, state)
 
 
 def last_accessed_view(
-    config_dir: Path, data_dir: Path, kind: PrincipalKind, name: str, days: int
+    config_dir: Path, state: StateHandle, kind: PrincipalKind, name: str, days: int
 ) -> LastAccessedView:
     """When ``name`` last used each granted service, as ``broker report last-accessed``.
 
@@ -179,7 +180,7 @@ def last_accessed_view(
         raise UsageError("days must be at least 1")
     if not name.strip():
         raise UsageError(f"give the {kind}'s name, then press enter")
-    access = principal_access(kind, name.strip(), days, config_dir, data_dir)
+    access = principal_access(kind, name.strip(), days, config_dir, state)
     report = access.report
     assumed = access.last_assumed.isoformat(timespec="seconds") if access.last_assumed else None
     policy = report.suggested_policy

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from broker.analyzer.targets import Target, Zone
     from broker.client.profiles import Profile
     from broker.client.refresher_status import StatusView
+    from broker.sts.state_handle import StateHandle
     from broker.tui.reports_data import Finding, LastAccessedView, PrincipalKind
     from providers.base import SignInResult, SignInUI
 
@@ -42,14 +43,20 @@ class ProviderChoice:
 
 
 class Services:
-    """Everything the app asks of the core, for one configuration and data directory."""
+    """Everything the app asks of the core, for one configuration directory and one state.
 
-    def __init__(self, config_dir: Path | None = None, data_dir: Path | None = None) -> None:
-        from broker.config import config_dir as find_config
-        from broker.config import data_dir as find_data
+    The app resolves both once (``broker.tui.app.app_services``) and closes the state when it
+    exits (``close``); every operation here shares that one state, opened on first need.
+    """
 
-        self.config_dir = find_config(config_dir)
-        self.data_dir = data_dir or find_data()
+    def __init__(self, config_dir: Path, state: StateHandle) -> None:
+        self.config_dir = config_dir
+        self.state = state
+        self.data_dir = state.data_dir
+
+    def close(self) -> None:
+        """Close the app's state (if an operation opened it)."""
+        self.state.close()
 
     def providers(self) -> list[ProviderChoice]:
         """The providers configured in ``broker.toml``, the default first.
@@ -111,37 +118,37 @@ class Services:
         (``broker.tui.session_ops.mint_profile``); the reason goes to the mint's audit event."""
         from broker.tui.session_ops import mint_profile
 
-        return mint_profile(self.config_dir, self.data_dir, identity, role, choice)
+        return mint_profile(self.config_dir, self.state, identity, role, choice)
 
     def portal_roles(self, identity: SignInResult) -> list[PortalRole]:
         """The roles ``identity`` may use (``directory_data.portal_roles``)."""
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.portal_roles(self.config_dir, self.data_dir, identity)
+        return directory_data.portal_roles(self.config_dir, self.state, identity)
 
     def directory_tables(self) -> DirectoryTables:
         """Users, groups, accounts and permission sets, for the admin view."""
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.directory_tables(self.config_dir, self.data_dir)
+        return directory_data.directory_tables(self.config_dir, self.state)
 
     def effective_access(self, user_name: str) -> list[tuple[str, str, str]]:
         """``(account, permission set, via)`` for everything ``user_name`` may use."""
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.effective_access(self.config_dir, self.data_dir, user_name)
+        return directory_data.effective_access(self.config_dir, self.state, user_name)
 
     def simulation_principals(self) -> list[tuple[str, str]]:
         """Every person's role on every account, as ``(label, key)`` for the simulator."""
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.simulation_principals(self.config_dir, self.data_dir)
+        return directory_data.simulation_principals(self.config_dir, self.state)
 
     def simulation_form(self, key: str) -> dict[str, Any]:
         """The simulator's fields for a person's session in a role."""
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.simulation_form(self.config_dir, self.data_dir, key)
+        return directory_data.simulation_form(self.config_dir, self.state, key)
 
     def demo_users(self) -> list[tuple[str, str]]:
         """The embedded IdP's demo users, for the first-run welcome: ``(user, what they get)``."""
@@ -150,7 +157,7 @@ class Services:
             return []
         from broker.tui import directory_data  # not needed by the first paint
 
-        return directory_data.demo_users(self.config_dir, self.data_dir, embedded)
+        return directory_data.demo_users(self.config_dir, self.state, embedded)
 
     def audit(self, query: str = "") -> tuple[str, list[tuple[str, ...]]]:
         """The chain's status and the events ``query`` keeps, newest first (``audit_data``).
@@ -160,7 +167,7 @@ class Services:
         """
         from broker.tui.audit_data import audit_rows
 
-        return audit_rows(self.data_dir, query)
+        return audit_rows(self.state, query)
 
     def sessions(self) -> list[SessionRow]:
         """Every cached profile, from the store's index (no secrets, no keyring read)."""
@@ -185,7 +192,7 @@ class Services:
         ``mfa_serial`` profile's code comes from ``read_code`` (the app's dialog)."""
         from broker.tui.session_ops import refresh_profiles
 
-        return refresh_profiles(self.config_dir, self.data_dir, profiles, read_code)
+        return refresh_profiles(self.config_dir, self.state, profiles, read_code)
 
     def console_url(self, profile: str) -> str:
         """The AWS console sign-in URL for ``profile``'s session (a bearer secret for 15 min:
@@ -197,13 +204,13 @@ class Services:
         """
         from broker.client.console_session import console_url
 
-        return console_url(profile, config_dir=self.config_dir, data_dir=self.data_dir)
+        return console_url(profile, config_dir=self.config_dir, state=self.state)
 
     def revoke(self, profile: str) -> bool:
         """Revoke the local STS session behind ``profile`` and forget its credentials."""
         from broker.tui.session_ops import revoke_profile
 
-        return revoke_profile(self.data_dir, profile)
+        return revoke_profile(self.state, profile)
 
     # Reports (the credential report, last accessed, the analyzer); shaping lives in reports_data.
 
@@ -211,13 +218,13 @@ class Services:
         """IAM's credential report for the directory, one dict per row (no secrets)."""
         from broker.tui.reports_data import credential_rows
 
-        return credential_rows(self.config_dir, self.data_dir)
+        return credential_rows(self.config_dir, self.state)
 
     def last_accessed(self, kind: PrincipalKind, name: str, days: int) -> LastAccessedView:
         """When ``name`` last used each granted service; unused for ``days`` flagged."""
         from broker.tui.reports_data import last_accessed_view
 
-        return last_accessed_view(self.config_dir, self.data_dir, kind, name, days)
+        return last_accessed_view(self.config_dir, self.state, kind, name, days)
 
     def analyzer_targets(self) -> tuple[Sequence[Target], Zone]:
         """The directory's roles to analyse and the organization as the zone of trust."""

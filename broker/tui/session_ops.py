@@ -28,12 +28,17 @@ if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.minters.base import Credentials
     from broker.sts.state import StsState
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["mint_profile", "refresh_profiles", "revoke_profile"]
 
 
 def mint_profile(
-    config_dir: Path, data_dir: Path, identity: SignInResult, role: PortalRole, choice: MintChoice
+    config_dir: Path,
+    state: StateHandle,
+    identity: SignInResult,
+    role: PortalRole,
+    choice: MintChoice,
 ) -> MintOutcome:
     """Mint ``role`` for the person signed in as ``identity`` and keep the credentials under
     the role's assignment-profile name.
@@ -47,17 +52,15 @@ def mint_profile(
     from broker.client.assignment_profiles import (
         DEFAULT_TEMPLATE,
         IDENTITY_CENTER_MINTER,
-        profile_name,
+        assignment_row,
         to_profile,
     )
     from broker.client.profiles import load_profiles
     from broker.client.wiring import close_chain, open_chain
-    from broker.config.loader import configured_database_url
+    from broker.directory import load_directory
     from broker.minters.aws_identity_center import identity_center_providers
-    from broker.store.index import AssignmentRow
-    from broker.sts.directory_state import open_directory
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir)
+    config, chain = open_chain(config_dir=config_dir, state=state)
     try:
         if role.profile is not None:  # the configuration lists it: its own profile mints it
             return _mint_configured(config, chain, role.profile, choice)
@@ -72,20 +75,23 @@ def mint_profile(
         elif upstream:
             user = identity.claims.subject
         else:
-            directory = open_directory(config.directory, data_dir, configured_database_url())
+            directory = load_directory(config.directory, state.state().shared.database)
             try:
                 user = directory.resolve_user(identity.claims).name
             finally:
                 directory.close()
-        name = profile_name(
+        row = assignment_row(
             DEFAULT_TEMPLATE,
-            account_name=role.account_name,
-            account_id=role.account_id,
-            permission_set=role.label,
-            role_name=role.role_name,
             provider=provider,
             user=user,
+            account_id=role.account_id,
+            account_name=role.account_name,
+            permission_set=role.label,
+            role_name=role.role_name,
+            duration=choice.seconds or 3600,  # unused where the upstream sets the length
+            minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
         )
+        name = row.profile
         explicit = load_profiles(config).get(name)
         if explicit is not None and (explicit.account, explicit.role) != (
             role.account_id,
@@ -95,17 +101,6 @@ def mint_profile(
                 f"[profiles.{toml_key(name)}] in {config.file} is another role; rename that "
                 "table to mint this one from the TUI"
             )
-        row = AssignmentRow(
-            profile=name,
-            provider=provider,
-            account=role.account_id,
-            account_name=role.account_name,
-            permission_set=role.label,
-            role=role.role_name,
-            duration=choice.seconds or 3600,  # unused where the upstream sets the length
-            region=None,
-            minter="aws-saml" if from_assertion else IDENTITY_CENTER_MINTER if upstream else None,
-        )
         # A [profiles.NAME] table for this role picks the minter (``aws`` for real AWS); the
         # person signed in here is who the credentials are for.
         chosen = dataclasses.replace(explicit or to_profile(row), provider=provider)
@@ -147,7 +142,7 @@ def _forced_mint(chain: Chain, profile: Profile, choice: MintChoice) -> Credenti
 
 def refresh_profiles(
     config_dir: Path,
-    data_dir: Path,
+    state: StateHandle,
     profiles: Sequence[str],
     read_code: Callable[[Profile], str] | None = None,
 ) -> list[str]:
@@ -162,7 +157,7 @@ def refresh_profiles(
     from broker.client.assignment_profiles import resolve_profile
     from broker.client.wiring import close_chain, open_chain
 
-    config, chain = open_chain(config_dir=config_dir, data_dir=data_dir, read_code=read_code)
+    config, chain = open_chain(config_dir=config_dir, state=state, read_code=read_code)
     done: list[str] = []
     try:
         for name in profiles:
@@ -173,7 +168,7 @@ def refresh_profiles(
     return done
 
 
-def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) -> bool:
+def revoke_profile(state: StateHandle, profile: str, now: datetime | None = None) -> bool:
     """Revoke the local STS session behind ``profile``'s cached credentials and forget them.
 
     Returns whether a live session was revoked (an expired one is only forgotten).
@@ -183,20 +178,14 @@ def revoke_profile(data_dir: Path, profile: str, now: datetime | None = None) ->
             ``aws`` minter's); nothing is forgotten, revoke them upstream.
         AuditError: the revocation could not be audited; nothing was revoked.
     """
-    from broker.config.loader import configured_database_url
     from broker.store.credential_store import CredentialStore
-    from broker.sts.state import open_sts_state
 
     now = now or datetime.now(UTC)
-    store = CredentialStore(data_dir)
+    store = CredentialStore(state.data_dir)
     credentials = store.credentials(profile)
     revoked = False
     if credentials is not None and credentials.expiration > now:
-        state = open_sts_state(configured_database_url(), data_dir, pool_size=1)
-        try:
-            revoked = _revoke_session(state, data_dir, profile, credentials, now)
-        finally:
-            state.close()
+        revoked = _revoke_session(state.state(), state.data_dir, profile, credentials, now)
     store.forget_profile(profile)
     return revoked
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.tui.app import BrokerApp
+from broker.tui.app import BrokerApp, app_services
 from broker.tui.model import PortalRole
 from broker.tui.options import TuiOptions
-from broker.tui.services import Services
 from providers.base import Claims, SignInResult
 
 NOW = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
@@ -89,7 +88,7 @@ def make_app(broker_home: Path) -> MakeApp:
 
             state = load_state(broker_home)
             save_state(broker_home, dataclasses.replace(state, welcome_seen=True))
-        return BrokerApp(Services(), TuiOptions(**options), clock=clock or (lambda: NOW))
+        return BrokerApp(app_services(), TuiOptions(**options), clock=clock or (lambda: NOW))
 
     return make
 

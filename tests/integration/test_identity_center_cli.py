@@ -352,6 +352,7 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
     set alone decides), not silently dropped."""
     from broker.errors import StsError, UsageError
     from broker.store.credential_store import CredentialStore
+    from broker.sts.state_handle import StateHandle
     from broker.tui.model import MintChoice
     from broker.tui.services import Services
 
@@ -360,7 +361,7 @@ def test_terminal_app_portal_lists_and_mints_identity_center_roles(
     store = CredentialStore(broker_home)
     session = store.session("work")
     assert session is not None
-    services = Services(config_dir=config_dir, data_dir=broker_home)
+    services = Services(config_dir, StateHandle(broker_home, None))
     roles = services.portal_roles(session)
     assert [(r.account_name, r.role_name) for r in roles][:2] == [
         ("payments-dev", "Developer"),

@@ -56,17 +56,16 @@ async def test_portal_mint_and_aws_cli(
     moto_peer: MotoPeer,
     broker_home: Path,
 ) -> None:
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.options import TuiOptions
     from broker.tui.screens.config_errors import ConfigErrorsScreen
     from broker.tui.screens.credentials import CredentialsScreen
     from broker.tui.screens.portal import PortalScreen
     from broker.tui.screens.signin import SignInScreen
-    from broker.tui.services import Services
     from broker.tui.state import TuiState, save_state
 
     save_state(broker_home, TuiState(welcome_seen=True))
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(110, 30)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -15,10 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from textual.widgets import TextArea
 
-from broker.tui.app import BrokerApp
+from broker.tui.app import BrokerApp, app_services
 from broker.tui.options import TuiOptions
 from broker.tui.screens.provider_setup import ProviderSetupScreen
-from broker.tui.services import Services
 from tests.integration import provider_setup_support as support
 from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
 from tests.saml_forge import idp_metadata, make_keypair
@@ -76,7 +75,7 @@ async def test_saml_provider_set_up_from_the_tui(
 ) -> None:
     config = support.user_config(tmp_path, broker_home)
     monkeypatch.setenv("BROKER_CONFIG", str(config))
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.go("providers")

@@ -1,8 +1,8 @@
 """Two STS replicas on one PostgreSQL database: mint on A, call on B, revoke through B's
 command line, refused on A within a second; one audit chain holds both replicas' events.
 
-Each replica is the service ``broker serve`` runs (``service_from_environment`` with
-``BROKER_DATABASE_URL`` set), with its own connection pool. Each replica has its own data
+Each replica is the service a ``broker serve`` worker runs (``service_for`` with the
+database URL in its settings), with its own connection pool. Each replica has its own data
 directory; signing keys, access keys, revocations, the audit chain, session policies and
 replay caches are only in PostgreSQL: the replicas share nothing else.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.server.app import service_from_environment
+from broker.server.app import WorkerSettings, service_for
 from broker.server.query_api import StsService
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
@@ -36,11 +36,10 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "111122223333"
 
 
-def _replica(home: Path, monkeypatch: pytest.MonkeyPatch) -> StsService:
+def _replica(home: Path, database_url: str) -> StsService:
     """One replica as ``broker serve`` builds it: its own data directory and pool."""
     home.mkdir(mode=0o700)
-    monkeypatch.setenv("BROKER_HOME", str(home))
-    return service_from_environment()
+    return service_for(WorkerSettings(data_dir=home, database_url=database_url))
 
 
 def test_serve_uses_the_database_when_a_url_is_set(
@@ -49,8 +48,7 @@ def test_serve_uses_the_database_when_a_url_is_set(
     database = open_database(fresh_database)
     upgrade(database)
     database.close()
-    monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
-    service = service_from_environment()
+    service = service_for(WorkerSettings(data_dir=broker_home, database_url=fresh_database))
     assert isinstance(service.revocations, SqlRevocations)
     assert isinstance(service.audit, SqlAuditLog)
     assert isinstance(service.session_policies, SqlSessionPolicies)
@@ -67,7 +65,7 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     database = open_database(fresh_database)
     upgrade(database)
     monkeypatch.setenv("BROKER_DATABASE_URL", fresh_database)
-    a, b = _replica(tmp_path / "a", monkeypatch), _replica(tmp_path / "b", monkeypatch)
+    a, b = _replica(tmp_path / "a", fresh_database), _replica(tmp_path / "b", fresh_database)
     assert a.ring.active.kid == b.ring.active.kid  # one key, created by the first to ask
     created = run_broker(
         "access-keys",

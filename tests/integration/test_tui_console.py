@@ -17,6 +17,7 @@ import pytest
 
 from broker.minters.base import Credentials
 from broker.store.credential_store import CredentialStore
+from broker.sts.state_handle import StateHandle
 from tests.client_support import write_config
 from tests.conftest import RunBroker, one_line
 from tests.functional.screen_text import flat_text, screen_text
@@ -130,7 +131,7 @@ def sessions(
         monkeypatch.delenv(name, raising=False)  # no browser: the dialog must say so
     store = CredentialStore(broker_home)
     run_login(LoginInput(provider="corp"), store=store, build=lambda _n: TestIdP(), ui=SilentUI())
-    config, chain = open_chain()
+    config, chain = open_chain(state=StateHandle(broker_home, None))
     try:
         upstream = chain.credentials(find_profile(config, "upstream"))
     finally:
@@ -168,14 +169,13 @@ async def _settle(app, pilot, done, rounds: int = 100) -> None:  # type: ignore[
 async def test_o_in_sessions_shows_the_console_link_or_says_why_not(
     sessions: Credentials, federation: Federation, broker_home: Path
 ) -> None:
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.options import TuiOptions
     from broker.tui.screens.console_link import ConsoleLinkModal
     from broker.tui.screens.error import ErrorModal
     from broker.tui.screens.sessions import SessionsScreen
-    from broker.tui.services import Services
 
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(100, 30)) as pilot:
         await _past_the_config_check(app, pilot)
         app.go("sessions")
@@ -214,15 +214,14 @@ async def test_o_in_sessions_shows_the_console_link_or_says_why_not(
 async def test_o_after_minting_opens_the_console_for_that_profile(
     sessions: Credentials, federation: Federation
 ) -> None:
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.model import MintOutcome, PortalRole
     from broker.tui.options import TuiOptions
     from broker.tui.screens.console_link import ConsoleLinkModal
     from broker.tui.screens.credentials import CredentialsScreen
-    from broker.tui.services import Services
 
     role = PortalRole("111122223333", "example-dev", "AllowedReadOnly", "AllowedReadOnly")
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(100, 30)) as pilot:
         await _past_the_config_check(app, pilot)
         await app.push_screen(CredentialsScreen(role, MintOutcome("upstream", sessions)))

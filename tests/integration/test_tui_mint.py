@@ -66,14 +66,13 @@ async def _settle(app, pilot, done, rounds: int = 100) -> None:  # type: ignore[
 async def test_mint_refresh_and_revoke_from_the_tui(
     served: BrokerServer, broker_home: Path, run_broker
 ) -> None:
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.options import TuiOptions
     from broker.tui.screens.picker import Picker
-    from broker.tui.services import Services
     from broker.tui.state import TuiState, save_state
 
     save_state(broker_home, TuiState(welcome_seen=True))
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         await pilot.pause()

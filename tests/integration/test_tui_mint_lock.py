@@ -13,8 +13,8 @@ import pytest
 
 from broker.minters.base import Credentials, Minter, MintRequest
 from broker.store.credential_store import CredentialStore
+from broker.tui.app import app_services
 from broker.tui.model import MintChoice
-from broker.tui.services import Services
 from providers.base import SignInResult
 from tests.conftest import REPO
 
@@ -66,7 +66,7 @@ def test_the_tui_mints_under_the_lock_credential_process_takes(
 
     login = run_broker("login", "demo", "--user-hint", "carol")
     assert login.returncode == 0, login.stderr
-    services = Services()
+    services = app_services()
     identity = CredentialStore(broker_home).session("demo")
     assert identity is not None
     [role] = [
@@ -80,7 +80,7 @@ def test_the_tui_mints_under_the_lock_credential_process_takes(
     monkeypatch.setattr(
         wiring,
         "load_minter",
-        lambda name, config: _Probing(real_load(name, config), broker_home, seen),
+        lambda name, config, state: _Probing(real_load(name, config, state), broker_home, seen),
     )
     outcome = services.mint(identity, role, MintChoice(seconds=3600, reason="lock check"))
 

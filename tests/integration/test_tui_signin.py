@@ -23,13 +23,12 @@ def anyio_backend() -> str:
 async def test_sign_in_as_a_demo_user_fills_the_portal(
     secret_service: None, broker_home: Path
 ) -> None:
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.options import TuiOptions
-    from broker.tui.services import Services
     from broker.tui.state import TuiState, save_state
 
     save_state(broker_home, TuiState(welcome_seen=True))
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")
         await pilot.pause()

@@ -1,10 +1,11 @@
 """No module under ``broker/`` below the front ends reads the process environment.
 
-The front ends (the CLI entry and its commands, ``broker serve``'s worker factory, the terminal
-app) read settings once and pass them down as values; a core module that read ``os.environ``
-itself would bring back the per-call-site choices the one state removed. import-linter cannot
-see attribute reads, so this test parses every module and fails on ``os.environ`` /
-``os.getenv`` / ``os.putenv`` (or ``from os import environ``) outside the allow-list below.
+The front ends (the CLI entry and its commands, the terminal app) read settings once and pass
+them down as values (``broker serve``'s workers get theirs from the serve command as an
+argument); a core module that read ``os.environ`` itself would bring back the per-call-site
+choices the one state removed. import-linter cannot see attribute reads, so this test parses
+every module and fails on ``os.environ`` / ``os.getenv`` / ``os.putenv`` (or
+``from os import environ``) outside the allow-list below.
 """
 
 from __future__ import annotations
@@ -27,12 +28,9 @@ ALLOWED: dict[str, str] = {
     "tui/screens/config_errors.py": ANYWHERE,  # $EDITOR to open a broken file
     "tui/screens/console_link.py": ANYWHERE,  # whether a browser can open here
     "tui/screens/signin.py": ANYWHERE,  # SSH_CONNECTION: show the code, not a browser
-    # `broker serve`'s workers are started by uvicorn by import name: their settings can
-    # only arrive through the environment, read here alone (server/app.WORKER_ENVIRONMENT)
-    "server/app.py": "service_from_environment",
     # process-level, by necessity
-    "config/loader.py": ANYWHERE,  # where configuration and data live, the database URL
-    "client/process.py": ANYWHERE,  # credential-process fast path: no config import
+    "config/loader.py": ANYWHERE,  # where configuration lives, the database URL
+    "data_location.py": ANYWHERE,  # where data lives (read by the front ends only)
     "store/revocation_stamp.py": ANYWHERE,  # the fast path's check, same reason
     "keyring_gate/gate.py": ANYWHERE,  # keyring backend selection (D-Bus session)
     "store/secret_service.py": ANYWHERE,  # same
@@ -101,7 +99,7 @@ def test_the_check_sees_every_form_of_access(source: str) -> None:
     assert _reads(ast.parse(source))
 
 
-def test_the_worker_factory_is_the_only_reader_in_the_server_module() -> None:
-    path = BROKER / "server" / "app.py"
-    functions = {function for _line, function in _reads(ast.parse(path.read_text()))}
-    assert functions == {"service_from_environment"}
+def test_the_server_reads_no_environment() -> None:
+    """``broker serve``'s workers get ``WorkerSettings`` as an argument, not variables."""
+    for path in sorted((BROKER / "server").glob("*.py")):
+        assert _reads(ast.parse(path.read_text(encoding="utf-8"))) == [], path.name

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from broker import cli
+from broker.config.loader import data_dir
 from broker.errors import StoreError
 from broker.logs import log_file
 from tests.conftest import one_line
 
 
 def test_log_file_is_private(broker_home: Path) -> None:
-    path = log_file()
+    path = log_file(data_dir())
     assert path == broker_home / "logs" / "broker.log"
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
@@ -26,7 +27,7 @@ def test_a_log_directory_others_can_read_is_refused(broker_home: Path) -> None:
     logs.mkdir(mode=0o700)
     logs.chmod(0o755)
     with pytest.raises(StoreError, match="chmod 700"):
-        log_file()
+        log_file(data_dir())
     assert not (logs / "broker.log").exists()
 
 
@@ -36,7 +37,7 @@ def test_a_log_file_others_can_read_is_refused(broker_home: Path) -> None:
     (logs / "broker.log").touch(mode=0o644)
     (logs / "broker.log").chmod(0o644)
     with pytest.raises(StoreError, match="chmod 600"):
-        log_file()
+        log_file(data_dir())
 
 
 def test_a_symlinked_log_file_is_not_followed(broker_home: Path, tmp_path: Path) -> None:
@@ -47,18 +48,18 @@ def test_a_symlinked_log_file_is_not_followed(broker_home: Path, tmp_path: Path)
     logs.mkdir(mode=0o700)
     (logs / "broker.log").symlink_to(target)
     with pytest.raises(StoreError):
-        log_file()
+        log_file(data_dir())
     assert target.read_text() == ""
 
 
 def test_each_data_directory_gets_its_own_log(
     broker_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = log_file()
+    first = log_file(data_dir())
     other = tmp_path / "other-home"
     other.mkdir(mode=0o700)
     monkeypatch.setenv("BROKER_HOME", str(other))
-    assert log_file() == other / "logs" / "broker.log" != first
+    assert log_file(data_dir()) == other / "logs" / "broker.log" != first
 
 
 def test_crash_with_an_unusable_log_is_still_one_line(
@@ -80,5 +81,5 @@ def test_crash_with_an_unusable_log_is_still_one_line(
 
 def test_a_missing_data_directory_is_created_private(broker_home: Path) -> None:
     broker_home.rmdir()
-    log_file()
+    log_file(data_dir())
     assert broker_home.stat().st_mode & 0o777 == 0o700

@@ -11,6 +11,7 @@ import pytest
 from broker.config import ConfigIssues, load_config
 from broker.config.providers import default_provider, provider_tables
 from broker.signin import resolve_provider_name
+from broker.sts.state_handle import StateHandle
 from broker.tui.services import Services
 from broker.tui.stored_identity import stored_identity
 from tests.conftest import one_line
@@ -78,7 +79,7 @@ def test_sign_in_the_tui_and_its_stored_identity_refuse_alike(tmp_path) -> None:
     with pytest.raises(ConfigIssues, match=expected):
         resolve_provider_name(config, "demo")
     with pytest.raises(ConfigIssues, match=expected):
-        Services(directory, tmp_path / "data").providers()
+        Services(directory, StateHandle(tmp_path / "data", None)).providers()
     from datetime import UTC, datetime
 
     with pytest.raises(ConfigIssues, match=expected):
@@ -86,7 +87,7 @@ def test_sign_in_the_tui_and_its_stored_identity_refuse_alike(tmp_path) -> None:
 
 
 def test_the_tui_lists_providers_default_first(tmp_path) -> None:
-    services = Services(_config(tmp_path, GOOD), tmp_path / "data")
+    services = Services(_config(tmp_path, GOOD), StateHandle(tmp_path / "data", None))
     assert [(c.name, c.kind, c.default) for c in services.providers()] == [
         ("demo", "embedded", True),
         ("corp", "oidc", False),

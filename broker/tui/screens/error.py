@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -13,10 +15,10 @@ from broker.tui.screens.modal import BrokerModal
 __all__ = ["ErrorModal", "describe_error"]
 
 
-def describe_error(error: BaseException) -> tuple[str, str, str]:
+def describe_error(error: BaseException, data_dir: Path) -> tuple[str, str, str]:
     """``(title, one-line summary, details)`` for a worker's failure. A ``BrokerError`` is its
-    own one line; anything else is a bug: its traceback goes to the log file only, and the
-    dialog says where."""
+    own one line; anything else is a bug: its traceback goes to the log file of the app's
+    ``data_dir`` only, and the dialog says where."""
     from broker.errors import BrokerError
 
     if isinstance(error, BrokerError):
@@ -26,7 +28,7 @@ def describe_error(error: BaseException) -> tuple[str, str, str]:
 
     from broker.logs import log_file
 
-    path = log_file()
+    path = log_file(data_dir)
     logging.getLogger("broker").error(
         "TUI worker failed\n%s", "".join(traceback.format_exception(error))
     )

@@ -85,6 +85,7 @@ def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
     run_broker: RunBroker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from broker.sts.state_handle import StateHandle
     from broker.tui.directory_data import portal_roles
     from broker.tui.model import MintChoice
     from broker.tui.session_ops import mint_profile
@@ -94,9 +95,10 @@ def test_the_terminal_app_mints_a_role_picked_from_the_assertion(
     identity = saml_provider(idp, tmp_path / "sp").accept_captured(captured(idp, "dana"))
     CredentialStore(broker_home).save_session("corp", identity)
 
-    (role,) = portal_roles(config, broker_home, identity)
+    state = StateHandle(broker_home, None)
+    (role,) = portal_roles(config, state, identity)
     assert (role.account_id, role.role_name, role.via) == (DANA_ACCOUNT, "Dev", "assertion:corp")
-    outcome = mint_profile(config, broker_home, identity, role, MintChoice(seconds=3600))
+    outcome = mint_profile(config, state, identity, role, MintChoice(seconds=3600))
     assert outcome.profile == f"{DANA_ACCOUNT}.Dev"
     # The profile the terminal app recorded is served to the AWS CLI from the cache.
     who = caller_identity(tmp_path, outcome.profile, moto_federation)

@@ -16,10 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broker.tui.app import BrokerApp
+from broker.tui.app import BrokerApp, app_services
 from broker.tui.options import TuiOptions
 from broker.tui.screens.provider_setup import ProviderSetupScreen
-from broker.tui.services import Services
 from tests.conftest import CONFIG
 from tests.functional.screen_text import flat_text
 from tests.integration import provider_setup_support as support
@@ -63,7 +62,7 @@ _text = support.shown
 async def test_oidc_provider_set_up_from_the_tui(
     oidc_peer: Peer, user_config: Path, broker_home: Path, browser: list[str], size
 ) -> None:
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press("colon", *"providers", "enter")
@@ -114,7 +113,7 @@ async def test_a_wrong_issuer_is_refused_before_anything_is_written(
     oidc_peer: Peer, user_config: Path, broker_home: Path
 ) -> None:
     before = (user_config / "broker.toml").read_text()
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.go("providers")

@@ -120,11 +120,12 @@ def test_without_a_directory_other_providers_are_told(store: CredentialStore) ->
 
 
 def test_the_terminal_portal_lists_the_assertion_roles(config_dir: Path, tmp_path: Path) -> None:
+    from broker.sts.state_handle import StateHandle
     from broker.tui.directory_data import portal_roles
     from providers.base import SignInResult
 
     identity = SignInResult(_claims(DEV, AUDIT), datetime.now(UTC) + timedelta(minutes=5))
-    roles = portal_roles(config_dir, tmp_path, identity)
+    roles = portal_roles(config_dir, StateHandle(tmp_path, None), identity)
     assert [(r.account_id, r.role_name, r.role_arn, r.via) for r in roles] == [
         ("111122223333", "Dev", "arn:aws:iam::111122223333:role/Dev", "assertion:corp"),
         (

@@ -8,6 +8,7 @@ import pytest
 
 from broker.client.profiles import load_profiles
 from broker.config import ConfigIssues, load_config
+from broker.sts.state_handle import StateHandle
 from tests.client_support import write_config
 
 ARN = "arn:aws:iam::444455556666:role/team/Audit"
@@ -85,7 +86,9 @@ def test_only_the_commands_that_may_ask_get_a_terminal_prompt(tmp_path: Path) ->
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     for ask, expected in ((False, no_mfa_prompt), (True, terminal_mfa_code)):
-        config, chain = open_chain(config_dir=config_dir, data_dir=home, ask_mfa=ask)
+        config, chain = open_chain(
+            config_dir=config_dir, state=StateHandle(home, None), ask_mfa=ask
+        )
         audit = load_profiles(config)["audit"]
         assert chain.minter(audit).read_code is expected  # type: ignore[attr-defined]
     with pytest.raises(ReauthenticationRequired, match="broker exec audit -- true"):

@@ -19,6 +19,7 @@ from broker.store.revocation_stamp import (
 )
 from broker.sts.revocation import Revocation, revoke
 from broker.sts.session_token import SessionClaims, sign_session
+from broker.sts.state_handle import StateHandle
 from tests.state_support import embedded_state
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -47,7 +48,7 @@ def _revoke(home: Path, rule: Revocation) -> None:
 
 def test_only_the_revoked_session_is_reported(broker_home: Path) -> None:
     revoked, kept = _credentials(broker_home, "s-1"), _credentials(broker_home, "s-2")
-    check = revocation_check(broker_home)
+    check = revocation_check(StateHandle(broker_home, None))
     assert not check(revoked)
     _revoke(broker_home, Revocation("session", "s-1", NOW))
     assert check(revoked)
@@ -57,7 +58,7 @@ def test_only_the_revoked_session_is_reported(broker_home: Path) -> None:
 def test_a_role_cutoff_reports_sessions_issued_before_it(broker_home: Path) -> None:
     dev, ops = _credentials(broker_home, "s-3"), _credentials(broker_home, "s-4", role="Ops")
     _revoke(broker_home, Revocation("role", "arn:aws:iam::444444444444:role/Dev", NOW))
-    check = revocation_check(broker_home)
+    check = revocation_check(StateHandle(broker_home, None))
     assert check(dev) and not check(ops)
 
 
@@ -65,7 +66,7 @@ def test_a_role_cutoff_reports_sessions_issued_before_it(broker_home: Path) -> N
 def test_a_token_that_is_not_one_of_ours_matches_no_rule(broker_home: Path, token: str) -> None:
     _revoke(broker_home, Revocation("session", "s-1", NOW))
     foreign = Credentials("ASIAFOREIGN000000001", "s" * 40, token, NOW + timedelta(hours=1))
-    assert not revocation_check(broker_home)(foreign)
+    assert not revocation_check(StateHandle(broker_home, None))(foreign)
 
 
 def test_the_stamp_changes_with_every_revocation_and_is_never_served_from_a_database(

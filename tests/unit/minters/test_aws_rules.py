@@ -206,8 +206,9 @@ def test_directory_assignment_required_before_aws() -> None:
 def test_build_minter_on_the_shipped_config(broker_home) -> None:  # type: ignore[no-untyped-def]
     from broker.config import load_config
     from broker.minters.aws import build_minter
+    from broker.sts.state_handle import StateHandle
 
-    minter = build_minter(load_config())
+    minter = build_minter(load_config(), StateHandle(broker_home, None))
     assert minter.name == "aws"
     with pytest.raises(StsError) as caught:
         minter.mint(identity(), MintRequest("999988887777", "ReadOnly"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.analyzer.deployment_reports import credential_rows, principal_access
+from broker.analyzer import deployment_reports
 from broker.commands.reports import CredentialReportInput, run_credential_report
-from broker.config.loader import data_dir
+from broker.config.loader import config_dir, configured_database_url, data_dir
 from broker.storage.access_key_records import AccessKeyRecord, SqlAccessKeyRecords
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
@@ -22,6 +22,7 @@ from broker.storage.migrations import upgrade
 from broker.storage.sts_mfa_devices import SqlStsMfaDevices
 from broker.sts.access_keys import AccessKeyStore
 from broker.sts.state import StsState
+from broker.sts.state_handle import StateHandle
 from tests.state_support import embedded_state
 from tests.unit.reports.events import authorize, key_caller
 
@@ -37,6 +38,18 @@ def _users(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
 
 def _by_arn(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
     return {row["arn"]: row for row in rows}
+
+
+def credential_rows() -> list[dict[str, str]]:
+    """The report as ``broker report credentials`` makes it in this environment."""
+    with StateHandle(data_dir(), configured_database_url()) as state:
+        return deployment_reports.credential_rows(config_dir(), state)
+
+
+def principal_access(kind: str, name: str, days: int) -> deployment_reports.PrincipalAccess:
+    """As ``broker report last-accessed`` asks it in this environment."""
+    with StateHandle(data_dir(), configured_database_url()) as state:
+        return deployment_reports.principal_access(kind, name, days, config_dir(), state)
 
 
 def _home() -> StsState:

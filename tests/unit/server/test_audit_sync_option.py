@@ -8,7 +8,7 @@ import pytest
 
 from broker.commands.sts import ServeInput, run_serve
 from broker.errors import ConfigError, UsageError
-from broker.server.app import service_from_environment
+from broker.server.app import WorkerSettings, service_for
 
 
 def _synchronous(service) -> int:
@@ -19,16 +19,13 @@ def _synchronous(service) -> int:
 
 
 def test_default_syncs_each_commit_and_interval_leaves_it_to_checkpoints(
-    monkeypatch: pytest.MonkeyPatch, broker_home: Path
+    broker_home: Path,
 ) -> None:
-    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("BROKER_AUDIT_SYNC", raising=False)
-    assert _synchronous(service_from_environment()) == 2  # FULL
-    monkeypatch.setenv("BROKER_AUDIT_SYNC", "interval")
-    assert _synchronous(service_from_environment()) == 1  # NORMAL: WAL written, fsync later
-    monkeypatch.setenv("BROKER_AUDIT_SYNC", "never")
+    assert _synchronous(service_for(WorkerSettings(data_dir=broker_home))) == 2  # FULL
+    interval = WorkerSettings(data_dir=broker_home, audit_sync="interval")
+    assert _synchronous(service_for(interval)) == 1  # NORMAL: WAL written, fsync later
     with pytest.raises(ConfigError, match="expected fsync or interval"):
-        service_from_environment()
+        service_for(WorkerSettings(data_dir=broker_home, audit_sync="never"))
 
 
 def test_interval_is_refused_with_a_database(monkeypatch: pytest.MonkeyPatch) -> None:

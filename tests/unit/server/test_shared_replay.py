@@ -1,5 +1,5 @@
 """Workers and replicas share one-time values: an MFA code or SAML assertion id used through
-one ``StsService`` is refused by another built from the same environment."""
+one ``StsService`` is refused by another built from the same worker settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from broker.server.app import service_from_environment
+from broker.server.app import WorkerSettings, service_for
 from broker.server.query_api import StsService
 from broker.sts.state import open_sts_state
 from tests.unit.server.test_query_api import call
@@ -33,11 +33,9 @@ def test_mfa_code_used_on_one_worker_is_refused_on_another(
     assert code_of(call(workers[1], *key, params)) == "AccessDenied"
 
 
-def test_services_from_one_environment_share_assertion_ids(
-    broker_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
-    first, second = service_from_environment(), service_from_environment()
+def test_services_from_one_set_of_settings_share_assertion_ids(broker_home: Path) -> None:
+    settings = WorkerSettings(data_dir=broker_home)
+    first, second = service_for(settings), service_for(settings)
     expires = datetime.now(UTC) + timedelta(minutes=5)
     assert first.saml_replay_cache.add_once("saml-assertion", "_a1", expires)
     assert not second.saml_replay_cache.add_once("saml-assertion", "_a1", expires)

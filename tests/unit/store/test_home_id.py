@@ -60,14 +60,15 @@ def test_a_damaged_id_says_what_to_do(tmp_path: Path) -> None:
         home_id(tmp_path)
 
 
-def test_fast_path_resolves_the_same_default_data_directory(
+def test_fast_path_and_commands_share_one_data_directory_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broker.client.process import _data_dir
-    from broker.config.loader import data_dir
+    from broker import data_location
+    from broker.config import loader
 
+    assert loader.data_dir is data_location.data_dir  # one definition, no copy to drift
     monkeypatch.delenv("BROKER_HOME", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert read_home_id(_data_dir()) is None
-    created = home_id(data_dir())
-    assert read_home_id(_data_dir()) == created
+    assert data_location.data_dir() == tmp_path / "xdg" / "access-broker"
+    created = home_id(loader.data_dir())
+    assert read_home_id(data_location.data_dir()) == created

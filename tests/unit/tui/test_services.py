@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from broker.errors import DirectoryError
-from broker.tui.services import Services
+from broker.tui.app import app_services
 from providers.base import Claims, SignInResult
 from providers.embedded.users import ISSUER, load_users
 
 
 def demo(name: str) -> SignInResult:
-    services = Services()
+    services = app_services()
     user = load_users(services.config_dir)[name]
     claims = Claims(
         provider="demo",
@@ -28,7 +28,7 @@ def demo(name: str) -> SignInResult:
 
 
 def test_portal_roles_come_from_the_directory_once_per_role(broker_home) -> None:
-    roles = Services().portal_roles(demo("alice"))
+    roles = app_services().portal_roles(demo("alice"))
     keys = [role.key for role in roles]
     assert len(keys) == len(set(keys))  # one row per role, every path in `via`
     assert {role.permission_set for role in roles} == {
@@ -51,11 +51,11 @@ def test_a_person_not_in_the_directory_is_refused(broker_home) -> None:
         expires_at=datetime.now(UTC),
     )
     with pytest.raises(DirectoryError):
-        Services().portal_roles(stranger)
+        app_services().portal_roles(stranger)
 
 
 def test_demo_users_say_what_each_gets(broker_home) -> None:
-    users = dict(Services().demo_users())
+    users = dict(app_services().demo_users())
     assert users["carol"] == "2 accounts: DataScientist · IdP MFA"  # the IdP's amr, named so
     assert users["oscar"] == "0 accounts: nothing assigned · no IdP MFA"
 
@@ -66,7 +66,7 @@ def test_sessions_read_the_store_index_with_account_names(broker_home) -> None:
     from broker.store.index import IndexFile, ProfileRow
 
     expires = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
-    services = Services()
+    services = app_services()
     accounts = {a[0]: a[1] for a in services.directory_tables().accounts}
     name, grouped_id = next(iter(accounts.items()))
     account_id = grouped_id.replace(" ", "")
