@@ -7,6 +7,7 @@ never wait for the writer, a busy timeout so writers queue instead of failing, a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -45,6 +46,10 @@ class SqliteDatabase:
         # Writers of this process queue here rather than in SQLite's busy handler, which
         # sleeps in growing steps (tens of ms) and would make tail latency jump.
         self._writer = threading.Lock()
+        # ... and writers of other processes (two `broker serve` workers, a credential-process
+        # minting beside them) queue on an flock of a file beside the database, which the
+        # kernel hands over at once, for the same reason.
+        self._writers_fd: int | None = None
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -115,17 +120,32 @@ class SqliteDatabase:
         # A write transaction takes the write lock up front (SQLite has one writer; taking it
         # late can deadlock two writers); that also serializes every named section.
         with self._writer:
-            cursor = connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            writers = self._writers_lock()
+            fcntl.flock(writers, fcntl.LOCK_EX)
             try:
-                yield cursor
-            except BaseException:
-                connection.rollback()
-                raise
-            else:
-                connection.commit()
+                cursor = connection.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    connection.rollback()
+                    raise
+                else:
+                    connection.commit()
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
+                fcntl.flock(writers, fcntl.LOCK_UN)
+
+    def _writers_lock(self) -> int:
+        """The descriptor of ``<database>.writers``, opened once (called under ``_writer``)."""
+        if self._writers_fd is None:
+            path = self.path.with_name(self.path.name + ".writers")
+            try:
+                self._writers_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise ConfigError(f"cannot open the database's lock file {path}: {exc}") from None
+        return self._writers_fd
 
     def now(self) -> datetime:
         """The clock of the one machine every SQLite user shares: this one."""
@@ -137,3 +157,7 @@ class SqliteDatabase:
                 connection.close()
             self._all.clear()
         self._local = threading.local()
+        with self._writer:
+            if self._writers_fd is not None:
+                os.close(self._writers_fd)
+                self._writers_fd = None
