@@ -52,7 +52,9 @@ class Database(Protocol):
 
         Args:
             serialize: a section name; holders of the same name run one at a time.
-            read_only: the transaction only reads (SQLite then does not take the write lock).
+            read_only: the transaction only reads: it takes no write lock, and each statement
+                reads its own snapshot (SQLite and PostgreSQL alike), so a read that needs
+                two statements to agree must not use it.
         """
         ...
 
