@@ -19,6 +19,7 @@ from pathlib import Path
 
 from broker.errors import ConfigError
 from broker.private_dirs import make_private_dirs
+from broker.storage.change_counter import ChangeCounter
 from broker.storage.database import Cursor
 from broker.storage.url import DatabaseUrl
 
@@ -53,6 +54,7 @@ class SqliteDatabase:
         # never wrong, and a process that dies holding it has it released by the kernel.
         self._writers_fd: int | None = None
         self._writers_pid = 0
+        self._changes = ChangeCounter(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -108,7 +110,11 @@ class SqliteDatabase:
 
     @contextmanager
     def transaction(
-        self, *, serialize: str | None = None, read_only: bool = False
+        self,
+        *,
+        serialize: str | None = None,
+        read_only: bool = False,
+        leaves_cached_state: bool = False,
     ) -> Iterator[Cursor]:
         connection = self._connect()
         if read_only and serialize is None:
@@ -129,7 +135,10 @@ class SqliteDatabase:
             try:
                 cursor = connection.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
+                moves = not leaves_cached_state
                 try:
+                    if moves:  # odd from before the commit until after it (change_counter)
+                        self._changes.begin()
                     yield cursor
                 except BaseException:
                     connection.rollback()
@@ -138,6 +147,8 @@ class SqliteDatabase:
                     connection.commit()
                 finally:
                     cursor.close()
+                    if moves:
+                        self._changes.end()
             finally:
                 fcntl.flock(writers, fcntl.LOCK_UN)
 
@@ -157,6 +168,10 @@ class SqliteDatabase:
             self._writers_pid = os.getpid()
         return self._writers_fd
 
+    def state_version(self) -> tuple[int, int] | None:
+        """The change counter beside the file (``broker.storage.change_counter``)."""
+        return self._changes.version()
+
     def now(self) -> datetime:
         """The clock of the one machine every SQLite user shares: this one."""
         return datetime.now(UTC)
@@ -167,6 +182,7 @@ class SqliteDatabase:
                 connection.close()
             self._all.clear()
         self._local = threading.local()
+        self._changes.close()
         with self._writer:
             if self._writers_fd is not None:
                 os.close(self._writers_fd)

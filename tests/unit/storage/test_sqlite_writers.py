@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -20,6 +17,7 @@ import pytest
 
 from broker.storage.sqlite_db import SqliteDatabase
 from broker.storage.url import database_url
+from tests.unit.storage.killed_holder import held_until_killed
 
 
 def _open(path: Path) -> SqliteDatabase:
@@ -44,21 +42,13 @@ def test_a_writer_killed_inside_its_transaction_does_not_block_the_next(tmp_path
             sys.stdin.read()  # until killed
         """
     )
-    with subprocess.Popen(
-        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as child:
-        try:
-            assert child.stdout is not None
-            assert child.stdout.readline().strip() == "holding"
-            writers = os.open(f"{path}.writers", os.O_RDWR)
-            try:  # the child holds the queue now ...
-                with pytest.raises(BlockingIOError):
-                    fcntl.flock(writers, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            finally:
-                os.close(writers)
+    with held_until_killed(holder, "holding"):
+        writers = os.open(f"{path}.writers", os.O_RDWR)
+        try:  # the child holds the queue now ...
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(writers, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
-            child.send_signal(signal.SIGKILL)
-            child.wait(timeout=30)
+            os.close(writers)
     # ... and once it is killed, the next writer goes on, and the killed one's insert is gone.
     database = _open(path)
     try:
