@@ -44,10 +44,11 @@ class ChangeCounter:
     def version(self) -> tuple[int, int] | None:
         """(the file's name, the count) when no writer of cached state is between its two
         steps; None when one is (or died there), or the file is not readable yet."""
-        mapped = self._mapped(create=False)
-        if mapped is None:
-            return None
-        count, name = _LAYOUT.unpack_from(mapped)
+        with self._lock:
+            mapped = self._mapped(create=False)
+            if mapped is None:
+                return None
+            count, name = _LAYOUT.unpack_from(mapped)
         if count % 2 or name == 0:
             return None
         return (name, count)
@@ -55,17 +56,22 @@ class ChangeCounter:
     def begin(self) -> None:
         """Make the counter odd: a writer of cached state is about to commit. The caller holds
         the database's write lock and its writers' queue, so writers step it one at a time."""
-        mapped = self._mapped(create=True)
-        assert mapped is not None
-        count, name = _LAYOUT.unpack_from(mapped)
-        _LAYOUT.pack_into(mapped, 0, count + (1 if count % 2 == 0 else 2), name)
+        with self._lock:
+            mapped = self._mapped(create=True)
+            if mapped is None:
+                raise ConfigError(f"cannot map the database's change counter {self.path}")
+            count, name = _LAYOUT.unpack_from(mapped)
+            _LAYOUT.pack_into(mapped, 0, count + (1 if count % 2 == 0 else 2), name)
 
     def end(self) -> None:
-        """Make the counter even again: the writer's transaction is over (committed or not)."""
-        mapped = self._mapped(create=True)
-        assert mapped is not None
-        count, name = _LAYOUT.unpack_from(mapped)
-        _LAYOUT.pack_into(mapped, 0, count + (count % 2), name)
+        """Make the counter even again: the writer's transaction is over (committed or not).
+        An even count (the file was replaced since ``begin``) still moves on, by two."""
+        with self._lock:
+            mapped = self._mapped(create=True)
+            if mapped is None:
+                raise ConfigError(f"cannot map the database's change counter {self.path}")
+            count, name = _LAYOUT.unpack_from(mapped)
+            _LAYOUT.pack_into(mapped, 0, count + (1 if count % 2 else 2), name)
 
     def close(self) -> None:
         with self._lock:
@@ -74,7 +80,8 @@ class ChangeCounter:
             self._map, self._file = None, None
 
     def _mapped(self, *, create: bool) -> mmap.mmap | None:
-        """The mapping of the file now at ``path`` (mapped again if the file was replaced)."""
+        """The mapping of the file now at ``path`` (mapped again if the file was replaced);
+        called with ``_lock`` held, so no thread uses a mapping another one is replacing."""
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
@@ -86,30 +93,29 @@ class ChangeCounter:
             raise ConfigError(
                 f"cannot read the database's change counter {self.path}: {exc}"
             ) from None
-        with self._lock:
-            if self._map is not None and self._file == (info.st_dev, info.st_ino):
-                return self._map
-            if info.st_size < _SIZE:
-                return None  # its maker has not written it yet
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-            except FileNotFoundError:
-                return None
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot open the database's change counter {self.path}: {exc}"
-                ) from None
-            try:
-                opened = os.fstat(fd)
-                if opened.st_size < _SIZE:
-                    return None
-                if self._map is not None:
-                    self._map.close()
-                self._map = mmap.mmap(fd, _SIZE)
-                self._file = (opened.st_dev, opened.st_ino)
-            finally:
-                os.close(fd)
+        if self._map is not None and self._file == (info.st_dev, info.st_ino):
             return self._map
+        if info.st_size < _SIZE:
+            return None  # its maker has not written it yet
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot open the database's change counter {self.path}: {exc}"
+            ) from None
+        try:
+            opened = os.fstat(fd)
+            if opened.st_size < _SIZE:
+                return None
+            if self._map is not None:
+                self._map.close()
+            self._map = mmap.mmap(fd, _SIZE)
+            self._file = (opened.st_dev, opened.st_ino)
+        finally:
+            os.close(fd)
+        return self._map
 
     def _make(self) -> None:
         """Create the file whole: written under a temporary name, then linked into place (an
