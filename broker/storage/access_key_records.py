@@ -14,6 +14,7 @@ from broker.errors import StsError
 from broker.storage.clock import from_micros, micros
 from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
+from broker.storage.state_cache import StateCache
 
 __all__ = ["MAX_KEYS_PER_USER", "AccessKeyRecord", "SqlAccessKeyRecords"]
 
@@ -47,6 +48,9 @@ class SqlAccessKeyRecords:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        # Looked up on every request signed with a long-term key; kept while the database's
+        # change counter stands still (any create, status change or delete moves it).
+        self._by_id: StateCache[str, AccessKeyRecord | None] = StateCache(database)
 
     def create(self, record: AccessKeyRecord) -> None:
         """Insert ``record``; ``StsError(LimitExceeded)`` past two keys for the user.
@@ -78,6 +82,9 @@ class SqlAccessKeyRecords:
             )
 
     def get(self, access_key_id: str) -> AccessKeyRecord | None:
+        return self._by_id.get(access_key_id, lambda: self._read(access_key_id))
+
+    def _read(self, access_key_id: str) -> AccessKeyRecord | None:
         with self._db.transaction(read_only=True) as cursor:
             cursor.execute(
                 "SELECT access_key_id, user_name, account, status, created_us FROM access_keys "

@@ -75,7 +75,7 @@ class SqlAuditLog:
 
     def _write(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
-            with self._db.transaction(serialize="audit") as cursor:
+            with self._db.transaction(serialize="audit", leaves_cached_state=True) as cursor:
                 records = append_within(cursor, events)
         except AuditError:
             raise

@@ -52,14 +52,29 @@ class Database(Protocol):
         ...
 
     def transaction(
-        self, *, serialize: str | None = None, read_only: bool = False
+        self,
+        *,
+        serialize: str | None = None,
+        read_only: bool = False,
+        leaves_cached_state: bool = False,
     ) -> AbstractContextManager[Cursor]:
         """A transaction committed on normal exit and rolled back on an exception.
 
         Args:
             serialize: a section name; holders of the same name run one at a time.
-            read_only: the transaction only reads (SQLite then does not take the write lock).
+            leaves_cached_state: the transaction writes nothing a ``StateCache`` keeps (only
+                the audit chain or one-time values), so it does not move ``state_version``.
+                Every other write transaction moves it: a new writer is covered by default.
+            read_only: the transaction only reads: it takes no write lock, and each statement
+                reads its own snapshot (SQLite and PostgreSQL alike), so a read that needs
+                two statements to agree must not use it.
         """
+        ...
+
+    def state_version(self) -> object:
+        """A value that changes whenever a write transaction not marked ``leaves_cached_state``
+        commits, anywhere; None when no such value can be had cheaply (PostgreSQL) or a writer
+        is mid-way: then nothing may be served from a cache (``broker.storage.state_cache``)."""
         ...
 
     def now(self) -> datetime:

@@ -154,7 +154,11 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(
-        self, *, serialize: str | None = None, read_only: bool = False
+        self,
+        *,
+        serialize: str | None = None,
+        read_only: bool = False,
+        leaves_cached_state: bool = False,
     ) -> Iterator[Cursor]:
         import psycopg
         import psycopg_pool
@@ -190,6 +194,11 @@ class PostgresDatabase:
             raise ConfigError(
                 f"database {self._where} failed: {self._scrub(exc, self._url)}"
             ) from None
+
+    def state_version(self) -> None:
+        """Replicas write from other machines: nothing cheap tells this one of a change, so
+        every lookup reads the database."""
+        return None
 
     def now(self) -> datetime:
         """The database server's clock (one round trip): replicas compare theirs with it."""

@@ -28,7 +28,7 @@ class SqlReplayCache:
     def add_once(self, namespace: str, value: str, expires_at: datetime) -> bool:
         """Record ``value``; False if it is already recorded and has not expired."""
         now = micros(self._clock())
-        with self._db.transaction() as cursor:
+        with self._db.transaction(leaves_cached_state=True) as cursor:
             cursor.execute("DELETE FROM replay_cache WHERE expires_us <= ?", (now,))
             cursor.execute(
                 "INSERT INTO replay_cache (namespace, value, expires_us) VALUES (?, ?, ?) "

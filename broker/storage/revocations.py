@@ -1,8 +1,11 @@
 """Revocations in the shared database: a cutoff written by one replica binds all at once.
 
 IAM's "revoke active sessions" kept as rows: per role or per user "issued before T", and single
-sessions by id. ``is_revoked`` is one indexed query per verification, so a revocation written
-through replica B refuses the session on replica A on its next request — no cache to expire.
+sessions by id. ``is_revoked`` asks on every verification. On PostgreSQL it is one indexed
+query, so a revocation written through replica B refuses the session on replica A on its next
+request. On the embedded SQLite the rules are kept in the process (``StateCache``) while the
+database's change counter stands still, and every write of a rule moves it before committing:
+a revocation through any process is honoured on the very next request there too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, Literal, Protocol
 from broker.storage.clock import from_micros, micros
 from broker.storage.corrupt_rows import ROW_ERRORS, corrupt_row
 from broker.storage.database import Database
+from broker.storage.state_cache import StateCache
 
 __all__ = ["RevocationRule", "RuleFacts", "SessionFacts", "SqlRevocations"]
 
@@ -67,6 +71,7 @@ class SqlRevocations:
     ) -> None:
         self._db = database
         self._clock = clock
+        self._index: StateCache[None, _RuleIndex] = StateCache(database)
 
     def add(self, rule: RuleFacts) -> None:
         """Record ``rule`` (idempotent)."""
@@ -108,6 +113,9 @@ class SqlRevocations:
         self, *, session_id: str, role_arn: str | None, user: str | None, issued_at: datetime
     ) -> bool:
         """True if a rule covers this session."""
+        if self._db.state_version() is not None:
+            index = self._index.get(None, self._load_index)
+            return index.covers(session_id, role_arn, user, issued_at)
         issued = micros(issued_at)
         with self._db.transaction(read_only=True) as cursor:
             cursor.execute(
@@ -117,3 +125,31 @@ class SqlRevocations:
                 (session_id, role_arn or "", issued, user or "", issued),
             )
             return cursor.fetchone() is not None
+
+    def _load_index(self) -> _RuleIndex:
+        return _RuleIndex(self.rules())
+
+
+class _RuleIndex:
+    """Every rule, indexed for one verification's question (the query's answer, in memory)."""
+
+    def __init__(self, rules: tuple[RevocationRule, ...]) -> None:
+        self.sessions = frozenset(r.value for r in rules if r.kind == "session")
+        self.latest: dict[tuple[str, str], datetime] = {}
+        for rule in rules:
+            if rule.kind != "session":
+                key = (rule.kind, rule.value)
+                if key not in self.latest or rule.before > self.latest[key]:
+                    self.latest[key] = rule.before
+
+    def covers(
+        self, session_id: str, role_arn: str | None, user: str | None, issued_at: datetime
+    ) -> bool:
+        if session_id in self.sessions:
+            return True
+        issued = micros(issued_at)  # compared as stored: whole microseconds
+        role_cutoff = self.latest.get(("role", role_arn or ""))
+        user_cutoff = self.latest.get(("user", user or ""))
+        return any(
+            cutoff is not None and micros(cutoff) > issued for cutoff in (role_cutoff, user_cutoff)
+        )

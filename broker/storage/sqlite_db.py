@@ -7,6 +7,7 @@ never wait for the writer, a busy timeout so writers queue instead of failing, a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from broker.errors import ConfigError
 from broker.private_dirs import make_private_dirs
+from broker.storage.change_counter import ChangeCounter
 from broker.storage.database import Cursor
 from broker.storage.url import DatabaseUrl
 
@@ -45,6 +47,14 @@ class SqliteDatabase:
         # Writers of this process queue here rather than in SQLite's busy handler, which
         # sleeps in growing steps (tens of ms) and would make tail latency jump.
         self._writer = threading.Lock()
+        # ... and writers of other processes (two `broker serve` workers, a credential-process
+        # minting beside them) queue on an flock of a file beside the database, which the
+        # kernel hands over at once, for the same reason. The flock only orders writers:
+        # BEGIN IMMEDIATE still guards the data, so a writer that bypasses the queue is slower,
+        # never wrong, and a process that dies holding it has it released by the kernel.
+        self._writers_fd: int | None = None
+        self._writers_pid = 0
+        self._changes = ChangeCounter(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -100,32 +110,67 @@ class SqliteDatabase:
 
     @contextmanager
     def transaction(
-        self, *, serialize: str | None = None, read_only: bool = False
+        self,
+        *,
+        serialize: str | None = None,
+        read_only: bool = False,
+        leaves_cached_state: bool = False,
     ) -> Iterator[Cursor]:
         connection = self._connect()
         if read_only and serialize is None:
+            # No BEGIN: each statement reads its own snapshot, as on PostgreSQL (autocommit),
+            # which saves two statements on every request's lookups (revocation, access key).
+            # Closing the cursor resets its statement, ending that snapshot.
             cursor = connection.cursor()
-            cursor.execute("BEGIN")
             try:
                 yield cursor
             finally:
-                connection.rollback()  # nothing to keep: the transaction only read
                 cursor.close()
             return
         # A write transaction takes the write lock up front (SQLite has one writer; taking it
         # late can deadlock two writers); that also serializes every named section.
         with self._writer:
-            cursor = connection.cursor()
-            cursor.execute("BEGIN IMMEDIATE")
+            writers = self._writers_lock()
+            fcntl.flock(writers, fcntl.LOCK_EX)
             try:
-                yield cursor
-            except BaseException:
-                connection.rollback()
-                raise
-            else:
-                connection.commit()
+                cursor = connection.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                moves = not leaves_cached_state
+                try:
+                    if moves:  # odd from before the commit until after it (change_counter)
+                        self._changes.begin()
+                    yield cursor
+                except BaseException:
+                    connection.rollback()
+                    raise
+                else:
+                    connection.commit()
+                finally:
+                    cursor.close()
+                    if moves:
+                        self._changes.end()
             finally:
-                cursor.close()
+                fcntl.flock(writers, fcntl.LOCK_UN)
+
+    def _writers_lock(self) -> int:
+        """The descriptor of ``<database>.writers``, opened once per process (called under
+        ``_writer``). A forked child opens its own: an inherited descriptor shares the parent's
+        flock, so the two would not queue behind each other."""
+        if self._writers_fd is not None and self._writers_pid != os.getpid():
+            os.close(self._writers_fd)  # the parent's descriptor stays open: its flock holds
+            self._writers_fd = None
+        if self._writers_fd is None:
+            path = self.path.with_name(self.path.name + ".writers")
+            try:
+                self._writers_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise ConfigError(f"cannot open the database's lock file {path}: {exc}") from None
+            self._writers_pid = os.getpid()
+        return self._writers_fd
+
+    def state_version(self) -> tuple[int, int] | None:
+        """The change counter beside the file (``broker.storage.change_counter``)."""
+        return self._changes.version()
 
     def now(self) -> datetime:
         """The clock of the one machine every SQLite user shares: this one."""
@@ -141,3 +186,8 @@ class SqliteDatabase:
                 connection.close()
             self._all.clear()
         self._local = threading.local()
+        self._changes.close()
+        with self._writer:
+            if self._writers_fd is not None:
+                os.close(self._writers_fd)
+                self._writers_fd = None

@@ -176,6 +176,7 @@ def test_revoked_session_is_refused(broker_server, user_key) -> None:
     assert revoked.returncode == 0, revoked.stderr
     assert error_code(client.get_caller_identity) == "AccessDenied"
     by_user = user_client(broker_server, user_key).get_session_token()["Credentials"]
+    session_client(broker_server, by_user).get_caller_identity()  # the server has read the rules
     assert broker_server.cli("sts", "revoke", "--user", "svc-deploy").returncode == 0
     assert error_code(session_client(broker_server, by_user).get_caller_identity) == "AccessDenied"
 
