@@ -24,6 +24,7 @@ def test_upgrade_then_status_on_postgresql(
         "applied 0004_audit_head",
         "applied 0005_sts_mfa_devices",
         "applied 0006_legacy_imports",
+        "applied 0007_directory_snapshots",
         "applied 0008_audit_events_lean",
     ]
     again = run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": fresh_database})
@@ -38,6 +39,7 @@ def test_upgrade_then_status_on_postgresql(
         "0004_audit_head\tapplied",
         "0005_sts_mfa_devices\tapplied",
         "0006_legacy_imports\tapplied",
+        "0007_directory_snapshots\tapplied",
         "0008_audit_events_lean\tapplied",
     ]
 
@@ -53,6 +55,7 @@ def test_default_database_is_sqlite_under_broker_home(
         "0004_audit_head\tpending",
         "0005_sts_mfa_devices\tpending",
         "0006_legacy_imports\tpending",
+        "0007_directory_snapshots\tpending",
         "0008_audit_events_lean\tpending",
     ]
     assert run_broker("db", "upgrade", env={"BROKER_DATABASE_URL": ""}).returncode == 0
