@@ -73,10 +73,12 @@ def _no_directory() -> Directory:
     raise AssertionError("an assertion role must not need the directory")
 
 
-def test_roles_come_from_the_pairs_in_either_order_named_where_known(config_dir: Path) -> None:
+def test_roles_come_from_the_pairs_in_either_order_named_where_known(
+    config_dir: Path, tmp_path: Path
+) -> None:
     config = load_config(config_dir)
     assert federated_saml_providers(config) == {"corp"}  # the OIDC one has no assertion
-    assert account_names(config) == {}  # no directory here: accounts shown by id
+    assert account_names(config, tmp_path) == {}  # no directory here: accounts shown by id
     roles = assertion_roles(
         _claims(DEV, AUDIT, "not a pair", DEV), {"111122223333": "payments-dev"}
     )

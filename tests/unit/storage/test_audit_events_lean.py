@@ -12,7 +12,7 @@ from broker.storage.migrations import upgrade
 def test_a_chain_written_before_the_rebuild_verifies_and_grows_after_it(tmp_path: Path) -> None:
     database = open_database(f"sqlite:///{tmp_path / 'broker.db'}")
     try:
-        upgrade(database, through=6)
+        upgrade(database, through=7)
         before = SqlAuditLog(database)
         written = [before.append({"eventName": "GetCallerIdentity", "n": n}) for n in range(5)]
         assert [m.version for m in upgrade(database)] == [8]
