@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from broker.minters.aws_federation import federated_providers
@@ -21,6 +20,7 @@ from providers.base import Claims
 
 if TYPE_CHECKING:
     from broker.config import BrokerConfig
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "AssertionRole",
@@ -91,14 +91,14 @@ def assertion_roles(claims: Claims, names: Mapping[str, str]) -> list[AssertionR
     ]
 
 
-def account_names(config: BrokerConfig, data_dir: Path) -> dict[str, str]:
-    """Account id -> name from the directory, or nothing when no directory is configured."""
+def account_names(config: BrokerConfig, state: StateHandle) -> dict[str, str]:
+    """Account id -> name from the directory over the front end's state, or nothing when no
+    directory is configured (the state is then not opened)."""
     if not (config.directory / "directory").is_dir():
         return {}
-    from broker.config.loader import configured_database_url
-    from broker.sts.directory_state import open_directory
+    from broker.directory import load_directory
 
-    directory = open_directory(config.directory, data_dir, configured_database_url())
+    directory = load_directory(config.directory, state.state().shared.database)
     try:
         return {account.id: account.name for account in directory.accounts()}
     finally:

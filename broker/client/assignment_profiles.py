@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from broker.config import BrokerConfig
     from broker.directory import Directory
     from broker.store.credential_store import CredentialStore
+    from broker.sts.state_handle import StateHandle
     from providers.identity_center.portal import HeldRole
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "assignment_rows",
     "profile_name",
     "resolve_profile",
+    "state_directory",
     "to_profile",
 ]
 
@@ -334,14 +336,14 @@ def _check_held(row: AssignmentRow, index: Index, directory: DirectoryLoader) ->
     )
 
 
-def _default_directory(config: BrokerConfig, store: CredentialStore) -> DirectoryLoader:
-    """The configuration's directory, its database in the store's data directory."""
+def state_directory(config: BrokerConfig, state: StateHandle) -> DirectoryLoader:
+    """The configuration's directory over the front end's state, loaded (and the state opened)
+    only when a check needs it."""
 
     def load() -> Directory:
-        from broker.config.loader import configured_database_url
-        from broker.sts.directory_state import open_directory
+        from broker.directory import load_directory
 
-        return open_directory(config.directory, store.data_dir, configured_database_url())
+        return load_directory(config.directory, state.state().shared.database)
 
     return load
 
@@ -350,10 +352,11 @@ def resolve_profile(
     config: BrokerConfig,
     store: CredentialStore,
     name: str,
-    directory: DirectoryLoader | None = None,
+    directory: DirectoryLoader,
 ) -> Profile:
     """The profile called ``name``: a ``[profiles.NAME]`` table (which wins), else a recorded
-    assignment the signed-in person still holds.
+    assignment the signed-in person still holds (asked of ``directory``, loaded only then;
+    a front end passes ``state_directory`` of its state).
 
     Raises:
         ConfigError: no such profile, or its assignment was removed.
@@ -372,7 +375,7 @@ def resolve_profile(
             f"{config.file} or run `broker configure aws` after `broker login`"
         )
     if row.minter != IDENTITY_CENTER_MINTER:  # Identity Center checks at GetRoleCredentials
-        _check_held(row, index, directory or _default_directory(config, store))
+        _check_held(row, index, directory)
     return to_profile(row)
 
 
@@ -380,7 +383,7 @@ def _with_source_provider(
     profile: Profile,
     config: BrokerConfig,
     store: CredentialStore,
-    directory: DirectoryLoader | None,
+    directory: DirectoryLoader,
 ) -> Profile:
     """A chained profile signs in where its source does (``load_profiles`` refuses loops)."""
     if profile.source_profile is None:
@@ -398,7 +401,7 @@ def _with_source_provider(
 def all_profiles(
     config: BrokerConfig,
     store: CredentialStore,
-    directory: DirectoryLoader | None = None,
+    directory: DirectoryLoader,
     *,
     on_dropped: Callable[[str], None] | None = None,
 ) -> dict[str, Profile]:
@@ -408,7 +411,7 @@ def all_profiles(
     index = store.read_index()
     rows: Iterable[AssignmentRow] = [r for n, r in index.assignments.items() if n not in explicit]
     out: dict[str, Profile] = {}
-    load = directory or _default_directory(config, store)
+    load = directory
     loaded: list[Directory] = []
 
     def once() -> Directory:

@@ -95,12 +95,12 @@ def console_url(
         ReauthenticationRequired: the sign-in behind the profile has ended.
         StsError: AWS refused the session or the federation endpoint cannot be reached.
     """
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.wiring import close_chain, open_chain
 
     config, chain = open_chain(config_dir=config_dir, state=state)
     try:
-        profile = resolve_profile(config, chain.store, profile_name)
+        profile = resolve_profile(config, chain.store, profile_name, state_directory(config, state))
         if profile.minter not in CONSOLE_MINTERS:
             raise NoConsoleError(f"{profile_name}: {NO_CONSOLE}")
         request = _request(config, target)  # a broken [minters.aws] fails before any mint

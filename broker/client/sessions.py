@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.errors import BrokerError, UsageError
 from broker.store.credential_store import CredentialStore
 from broker.store.index import Index
+
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
 
 __all__ = ["CachedSession", "cached_sessions", "clear_sessions", "role_label"]
 
@@ -41,16 +45,15 @@ def role_label(index: Index, profile: str, role: str) -> str:
     return role
 
 
-def _account_names(config_dir: Path, data_dir: Path) -> dict[str, str]:
-    """Account id -> name from the directory, or nothing where there is no usable one (a
-    machine with only ``[profiles]`` tables lists account ids)."""
+def _account_names(config_dir: Path, state: StateHandle) -> dict[str, str]:
+    """Account id -> name from the directory over the front end's state, or nothing where
+    there is no usable one (a machine with only ``[profiles]`` tables lists account ids)."""
     if not (config_dir / "directory").is_dir():
         return {}
-    from broker.config.loader import configured_database_url
-    from broker.sts.directory_state import open_directory
+    from broker.directory import load_directory
 
     try:
-        directory = open_directory(config_dir, data_dir, configured_database_url())
+        directory = load_directory(config_dir, state.state().shared.database)
     except BrokerError:
         return {}  # `broker directory validate` says what is wrong; sessions still list
     try:
@@ -59,16 +62,16 @@ def _account_names(config_dir: Path, data_dir: Path) -> dict[str, str]:
         directory.close()
 
 
-def cached_sessions(config_dir: Path, data_dir: Path) -> list[CachedSession]:
-    """Every cached profile, sorted by name.
+def cached_sessions(config_dir: Path, state: StateHandle) -> list[CachedSession]:
+    """Every cached profile, sorted by name; the state is opened only to name accounts.
 
     Raises:
         StoreError: the index is unreadable or not private.
     """
     from broker.store.index import IndexFile
 
-    index = IndexFile(data_dir / "store").read()
-    names = _account_names(config_dir, data_dir) if index.profiles else {}
+    index = IndexFile(state.data_dir / "store").read()
+    names = _account_names(config_dir, state) if index.profiles else {}
     return [
         CachedSession(
             profile=row.profile,

@@ -55,7 +55,7 @@ def open_chain(
 
     def minter(profile: Profile) -> Minter:
         if profile.source_profile is not None:
-            return _chained(profile, config, built[0], ask_mfa=ask_mfa, read_code=read_code)
+            return _chained(profile, config, built[0], state, ask_mfa=ask_mfa, read_code=read_code)
         if profile.minter not in minters:
             minters[profile.minter] = load_minter(profile.minter, config, state)
         if profile.minter in FEDERATED_MINTERS:
@@ -86,21 +86,24 @@ def _chained(
     profile: Profile,
     config: BrokerConfig,
     chain: Chain,
+    state: StateHandle,
     *,
     ask_mfa: bool,
     read_code: Callable[[Profile], str] | None,
 ) -> Minter:
     """The minter of a chained profile: AssumeRole with its source profile's credentials,
     taken through the same chain (cache, refresh, mint; its own lock inside this one's)."""
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.chained import ChainedMinter
     from broker.client.mfa_prompt import no_mfa_prompt, terminal_mfa_code
 
     source_name = profile.source_profile
     assert source_name is not None
 
+    directory = state_directory(config, state)
+
     def source() -> Credentials:
-        return chain.credentials(resolve_profile(config, chain.store, source_name))
+        return chain.credentials(resolve_profile(config, chain.store, source_name, directory))
 
     if read_code is None:
         read_code = terminal_mfa_code if ask_mfa else no_mfa_prompt

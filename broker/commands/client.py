@@ -42,14 +42,15 @@ def _session_options(parser: argparse.ArgumentParser, *, region: bool = True) ->
 def _credential_process(args: argparse.Namespace) -> int:
     import json
 
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.durations import parse_duration
     from broker.client.wiring import open_chain
     from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
-    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile)
+    state = command_state()
+    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
+    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
     credentials = chain.credentials(profile, duration=duration)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
     return 0
@@ -95,7 +96,7 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
 
 def _profile_env(args: argparse.Namespace) -> dict[str, str]:
     """The credential variables for ``args.profile``, with ``--duration``/``--region``."""
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.durations import parse_duration, parse_region
     from broker.client.exports import credential_env
     from broker.client.wiring import open_chain
@@ -103,8 +104,9 @@ def _profile_env(args: argparse.Namespace) -> dict[str, str]:
 
     duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    config, chain = open_chain(state=command_state(), verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile)
+    state = command_state()
+    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
+    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
     credentials = chain.credentials(profile, duration=duration)
     return credential_env(credentials, region or profile.region)
 
@@ -273,7 +275,7 @@ def _configure(args: argparse.Namespace) -> int:
             inputs.template,
             inputs.region,
             federated,
-            account_names(config, data) if federated.intersection(index.sessions) else None,
+            account_names(config, state) if federated.intersection(index.sessions) else None,
             portal=portal_lister(config, chain),
         )
     finally:
@@ -301,18 +303,23 @@ def _configure(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from broker.client.assignment_profiles import all_profiles
+    from broker.client.assignment_profiles import all_profiles, state_directory
     from broker.client.refresher import Refresher
     from broker.client.wiring import close_chain, open_chain
     from broker.commands.opened_state import command_state
     from broker.errors import ConfigError
 
-    config, chain = open_chain(state=command_state(), verbose=args.verbose)
+    state = command_state()
+    config, chain = open_chain(state=state, verbose=args.verbose)
 
     def dropped(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
 
-    profiles = list(all_profiles(config, chain.store, on_dropped=dropped).values())
+    profiles = list(
+        all_profiles(
+            config, chain.store, state_directory(config, state), on_dropped=dropped
+        ).values()
+    )
     if args.profile:
         known = {p.name for p in profiles}
         unknown = [name for name in args.profile if name not in known]
@@ -377,14 +384,18 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
     from broker.client.wiring import close_chain, open_chain, stderr_log
     from broker.commands.opened_state import command_state
 
-    config, chain = open_chain(state=command_state(), verbose=args.verbose)
-    profiles = {name: resolve_profile(config, chain.store, name) for name in args.profiles}
+    state = command_state()
+    config, chain = open_chain(state=state, verbose=args.verbose)
+    directory = state_directory(config, state)
+    profiles = {
+        name: resolve_profile(config, chain.store, name, directory) for name in args.profiles
+    }
     server = start_server(
         list(profiles),
         lambda name: chain.credentials(profiles[name]),

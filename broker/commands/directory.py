@@ -293,7 +293,8 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
         assertion_roles,
         federated_saml_providers,
     )
-    from broker.config import data_dir, load_config
+    from broker.commands.opened_state import command_state
+    from broker.config import load_config
     from broker.errors import UsageError
     from broker.store.credential_store import CredentialStore
 
@@ -303,12 +304,13 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
             f"provider {provider!r} is not a SAML provider with aws_federation = true; name the "
             "person with --user or --claims instead"
         )
-    session = CredentialStore(data_dir()).read_index().sessions.get(provider)
-    if session is None:
-        from broker.login_advice import capture_login_advice
+    with command_state() as state:
+        session = CredentialStore(state.data_dir).read_index().sessions.get(provider)
+        if session is None:
+            from broker.login_advice import capture_login_advice
 
-        raise UsageError(f"not signed in to {provider}: {capture_login_advice(provider)}")
-    roles = assertion_roles(session.claims, account_names(config, data_dir()))
+            raise UsageError(f"not signed in to {provider}: {capture_login_advice(provider)}")
+        roles = assertion_roles(session.claims, account_names(config, state))
     if as_json:
         _dump({"provider": provider, "assignments": [r.to_json() for r in roles]}, out)
         return 0

@@ -97,7 +97,10 @@ def run_sessions(inputs: SessionsInput) -> int:
         else:
             print("broker: nothing was cached", file=sys.stderr)
         return 0
-    rows = cached_sessions(config_dir(), data_dir())
+    from broker.commands.opened_state import command_state
+
+    with command_state() as state:
+        rows = cached_sessions(config_dir(), state)
     sys.stdout.write(render_sessions(rows, inputs.as_json, datetime.now(UTC)))
     return 0
 

@@ -45,10 +45,10 @@ def portal_roles(config_dir: Path, state: StateHandle, identity: SignInResult) -
         ReauthenticationRequired, ProviderUnavailableError: Identity Center's session has
             ended, or it cannot be reached.
     """
-    federated = _assertion_portal_roles(config_dir, state.data_dir, identity)
+    federated = _assertion_portal_roles(config_dir, state, identity)
     if federated is not None:
         return federated
-    configured = web_identity_roles(config_dir, state.data_dir, identity)
+    configured = web_identity_roles(config_dir, state, identity)
     if configured:
         return configured
     held = identity_center_roles(config_dir, state, identity)
@@ -83,7 +83,7 @@ def portal_roles(config_dir: Path, state: StateHandle, identity: SignInResult) -
 
 
 def _assertion_portal_roles(
-    config_dir: Path, data_dir: Path, identity: SignInResult
+    config_dir: Path, state: StateHandle, identity: SignInResult
 ) -> list[PortalRole] | None:
     """For an ``aws_federation`` SAML sign-in, the roles its assertion grants (the IdP decides,
     not the directory; see ``broker.client.assertion_roles``); ``None`` for any other."""
@@ -107,12 +107,12 @@ def _assertion_portal_roles(
             max_session_seconds=role.max_session_seconds,
             via=f"assertion:{provider}",
         )
-        for role in assertion_roles(identity.claims, account_names(config, data_dir))
+        for role in assertion_roles(identity.claims, account_names(config, state))
     ]
 
 
 def web_identity_roles(
-    config_dir: Path, data_dir: Path, identity: SignInResult
+    config_dir: Path, state: StateHandle, identity: SignInResult
 ) -> list[PortalRole]:
     """For an OIDC sign-in at an ``aws_federation`` provider, the ``[profiles.NAME]`` with
     ``minter = "aws-web-identity"`` for that provider: AWS lists no roles for an ID token, so
@@ -142,7 +142,7 @@ def web_identity_roles(
             f"no role to list for {provider}: add a [profiles.NAME] with minter = "
             f'"aws-web-identity" and role_arn to {config.file} (README: OIDC straight into AWS)'
         )
-    names = account_names(config, data_dir)
+    names = account_names(config, state)
     return [
         PortalRole(
             account_id=profile.account,

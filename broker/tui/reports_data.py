@@ -200,7 +200,7 @@ def last_accessed_view(
     )
 
 
-def analyzer_targets(config_dir: Path, data_dir: Path) -> tuple[Sequence[Target], Zone]:
+def analyzer_targets(config_dir: Path, state: StateHandle) -> tuple[Sequence[Target], Zone]:
     """Every directory role's trust policy, and the organization as the zone of trust.
 
     Raises:
@@ -220,10 +220,9 @@ def analyzer_targets(config_dir: Path, data_dir: Path) -> tuple[Sequence[Target]
         organization_id,
     )
     from broker.analyzer.targets import Zone
-    from broker.config.loader import configured_database_url
-    from broker.sts.directory_state import open_directory
+    from broker.directory import load_directory
 
-    directory = open_directory(config_dir, data_dir, configured_database_url())
+    directory = load_directory(config_dir, state.state().shared.database)
     try:
         targets = directory_targets(directory)
         accounts = organization_accounts(directory)

@@ -173,7 +173,7 @@ class Services:
         """Every cached profile, from the store's index (no secrets, no keyring read)."""
         from broker.tui.sessions_data import session_rows
 
-        return session_rows(self.config_dir, self.data_dir)
+        return session_rows(self.config_dir, self.state)
 
     def refresher(self, now: datetime) -> StatusView:
         """Whether ``broker refresh --watch`` runs, from its status record.
@@ -230,7 +230,7 @@ class Services:
         """The directory's roles to analyse and the organization as the zone of trust."""
         from broker.tui.reports_data import analyzer_targets
 
-        return analyzer_targets(self.config_dir, self.data_dir)
+        return analyzer_targets(self.config_dir, self.state)
 
     def analyze(self, target: Target, zone: Zone) -> Finding:
         """The solver's answer for one role (blocks up to the solver's timeout)."""

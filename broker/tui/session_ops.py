@@ -154,14 +154,15 @@ def refresh_profiles(
         ConfigError: a name is no longer a profile (its assignment was removed).
         ReauthenticationRequired, StsError, StoreError: as ``credential-process`` raises them.
     """
-    from broker.client.assignment_profiles import resolve_profile
+    from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.wiring import close_chain, open_chain
 
     config, chain = open_chain(config_dir=config_dir, state=state, read_code=read_code)
+    directory = state_directory(config, state)
     done: list[str] = []
     try:
         for name in profiles:
-            chain.credentials(resolve_profile(config, chain.store, name), force=True)
+            chain.credentials(resolve_profile(config, chain.store, name, directory), force=True)
             done.append(name)
     finally:
         close_chain(chain)

@@ -7,14 +7,18 @@ prints too, so the view and the command never disagree. No Textual here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broker.client.sessions import cached_sessions, role_label
 from broker.tui.model import SessionRow
 
+if TYPE_CHECKING:
+    from broker.sts.state_handle import StateHandle
+
 __all__ = ["role_label", "session_rows"]
 
 
-def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
+def session_rows(config_dir: Path, state: StateHandle) -> list[SessionRow]:
     """Every cached profile, from the store's index (no secrets, no keyring read).
 
     Account names come from the directory where it knows the account (a machine with only
@@ -30,5 +34,5 @@ def session_rows(config_dir: Path, data_dir: Path) -> list[SessionRow]:
             expiration=cached.expiration,
             refreshable=cached.refreshable,
         )
-        for cached in cached_sessions(config_dir, data_dir)
+        for cached in cached_sessions(config_dir, state)
     ]

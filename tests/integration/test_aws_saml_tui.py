@@ -149,12 +149,11 @@ async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
     from textual import events
     from textual.widgets import Static
 
-    from broker.tui.app import BrokerApp
+    from broker.tui.app import BrokerApp, app_services
     from broker.tui.options import TuiOptions
     from broker.tui.screens.portal import PortalScreen
     from broker.tui.screens.saml_capture import SamlCaptureModal
     from broker.tui.screens.signin import SignInScreen
-    from broker.tui.services import Services
     from broker.tui.widgets.capture_field import CaptureField
 
     monkeypatch.setenv("BROKER_CONFIG", str(capture_config))
@@ -169,7 +168,7 @@ async def test_bad_entries_are_refused_in_one_line_and_a_private_file_signs_in(
     assert b"dana@example.com" in signed
     forged = base64.b64encode(signed.replace(b"dana@example.com", b"dave@example.com")).decode()
 
-    app = BrokerApp(Services(), TuiOptions())
+    app = BrokerApp(app_services(), TuiOptions())
     async with app.run_test(size=(100, 30)) as pilot:
 
         async def error_line() -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from broker.minters.base import Credentials
 from broker.store.credential_store import CredentialStore
+from broker.sts.state_handle import StateHandle
 from broker.tui.sessions_data import session_rows
 from tests.conftest import CONFIG, one_line
 
@@ -50,7 +51,8 @@ def test_sessions_lists_what_is_cached_as_the_tui_does(
     assert timedelta(minutes=30) < expiry - datetime.now(UTC) <= timedelta(hours=4)
     assert not admin["expired"]
     # The TUI's Sessions view reads the same core: the same facts, row for row.
-    tui = session_rows(CONFIG, broker_home)
+    with StateHandle(broker_home, None) as state:
+        tui = session_rows(CONFIG, state)
     assert [(r.profile, r.account_id, r.account_name, r.role_name, r.refreshable) for r in tui] == [
         (r["profile"], r["account"], r["account_name"], r["role"], r["refreshable"]) for r in rows
     ]

@@ -21,6 +21,7 @@ from broker.errors import ConfigError
 from broker.minters.aws_saml import ROLE_ATTRIBUTE, SESSION_DURATION_ATTRIBUTE
 from broker.store.credential_store import CredentialStore
 from broker.store.index import Index, SessionRow
+from broker.sts.state_handle import StateHandle
 from providers.base import Claims
 
 PRINCIPAL = "arn:aws:iam::111122223333:saml-provider/Corp"
@@ -78,7 +79,9 @@ def test_roles_come_from_the_pairs_in_either_order_named_where_known(
 ) -> None:
     config = load_config(config_dir)
     assert federated_saml_providers(config) == {"corp"}  # the OIDC one has no assertion
-    assert account_names(config, tmp_path) == {}  # no directory here: accounts shown by id
+    state = StateHandle(tmp_path / "data", None)
+    assert account_names(config, state) == {}  # no directory here: accounts shown by id
+    assert not state.opened  # nor is the state opened for one
     roles = assertion_roles(
         _claims(DEV, AUDIT, "not a pair", DEV), {"111122223333": "payments-dev"}
     )
@@ -122,7 +125,6 @@ def test_without_a_directory_other_providers_are_told(store: CredentialStore) ->
 
 
 def test_the_terminal_portal_lists_the_assertion_roles(config_dir: Path, tmp_path: Path) -> None:
-    from broker.sts.state_handle import StateHandle
     from broker.tui.directory_data import portal_roles
     from providers.base import SignInResult
 
