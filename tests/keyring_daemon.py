@@ -11,6 +11,7 @@ which the daemon went away is the one that fails, with the pid and the daemon's 
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,13 +60,37 @@ class RunKeyringDaemon:
         owner = secrets_owner_pid(self.bus)
         if owner == self.pid:
             return None
-        alive = Path(f"/proc/{self.pid}").exists()
-        state = "is still running but lost the name" if alive else "has exited"
+        ended = self._how_it_ended()
+        state = f"has exited ({ended})" if ended else "is still running but lost the name"
         now = f"now served by pid {owner}" if owner is not None else "now served by nobody"
         return (
             f"the run's gnome-keyring-daemon (pid {self.pid}) {state}: {SECRETS_NAME} is "
             f"{now}{self._log_tail()}"
         )
+
+    def _how_it_ended(self) -> str | None:
+        """From the ``daemon.exit`` record scripts/with-keyring's watcher writes: its status
+        (a signal's name when a signal ended it) and the time. None while it runs."""
+        record = self.home / "daemon.exit" if self.home else None
+        if record is None or not record.is_file():
+            return "status not recorded yet" if self._gone() else None
+        status_text, _, when = record.read_text().strip().partition(" ")
+        status = int(status_text)
+        if status > 128:
+            try:
+                how = f"killed by {signal.Signals(status - 128).name}"
+            except ValueError:
+                how = f"status {status}"
+        else:
+            how = f"exit status {status}"
+        return f"{how} at {when}"
+
+    def _gone(self) -> bool:
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        return any(line.startswith("State:") and "Z" in line for line in status.splitlines())
 
     def _log_tail(self) -> str:
         log = self.home / "daemon.log" if self.home else None
