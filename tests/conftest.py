@@ -20,6 +20,7 @@ RunBroker = Callable[..., subprocess.CompletedProcess[str]]
 
 
 _KEYRING_DAEMON = RunKeyringDaemon.from_environment()
+_last_checked = ["the start of the run"]  # the test after which the daemon was last seen well
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +33,13 @@ def run_keyring_daemon_survives(request: pytest.FixtureRequest) -> Iterator[None
     before = _KEYRING_DAEMON.problem()
     if before is not None:
         request.session.shouldstop = before
-        pytest.fail(f"before this test: {before}", pytrace=False)
+        pytest.fail(f"after {_last_checked[0]}, before this test: {before}", pytrace=False)
     yield
     after = _KEYRING_DAEMON.problem()
     if after is not None:
         request.session.shouldstop = after
         pytest.fail(f"during this test: {after}", pytrace=False)
+    _last_checked[0] = request.node.nodeid
 
 
 @pytest.fixture
