@@ -11,11 +11,35 @@ from pathlib import Path
 import pytest
 
 from broker.sts.state import StsState
+from tests.keyring_daemon import RunKeyringDaemon
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "config"
 
 RunBroker = Callable[..., subprocess.CompletedProcess[str]]
+
+
+_KEYRING_DAEMON = RunKeyringDaemon.from_environment()
+_last_checked = ["the start of the run"]  # the test after which the daemon was last seen well
+
+
+@pytest.fixture(autouse=True)
+def run_keyring_daemon_survives(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test during which the run's gnome-keyring daemon died or lost its name, and
+    stops the run there: every later keyring test would only fail for the same reason."""
+    if _KEYRING_DAEMON is None:  # not under scripts/with-keyring
+        yield
+        return
+    before = _KEYRING_DAEMON.problem()
+    if before is not None:
+        request.session.shouldstop = before
+        pytest.fail(f"after {_last_checked[0]}, before this test: {before}", pytrace=False)
+    yield
+    after = _KEYRING_DAEMON.problem()
+    if after is not None:
+        request.session.shouldstop = after
+        pytest.fail(f"during this test: {after}", pytrace=False)
+    _last_checked[0] = request.node.nodeid
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ Service Authorization Reference (``broker.policy.service_reference``).
 The solver picks any string that satisfies the constraints: any letter case, any object name,
 any caller name. Each field is swapped for a readable candidate only when the engine says the
 request is still a witness (``still``), so renaming never turns a finding into a non-finding.
+The resource is named even when the solver's string is readable, so the same policies give the
+same resource whatever model the solver found.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ _COMMON = ("s3:GetObject", "s3:ListBucket", "sts:AssumeRole", "ec2:DescribeInsta
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 _READABLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
-_READABLE_ARN = re.compile(r"[A-Za-z0-9+=,.@_:/-]+")
 _SAMPLES = {"Partition": "aws", "Region": "us-east-1"}
 
 
@@ -95,18 +96,6 @@ def _acts_on(action_name: str, resources: list[str]) -> bool:
     )
 
 
-def _fits_action(request: Request) -> bool:
-    action = service_reference().action(request.action)
-    if action is None or not action.resource_types:
-        return False
-    service = service_reference().service(action.service)
-    return service is not None and any(
-        pattern_fits_format(request.resource, service.resources[name].arn_format)
-        for name, _ in action.resource_types
-        if name in service.resources
-    )
-
-
 def _first(
     request: Request, candidates: Iterable[Request], still: Callable[[Request], bool]
 ) -> Request:
@@ -114,6 +103,25 @@ def _first(
         if count >= _LIMIT:
             break
         if candidate != request and still(candidate):
+            return candidate
+    return request
+
+
+def _named_resource(
+    request: Request, patterns: list[str], still: Callable[[Request], bool]
+) -> Request:
+    """The first named resource (the policy's own Resource made concrete, then the action's
+    ARN format filled in) that is still a witness, even when the solver's string is readable.
+
+    Why even then: the solver's object name depends on its version, its random seed and what
+    the process solved before (``a_v_/`` one run, ``P`` the next), so the same policies would
+    give a different witness each time. The solver's string is kept only when no named
+    resource is a witness."""
+    for count, resource in enumerate(dict.fromkeys(_resource_candidates(request, patterns))):
+        if count >= _LIMIT:
+            break
+        candidate = replace(request, resource=resource)
+        if still(candidate):
             return candidate
     return request
 
@@ -167,15 +175,7 @@ def readable_witness(
         # Actions that act on the resource at hand first: a bucket action on a bucket ARN.
         candidates.sort(key=lambda a: not _acts_on(a, places))
         request = _first(request, (replace(request, action=a) for a in candidates), still)
-    if not _READABLE_ARN.fullmatch(request.resource) or not _fits_action(request):
-        request = _first(
-            request,
-            (
-                replace(request, resource=r)
-                for r in _resource_candidates(request, resource_patterns)
-            ),
-            still,
-        )
+    request = _named_resource(request, resource_patterns, still)
     renamed = _renamed_principal(request)
     if renamed is not None and still(renamed):
         request = renamed

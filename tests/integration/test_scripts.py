@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,15 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
 
 
+def _ends_soon(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def test_a_headless_session_gets_a_keyring_that_goes_away_with_it(tmp_path: Path) -> None:
     for tool in ("dbus-run-session", "dbus-send", "gnome-keyring-daemon"):
         assert shutil.which(tool), f"{tool} is missing: run scripts/setup"
@@ -137,9 +147,11 @@ def test_a_headless_session_gets_a_keyring_that_goes_away_with_it(tmp_path: Path
     assert "started one for this session only" in result.stderr
     assert "Signed in to demo as alice@example.com." in result.stderr
 
-    # Nothing outlives the session: no daemon, no bus, no temporary files.
+    # Nothing outlives the session: no daemon, no bus, no temporary files. session-keyring
+    # waits for its gnome-keyring; dbus-run-session sends its bus SIGTERM as it exits without
+    # waiting for it, so the bus is given a bounded moment to finish exiting.
     assert not _alive(int(facts["keyring-pid"])), "gnome-keyring-daemon was left running"
-    assert not _alive(int(facts["bus-pid"])), "the private dbus-daemon was left running"
+    assert _ends_soon(int(facts["bus-pid"])), "the private dbus-daemon was left running"
     assert list(temp.iterdir()) == []
     # The broker's own data stayed in the user's data directory, outside the keyring's.
     data = home / ".local" / "share" / "access-broker"
