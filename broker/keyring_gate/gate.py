@@ -6,7 +6,12 @@ package), a null backend, or a chainer that ends in one; a broker holding cloud 
 refuse those and say what to install or start instead. Why the lock check: ``keyring``'s
 Secret Service backend unlocks a locked collection by raising a GUI prompt, once per call — a
 prompt storm for parallel helpers and a hang for headless ones. We look first and fail with
-one line.
+one line. Why one process at a time: gnome-keyring-daemon aborts (a GLib assertion in
+``invoke_get_property_in_idle_cb``, after ``gkd_secret_service_get_pkcs11_session: assertion
+'client' failed``) when many clients talk to it at once — seen with fifty helpers minting
+together — and its abort empties the user's whole session keyring until it is restarted. The
+broker's own processes therefore take turns with the Secret Service (an ``flock`` in the user's
+private runtime directory), which costs a parallel burst a few milliseconds per caller.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from broker.errors import KeyringUnavailableError
+from broker.private_files import PrivateFiles
 
 __all__ = ["ALLOWED_BACKENDS", "LOCKED_MESSAGE", "SERVICE", "KeyringGate", "qualname", "what_to_do"]
 
@@ -44,6 +52,23 @@ LOCKED_MESSAGE = (
 _SECRET_SERVICE_CLIENTS = frozenset(
     {"keyring.backends.SecretService.Keyring", "keyring.backends.libsecret.Keyring"}
 )
+
+
+_TURN_WAIT = 60.0  # seconds a caller waits for its turn before saying who holds it
+_files = PrivateFiles(KeyringUnavailableError)
+
+
+@contextlib.contextmanager
+def _one_caller_at_a_time() -> Iterator[None]:
+    """Hold this user's turn with the Secret Service (see the module docstring); nothing to
+    hold where there is no private runtime directory to keep the lock in."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime:
+        yield
+        return
+    turn = Path(runtime) / "access-broker" / "secret-service"
+    with _files.locked(turn, timeout=_TURN_WAIT, what="its turn with the Secret Service"):
+        yield
 
 
 def qualname(backend: object) -> str:
@@ -175,9 +200,11 @@ class KeyringGate:
         missing: str | None = None
         for attempt in range(_ATTEMPTS):
             try:
-                if qualname(backend) in _SECRET_SERVICE_CLIENTS:
+                if qualname(backend) not in _SECRET_SERVICE_CLIENTS:
+                    return getattr(backend, op)(self.service, *args)
+                with _one_caller_at_a_time():
                     _refuse_if_locked()
-                return getattr(backend, op)(self.service, *args)
+                    return getattr(backend, op)(self.service, *args)
             except PasswordDeleteError:
                 return False
             except KeyringLocked:
@@ -213,24 +240,29 @@ class KeyringGate:
             from secretstorage.exceptions import SecretStorageException
         except ImportError:
             return None
-        _refuse_if_locked()
+        with _one_caller_at_a_time():
+            _refuse_if_locked()
+            found = self._usernames(secretstorage, SecretStorageException)
+        return sorted({name for name in found if name.startswith(prefix)})
+
+    def _usernames(self, secretstorage: Any, failure: type[Exception]) -> list[str]:
+        """The ``username`` of every item of this service in the default collection."""
         try:
             connection = secretstorage.dbus_init()
-        except (SecretStorageException, OSError):
+        except (failure, OSError):
             raise KeyringUnavailableError(
                 f"cannot reach the Secret Service: {what_to_do()}"
             ) from None
         try:
             collection = secretstorage.Collection(connection)
-            found = [
+            return [
                 item.get_attributes().get("username", "")
                 for item in collection.search_items({"service": self.service})
             ]
-        except SecretStorageException:
+        except failure:
             raise KeyringUnavailableError(
                 "the OS keyring failed to list its entries; check that it is running and "
                 "unlocked, then retry"
             ) from None
         finally:
             connection.close()
-        return sorted({name for name in found if name.startswith(prefix)})
