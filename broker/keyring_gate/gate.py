@@ -236,20 +236,22 @@ class KeyringGate:
         if qualname(self.backend) not in _SECRET_SERVICE_CLIENTS:
             return None
         try:
-            import secretstorage
-            from secretstorage.exceptions import SecretStorageException
+            import secretstorage  # noqa: F401 - only whether it can be imported
         except ImportError:
             return None
         with _one_caller_at_a_time():
             _refuse_if_locked()
-            found = self._usernames(secretstorage, SecretStorageException)
+            found = self._usernames()
         return sorted({name for name in found if name.startswith(prefix)})
 
-    def _usernames(self, secretstorage: Any, failure: type[Exception]) -> list[str]:
+    def _usernames(self) -> list[str]:
         """The ``username`` of every item of this service in the default collection."""
+        import secretstorage
+        from secretstorage.exceptions import SecretStorageException
+
         try:
             connection = secretstorage.dbus_init()
-        except (failure, OSError):
+        except (SecretStorageException, OSError):
             raise KeyringUnavailableError(
                 f"cannot reach the Secret Service: {what_to_do()}"
             ) from None
@@ -259,7 +261,7 @@ class KeyringGate:
                 item.get_attributes().get("username", "")
                 for item in collection.search_items({"service": self.service})
             ]
-        except failure:
+        except SecretStorageException:
             raise KeyringUnavailableError(
                 "the OS keyring failed to list its entries; check that it is running and "
                 "unlocked, then retry"
