@@ -13,6 +13,12 @@ while the counter is even and equal to the one read before that value was loaded
 is never cached from a read that a writer overlapped. A writer killed between the two steps
 leaves the counter odd: readers then read the database every time (never a stale answer)
 until the next writer moves it on.
+
+Reading is on every STS request, from many threads: it takes no lock and makes one ``fstat`` of
+the mapped file's descriptor (kept open with its mapping). A link count of zero means the path
+no longer names that file (removed, or replaced by a rename), and the path is looked up again.
+A replaced mapping is kept open until ``close``: a reader may still hold it, and closing its
+descriptor could hand the number to another file.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import secrets
 import struct
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from broker.errors import ConfigError
@@ -32,26 +39,39 @@ _SIZE = 16
 _LAYOUT = struct.Struct("<QQ")  # counter, the file's random name
 
 
+@dataclass(frozen=True)
+class _Mapping:
+    """One counter file as mapped: its open descriptor, the mapping, its (st_dev, st_ino)."""
+
+    fd: int
+    view: mmap.mmap
+    file: tuple[int, int]
+
+
 class ChangeCounter:
     """The counter file of one SQLite database, mapped once per process (thread-safe)."""
 
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + ".changes")
-        self._lock = threading.Lock()
-        self._map: mmap.mmap | None = None
-        self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the mapped file
+        self._lock = threading.Lock()  # held by writers and by readers that (re)map
+        self._current: _Mapping | None = None
+        self._replaced: list[_Mapping] = []
 
     def version(self) -> tuple[int, int] | None:
         """(the file's name, the count) when no writer of cached state is between its two
         steps; None when one is (or died there), or the file is not readable yet."""
+        current = self._current
+        if current is not None:
+            try:
+                if os.fstat(current.fd).st_nlink > 0:
+                    return _readable(*_LAYOUT.unpack_from(current.view))
+            except (OSError, ValueError):  # closed meanwhile by ``close``: look again
+                pass
         with self._lock:
             mapped = self._mapped(create=False)
             if mapped is None:
                 return None
-            count, name = _LAYOUT.unpack_from(mapped)
-        if count % 2 or name == 0:
-            return None
-        return (name, count)
+            return _readable(*_LAYOUT.unpack_from(mapped))
 
     def begin(self) -> None:
         """Make the counter odd: a writer of cached state is about to commit. The caller holds
@@ -75,13 +95,15 @@ class ChangeCounter:
 
     def close(self) -> None:
         with self._lock:
-            if self._map is not None:
-                self._map.close()
-            self._map, self._file = None, None
+            mappings = [*self._replaced, *([self._current] if self._current else [])]
+            self._current, self._replaced = None, []
+            for mapping in mappings:
+                mapping.view.close()  # before the descriptor: a late reader gets ValueError
+                os.close(mapping.fd)
 
     def _mapped(self, *, create: bool) -> mmap.mmap | None:
         """The mapping of the file now at ``path`` (mapped again if the file was replaced);
-        called with ``_lock`` held, so no thread uses a mapping another one is replacing."""
+        called with ``_lock`` held, so no two threads map at once."""
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
@@ -93,8 +115,9 @@ class ChangeCounter:
             raise ConfigError(
                 f"cannot read the database's change counter {self.path}: {exc}"
             ) from None
-        if self._map is not None and self._file == (info.st_dev, info.st_ino):
-            return self._map
+        current = self._current
+        if current is not None and current.file == (info.st_dev, info.st_ino):
+            return current.view
         if info.st_size < _SIZE:
             return None  # its maker has not written it yet
         try:
@@ -108,14 +131,16 @@ class ChangeCounter:
         try:
             opened = os.fstat(fd)
             if opened.st_size < _SIZE:
+                os.close(fd)
                 return None
-            if self._map is not None:
-                self._map.close()
-            self._map = mmap.mmap(fd, _SIZE)
-            self._file = (opened.st_dev, opened.st_ino)
-        finally:
+            view = mmap.mmap(fd, _SIZE)
+        except BaseException:
             os.close(fd)
-        return self._map
+            raise
+        if current is not None:
+            self._replaced.append(current)
+        self._current = _Mapping(fd, view, (opened.st_dev, opened.st_ino))
+        return view
 
     def _make(self) -> None:
         """Create the file whole: written under a temporary name, then linked into place (an
@@ -141,3 +166,11 @@ class ChangeCounter:
                 os.unlink(draft)
             except FileNotFoundError:
                 pass
+
+
+def _readable(count: int, name: int) -> tuple[int, int] | None:
+    """The version a reader may cache under: None while the count is odd (a writer is between
+    its steps, or died there) or the file has no name yet."""
+    if count % 2 or name == 0:
+        return None
+    return (name, count)

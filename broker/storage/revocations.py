@@ -113,8 +113,9 @@ class SqlRevocations:
         self, *, session_id: str, role_arn: str | None, user: str | None, issued_at: datetime
     ) -> bool:
         """True if a rule covers this session."""
-        if self._db.state_version() is not None:
-            index = self._index.get(None, self._load_index)
+        version = self._db.state_version()
+        if version is not None:
+            index = self._index.get(None, self._load_index, version=version)
             return index.covers(session_id, role_arn, user, issued_at)
         issued = micros(issued_at)
         with self._db.transaction(read_only=True) as cursor:

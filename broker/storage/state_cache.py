@@ -31,10 +31,11 @@ class StateCache(Generic[K, V]):
         self._version: object = None
         self._entries: dict[K, V] = {}
 
-    def get(self, key: K, load: Callable[[], V]) -> V:
+    def get(self, key: K, load: Callable[[], V], *, version: object = None) -> V:
         """The value for ``key``: kept, or ``load()`` read now (and kept if no writer of cached
-        state overlapped the read)."""
-        before = self._db.state_version()
+        state overlapped the read). ``version``: the caller's ``state_version()`` read just
+        now, when it already has one (saves reading it again)."""
+        before = self._db.state_version() if version is None else version
         if before is None:
             return load()
         with self._lock:

@@ -171,6 +171,41 @@ def test_a_replaced_counter_file_is_never_taken_for_the_old_one(
     assert revocations.is_revoked(Session("s-1", ROLE, None))
 
 
+def test_a_counter_file_renamed_over_is_noticed_by_a_reader_holding_the_old_one(
+    path: Path, database: Database
+) -> None:
+    """A reader keeps the old file's descriptor open; the path now names another file (a
+    restore renames a copy into place), so the old file's count never moves again."""
+    revocations = SqlRevocations(database)
+    assert not revocations.is_revoked(Session("s-2", ROLE, None))
+    counter = Path(f"{path}.changes")
+    copy = counter.with_name("copy")
+    copy.write_bytes(counter.read_bytes())
+    copy.replace(counter)
+    in_another_process(
+        path, 'SqlRevocations(database).add(RevocationRule("session", "s-2", datetime.now(UTC)))'
+    )
+    assert revocations.is_revoked(Session("s-2", ROLE, None))
+
+
+def test_a_closed_counter_reads_again_from_the_file(path: Path, database: Database) -> None:
+    from broker.storage.change_counter import ChangeCounter
+
+    counter = ChangeCounter(path)
+    counter.begin()
+    counter.end()
+    seen = counter.version()
+    assert seen is not None
+    counter.close()
+    assert counter.version() == seen
+    counter.begin()
+    assert counter.version() is None  # odd: a writer between its steps
+    counter.end()
+    after = counter.version()
+    assert after is not None and after[1] == seen[1] + 2
+    counter.close()
+
+
 def test_audit_appends_and_one_time_values_leave_the_cache_alone(database: Database) -> None:
     from broker.storage.audit_chain import SqlAuditLog
     from broker.storage.replay import SqlReplayCache
