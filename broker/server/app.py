@@ -18,7 +18,6 @@ thread pool.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from broker.errors import AuditError, ConfigError
+from broker.server.decision_pool import DecisionPool
 from broker.server.limits import MAX_BODY_BYTES, too_large
 from broker.server.query_api import REQUEST_DEADLINE_SECONDS, StsService
 from broker.server.sigv4 import SignedRequest
@@ -120,11 +120,14 @@ def _query_app(service: StsService) -> ASGIApp:
     """``POST /`` and ``GET /``, the STS Query API: the hot path, as a plain ASGI callable.
 
     The request is decided on a pool thread (it may read files or a database, or fetch an
-    issuer's JWKS, none of which may stall the event loop), then its audit event is awaited
+    issuer's JWKS, none of which may stall the event loop; ``broker.server.decision_pool``
+    hands results back to the loop in batches), then its audit event is awaited
     through the log's group commit, whose writer thread does the write and fsync: no thread
     sits waiting for the disk, and the answer is sent only after the write returned; if it
     failed, the answer becomes ``InternalFailure`` and no credentials leave.
     """
+
+    decisions = DecisionPool()
 
     async def query(scope: Scope, receive: Receive, send: Send) -> None:
         arrived = time.monotonic()
@@ -142,15 +145,14 @@ def _query_app(service: StsService) -> ASGIApp:
         if oversized:
             decision = service.refuse(signed, too_large(), source_ip=source_ip)
         else:
-            decision = await asyncio.get_running_loop().run_in_executor(
-                None,
+            decision = await decisions.run(
                 partial(
                     service.decide,
                     signed,
                     source_ip=source_ip,
                     user_agent=user_agent,
                     deadline=arrived + REQUEST_DEADLINE_SECONDS,
-                ),
+                )
             )
         try:
             await service.audit.append_async(decision.event)
