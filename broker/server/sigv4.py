@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Generic, TypeVar
 from urllib.parse import parse_qsl, quote
 
@@ -141,13 +142,23 @@ def canonical_request(request: SignedRequest, auth: ParsedAuthorization, payload
     )
 
 
-def _signature(secret: str, auth: ParsedAuthorization, amz_date: str, canonical: str) -> str:
-    def mac(key: bytes, text: str) -> bytes:
-        return hmac.new(key, text.encode(), hashlib.sha256).digest()
+def _mac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
-    key = mac(("AWS4" + secret).encode(), auth.date)
-    for part in (auth.region, auth.service, auth.terminator):
-        key = mac(key, part)
+
+@lru_cache(maxsize=1024)
+def _signing_key(secret: str, date: str, region: str, service: str, terminator: str) -> bytes:
+    """SigV4's derived key: four HMACs that give the same key for every request a credential
+    signs on one day for one region and service, so it is kept (as AWS's SDKs keep theirs).
+    Bounded, in this process's memory only, which already holds every secret it verifies."""
+    key = _mac(("AWS4" + secret).encode(), date)
+    for part in (region, service, terminator):
+        key = _mac(key, part)
+    return key
+
+
+def _signature(secret: str, auth: ParsedAuthorization, amz_date: str, canonical: str) -> str:
+    key = _signing_key(secret, auth.date, auth.region, auth.service, auth.terminator)
     to_sign = "\n".join(
         (_ALGORITHM, amz_date, auth.scope, hashlib.sha256(canonical.encode()).hexdigest())
     )

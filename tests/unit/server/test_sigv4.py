@@ -75,6 +75,14 @@ def test_wrong_secret_is_signature_mismatch() -> None:
     assert code_of(request) == "SignatureDoesNotMatch"
 
 
+def test_a_kept_signing_key_never_verifies_another_secrets_signature() -> None:
+    """The derived key is kept per secret: after the right secret's request verified (its key
+    kept), the same scope signed with another secret still fails, and the other way round."""
+    assert verify_sigv4(botocore_signed(), lookup()).principal == "alice"
+    assert code_of(botocore_signed(secret="y" * 40)) == "SignatureDoesNotMatch"
+    assert verify_sigv4(botocore_signed(), lookup()).principal == "alice"
+
+
 def test_tampered_body_header_or_signature_is_refused() -> None:
     request = botocore_signed()
     body = replace(request, body=BODY.replace(b"GetCallerIdentity", b"GetSessionToken"))
