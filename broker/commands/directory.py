@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
+from broker.commands.directory_snapshots import register_snapshots
 
 if TYPE_CHECKING:
     from broker.directory import Account, Directory, PermissionSet
+    from broker.directory.snapshot_summary import SnapshotSummary
 
 __all__ = [
     "AssignmentsInput",
@@ -134,7 +136,15 @@ def _tree(directory: Directory) -> list[str]:
     return lines
 
 
-def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
+def run_show(
+    as_json: bool,
+    out: TextIO,
+    directory: Directory,
+    snapshots: Sequence[SnapshotSummary] | None = None,
+) -> int:
+    """The counts and the organization tree, then (``snapshots`` given) the stored snapshots."""
+    from broker.commands.directory_snapshots import snapshot_table
+
     counts = directory.counts()
     if as_json:
         _dump(
@@ -142,12 +152,15 @@ def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
                 "counts": counts,
                 "ous": [{"name": n, "parent": p} for n, p in directory.ous()],
                 "accounts": [a.to_json() for a in directory.accounts()],
+                **({} if snapshots is None else {"snapshots": [s.to_json() for s in snapshots]}),
             },
             out,
         )
         return 0
     out.write(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + "\n")
     out.write("\n".join(_tree(directory)) + "\n")
+    if snapshots is not None:
+        out.write("\n" + snapshot_table(snapshots))
     return 0
 
 
@@ -270,7 +283,21 @@ def _handle_schema(_ns: argparse.Namespace) -> int:
 
 
 def _handle_show(ns: argparse.Namespace) -> int:
-    return run_show(ns.json, sys.stdout, _load())
+    """Load the directory as every command does (a damaged snapshot of these files is refused
+    here, naming the command that drops it), then list every stored snapshot."""
+    from broker.commands.directory_snapshots import current_fingerprint, snapshot_summaries
+    from broker.commands.opened_state import opened_state
+    from broker.config import config_dir
+    from broker.directory import load_directory
+
+    with opened_state(pool_size=2) as state:
+        database = state.shared.database
+        directory = load_directory(config_dir(), database)
+        try:
+            summaries = snapshot_summaries(database, current_fingerprint())
+            return run_show(ns.json, sys.stdout, directory, summaries)
+        finally:
+            directory.close()
 
 
 def _handle_list(ns: argparse.Namespace) -> int:
@@ -282,7 +309,7 @@ def _handle_no_subcommand(_ns: argparse.Namespace) -> int:
 
     raise UsageError(
         "choose a subcommand: validate, schema, show, users, groups, accounts, "
-        "permission-sets, mfa (see `broker directory --help`)"
+        "permission-sets, mfa, snapshots (see `broker directory --help`)"
     )
 
 
@@ -400,6 +427,7 @@ def register(subparsers: Any) -> None:
         listing.set_defaults(handler=_handle_list, kind=kind)
 
     register_mfa(sub)
+    register_snapshots(sub)
 
     assignments = with_json(
         subparsers.add_parser("assignments", help="what a person may use, and why")
