@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
 from broker.commands.directory_snapshots import register_snapshots
+from broker.commands.text_table import text_table
 
 if TYPE_CHECKING:
     from broker.directory import Account, Directory, PermissionSet
@@ -56,16 +57,6 @@ class AssignmentsInput:
     user: str | None
     claims_file: Path | None
     json: bool
-
-
-def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    """Left-aligned columns; the last column is not padded."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines) + "\n"
 
 
 def _dump(data: Any, out: TextIO) -> None:
@@ -212,7 +203,7 @@ def run_list(args: ListInput, out: TextIO, directory: Directory) -> int:
     if args.json:
         _dump([item.to_json() for item in items], out)
     else:
-        out.write(_table([row(item) for item in items], headers))
+        out.write(text_table([row(item) for item in items], headers))
     return 0
 
 
@@ -259,7 +250,7 @@ def run_assignments(args: AssignmentsInput, out: TextIO, err: TextIO, directory:
         ]
         for a in found
     ]
-    out.write(_table(rows, ["ACCOUNT", "NAME", "PERMISSION SET", "MAX", "VIA", "ROLE ARN"]))
+    out.write(text_table(rows, ["ACCOUNT", "NAME", "PERMISSION SET", "MAX", "VIA", "ROLE ARN"]))
     return 0
 
 
@@ -355,7 +346,7 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
         ]
         for r in roles
     ]
-    out.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "MAX", "VIA", "ROLE ARN"]))
+    out.write(text_table(rows, ["ACCOUNT", "NAME", "ROLE", "MAX", "VIA", "ROLE ARN"]))
     return 0
 
 
@@ -399,7 +390,7 @@ def _identity_center_assignments(provider: str, as_json: bool) -> int:
         print(f"you hold no account assignments at {provider}", file=sys.stderr)
         return 0
     rows = [[r.account_id, r.account_name, r.role_name, r.email] for r in roles]
-    sys.stdout.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
+    sys.stdout.write(text_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
     return 0
 
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from broker.commands.text_table import text_table
 from broker.directory.snapshot_summary import SHORT, SnapshotSummary
 
 if TYPE_CHECKING:
@@ -91,12 +92,7 @@ def snapshot_table(summaries: Sequence[SnapshotSummary]) -> str:
         "STATUS",
         "CONFIG DIR",
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)), row[-1]])
-        for row in [headers, *rows]
-    ]
-    return heading + "\n".join(line.rstrip() for line in lines) + "\n"
+    return heading + text_table(rows, headers)
 
 
 def run_snapshots_list(as_json: bool, out: TextIO, database: Database, current: str) -> int:
