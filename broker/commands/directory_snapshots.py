@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from broker.commands.text_table import text_table
-from broker.directory.snapshot_summary import SHORT, SnapshotSummary
+from broker.directory.snapshot_summary import COUNTED, SHORT, SnapshotSummary
 
 if TYPE_CHECKING:
     from broker.audit.sink import AuditSink
@@ -75,23 +75,13 @@ def snapshot_table(summaries: Sequence[SnapshotSummary]) -> str:
             s.fingerprint[:SHORT],
             s.built.strftime("%Y-%m-%dT%H:%M:%SZ"),
             str(s.size),
-            *(count(s, table) for table in ("users", "groups", "accounts", "assignments")),
+            *(count(s, table) for table in COUNTED),
             _status(s),
             s.config_dir,
         ]
         for s in summaries
     ]
-    headers = [
-        "SNAPSHOT",
-        "STORED",
-        "BYTES",
-        "USERS",
-        "GROUPS",
-        "ACCOUNTS",
-        "ASSIGNMENTS",
-        "STATUS",
-        "CONFIG DIR",
-    ]
+    headers = ["SNAPSHOT", "STORED", "BYTES", *(t.upper() for t in COUNTED), "STATUS", "CONFIG DIR"]
     return heading + text_table(rows, headers)
 
 

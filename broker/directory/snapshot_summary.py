@@ -42,14 +42,6 @@ class SnapshotSummary:
     def damaged(self) -> bool:
         return self.schema_version == SCHEMA_VERSION and self.counts is None
 
-    @property
-    def status(self) -> str:
-        if self.schema_version != SCHEMA_VERSION:
-            return f"layout {self.schema_version}, unused by this broker"
-        if self.damaged:
-            return "DAMAGED, these files" if self.selected else "DAMAGED"
-        return "in use: these files" if self.selected else "other files"
-
     def to_json(self) -> dict[str, Any]:
         return {
             "fingerprint": self.fingerprint,
