@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from broker.commands.directory_mfa import MfaInput, register_mfa, run_mfa
+from broker.commands.directory_snapshots import register_snapshots
+from broker.commands.text_table import text_table
 
 if TYPE_CHECKING:
     from broker.directory import Account, Directory, PermissionSet
+    from broker.directory.snapshot_summary import SnapshotSummary
 
 __all__ = [
     "AssignmentsInput",
@@ -54,16 +57,6 @@ class AssignmentsInput:
     user: str | None
     claims_file: Path | None
     json: bool
-
-
-def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    """Left-aligned columns; the last column is not padded."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines) + "\n"
 
 
 def _dump(data: Any, out: TextIO) -> None:
@@ -134,7 +127,15 @@ def _tree(directory: Directory) -> list[str]:
     return lines
 
 
-def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
+def run_show(
+    as_json: bool,
+    out: TextIO,
+    directory: Directory,
+    snapshots: Sequence[SnapshotSummary] | None = None,
+) -> int:
+    """The counts and the organization tree, then (``snapshots`` given) the stored snapshots."""
+    from broker.commands.directory_snapshots import snapshot_table
+
     counts = directory.counts()
     if as_json:
         _dump(
@@ -142,12 +143,15 @@ def run_show(as_json: bool, out: TextIO, directory: Directory) -> int:
                 "counts": counts,
                 "ous": [{"name": n, "parent": p} for n, p in directory.ous()],
                 "accounts": [a.to_json() for a in directory.accounts()],
+                **({} if snapshots is None else {"snapshots": [s.to_json() for s in snapshots]}),
             },
             out,
         )
         return 0
     out.write(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + "\n")
     out.write("\n".join(_tree(directory)) + "\n")
+    if snapshots is not None:
+        out.write("\n" + snapshot_table(snapshots))
     return 0
 
 
@@ -199,7 +203,7 @@ def run_list(args: ListInput, out: TextIO, directory: Directory) -> int:
     if args.json:
         _dump([item.to_json() for item in items], out)
     else:
-        out.write(_table([row(item) for item in items], headers))
+        out.write(text_table([row(item) for item in items], headers))
     return 0
 
 
@@ -246,7 +250,7 @@ def run_assignments(args: AssignmentsInput, out: TextIO, err: TextIO, directory:
         ]
         for a in found
     ]
-    out.write(_table(rows, ["ACCOUNT", "NAME", "PERMISSION SET", "MAX", "VIA", "ROLE ARN"]))
+    out.write(text_table(rows, ["ACCOUNT", "NAME", "PERMISSION SET", "MAX", "VIA", "ROLE ARN"]))
     return 0
 
 
@@ -270,7 +274,21 @@ def _handle_schema(_ns: argparse.Namespace) -> int:
 
 
 def _handle_show(ns: argparse.Namespace) -> int:
-    return run_show(ns.json, sys.stdout, _load())
+    """Load the directory as every command does (a damaged snapshot of these files is refused
+    here, naming the command that drops it), then list every stored snapshot."""
+    from broker.commands.directory_snapshots import current_fingerprint, snapshot_summaries
+    from broker.commands.opened_state import opened_state
+    from broker.config import config_dir
+    from broker.directory import load_directory
+
+    with opened_state(pool_size=2) as state:
+        database = state.shared.database
+        directory = load_directory(config_dir(), database)
+        try:
+            summaries = snapshot_summaries(database, current_fingerprint())
+            return run_show(ns.json, sys.stdout, directory, summaries)
+        finally:
+            directory.close()
 
 
 def _handle_list(ns: argparse.Namespace) -> int:
@@ -282,7 +300,7 @@ def _handle_no_subcommand(_ns: argparse.Namespace) -> int:
 
     raise UsageError(
         "choose a subcommand: validate, schema, show, users, groups, accounts, "
-        "permission-sets, mfa (see `broker directory --help`)"
+        "permission-sets, mfa, snapshots (see `broker directory --help`)"
     )
 
 
@@ -328,7 +346,7 @@ def run_assertion_assignments(provider: str, as_json: bool, out: TextIO, err: Te
         ]
         for r in roles
     ]
-    out.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "MAX", "VIA", "ROLE ARN"]))
+    out.write(text_table(rows, ["ACCOUNT", "NAME", "ROLE", "MAX", "VIA", "ROLE ARN"]))
     return 0
 
 
@@ -372,7 +390,7 @@ def _identity_center_assignments(provider: str, as_json: bool) -> int:
         print(f"you hold no account assignments at {provider}", file=sys.stderr)
         return 0
     rows = [[r.account_id, r.account_name, r.role_name, r.email] for r in roles]
-    sys.stdout.write(_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
+    sys.stdout.write(text_table(rows, ["ACCOUNT", "NAME", "ROLE", "EMAIL"]))
     return 0
 
 
@@ -400,6 +418,7 @@ def register(subparsers: Any) -> None:
         listing.set_defaults(handler=_handle_list, kind=kind)
 
     register_mfa(sub)
+    register_snapshots(sub)
 
     assignments = with_json(
         subparsers.add_parser("assignments", help="what a person may use, and why")

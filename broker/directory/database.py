@@ -321,6 +321,7 @@ def read_content(content: str, fp: str) -> sqlite3.Connection:
         conn.close()
         raise DirectoryError(
             f"the directory snapshot stored for this configuration ({fp[:12]}) is damaged; "
-            f"delete the row of fingerprint {fp} from the table directory_snapshots and retry"
+            f"drop it with `broker directory snapshots drop {fp[:12]}` and retry (the next "
+            "load rebuilds it from the files)"
         ) from None
     return conn

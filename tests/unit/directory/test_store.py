@@ -183,7 +183,8 @@ def test_a_damaged_stored_snapshot_is_refused_in_one_line(config, database) -> N
             ('{"schema_version": "5", "tables": {"users": []}}', fp),
         )
     forget_all()
-    with pytest.raises(DirectoryError, match="is damaged; delete the row of fingerprint") as caught:
+    expected = f"is damaged; drop it with `broker directory snapshots drop {fp[:12]}`"
+    with pytest.raises(DirectoryError, match=expected) as caught:
         load_directory(config.root, database)
     assert "\n" not in str(caught.value)
 
