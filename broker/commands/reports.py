@@ -254,7 +254,7 @@ def _target(kind: Literal["trust", "resource"]) -> Any:
     return parse
 
 
-DEFAULT_RLIMIT_TEXT = "50,000,000"  # broker.analyzer.budget.SOLVER_RLIMIT (z3 stays unimported)
+DEFAULT_RLIMIT_TEXT = "100,000,000"  # broker.analyzer.budget.SOLVER_RLIMIT (z3 stays unimported)
 _RLIMIT_HELP = (
     "z3 resource units each solver query may spend (default "
     + DEFAULT_RLIMIT_TEXT
