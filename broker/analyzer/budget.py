@@ -37,6 +37,7 @@ import z3
 import z3.z3 as z3_core
 
 __all__ = [
+    "MAX_RLIMIT",
     "QUICK_RLIMIT",
     "SAFETY_NET_MS",
     "SOLVER_RLIMIT",
@@ -52,6 +53,9 @@ SOLVER_RLIMIT = 100_000_000
 QUICK_RLIMIT = 2_000_000
 """The first, short try ``analyze`` gives every caller shape (well above what a typical query
 needs), so one hard shape does not stall a policy another shape already proves open."""
+
+MAX_RLIMIT = 2**32 - 1
+"""z3 keeps the limit in 32 bits: a larger one would silently become another."""
 
 SAFETY_NET_MS = 300_000
 """Wall-clock backstop only: at the measured 2 to 4 million units a CPU second the resource
@@ -80,8 +84,8 @@ def own_context() -> Iterator[None]:
 
 def bounded_solver(rlimit: int) -> z3.Solver:
     """A solver stopped after ``rlimit`` resource units (or the wall-clock safety net)."""
-    if rlimit <= 0:
-        raise ValueError(f"the solver's resource limit must be positive, got {rlimit}")
+    if not 0 < rlimit <= MAX_RLIMIT:
+        raise ValueError(f"the solver's resource limit must be 1 to {MAX_RLIMIT:,}, got {rlimit}")
     solver = z3.Solver()
     solver.set("rlimit", rlimit)
     solver.set("timeout", SAFETY_NET_MS)

@@ -254,7 +254,9 @@ def _target(kind: Literal["trust", "resource"]) -> Any:
     return parse
 
 
-DEFAULT_RLIMIT_TEXT = "100,000,000"  # broker.analyzer.budget.SOLVER_RLIMIT (z3 stays unimported)
+# broker.analyzer.budget's SOLVER_RLIMIT and MAX_RLIMIT, stated here so the parser loads no z3
+DEFAULT_RLIMIT_TEXT = "100,000,000"
+MAX_RLIMIT = 4_294_967_295
 _RLIMIT_HELP = (
     "z3 resource units each solver query may spend (default "
     + DEFAULT_RLIMIT_TEXT
@@ -268,9 +270,10 @@ def _rlimit(text: str) -> int:
         value = int(text.replace(",", "").replace("_", ""))
     except ValueError:
         value = 0
-    if value <= 0:
+    if not 0 < value <= MAX_RLIMIT:
         raise argparse.ArgumentTypeError(
-            f"expected a positive whole number of z3 resource units, got {text!r}"
+            f"expected a positive whole number of z3 resource units, at most {MAX_RLIMIT:,} "
+            f"(z3's largest), got {text!r}"
         )
     return value
 
