@@ -15,10 +15,11 @@ from typing import Literal
 
 import z3
 
+from broker.analyzer.budget import SOLVER_RLIMIT, bounded_solver, gave_up, own_context
 from broker.analyzer.encode import decision, is_one_of
-from broker.analyzer.external import SOLVER_TIMEOUT_MS, disagreement, witness_policies
+from broker.analyzer.external import disagreement, witness_policies
 from broker.analyzer.real_names import readable_witness
-from broker.analyzer.support import check_support
+from broker.analyzer.support import Support, check_support
 from broker.analyzer.symbolic import IAM_SHAPES, PrincipalShape, SymbolicRequest
 from broker.policy import Policy, PolicySet, Request, evaluate
 
@@ -98,28 +99,41 @@ def _policy_set(policy: Policy) -> PolicySet:
     return PolicySet(identity=[policy])
 
 
-def compare(old: Policy, new: Policy, *, timeout_ms: int = SOLVER_TIMEOUT_MS) -> Comparison:
-    """Whether ``new`` allows some request ``old`` does not, with a witness."""
-    support = check_support(old, new)
-    account = _unused_account(old, new)
-    reasons: list[str] = []
-    old_set, new_set = _policy_set(old), _policy_set(new)
-    for shape in _shapes(old, new):
+def _solve(
+    old: Policy, new: Policy, shape: PrincipalShape, support: Support, account: str, rlimit: int
+) -> Request | str | None:
+    """One query in a z3 context of its own: the solver's witness (a request NEW allows and OLD
+    refuses), why it gave up (text), or ``None`` when there is none for ``shape`` callers."""
+    with own_context():
         request = SymbolicRequest(shape, support.key_types)
-        solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
+        solver = bounded_solver(rlimit)
         solver.add(decision(new, request), z3.Not(decision(old, request)), *request.constraints)
         if request.iam:
             same = is_one_of(request.account, [account])
             solver.add(same if new.kind not in _PRINCIPAL_KINDS else z3.Not(same))
         verdict = solver.check()
         if verdict == z3.unknown:
-            reasons.append(f"cannot decide: the solver gave up on {shape.kind} callers")
-            continue
+            return gave_up(solver, shape.kind, rlimit)
         if verdict == z3.unsat:
-            continue
+            return None
         resource = f"arn:aws:iam::{account}:role/compared" if new.kind == "trust" else None
-        witness = request.witness(solver.model(), resource_account=account, resource=resource)
+        return request.witness(solver.model(), resource_account=account, resource=resource)
+
+
+def compare(old: Policy, new: Policy, *, rlimit: int = SOLVER_RLIMIT) -> Comparison:
+    """Whether ``new`` allows some request ``old`` does not, with a witness; each query may
+    spend ``rlimit`` z3 resource units (``broker.analyzer.budget``)."""
+    support = check_support(old, new)
+    account = _unused_account(old, new)
+    reasons: list[str] = []
+    old_set, new_set = _policy_set(old), _policy_set(new)
+    for shape in _shapes(old, new):
+        witness = _solve(old, new, shape, support, account, rlimit)
+        if isinstance(witness, str):
+            reasons.append(witness)
+            continue
+        if witness is None:
+            continue
 
         def still(candidate: Request) -> bool:
             return (

@@ -26,10 +26,14 @@ from broker.policy.principals import PrincipalSpec
 __all__ = ["condition_holds", "decision", "is_one_of", "statement_applies"]
 
 _ARN_FAMILY = frozenset({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"})
-_ARN_SHAPE = glob("arn:*:*:*:*:*", arn=True, ignore_case=False)  # six parts
 _IP = frozenset({"IpAddress", "NotIpAddress"})
 _LIKE = frozenset({"StringLike", "StringNotLike"})
 _FOLD = frozenset({"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "Bool"})
+
+
+def _arn_shape() -> z3.ReRef:
+    """A six-part ARN (made per query: each query has a z3 context of its own)."""
+    return glob("arn:*:*:*:*:*", arn=True, ignore_case=False)
 
 
 def _or(items: Sequence[z3.BoolRef]) -> z3.BoolRef:
@@ -143,7 +147,7 @@ def condition_holds(test: ConditionTest, request: SymbolicRequest) -> z3.BoolRef
         matched = z3.Not(matched)
     if key.parts is None and test.base in _ARN_FAMILY:
         # As the engine: a value that is not a six-part ARN makes an ARN condition false.
-        matched = z3.And(z3.InRe(key.value, _ARN_SHAPE), matched)
+        matched = z3.And(z3.InRe(key.value, _arn_shape()), matched)
     return z3.If(key.present, matched, absent)
 
 

@@ -22,6 +22,13 @@ from typing import Literal
 
 import z3
 
+from broker.analyzer.budget import (
+    QUICK_RLIMIT,
+    SOLVER_RLIMIT,
+    bounded_solver,
+    gave_up,
+    own_context,
+)
 from broker.analyzer.encode import decision, is_one_of
 from broker.analyzer.globs import ascii_string
 from broker.analyzer.guess import guesses
@@ -35,8 +42,6 @@ from broker.policy.principals import caller_of
 __all__ = ["Analysis", "Witness", "analyze", "disagreement", "witness_policies"]
 
 Status = Literal["external", "none", "undecided"]
-SOLVER_TIMEOUT_MS = 20_000
-QUICK_TIMEOUT_MS = 1_000
 _ALLOW_ALL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
@@ -137,34 +142,49 @@ def readable(request: Request, target: Target, policies: PolicySet) -> Request:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One query's verdict, its concrete witness (``sat``), or why the solver gave up."""
+
+    verdict: z3.CheckSatResult
+    request: Request | None = None
+    gave_up: str = ""
+
+
 def _solve(
     target: Target,
     zone: Zone,
     shape: PrincipalShape,
     key_types: dict[str, KeyType],
-    timeout_ms: int,
-) -> tuple[z3.CheckSatResult, Request | None]:
+    rlimit: int,
+) -> _Answer:
     """One query: a request from a ``shape`` caller outside ``zone`` that the policy allows."""
-    request = SymbolicRequest(shape, key_types)
-    solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
-    solver.add(decision(target.policy, request), *_outside(request, zone))
-    if target.kind == "resource":
-        solver.add(_on_resource(request, target))
-    solver.add(*request.constraints)
-    verdict = solver.check()
-    if verdict != z3.sat:
-        return verdict, None
-    fixed = target.resource if target.kind == "trust" else None
-    return verdict, request.witness(solver.model(), resource_account=target.account, resource=fixed)
+    with own_context():
+        request = SymbolicRequest(shape, key_types)
+        solver = bounded_solver(rlimit)
+        solver.add(decision(target.policy, request), *_outside(request, zone))
+        if target.kind == "resource":
+            solver.add(_on_resource(request, target))
+        solver.add(*request.constraints)
+        verdict = solver.check()
+        if verdict == z3.unknown:
+            return _Answer(verdict, gave_up=gave_up(solver, shape.kind, rlimit))
+        if verdict != z3.sat:
+            return _Answer(verdict)
+        fixed = target.resource if target.kind == "trust" else None
+        model = solver.model()
+        return _Answer(
+            verdict, request.witness(model, resource_account=target.account, resource=fixed)
+        )
 
 
-def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) -> Analysis:
+def analyze(target: Target, zone: Zone, *, rlimit: int = SOLVER_RLIMIT) -> Analysis:
     """Decide whether anyone outside ``zone`` can access ``target``.
 
-    Each shape first gets a short budget; the full ``timeout_ms`` is spent only on shapes that
-    could still change the answer (no witness found yet), so one hard shape does not stall a
-    policy another shape already proves open.
+    Each shape first gets a short budget; the full ``rlimit`` (z3 resource units, see
+    ``broker.analyzer.budget``) is spent only on shapes that could still change the answer (no
+    witness found yet), so one hard shape does not stall a policy another shape already proves
+    open.
     """
     support = check_support(target.policy)
     zone = zone.for_target(target)
@@ -177,15 +197,18 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
         kind = caller_of(guessed.principal_arn, guessed.principal_account, None).kind
         witnesses.append(Witness(kind, guessed))
     pending = list(dict.fromkeys(_shapes(target, zone)))
-    for budget in (min(QUICK_TIMEOUT_MS, timeout_ms), timeout_ms):
+    for budget in (min(QUICK_RLIMIT, rlimit), rlimit):
         undecided: list[PrincipalShape] = []
+        gave_up_on: list[str] = []
         for shape in pending:
             group = "iam" if shape.kind in IAM_SHAPES else f"{shape.kind}:{shape.name}"
             if group in seen:
                 continue
-            verdict, concrete = _solve(target, zone, shape, support.key_types, budget)
-            if verdict == z3.unknown:
+            answer = _solve(target, zone, shape, support.key_types, budget)
+            concrete = answer.request
+            if answer.verdict == z3.unknown:
                 undecided.append(shape)
+                gave_up_on.append(answer.gave_up)
             elif concrete is not None:
                 if evaluate(policies, concrete, explain=False).allowed:
                     seen.add(group)
@@ -193,9 +216,16 @@ def analyze(target: Target, zone: Zone, *, timeout_ms: int = SOLVER_TIMEOUT_MS) 
                 else:
                     reasons.append(disagreement(shape.kind, support.reasons))
         pending = undecided
-        if witnesses or budget == timeout_ms:
+        if budget == rlimit:
+            reasons += gave_up_on
             break
-    reasons += [f"cannot decide: the solver gave up on {s.kind} callers" for s in pending]
+        if witnesses:
+            reasons += [
+                f"cannot decide: the solver gave up on {s.kind} callers (the first try's "
+                f"{budget:,} resource units ran out; not tried further: access is already proven)"
+                for s in pending
+            ]
+            break
     if witnesses:
         return Analysis(target, "external", tuple(witnesses), tuple(reasons))
     if reasons:

@@ -53,6 +53,7 @@ class AnalyzeInput:
     zone_accounts: tuple[str, ...]
     targets: tuple[TargetSpec, ...]
     as_json: bool
+    rlimit: int | None = None  # z3 resource units a query may spend; None: the analyzer's own
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class CompareInput:
     new: Path
     kind: PolicyKind
     as_json: bool
+    rlimit: int | None = None  # as AnalyzeInput.rlimit
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,11 @@ def _account_of(arn: str) -> str:
 def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
     """Analyse every target; print findings (text or JSON); 1 if any finding or undecided."""
     _require_z3()
+    from broker.analyzer.budget import SOLVER_RLIMIT
     from broker.analyzer.external import analyze
     from broker.analyzer.targets import Zone, target_from_document
+
+    rlimit = options.rlimit or SOLVER_RLIMIT
 
     targets = []
     accounts = frozenset(options.zone_accounts)
@@ -182,7 +187,7 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
     elif options.zone == "organization" and not options.org_id and not accounts:
         raise UsageError("--zone organization needs --org-id and/or --zone-account")
     zone = Zone(options.zone, accounts, org_id)
-    results = [analyze(target, zone) for target in targets]
+    results = [analyze(target, zone, rlimit=rlimit) for target in targets]
     for spec in options.targets:
         account = _account_of(spec.arn) or (options.zone_accounts or ("",))[0]
         if not account:
@@ -194,7 +199,7 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
             account,
             _document(spec.file),
         )
-        results.append(analyze(target, zone))
+        results.append(analyze(target, zone, rlimit=rlimit))
     if not results:
         print("no trust or resource policies to analyse", file=sys.stderr)
     if options.as_json:
@@ -219,12 +224,13 @@ def run_analyze(options: AnalyzeInput, out: TextIO) -> int:
 def run_compare(options: CompareInput, out: TextIO) -> int:
     """Print whether NEW allows a request OLD does not (with the witness); 1 if so."""
     _require_z3()
+    from broker.analyzer.budget import SOLVER_RLIMIT
     from broker.analyzer.compare import compare
     from broker.policy import parse_policy
 
     old = parse_policy(_document(options.old), kind=options.kind, name=str(options.old))
     new = parse_policy(_document(options.new), kind=options.kind, name=str(options.new))
-    result = compare(old, new)
+    result = compare(old, new, rlimit=options.rlimit or SOLVER_RLIMIT)
     if options.as_json:
         json.dump(result.to_json(), out, indent=2)
         out.write("\n")
@@ -248,14 +254,43 @@ def _target(kind: Literal["trust", "resource"]) -> Any:
     return parse
 
 
+# broker.analyzer.budget's SOLVER_RLIMIT and MAX_RLIMIT, stated here so the parser loads no z3
+DEFAULT_RLIMIT_TEXT = "100,000,000"
+MAX_RLIMIT = 4_294_967_295
+_RLIMIT_HELP = (
+    "z3 resource units each solver query may spend (default "
+    + DEFAULT_RLIMIT_TEXT
+    + "); counted, not timed, so the answer does not depend on the machine's load; a query "
+    "that runs out is reported as cannot decide"
+)
+
+
+def _rlimit(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        value = 0
+    if not 0 < value <= MAX_RLIMIT:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number of z3 resource units, at most {MAX_RLIMIT:,} "
+            f"(z3's largest), got {text!r}"
+        )
+    return value
+
+
 def _analyze(args: argparse.Namespace) -> int:
     if getattr(args, "analyze_command", None) == "compare":
         kind = cast("PolicyKind", args.kind)
-        options = CompareInput(Path(args.old), Path(args.new), kind, args.json)
+        options = CompareInput(Path(args.old), Path(args.new), kind, args.json, args.solver_rlimit)
         return run_compare(options, sys.stdout)
     targets = tuple(args.trust or ()) + tuple(args.resource or ())
     analyze_options = AnalyzeInput(
-        args.zone, args.org_id, tuple(args.zone_account or ()), targets, args.json
+        args.zone,
+        args.org_id,
+        tuple(args.zone_account or ()),
+        targets,
+        args.json,
+        args.solver_rlimit,
     )
     return run_analyze(analyze_options, sys.stdout)
 
@@ -316,6 +351,7 @@ def register(subparsers: Any) -> None:
         help="a resource-based policy and the resource it is attached to",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--solver-rlimit", type=_rlimit, metavar="UNITS", help=_RLIMIT_HELP)
     parser.set_defaults(handler=_analyze)
     sub = parser.add_subparsers(dest="analyze_command", metavar="SUBCOMMAND")
     compare = sub.add_parser("compare", help="does NEW allow any request OLD does not?")
@@ -323,3 +359,11 @@ def register(subparsers: Any) -> None:
     compare.add_argument("new", metavar="NEW.json")
     compare.add_argument("--kind", choices=_KINDS, default="resource")
     compare.add_argument("--json", action="store_true", help="print JSON")
+    # SUPPRESS: given after `compare` it is set; otherwise the one given before stays.
+    compare.add_argument(
+        "--solver-rlimit",
+        type=_rlimit,
+        metavar="UNITS",
+        default=argparse.SUPPRESS,
+        help=_RLIMIT_HELP,
+    )

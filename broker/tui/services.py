@@ -233,7 +233,7 @@ class Services:
         return analyzer_targets(self.config_dir, self.state)
 
     def analyze(self, target: Target, zone: Zone) -> Finding:
-        """The solver's answer for one role (blocks up to the solver's timeout)."""
+        """The solver's answer for one role (blocks until z3 decides or spends its budget)."""
         from broker.tui.reports_data import analyze_target
 
         return analyze_target(target, zone)

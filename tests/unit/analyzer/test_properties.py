@@ -3,7 +3,8 @@
 Over a small universe of outside callers, actions, resources and context values, the engine
 is the oracle: if any request of the universe is allowed, the analyzer must report external
 access (it may never say "no external access" wrongly); every witness it reports must be
-allowed by the engine; policies built only from encoded constructs are always decided. The
+allowed by the engine; policies built only from encoded constructs are always decided, within
+the default resource budget (``broker.analyzer.budget``, no wall-clock limit involved). The
 same for ``compare``: a request NEW allows and OLD refuses means "broader".
 """
 
@@ -115,10 +116,9 @@ def target(kind: str, doc: dict[str, Any]) -> Target:
 def check(kind: str, doc: dict[str, Any]) -> None:
     subject = target(kind, doc)
     result = analyze(subject, ZONE)
-    if result.status == "undecided":
-        # Sound, never a false "no access": these generated policies use only encoded
-        # constructs, so the one acceptable cause is the solver's time limit (a loaded machine).
-        assert all("the solver gave up" in reason for reason in result.reasons), result.reasons
+    # These generated policies use only encoded constructs, and the solver's budget is counted
+    # (not timed, so the machine's load cannot spend it): every one is decided.
+    assert result.status != "undecided", (result.reasons, doc)
     brute = allowed_from_outside(subject.policy)
     if brute is not None:
         assert result.status in ("external", "undecided"), (brute, doc)

@@ -17,7 +17,7 @@ from broker.analyzer.real_names import expand_action, readable_witness
 from broker.commands.reports import AnalyzeInput, CompareInput, TargetSpec, run_analyze, run_compare
 from broker.policy import PolicySet, Request, evaluate, parse_policy
 from broker.policy.service_reference import service_reference
-from tests.unit.analyzer.universe import HOME, ORG, SIBLING
+from tests.unit.analyzer.universe import BUCKET_NEW, BUCKET_OLD, HOME, ORG, SIBLING
 
 NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
 
@@ -61,17 +61,8 @@ def test_compare_identity_witness_is_a_real_action_on_its_resource_type(tmp_path
     assert NAME.fullmatch(principal_name), witness["principal"]
 
 
-_BUCKET_OLD = {
-    "Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-    "Action": "s3:GetObject",
-    "Resource": "arn:aws:s3:::example-bucket/*",
-}
-_BUCKET_NEW = {**_BUCKET_OLD, "Principal": {"AWS": "*"}, "Action": "s3:Get*"}
-
-
 def test_compare_resource_policy_witness_uses_the_policy_resource(tmp_path: Path) -> None:
-    witness = compare(tmp_path, "resource", _BUCKET_OLD, _BUCKET_NEW)
+    witness = compare(tmp_path, "resource", BUCKET_OLD, BUCKET_NEW)
     assert_real(witness["action"])
     # Inside the policy's Resource: an object (a non-empty key) of example-bucket. Any key is
     # legal there ("/" included), so the test does not pin one shape of name.
@@ -84,8 +75,8 @@ def _bucket_comparison(seed: int) -> Request:
 
     from broker.analyzer.compare import compare as compare_policies
 
-    old = parse_policy({"Version": "2012-10-17", "Statement": [_BUCKET_OLD]}, kind="resource")
-    new = parse_policy({"Version": "2012-10-17", "Statement": [_BUCKET_NEW]}, kind="resource")
+    old = parse_policy({"Version": "2012-10-17", "Statement": [BUCKET_OLD]}, kind="resource")
+    new = parse_policy({"Version": "2012-10-17", "Statement": [BUCKET_NEW]}, kind="resource")
     z3.set_param("smt.random_seed", seed)
     z3.set_param("sat.random_seed", seed)
     try:
@@ -103,8 +94,8 @@ def test_the_witness_resource_is_the_same_whatever_model_the_solver_finds(seed: 
     witness names the policy's own Resource made concrete, and the engine still agrees."""
     witness = _bucket_comparison(seed)
     assert witness.resource == "arn:aws:s3:::example-bucket/example"
-    old = parse_policy({"Version": "2012-10-17", "Statement": [_BUCKET_OLD]}, kind="resource")
-    new = parse_policy({"Version": "2012-10-17", "Statement": [_BUCKET_NEW]}, kind="resource")
+    old = parse_policy({"Version": "2012-10-17", "Statement": [BUCKET_OLD]}, kind="resource")
+    new = parse_policy({"Version": "2012-10-17", "Statement": [BUCKET_NEW]}, kind="resource")
     assert evaluate(witness_policies(PolicySet(resource=[new])), witness, explain=False).allowed
     assert not evaluate(witness_policies(PolicySet(resource=[old])), witness, explain=False).allowed
 
