@@ -11,6 +11,12 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broker.client.chain import Chain
+    from broker.config import BrokerConfig
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "ConfigureInput",
@@ -44,14 +50,18 @@ def _credential_process(args: argparse.Namespace) -> int:
 
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.durations import parse_duration
-    from broker.client.wiring import open_chain
+    from broker.client.wiring import close_chain, open_chain
     from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
-    credentials = chain.credentials(profile, duration=duration)
+    with command_state() as state:
+        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
+        try:
+            directory = state_directory(config, state)
+            profile = resolve_profile(config, chain.store, args.profile, directory)
+            credentials = chain.credentials(profile, duration=duration)
+        finally:
+            close_chain(chain)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
     return 0
 
@@ -95,19 +105,27 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
 
 
 def _profile_env(args: argparse.Namespace) -> dict[str, str]:
-    """The credential variables for ``args.profile``, with ``--duration``/``--region``."""
+    """The credential variables for ``args.profile``, with ``--duration``/``--region``.
+
+    The state and the chain are closed before this returns: ``exec`` then runs its command,
+    perhaps for hours, holding no database connection and no provider client of ours.
+    """
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.durations import parse_duration, parse_region
     from broker.client.exports import credential_env
-    from broker.client.wiring import open_chain
+    from broker.client.wiring import close_chain, open_chain
     from broker.commands.opened_state import command_state
 
     duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
-    credentials = chain.credentials(profile, duration=duration)
+    with command_state() as state:
+        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
+        try:
+            directory = state_directory(config, state)
+            profile = resolve_profile(config, chain.store, args.profile, directory)
+            credentials = chain.credentials(profile, duration=duration)
+        finally:
+            close_chain(chain)
     return credential_env(credentials, region or profile.region)
 
 
@@ -141,7 +159,8 @@ def _exec(args: argparse.Namespace) -> int:
         from broker.errors import UsageError
 
         raise UsageError("nothing to run: `broker exec PROFILE -- COMMAND [ARGS...]`")
-    return run_exec(inputs, _profile_env(args), dict(os.environ))
+    env = _profile_env(args)  # the state and the chain are closed once this returns
+    return run_exec(inputs, env, dict(os.environ))
 
 
 def _env(args: argparse.Namespace) -> int:
@@ -301,37 +320,47 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    """Rounds of the refresher; the state is opened per round, on need, and closed after it
+    (``StateHandle.round``), so ``--watch`` holds no database connection while it sleeps."""
+    from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
+
+    with command_state() as state:
+        config, chain = open_chain(state=state, verbose=args.verbose)
+        try:
+            return _refresh_rounds(args, config, chain, state)
+        finally:
+            close_chain(chain)
+
+
+def _refresh_rounds(
+    args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+) -> int:
     from collections import Counter
 
     from broker.client.assignment_profiles import all_profiles, state_directory
     from broker.client.refresher import Refresher
-    from broker.client.wiring import close_chain, open_chain
-    from broker.commands.opened_state import command_state
     from broker.errors import ConfigError
-
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose)
 
     def dropped(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
 
-    profiles = list(
-        all_profiles(
-            config, chain.store, state_directory(config, state), on_dropped=dropped
-        ).values()
-    )
+    with state.round():
+        profiles = list(
+            all_profiles(
+                config, chain.store, state_directory(config, state), on_dropped=dropped
+            ).values()
+        )
     if args.profile:
         known = {p.name for p in profiles}
         unknown = [name for name in args.profile if name not in known]
         if unknown:
-            close_chain(chain)
             raise ConfigError(
                 f"no profile {unknown[0]!r} to refresh (known: {', '.join(sorted(known)) or 'none'}"
                 "); see `broker configure aws --dry-run` for the assignment profiles"
             )
         profiles = [p for p in profiles if p.name in set(args.profile)]
     if not profiles and not args.watch:
-        close_chain(chain)
         print(
             "broker: nothing to refresh: no profiles yet; sign in with `broker login`, then "
             "`broker configure aws` (or add [profiles.NAME] tables to broker.toml)",
@@ -344,25 +373,22 @@ def _refresh(args: argparse.Namespace) -> int:
         if args.watch and "stopped" in line:
             _notify(line)
 
-    refresher = Refresher(chain=chain, profiles=profiles, report=report)
-    try:
-        if not args.watch:
-            outcomes = refresher.round()
-            counts = Counter(o.status for o in outcomes)
-            if args.verbose or counts["fresh"] == len(outcomes):
-                # Otherwise each refreshed or stopped profile has said so in a line of its own.
-                print(
-                    f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
-                    f"{counts['refreshed']} refreshed, "
-                    f"{counts['stopped'] + counts['retrying']} not refreshed",
-                    file=sys.stderr,
-                )
-            return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
-        from broker.client.watch import watch
+    refresher = Refresher(chain=chain, profiles=profiles, report=report, state_round=state.round)
+    if not args.watch:
+        outcomes = refresher.round()
+        counts = Counter(o.status for o in outcomes)
+        if args.verbose or counts["fresh"] == len(outcomes):
+            # Otherwise each refreshed or stopped profile has said so in a line of its own.
+            print(
+                f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
+                f"{counts['refreshed']} refreshed, "
+                f"{counts['stopped'] + counts['retrying']} not refreshed",
+                file=sys.stderr,
+            )
+        return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
+    from broker.client.watch import watch
 
-        watch(refresher, chain.store.data_dir, report)
-    finally:
-        close_chain(chain)
+    watch(refresher, chain.store.data_dir, report)
     return 0
 
 
@@ -381,27 +407,42 @@ def _notify(line: str) -> None:
 
 
 def _serve_credentials(args: argparse.Namespace) -> int:
+    from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
+
+    with command_state() as state:
+        config, chain = open_chain(state=state, verbose=args.verbose)
+        try:
+            return _serve_profiles(args, config, chain, state)
+        finally:
+            close_chain(chain)
+
+
+def _serve_profiles(
+    args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+) -> int:
+    """Serve until SIGTERM or Ctrl-C; each request is a round of the state (opened on need,
+    closed when no other request is running), so no database connection idles between them."""
     import signal
     import threading
 
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
-    from broker.client.wiring import close_chain, open_chain, stderr_log
-    from broker.commands.opened_state import command_state
+    from broker.client.wiring import stderr_log
+    from broker.minters.base import Credentials
 
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose)
     directory = state_directory(config, state)
-    profiles = {
-        name: resolve_profile(config, chain.store, name, directory) for name in args.profiles
-    }
-    server = start_server(
-        list(profiles),
-        lambda name: chain.credentials(profiles[name]),
-        imds=args.imds,
-        log=stderr_log(True),
-    )
+    with state.round():
+        profiles = {
+            name: resolve_profile(config, chain.store, name, directory) for name in args.profiles
+        }
+
+    def fetch(name: str) -> Credentials:
+        with state.round():
+            return chain.credentials(profiles[name])
+
+    server = start_server(list(profiles), fetch, imds=args.imds, log=stderr_log(True))
     if args.imds:
         env = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": server.base_url + "/"}
     else:
@@ -420,7 +461,6 @@ def _serve_credentials(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.shutdown()
-        close_chain(chain)
     return 0
 
 
