@@ -11,6 +11,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -429,6 +430,7 @@ def _serve_profiles(
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
+    from broker.client.watch import Terminated
     from broker.client.wiring import stderr_log
     from broker.minters.base import Credentials
 
@@ -455,13 +457,25 @@ def _serve_profiles(
     sys.stdout.write(render_env(env, args.format))
     sys.stdout.flush()
     print("broker: serving credentials on 127.0.0.1; Ctrl-C stops", file=sys.stderr, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM raises instead of setting an event the main thread waits on: ``Event.set()`` in
+    # a handler can deadlock on the lock ``wait()`` holds (``broker.client.watch`` says why).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        stop.wait()
+        threading.Event().wait()
+    except Terminated:
+        pass
     finally:
         server.shutdown()
     return 0
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    import signal
+
+    from broker.client.watch import Terminated
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the cleanup at once
+    raise Terminated
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
