@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from broker.client.chain import Chain
+    from broker.client.profiles import Profile
     from broker.config import BrokerConfig
+    from broker.minters.base import Credentials
     from broker.sts.state_handle import StateHandle
 
 __all__ = [
@@ -49,22 +52,51 @@ def _session_options(parser: argparse.ArgumentParser, *, region: bool = True) ->
 def _credential_process(args: argparse.Namespace) -> int:
     import json
 
+    _profile, credentials = _profile_credentials(args)
+    sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
+    return 0
+
+
+def _profile_credentials(args: argparse.Namespace) -> tuple[Profile, Credentials]:
+    """``args.profile`` and its credentials (``--duration``), through the chain.
+
+    The state and the chain are closed before this returns: ``exec`` then runs its command,
+    perhaps for hours, holding no database connection and no provider client of ours.
+    """
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.durations import parse_duration
+
+    duration = None if args.duration is None else parse_duration(args.duration)
+
+    def fetch(
+        _args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+    ) -> tuple[Profile, Credentials]:
+        directory = state_directory(config, state)
+        profile = resolve_profile(config, chain.store, args.profile, directory)
+        return profile, chain.credentials(profile, duration=duration)
+
+    return _with_chain(args, fetch, ask_mfa=True)
+
+
+_T = TypeVar("_T")
+
+
+def _with_chain(
+    args: argparse.Namespace,
+    command: Callable[[argparse.Namespace, BrokerConfig, Chain, StateHandle], _T],
+    *,
+    ask_mfa: bool = False,
+) -> _T:
+    """``command`` with this command's state handle and chain, both closed when it returns."""
     from broker.client.wiring import close_chain, open_chain
     from broker.commands.opened_state import command_state
 
-    duration = None if args.duration is None else parse_duration(args.duration)
     with command_state() as state:
-        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
+        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=ask_mfa)
         try:
-            directory = state_directory(config, state)
-            profile = resolve_profile(config, chain.store, args.profile, directory)
-            credentials = chain.credentials(profile, duration=duration)
+            return command(args, config, chain, state)
         finally:
             close_chain(chain)
-    sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
-    return 0
 
 
 # -- exec / env ---------------------------------------------------------------------------
@@ -106,27 +138,13 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
 
 
 def _profile_env(args: argparse.Namespace) -> dict[str, str]:
-    """The credential variables for ``args.profile``, with ``--duration``/``--region``.
-
-    The state and the chain are closed before this returns: ``exec`` then runs its command,
-    perhaps for hours, holding no database connection and no provider client of ours.
-    """
-    from broker.client.assignment_profiles import resolve_profile, state_directory
-    from broker.client.durations import parse_duration, parse_region
+    """The credential variables for ``args.profile``, with ``--duration``/``--region``; the
+    state is closed by then (``_profile_credentials``)."""
+    from broker.client.durations import parse_region
     from broker.client.exports import credential_env
-    from broker.client.wiring import close_chain, open_chain
-    from broker.commands.opened_state import command_state
 
-    duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    with command_state() as state:
-        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
-        try:
-            directory = state_directory(config, state)
-            profile = resolve_profile(config, chain.store, args.profile, directory)
-            credentials = chain.credentials(profile, duration=duration)
-        finally:
-            close_chain(chain)
+    profile, credentials = _profile_credentials(args)
     return credential_env(credentials, region or profile.region)
 
 
@@ -323,15 +341,7 @@ def _configure(args: argparse.Namespace) -> int:
 def _refresh(args: argparse.Namespace) -> int:
     """Rounds of the refresher; the state is opened per round, on need, and closed after it
     (``StateHandle.round``), so ``--watch`` holds no database connection while it sleeps."""
-    from broker.client.wiring import close_chain, open_chain
-    from broker.commands.opened_state import command_state
-
-    with command_state() as state:
-        config, chain = open_chain(state=state, verbose=args.verbose)
-        try:
-            return _refresh_rounds(args, config, chain, state)
-        finally:
-            close_chain(chain)
+    return _with_chain(args, _refresh_rounds)
 
 
 def _refresh_rounds(
@@ -408,15 +418,7 @@ def _notify(line: str) -> None:
 
 
 def _serve_credentials(args: argparse.Namespace) -> int:
-    from broker.client.wiring import close_chain, open_chain
-    from broker.commands.opened_state import command_state
-
-    with command_state() as state:
-        config, chain = open_chain(state=state, verbose=args.verbose)
-        try:
-            return _serve_profiles(args, config, chain, state)
-        finally:
-            close_chain(chain)
+    return _with_chain(args, _serve_profiles)
 
 
 def _serve_profiles(
@@ -432,7 +434,6 @@ def _serve_profiles(
     from broker.client.exports import render_env
     from broker.client.watch import Terminated
     from broker.client.wiring import stderr_log
-    from broker.minters.base import Credentials
 
     directory = state_directory(config, state)
     with state.round():

@@ -13,7 +13,6 @@ chain.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,12 +24,11 @@ import pytest
 
 from broker.storage.audit_chain import SqlAuditLog
 from broker.storage.database import open_database
-from broker.storage.migrations import upgrade
 from broker.store.credential_store import CredentialStore
 from tests.conftest import REPO
 from tests.integration.test_aws_cli_e2e import ALICE_PROFILE, _age, _sign_in_and_configure
 from tests.integration.test_client_commands_cli import _serve_credentials
-from tests.postgres_peer import PostgresServer, cluster_or_fail
+from tests.postgres_peer import PostgresServer, cluster_or_fail, current_database
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration]
 
@@ -43,14 +41,7 @@ def cluster() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def database_url(cluster: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A new database at the current schema, named by ``BROKER_DATABASE_URL`` for the test."""
-    name = f"c_{secrets.token_hex(5)}"
-    with psycopg.connect(cluster.url(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = cluster.url(name)
-    database = open_database(url, pool_size=1)
-    upgrade(database)
-    database.close()
+    url = current_database(cluster, "c")
     monkeypatch.setenv("BROKER_DATABASE_URL", url)
     return url
 
