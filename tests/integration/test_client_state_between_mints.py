@@ -172,3 +172,34 @@ def test_serve_credentials_mints_after_a_database_restart_and_says_when_it_is_do
     assert "cannot serve credentials" in err  # the outage, told once in the log
     for secret in (first.json()["SecretAccessKey"], second.json()["SecretAccessKey"]):
         assert secret not in err
+
+
+def test_refresh_watch_holds_no_database_connection_while_it_sleeps(
+    secret_service: None, database_url: str, broker_home: Path, tmp_path: Path, run_broker
+) -> None:
+    from datetime import UTC, datetime
+
+    from broker.client.refresher_status import read_status
+    from tests.integration.test_refresh_watch_status import _start, _terminate_promptly
+    from tests.waiting import wait_until
+
+    _signed_in(run_broker, tmp_path)
+    minted = run_broker("credential-process", "--profile", ALICE_PROFILE)
+    assert minted.returncode == 0, minted.stderr
+    store = CredentialStore(broker_home)
+    _age(store)  # inside the refresh window: the watcher's first round mints
+
+    def first_round_done() -> bool:
+        status = read_status(broker_home, datetime.now(UTC)).status
+        return status is not None and status.last_round is not None
+
+    proc = _start()
+    try:
+        wait_until(first_round_done, "the watcher's first round", timeout=60)
+        status = read_status(broker_home, datetime.now(UTC)).status
+        assert status is not None and status.refreshed == (ALICE_PROFILE,), status
+        assert len(_local_mints(database_url)) == 2  # credential-process's, then the round's
+        assert _sessions_of_others(database_url) == []  # asleep until the next round
+    finally:
+        _took, err = _terminate_promptly(proc)
+    assert proc.returncode == 0, err
