@@ -1,7 +1,8 @@
 """Client commands hold no database connection while they wait, on a PostgreSQL deployment.
 
 ``broker exec`` gets its credentials, closes the state, then runs its command: while the
-command runs, the server lists no session of the broker's. ``broker serve-credentials`` opens
+command runs, the server lists no session of the broker's, and the broker holds nothing open
+but its standard streams. ``broker serve-credentials`` opens
 the state for each request and closes it after, so a server restarted between two requests
 (which breaks any connection held across it) does not fail the next one, and a request while
 the server is down fails in one line naming the database, the one after it is back succeeds.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -67,6 +68,11 @@ def _none_left(url: str) -> None:
     )
 
 
+def _open_files(pid: int) -> set[int]:
+    """The descriptors process ``pid`` holds open (Linux: ``/proc``)."""
+    return {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
+
+
 def _local_mints(url: str) -> list[dict[str, object]]:
     database = open_database(url, pool_size=1)
     try:
@@ -90,11 +96,9 @@ CHILD = (
 )
 
 
-def test_exec_runs_its_command_holding_no_database_connection(
-    secret_service: None, database_url: str, broker_home: Path, tmp_path: Path, run_broker
-) -> None:
-    _signed_in(run_broker, tmp_path)
-    assert _local_mints(database_url) == []
+def _exec_and_look(broker_home: Path, look: Callable[[int], None]) -> None:
+    """Run ``broker exec`` with a command that waits; while it waits, check that the
+    credentials it got are those just minted and cached, then ``look(broker pid)``."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "broker", "exec", ALICE_PROFILE, "--", sys.executable, "-c", CHILD],
@@ -111,13 +115,11 @@ def test_exec_runs_its_command_holding_no_database_connection(
         if ready != "ready":
             proc.kill()
             raise AssertionError(f"the command did not start: {proc.communicate()[1]}")
-        # The child runs now, under its `broker exec`: the mint went through the database...
-        mints = _local_mints(database_url)
-        assert len(mints) == 1 and mints[0].get("errorCode") is None
         cached = CredentialStore(broker_home).credentials(ALICE_PROFILE)
         assert cached is not None and key == cached.access_key_id  # those minted just now
-        # ...and nothing of the broker's is connected to it any more.
-        _none_left(database_url)
+        look(proc.pid)
+        # Nor anything else: no keyring (D-Bus) connection, database file, lock or socket.
+        assert _open_files(proc.pid) == {0, 1, 2}
         proc.stdin.write("go\n")
         proc.stdin.flush()
         _out, err = proc.communicate(timeout=60)
@@ -126,6 +128,42 @@ def test_exec_runs_its_command_holding_no_database_connection(
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
+
+
+def test_exec_runs_its_command_holding_no_database_connection(
+    secret_service: None, database_url: str, broker_home: Path, tmp_path: Path, run_broker
+) -> None:
+    _signed_in(run_broker, tmp_path)
+    assert _local_mints(database_url) == []
+
+    def look(_pid: int) -> None:
+        # The mint went through the database, and nothing of the broker's is connected to it.
+        mints = _local_mints(database_url)
+        assert len(mints) == 1 and mints[0].get("errorCode") is None
+        _none_left(database_url)
+
+    _exec_and_look(broker_home, look)
+
+
+def test_exec_on_the_embedded_database_holds_no_file_of_it_open(
+    secret_service: None,
+    broker_home: Path,
+    tmp_path: Path,
+    run_broker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BROKER_DATABASE_URL", raising=False)
+    _signed_in(run_broker, tmp_path)
+
+    def look(_pid: int) -> None:
+        database = open_database(f"sqlite://{broker_home / 'broker.db'}", pool_size=1)
+        try:
+            records = list(SqlAuditLog(database).records())
+        finally:
+            database.close()
+        assert [r for r in records if r.get("userAgent") == "broker/local-minter"]
+
+    _exec_and_look(broker_home, look)
 
 
 def _fetch(exports: dict[str, str]) -> httpx.Response:
