@@ -1,14 +1,14 @@
-"""Client commands hold no database connection while they wait, on a PostgreSQL deployment.
+"""Client commands hold no database connection while they wait.
 
 ``broker exec`` gets its credentials, closes the state, then runs its command: while the
-command runs, the server lists no session of the broker's, and the broker holds nothing open
-but its standard streams. ``broker serve-credentials`` opens
-the state for each request and closes it after, so a server restarted between two requests
-(which breaks any connection held across it) does not fail the next one, and a request while
-the server is down fails in one line naming the database, the one after it is back succeeds.
-Through the real CLI, the real Secret Service, a private PostgreSQL cluster (this module's
-own: the tests restart it) and the local minter, whose mints land in the database's audit
-chain.
+command runs, the PostgreSQL server lists no session of the broker's, and the broker holds
+nothing open but its standard streams (on the embedded SQLite too). ``broker refresh --watch``
+holds no session while it sleeps between rounds. ``broker serve-credentials`` opens the state
+for each request and closes it after, so a server restarted between two requests (which breaks
+any connection held across it) does not fail the next one, and a request while the server is
+down fails in one line naming the database, the one after it is back succeeds. Through the
+real CLI, the real Secret Service, a private PostgreSQL cluster (this module's own: the tests
+restart it) and the local minter, whose mints land in the database's audit chain.
 """
 
 from __future__ import annotations
