@@ -147,6 +147,26 @@ def cluster_or_fail() -> Iterator[PostgresServer]:
         pytest.fail(str(exc))
 
 
+def current_database(server: PostgresServer, prefix: str) -> str:
+    """The URL of a new database on ``server`` (named ``prefix`` and random hex) at this
+    broker's schema, as ``broker db upgrade`` leaves it."""
+    import psycopg
+
+    from broker.storage.database import open_database
+    from broker.storage.migrations import upgrade
+
+    name = f"{prefix}_{secrets.token_hex(5)}"
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = server.url(name)
+    database = open_database(url, pool_size=1)
+    try:
+        upgrade(database)
+    finally:
+        database.close()
+    return url
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     yield from cluster_or_fail()

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from broker.client.chain import REFRESH_WINDOW, Chain
 from broker.client.profiles import Profile
-from broker.errors import BrokerError, ConfigError, ReauthenticationRequired
+from broker.errors import (
+    BrokerError,
+    ConfigError,
+    ReauthenticationRequired,
+    StateStoreUnavailableError,
+)
 
 __all__ = ["Outcome", "Refresher"]
 
@@ -45,6 +51,9 @@ class Refresher:
         profiles: the configured profiles to consider (only those in the index are refreshed).
         report: called with each line worth telling (stopped / retrying / refreshed).
         rng: randomness for jitter.
+        state_round: what each round runs inside: the front end's ``StateHandle.round``, so
+            the state a round opens is closed when it ends and the next round opens it afresh
+            (no database connection idles while the loop sleeps).
     """
 
     chain: Chain
@@ -54,12 +63,17 @@ class Refresher:
     stopped: dict[str, datetime] = field(default_factory=dict)  # profile -> when
     backoff: dict[str, timedelta] = field(default_factory=dict)
     retry_at: dict[str, datetime] = field(default_factory=dict)
+    state_round: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def round(self) -> list[Outcome]:
         """Refresh what is due once; returns one outcome per signed-in profile.
 
         A stopped profile resumes by itself once its provider is signed in to again.
         """
+        with self.state_round():
+            return self._round()
+
+    def _round(self) -> list[Outcome]:
         index = self.chain.store.read_index()
         cached = index.profiles
         outcomes: list[Outcome] = []
@@ -79,7 +93,10 @@ class Refresher:
         return outcomes
 
     def _one(self, profile: Profile) -> Outcome:
-        before = self.chain.servable(profile)  # a revoked session is never "still fresh"
+        try:
+            before = self.chain.servable(profile)  # a revoked session is never "still fresh"
+        except StateStoreUnavailableError as exc:  # asking the revocation rules
+            return self._retry_later(profile, exc)
         if before is not None:
             return Outcome(profile.name, "fresh", "still fresh", before.expiration)
         try:
@@ -89,20 +106,26 @@ class Refresher:
             line = f"{profile.name}: stopped refreshing: {exc}"
             self.report(line)
             return Outcome(profile.name, "stopped", str(exc))
+        except StateStoreUnavailableError as exc:
+            # The database is down or restarting: transient, retried with back-off like an
+            # unreachable IdP (the next round opens the state afresh).
+            return self._retry_later(profile, exc)
         except ConfigError:
             raise
         except BrokerError as exc:
-            delay = min(self.backoff.get(profile.name, MIN_SLEEP / 2) * 2, MAX_BACKOFF)
-            self.backoff[profile.name] = delay
-            self.retry_at[profile.name] = self.chain.now() + delay
-            seconds = int(delay.total_seconds())
-            line = f"{profile.name}: refresh failed ({exc}); retrying in {seconds} s"
-            self.report(line)
-            return Outcome(profile.name, "retrying", str(exc))
+            return self._retry_later(profile, exc)
         self.backoff.pop(profile.name, None)
         self.retry_at.pop(profile.name, None)
         self.report(f"{profile.name}: refreshed, valid until {credentials.expiration:%H:%M:%SZ}")
         return Outcome(profile.name, "refreshed", "refreshed", credentials.expiration)
+
+    def _retry_later(self, profile: Profile, exc: BrokerError) -> Outcome:
+        delay = min(self.backoff.get(profile.name, MIN_SLEEP / 2) * 2, MAX_BACKOFF)
+        self.backoff[profile.name] = delay
+        self.retry_at[profile.name] = self.chain.now() + delay
+        seconds = int(delay.total_seconds())
+        self.report(f"{profile.name}: refresh failed ({exc}); retrying in {seconds} s")
+        return Outcome(profile.name, "retrying", str(exc))
 
     def next_wake(self, outcomes: Sequence[Outcome]) -> timedelta:
         """How long to sleep: until the earliest profile enters its window, with jitter."""

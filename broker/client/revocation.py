@@ -48,14 +48,13 @@ def revocation_check(state: StateHandle) -> Callable[[Credentials], bool]:
     Raises (when called):
         ConfigError: the rules file is unreadable (fail closed: nothing is served).
     """
-    source: list[RevocationSource] = []
 
     def revoked(credentials: Credentials) -> bool:
         claims = _claims(credentials.session_token)
         if claims is None:
             return False
-        if not source:
-            source.append(state.state().shared.revocations)
-        return source[0].is_revoked(claims)
+        # asked of the state each time: a front end working in rounds opens it anew per round
+        rules: RevocationSource = state.state().shared.revocations
+        return rules.is_revoked(claims)
 
     return revoked

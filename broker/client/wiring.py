@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,17 +51,16 @@ def open_chain(
 
     config = load_config(config_dir)
     store = CredentialStore(state.data_dir)
-    minters: dict[str, Minter] = {}
+    minters = _MinterCache(config, state)
     built: list[Chain] = []
 
     def minter(profile: Profile) -> Minter:
         if profile.source_profile is not None:
             return _chained(profile, config, built[0], state, ask_mfa=ask_mfa, read_code=read_code)
-        if profile.minter not in minters:
-            minters[profile.minter] = load_minter(profile.minter, config, state)
+        built_minter = minters.get(profile.minter)
         if profile.minter in FEDERATED_MINTERS:
-            return _aimed(minters[profile.minter], profile)
-        return minters[profile.minter]
+            return _aimed(built_minter, profile)
+        return built_minter
 
     from broker.client.revocation import revocation_check
 
@@ -80,6 +80,33 @@ def open_chain(
     )
     built.append(chain)
     return config, chain
+
+
+class _MinterCache:
+    """Each minter built once per opening of the front end's state.
+
+    A minter holds the stores of the state it was built over (the local minter's key ring
+    and audit chain, an upstream minter's audit chain). A front end working in rounds
+    (``StateHandle.round``) closes that state between rounds, so a minter of an earlier
+    generation is dropped and built again over the newly opened state. Served requests run
+    in threads: one lock keeps two of them from building at once.
+    """
+
+    def __init__(self, config: BrokerConfig, state: StateHandle) -> None:
+        self._config = config
+        self._state = state
+        self._built: dict[str, Minter] = {}
+        self._generation = state.generation
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Minter:
+        with self._lock:
+            if self._generation != self._state.generation:
+                self._built.clear()
+                self._generation = self._state.generation
+            if name not in self._built:
+                self._built[name] = load_minter(name, self._config, self._state)
+            return self._built[name]
 
 
 def _chained(

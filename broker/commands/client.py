@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from broker.client.chain import Chain
+    from broker.client.profiles import Profile
+    from broker.config import BrokerConfig
+    from broker.minters.base import Credentials
+    from broker.sts.state_handle import StateHandle
 
 __all__ = [
     "ConfigureInput",
@@ -42,18 +52,51 @@ def _session_options(parser: argparse.ArgumentParser, *, region: bool = True) ->
 def _credential_process(args: argparse.Namespace) -> int:
     import json
 
-    from broker.client.assignment_profiles import resolve_profile, state_directory
-    from broker.client.durations import parse_duration
-    from broker.client.wiring import open_chain
-    from broker.commands.opened_state import command_state
-
-    duration = None if args.duration is None else parse_duration(args.duration)
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
-    credentials = chain.credentials(profile, duration=duration)
+    _profile, credentials = _profile_credentials(args)
     sys.stdout.write(json.dumps(credentials.to_process_json()) + "\n")
     return 0
+
+
+def _profile_credentials(args: argparse.Namespace) -> tuple[Profile, Credentials]:
+    """``args.profile`` and its credentials (``--duration``), through the chain.
+
+    The state and the chain are closed before this returns: ``exec`` then runs its command,
+    perhaps for hours, holding no database connection and no provider client of ours.
+    """
+    from broker.client.assignment_profiles import resolve_profile, state_directory
+    from broker.client.durations import parse_duration
+
+    duration = None if args.duration is None else parse_duration(args.duration)
+
+    def fetch(
+        _args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+    ) -> tuple[Profile, Credentials]:
+        directory = state_directory(config, state)
+        profile = resolve_profile(config, chain.store, args.profile, directory)
+        return profile, chain.credentials(profile, duration=duration)
+
+    return _with_chain(args, fetch, ask_mfa=True)
+
+
+_T = TypeVar("_T")
+
+
+def _with_chain(
+    args: argparse.Namespace,
+    command: Callable[[argparse.Namespace, BrokerConfig, Chain, StateHandle], _T],
+    *,
+    ask_mfa: bool = False,
+) -> _T:
+    """``command`` with this command's state handle and chain, both closed when it returns."""
+    from broker.client.wiring import close_chain, open_chain
+    from broker.commands.opened_state import command_state
+
+    with command_state() as state:
+        config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=ask_mfa)
+        try:
+            return command(args, config, chain, state)
+        finally:
+            close_chain(chain)
 
 
 # -- exec / env ---------------------------------------------------------------------------
@@ -95,19 +138,13 @@ def run_exec(inputs: ExecInput, env: dict[str, str], base_env: dict[str, str]) -
 
 
 def _profile_env(args: argparse.Namespace) -> dict[str, str]:
-    """The credential variables for ``args.profile``, with ``--duration``/``--region``."""
-    from broker.client.assignment_profiles import resolve_profile, state_directory
-    from broker.client.durations import parse_duration, parse_region
+    """The credential variables for ``args.profile``, with ``--duration``/``--region``; the
+    state is closed by then (``_profile_credentials``)."""
+    from broker.client.durations import parse_region
     from broker.client.exports import credential_env
-    from broker.client.wiring import open_chain
-    from broker.commands.opened_state import command_state
 
-    duration = None if args.duration is None else parse_duration(args.duration)
     region = None if args.region is None else parse_region(args.region)
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose, ask_mfa=True)
-    profile = resolve_profile(config, chain.store, args.profile, state_directory(config, state))
-    credentials = chain.credentials(profile, duration=duration)
+    profile, credentials = _profile_credentials(args)
     return credential_env(credentials, region or profile.region)
 
 
@@ -141,7 +178,8 @@ def _exec(args: argparse.Namespace) -> int:
         from broker.errors import UsageError
 
         raise UsageError("nothing to run: `broker exec PROFILE -- COMMAND [ARGS...]`")
-    return run_exec(inputs, _profile_env(args), dict(os.environ))
+    env = _profile_env(args)  # the state and the chain are closed once this returns
+    return run_exec(inputs, env, dict(os.environ))
 
 
 def _env(args: argparse.Namespace) -> int:
@@ -301,37 +339,39 @@ def _configure(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    """Rounds of the refresher; the state is opened per round, on need, and closed after it
+    (``StateHandle.round``), so ``--watch`` holds no database connection while it sleeps."""
+    return _with_chain(args, _refresh_rounds)
+
+
+def _refresh_rounds(
+    args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+) -> int:
     from collections import Counter
 
     from broker.client.assignment_profiles import all_profiles, state_directory
     from broker.client.refresher import Refresher
-    from broker.client.wiring import close_chain, open_chain
-    from broker.commands.opened_state import command_state
     from broker.errors import ConfigError
-
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose)
 
     def dropped(line: str) -> None:
         print(f"broker: {line}", file=sys.stderr, flush=True)
 
-    profiles = list(
-        all_profiles(
-            config, chain.store, state_directory(config, state), on_dropped=dropped
-        ).values()
-    )
+    with state.round():
+        profiles = list(
+            all_profiles(
+                config, chain.store, state_directory(config, state), on_dropped=dropped
+            ).values()
+        )
     if args.profile:
         known = {p.name for p in profiles}
         unknown = [name for name in args.profile if name not in known]
         if unknown:
-            close_chain(chain)
             raise ConfigError(
                 f"no profile {unknown[0]!r} to refresh (known: {', '.join(sorted(known)) or 'none'}"
                 "); see `broker configure aws --dry-run` for the assignment profiles"
             )
         profiles = [p for p in profiles if p.name in set(args.profile)]
     if not profiles and not args.watch:
-        close_chain(chain)
         print(
             "broker: nothing to refresh: no profiles yet; sign in with `broker login`, then "
             "`broker configure aws` (or add [profiles.NAME] tables to broker.toml)",
@@ -344,25 +384,22 @@ def _refresh(args: argparse.Namespace) -> int:
         if args.watch and "stopped" in line:
             _notify(line)
 
-    refresher = Refresher(chain=chain, profiles=profiles, report=report)
-    try:
-        if not args.watch:
-            outcomes = refresher.round()
-            counts = Counter(o.status for o in outcomes)
-            if args.verbose or counts["fresh"] == len(outcomes):
-                # Otherwise each refreshed or stopped profile has said so in a line of its own.
-                print(
-                    f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
-                    f"{counts['refreshed']} refreshed, "
-                    f"{counts['stopped'] + counts['retrying']} not refreshed",
-                    file=sys.stderr,
-                )
-            return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
-        from broker.client.watch import watch
+    refresher = Refresher(chain=chain, profiles=profiles, report=report, state_round=state.round)
+    if not args.watch:
+        outcomes = refresher.round()
+        counts = Counter(o.status for o in outcomes)
+        if args.verbose or counts["fresh"] == len(outcomes):
+            # Otherwise each refreshed or stopped profile has said so in a line of its own.
+            print(
+                f"broker: {len(outcomes)} profile(s): {counts['fresh']} still fresh, "
+                f"{counts['refreshed']} refreshed, "
+                f"{counts['stopped'] + counts['retrying']} not refreshed",
+                file=sys.stderr,
+            )
+        return 1 if any(o.status in ("stopped", "retrying") for o in outcomes) else 0
+    from broker.client.watch import watch
 
-        watch(refresher, chain.store.data_dir, report)
-    finally:
-        close_chain(chain)
+    watch(refresher, chain.store.data_dir, report)
     return 0
 
 
@@ -381,27 +418,34 @@ def _notify(line: str) -> None:
 
 
 def _serve_credentials(args: argparse.Namespace) -> int:
+    return _with_chain(args, _serve_profiles)
+
+
+def _serve_profiles(
+    args: argparse.Namespace, config: BrokerConfig, chain: Chain, state: StateHandle
+) -> int:
+    """Serve until SIGTERM or Ctrl-C; each request is a round of the state (opened on need,
+    closed when no other request is running), so no database connection idles between them."""
     import signal
     import threading
 
     from broker.client.assignment_profiles import resolve_profile, state_directory
     from broker.client.endpoint import start_server
     from broker.client.exports import render_env
-    from broker.client.wiring import close_chain, open_chain, stderr_log
-    from broker.commands.opened_state import command_state
+    from broker.client.watch import Terminated
+    from broker.client.wiring import stderr_log
 
-    state = command_state()
-    config, chain = open_chain(state=state, verbose=args.verbose)
     directory = state_directory(config, state)
-    profiles = {
-        name: resolve_profile(config, chain.store, name, directory) for name in args.profiles
-    }
-    server = start_server(
-        list(profiles),
-        lambda name: chain.credentials(profiles[name]),
-        imds=args.imds,
-        log=stderr_log(True),
-    )
+    with state.round():
+        profiles = {
+            name: resolve_profile(config, chain.store, name, directory) for name in args.profiles
+        }
+
+    def fetch(name: str) -> Credentials:
+        with state.round():
+            return chain.credentials(profiles[name])
+
+    server = start_server(list(profiles), fetch, imds=args.imds, log=stderr_log(True))
     if args.imds:
         env = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": server.base_url + "/"}
     else:
@@ -414,14 +458,25 @@ def _serve_credentials(args: argparse.Namespace) -> int:
     sys.stdout.write(render_env(env, args.format))
     sys.stdout.flush()
     print("broker: serving credentials on 127.0.0.1; Ctrl-C stops", file=sys.stderr, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM raises instead of setting an event the main thread waits on: ``Event.set()`` in
+    # a handler can deadlock on the lock ``wait()`` holds (``broker.client.watch`` says why).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
-        stop.wait()
+        threading.Event().wait()
+    except Terminated:
+        pass
     finally:
         server.shutdown()
-        close_chain(chain)
     return 0
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    import signal
+
+    from broker.client.watch import Terminated
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the cleanup at once
+    raise Terminated
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

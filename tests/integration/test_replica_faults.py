@@ -21,11 +21,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from broker.storage.database import open_database
-from broker.storage.migrations import upgrade
 from tests.conftest import CONFIG
 from tests.integration.conftest import BrokerServer, start_server, stop_server
 from tests.integration.test_sts_clients import sts
-from tests.postgres_peer import PostgresServer, cluster_or_fail
+from tests.postgres_peer import PostgresServer, cluster_or_fail, current_database
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,17 +43,7 @@ def cluster() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def database_url(cluster: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    import secrets
-
-    import psycopg
-
-    name = f"f_{secrets.token_hex(5)}"
-    with psycopg.connect(cluster.url(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = cluster.url(name)
-    database = open_database(url, pool_size=1)
-    upgrade(database)
-    database.close()
+    url = current_database(cluster, "f")
     monkeypatch.setenv("BROKER_DATABASE_URL", url)
     return url
 

@@ -6,11 +6,18 @@ moving that clock: nothing here waits for time to pass.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import timedelta
+from pathlib import Path
 
 from broker.client.chain import REFRESH_WINDOW
+from broker.client.profiles import Profile
 from broker.client.refresher import MAX_BACKOFF, MIN_SLEEP, Refresher
+from broker.errors import ConfigError
+from broker.minters.base import Minter
+from broker.sts.state import StsState
+from broker.sts.state_handle import StateHandle, open_for_one_process
 from tests.chain_support import DEV, Rig
 
 
@@ -96,3 +103,49 @@ def test_a_refused_refresh_stops_the_profile_until_the_next_sign_in(rig: Rig) ->
     assert [o.status for o in refresher.round()] == ["refreshed"]
     assert lines[1] == "dev: signed in again; resuming"
     assert rig.minter.count() == 2
+
+
+def test_each_round_closes_the_state_and_an_outage_is_retried_until_it_is_back(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """The refresher's rounds run inside the front end's ``StateHandle.round``: a mint opens
+    the state (as the local minter does) and the round closes it; when the database cannot be
+    opened again, the profile backs off in one line and the round after the outage mints."""
+    down = [False]
+
+    def opener(database_url: str | None, data_dir: Path) -> StsState:
+        if down[0]:
+            raise ConfigError("cannot connect to the database db.example:5432/broker: refused")
+        return open_for_one_process(database_url, data_dir)
+
+    handle = StateHandle(tmp_path / "state", None, opener)
+    (tmp_path / "state").mkdir()
+
+    def minter_over_the_state(_profile: Profile) -> Minter:
+        handle.state()  # as ``broker.minters.local.build_minter`` does
+        return rig.minter
+
+    chain = dataclasses.replace(rig.chain(), minter=minter_over_the_state)
+    lines: list[str] = []
+    refresher = Refresher(
+        chain, [DEV], lines.append, rng=FixedRandom(0.0), state_round=handle.round
+    )
+    first = chain.credentials(DEV)  # not in a round: the state stays open until one ends
+    assert handle.opened
+    rig.clock.at = first.expiration - REFRESH_WINDOW + timedelta(seconds=1)
+    assert [o.status for o in refresher.round()] == ["refreshed"]
+    assert not handle.opened and handle.generation == 1
+
+    rig.clock.at += timedelta(hours=1)
+    down[0] = True
+    outcomes = refresher.round()
+    assert [o.status for o in outcomes] == ["retrying"]
+    assert lines[-1].startswith("dev: refresh failed (cannot connect to the database")
+    assert lines[-1].endswith("retrying in 30 s") and len(lines[-1].splitlines()) == 1
+    assert not handle.opened
+
+    down[0] = False
+    rig.clock.advance(MIN_SLEEP)
+    assert [o.status for o in refresher.round()] == ["refreshed"]
+    assert not handle.opened and rig.minter.count() == 3
+    handle.close()
