@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -47,15 +49,16 @@ def run_mfa(
 
     if args.action == "enable":
         replacing = mfa.check_enable(directory, args.user, args.device, replace=args.replace)
-        enrolled = audited_change(
-            audit,
-            "EnableMFADevice",
-            {"userName": args.user, "deviceName": args.device, "replace": args.replace},
-            lambda: mfa.enable_mfa(
-                directory, secrets, args.user, args.device, replace=args.replace
-            ),
-            response_elements={"replaced": replacing},
-        )
+        with _unchanged_on_failure(f"MFA device {args.device!r} was not enrolled for {args.user}"):
+            enrolled = audited_change(
+                audit,
+                "EnableMFADevice",
+                {"userName": args.user, "deviceName": args.device, "replace": args.replace},
+                lambda: mfa.enable_mfa(
+                    directory, secrets, args.user, args.device, replace=args.replace
+                ),
+                response_elements={"replaced": replacing},
+            )
         if args.json:
             _print_json(
                 {"user": enrolled.user, "device": enrolled.device, "uri": enrolled.uri}, out
@@ -78,12 +81,13 @@ def run_mfa(
         return 1
     if args.action == "disable":
         mfa.check_disable(directory, args.user, args.device)
-        audited_change(
-            audit,
-            "DeactivateMFADevice",
-            {"userName": args.user, "deviceName": args.device},
-            lambda: mfa.disable_mfa(directory, secrets, args.user, args.device),
-        )
+        with _unchanged_on_failure(f"MFA device {args.device!r} of {args.user} was not removed"):
+            audited_change(
+                audit,
+                "DeactivateMFADevice",
+                {"userName": args.user, "deviceName": args.device},
+                lambda: mfa.disable_mfa(directory, secrets, args.user, args.device),
+            )
         err.write(f"MFA device {args.device!r} removed from {args.user}\n")
         return 0
     directory.user(args.user)
@@ -93,6 +97,18 @@ def run_mfa(
     else:
         out.write("".join(f"{d}\n" for d in devices))
     return 0
+
+
+@contextmanager
+def _unchanged_on_failure(what: str) -> Iterator[None]:
+    """Say what did not happen when the audit or the database refused (one line, same error
+    kind and exit code); keyring errors keep their own wording."""
+    from broker.errors import AuditError, ConfigError
+
+    try:
+        yield
+    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
+        raise type(exc)(f"{what}: {exc}") from None
 
 
 def _print_json(data: Any, out: TextIO) -> None:
