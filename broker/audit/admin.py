@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from broker.audit.events import cloudtrail_event
@@ -30,7 +31,13 @@ from broker.audit.events import cloudtrail_event
 if TYPE_CHECKING:
     from broker.audit.sink import AuditSink
 
-__all__ = ["ADMIN_EVENT_TYPE", "admin_event", "admin_identity", "audited_change"]
+__all__ = [
+    "ADMIN_EVENT_TYPE",
+    "admin_event",
+    "admin_identity",
+    "audited_change",
+    "unchanged_on_failure",
+]
 
 ADMIN_EVENT_TYPE = "BrokerAdminCall"
 ADMIN_EVENT_SOURCE = "broker.local"
@@ -121,3 +128,15 @@ def audited_change(
         except BrokerError:  # AuditError, or the database gone: the change's error matters
             pass
         raise
+
+
+@contextmanager
+def unchanged_on_failure(what: str) -> Iterator[None]:
+    """Prefix the audit's or the database's refusal with ``what`` did not happen (one line,
+    the same error kind and exit code), for the command around ``audited_change``."""
+    from broker.errors import AuditError, ConfigError
+
+    try:
+        yield
+    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
+        raise type(exc)(f"{what}: {exc}") from None

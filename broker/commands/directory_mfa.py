@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -44,12 +42,12 @@ def run_mfa(
 ) -> int:
     """Run one ``directory mfa`` action; ``enable`` and ``disable`` are audited to ``audit``
     before anything changes (``AuditError``: nothing changed)."""
-    from broker.audit.admin import audited_change
+    from broker.audit.admin import audited_change, unchanged_on_failure
     from broker.directory import mfa
 
     if args.action == "enable":
         replacing = mfa.check_enable(directory, args.user, args.device, replace=args.replace)
-        with _unchanged_on_failure(f"MFA device {args.device!r} was not enrolled for {args.user}"):
+        with unchanged_on_failure(f"MFA device {args.device!r} was not enrolled for {args.user}"):
             enrolled = audited_change(
                 audit,
                 "EnableMFADevice",
@@ -81,7 +79,7 @@ def run_mfa(
         return 1
     if args.action == "disable":
         mfa.check_disable(directory, args.user, args.device)
-        with _unchanged_on_failure(f"MFA device {args.device!r} of {args.user} was not removed"):
+        with unchanged_on_failure(f"MFA device {args.device!r} of {args.user} was not removed"):
             audited_change(
                 audit,
                 "DeactivateMFADevice",
@@ -97,18 +95,6 @@ def run_mfa(
     else:
         out.write("".join(f"{d}\n" for d in devices))
     return 0
-
-
-@contextmanager
-def _unchanged_on_failure(what: str) -> Iterator[None]:
-    """Say what did not happen when the audit or the database refused (one line, same error
-    kind and exit code); keyring errors keep their own wording."""
-    from broker.errors import AuditError, ConfigError
-
-    try:
-        yield
-    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
-        raise type(exc)(f"{what}: {exc}") from None
 
 
 def _print_json(data: Any, out: TextIO) -> None:

@@ -98,11 +98,10 @@ def _audited_drop(
     keys: Sequence[tuple[str, str]], command: str, database: Database, audit: AuditSink
 ) -> int:
     """Audit, then drop ``keys``; an audit that cannot be written drops nothing."""
-    from broker.audit.admin import audited_change
-    from broker.errors import AuditError, ConfigError
+    from broker.audit.admin import audited_change, unchanged_on_failure
     from broker.storage.directory_snapshots import SqlDirectorySnapshots
 
-    try:
+    with unchanged_on_failure("no directory snapshot was dropped"):
         return audited_change(
             audit,
             "DeleteDirectorySnapshots",
@@ -112,8 +111,6 @@ def _audited_drop(
             },
             lambda: SqlDirectorySnapshots(database).drop(keys),
         )
-    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
-        raise type(exc)(f"no directory snapshot was dropped: {exc}") from None
 
 
 def _matching(prefix: str, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
