@@ -7,10 +7,11 @@ it is appended to the audit chain first, and only then is the change made. An au
 cannot be written raises ``AuditError`` and nothing changes (fail closed, as for STS calls).
 
 The outcome: the event is the record that the change was made. A change that fails after its
-event was written (the keyring or the database refused) is followed by a second event with the
-same ``requestID`` carrying ``errorCode`` (the error's kind) and ``errorMessage``, so a reader
-sees it did not take effect. Requests refused before any change (an unknown user, a device
-already enrolled) change nothing and are not audited, as no STS decision was made either.
+event was written (the keyring or the database refused, or IAM's two-key limit counted in the
+insert's own transaction) is followed by a second event with the same ``requestID`` carrying
+``errorCode`` (the error's code, such as ``LimitExceeded``, else its kind) and
+``errorMessage``, so a reader sees it did not take effect. Requests refused before any change
+(an unknown user, a device already enrolled) change nothing and are not audited.
 
 ``userIdentity`` names who ran the command: the operating-system account (by the process's
 user id, not the environment) and the host, so a change made on one replica's host is told
@@ -71,6 +72,12 @@ def admin_identity() -> dict[str, str]:
     return {"type": "BrokerAdmin", "principalId": f"{login}@{host}", "osUser": login, "host": host}
 
 
+def _error_code(error: BaseException) -> str:
+    """The error's protocol code where it has one (``LimitExceeded``), else its kind."""
+    code = getattr(error, "code", None)
+    return code if isinstance(code, str) and code else type(error).__name__
+
+
 def admin_event(
     event_name: str,
     request_parameters: Mapping[str, Any],
@@ -86,7 +93,7 @@ def admin_event(
         request_id=request_id,
         request_parameters=request_parameters,
         response_elements=response_elements,
-        error_code=type(error).__name__ if error is not None else None,
+        error_code=_error_code(error) if error is not None else None,
         error_message=str(error) if error is not None else None,
         event_source=ADMIN_EVENT_SOURCE,
         event_type=ADMIN_EVENT_TYPE,

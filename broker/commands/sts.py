@@ -217,8 +217,8 @@ def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, audit: AuditSink, 
         raise DirectoryError(f"no access key {spec.key_id}; see `broker access-keys list`")
     named = {"userName": found.user, "accessKeyId": found.access_key_id}
     with unchanged_on_failure(f"access key {spec.key_id} was not {spec.action}d"):
+        key_id = found.access_key_id
         if spec.action == "deactivate":
-            key_id = found.access_key_id
             audited_change(
                 audit,
                 "UpdateAccessKey",
@@ -226,9 +226,7 @@ def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, audit: AuditSink, 
                 lambda: store.set_status(key_id, "Inactive"),
             )
         else:
-            audited_change(
-                audit, "DeleteAccessKey", named, lambda: store.delete(found.access_key_id)
-            )
+            audited_change(audit, "DeleteAccessKey", named, lambda: store.delete(key_id))
     print(f"{spec.action}d {spec.key_id}", file=out)
     return 0
 

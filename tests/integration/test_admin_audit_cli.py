@@ -52,6 +52,8 @@ def _admin_events(run_broker: RunBroker) -> list[dict[str, object]]:
 
 def test_access_key_and_signing_key_changes_are_audited_first(run_broker: RunBroker) -> None:
     first, second = _create(run_broker), _create(run_broker)
+    third = run_broker("access-keys", "create", USER, "--account", ACCOUNT)
+    assert third.returncode == 7 and "IAM's limit" in one_line(third.stderr)
     _ok(run_broker, "access-keys", "deactivate", first["AccessKeyId"])
     _ok(run_broker, "access-keys", "delete", second["AccessKeyId"])
     missing = run_broker("access-keys", "delete", "AKIANOSUCHKEY0000000")
@@ -60,7 +62,13 @@ def test_access_key_and_signing_key_changes_are_audited_first(run_broker: RunBro
 
     assert _ok(run_broker, "audit", "verify").stdout.startswith("ok: ")
     events = _admin_events(run_broker)
+    refused_id = events[3]["requestID"]  # the third key: its event, then its refusal
+    assert events[2]["requestID"] == refused_id and "errorCode" not in events[2]
+    assert events[3]["errorCode"] == "LimitExceeded"
+    assert "IAM's limit" in str(events[3]["errorMessage"])
     assert [(e["eventName"], e["requestParameters"]) for e in events] == [
+        ("CreateAccessKey", {"userName": USER, "account": ACCOUNT}),
+        ("CreateAccessKey", {"userName": USER, "account": ACCOUNT}),
         ("CreateAccessKey", {"userName": USER, "account": ACCOUNT}),
         ("CreateAccessKey", {"userName": USER, "account": ACCOUNT}),
         (
@@ -76,6 +84,7 @@ def test_access_key_and_signing_key_changes_are_audited_first(run_broker: RunBro
     ]
     who = pwd.getpwuid(os.getuid()).pw_name
     assert all(e["userIdentity"]["osUser"] == who for e in events)  # type: ignore[index]
+    assert all("errorCode" not in e for i, e in enumerate(events) if i != 3)
     records = _ok(run_broker, "audit", "query").stdout
     for key in (first, second):
         assert key["SecretAccessKey"] not in records
