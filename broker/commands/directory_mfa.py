@@ -1,7 +1,9 @@
 """``broker directory mfa ...``: TOTP devices for directory users (RFC 6238).
 
 The seed is shown once at enrolment (QR code + otpauth URI on stdout) and kept only in the OS
-keyring; messages go to stderr.
+keyring; messages go to stderr. Enabling and disabling change the shared state, so they are
+audited first (``EnableMFADevice`` / ``DeactivateMFADevice``, a ``BrokerAdminCall`` naming the
+user and device, never the seed or a code; ``broker.audit.admin``): no audit, no change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
     from broker.directory import Directory
     from broker.directory.mfa import MfaSecrets
 
@@ -30,12 +33,30 @@ class MfaInput:
 
 
 def run_mfa(
-    args: MfaInput, out: TextIO, err: TextIO, directory: Directory, secrets: MfaSecrets
+    args: MfaInput,
+    out: TextIO,
+    err: TextIO,
+    directory: Directory,
+    secrets: MfaSecrets,
+    audit: AuditSink,
 ) -> int:
+    """Run one ``directory mfa`` action; ``enable`` and ``disable`` are audited to ``audit``
+    before anything changes (``AuditError``: nothing changed)."""
+    from broker.audit.admin import audited_change, unchanged_on_failure
     from broker.directory import mfa
 
     if args.action == "enable":
-        enrolled = mfa.enable_mfa(directory, secrets, args.user, args.device, replace=args.replace)
+        replacing = mfa.check_enable(directory, args.user, args.device, replace=args.replace)
+        with unchanged_on_failure(f"MFA device {args.device!r} was not enrolled for {args.user}"):
+            enrolled = audited_change(
+                audit,
+                "EnableMFADevice",
+                {"userName": args.user, "deviceName": args.device, "replace": args.replace},
+                lambda: mfa.enable_mfa(
+                    directory, secrets, args.user, args.device, replace=args.replace
+                ),
+                response_elements={"replaced": replacing},
+            )
         if args.json:
             _print_json(
                 {"user": enrolled.user, "device": enrolled.device, "uri": enrolled.uri}, out
@@ -57,7 +78,14 @@ def run_mfa(
         err.write(f"code refused for {args.user} (wrong, expired or already used)\n")
         return 1
     if args.action == "disable":
-        mfa.disable_mfa(directory, secrets, args.user, args.device)
+        mfa.check_disable(directory, args.user, args.device)
+        with unchanged_on_failure(f"MFA device {args.device!r} of {args.user} was not removed"):
+            audited_change(
+                audit,
+                "DeactivateMFADevice",
+                {"userName": args.user, "deviceName": args.device},
+                lambda: mfa.disable_mfa(directory, secrets, args.user, args.device),
+            )
         err.write(f"MFA device {args.device!r} removed from {args.user}\n")
         return 0
     directory.user(args.user)
@@ -74,6 +102,11 @@ def _print_json(data: Any, out: TextIO) -> None:
 
 
 def _handle_mfa(ns: argparse.Namespace) -> int:
+    """Open the one state (the directory's runtime tables and the audit chain both live in it)
+    and run the action."""
+    from broker.commands.opened_state import opened_state
+    from broker.config import config_dir, data_dir
+    from broker.directory import load_directory
     from broker.directory.keyring_store import KeyringSecrets
 
     args = MfaInput(
@@ -84,13 +117,13 @@ def _handle_mfa(ns: argparse.Namespace) -> int:
         getattr(ns, "replace", False),
         getattr(ns, "json", False),
     )
-    from broker.config import config_dir, data_dir
-    from broker.config.loader import configured_database_url
-    from broker.sts.directory_state import open_directory
-
-    home = data_dir()
-    directory = open_directory(config_dir(), home, configured_database_url())
-    return run_mfa(args, sys.stdout, sys.stderr, directory, KeyringSecrets(home))
+    with opened_state(pool_size=2) as state:
+        directory = load_directory(config_dir(), state.shared.database)
+        try:
+            secrets = KeyringSecrets(data_dir())
+            return run_mfa(args, sys.stdout, sys.stderr, directory, secrets, state.shared.audit)
+        finally:
+            directory.close()
 
 
 def register_mfa(sub: Any) -> None:

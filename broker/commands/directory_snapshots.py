@@ -98,29 +98,19 @@ def _audited_drop(
     keys: Sequence[tuple[str, str]], command: str, database: Database, audit: AuditSink
 ) -> int:
     """Audit, then drop ``keys``; an audit that cannot be written drops nothing."""
-    import uuid
-
-    from broker.audit import cloudtrail_event
-    from broker.errors import AuditError, ConfigError
+    from broker.audit.admin import audited_change, unchanged_on_failure
     from broker.storage.directory_snapshots import SqlDirectorySnapshots
 
-    try:
-        audit.append(
-            cloudtrail_event(
-                "DeleteDirectorySnapshots",
-                user_identity={"type": "BrokerAdmin"},
-                request_id=uuid.uuid4().hex,
-                request_parameters={
-                    "command": command,
-                    "snapshots": [{"fingerprint": f, "schemaVersion": v} for f, v in keys],
-                },
-                event_source="broker.local",
-                event_type="BrokerAdminCall",
-            )
+    with unchanged_on_failure("no directory snapshot was dropped"):
+        return audited_change(
+            audit,
+            "DeleteDirectorySnapshots",
+            {
+                "command": command,
+                "snapshots": [{"fingerprint": f, "schemaVersion": v} for f, v in keys],
+            },
+            lambda: SqlDirectorySnapshots(database).drop(keys),
         )
-        return SqlDirectorySnapshots(database).drop(keys)
-    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
-        raise type(exc)(f"no directory snapshot was dropped: {exc}") from None
 
 
 def _matching(prefix: str, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

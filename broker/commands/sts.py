@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from broker.commands.sts_mfa import register_mfa_devices
-from broker.errors import AuditError, ConfigError, UsageError
+from broker.errors import DirectoryError, UsageError
 
 if TYPE_CHECKING:
+    from broker.audit.sink import AuditSink
     from broker.sts.access_keys import AccessKeyStore
 
 __all__ = [
@@ -117,6 +118,7 @@ def run_serve(spec: ServeInput) -> int:
 def run_revoke(spec: RevokeInput, out: TextIO) -> int:
     """Record a revocation (audited first) that every later verification honours, in the
     one state every replica reads."""
+    from broker.audit.admin import unchanged_on_failure
     from broker.commands.opened_state import opened_state
     from broker.config.loader import configured_database_url, data_dir
     from broker.store.revocation_stamp import touch_revocation_stamp
@@ -134,13 +136,8 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
     # The cache stamp is this data directory's (the embedded state); a configured database's
     # revocations are never judged by a local file (``broker.store.revocation_stamp``).
     stamp = None if configured_database_url() else lambda: touch_revocation_stamp(data)
-    try:
-        with opened_state() as state:
-            recorded = revoke(
-                rule, state, at_store_clock=not spec.issued_before_given, recorded=stamp
-            )
-    except (ConfigError, AuditError) as exc:  # StateStoreUnavailableError is a ConfigError
-        raise type(exc)(f"nothing was revoked: {exc}") from None
+    with unchanged_on_failure("nothing was revoked"), opened_state() as state:
+        recorded = revoke(rule, state, at_store_clock=not spec.issued_before_given, recorded=stamp)
     print(
         f"revoked {recorded.kind} {recorded.value} sessions issued before "
         f"{recorded.before.isoformat()}",
@@ -150,11 +147,19 @@ def run_revoke(spec: RevokeInput, out: TextIO) -> int:
 
 
 def run_keys(action: str, out: TextIO) -> int:
-    """``rotate``: add a signing key; ``list``: kid, created, status (never key material)."""
+    """``rotate``: add a signing key (audited first, ``RotateSigningKey``: no audit, no new
+    key); ``list``: kid, created, status (never key material)."""
+    from broker.audit.admin import audited_change, unchanged_on_failure
     from broker.commands.opened_state import opened_state
 
-    with opened_state() as state:
-        ring = state.ring_source.rotate() if action == "rotate" else state.ring
+    if action == "rotate":
+        with unchanged_on_failure("no signing key was added"), opened_state() as state:
+            ring = audited_change(
+                state.shared.audit, "RotateSigningKey", {}, state.ring_source.rotate
+            )
+    else:
+        with opened_state() as state:
+            ring = state.ring
     now = datetime.now(UTC)
     for key in ring.keys:
         print(f"{key.kid}\t{key.created.isoformat()}\t{key.status(now)}", file=out)
@@ -162,19 +167,33 @@ def run_keys(action: str, out: TextIO) -> int:
 
 
 def run_access_keys(spec: AccessKeyInput, out: TextIO) -> int:
-    """Create (secret shown once), list, deactivate or delete long-term keys."""
+    """Create (secret shown once), list, deactivate or delete long-term keys; the changes are
+    audited first (IAM's ``CreateAccessKey``, ``UpdateAccessKey``, ``DeleteAccessKey``, as
+    ``BrokerAdminCall`` events without the secret): no audit, no change."""
     from broker.commands.opened_state import opened_state
 
     with opened_state() as state:
-        return _access_keys(spec, state.access_keys(), out)
+        return _access_keys(spec, state.access_keys(), state.shared.audit, out)
 
 
-def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, out: TextIO) -> int:
+def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, audit: AuditSink, out: TextIO) -> int:
     import json
+
+    from broker.audit.admin import audited_change, unchanged_on_failure
 
     if spec.action == "create":
         assert spec.user is not None and spec.account is not None
-        key, secret = store.create(spec.user, spec.account)
+        key = store.new_key(spec.user, spec.account)
+        with unchanged_on_failure(f"no access key was created for {spec.user}"):
+            secret = audited_change(
+                audit,
+                "CreateAccessKey",
+                {"userName": key.user, "account": key.account},
+                lambda: store.add(key),
+                response_elements={
+                    "accessKey": {"accessKeyId": key.access_key_id, "status": key.status}
+                },
+            )
         shown = {**key.to_json(), "SecretAccessKey": secret}
         if spec.as_json:
             print(json.dumps({"AccessKey": shown}, indent=2), file=out)
@@ -193,10 +212,21 @@ def _access_keys(spec: AccessKeyInput, store: AccessKeyStore, out: TextIO) -> in
             )
         return 0
     assert spec.key_id is not None
-    if spec.action == "deactivate":
-        store.set_status(spec.key_id, "Inactive")
-    else:
-        store.delete(spec.key_id)
+    found = store.get(spec.key_id)
+    if found is None:
+        raise DirectoryError(f"no access key {spec.key_id}; see `broker access-keys list`")
+    named = {"userName": found.user, "accessKeyId": found.access_key_id}
+    with unchanged_on_failure(f"access key {spec.key_id} was not {spec.action}d"):
+        key_id = found.access_key_id
+        if spec.action == "deactivate":
+            audited_change(
+                audit,
+                "UpdateAccessKey",
+                {**named, "status": "Inactive"},
+                lambda: store.set_status(key_id, "Inactive"),
+            )
+        else:
+            audited_change(audit, "DeleteAccessKey", named, lambda: store.delete(key_id))
     print(f"{spec.action}d {spec.key_id}", file=out)
     return 0
 

@@ -22,6 +22,8 @@ __all__ = [
     "ISSUER",
     "Enrollment",
     "MfaSecrets",
+    "check_disable",
+    "check_enable",
     "disable_mfa",
     "enable_mfa",
     "qr_text",
@@ -56,6 +58,21 @@ def secret_key(user: str, device: str) -> str:
     return f"mfa/{user}/{device}"
 
 
+def check_enable(directory: Directory, user: str, device: str, *, replace: bool) -> bool:
+    """Whether enrolling ``device`` for ``user`` replaces one (refusals raise, nothing changed).
+
+    Raises:
+        DirectoryError: unknown user, or the device exists and ``replace`` is False.
+    """
+    directory.user(user)
+    exists = device in directory.mfa_devices(user)
+    if exists and not replace:
+        raise DirectoryError(
+            f"{user} already has MFA device {device!r}; pass --replace to re-enrol it"
+        )
+    return exists
+
+
 def enable_mfa(
     directory: Directory,
     secrets: MfaSecrets,
@@ -67,13 +84,10 @@ def enable_mfa(
     """Create a TOTP seed for ``user``, store it in the keyring and record the device.
 
     Raises:
-        DirectoryError: unknown user, or the device exists and ``replace`` is False.
+        DirectoryError: as ``check_enable``.
     """
+    check_enable(directory, user, device, replace=replace)
     account = directory.user(user)
-    if device in directory.mfa_devices(user) and not replace:
-        raise DirectoryError(
-            f"{user} already has MFA device {device!r}; pass --replace to re-enrol it"
-        )
     seed = totp.new_seed()
     secrets.set_secret(secret_key(user, device), seed)
     directory.add_mfa_device(user, device)
@@ -122,10 +136,15 @@ class _KeyringDevice:
         return self.directory.set_mfa_last_step(self.user, self.device, step)
 
 
-def disable_mfa(directory: Directory, secrets: MfaSecrets, user: str, device: str = "totp") -> None:
+def check_disable(directory: Directory, user: str, device: str) -> None:
+    """Refuse removing a device ``user`` does not have (``DirectoryError``, nothing changed)."""
     directory.user(user)
     if device not in directory.mfa_devices(user):
         raise DirectoryError(f"{user} has no MFA device {device!r}")
+
+
+def disable_mfa(directory: Directory, secrets: MfaSecrets, user: str, device: str = "totp") -> None:
+    check_disable(directory, user, device)
     secrets.delete_secret(secret_key(user, device))
     directory.remove_mfa_device(user, device)
 

@@ -111,17 +111,29 @@ class AccessKeyStore:
         Raises:
             StsError: ``LimitExceeded`` past IAM's two keys per user.
         """
+        key = self.new_key(user, account)
+        return key, self.add(key)
+
+    def new_key(self, user: str, account: str) -> AccessKey:
+        """A new Active key's record, not yet stored: its id can be audited before ``add``."""
         check_user_and_account(user, account)
-        key = AccessKey(
+        return AccessKey(
             new_access_key_id(USER_KEY_PREFIX),
             user,
             account,
             "Active",
             datetime.now(UTC).replace(microsecond=0),
         )
+
+    def add(self, key: AccessKey) -> str:
+        """Store ``key`` (from ``new_key``); its secret, shown once.
+
+        Raises:
+            StsError: ``LimitExceeded`` past IAM's two keys per user.
+        """
         record = AccessKeyRecord(key.access_key_id, key.user, key.account, key.status, key.created)
         self._records.create(record)  # counts and inserts under one lock across replicas
-        return key, self.secret_of(key)
+        return self.secret_of(key)
 
     def list(self, user: str | None = None) -> list[AccessKey]:
         return [

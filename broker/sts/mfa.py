@@ -45,25 +45,17 @@ def _denied() -> StsError:
     return StsError(_INVALID, code="AccessDenied")
 
 
-def _audit(audit: AuditSink | None, event: str, serial: str, user: str) -> None:
-    """Record an administrator's device change, as IAM's CloudTrail records EnableMFADevice and
-    DeactivateMFADevice; raises ``AuditError`` (nothing is changed) when it cannot be written."""
+def _audited(
+    audit: AuditSink | None, event: str, serial: str, user: str, change: Callable[[], bool]
+) -> bool:
+    """Run an administrator's device change, audited first with ``audit`` (as IAM's CloudTrail
+    records EnableMFADevice and DeactivateMFADevice): ``AuditError``, nothing changed, when the
+    event cannot be written. Without ``audit`` (a test's store) the change alone."""
     if audit is None:
-        return
-    import uuid
+        return change()
+    from broker.audit.admin import audited_change
 
-    from broker.audit import cloudtrail_event
-
-    audit.append(
-        cloudtrail_event(
-            event,
-            user_identity={"type": "BrokerAdmin"},
-            request_id=uuid.uuid4().hex,
-            request_parameters={"userName": user, "serialNumber": serial},
-            event_source="broker.local",
-            event_type="BrokerAdminCall",
-        )
-    )
+    return audited_change(audit, event, {"userName": user, "serialNumber": serial}, change)
 
 
 @dataclass(frozen=True)
@@ -124,9 +116,13 @@ class MfaDevices:
         )
         if self.store.get(serial) is not None:
             raise already
-        _audit(audit, "EnableMFADevice", serial, user)
-        if not self.store.add(serial, user, account, nonce):
-            raise already
+
+        def add() -> bool:
+            if not self.store.add(serial, user, account, nonce):
+                raise already  # enabled by another meanwhile: recorded as this call's outcome
+            return True
+
+        _audited(audit, "EnableMFADevice", serial, user, add)
         uri = totp.provisioning_uri(self.seed(serial, nonce), user)
         return serial, uri
 
@@ -137,9 +133,13 @@ class MfaDevices:
         serial = mfa_serial(account, user)
         if self.store.get(serial) is None:
             raise UsageError(f"{serial} is not enabled")
-        _audit(audit, "DeactivateMFADevice", serial, user)
-        if not self.store.remove(serial):
-            raise UsageError(f"{serial} is not enabled")
+
+        def remove() -> bool:
+            if not self.store.remove(serial):
+                raise UsageError(f"{serial} is not enabled")  # removed by another meanwhile
+            return True
+
+        _audited(audit, "DeactivateMFADevice", serial, user, remove)
         return serial
 
     def verify(self, account: str, user: str, serial: str | None, code: str | None) -> bool:

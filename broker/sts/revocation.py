@@ -56,21 +56,9 @@ class RevocationSource(Protocol):
 
 def record_revocation(rule: Revocation, audit: AuditSink, revocations: RevocationSource) -> None:
     """Audit first (fail closed: no audit, no revocation), then record the rule."""
-    import uuid
+    from broker.audit.admin import audited_change
 
-    from broker.audit import cloudtrail_event
-
-    audit.append(
-        cloudtrail_event(
-            "RevokeSessions",
-            user_identity={"type": "BrokerAdmin"},
-            request_id=uuid.uuid4().hex,
-            request_parameters=rule.to_json(),
-            event_source="broker.local",
-            event_type="BrokerAdminCall",
-        )
-    )
-    revocations.add(rule)
+    audited_change(audit, "RevokeSessions", rule.to_json(), lambda: revocations.add(rule))
 
 
 def revoke(

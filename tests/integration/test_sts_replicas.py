@@ -99,7 +99,7 @@ def test_mint_on_a_call_on_b_revoke_on_b_refused_on_a(
     assert "<Code>" in on_a.body
 
     events = [r["eventName"] for r in SqlAuditLog(database).records()]
-    assert events[:2] == ["GetSessionToken", "GetCallerIdentity"]
+    assert events[:3] == ["CreateAccessKey", "GetSessionToken", "GetCallerIdentity"]
     assert "RevokeSessions" in events and events[-1] == "GetCallerIdentity"
     assert SqlAuditLog(database).verify(expect_at_least=len(events)).ok
     for home in (tmp_path / "a", tmp_path / "b"):  # nothing of the replicas' state in files

@@ -178,16 +178,18 @@ def test_cli_needs_a_subcommand_or_a_person(run_broker) -> None:
     )
 
 
-def test_mfa_enable_prints_qr_and_uri_once_and_verify_exit_codes(open_directory) -> None:
+def test_mfa_enable_prints_qr_and_uri_once_and_verify_exit_codes(open_directory, data_dir) -> None:
     import pyotp
 
     from broker.commands.directory_mfa import MfaInput, run_mfa
+    from tests.state_support import embedded_state
 
     from .test_mfa import KeyringDouble
 
     directory, keyring = open_directory(), KeyringDouble()
+    audit = embedded_state(data_dir).shared.audit
     out, err = io.StringIO(), io.StringIO()
-    assert run_mfa(MfaInput("enable", "heidi", "totp"), out, err, directory, keyring) == 0
+    assert run_mfa(MfaInput("enable", "heidi", "totp"), out, err, directory, keyring, audit) == 0
     *qr, uri = out.getvalue().splitlines()
     assert len(qr) > 10 and uri.startswith("otpauth://totp/")
     secret = keyring.items["mfa/heidi/totp"]
@@ -195,9 +197,9 @@ def test_mfa_enable_prints_qr_and_uri_once_and_verify_exit_codes(open_directory)
     assert "not shown again" in one_line(err.getvalue())
     code = pyotp.TOTP(secret).now()
     verify = MfaInput("verify", "heidi", "totp", code)
-    assert run_mfa(verify, io.StringIO(), io.StringIO(), directory, keyring) == 0
+    assert run_mfa(verify, io.StringIO(), io.StringIO(), directory, keyring, audit) == 0
     refused = io.StringIO()
-    assert run_mfa(verify, io.StringIO(), refused, directory, keyring) == 1
+    assert run_mfa(verify, io.StringIO(), refused, directory, keyring, audit) == 1
     assert "already used" in refused.getvalue()
 
 
