@@ -378,11 +378,12 @@ def _identity_center_assignments(provider: str, as_json: bool) -> int:
     from broker.client.wiring import close_chain, open_chain
     from broker.commands.opened_state import command_state
 
-    config, chain = open_chain(state=command_state())
-    try:
-        roles = portal_roles(config, chain, provider)
-    finally:
-        close_chain(chain)
+    with command_state() as state:
+        config, chain = open_chain(state=state)
+        try:
+            roles = portal_roles(config, chain, provider)
+        finally:
+            close_chain(chain)
     if as_json:
         _dump([dataclasses.asdict(r) for r in roles], sys.stdout)
         return 0
