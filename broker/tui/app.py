@@ -60,6 +60,10 @@ class BrokerApp(App[int]):
             "cmd",
             tooltip="commands: :portal :sessions :sim :audit :users :reports :signin",
         ),
+        # Where a screen has no ``s`` of its own: an error fixed by a new sign-in names this
+        # key on any screen. Help lists it once, under the portal (``system`` keeps it out of
+        # "Everywhere", whose rows fill the first page at 100×30).
+        Binding("s", "sign_in", "sign in", show=False, system=True),
         Binding(
             "p",
             "show_copied",
@@ -336,6 +340,17 @@ class BrokerApp(App[int]):
 
     def action_view(self, view: str) -> None:
         self.go(view)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":  # a full screen's key; over a dialog a stray s does nothing
+            from broker.tui.screens.base import BrokerScreen
+
+            return isinstance(self.screen, BrokerScreen)
+        return super().check_action(action, parameters)
+
+    def action_sign_in(self) -> None:
+        """``s`` where the screen has no ``s`` of its own (an error may name it anywhere)."""
+        self.open_sign_in()
 
     def action_show_copied(self) -> None:
         """Show the last copied text; it will be printed to stdout on exit."""

@@ -19,9 +19,7 @@ def end_sign_in(home: Path, provider: str) -> None:
     session = store.session(provider)
     assert session is not None, f"no stored sign-in to {provider}"
     ended = datetime.now(UTC) - timedelta(minutes=1)
-    store.save_session(
-        provider, dataclasses.replace(session, expires_at=ended, refresh_token=None)
-    )
+    store.save_session(provider, dataclasses.replace(session, expires_at=ended, refresh_token=None))
 
 
 def signed_in_again(home: Path, provider: str) -> bool:

@@ -51,13 +51,6 @@ class BrokerScreen(Screen[None]):
         # elsewhere this is off and ``F1`` reaches the app's own binding. Both open the
         # widget's help, so help lists only the app's (``system`` keeps this one out of it).
         Binding("f1", "typing_help", "help", system=True),
-        Binding(
-            "s",
-            "sign_in",
-            "sign in",
-            show=False,
-            tooltip="sign in (an error's provider first, its sign-in started)",
-        ),
     ]
 
     @property
@@ -73,7 +66,8 @@ class BrokerScreen(Screen[None]):
         self.broker.action_widget_help()
 
     def action_sign_in(self) -> None:
-        """``s`` on every screen: an error whose fix is a new sign-in names this key."""
+        """``s`` (the app's key, and the portal's own): an error whose fix is a new sign-in
+        names this key."""
         self.broker.open_sign_in()
 
     def compose(self) -> ComposeResult:
