@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from broker.client.chain import REFRESH_WINDOW, Chain
 from broker.client.profiles import Profile
-from broker.errors import BrokerError, ConfigError, ReauthenticationRequired
+from broker.errors import BrokerError, ConfigError, ReauthenticationRequired, SignInAgain
 
 __all__ = ["Outcome", "Refresher"]
 
@@ -34,6 +34,7 @@ class Outcome:
     status: str  # "fresh" | "refreshed" | "stopped" | "retrying"
     message: str
     expiration: datetime | None = None
+    sign_in: SignInAgain | None = None  # the failure's fix, when it is a new sign-in
 
 
 @dataclass
@@ -88,7 +89,7 @@ class Refresher:
             self.stopped[profile.name] = datetime.now(UTC)
             line = f"{profile.name}: stopped refreshing: {exc}"
             self.report(line)
-            return Outcome(profile.name, "stopped", str(exc))
+            return Outcome(profile.name, "stopped", str(exc), sign_in=exc.sign_in)
         except ConfigError:
             raise
         except BrokerError as exc:
@@ -98,7 +99,7 @@ class Refresher:
             seconds = int(delay.total_seconds())
             line = f"{profile.name}: refresh failed ({exc}); retrying in {seconds} s"
             self.report(line)
-            return Outcome(profile.name, "retrying", str(exc))
+            return Outcome(profile.name, "retrying", str(exc), sign_in=exc.sign_in)
         self.backoff.pop(profile.name, None)
         self.retry_at.pop(profile.name, None)
         self.report(f"{profile.name}: refreshed, valid until {credentials.expiration:%H:%M:%SZ}")

@@ -102,6 +102,10 @@ class SessionsScreen(BrokerScreen):
         """Show the refresher's state (attributes down: the reader or a test hands it in)."""
         self.refresher = view
         self.refresher_problem = problem
+        status = view.status if view is not None else None
+        if status is not None and status.last_error and status.sign_in is not None:
+            # the line says "press s to sign in to …": s does it
+            self.broker.sign_in_needed = status.sign_in.provider
         self._paint_refresher()
 
     def _paint_refresher(self) -> None:
