@@ -41,10 +41,11 @@ TUI_SIGN_IN_KEY = "s"
 LoginAdvice = Callable[[str], SignInAgain]
 
 
-def plain_login_advice(provider: str) -> SignInAgain:
-    """The clause for a provider that signs in with ``broker login NAME``."""
+def plain_login_advice(provider: str, *, again: bool = False) -> SignInAgain:
+    """The clause for a provider that signs in with ``broker login NAME`` (``again``: said
+    after a sign-in that just failed, "run `broker login NAME` again")."""
     return SignInAgain(
-        f"run `broker login {provider}`",
+        f"run `broker login {provider}`" + (" again" if again else ""),
         provider=provider,
         tui=f"press {TUI_SIGN_IN_KEY} to sign in to {provider} again",
     )

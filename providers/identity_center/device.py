@@ -43,7 +43,7 @@ def poll_for_token(
     interval = float(max(1, int(device.get("interval") or 5)))
     backoff = 1.0
     unreachable: str | None = None
-    again = plain_login_advice(provider)
+    again = plain_login_advice(provider, again=True)
     while True:
         if clock() + interval * backoff > deadline:
             if unreachable is not None:

@@ -200,7 +200,7 @@ class SAMLProvider:
         if result is None:
             raise AuthenticationError(
                 f"no SAML response arrived within {options.timeout:.0f} s; ",
-                sign_in=plain_login_advice(self.name),
+                sign_in=plain_login_advice(self.name, again=True),
             )
         return result
 
