@@ -98,6 +98,10 @@ class SignInAgain(str):
         advice.tui = tui
         return advice
 
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, str]]:
+        """Copied and pickled whole (an error crossing a process boundary keeps its advice)."""
+        return (str(self),), {"provider": self.provider, "tui": self.tui}
+
 
 class BrokerError(Exception):
     """Root of every error the broker raises on purpose.

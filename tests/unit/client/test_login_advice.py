@@ -126,3 +126,16 @@ def test_an_error_without_sign_in_advice_reads_the_same_in_both_front_ends() -> 
     error = StoreError("the OS keyring is locked: unlock it and retry")
     assert error.sign_in is None
     assert error.tui_message == str(error) == "the OS keyring is locked: unlock it and retry"
+
+
+def test_the_advice_survives_copying_and_pickling_with_its_error(advice) -> None:  # type: ignore[no-untyped-def]
+    import copy
+    import pickle
+
+    from broker.errors import ReauthenticationRequired
+
+    error = ReauthenticationRequired("the corp session has ended: ", sign_in=advice("corp"))
+    for again in (copy.deepcopy(error), pickle.loads(pickle.dumps(error))):
+        assert str(again) == str(error)
+        assert again.sign_in is not None and again.sign_in.provider == "corp"
+        assert again.tui_message == error.tui_message
