@@ -211,6 +211,13 @@ async def test_minting_an_mfa_profile_asks_for_its_code_in_a_dialog(make_app, mo
     )
     codes: list[str] = []
 
+    async def code_dialog() -> None:
+        for _ in range(100):  # bounded: the mint worker opens it from its thread
+            await pilot.pause(0.02)
+            if isinstance(app.screen, MfaCodeModal):
+                return
+        raise AssertionError(flat_text(app))
+
     def mint(identity, role, choice, read_code=None):  # type: ignore[no-untyped-def]
         codes.append(read_code(profile))
         return MintOutcome(profile.name, CREDS)
@@ -220,11 +227,7 @@ async def test_minting_an_mfa_profile_asks_for_its_code_in_a_dialog(make_app, mo
         monkeypatch.setattr(app.services, "mint", mint)
         await _open_dialog(app, pilot)
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, MfaCodeModal):
-                break
-        assert isinstance(app.screen, MfaCodeModal), flat_text(app)
+        await code_dialog()
         assert f"(profile {profile.name})" in flat_text(app)
         await pilot.press(*"123456", "enter")
         await app.workers.wait_for_complete()
@@ -236,11 +239,7 @@ async def test_minting_an_mfa_profile_asks_for_its_code_in_a_dialog(make_app, mo
         await pilot.pause()
         await _open_dialog(app, pilot)
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, MfaCodeModal):
-                break
-        assert isinstance(app.screen, MfaCodeModal), flat_text(app)
+        await code_dialog()
         await pilot.press("escape")
         with contextlib.suppress(WorkerFailed):
             await app.workers.wait_for_complete()

@@ -10,8 +10,6 @@ peer, the Identity Center fake, moto's STS, the real Secret Service.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +17,7 @@ import pytest
 
 from tests.functional.screen_text import flat_text
 from tests.integration import provider_setup_support as support
-from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, Browser, RunningIdP, start_idp
+from tests.integration.saml_peer import IDP_ENTITY, SP_ENTITY, RunningIdP
 from tests.integration.sign_in_again_support import (
     end_sign_in,
     shown_advice,
@@ -37,7 +35,10 @@ from tests.integration.test_identity_center_cli import (  # noqa: F401 (fixtures
     env,
     peer,
 )
-from tests.saml_forge import make_keypair
+from tests.integration.test_provider_setup_saml_tui import (  # noqa: F401 (fixtures)
+    browser,
+    saml_idp,
+)
 
 pytestmark = [pytest.mark.keyring, pytest.mark.integration, pytest.mark.anyio]
 
@@ -57,33 +58,9 @@ def _app():  # type: ignore[no-untyped-def]
 # -- SAML through our loopback ACS -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def saml_idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningIdP]:
-    with start_idp(tmp_path_factory.mktemp("idp"), make_keypair("idp.example.test")) as running:
-        yield running
-
-
-@pytest.fixture
-def saml_browser(monkeypatch: pytest.MonkeyPatch, saml_idp: RunningIdP) -> list[str]:
-    """The app's "open a browser": log in at the peer and post its answer to our ACS."""
-    opened: list[str] = []
-
-    def walk(url: str) -> None:
-        action, form = Browser(saml_idp, "alice").login(url)
-        httpx.post(action, data=form, timeout=20)
-
-    def open_url(url: str) -> bool:
-        opened.append(url)
-        threading.Thread(target=walk, args=(url,), daemon=True).start()
-        return True
-
-    monkeypatch.setattr("broker.tui.screens.signin.webbrowser.open", open_url)
-    return opened
-
-
 async def test_an_ended_saml_sign_in_names_s_which_signs_in_at_the_idp_again(
-    saml_idp: RunningIdP,
-    saml_browser: list[str],
+    saml_idp: RunningIdP,  # noqa: F811
+    browser: list[str],  # noqa: F811
     secret_service: None,
     broker_home: Path,
     tmp_path: Path,
@@ -114,7 +91,7 @@ async def test_an_ended_saml_sign_in_names_s_which_signs_in_at_the_idp_again(
         assert isinstance(app.screen, SignInScreen)
         await pilot.press("down", "enter")  # demo, then corp
         await until(app, pilot, lambda: "payments-prod" in flat_text(app), "the first sign-in")
-        assert len(saml_browser) == 1
+        assert len(browser) == 1
 
         end_sign_in(broker_home, "corp")
         await pilot.press("m")
@@ -123,8 +100,8 @@ async def test_an_ended_saml_sign_in_names_s_which_signs_in_at_the_idp_again(
         advice = await shown_advice(app, pilot, "corp")
         assert advice == "the corp session has ended: press s to sign in to corp again"
         await pilot.press("s")  # in the dialog: it closes and corp's sign-in starts
-        await until(app, pilot, lambda: len(saml_browser) == 2, "the browser")
-        assert saml_browser[1].startswith(saml_idp.sso_url)  # to the IdP, not the demo
+        await until(app, pilot, lambda: len(browser) == 2, "the browser")
+        assert browser[1].startswith(saml_idp.sso_url)  # to the IdP, not the demo
         await until(app, pilot, lambda: isinstance(app.screen, PortalScreen)
                     and "Signed in as alice@example.com through corp" in flat_text(app),
                     "the new sign-in")  # fmt: skip

@@ -10,16 +10,15 @@ are checked; in tmux the key is pressed in the dialog, in a real terminal.
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.functional.screen_text import flat_text
 from tests.integration import provider_setup_support as support
-from tests.integration.oidc.conftest import Browser, Peer
+from tests.integration.oidc.conftest import Peer
+from tests.integration.oidc.test_provider_setup_tui import browser  # noqa: F401 (fixture)
 from tests.integration.sign_in_again_support import (
     end_sign_in,
     shown_advice,
@@ -56,28 +55,13 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The app's "open a browser" walks the peer's pages in a thread, as a person would."""
-    opened: list[str] = []
-
-    def open_url(url: str) -> bool:
-        opened.append(url)
-        redirect = dict(httpx.URL(url).params)["redirect_uri"]
-        threading.Thread(target=Browser("alice").walk, args=(url, redirect), daemon=True).start()
-        return True
-
-    monkeypatch.setattr("broker.tui.screens.signin.webbrowser.open", open_url)
-    return opened
-
-
 @pytest.mark.anyio
 async def test_an_ended_oidc_sign_in_names_s_which_signs_in_again(
     oidc_peer: Peer,
     secret_service: None,
     broker_home: Path,
     tmp_path: Path,
-    browser: list[str],
+    browser: list[str],  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from broker.tui.app import BrokerApp, app_services
@@ -140,8 +124,8 @@ def test_an_ended_sign_in_in_a_real_terminal(
     """``s`` pressed in the error dialog itself, in tmux: the dialog closes and corp's sign-in
     runs through ``$BROWSER`` (a script walking the peer's pages)."""
     config = corp_config(tmp_path, broker_home, oidc_peer)
-    browser, opened = peer_browser(tmp_path)
-    env = {"BROKER_HOME": str(broker_home), "BROKER_CONFIG": str(config), **browser}
+    browser_env, opened = peer_browser(tmp_path)
+    env = {"BROKER_HOME": str(broker_home), "BROKER_CONFIG": str(config), **browser_env}
     with support.broker_in_tmux(env) as tmux:
         tmux.wait_for("Not signed in", timeout=30)
         tmux.keys("s")
