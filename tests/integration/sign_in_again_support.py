@@ -27,7 +27,7 @@ def signed_in_again(home: Path, provider: str) -> bool:
     return session is not None and session.expires_at > datetime.now(UTC)
 
 
-async def until(app, pilot, check: Callable[[], bool], what: str, rounds: int = 300) -> None:  # type: ignore[no-untyped-def]
+async def until(app, pilot, check: Callable[[], bool], what: str, rounds: int = 600) -> None:  # type: ignore[no-untyped-def]
     """Wait for ``check`` (bounded: workers sign in at real peers and use the real keyring)."""
     for _ in range(rounds):
         await pilot.pause(0.1)
