@@ -44,6 +44,7 @@ __all__ = [
     "ProviderUnavailableError",
     "ReauthenticationRequired",
     "ServerError",
+    "SignInAgain",
     "StateStoreUnavailableError",
     "StoreError",
     "StsError",
@@ -79,6 +80,29 @@ def one_printable_line(text: str, limit: int | None = None) -> str:
     return "".join(char if char.isprintable() else _escaped(char) for char in text)
 
 
+class SignInAgain(str):
+    """The fix "sign in again to ``provider``", worded for each front end.
+
+    The string itself is the command line's clause (``run `broker login corp```); ``tui`` is
+    the terminal app's (``press s to sign in to corp again``). Why both: the same refusal
+    reaches both front ends, and each must name what works *there*. The words are made in
+    one place, ``broker.login_advice``; an error carries them in ``BrokerError.sign_in``.
+    """
+
+    provider: str
+    tui: str
+
+    def __new__(cls, cli: str, *, provider: str, tui: str) -> SignInAgain:
+        advice = super().__new__(cls, cli)
+        advice.provider = provider
+        advice.tui = tui
+        return advice
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, str]]:
+        """Copied and pickled whole (an error crossing a process boundary keeps its advice)."""
+        return (str(self),), {"provider": self.provider, "tui": self.tui}
+
+
 class BrokerError(Exception):
     """Root of every error the broker raises on purpose.
 
@@ -86,14 +110,29 @@ class BrokerError(Exception):
         message: one line, no secrets: what is wrong and what to do.
         code: the protocol's own error code where one applies (``invalid_grant``,
             ``AccessDenied``), else ``None``.
+        sign_in: when the fix is a new sign-in: ``message`` then says what is wrong up to
+            the advice (its separator included) and the command line's advice is appended;
+            ``tui_message`` words it for the terminal app instead.
     """
 
     exit_code: int = 1
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, sign_in: SignInAgain | None = None
+    ) -> None:
+        if sign_in is not None:
+            message = f"{message}{sign_in}"
         super().__init__(message)
         self.message = message
         self.code = code
+        self.sign_in = sign_in
+
+    @property
+    def tui_message(self) -> str:
+        """The message with the terminal app's advice where the fix is a new sign-in."""
+        if self.sign_in is None:
+            return self.message
+        return self.message.removesuffix(self.sign_in) + self.sign_in.tui
 
     def __str__(self) -> str:
         return self.message

@@ -91,9 +91,9 @@ class Chain:
         now: the clock.
         revoked: whether cached credentials of a profile belong to a revoked session
             (``broker.client.revocation``; the wiring asks it for ``local``-minted profiles).
-        login: what to run to sign in again to a provider, as "run `broker login …`"
+        login: how to sign in again to a provider, worded for each front end
             (``broker.login_advice``: a capture-only SAML provider needs
-            ``--saml-response``).
+            ``--saml-response``); refusals carry it as their ``sign_in``.
     """
 
     store: CredentialStore
@@ -272,29 +272,30 @@ class Chain:
             session = self.store.session(provider)
             if session is None:
                 raise ReauthenticationRequired(
-                    f"not signed in to {provider}: {self.login(provider)}"
+                    f"not signed in to {provider}: ", sign_in=self.login(provider)
                 )
             if session.expires_at - self.now() > SESSION_MARGIN:
                 return session
             if not session.refresh_token:
                 raise ReauthenticationRequired(
-                    f"the {provider} session has ended: {self.login(provider)}"
+                    f"the {provider} session has ended: ", sign_in=self.login(provider)
                 )
             self.log(f"{provider}: refreshing the sign-in session")
             try:
                 renewed = self.provider(provider).refresh(session.refresh_token)
             except ReauthenticationRequired:
                 raise ReauthenticationRequired(
-                    f"the {provider} session was revoked or has expired: {self.login(provider)}",
+                    f"the {provider} session was revoked or has expired: ",
                     code="invalid_grant",
+                    sign_in=self.login(provider),
                 ) from None
             before, after = session.claims, renewed.claims
             if (after.issuer, after.subject) != (before.issuer, before.subject):
                 # OIDC Core §12.2: a refreshed ID token must name the same person. Keep nothing
                 # from it, and make the person sign in again.
                 raise AuthenticationError(
-                    f"the {provider} IdP answered a refresh with a different identity; "
-                    f"{self.login(provider)}"
+                    f"the {provider} IdP answered a refresh with a different identity; ",
+                    sign_in=self.login(provider),
                 )
             if renewed.refresh_token is None:  # no rotation: keep using the one we have
                 renewed = dataclasses.replace(renewed, refresh_token=session.refresh_token)

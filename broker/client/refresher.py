@@ -23,6 +23,7 @@ from broker.errors import (
     BrokerError,
     ConfigError,
     ReauthenticationRequired,
+    SignInAgain,
     StateStoreUnavailableError,
 )
 
@@ -40,6 +41,7 @@ class Outcome:
     status: str  # "fresh" | "refreshed" | "stopped" | "retrying"
     message: str
     expiration: datetime | None = None
+    sign_in: SignInAgain | None = None  # the failure's fix, when it is a new sign-in
 
 
 @dataclass
@@ -105,7 +107,7 @@ class Refresher:
             self.stopped[profile.name] = datetime.now(UTC)
             line = f"{profile.name}: stopped refreshing: {exc}"
             self.report(line)
-            return Outcome(profile.name, "stopped", str(exc))
+            return Outcome(profile.name, "stopped", str(exc), sign_in=exc.sign_in)
         except StateStoreUnavailableError as exc:
             # The database is down or restarting: transient, retried with back-off like an
             # unreachable IdP (the next round opens the state afresh).
@@ -125,7 +127,7 @@ class Refresher:
         self.retry_at[profile.name] = self.chain.now() + delay
         seconds = int(delay.total_seconds())
         self.report(f"{profile.name}: refresh failed ({exc}); retrying in {seconds} s")
-        return Outcome(profile.name, "retrying", str(exc))
+        return Outcome(profile.name, "retrying", str(exc), sign_in=exc.sign_in)
 
     def next_wake(self, outcomes: Sequence[Outcome]) -> timedelta:
         """How long to sleep: until the earliest profile enters its window, with jitter."""

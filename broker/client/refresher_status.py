@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
-from broker.errors import StoreError
+from broker.errors import SignInAgain, StoreError
 from broker.private_files import PrivateFiles
 
 __all__ = [
@@ -57,6 +57,9 @@ class RefresherStatus:
         next_round: when the next round is due (``None`` while a round runs).
         refreshed: the profiles the last round refreshed.
         last_error: the last problem as one line (``None`` when the last round had none).
+        sign_in: that problem's fix when it is a new sign-in: the provider, and the terminal
+            app's words for it (``broker.login_advice``), which replace the command line's
+            at the end of ``last_error`` when the app shows it.
         ended: when it stopped cleanly (``None`` while it runs, or if it was killed).
     """
 
@@ -67,6 +70,15 @@ class RefresherStatus:
     refreshed: tuple[str, ...] = ()
     last_error: str | None = None
     ended: datetime | None = None
+    sign_in: SignInAgain | None = None
+
+    @property
+    def last_error_for_app(self) -> str | None:
+        """``last_error`` with the terminal app's advice where the fix is a new sign-in."""
+        error, advice = self.last_error, self.sign_in
+        if error is None or advice is None or not error.endswith(advice):
+            return error
+        return error.removesuffix(advice) + advice.tui
 
     def to_json(self) -> dict[str, object]:
         def when(value: datetime | None) -> str | None:
@@ -79,6 +91,15 @@ class RefresherStatus:
             "next_round": when(self.next_round),
             "refreshed": list(self.refreshed),
             "last_error": self.last_error,
+            "sign_in": (
+                None
+                if self.sign_in is None
+                else {
+                    "provider": self.sign_in.provider,
+                    "cli": str(self.sign_in),
+                    "tui": self.sign_in.tui,
+                }
+            ),
             "ended": when(self.ended),
         }
 
@@ -105,8 +126,19 @@ class RefresherStatus:
             next_round=when("next_round"),
             refreshed=tuple(str(name) for name in refreshed),
             last_error=str(error) if error is not None else None,
+            sign_in=_sign_in_of(data.get("sign_in")),
             ended=when("ended"),
         )
+
+
+def _sign_in_of(value: object) -> SignInAgain | None:
+    """The record's ``sign_in`` entry (absent in records of older watchers: no advice)."""
+    if not isinstance(value, dict):
+        return None
+    provider, cli, tui = (value.get(key) for key in ("provider", "cli", "tui"))
+    if not (isinstance(provider, str) and isinstance(cli, str) and isinstance(tui, str)):
+        return None
+    return SignInAgain(cli, provider=provider, tui=tui)
 
 
 @dataclass(frozen=True)

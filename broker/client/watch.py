@@ -23,7 +23,7 @@ from types import FrameType
 
 from broker.client.refresher import Outcome, Refresher
 from broker.client.refresher_status import RefresherStatus, write_status
-from broker.errors import BrokerError
+from broker.errors import BrokerError, SignInAgain
 
 __all__ = ["Terminated", "watch"]
 
@@ -37,9 +37,20 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
     raise Terminated
 
 
-def _last_error(outcomes: Sequence[Outcome]) -> str | None:
+def _last_failure(outcomes: Sequence[Outcome]) -> Outcome | None:
     failed = [o for o in outcomes if o.status in ("stopped", "retrying")]
-    return f"{failed[-1].profile}: {failed[-1].message}" if failed else None
+    return failed[-1] if failed else None
+
+
+def _last_error(outcomes: Sequence[Outcome]) -> str | None:
+    failed = _last_failure(outcomes)
+    return f"{failed.profile}: {failed.message}" if failed else None
+
+
+def _sign_in_fix(outcomes: Sequence[Outcome]) -> SignInAgain | None:
+    """The last failure's fix when it is a new sign-in (the terminal app words it its way)."""
+    failed = _last_failure(outcomes)
+    return failed.sign_in if failed else None
 
 
 def watch(
@@ -88,6 +99,7 @@ def watch(
                 next_round=now + wait,
                 refreshed=tuple(o.profile for o in outcomes if o.status == "refreshed"),
                 last_error=_last_error(outcomes),
+                sign_in=_sign_in_fix(outcomes),
             )
             record(status)
             sleep(max(wait, timedelta(0)).total_seconds())

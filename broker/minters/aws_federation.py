@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broker.config import BrokerConfig
-from broker.errors import StsError
+from broker.errors import SignInAgain, StsError
 from broker.login_advice import plain_login_advice
 from broker.minters.base import Credentials, MintRequest
 from broker.minters.upstream_audit import AuditSink, UpstreamCall, record_upstream
@@ -213,7 +213,7 @@ _ADVICE: dict[str, str] = {
 
 
 def upstream_refusal(
-    code: str, message: str, operation: str, provider: str, login: str | None = None
+    code: str, message: str, operation: str, provider: str, login: SignInAgain | None = None
 ) -> StsError:
     """AWS's refusal as one line: what AWS said and what to do about it (``login``: how to
     sign in again to ``provider``, ``broker.login_advice``)."""
@@ -221,11 +221,14 @@ def upstream_refusal(
     if key in ("ThrottlingException", "RequestLimitExceeded", "TooManyRequests"):
         key = "Throttling"
     advice = _ADVICE.get(key, "see AWS's message")
-    return StsError(
-        f"AWS STS refused {operation}: {code}: {_one_line(message) or 'no message'}; "
-        + advice.format(provider=provider, login=login or plain_login_advice(provider)),
-        code=key,
-    )
+    head = f"AWS STS refused {operation}: {code}: {_one_line(message) or 'no message'}; "
+    if advice.endswith("{login}"):  # the fix is a new sign-in: each front end words it
+        return StsError(
+            head + advice.removesuffix("{login}").format(provider=provider),
+            code=key,
+            sign_in=login or plain_login_advice(provider),
+        )
+    return StsError(head + advice.format(provider=provider), code=key)
 
 
 ClientFactory = Callable[[str, str | None], Any]
@@ -277,7 +280,7 @@ class FederationMinter:
 
     # -- to be supplied ----------------------------------------------------------------------
 
-    def login_advice(self, provider: str) -> str:
+    def login_advice(self, provider: str) -> SignInAgain:
         """How to sign in again to ``provider`` (``broker.login_advice``)."""
         return plain_login_advice(provider)
 
@@ -312,8 +315,9 @@ class FederationMinter:
         now = self._clock()
         if identity.expires_at <= now:
             raise StsError(
-                f"the sign-in to {provider} has expired; {self.login_advice(provider)}",
+                f"the sign-in to {provider} has expired; ",
                 code="ExpiredToken",
+                sign_in=self.login_advice(provider),
             )
         session_expiry(
             DurationRequest(

@@ -21,7 +21,8 @@ from typing import Any
 
 from broker.config import BrokerConfig
 from broker.config.providers import provider_tables
-from broker.errors import ConfigError, ReauthenticationRequired, StsError
+from broker.errors import ConfigError, ReauthenticationRequired, SignInAgain, StsError
+from broker.login_advice import plain_login_advice
 from broker.minters.aws import AuditSink
 from broker.minters.base import Credentials, MintRequest
 from broker.minters.upstream_audit import UpstreamCall, open_audit_chain, record_upstream
@@ -88,7 +89,7 @@ class IdentityCenterMinter:
         """
         provider = identity.claims.provider
         settings = self._settings(provider)
-        login = f"run `broker login {provider}`"
+        login = plain_login_advice(provider)
         if request.session_policy:
             refused = StsError(
                 "IAM Identity Center's GetRoleCredentials takes no session policy; the "
@@ -98,7 +99,7 @@ class IdentityCenterMinter:
             self._record(identity, request, error_code=refused.code, message=refused.message)
             raise refused
         if not identity.access_token or identity.expires_at <= self._clock():
-            error = ReauthenticationRequired(f"the {provider} session has ended: {login}")
+            error = ReauthenticationRequired(f"the {provider} session has ended: ", sign_in=login)
             self._record(identity, request, error_code="ExpiredToken", message=error.message)
             raise error
         try:
@@ -117,7 +118,7 @@ class IdentityCenterMinter:
         return credentials
 
     def _call(
-        self, client: Any, identity: SignInResult, request: MintRequest, login: str
+        self, client: Any, identity: SignInResult, request: MintRequest, login: SignInAgain
     ) -> dict[str, Any]:
         import botocore.exceptions
 
@@ -133,8 +134,9 @@ class IdentityCenterMinter:
             if code == "UnauthorizedException":
                 raise ReauthenticationRequired(
                     f"IAM Identity Center no longer accepts the {identity.claims.provider} "
-                    f"session (ended or revoked): {login}",
+                    "session (ended or revoked): ",
                     code="ExpiredToken",
+                    sign_in=login,
                 ) from None
             if code in ("ForbiddenException", "ResourceNotFoundException"):
                 raise StsError(

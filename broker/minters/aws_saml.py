@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from broker.config import BrokerConfig
-from broker.errors import StsError
+from broker.errors import SignInAgain, StsError
 from broker.login_advice import capture_login_advice
 from broker.minters.aws_federation import (
     ROLE_ARN,
@@ -132,7 +132,7 @@ class AwsSamlMinter(FederationMinter):
             )
         return found[0]
 
-    def login_advice(self, provider: str) -> str:
+    def login_advice(self, provider: str) -> SignInAgain:
         """A response for AWS is captured, never posted to us: the command must say so."""
         return capture_login_advice(provider)
 

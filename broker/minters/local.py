@@ -203,10 +203,13 @@ class LocalMinter:
             )
         provider = _saml_provider_for(identity.claims, asked.role_arn)
         if identity.saml_response is None or provider is None:
+            from broker.login_advice import plain_login_advice
+
             raise StsError(
                 "This sign-in carries no ID token or SAML response naming the role; sign in "
-                "again with `broker login`",
+                "again: ",
                 code="AccessDenied",
+                sign_in=plain_login_advice(identity.claims.provider),
             )
         return AssumeRoleWithSamlRequest(
             role_arn=asked.role_arn,

@@ -129,7 +129,9 @@ def decode_session(entry: str, claims: Claims) -> SignInResult:
             saml_response=doc.get("saml_response"),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
+        from broker.login_advice import plain_login_advice
+
         raise StoreError(
-            f"the stored {claims.provider} session is unreadable; run `broker login "
-            f"{claims.provider}`"
+            f"the stored {claims.provider} session is unreadable; ",
+            sign_in=plain_login_advice(claims.provider),
         ) from None

@@ -60,6 +60,10 @@ class BrokerApp(App[int]):
             "cmd",
             tooltip="commands: :portal :sessions :sim :audit :users :reports :signin",
         ),
+        # Where a screen has no ``s`` of its own: an error fixed by a new sign-in names this
+        # key on any screen. Help lists it once, under the portal (``system`` keeps it out of
+        # "Everywhere", whose rows fill the first page at 100×30).
+        Binding("s", "sign_in", "sign in", show=False, system=True),
         Binding(
             "p",
             "show_copied",
@@ -108,6 +112,8 @@ class BrokerApp(App[int]):
         self.last_copied: str | None = None
         self.print_on_exit: str | None = None
         self.live = LiveSessions()  # the store's index, for the header and countdowns
+        # The provider the last error said to sign in to again (``s`` opens its sign-in).
+        self.sign_in_needed: str | None = None
         self.config_issues: list[ConfigIssue] = []  # the errors of the last configuration check
         # Themes are chosen before the app runs: set in ``on_mount`` the change would parse the
         # whole stylesheet a second time before the first paint.
@@ -250,6 +256,8 @@ class BrokerApp(App[int]):
     def signed_in(self, provider: str, result: SignInResult) -> None:
         self.identity = result
         self.provider_name = provider
+        if self.sign_in_needed == provider:
+            self.sign_in_needed = None
         self.refresh_headers()
 
     def refresh_headers(self) -> None:
@@ -276,12 +284,27 @@ class BrokerApp(App[int]):
         )
 
     def report_error(self, error: BaseException) -> str:
-        """Show ``error`` in a dialog and return its one-line summary."""
+        """Show ``error`` in a dialog and return its one-line summary. An error fixed by a new
+        sign-in names ``s`` (``broker.login_advice``); ``s`` then opens that sign-in."""
         from broker.tui.screens.error import ErrorModal, describe_error
 
         title, summary, details = describe_error(error, self.services.data_dir)
-        self.push_screen(ErrorModal(title, summary, details))
+        sign_in = error.sign_in if isinstance(error, BrokerError) else None
+        if sign_in is not None:
+            self.sign_in_needed = sign_in.provider
+        provider = sign_in.provider if sign_in is not None else None
+        self.push_screen(ErrorModal(title, summary, details, sign_in=provider))
         return summary
+
+    def open_sign_in(self) -> None:
+        """``s``: the sign-in screen; the provider the last error named is chosen and its
+        sign-in started at once (the browser, the device code, or the paste field), as the
+        error's advice said. Only once: another ``s`` lists the providers as usual."""
+        from broker.tui.screens.signin import SignInScreen
+
+        provider, self.sign_in_needed = self.sign_in_needed, None
+        self.go("portal")
+        self.push_screen(SignInScreen(provider, start=provider is not None))
 
     def copy(self, what: str, text: str) -> None:
         """Copy ``text`` by OSC 52 and, with a local display, the clipboard command too."""
@@ -317,6 +340,17 @@ class BrokerApp(App[int]):
 
     def action_view(self, view: str) -> None:
         self.go(view)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":  # a full screen's key; over a dialog a stray s does nothing
+            from broker.tui.screens.base import BrokerScreen
+
+            return isinstance(self.screen, BrokerScreen)
+        return super().check_action(action, parameters)
+
+    def action_sign_in(self) -> None:
+        """``s`` where the screen has no ``s`` of its own (an error may name it anywhere)."""
+        self.open_sign_in()
 
     def action_show_copied(self) -> None:
         """Show the last copied text; it will be printed to stdout on exit."""

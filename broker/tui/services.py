@@ -100,25 +100,44 @@ class Services:
 
         config = load_config(self.config_dir)
         store = CredentialStore(self.data_dir)
-        run_login(
-            LoginInput(
-                provider=provider, device=device, user_hint=user_hint, saml_response=saml_response
-            ),
-            store=store,
-            build=provider_builder(config, store),
-            ui=ui,
-        )
+        built = provider_builder(config, store)
+        try:
+            run_login(
+                LoginInput(
+                    provider=provider,
+                    device=device,
+                    user_hint=user_hint,
+                    saml_response=saml_response,
+                ),
+                store=store,
+                build=built,
+                ui=ui,
+            )
+        finally:
+            built.close()  # the provider's HTTP client (or embedded issuer) is this call's
         session: SignInResult | None = store.session(provider)
         if session is None:
-            raise StoreError("the sign-in was not kept in the store; run `broker login` to see why")
+            from broker.login_advice import plain_login_advice
+
+            raise StoreError(
+                f"the sign-in to {provider} was not kept in the store; ",
+                sign_in=plain_login_advice(provider),
+            )
         return session
 
-    def mint(self, identity: SignInResult, role: PortalRole, choice: MintChoice) -> MintOutcome:
+    def mint(
+        self,
+        identity: SignInResult,
+        role: PortalRole,
+        choice: MintChoice,
+        read_code: Callable[[Profile], str] | None = None,
+    ) -> MintOutcome:
         """Mint credentials for ``role`` and keep them in the store under its profile name
-        (``broker.tui.session_ops.mint_profile``); the reason goes to the mint's audit event."""
+        (``broker.tui.session_ops.mint_profile``); the reason goes to the mint's audit event.
+        An ``mfa_serial`` profile's code comes from ``read_code`` (the app's dialog)."""
         from broker.tui.session_ops import mint_profile
 
-        return mint_profile(self.config_dir, self.state, identity, role, choice)
+        return mint_profile(self.config_dir, self.state, identity, role, choice, read_code)
 
     def portal_roles(self, identity: SignInResult) -> list[PortalRole]:
         """The roles ``identity`` may use (``directory_data.portal_roles``)."""

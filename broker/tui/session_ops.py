@@ -39,9 +39,11 @@ def mint_profile(
     identity: SignInResult,
     role: PortalRole,
     choice: MintChoice,
+    read_code: Callable[[Profile], str] | None = None,
 ) -> MintOutcome:
     """Mint ``role`` for the person signed in as ``identity`` and keep the credentials under
-    the role's assignment-profile name.
+    the role's assignment-profile name. ``read_code`` asks the person for the TOTP code of an
+    ``mfa_serial`` profile (without it such a profile is refused).
 
     Raises:
         ReauthenticationRequired: the sign-in has ended; StsError: the minter refused;
@@ -60,7 +62,7 @@ def mint_profile(
     from broker.directory import load_directory
     from broker.minters.aws_identity_center import identity_center_providers
 
-    config, chain = open_chain(config_dir=config_dir, state=state)
+    config, chain = open_chain(config_dir=config_dir, state=state, read_code=read_code)
     try:
         if role.profile is not None:  # the configuration lists it: its own profile mints it
             return _mint_configured(config, chain, role.profile, choice)

@@ -70,7 +70,8 @@ def refresher_line(
     status = view.status
     if view.state is RefresherState.NEVER or status is None:
         return f"Refresher: never started here — {_START} to keep these fresh"
-    error = f" · last error: {status.last_error}" if status.last_error else ""
+    last = status.last_error_for_app  # its fix worded for the app (`s`), not the command
+    error = f" · last error: {last}" if last else ""
     if view.state is RefresherState.STOPPED:
         return f"{bad} Refresher stopped ({view.reason}) — {_START}{error}"
     left = (status.next_round - now).total_seconds() if status.next_round else None

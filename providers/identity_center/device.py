@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from broker.errors import AuthenticationError, ProviderUnavailableError
+from broker.login_advice import plain_login_advice
 from providers.identity_center.clients import error_code, error_text, one_line
 from providers.identity_center.registration import Registration
 
@@ -42,16 +43,17 @@ def poll_for_token(
     interval = float(max(1, int(device.get("interval") or 5)))
     backoff = 1.0
     unreachable: str | None = None
-    again = f"run `broker login {provider}` again"
+    again = plain_login_advice(provider, again=True)
     while True:
         if clock() + interval * backoff > deadline:
             if unreachable is not None:
                 raise ProviderUnavailableError(
                     f"IAM Identity Center could not be reached before the device code expired "
-                    f"({unreachable}); check your network, then {again}"
+                    f"({unreachable}); check your network, then ",
+                    sign_in=again,
                 )
             raise AuthenticationError(
-                f"the device sign-in was not approved in time; {again}", code="expired_token"
+                "the device sign-in was not approved in time; ", code="expired_token", sign_in=again
             )
         sleep(interval * backoff)
         try:
@@ -75,7 +77,7 @@ def poll_for_token(
                 ) from None
             if code == "ExpiredTokenException":
                 raise AuthenticationError(
-                    f"the device code expired before approval; {again}", code="expired_token"
+                    "the device code expired before approval; ", code="expired_token", sign_in=again
                 ) from None
             raise AuthenticationError(
                 f"IAM Identity Center refused the device sign-in ({code}: {error_text(exc)})",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broker.errors import ProviderUnavailableError, ReauthenticationRequired
+from broker.login_advice import plain_login_advice
 from providers.identity_center.clients import error_code, error_text, one_line
 
 __all__ = ["HeldRole", "held_roles"]
@@ -60,7 +61,8 @@ def held_roles(portal: Any, access_token: str, provider: str) -> list[HeldRole]:
         if code == "UnauthorizedException":
             raise ReauthenticationRequired(
                 f"IAM Identity Center no longer accepts the {provider} session (ended or "
-                f"revoked): run `broker login {provider}`"
+                "revoked): ",
+                sign_in=plain_login_advice(provider),
             ) from None
         raise ProviderUnavailableError(
             f"IAM Identity Center could not list your accounts ({code}: {error_text(exc)}); "

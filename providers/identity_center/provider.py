@@ -26,6 +26,7 @@ from broker.errors import (
     ProviderUnavailableError,
     ReauthenticationRequired,
 )
+from broker.login_advice import plain_login_advice
 from providers.base import (
     Capabilities,
     Claims,
@@ -190,14 +191,14 @@ class IdentityCenterProvider:
         """
         import botocore.exceptions
 
-        again = f"run `broker login {self.name}`"
+        again = plain_login_advice(self.name)
         registration = current(self._secrets, self.settings.start_url, self._now())
         subject = self._secrets.get_secret(_SUBJECT_KEY)
         if registration is None or not subject:
             raise ReauthenticationRequired(
-                f"the broker's registration at IAM Identity Center for {self.name} has ended: "
-                f"{again}",
+                f"the broker's registration at IAM Identity Center for {self.name} has ended: ",
                 code="invalid_grant",
+                sign_in=again,
             )
         try:
             token = self._client("sso-oidc").create_token(
@@ -210,9 +211,9 @@ class IdentityCenterProvider:
             code = error_code(exc)
             if code in _REFRESH_REFUSED:
                 raise ReauthenticationRequired(
-                    f"IAM Identity Center refused to renew the {self.name} session ({code}): "
-                    f"{again}",
+                    f"IAM Identity Center refused to renew the {self.name} session ({code}): ",
                     code="invalid_grant",
+                    sign_in=again,
                 ) from None
             raise ProviderUnavailableError(
                 f"IAM Identity Center could not renew the {self.name} session now ({code}: "

@@ -23,6 +23,7 @@ from broker.errors import (
     ProviderUnavailableError,
     ReauthenticationRequired,
 )
+from broker.login_advice import plain_login_advice
 from broker.tokens.oidc.discovery import ProviderMetadata, discover
 from broker.tokens.oidc.http import OAuthErrorResponse, make_client, read_json, send
 from broker.tokens.oidc.id_token import IdTokenRules, validate_id_token
@@ -265,8 +266,9 @@ class OIDCProvider:
         except OAuthErrorResponse as exc:
             if exc.error == "invalid_grant":
                 raise ReauthenticationRequired(
-                    f"the session at {self.name!r} has ended; run `broker login {self.name}`",
+                    f"the session at {self.name!r} has ended; ",
                     code=exc.error,
+                    sign_in=plain_login_advice(self.name),
                 ) from None
             if exc.error in _TRANSIENT or exc.status == 429:
                 raise ProviderUnavailableError(
@@ -274,8 +276,9 @@ class OIDCProvider:
                     code=exc.error,
                 ) from None
             raise AuthenticationError(
-                f"{self.name!r} refused the refresh ({exc.error}); run `broker login {self.name}`",
+                f"{self.name!r} refused the refresh ({exc.error}); ",
                 code=exc.error,
+                sign_in=plain_login_advice(self.name),
             ) from None
         return self._finish(
             TokenResponse.from_json(data), nonce=None, previous_refresh=refresh_token

@@ -19,8 +19,10 @@ from broker.errors import (
     AuthenticationError,
     ProviderUnavailableError,
     ReauthenticationRequired,
+    SignInAgain,
     UsageError,
 )
+from broker.login_advice import capture_login_advice, plain_login_advice
 from broker.tokens.saml.response import ResponsePolicy, validate_response
 from providers.base import Capabilities, ProviderContext, SignInOptions, SignInResult
 from providers.saml.acs import ACS_PATH, LoopbackACS, PostedResponse
@@ -197,8 +199,8 @@ class SAMLProvider:
                 self._pending.discard(request.id)
         if result is None:
             raise AuthenticationError(
-                f"no SAML response arrived within {options.timeout:.0f} s; "
-                f"run `broker login {self.name}` again"
+                f"no SAML response arrived within {options.timeout:.0f} s; ",
+                sign_in=plain_login_advice(self.name, again=True),
             )
         return result
 
@@ -209,18 +211,15 @@ class SAMLProvider:
             ReauthenticationRequired: always.
         """
         raise ReauthenticationRequired(
-            f"SAML sessions cannot be refreshed; {self._sign_in_again()}"
+            "SAML sessions cannot be refreshed; ", sign_in=self._sign_in_again()
         )
 
-    def _sign_in_again(self) -> str:
-        """What to run: an ``aws_federation`` provider's response is captured, never posted to
-        our loopback, so plain ``broker login`` would be refused."""
+    def _sign_in_again(self) -> SignInAgain:
+        """How to sign in again: an ``aws_federation`` provider's response is captured, never
+        posted to our loopback, so plain ``broker login`` would be refused there."""
         if self.settings.aws_federation:
-            return (
-                f"run `broker login {self.name} --saml-response -` and paste the SAMLResponse "
-                "value captured on its way to AWS"
-            )
-        return f"run `broker login {self.name}`"
+            return capture_login_advice(self.name)
+        return plain_login_advice(self.name)
 
     def sign_out(self, result: SignInResult) -> None:
         """Nothing to revoke: SAML Single Logout is not supported, the IdP session lapses."""

@@ -127,7 +127,7 @@ async def test_identity_center_role_asks_for_no_duration_or_policy(make_app) -> 
 
 async def test_a_refused_mint_is_a_dialog_with_the_fix_not_a_traceback(make_app) -> None:
     # the app believes alice is signed in, but the store holds no session for the provider:
-    # the chain refuses exactly as `credential-process` would, naming the login to run
+    # the chain refuses as `credential-process` would, its fix worded for the app (its key)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await _open_dialog(app, pilot)
@@ -137,7 +137,8 @@ async def test_a_refused_mint_is_a_dialog_with_the_fix_not_a_traceback(make_app)
         await pilot.pause()
         text = screen_text(app)
         assert "Error" in text
-        assert "not signed in to demo: run `broker login demo`" in flat_text(app)
+        assert "not signed in to demo: press s to sign in to demo again" in flat_text(app)
+        assert "broker login" not in text
         assert "Traceback" not in text
         assert not isinstance(app.screen, CredentialsScreen)
 
@@ -187,3 +188,62 @@ async def test_copy_takes_the_unmasked_block_and_never_shows_it(make_app) -> Non
         text = screen_text(app)
         assert "Copied env exports (bash/zsh), 4 lines" in text
         assert CREDS.session_token not in text
+
+
+async def test_minting_an_mfa_profile_asks_for_its_code_in_a_dialog(make_app, monkeypatch) -> None:
+    """The portal's mint hands the minter the same code dialog as Sessions' refresh, so a
+    chained ``mfa_serial`` profile is never refused with the command line's "run `broker exec`
+    in a terminal"; ``esc`` mints nothing."""
+    from broker.client.profiles import Profile
+    from broker.tui.screens.mfa_code import MfaCodeModal
+
+    profile = Profile(
+        name="payments-prod.AdminAccess",
+        provider="demo",
+        account="111122223333",
+        role="AWSReservedSSO_AdminAccess_1a2b",
+        minter="local",
+        duration=3600,
+        region=None,
+        source_profile="prod-base",
+        role_arn=ROLES[0].role_arn,
+        mfa_serial="arn:aws:iam::111122223333:mfa/alice",
+    )
+    codes: list[str] = []
+
+    async def code_dialog() -> None:
+        for _ in range(100):  # bounded: the mint worker opens it from its thread
+            await pilot.pause(0.02)
+            if isinstance(app.screen, MfaCodeModal):
+                return
+        raise AssertionError(flat_text(app))
+
+    def mint(identity, role, choice, read_code=None):  # type: ignore[no-untyped-def]
+        codes.append(read_code(profile))
+        return MintOutcome(profile.name, CREDS)
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        monkeypatch.setattr(app.services, "mint", mint)
+        await _open_dialog(app, pilot)
+        await pilot.press("enter")
+        await code_dialog()
+        assert f"(profile {profile.name})" in flat_text(app)
+        await pilot.press(*"123456", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert codes == ["123456"]
+        assert isinstance(app.screen, CredentialsScreen)
+
+        await pilot.press("escape")
+        await pilot.pause()
+        await _open_dialog(app, pilot)
+        await pilot.press("enter")
+        await code_dialog()
+        await pilot.press("escape")
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert codes == ["123456"]  # nothing sent, nothing minted
+        assert "no MFA code given; nothing was minted" in flat_text(app)
+        assert "broker exec" not in flat_text(app)

@@ -148,3 +148,40 @@ async def test_sessions_shows_a_dead_refresher_stopped_with_its_last_error(
         text = flat_text(app)
         assert f"✗ Refresher stopped (pid {2**22 + 17} is gone)" in text, text
         assert "last error: dev: not signed in to corp" in text
+
+
+async def test_the_refreshers_sign_in_error_names_s_which_opens_that_sign_in(
+    make_app, broker_home: Path
+) -> None:
+    """The watcher recorded that the demo sign-in is gone: the line says what to press here,
+    not what to run, and ``s`` opens the demo IdP's sign-in (its demo users to pick from)."""
+    from broker.login_advice import plain_login_advice
+    from broker.tui.screens.picker import Picker
+    from broker.tui.screens.signin import SignInScreen
+
+    advice = plain_login_advice("demo")
+    write_status(
+        broker_home,
+        RefresherStatus(
+            pid=os.getpid(),
+            started=NOW - timedelta(minutes=5),
+            last_round=NOW - timedelta(seconds=20),
+            next_round=NOW + timedelta(minutes=4),
+            last_error=f"dev: not signed in to demo: {advice}",
+            sign_in=advice,
+        ),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _sessions(app, pilot)
+        text = flat_text(app)
+        assert "last error: dev: not signed in to demo: press s to sign in to demo again" in text
+        assert "broker login" not in text
+        await pilot.press("s")
+        for _ in range(50):  # bounded: the sign-in screen reads broker.toml, then starts
+            await pilot.pause(0.05)
+            if isinstance(app.screen, Picker):
+                break
+        assert isinstance(app.screen, Picker), flat_text(app)  # demo's sign-in, started
+        assert "Sign in to demo as" in flat_text(app)
+        assert any(isinstance(s, SignInScreen) for s in app.screen_stack)

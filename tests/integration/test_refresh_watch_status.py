@@ -106,6 +106,12 @@ def test_status_reads_never_started_then_running_then_stopped_after_sigterm(
         assert view.status.last_error is not None
         assert view.status.last_error.startswith("dev: not signed in to corp")
         assert "\n" not in view.status.last_error
+        # the fix is a new sign-in: the record also holds the terminal app's words for it
+        assert view.status.sign_in is not None and view.status.sign_in.provider == "corp"
+        assert view.status.last_error.endswith("run `broker login corp`")
+        assert view.status.last_error_for_app == (
+            "dev: not signed in to corp: press s to sign in to corp again"
+        )
         assert status_path(watched).stat().st_mode & 0o777 == 0o600
     finally:
         took, err = _terminate_promptly(proc)

@@ -15,6 +15,7 @@ worker and shows it in ``ConsoleLinkModal``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -29,6 +30,7 @@ from broker.tui.widgets.header import BrokerHeader
 from broker.tui.widgets.status import FlashLevel, StatusLine
 
 if TYPE_CHECKING:
+    from broker.client.profiles import Profile
     from broker.tui.app import BrokerApp
 
 __all__ = ["BACKGROUND", "BrokerScreen"]
@@ -62,6 +64,11 @@ class BrokerScreen(Screen[None]):
 
     def action_typing_help(self) -> None:
         self.broker.action_widget_help()
+
+    def action_sign_in(self) -> None:
+        """``s`` (the app's key, and the portal's own): an error whose fix is a new sign-in
+        names this key."""
+        self.broker.open_sign_in()
 
     def compose(self) -> ComposeResult:
         options = self.broker.options
@@ -143,6 +150,31 @@ class BrokerScreen(Screen[None]):
             what = ", ".join(sorted({w.description or w.name or "work" for w in running}))
             self.flash(f"Cancelled: {what} (its result will be ignored)", FlashLevel.WARNING)
         return bool(running)
+
+    def ask_mfa_code(self, profile: Profile) -> str:
+        """On a mint or refresh worker's thread: show the code dialog and wait for the answer
+        (a chained ``mfa_serial`` profile; the minter asks only when it must mint), so the
+        app never falls back to the command line's "run `broker exec` in a terminal"."""
+        from broker.errors import UsageError
+        from broker.tui.screens.mfa_code import MfaCodeModal
+
+        answered = threading.Event()
+        answer: list[str | None] = []
+
+        def done(code: str | None) -> None:
+            answer.append(code)
+            answered.set()
+
+        serial = profile.mfa_serial or "the profile's MFA device"
+        self.app.call_from_thread(self.app.push_screen, MfaCodeModal(profile.name, serial), done)
+        worker = get_current_worker()
+        while not answered.wait(0.2):  # the app may close meanwhile: never wait past it
+            if worker.is_cancelled:
+                raise UsageError(f"profile {profile.name}: cancelled; nothing was minted")
+        code = answer[0] if answer else None
+        if code is None:
+            raise UsageError(f"profile {profile.name}: no MFA code given; nothing was minted")
+        return code
 
     # -- console --------------------------------------------------------------------------------
     def open_console(self, profile: str) -> None:

@@ -1,5 +1,6 @@
 """The error dialog: title, the one-line summary with the fix, details, and where the log is
-(harlequin ``ErrorModal``). Any key closes it."""
+(harlequin ``ErrorModal``). Any key closes it; where the fix is a new sign-in, the key the
+summary names (``s``) also opens that provider's sign-in."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ __all__ = ["ErrorModal", "describe_error"]
 
 def describe_error(error: BaseException, data_dir: Path) -> tuple[str, str, str]:
     """``(title, one-line summary, details)`` for a worker's failure. A ``BrokerError`` is its
-    own one line; anything else is a bug: its traceback goes to the log file of the app's
-    ``data_dir`` only, and the dialog says where."""
+    own one line, its advice worded for the terminal app (``BrokerError.tui_message``: the key
+    that signs in again, not the command); anything else is a bug: its traceback goes to the
+    log file of the app's ``data_dir`` only, and the dialog says where."""
     from broker.errors import BrokerError
 
     if isinstance(error, BrokerError):
-        return "Error", str(error), f"code: {error.code}" if error.code else ""
+        return "Error", error.tui_message, f"code: {error.code}" if error.code else ""
     import logging
     import traceback
 
@@ -37,13 +39,17 @@ def describe_error(error: BaseException, data_dir: Path) -> tuple[str, str, str]
 
 
 class ErrorModal(BrokerModal[None]):
-    """Shows one error; any key closes it."""
+    """Shows one error; any key closes it. ``sign_in``: the provider whose sign-in fixes it,
+    opened by the key the summary names."""
 
-    def __init__(self, title: str, summary: str, details: str = "") -> None:
+    def __init__(
+        self, title: str, summary: str, details: str = "", *, sign_in: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.summary = summary
         self.details = details
+        self.sign_in = sign_in
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box", classes="dialog"):
@@ -55,8 +61,15 @@ class ErrorModal(BrokerModal[None]):
             yield Label("any key closes", classes="dialog-hint")
 
     def on_key(self, event: events.Key) -> None:
+        from broker.login_advice import TUI_SIGN_IN_KEY
+
         event.stop()
         self.dismiss(None)
+        if self.sign_in is not None and event.key == TUI_SIGN_IN_KEY:
+            from broker.tui.app import BrokerApp
+
+            if isinstance(self.app, BrokerApp):
+                self.app.open_sign_in()
 
     def on_click(self) -> None:
         self.dismiss(None)

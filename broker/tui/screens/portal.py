@@ -220,7 +220,7 @@ class PortalScreen(BrokerScreen):
         identity = self.broker.identity
         if identity is None:
             return
-        outcome = self.broker.services.mint(identity, role, choice)
+        outcome = self.broker.services.mint(identity, role, choice, read_code=self.ask_mfa_code)
         self.deliver(self._minted, role, outcome)
 
     def _minted(self, role: PortalRole, outcome: MintOutcome) -> None:
@@ -267,9 +267,6 @@ class PortalScreen(BrokerScreen):
     def _copy_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen is not None:
             self.broker.copy(*chosen)
-
-    def action_sign_in(self) -> None:
-        self.broker.go("signin")
 
     def action_reload(self) -> None:
         if self.broker.identity is None:

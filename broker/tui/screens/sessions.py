@@ -3,7 +3,6 @@ open the console; and the refresher's state, its next-round countdown repainted 
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -12,9 +11,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
-from broker.errors import BrokerError, UsageError
+from broker.errors import BrokerError
 from broker.tui.expiry import Level, repaint_interval
 from broker.tui.model import SessionRow
 from broker.tui.screens.base import BACKGROUND, BrokerScreen
@@ -29,7 +27,6 @@ from broker.tui.widgets.focus_targets import SessionsTable
 from broker.tui.widgets.status import FlashLevel
 
 if TYPE_CHECKING:
-    from broker.client.profiles import Profile
     from broker.client.refresher_status import StatusView
 
 __all__ = ["SessionsScreen"]
@@ -105,6 +102,10 @@ class SessionsScreen(BrokerScreen):
         """Show the refresher's state (attributes down: the reader or a test hands it in)."""
         self.refresher = view
         self.refresher_problem = problem
+        status = view.status if view is not None else None
+        if status is not None and status.last_error and status.sign_in is not None:
+            # the line says "press s to sign in to …": s does it
+            self.broker.sign_in_needed = status.sign_in.provider
         self._paint_refresher()
 
     def _paint_refresher(self) -> None:
@@ -191,31 +192,8 @@ class SessionsScreen(BrokerScreen):
 
     @work(exclusive=True, exit_on_error=False, thread=True, description="Refreshing")
     def refresh_profiles(self, profiles: list[str]) -> None:
-        done = self.broker.services.refresh(profiles, read_code=self._ask_mfa_code)
+        done = self.broker.services.refresh(profiles, read_code=self.ask_mfa_code)
         self.deliver(self._refreshed, done)
-
-    def _ask_mfa_code(self, profile: Profile) -> str:
-        """On the refresh worker's thread: show the code dialog and wait for the answer (a
-        chained ``mfa_serial`` profile; the minter asks only when it must mint)."""
-        from broker.tui.screens.mfa_code import MfaCodeModal
-
-        answered = threading.Event()
-        answer: list[str | None] = []
-
-        def done(code: str | None) -> None:
-            answer.append(code)
-            answered.set()
-
-        serial = profile.mfa_serial or "the profile's MFA device"
-        self.app.call_from_thread(self.app.push_screen, MfaCodeModal(profile.name, serial), done)
-        worker = get_current_worker()
-        while not answered.wait(0.2):  # the app may close meanwhile: never wait past it
-            if worker.is_cancelled:
-                raise UsageError(f"profile {profile.name}: cancelled; nothing was minted")
-        code = answer[0] if answer else None
-        if code is None:
-            raise UsageError(f"profile {profile.name}: no MFA code given; nothing was minted")
-        return code
 
     def _refreshed(self, done: list[str]) -> None:
         until = self.broker.clock() + timedelta(seconds=2)

@@ -87,8 +87,12 @@ class SignInScreen(BrokerScreen):
         Binding("escape,h,q", "back", "back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, provider: str | None = None, *, start: bool = False) -> None:
+        """``provider`` is chosen first (the default provider otherwise); with ``start``, its
+        sign-in starts at once (``s`` after an error that said to sign in to it again)."""
         super().__init__()
+        self.wanted = provider
+        self.start_at_once = start
         self.choices: list[ProviderChoice] = []
         self.user_code: str | None = None
         self.device_uri: str | None = None
@@ -118,9 +122,18 @@ class SignInScreen(BrokerScreen):
             label = Text(f"{choice.name}  [{kind}]{default}")
             options.add_option(Option(label, id=choice.name))
         if self.choices:
-            options.highlighted = 0
+            names = [choice.name for choice in self.choices]
+            options.highlighted = names.index(self.wanted) if self.wanted in names else 0
         options.focus()
         self.set_interval(1.0, self._tick)
+        if self.start_at_once and self.wanted is not None:
+            if self.wanted in [choice.name for choice in self.choices]:
+                self.call_after_refresh(self.action_browser)
+            else:
+                self.flash(
+                    f"{self.wanted} is no longer in broker.toml — pick another provider.",
+                    FlashLevel.WARNING,
+                )
 
     def _chosen(self) -> ProviderChoice | None:
         index = self.query_one("#providers", OptionList).highlighted

@@ -119,6 +119,17 @@ def test_aws_refusals_become_one_line_saying_what_to_do(code: str, key: str, say
     assert "\n" not in text and says in text and code in text and "AWS said this" in text
 
 
+def test_aws_refusals_fixed_by_a_new_sign_in_carry_the_terminal_apps_words() -> None:
+    expired = upstream_refusal("ExpiredTokenException", "expired", "AssumeRoleWithSAML", "corp")
+    assert str(expired).endswith("the sign-in has expired: run `broker login corp`")
+    assert expired.tui_message.endswith("the sign-in has expired: press s to sign in to corp again")
+    untrusted = upstream_refusal("InvalidIdentityToken", "no", "AssumeRoleWithWebIdentity", "web")
+    assert untrusted.sign_in is not None and untrusted.sign_in.provider == "web"
+    assert "then sign in again: press s to sign in to web again" in untrusted.tui_message
+    denied = upstream_refusal("AccessDenied", "no", "AssumeRoleWithSAML", "corp")
+    assert denied.sign_in is None and denied.tui_message == str(denied)
+
+
 def test_a_federation_only_setup_needs_no_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

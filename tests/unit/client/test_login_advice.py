@@ -88,3 +88,54 @@ def test_the_default_chain_keeps_the_plain_command(rig: Rig) -> None:
             store=rig.store, minter=lambda _p: rig.minter, provider=lambda _n: rig.idp
         ).credentials(DEV)
     assert str(refused.value) == "not signed in to corp: run `broker login corp`"
+
+
+def test_the_terminal_app_words_the_same_advice_with_its_key(advice) -> None:  # type: ignore[no-untyped-def]
+    assert advice("sso").tui == "press s to sign in to sso again"
+    assert advice("web").tui == "press s to sign in to web again"
+    assert advice("work").tui == "press s to sign in to work again"
+    captured = advice("corp")
+    assert captured.tui == (
+        "press s and paste a new SAMLResponse for corp (captured on its way to AWS)"
+    )
+    for name in ("corp", "sso", "web", "work"):
+        assert advice(name).provider == name
+        assert "broker login" not in advice(name).tui
+
+
+def test_a_refusal_carries_both_wordings_and_shows_the_command_line_one(
+    rig: Rig,
+    advice,  # type: ignore[no-untyped-def]
+) -> None:
+    chain = dataclasses.replace(rig.chain(), login=advice)
+    rig.store.forget_session("corp")
+    with pytest.raises(ReauthenticationRequired) as signed_out:
+        chain.credentials(DEV, force=True)
+    error = signed_out.value
+    assert str(error).startswith("not signed in to corp: run `broker login corp --saml-response -`")
+    assert error.sign_in is not None and error.sign_in.provider == "corp"
+    assert error.tui_message == (
+        "not signed in to corp: press s and paste a new SAMLResponse for corp (captured on its "
+        "way to AWS)"
+    )
+
+
+def test_an_error_without_sign_in_advice_reads_the_same_in_both_front_ends() -> None:
+    from broker.errors import StoreError
+
+    error = StoreError("the OS keyring is locked: unlock it and retry")
+    assert error.sign_in is None
+    assert error.tui_message == str(error) == "the OS keyring is locked: unlock it and retry"
+
+
+def test_the_advice_survives_copying_and_pickling_with_its_error(advice) -> None:  # type: ignore[no-untyped-def]
+    import copy
+    import pickle
+
+    from broker.errors import ReauthenticationRequired
+
+    error = ReauthenticationRequired("the corp session has ended: ", sign_in=advice("corp"))
+    for again in (copy.deepcopy(error), pickle.loads(pickle.dumps(error))):
+        assert str(again) == str(error)
+        assert again.sign_in is not None and again.sign_in.provider == "corp"
+        assert again.tui_message == error.tui_message
