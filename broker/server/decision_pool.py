@@ -18,7 +18,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 __all__ = ["DecisionPool", "default_threads"]
@@ -37,11 +37,8 @@ class _Job(Generic[T]):
     call: Callable[[], T]
 
 
-@dataclass
-class _Finished:
-    """Results of one loop waiting to be settled there (in order of finishing)."""
-
-    items: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = field(default_factory=list)
+_Result = tuple[asyncio.Future[Any], Any, BaseException | None]
+"""A finished call's future, its result, and its error (None when it returned)."""
 
 
 class DecisionPool:
@@ -54,7 +51,7 @@ class DecisionPool:
         self._jobs: deque[_Job[Any]] = deque()
         self._idle = 0
         self._started = 0
-        self._finished: dict[asyncio.AbstractEventLoop, _Finished] = {}
+        self._finished: dict[asyncio.AbstractEventLoop, list[_Result]] = {}  # per waiting loop
 
     async def run(self, call: Callable[[], T]) -> T:
         """``call()``'s result (or exception), computed on a pool thread."""
@@ -91,11 +88,8 @@ class DecisionPool:
     ) -> None:
         loop = future.get_loop()
         with self._lock:
-            finished = self._finished.get(loop)
-            first = finished is None
-            if finished is None:
-                finished = self._finished[loop] = _Finished()
-            finished.items.append((future, result, error))
+            first = loop not in self._finished
+            self._finished.setdefault(loop, []).append((future, result, error))
         if first:  # the loop has not been asked to look since its last batch: ask now
             try:
                 loop.call_soon_threadsafe(self._settle, loop)
@@ -109,7 +103,7 @@ class DecisionPool:
             finished = self._finished.pop(loop, None)
         if finished is None:
             return
-        for future, result, error in finished.items:
+        for future, result, error in finished:
             if future.done():  # its waiter was cancelled
                 continue
             if error is not None:
